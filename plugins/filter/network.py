@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import split_subnets
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import NamingError, resource_name
+
+TIERS = ("public", "private", "isolated")
+
+
+def subnet_plan(vpc_cidr, azs, suffix):
+    """Every subnet of an environment, tier-major: [{tier, az, index, cidr, name}]."""
+    try:
+        cidrs = split_subnets(vpc_cidr, len(azs))
+        plan = []
+        for tier in TIERS:
+            for index, az in enumerate(azs):
+                zone_letter = az[-1] if az and az[-1].isalpha() else str(index)
+                plan.append(
+                    {
+                        "tier": tier,
+                        "az": az,
+                        "index": index,
+                        "cidr": cidrs[tier][index],
+                        "name": resource_name("%s-%s" % (tier, zone_letter), suffix),
+                    }
+                )
+        return plan
+    except (NamingError, ValueError) as e:
+        raise AnsibleFilterError("network_vpc_cidr=%s with %d AZs: %s" % (vpc_cidr, len(azs), e))
+
+
+class FilterModule(object):
+    """Network layout filters of bluegreen.migration."""
+
+    def filters(self):
+        return {"subnet_plan": subnet_plan}

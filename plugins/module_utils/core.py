@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The module base class of bluegreen.migration and helpers every module shares."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+COLLECTION_NAME = "bluegreen.migration"
+COLLECTION_VERSION = "0.1.0"
+
+# Throttling, RequestLimitExceeded and 5xx are retried by AWSRetry itself; these are the
+# extra codes AWS returns while a just-changed resource settles.
+TRANSIENT_CODES = ["ServerException", "ServiceUnavailable", "InternalFailure", "ResourceInUse"]
+
+
+def aws_retry(retries=10, delay=1, max_delay=30):
+    """Jittered exponential backoff for one API call (throttling, 5xx and transient codes)."""
+    return AWSRetry.jittered_backoff(retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=TRANSIENT_CODES)
+
+
+class BlueGreenModule(AnsibleAWSModule):
+    """AnsibleAWSModule that announces bluegreen.migration in the AWS user agent."""
+
+    def __init__(self, **kwargs):
+        set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
+        super(BlueGreenModule, self).__init__(**kwargs)
+
+    def exit_with_diff(self, changed, before, after, **result):
+        """exit_json with `diff` filled when --diff is on."""
+        if self._diff:
+            result["diff"] = {"before": before or {}, "after": after or {}}
+        self.exit_json(changed=changed, **result)

@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The one place where AWS resource names and tags of an environment are built.
+
+Every name is derived from (component, environment suffix) and checked against the
+rules of the AWS service that owns it, so a suffix that would produce an invalid or
+truncated name fails before any AWS call instead of halfway through a deploy.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+SUFFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
+SUFFIX_MAX_LENGTH = 20
+
+TAG_ENVIRONMENT = "bluegreen:environment"
+TAG_COMPONENT = "bluegreen:component"
+
+# kind -> (maximum length, allowed pattern, human description of the rule)
+KINDS = {
+    "generic": (255, r"^[A-Za-z0-9][A-Za-z0-9._:/+=@ -]*$", "a Name tag"),
+    "alb": (32, r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$", "an ALB name (letters, digits, hyphens)"),
+    "target_group": (32, r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$", "a target group name (letters, digits, hyphens)"),
+    "rds": (63, r"^[a-z](?:-?[a-z0-9])*$", "an RDS identifier (lowercase letter first, no double or trailing hyphen)"),
+    "db_subnet_group": (255, r"^[a-z0-9][a-z0-9 ._-]*$", "a DB subnet group name (lowercase)"),
+    "iam_role": (64, r"^[A-Za-z0-9+=,.@_-]+$", "an IAM role name"),
+    "iam_policy": (128, r"^[A-Za-z0-9+=,.@_-]+$", "an IAM policy name"),
+    "lambda": (64, r"^[A-Za-z0-9_-]+$", "a Lambda function name"),
+    "ecs": (255, r"^[A-Za-z0-9_-]+$", "an ECS cluster, service or task family name"),
+    "log_group": (512, r"^[A-Za-z0-9._/#-]+$", "a CloudWatch Logs group name"),
+    "secret": (512, r"^[A-Za-z0-9/_+=.@-]+$", "a Secrets Manager secret name"),
+    "security_group": (255, r"^[A-Za-z0-9 ._:/()#,@\[\]+=&;{}!$*-]+$", "a security group name"),
+    "alarm": (255, r"^[A-Za-z0-9 ._:/+=@-]+$", "a CloudWatch alarm name"),
+    "sns": (256, r"^[A-Za-z0-9_-]+$", "an SNS topic name"),
+}
+
+# Log group paths are fixed by the service that writes to them.
+LOG_GROUP_PREFIXES = {"ecs": "/aws/ecs/", "lambda": "/aws/lambda/"}
+
+# Every named resource of one environment: key -> (component, kind).
+CATALOGUE = {
+    "vpc": ("vpc", "generic"),
+    "igw": ("igw", "generic"),
+    "nat": ("nat", "generic"),
+    "sg_alb": ("alb", "security_group"),
+    "sg_app": ("app", "security_group"),
+    "sg_migrator": ("migrator", "security_group"),
+    "sg_db": ("db", "security_group"),
+    "ecs_cluster": ("app", "ecs"),
+    "ecs_service_blue": ("app-blue", "ecs"),
+    "ecs_service_green": ("app-green", "ecs"),
+    "task_family_blue": ("app-blue", "ecs"),
+    "task_family_green": ("app-green", "ecs"),
+    "ecs_log_group": ("app", "log_group:ecs"),
+    "ecs_execution_role": ("app-execution", "iam_role"),
+    "ecs_task_role": ("app-task", "iam_role"),
+    "alb": ("app", "alb"),
+    "target_group_blue": ("app-blue", "target_group"),
+    "target_group_green": ("app-green", "target_group"),
+    "alarm_topic": ("alarms", "sns"),
+    "aurora_cluster": ("aurora", "rds"),
+    "aurora_subnet_group": ("aurora", "db_subnet_group"),
+    "aurora_secret": ("aurora-credentials", "secret"),
+    "aurora_alarm_cpu": ("aurora-cpu", "alarm"),
+    "aurora_alarm_memory": ("aurora-memory", "alarm"),
+    "migrator_function": ("migrator", "lambda"),
+    "migrator_role": ("migrator", "iam_role"),
+    "migrator_log_group": ("migrator", "log_group:lambda"),
+}
+
+
+class NamingError(ValueError):
+    """A name that AWS would reject; the message names the variable and the rule."""
+
+
+def validate_suffix(suffix, variable="environment_suffix"):
+    if suffix is None or suffix == "":
+        raise NamingError("%s is required: lowercase letters, digits and hyphens, starting with a letter" % variable)
+    if not isinstance(suffix, str):
+        raise NamingError("%s must be a string, got %s" % (variable, type(suffix).__name__))
+    if not SUFFIX_PATTERN.match(suffix) or suffix.endswith("-") or "--" in suffix:
+        raise NamingError(
+            "%s=%r is invalid: use lowercase letters, digits and single hyphens, starting with a letter "
+            "and not ending with a hyphen (e.g. dev, staging, pr-123)" % (variable, suffix)
+        )
+    if len(suffix) > SUFFIX_MAX_LENGTH:
+        raise NamingError("%s=%r is %d characters; at most %d are allowed so every AWS name fits" % (variable, suffix, len(suffix), SUFFIX_MAX_LENGTH))
+    return suffix
+
+
+def resource_name(component, suffix, kind="generic"):
+    """Name of `component` in environment `suffix`, valid for `kind` or a NamingError."""
+    validate_suffix(suffix)
+    if not component or not isinstance(component, str):
+        raise NamingError("resource component must be a non-empty string, got %r" % (component,))
+    service_prefix = ""
+    if kind.startswith("log_group:"):
+        service = kind.split(":", 1)[1]
+        if service not in LOG_GROUP_PREFIXES:
+            raise NamingError("unknown log group service %r; known: %s" % (service, ", ".join(sorted(LOG_GROUP_PREFIXES))))
+        service_prefix = LOG_GROUP_PREFIXES[service]
+        kind = "log_group"
+    if kind not in KINDS:
+        raise NamingError("unknown resource kind %r; known: %s" % (kind, ", ".join(sorted(KINDS))))
+    max_length, pattern, description = KINDS[kind]
+    name = "%s%s-%s" % (service_prefix, component, suffix)
+    if len(name) > max_length:
+        raise NamingError(
+            "environment_suffix=%r makes %s %r %d characters long; the limit is %d, so shorten the suffix to at most %d characters"
+            % (suffix, description, name, len(name), max_length, len(suffix) - (len(name) - max_length))
+        )
+    if not re.match(pattern, name):
+        raise NamingError("environment_suffix=%r makes %r, which is not valid as %s" % (suffix, name, description))
+    return name
+
+
+def resource_names(suffix):
+    """Every resource name of one environment, keyed as in CATALOGUE."""
+    return dict((key, resource_name(component, suffix, kind)) for key, (component, kind) in CATALOGUE.items())
+
+
+def resource_tags(role, suffix, extra=None, name=None):
+    """Tags for a resource of `role` in environment `suffix`; `extra` are the user's bluegreen_tags."""
+    validate_suffix(suffix)
+    tags = dict(extra or {})
+    tags[TAG_ENVIRONMENT] = suffix
+    tags[TAG_COMPONENT] = role
+    if name:
+        tags["Name"] = name
+    return tags

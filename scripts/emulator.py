@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Start, stop and inspect the local AWS emulator (a moto server on loopback).
+
+Used by `make demo` (fixed port, state under .run/) and by the test harness (one
+emulator per test session on a free port). Every AWS call of the collection reaches
+it through the standard AWS_ENDPOINT_URL variable with dummy credentials.
+
+    python scripts/emulator.py start|stop|status|env|calls [--port N] [--state-dir D]
+"""
+
+import argparse
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PORT = int(os.environ.get("BLUEGREEN_EMULATOR_PORT", "5005"))
+DEFAULT_STATE_DIR = ROOT / ".run"
+REGION = "us-east-1"
+# Calls that only read; everything else counts as mutating.
+READ_PREFIXES = ("Describe", "List", "Get", "Lookup", "Head", "Search", "Batch Get")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def client_env(port):
+    """Environment that points boto3 (and so every amazon.aws module) at the emulator."""
+    return {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
+
+
+class Emulator:
+    """A moto server process with its pid file, log file and request recording."""
+
+    def __init__(self, port=None, state_dir=None):
+        self.port = port or DEFAULT_PORT
+        self.state_dir = Path(state_dir or DEFAULT_STATE_DIR)
+        self.pid_file = self.state_dir / f"moto-{self.port}.pid"
+        self.log_file = self.state_dir / f"moto-{self.port}.log"
+        self.recording = self.state_dir / f"moto-{self.port}.recording.jsonl"
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def pid(self):
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
+    def _server_binary(self):
+        candidate = Path(sys.executable).parent / "moto_server"
+        return str(candidate) if candidate.exists() else "moto_server"
+
+    def start(self, timeout=60):
+        if self.pid() and self.ready():
+            return self
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env.update(
+            {
+                # AWS managed policies (AmazonECSTaskExecutionRolePolicy ...) must exist.
+                "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+                # ECS services report this many running tasks.
+                "MOTO_ECS_SERVICE_RUNNING": env.get("MOTO_ECS_SERVICE_RUNNING", "2"),
+                # Record every request so tests and benchmarks can see what was sent.
+                "MOTO_ENABLE_RECORDING": "True",
+                "MOTO_RECORDER_FILEPATH": str(self.recording),
+            }
+        )
+        for key in ("AWS_ENDPOINT_URL", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+            env.pop(key, None)
+        self.recording.write_text("")
+        with open(self.log_file, "ab") as log:
+            proc = subprocess.Popen(
+                [self._server_binary(), "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+                cwd=self.state_dir,
+            )
+        self.pid_file.write_text(str(proc.pid))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"moto server exited with {proc.returncode}; see {self.log_file}")
+            if self.ready():
+                self.configure()
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"moto server did not answer on {self.url} within {timeout}s; see {self.log_file}")
+
+    def ready(self):
+        try:
+            with urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=2):
+                return True
+        except OSError:
+            return False
+
+    def _post(self, path, payload=None):
+        data = json.dumps(payload or {}).encode()
+        req = urllib.request.Request(f"{self.url}{path}", data=data, method="POST")
+        req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.read()
+
+    def configure(self):
+        # Lambda invocations run in-process (no Docker on these machines).
+        self._post("/moto-api/config", {"lambda": {"use_docker": False}})
+
+    def reset(self):
+        """Forget every resource (keeps the process) and the recording."""
+        self._post("/moto-api/reset")
+        self.reset_recording()
+        self.configure()
+
+    def reset_recording(self):
+        self._post("/moto-api/recorder/reset-recording")
+
+    def stop(self):
+        pid = self.pid()
+        if pid:
+            try:
+                os.killpg(pid, signal.SIGTERM)
+            except OSError:
+                os.kill(pid, signal.SIGTERM)
+            for _ in range(50):
+                try:
+                    os.kill(pid, 0)
+                except OSError:
+                    break
+                time.sleep(0.1)
+        self.pid_file.unlink(missing_ok=True)
+
+    def requests(self):
+        """The recorded requests, parsed: dicts with service, action, params, method, path."""
+        if not self.recording.exists():
+            return []
+        calls = []
+        for line in self.recording.read_text().splitlines():
+            if line.strip():
+                call = parse_recorded(json.loads(line))
+                if not call["path"].startswith("/moto-api/"):
+                    calls.append(call)
+        return calls
+
+    def mutating_requests(self):
+        return [c for c in self.requests() if c["action"] and not c["action"].startswith(READ_PREFIXES)]
+
+
+def _service_from_auth(headers):
+    auth = headers.get("Authorization") or headers.get("authorization") or ""
+    # Credential=AKID/20260101/us-east-1/ec2/aws4_request
+    if "Credential=" in auth:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        if len(scope) >= 4:
+            return scope[3]
+    return None
+
+
+def parse_recorded(entry):
+    """Turn one moto recorder entry into service, action and parameters."""
+    headers = entry.get("headers") or {}
+    body = entry.get("body") or ""
+    if entry.get("body_encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    url = urllib.parse.urlparse(entry.get("url", ""))
+    service = _service_from_auth(headers)
+    target = headers.get("X-Amz-Target") or headers.get("x-amz-target")
+    params = {}
+    action = None
+    if target:
+        action = target.rsplit(".", 1)[-1]
+        try:
+            params = json.loads(body) if body else {}
+        except ValueError:
+            params = {}
+    else:
+        query = dict(urllib.parse.parse_qsl(url.query))
+        form = {}
+        content_type = headers.get("Content-Type") or headers.get("content-type") or ""
+        if "x-www-form-urlencoded" in content_type:
+            form = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+        params = {**query, **form}
+        action = params.pop("Action", None)
+        if action is None:
+            # REST protocols (Lambda, ...): name the call by method and path.
+            action = f"{entry.get('method')} {url.path}"
+            if body:
+                try:
+                    params = json.loads(body)
+                except ValueError:
+                    params = {"_raw": body}
+    return {
+        "service": service,
+        "action": action,
+        "params": params,
+        "method": entry.get("method"),
+        "path": url.path,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["start", "stop", "status", "env", "reset", "calls"])
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR))
+    args = parser.parse_args(argv)
+    emu = Emulator(args.port, args.state_dir)
+    if args.command == "start":
+        emu.start()
+        print(f"emulator: moto server on {emu.url} (pid {emu.pid()}, log {emu.log_file})")
+    elif args.command == "stop":
+        emu.stop()
+        print("emulator: stopped")
+    elif args.command == "status":
+        up = emu.pid() and emu.ready()
+        print(f"emulator: {'running on ' + emu.url if up else 'not running'}")
+        return 0 if up else 1
+    elif args.command == "env":
+        for key, value in client_env(emu.port).items():
+            print(f"export {key}={value}")
+    elif args.command == "reset":
+        emu.reset()
+    elif args.command == "calls":
+        calls = emu.requests()
+        mutating = emu.mutating_requests()
+        print(json.dumps({"total": len(calls), "mutating": len(mutating)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

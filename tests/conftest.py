@@ -1,0 +1,30 @@
+"""Shared fixtures: one AWS emulator per test session (a real moto server on a free
+loopback port), reset between tests that ask for a clean account."""
+
+import os
+
+import pytest
+
+from tests.harness.aws import Emulator, client_env, free_port
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("emulator"))
+    emu.start()
+    saved = {k: os.environ.get(k) for k in client_env(emu.port)}
+    os.environ.update(client_env(emu.port))
+    yield emu
+    emu.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def aws(emulator):
+    """A clean emulated AWS account (no resources, empty request recording)."""
+    emulator.reset()
+    return emulator
