@@ -1,0 +1,467 @@
+"""Versioned SQL migrations for PostgreSQL with expand/contract phases.
+
+Runs inside the migrator Lambda with the standard library and pg8000 only. What each
+statement is (its kind, its phase, whether it can run inside a transaction) was decided at
+package time by squawk and is read from manifest.json; nothing here parses SQL.
+"""
+
+import hashlib
+import json
+import os
+import re
+import time
+
+from pg8000.exceptions import DatabaseError, InterfaceError
+
+# File names only (V001__create_orders.sql); SQL text is never matched with patterns.
+FILENAME = re.compile(r"^V(\d+)__([A-Za-z0-9_]+)\.sql$")
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$")
+PHASES = ("expand", "contract")
+MANIFEST_FORMAT = 1
+# lock_not_available (lock_timeout expired) and deadlock_detected: worth another attempt.
+RETRYABLE_SQLSTATES = ("55P03", "40P01")
+DEFAULT_HISTORY_TABLE = "bluegreen_schema_history"
+
+
+class MigrationError(Exception):
+    """A migration cannot be planned or applied; the message is meant for the operator."""
+
+
+def sqlstate(error):
+    """The SQLSTATE of a pg8000 DatabaseError, or None."""
+    details = error.args[0] if error.args else None
+    return details.get("C") if isinstance(details, dict) else None
+
+
+def error_text(error):
+    """A one-line, operator-friendly text for a pg8000 error."""
+    details = error.args[0] if error.args else None
+    if isinstance(details, dict):
+        text = details.get("M", "")
+        if details.get("C"):
+            text = f"{text} (SQLSTATE {details['C']})"
+        if details.get("D"):
+            text = f"{text}: {details['D']}"
+        return text
+    return str(error)
+
+
+def file_checksum(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+class Migration:
+    """One versioned SQL file together with what the manifest says about it."""
+
+    def __init__(self, path, entry, data):
+        self.path = path
+        self.file = os.path.basename(path)
+        self.version = int(entry["version"])
+        self.name = entry["name"]
+        self.checksum = entry["checksum"]
+        self.phase = entry["phase"]
+        self.transactional = bool(entry["transactional"])
+        self.statements = []
+        for number, stmt in enumerate(entry["statements"], start=1):
+            sql = data[stmt["start"]:stmt["end"]].decode("utf-8")
+            self.statements.append(dict(stmt, number=number, sql=sql))
+
+    def describe(self):
+        return {
+            "version": self.version,
+            "name": self.name,
+            "file": self.file,
+            "phase": self.phase,
+            "transactional": self.transactional,
+            "statements": len(self.statements),
+        }
+
+    def first_contract_statement(self):
+        for stmt in self.statements:
+            if stmt["phase"] == "contract":
+                return stmt
+        return None
+
+    def contract_reason(self):
+        """Why this migration is a contract migration: the statement and the rule."""
+        stmt = self.first_contract_statement()
+        if stmt is None:
+            return None
+        reasons = stmt.get("reasons") or [{"rule": "unknown", "message": ""}]
+        first = reasons[0]
+        sql = " ".join(stmt["sql"].split())
+        if len(sql) > 200:
+            sql = sql[:197] + "..."
+        return {
+            "file": self.file,
+            "statement": stmt["number"],
+            "line": stmt.get("line"),
+            "sql": sql,
+            "rule": first["rule"],
+            "rule_message": first.get("message", ""),
+            "rules": [r["rule"] for r in reasons],
+        }
+
+
+def load_manifest(path):
+    try:
+        with open(path, "rb") as handle:
+            manifest = json.loads(handle.read().decode("utf-8"))
+    except FileNotFoundError:
+        raise MigrationError(f"manifest not found: {path} (build the package with bluegreen.migration.migrator_package)") from None
+    if manifest.get("format") != MANIFEST_FORMAT:
+        raise MigrationError(f"unsupported manifest format {manifest.get('format')!r} in {path}")
+    return manifest
+
+
+def load_migrations(migrations_dir, manifest):
+    """The migrations in the directory, ordered by version, checked against the manifest."""
+    entries = {m["file"]: m for m in manifest.get("migrations", [])}
+    found = {}
+    for fname in sorted(os.listdir(migrations_dir)):
+        if not fname.endswith(".sql"):
+            continue
+        match = FILENAME.match(fname)
+        if not match:
+            raise MigrationError(f"{fname}: migration files are named V<number>__<name>.sql")
+        version = int(match.group(1))
+        if version in found:
+            raise MigrationError(f"{fname}: version {version} is also used by {found[version].file}")
+        path = os.path.join(migrations_dir, fname)
+        with open(path, "rb") as handle:
+            data = handle.read()
+        entry = entries.get(fname)
+        if entry is None:
+            raise MigrationError(f"{fname} is not in manifest.json; rebuild the package")
+        if entry["checksum"] != file_checksum(data):
+            raise MigrationError(f"{fname} differs from the copy manifest.json was built from; rebuild the package")
+        found[version] = Migration(path, entry, data)
+    missing = sorted(set(entries) - {m.file for m in found.values()})
+    if missing:
+        raise MigrationError(f"manifest.json lists files that are missing: {', '.join(missing)}")
+    return [found[v] for v in sorted(found)]
+
+
+def advisory_lock_key(history_table):
+    digest = hashlib.sha256(f"bluegreen.migration:{history_table}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class Engine:
+    """Plans and applies migrations through connections made by `connect()`."""
+
+    def __init__(self, connect, migrations, history_table=DEFAULT_HISTORY_TABLE, lock_timeout_ms=3000,
+                 lock_retries=5, retry_delay=1.0, time_left_ms=None, min_time_left_ms=20000, log=None):
+        if not IDENTIFIER.match(history_table):
+            raise MigrationError(f"history table name {history_table!r} is not a plain lower-case identifier")
+        self.connect = connect
+        self.migrations = migrations
+        self.history_table = history_table
+        self.lock_timeout_ms = int(lock_timeout_ms)
+        self.lock_retries = int(lock_retries)
+        self.retry_delay = float(retry_delay)
+        self.time_left_ms = time_left_ms
+        self.min_time_left_ms = min_time_left_ms
+        self.log = log or (lambda event, **fields: None)
+
+    # -- reading state -------------------------------------------------------------
+    def _history_exists(self, conn):
+        rows = conn.run("SELECT to_regclass(:name) IS NOT NULL", name=self.history_table)
+        return bool(rows[0][0])
+
+    def _applied(self, conn):
+        if not self._history_exists(conn):
+            return {}
+        rows = conn.run(
+            f"SELECT version, name, checksum, phase, applied_at, duration_ms, execution FROM {self.history_table} ORDER BY version"
+        )
+        return {
+            row[0]: {
+                "version": row[0],
+                "name": row[1],
+                "checksum": row[2],
+                "phase": row[3],
+                "applied_at": row[4].isoformat() if row[4] is not None else None,
+                "duration_ms": row[5],
+                "execution": row[6],
+            }
+            for row in rows
+        }
+
+    def _drift(self, applied):
+        drift = []
+        for migration in self.migrations:
+            row = applied.get(migration.version)
+            if row is not None and row["checksum"] != migration.checksum:
+                drift.append({"version": migration.version, "file": migration.file, "applied_checksum": row["checksum"],
+                              "file_checksum": migration.checksum})
+        return drift
+
+    @staticmethod
+    def _drift_error(drift):
+        files = ", ".join(d["file"] for d in drift)
+        return (f"checksum mismatch: {files} changed after being applied; applied migrations are immutable, "
+                "restore the original file and add a new migration instead")
+
+    def _pending(self, applied):
+        return [m for m in self.migrations if m.version not in applied]
+
+    @staticmethod
+    def _select(pending, phase):
+        """What a run of `phase` applies: everything in order for contract; for expand the
+        pending migrations up to the first contract one, which blocks the rest."""
+        if phase == "contract":
+            return list(pending), None
+        selected = []
+        for migration in pending:
+            if migration.phase == "contract":
+                return selected, migration
+            selected.append(migration)
+        return selected, None
+
+    @staticmethod
+    def _refusal(migration):
+        reason = migration.contract_reason()
+        text = (f"{reason['file']} is a contract migration and phase 'expand' cannot apply it: statement {reason['statement']} "
+                f"(line {reason['line']}) `{reason['sql']}` is flagged by rule {reason['rule']}")
+        if reason["rule_message"]:
+            text += f" ({reason['rule_message']})"
+        text += "; run phase 'contract' once the old color is drained"
+        return text, reason
+
+    def _current_version(self, applied):
+        return max(applied) if applied else 0
+
+    def _open(self):
+        conn = self.connect()
+        conn.run(f"SET lock_timeout = {self.lock_timeout_ms}")
+        return conn
+
+    # -- actions -------------------------------------------------------------------
+    def status(self):
+        conn = self._open()
+        try:
+            applied = self._applied(conn)
+        finally:
+            conn.close()
+        drift = self._drift(applied)
+        known = {m.version for m in self.migrations}
+        result = {
+            "ok": not drift,
+            "action": "status",
+            "current_version": self._current_version(applied),
+            "latest_version": self.migrations[-1].version if self.migrations else 0,
+            "applied": [applied[v] for v in sorted(applied)],
+            "pending": [m.describe() for m in self._pending(applied)],
+            "drift": drift,
+            "unknown_applied": sorted(v for v in applied if v not in known),
+        }
+        if drift:
+            result["error"] = self._drift_error(drift)
+        return result
+
+    def plan(self, phase):
+        """Dry run: what `apply` with this phase would do. Creates and changes nothing."""
+        conn = self._open()
+        try:
+            applied = self._applied(conn)
+        finally:
+            conn.close()
+        result = {"ok": True, "action": "plan", "phase": phase, "changed": False,
+                  "current_version": self._current_version(applied)}
+        drift = self._drift(applied)
+        if drift:
+            result.update(ok=False, drift=drift, error=self._drift_error(drift))
+            return result
+        pending = self._pending(applied)
+        selected, blocker = self._select(pending, phase)
+        result["pending"] = [m.describe() for m in pending]
+        result["would_apply"] = [m.describe() for m in selected]
+        result["blocked_by"] = None
+        if blocker is not None:
+            text, reason = self._refusal(blocker)
+            result["blocked_by"] = reason
+            result["blocked_message"] = text
+        return result
+
+    def apply(self, phase):
+        lock_conn = self.connect()
+        try:
+            key = advisory_lock_key(self.history_table)
+            if not lock_conn.run("SELECT pg_try_advisory_lock(:key)", key=key)[0][0]:
+                self.log("locked", key=key)
+                return {"ok": False, "action": "apply", "phase": phase, "status": "locked", "changed": False, "applied": [],
+                        "error": "another migrator run holds the migration lock; nothing was applied"}
+            try:
+                return self._apply_locked(phase)
+            finally:
+                lock_conn.run("SELECT pg_advisory_unlock(:key)", key=key)
+        finally:
+            lock_conn.close()
+
+    def _apply_locked(self, phase):
+        conn = self._open()
+        try:
+            conn.run(
+                f"CREATE TABLE IF NOT EXISTS {self.history_table} ("
+                " version integer PRIMARY KEY,"
+                " name text NOT NULL,"
+                " checksum text NOT NULL,"
+                " phase text NOT NULL,"
+                " execution text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+                " duration_ms integer NOT NULL)"
+            )
+            applied = self._applied(conn)
+            result = {"ok": True, "action": "apply", "phase": phase, "applied": [], "changed": False}
+            drift = self._drift(applied)
+            if drift:
+                result.update(ok=False, status="drift", drift=drift, error=self._drift_error(drift),
+                              current_version=self._current_version(applied))
+                return result
+            selected, blocker = self._select(self._pending(applied), phase)
+            for migration in selected:
+                if self.time_left_ms is not None and self.time_left_ms() < self.min_time_left_ms:
+                    result.update(ok=False, status="timeout",
+                                  error=f"stopped before {migration.file}: not enough time left in this invocation; run apply again")
+                    break
+                try:
+                    record = self._run_migration(conn, migration)
+                except MigrationError as exc:
+                    result.update(ok=False, status="failed", failed=migration.describe(), error=str(exc))
+                    break
+                result["applied"].append(record)
+                result["changed"] = True
+            else:
+                if blocker is not None:
+                    text, reason = self._refusal(blocker)
+                    result.update(ok=False, status="refused", refused=reason, error=text)
+                else:
+                    result["status"] = "applied" if result["applied"] else "up_to_date"
+            result["current_version"] = self._current_version(self._applied(conn))
+            return result
+        finally:
+            conn.close()
+
+    # -- running one migration -----------------------------------------------------
+    def _backoff(self, attempt):
+        time.sleep(min(self.retry_delay * (2 ** (attempt - 1)), 30.0))
+
+    def _record(self, conn, migration, duration_ms):
+        conn.run(
+            f"INSERT INTO {self.history_table} (version, name, checksum, phase, execution, duration_ms)"
+            " VALUES (:version, :name, :checksum, :phase, :execution, :duration)",
+            version=migration.version, name=migration.name, checksum=migration.checksum, phase=migration.phase,
+            execution="transaction" if migration.transactional else "autocommit", duration=duration_ms,
+        )
+
+    def _run_migration(self, conn, migration):
+        started = time.monotonic()
+        self.log("migration_start", version=migration.version, file=migration.file, phase=migration.phase,
+                 transactional=migration.transactional)
+        if migration.transactional:
+            attempts = self._run_in_transaction(conn, migration, started)
+        else:
+            attempts = self._run_autocommit(conn, migration)
+            self._record(conn, migration, int((time.monotonic() - started) * 1000))
+        duration_ms = round((time.monotonic() - started) * 1000, 1)
+        self.log("migration_done", version=migration.version, file=migration.file, duration_ms=duration_ms, attempts=attempts)
+        return dict(migration.describe(), duration_ms=duration_ms, attempts=attempts)
+
+    def _run_in_transaction(self, conn, migration, started):
+        attempt = 0
+        while True:
+            attempt += 1
+            stmt = None
+            try:
+                conn.run("BEGIN")
+                for stmt in migration.statements:
+                    conn.run(stmt["sql"])
+                stmt = None
+                self._record(conn, migration, int((time.monotonic() - started) * 1000))
+                conn.run("COMMIT")
+                return attempt
+            except DatabaseError as exc:
+                conn.run("ROLLBACK")
+                self._retry_or_raise(exc, migration, stmt, attempt)
+            except InterfaceError as exc:
+                raise MigrationError(f"{migration.file}: connection lost: {exc}") from exc
+
+    def _run_autocommit(self, conn, migration):
+        attempts = 1
+        for stmt in migration.statements:
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    if stmt.get("index_name"):
+                        self._drop_invalid_index(conn, stmt["index_name"])
+                    conn.run(stmt["sql"])
+                    break
+                except DatabaseError as exc:
+                    self._retry_or_raise(exc, migration, stmt, attempt)
+                except InterfaceError as exc:
+                    raise MigrationError(f"{migration.file}: connection lost: {exc}") from exc
+            attempts = max(attempts, attempt)
+        return attempts
+
+    def _drop_invalid_index(self, conn, index_name):
+        """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind; drop it first."""
+        rows = conn.run(
+            "SELECT n.nspname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.indexrelid = to_regclass(:name) AND NOT i.indisvalid",
+            name=index_name,
+        )
+        for schema, name in rows:
+            self.log("drop_invalid_index", index=f"{schema}.{name}")
+            conn.run(f'DROP INDEX CONCURRENTLY IF EXISTS "{schema}"."{name}"')
+
+    def _retry_or_raise(self, exc, migration, stmt, attempt):
+        code = sqlstate(exc)
+        where = f"statement {stmt['number']} (line {stmt.get('line')})" if stmt else "recording the history row"
+        if code in RETRYABLE_SQLSTATES and attempt <= self.lock_retries:
+            self.log("retry", file=migration.file, attempt=attempt, sqlstate=code)
+            self._backoff(attempt)
+            return
+        if code in RETRYABLE_SQLSTATES:
+            raise MigrationError(f"{migration.file}: {where} could not get its lock within {self.lock_timeout_ms} ms "
+                                 f"after {attempt} attempts: {error_text(exc)}")
+        raise MigrationError(f"{migration.file}: {where} failed: {error_text(exc)}")
+
+    # -- validation ----------------------------------------------------------------
+    def validate(self, expect):
+        """Check the live schema against expectations: {version, tables, columns, absent_columns,
+        no_pending}; every failed check is listed."""
+        checks = []
+        conn = self._open()
+        try:
+            applied = self._applied(conn)
+            current = self._current_version(applied)
+            if "version" in expect:
+                wanted = int(expect["version"])
+                checks.append({"check": f"version >= {wanted}", "ok": current >= wanted, "detail": f"current version {current}"})
+            for table in expect.get("tables", []):
+                exists = conn.run("SELECT to_regclass(:t) IS NOT NULL", t=table)[0][0]
+                checks.append({"check": f"table {table} exists", "ok": bool(exists)})
+            for key, want_present in (("columns", True), ("absent_columns", False)):
+                for table, columns in sorted(expect.get(key, {}).items()):
+                    have = {row[0] for row in conn.run(
+                        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(:t) AND attnum > 0 AND NOT attisdropped", t=table)}
+                    for column in columns:
+                        present = column in have
+                        label = "exists" if want_present else "is absent"
+                        checks.append({"check": f"column {table}.{column} {label}", "ok": present == want_present})
+            if expect.get("no_pending"):
+                phase = expect["no_pending"]
+                selected, _blocker = self._select(self._pending(applied), phase)
+                checks.append({"check": f"nothing pending for phase {phase}", "ok": not selected,
+                               "detail": ", ".join(m.file for m in selected)})
+        finally:
+            conn.close()
+        drift = self._drift(applied)
+        checks.append({"check": "no checksum drift", "ok": not drift, "detail": ", ".join(d["file"] for d in drift)})
+        failures = [c["check"] for c in checks if not c["ok"]]
+        result = {"ok": not failures, "action": "validate", "current_version": current, "checks": checks, "failures": failures}
+        if failures:
+            result["error"] = "schema validation failed: " + "; ".join(failures)
+        return result

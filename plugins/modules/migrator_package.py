@@ -1,0 +1,228 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# ruff: noqa: E402  (Ansible module layout: imports follow DOCUMENTATION, EXAMPLES and RETURN)
+
+DOCUMENTATION = r"""
+---
+module: migrator_package
+short_description: Build the deterministic deployment zip of the schema migrator Lambda
+version_added: 0.1.0
+description:
+  - Builds the zip of the bluegreen.migration schema migrator on the controller, from the migrator code,
+    pg8000 with its pure-Python dependencies as installed on the controller, and a directory of versioned
+    SQL migrations named C(V<number>__<name>.sql).
+  - Classifies every statement of every migration as C(expand) (safe while the old application version is
+    live) or C(contract) (only after the old color is drained) with the squawk linter and parser, and stores
+    the result in C(manifest.json) inside the zip. The function refuses a contract migration during an expand run.
+  - The zip is deterministic (sorted entries, fixed timestamps of 1980-01-01, mode 0644, no byte-code), so the
+    same inputs give the same C(code_sha256) and a re-run changes nothing.
+  - Before writing, checks without importing it that the handler module exists in the zip and defines the function.
+  - Makes no AWS call. Run it on the controller, for example with C(delegate_to) set to C(localhost).
+author:
+  - bluegreen.migration maintainers
+options:
+  dest:
+    description:
+      - Path of the zip to write. Written only when its content would change.
+    type: path
+    required: true
+  source_dir:
+    description:
+      - Directory holding the migrator modules (its top-level C(.py) files are packaged).
+      - Defaults to the C(migrator) directory of the installed bluegreen.migration collection.
+    type: path
+  migrations_dir:
+    description:
+      - Directory of versioned SQL migrations, packaged under C(migrations/).
+      - Defaults to C(migrations) inside I(source_dir).
+    type: path
+  handler:
+    description:
+      - Lambda handler, C(<module>.<function>), checked against the packaged code.
+    type: str
+    default: index.handler
+  dependencies:
+    description:
+      - Installed Python distributions to bundle; their requirements are followed and bundled too.
+      - Each must be pure Python.
+    type: list
+    elements: str
+    default: [pg8000]
+  squawk_path:
+    description:
+      - Path of the C(squawk) binary (pip package C(squawk-cli)).
+      - Defaults to C(squawk) on C(PATH), then beside the Python interpreter running the module.
+    type: path
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+notes:
+  - Requires C(squawk-cli) and C(pg8000) installed for the Python interpreter that runs the module.
+  - A migration that mixes C(CREATE INDEX CONCURRENTLY) (or another statement that cannot run in a transaction)
+    with other statements is rejected, as is a migration with a syntax error.
+"""
+
+EXAMPLES = r"""
+- name: Build the migrator zip from the collection's example migrations
+  bluegreen.migration.migrator_package:
+    dest: "{{ playbook_dir }}/.build/migrator-{{ environment_suffix }}.zip"
+  delegate_to: localhost
+  register: migrator_lambda_package
+
+- name: Build it from the application's own migrations
+  bluegreen.migration.migrator_package:
+    dest: /tmp/migrator.zip
+    migrations_dir: "{{ playbook_dir }}/db/migrations"
+  delegate_to: localhost
+
+- name: Show which migrations are contract migrations
+  ansible.builtin.debug:
+    var: migrator_lambda_package.manifest.contract
+"""
+
+RETURN = r"""
+path:
+  description: Absolute path of the zip.
+  returned: always
+  type: str
+  sample: /home/ci/.build/migrator-dev.zip
+code_sha256:
+  description: Base64 SHA-256 of the zip, the value Lambda reports as CodeSha256.
+  returned: always
+  type: str
+  sample: 9Y0N3dJXnU1uYl1m4Yt4mQ2QyS1x0kOe3Nw8a0y2mIk=
+size:
+  description: Size of the zip in bytes.
+  returned: always
+  type: int
+  sample: 412337
+handler:
+  description: The handler that was checked against the packaged code.
+  returned: always
+  type: str
+  sample: index.handler
+files:
+  description: Number of files in the zip.
+  returned: always
+  type: int
+  sample: 61
+manifest:
+  description: Summary of the migrations manifest stored in the zip.
+  returned: always
+  type: dict
+  contains:
+    migrations:
+      description: Number of migrations.
+      type: int
+      sample: 4
+    latest_version:
+      description: Highest migration version.
+      type: int
+      sample: 4
+    expand:
+      description: Files classified as expand migrations.
+      type: list
+      elements: str
+      sample: [V001__create_orders.sql]
+    contract:
+      description: Files classified as contract migrations.
+      type: list
+      elements: str
+      sample: [V005__drop_orders_legacy_note.sql]
+    autocommit:
+      description: Files run outside a transaction (statements such as CREATE INDEX CONCURRENTLY).
+      type: list
+      elements: str
+      sample: [V003__index_orders_customer.sql]
+    linter_version:
+      description: squawk version that classified the statements.
+      type: str
+      sample: 2.70.0
+"""
+
+import os
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.bluegreen.migration.plugins.module_utils import packaging
+
+
+def find_package(path):
+    """The current zip at path: its CodeSha256, or None when it does not exist."""
+    return packaging.file_sha256(path)
+
+
+def resolve_dirs(module):
+    source_dir = module.params["source_dir"]
+    if not source_dir:
+        root = packaging.find_collection_root()
+        if root is None:
+            module.fail_json(msg="cannot find the bluegreen.migration collection's migrator directory; set source_dir")
+        source_dir = os.path.join(root, "migrator")
+    migrations_dir = module.params["migrations_dir"] or os.path.join(source_dir, "migrations")
+    return source_dir, migrations_dir
+
+
+def ensure_present(module):
+    dest = os.path.abspath(module.params["dest"])
+    source_dir, migrations_dir = resolve_dirs(module)
+    try:
+        squawk = packaging.find_squawk(module.params["squawk_path"])
+        data, manifest, names = packaging.build_package(
+            source_dir, migrations_dir, handler=module.params["handler"],
+            dependencies=module.params["dependencies"], squawk=squawk,
+        )
+    except packaging.PackagingError as exc:
+        module.fail_json(msg=str(exc))
+    before = find_package(dest)
+    after = packaging.code_sha256(data)
+    changed = before != after
+    if changed and not module.check_mode:
+        try:
+            packaging.write_if_changed(dest, data)
+        except OSError as exc:
+            module.fail_json(msg=f"cannot write {dest}: {exc}", exception=traceback.format_exc())
+    result = {
+        "path": dest,
+        "code_sha256": after,
+        "size": len(data),
+        "handler": module.params["handler"],
+        "files": len(names),
+        "manifest": packaging.manifest_summary(manifest),
+    }
+    diff_before = {"path": dest, "code_sha256": before} if before else {}
+    diff_after = {"path": dest, "code_sha256": after}
+    if module._diff:
+        result["diff"] = {"before": diff_before, "after": diff_after}
+    module.exit_json(changed=changed, **result)
+
+
+def main():
+    argument_spec = dict(
+        dest=dict(type="path", required=True),
+        source_dir=dict(type="path"),
+        migrations_dir=dict(type="path"),
+        handler=dict(type="str", default="index.handler"),
+        dependencies=dict(type="list", elements="str", default=["pg8000"]),
+        squawk_path=dict(type="path"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ensure_present(module)
+
+
+if __name__ == "__main__":
+    main()

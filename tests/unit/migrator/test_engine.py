@@ -1,0 +1,282 @@
+"""The migrator handler, in-process, against a real PostgreSQL database."""
+
+import json
+import threading
+import time
+
+import pytest
+
+from ansible_collections.bluegreen.migration.plugins.module_utils import packaging
+from tests.unit.migrator.conftest import CONTRACT_EXAMPLES, MIGRATIONS
+
+DEFAULT_SET = sorted(MIGRATIONS.glob("V*.sql"))
+HISTORY = "bluegreen_schema_history"
+
+
+def history(migrator):
+    if not migrator.query("SELECT to_regclass(:t) IS NOT NULL", t=HISTORY)[0][0]:
+        return []
+    return migrator.query(f"SELECT version, name, phase, execution, duration_ms >= 0 FROM {HISTORY} ORDER BY version")
+
+
+def test_lifecycle_status_plan_apply_validate(migrator):
+    migrator.add(*DEFAULT_SET)
+
+    status = migrator(action="status")
+    assert status["ok"] and status["current_version"] == 0 and status["applied"] == []
+    assert [m["version"] for m in status["pending"]] == [1, 2, 3, 4]
+
+    plan = migrator(action="plan", phase="expand")
+    assert plan["ok"] and plan["changed"] is False and plan["blocked_by"] is None
+    assert [m["file"] for m in plan["would_apply"]] == [p.name for p in DEFAULT_SET]
+    # A dry run creates nothing, not even the history table.
+    assert migrator.query("SELECT count(*) FROM pg_class WHERE relname IN ('orders', :h)", h=HISTORY) == [[0]]
+
+    applied = migrator(action="apply", phase="expand")
+    assert applied["ok"], applied
+    assert applied["status"] == "applied" and applied["changed"] is True and applied["current_version"] == 4
+    assert [m["version"] for m in applied["applied"]] == [1, 2, 3, 4]
+    assert history(migrator) == [
+        [1, "create_orders", "expand", "transaction", True],
+        [2, "add_orders_status", "expand", "transaction", True],
+        [3, "index_orders_customer", "expand", "autocommit", True],
+        [4, "validate_orders_status", "expand", "transaction", True],
+    ]
+    # CREATE INDEX CONCURRENTLY ran (outside a transaction) and left a valid index.
+    assert migrator.query(
+        "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass('orders_customer_email_idx')") == [[True]]
+    assert migrator.query("SELECT convalidated FROM pg_constraint WHERE conname = 'orders_status_known'") == [[True]]
+
+    again = migrator(action="apply", phase="expand")
+    assert again["ok"] and again["status"] == "up_to_date" and again["applied"] == [] and again["changed"] is False
+    assert len(history(migrator)) == 4
+
+    status = migrator(action="status")
+    assert status["current_version"] == 4 and status["latest_version"] == 4 and status["pending"] == []
+    assert [(a["version"], a["phase"], a["execution"]) for a in status["applied"]] == [
+        (1, "expand", "transaction"), (2, "expand", "transaction"), (3, "expand", "autocommit"), (4, "expand", "transaction")]
+    assert all(a["applied_at"] and a["checksum"] for a in status["applied"])
+
+    good = migrator(action="validate", expect={"version": 4, "tables": ["orders"], "no_pending": "contract",
+                                               "columns": {"orders": ["id", "status", "shipped_at"]}})
+    assert good["ok"], good
+    bad = migrator(action="validate", expect={"version": 9, "tables": ["orders", "invoices"],
+                                              "columns": {"orders": ["status", "discount"]}, "absent_columns": {"orders": ["legacy_note"]}})
+    assert not bad["ok"]
+    assert bad["failures"] == ["version >= 9", "table invoices exists", "column orders.discount exists",
+                               "column orders.legacy_note is absent"]
+    assert "schema validation failed" in bad["error"]
+
+    # Bad events are answered, not raised.
+    assert "needs phase" in migrator(action="apply")["error"]
+    assert "unknown action" in migrator(action="drop_everything")["error"]
+
+
+def test_expand_refuses_contract_then_contract_applies(migrator):
+    migrator.add(*DEFAULT_SET)
+    assert migrator(action="apply", phase="expand")["ok"]
+    migrator.add(*sorted(CONTRACT_EXAMPLES.glob("V*.sql")))
+    migrator.write("V006__add_orders_currency.sql", "ALTER TABLE orders ADD COLUMN currency text NOT NULL DEFAULT 'EUR';\n")
+
+    plan = migrator(action="plan", phase="expand")
+    assert plan["would_apply"] == [] and plan["blocked_by"]["rule"] == "ban-drop-column"
+    assert [m["version"] for m in migrator(action="plan", phase="contract")["would_apply"]] == [5, 6]
+
+    refused = migrator(action="apply", phase="expand")
+    assert refused["ok"] is False and refused["status"] == "refused" and refused["applied"] == []
+    error = refused["error"]
+    assert "V005__drop_orders_legacy_note.sql" in error
+    assert "`ALTER TABLE orders DROP COLUMN IF EXISTS legacy_note;`" in error
+    assert "rule ban-drop-column" in error
+    assert refused["refused"]["statement"] == 1 and refused["refused"]["line"] == 3
+    # Nothing happened: the column is still there, V005 and V006 are not recorded.
+    assert migrator.query("SELECT count(*) FROM information_schema.columns WHERE column_name = 'legacy_note'") == [[1]]
+    assert [row[0] for row in history(migrator)] == [1, 2, 3, 4]
+
+    contract = migrator(action="apply", phase="contract")
+    assert contract["ok"] and [m["version"] for m in contract["applied"]] == [5, 6]
+    assert [(row[0], row[2]) for row in history(migrator)][-2:] == [(5, "contract"), (6, "expand")]
+    assert migrator.query("SELECT count(*) FROM information_schema.columns WHERE column_name = 'legacy_note'") == [[0]]
+
+
+def test_checksum_drift_is_refused(migrator):
+    migrator.add(*DEFAULT_SET)
+    assert migrator(action="apply", phase="expand")["ok"]
+    changed = migrator.dir / "V002__add_orders_status.sql"
+    changed.write_text(changed.read_text() + "ALTER TABLE orders ADD COLUMN IF NOT EXISTS coupon text;\n")
+    migrator.write("V005__add_orders_region.sql", "ALTER TABLE orders ADD COLUMN region text;\n")
+
+    for event in ({"action": "apply", "phase": "expand"}, {"action": "plan", "phase": "contract"}, {"action": "status"}):
+        result = migrator(**event)
+        assert result["ok"] is False, event
+        assert "checksum mismatch: V002__add_orders_status.sql changed after being applied" in result["error"]
+        assert [d["version"] for d in result["drift"]] == [2]
+    assert [row[0] for row in history(migrator)] == [1, 2, 3, 4]
+    assert migrator.query("SELECT count(*) FROM information_schema.columns WHERE column_name IN ('coupon', 'region')") == [[0]]
+
+    # A migrations dir that no longer matches the manifest is refused before touching the database.
+    changed.write_text("SELECT 1;\n")
+    stale = migrator(action="status")
+    assert stale["ok"] is False and "differs from the copy manifest.json was built from" in stale["error"]
+
+
+def test_two_concurrent_applies_exactly_one_applies(migrator):
+    migrator.add(*DEFAULT_SET)
+    migrator.write("V005__slow_backfill.sql", "UPDATE orders SET status = 'placed' WHERE status IS NULL;\nSELECT pg_sleep(1.5);\n")
+    barrier = threading.Barrier(2)
+    results = []
+
+    def run():
+        barrier.wait()
+        results.append(migrator(action="apply", phase="expand"))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    statuses = sorted(r["status"] for r in results)
+    assert statuses == ["applied", "locked"], results
+    winner = next(r for r in results if r["status"] == "applied")
+    loser = next(r for r in results if r["status"] == "locked")
+    assert [m["version"] for m in winner["applied"]] == [1, 2, 3, 4, 5]
+    assert loser["ok"] is False and loser["applied"] == [] and "holds the migration lock" in loser["error"]
+    assert [row[0] for row in history(migrator)] == [1, 2, 3, 4, 5]
+
+
+def test_lock_timeout_is_retried_then_gives_up(migrator, monkeypatch):
+    migrator.add(*DEFAULT_SET[:1])
+    assert migrator(action="apply", phase="expand")["ok"]
+    migrator.write("V002__add_orders_flag.sql", "ALTER TABLE orders ADD COLUMN flagged boolean;\n")
+    monkeypatch.setenv("MIGRATOR_LOCK_TIMEOUT_MS", "200")
+
+    blocker = migrator.connect()
+    blocker.run("BEGIN")
+    blocker.run("LOCK TABLE orders IN ACCESS SHARE MODE")  # like a long read of the old version
+    # Released after ~0.9 s: 200 ms timeouts with 100/200/400 ms back-off get through on a later attempt.
+    timer = threading.Timer(0.9, lambda: blocker.run("COMMIT"))
+    timer.start()
+    try:
+        monkeypatch.setenv("MIGRATOR_LOCK_RETRIES", "6")
+        result = migrator(action="apply", phase="expand")
+    finally:
+        timer.join()
+    assert result["ok"], result
+    assert result["applied"][0]["attempts"] > 1
+
+    migrator.write("V003__add_orders_flag_note.sql", "ALTER TABLE orders ADD COLUMN flag_note text;\n")
+    blocker.run("BEGIN")
+    blocker.run("LOCK TABLE orders IN ACCESS SHARE MODE")
+    try:
+        monkeypatch.setenv("MIGRATOR_LOCK_RETRIES", "2")
+        started = time.monotonic()
+        failed = migrator(action="apply", phase="expand")
+        elapsed = time.monotonic() - started
+    finally:
+        blocker.run("ROLLBACK")
+        blocker.close()
+    assert failed["ok"] is False and failed["status"] == "failed"
+    assert "V003__add_orders_flag_note.sql: statement 1 (line 1) could not get its lock within 200 ms after 3 attempts" in failed["error"]
+    assert "55P03" in failed["error"]
+    assert elapsed < 5
+    assert [row[0] for row in history(migrator)] == [1, 2]
+
+
+def test_failed_concurrent_index_is_dropped_before_retry(migrator):
+    migrator.add(*DEFAULT_SET[:2])
+    assert migrator(action="apply", phase="expand")["ok"]
+    migrator.query("INSERT INTO orders (customer_email) VALUES ('a@example.com'), ('a@example.com'), ('b@example.com')")
+    migrator.write("V003__unique_customer_email.sql",
+                   "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_email_uniq ON orders (customer_email);\n")
+
+    failed = migrator(action="apply", phase="expand")
+    assert failed["ok"] is False
+    assert "V003__unique_customer_email.sql: statement 1 (line 1) failed" in failed["error"] and "23505" in failed["error"]
+    # PostgreSQL leaves the half-built index behind, INVALID; IF NOT EXISTS alone would keep it.
+    invalid = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('orders_email_uniq')"
+    assert migrator.query(invalid) == [[False]]
+    assert [row[0] for row in history(migrator)] == [1, 2]
+
+    migrator.query("DELETE FROM orders WHERE id = (SELECT max(id) FROM orders WHERE customer_email = 'a@example.com')")
+    retried = migrator(action="apply", phase="expand")
+    assert retried["ok"], retried
+    assert migrator.query(invalid) == [[True]]
+    assert [row[0] for row in history(migrator)] == [1, 2, 3]
+
+
+def test_credentials_from_secrets_manager(migrator, aws, monkeypatch):
+    """In the function: settings from the secret named by DB_SECRET_ARN, never echoed."""
+    migrator.add(*DEFAULT_SET)
+    secret = {"engine": "postgres", "host": migrator.params["host"], "port": migrator.params["port"],
+              "username": migrator.params["user"], "password": migrator.params["password"],
+              "dbname": migrator.params["database"]}
+    from tests.harness.aws import client
+
+    arn = client("secretsmanager").create_secret(Name="bluegreen/test/db", SecretString=json.dumps(secret))["ARN"]
+    monkeypatch.delenv("MIGRATOR_DSN_JSON")
+    monkeypatch.setenv("DB_SECRET_ARN", arn)
+    monkeypatch.setenv("MIGRATOR_SSLMODE", "disable")  # the test server has no certificate
+    result = migrator(action="apply", phase="expand")
+    assert result["ok"] and result["current_version"] == 4
+    reads = [r for r in aws.requests() if r["service"] == "secretsmanager" and r["action"] == "GetSecretValue"]
+    assert len(reads) == 1
+
+    # A wrong password: the error says so without echoing any secret.
+    wrong = dict(secret, password="not-the-" + secret["password"])
+    client("secretsmanager").put_secret_value(SecretId=arn, SecretString=json.dumps(wrong))
+    denied = migrator(action="status")
+    assert denied["ok"] is False and "password authentication failed" in denied["error"]
+    assert wrong["password"] not in json.dumps(denied)
+
+    monkeypatch.setenv("DB_SECRET_ARN", arn.replace("bluegreen/test/db", "bluegreen/test/none"))
+    missing = migrator(action="status")
+    assert missing["ok"] is False and "cannot read the database secret" in missing["error"]
+
+
+@pytest.mark.parametrize("sql, phase, rule", [
+    ("CREATE TABLE invoices (id bigint PRIMARY KEY, total bigint NOT NULL);", "expand", None),
+    ("ALTER TABLE orders ADD COLUMN note text;", "expand", None),
+    ("ALTER TABLE orders ADD COLUMN tier text NOT NULL DEFAULT 'basic';", "expand", None),
+    ("ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total_cents >= 0) NOT VALID;", "expand", None),
+    ("CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);", "expand", None),
+    ("ALTER TABLE orders ADD COLUMN token uuid DEFAULT gen_random_uuid();", "contract", "adding-field-with-default"),
+    ("ALTER TABLE orders ADD COLUMN tier text NOT NULL;", "contract", "adding-required-field"),
+    ("ALTER TABLE orders DROP COLUMN legacy_note;", "contract", "ban-drop-column"),
+    ("ALTER TABLE orders RENAME COLUMN status TO state;", "contract", "renaming-column"),
+    ("ALTER TABLE orders RENAME TO purchases;", "contract", "renaming-table"),
+    ("ALTER TABLE orders ALTER COLUMN total_cents TYPE numeric;", "contract", "changing-column-type"),
+    ("ALTER TABLE orders ALTER COLUMN shipped_at SET NOT NULL;", "contract", "adding-not-nullable-field"),
+    ("ALTER TABLE orders ALTER COLUMN status DROP NOT NULL;", "contract", "ban-drop-not-null"),
+    ("DROP TABLE orders;", "contract", "ban-drop-table"),
+    ("CREATE INDEX orders_total_idx ON orders (total_cents);", "contract", "require-concurrent-index-creation"),
+    ("ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total_cents >= 0);", "contract",
+     "constraint-missing-not-valid"),
+    ("TRUNCATE orders;", "contract", "statement-kind:TRUNCATE"),
+])
+def test_statement_classification(tmp_path, sql, phase, rule):
+    path = tmp_path / "V001__x.sql"
+    path.write_text("-- one statement\n" + sql + "\n")
+    result = packaging.classify_file(str(path), packaging.find_squawk())
+    (stmt,) = result["statements"]
+    assert (stmt["phase"], result["phase"]) == (phase, phase)
+    assert stmt["line"] == 2 and path.read_bytes()[stmt["start"]:stmt["end"]].decode() == sql
+    if rule is None:
+        assert stmt["reasons"] == []
+    else:
+        assert stmt["reasons"][0]["rule"] == rule
+
+
+def test_packaging_rejects_unsafe_layouts(tmp_path):
+    squawk = packaging.find_squawk()
+    mixed = tmp_path / "V001__mixed.sql"
+    mixed.write_text("SET lock_timeout = '2s';\nCREATE TABLE t (id bigint);\nCREATE INDEX CONCURRENTLY t_idx ON t (id);\n")
+    with pytest.raises(packaging.PackagingError, match="line 2: CREATE_TABLE cannot share a migration"):
+        packaging.classify_file(str(mixed), squawk)
+    unnamed = tmp_path / "V002__unnamed.sql"
+    unnamed.write_text("CREATE INDEX CONCURRENTLY ON orders (id);\n")
+    with pytest.raises(packaging.PackagingError, match="name the concurrently created index"):
+        packaging.classify_file(str(unnamed), squawk)
+    broken = tmp_path / "V003__broken.sql"
+    broken.write_text("CREATE TABLE ok (id bigint);\nALTER TABLE orders ADD COLUM x int;\n")
+    with pytest.raises(packaging.PackagingError, match="V003__broken.sql: syntax error at line 2"):
+        packaging.classify_file(str(broken), squawk)
