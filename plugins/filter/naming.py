@@ -21,7 +21,7 @@ def _wrap(func):
         try:
             return func(*args, **kwargs)
         except NamingError as e:
-            raise AnsibleFilterError(str(e))
+            raise AnsibleFilterError(str(e)) from e
 
     run.__name__ = func.__name__
     return run

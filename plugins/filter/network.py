@@ -33,7 +33,7 @@ def subnet_plan(vpc_cidr, azs, suffix):
                 )
         return plan
     except (NamingError, ValueError) as e:
-        raise AnsibleFilterError("network_vpc_cidr=%s with %d AZs: %s" % (vpc_cidr, len(azs), e))
+        raise AnsibleFilterError("network_vpc_cidr=%s with %d AZs: %s" % (vpc_cidr, len(azs), e)) from e
 
 
 class FilterModule(object):

@@ -47,8 +47,8 @@ def run_module(name, args, check=False, diff=False):
     )
     try:
         result = json.loads(proc.stdout)
-    except ValueError:
-        raise AssertionError(f"module {name} printed no JSON (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    except ValueError as e:
+        raise AssertionError(f"module {name} printed no JSON (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from e
     return result
 
 

@@ -1,0 +1,256 @@
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Thin ECS client layer: every call retried with jittered backoff (aws_retry), "not found"
+turned into None, any other failure raised as EcsError for module.fail_json_aws_error()."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+try:
+    import botocore.exceptions
+    import botocore.waiter
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing dependency
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
+
+
+class EcsError(AnsibleAWSError):
+    pass
+
+
+class EcsErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = EcsError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code(["ClusterNotFoundException", "ServiceNotFoundException"])
+
+
+class EcsTaskDefinitionErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = EcsError
+
+    @classmethod
+    def _is_missing(cls):
+        # DescribeTaskDefinition answers an unknown family or revision with ClientException.
+        return is_boto3_error_code("ClientException")
+
+
+def tags_to_dict(tags):
+    return boto3_tag_list_to_ansible_dict(tags or [], "key", "value")
+
+
+def dict_to_tags(tags):
+    return ansible_dict_to_boto3_tag_list(tags or {}, "key", "value")
+
+
+# ---------------------------------------------------------------- clusters
+
+
+@EcsErrorHandler.list_error_handler("describe ECS cluster {name}")
+@aws_retry()
+def describe_cluster(client, name):
+    result = client.describe_clusters(clusters=[name], include=["SETTINGS", "TAGS"])
+    for cluster in result.get("clusters", []):
+        if cluster.get("status") != "INACTIVE":
+            return cluster
+    return None
+
+
+@EcsErrorHandler.common_error_handler("create ECS cluster")
+@aws_retry()
+def create_cluster(client, **params):
+    return client.create_cluster(**params)["cluster"]
+
+
+@EcsErrorHandler.common_error_handler("update the settings of ECS cluster {name}")
+@aws_retry()
+def update_cluster_settings(client, name, settings):
+    # UpdateCluster carries the settings too (and, unlike UpdateClusterSettings, moto implements it)
+    return client.update_cluster(cluster=name, settings=settings)["cluster"]
+
+
+@EcsErrorHandler.common_error_handler("set the capacity providers of ECS cluster {name}")
+@aws_retry()
+def put_cluster_capacity_providers(client, name, providers, strategy):
+    return client.put_cluster_capacity_providers(cluster=name, capacityProviders=providers, defaultCapacityProviderStrategy=strategy)["cluster"]
+
+
+@EcsErrorHandler.deletion_error_handler("delete ECS cluster {name}")
+@aws_retry()
+def delete_cluster(client, name):
+    client.delete_cluster(cluster=name)
+    return True
+
+
+# ---------------------------------------------------------------- tags
+
+
+@EcsErrorHandler.list_error_handler("list the tags of {arn}", {})
+@aws_retry()
+def list_tags(client, arn):
+    return tags_to_dict(client.list_tags_for_resource(resourceArn=arn).get("tags"))
+
+
+@EcsErrorHandler.common_error_handler("tag {arn}")
+@aws_retry()
+def tag_resource(client, arn, tags):
+    client.tag_resource(resourceArn=arn, tags=dict_to_tags(tags))
+    return True
+
+
+@EcsErrorHandler.common_error_handler("untag {arn}")
+@aws_retry()
+def untag_resource(client, arn, keys):
+    client.untag_resource(resourceArn=arn, tagKeys=list(keys))
+    return True
+
+
+def update_tags(client, arn, to_set, to_unset):
+    if to_unset:
+        untag_resource(client, arn, to_unset)
+    if to_set:
+        tag_resource(client, arn, to_set)
+
+
+# ---------------------------------------------------------------- task definitions
+
+
+def _revision_of(arn):
+    return int(arn.rsplit(":", 1)[1])
+
+
+@EcsErrorHandler.list_error_handler("list the task definitions of family {family}", [])
+@aws_retry()
+def list_task_definition_arns(client, family, status="ACTIVE"):
+    """ARNs of one family (exact family, not prefix), oldest revision first."""
+    arns = []
+    paginator = client.get_paginator("list_task_definitions")
+    for page in paginator.paginate(familyPrefix=family, status=status):
+        arns.extend(page.get("taskDefinitionArns", []))
+    own = [arn for arn in arns if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
+    return sorted(own, key=_revision_of)
+
+
+@EcsTaskDefinitionErrorHandler.list_error_handler("describe task definition {task_definition}")
+@aws_retry()
+def describe_task_definition(client, task_definition):
+    """(task definition, tags dict) or None when the family or revision does not exist."""
+    result = client.describe_task_definition(taskDefinition=task_definition, include=["TAGS"])
+    return result["taskDefinition"], tags_to_dict(result.get("tags"))
+
+
+@EcsErrorHandler.common_error_handler("register a task definition")
+@aws_retry()
+def register_task_definition(client, **params):
+    return client.register_task_definition(**params)["taskDefinition"]
+
+
+@EcsErrorHandler.common_error_handler("deregister task definition {arn}")
+@aws_retry()
+def deregister_task_definition(client, arn):
+    return client.deregister_task_definition(taskDefinition=arn)["taskDefinition"]
+
+
+# ---------------------------------------------------------------- services
+
+
+@EcsErrorHandler.list_error_handler("describe ECS service {name} in cluster {cluster}")
+@aws_retry()
+def describe_service(client, cluster, name):
+    result = client.describe_services(cluster=cluster, services=[name], include=["TAGS"])
+    for service in result.get("services", []):
+        if service.get("status") != "INACTIVE":
+            return service
+    return None
+
+
+@EcsErrorHandler.common_error_handler("create ECS service")
+@aws_retry()
+def create_service(client, **params):
+    return client.create_service(**params)["service"]
+
+
+@EcsErrorHandler.common_error_handler("update ECS service {service} in cluster {cluster}")
+@aws_retry()
+def update_service(client, cluster, service, **params):
+    return client.update_service(cluster=cluster, service=service, **params)["service"]
+
+
+@EcsErrorHandler.deletion_error_handler("delete ECS service {name} in cluster {cluster}")
+@aws_retry()
+def delete_service(client, cluster, name):
+    client.delete_service(cluster=cluster, service=name, force=True)
+    return True
+
+
+@EcsErrorHandler.list_error_handler("list the stopped tasks of service {service}", [])
+@aws_retry()
+def describe_stopped_tasks(client, cluster, service, limit=5):
+    arns = client.list_tasks(cluster=cluster, serviceName=service, desiredStatus="STOPPED").get("taskArns", [])[:limit]
+    if not arns:
+        return []
+    return client.describe_tasks(cluster=cluster, tasks=arns).get("tasks", [])
+
+
+# ---------------------------------------------------------------- waiters
+
+# Steady state as AWS defines it for the services_stable waiter (one deployment, running ==
+# desired), plus an early failure when a deployment's rollout has FAILED (circuit breaker).
+_WAITERS = {
+    "version": 2,
+    "waiters": {
+        "ServiceSteady": {
+            "operation": "DescribeServices",
+            "delay": 15,
+            "maxAttempts": 40,
+            "acceptors": [
+                {"matcher": "path", "argument": "length(failures[?reason == 'MISSING']) > `0`", "expected": True, "state": "failure"},
+                {"matcher": "pathAny", "argument": "services[].status", "expected": "INACTIVE", "state": "failure"},
+                {"matcher": "pathAny", "argument": "services[].deployments[].rolloutState", "expected": "FAILED", "state": "failure"},
+                {
+                    "matcher": "path",
+                    "argument": "length(services[?!(length(deployments) == `1` && runningCount == desiredCount)]) == `0`",
+                    "expected": True,
+                    "state": "success",
+                },
+            ],
+        },
+        "ServiceInactive": {
+            "operation": "DescribeServices",
+            "delay": 15,
+            "maxAttempts": 40,
+            "acceptors": [
+                {"matcher": "path", "argument": "length(failures[?reason == 'MISSING']) > `0`", "expected": True, "state": "success"},
+                {"matcher": "pathAll", "argument": "services[].status", "expected": "INACTIVE", "state": "success"},
+            ],
+        },
+    },
+}
+
+
+def _timing(timeout):
+    delay = max(1, min(15, int(timeout) // 4))
+    return delay, max(1, int(timeout) // delay)
+
+
+def wait_for_service(client, cluster, name, timeout, state="steady"):
+    """Wait for a service to be steady (or inactive). Returns None on success, the
+    botocore WaiterError when it timed out or failed (the module explains why)."""
+    waiter_name = "ServiceSteady" if state == "steady" else "ServiceInactive"
+    waiter = botocore.waiter.create_waiter_with_client(waiter_name, botocore.waiter.WaiterModel(_WAITERS), client)
+    delay, attempts = _timing(timeout)
+    try:
+        aws_retry()(waiter.wait)(cluster=cluster, services=[name], WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
+    except botocore.exceptions.WaiterError as e:
+        return e
+    return None

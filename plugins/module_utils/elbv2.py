@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Thin Elastic Load Balancing v2 client layer (target groups, listeners, tags): every call
+retried with jittered backoff (aws_retry), "not found" turned into None, other failures
+raised as Elbv2Error for module.fail_json_aws_error()."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
+
+
+class Elbv2Error(AnsibleAWSError):
+    pass
+
+
+class Elbv2ErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = Elbv2Error
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code(["TargetGroupNotFound", "ListenerNotFound", "LoadBalancerNotFound"])
+
+
+@Elbv2ErrorHandler.list_error_handler("describe target group {name}")
+@aws_retry()
+def describe_target_group(client, name):
+    groups = client.describe_target_groups(Names=[name]).get("TargetGroups", [])
+    return groups[0] if groups else None
+
+
+@Elbv2ErrorHandler.common_error_handler("create target group")
+@aws_retry()
+def create_target_group(client, **params):
+    return client.create_target_group(**params)["TargetGroups"][0]
+
+
+@Elbv2ErrorHandler.common_error_handler("modify target group {arn}")
+@aws_retry()
+def modify_target_group(client, arn, **params):
+    return client.modify_target_group(TargetGroupArn=arn, **params)["TargetGroups"][0]
+
+
+@Elbv2ErrorHandler.list_error_handler("describe the attributes of target group {arn}", {})
+@aws_retry()
+def describe_target_group_attributes(client, arn):
+    attributes = client.describe_target_group_attributes(TargetGroupArn=arn).get("Attributes", [])
+    return {item["Key"]: item["Value"] for item in attributes}
+
+
+@Elbv2ErrorHandler.common_error_handler("modify the attributes of target group {arn}")
+@aws_retry()
+def modify_target_group_attributes(client, arn, attributes):
+    items = [{"Key": key, "Value": str(value)} for key, value in sorted(attributes.items())]
+    client.modify_target_group_attributes(TargetGroupArn=arn, Attributes=items)
+    return True
+
+
+@Elbv2ErrorHandler.deletion_error_handler("delete target group {arn}")
+@aws_retry()
+def delete_target_group(client, arn):
+    client.delete_target_group(TargetGroupArn=arn)
+    return True
+
+
+@Elbv2ErrorHandler.list_error_handler("describe listener {arn}")
+@aws_retry()
+def describe_listener(client, arn):
+    listeners = client.describe_listeners(ListenerArns=[arn]).get("Listeners", [])
+    return listeners[0] if listeners else None
+
+
+@Elbv2ErrorHandler.common_error_handler("modify the default actions of listener {arn}")
+@aws_retry()
+def modify_listener_default_actions(client, arn, actions):
+    return client.modify_listener(ListenerArn=arn, DefaultActions=actions)["Listeners"][0]
+
+
+@Elbv2ErrorHandler.list_error_handler("describe the tags of {arn}", {})
+@aws_retry()
+def describe_tags(client, arn):
+    descriptions = client.describe_tags(ResourceArns=[arn]).get("TagDescriptions", [])
+    return boto3_tag_list_to_ansible_dict(descriptions[0].get("Tags", [])) if descriptions else {}
+
+
+@Elbv2ErrorHandler.common_error_handler("tag {arn}")
+@aws_retry()
+def add_tags(client, arn, tags):
+    client.add_tags(ResourceArns=[arn], Tags=ansible_dict_to_boto3_tag_list(tags))
+    return True
+
+
+@Elbv2ErrorHandler.common_error_handler("untag {arn}")
+@aws_retry()
+def remove_tags(client, arn, keys):
+    client.remove_tags(ResourceArns=[arn], TagKeys=list(keys))
+    return True
+
+
+def update_tags(client, arn, to_set, to_unset):
+    if to_unset:
+        remove_tags(client, arn, to_unset)
+    if to_set:
+        add_tags(client, arn, to_set)

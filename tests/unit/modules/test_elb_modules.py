@@ -1,0 +1,98 @@
+"""elb_target_group and elb_listener_weights on the emulator."""
+
+import pytest
+
+from tests.harness.aws import client, run_module
+from tests.unit.modules.four_steps import four_steps
+
+
+@pytest.fixture
+def vpc(aws):
+    ec2 = client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.30.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"))
+    ]
+    return {"vpc_id": vpc_id, "subnets": subnets}
+
+
+def test_elb_target_group(vpc):
+    args = {
+        "name": "bluegreen-blue-t1",
+        "port": 80,
+        "vpc_id": vpc["vpc_id"],
+        "health_check": {"path": "/"},
+        "deregistration_delay": 30,
+        "tags": {"bluegreen:environment": "t1"},
+    }
+    created = four_steps("elb_target_group", args)["target_group"]
+    assert created["target_type"] == "ip"
+    assert created["health_check"] == {
+        "path": "/",
+        "protocol": "HTTP",
+        "port": "traffic-port",
+        "interval": 30,
+        "timeout": 5,
+        "healthy_threshold": 2,
+        "unhealthy_threshold": 3,
+        "matcher": "200",
+    }
+    assert created["deregistration_delay"] == 30
+    elbv2 = client("elbv2")
+    described = elbv2.describe_target_groups(Names=["bluegreen-blue-t1"])["TargetGroups"][0]
+    assert (described["HealthyThresholdCount"], described["UnhealthyThresholdCount"]) == (2, 3)
+
+    # Health check and deregistration delay are modified in place.
+    changed = four_steps("elb_target_group", {**args, "health_check": {"path": "/health", "matcher": "200-299"}, "deregistration_delay": 10})
+    assert changed["diff"]["before"]["health_check"]["path"] == "/"
+    assert changed["target_group"]["target_group_arn"] == created["target_group_arn"]
+    assert changed["target_group"]["health_check"]["matcher"] == "200-299"
+    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_target_group_attributes(TargetGroupArn=created["target_group_arn"])["Attributes"]}
+    assert attributes["deregistration_delay.timeout_seconds"] == "10"
+
+    # Immutable fields give a clear error and change nothing.
+    moved = run_module("elb_target_group", {**args, "port": 8080})
+    assert moved["failed"] is True
+    assert "cannot be changed in place: port is 80, wanted 8080" in moved["msg"]
+
+    four_steps("elb_target_group", {"name": "bluegreen-blue-t1", "state": "absent"})
+
+
+def test_elb_listener_weights(vpc):
+    elbv2 = client("elbv2")
+    alb = elbv2.create_load_balancer(Name="bluegreen-t1", Subnets=vpc["subnets"])["LoadBalancers"][0]["LoadBalancerArn"]
+    blue = run_module("elb_target_group", {"name": "bluegreen-blue-t1", "port": 80, "vpc_id": vpc["vpc_id"]})["target_group"]["target_group_arn"]
+    green = run_module("elb_target_group", {"name": "bluegreen-green-t1", "port": 80, "vpc_id": vpc["vpc_id"]})["target_group"]["target_group_arn"]
+    # A listener as a plain forward to blue (no ForwardConfig), as another tool may leave it.
+    listener = elbv2.create_listener(LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": blue}])
+    arn = listener["Listeners"][0]["ListenerArn"]
+
+    live_blue = {"listener_arn": arn, "weights": [{"target_group_arn": blue, "weight": 100}, {"target_group_arn": green, "weight": 0}], "live_color": "blue"}
+    first = four_steps("elb_listener_weights", live_blue)
+    assert first["live_color"] == "blue"
+    assert first["diff"]["before"]["weights"] == [{"target_group_arn": blue, "weight": 1}]
+
+    # 100/0 -> 90/10, given in the other order: applied, verified, idempotent; the diff shows the weights.
+    shifted = {"listener_arn": arn, "weights": [{"target_group_arn": green, "weight": 10}, {"target_group_arn": blue, "weight": 90}]}
+    step = four_steps("elb_listener_weights", shifted)
+    by_arn = {w["target_group_arn"]: w["weight"] for w in step["diff"]["after"]["weights"]}
+    assert by_arn == {blue: 90, green: 10}
+    assert {w["target_group_arn"]: w["weight"] for w in step["diff"]["before"]["weights"]} == {blue: 100, green: 0}
+    assert step["live_color"] == "blue"  # no live_color given: the tag stays
+    action = elbv2.describe_listeners(ListenerArns=[arn])["Listeners"][0]["DefaultActions"][0]
+    assert action["ForwardConfig"]["TargetGroupStickinessConfig"] == {"Enabled": False}
+    assert {tg["TargetGroupArn"]: tg["Weight"] for tg in action["ForwardConfig"]["TargetGroups"]} == {blue: 90, green: 10}
+
+    # Tags with purge never drop the live color tag; changing the color alone is a change.
+    tagged = run_module("elb_listener_weights", {**shifted, "tags": {"team": "x"}})
+    assert tagged["changed"] is True and tagged["tags"] == {"team": "x", "bluegreen:live-color": "blue"}
+    green_live = run_module("elb_listener_weights", {**shifted, "live_color": "green"}, check=True, diff=True)
+    assert green_live["changed"] is True and green_live["diff"]["after"]["tags"]["bluegreen:live-color"] == "green"
+    assert elbv2.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"] != []
+
+    # Never both at 0.
+    zeros = [{"target_group_arn": blue, "weight": 0}, {"target_group_arn": green, "weight": 0}]
+    zero = run_module("elb_listener_weights", {"listener_arn": arn, "weights": zeros})
+    assert zero["failed"] is True and "every weight is 0" in zero["msg"]
+    missing = run_module("elb_listener_weights", {**shifted, "listener_arn": arn + "0"})
+    assert missing["failed"] is True and "does not exist" in missing["msg"]
