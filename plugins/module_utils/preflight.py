@@ -1,0 +1,1148 @@
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Preflight rules engine: every input of an environment checked before any AWS call.
+
+`run_checks(variables)` takes the environment's variables (missing ones take DEFAULTS) and
+returns findings, each a dict {severity, variable, value, rule, message, fix}, severity
+"error" (the deploy would fail or leave something that cannot be torn down) or "warning"
+(it works, but probably not as intended). Pure Python: no AWS call, no import of the code
+it checks. The only outside facts it needs are passed in: the key policies of custom KMS
+keys (read by the action plugin with kms:GetKeyPolicy), the directories where the migrator
+source may live, and the controller environment (for the emulator guard).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ast
+import difflib
+import fnmatch
+import ipaddress
+import json
+import os
+import re
+
+from ansible_collections.bluegreen.migration.plugins.module_utils import cost as cost_model
+from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import (
+    CidrError,
+    split_subnets,
+    subnet_prefix,
+    usable_addresses,
+)
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import (
+    NamingError,
+    resource_names,
+    validate_suffix,
+)
+
+ERROR = "error"
+WARNING = "warning"
+
+# Every variable preflight reads, with the collection's default.
+DEFAULTS = {
+    "environment_suffix": None,
+    "aws_region": "us-east-1",
+    "environment_disposable": True,
+    "budget_monthly_usd": None,
+    "bluegreen_tags": {},
+    "network_vpc_cidr": "10.0.0.0/16",
+    "network_az_count": 3,
+    "network_nat_gateways": "single",
+    "network_vpc_endpoints": [],
+    "network_ingress_cidrs": ["0.0.0.0/0"],
+    "ecs_service_image": "public.ecr.aws/ecs-sample-image/amazon-ecs-sample:latest",
+    "ecs_service_container_port": 80,
+    "ecs_service_health_check_path": "/",
+    "ecs_service_cpu": 256,
+    "ecs_service_memory": 512,
+    "ecs_service_desired_count": 2,
+    "ecs_service_log_retention_days": 30,
+    "ecs_service_log_kms_key_id": None,
+    "ecs_service_certificate_arn": None,
+    "ecs_service_task_role_principal": "ecs-tasks.amazonaws.com",
+    "ecs_service_execution_role_principal": "ecs-tasks.amazonaws.com",
+    "aurora_engine_version": "16.4",
+    "aurora_instance_class": "db.t3.medium",
+    "aurora_reader_count": 1,
+    "aurora_database_name": "app",
+    "aurora_master_username": "app_admin",
+    "aurora_kms_key_id": None,
+    "aurora_deletion_protection": False,
+    "aurora_skip_final_snapshot": True,
+    "migrator_lambda_runtime": "python3.12",
+    "migrator_lambda_handler": "index.handler",
+    "migrator_lambda_source_dir": "migrator",
+    "migrator_lambda_role_principal": "lambda.amazonaws.com",
+    "migrator_lambda_log_kms_key_id": None,
+    "rollout_steps": [10, 50, 100],
+    "rollout_bake_seconds": 60,
+    "rollout_drain_seconds": 30,
+}
+
+# Read when the inventory sets them (other roles own their defaults).
+OPTIONAL = ("bluegreen_emulator", "network_app_port", "ecs_service_target_group_port")
+
+# --- Rule 1: what known images serve --------------------------------------------------
+# paths: the paths that answer 200 in the stock image ("*": any path); port: where it listens.
+KNOWN_IMAGES = {
+    "amazon/amazon-ecs-sample": {"paths": ["/"], "port": 80, "what": "the ECS sample PHP page"},
+    "nginx": {"paths": ["/", "/index.html", "/50x.html"], "port": 80, "what": "the nginx welcome page"},
+    "nginxinc/nginx-unprivileged": {"paths": ["/", "/index.html", "/50x.html"], "port": 8080, "what": "the nginx welcome page (non-root)"},
+    "httpd": {"paths": ["/", "/index.html"], "port": 80, "what": "Apache's 'It works!' page"},
+    "traefik/whoami": {"paths": "*", "port": 80, "what": "an echo of the request on every path"},
+    "hashicorp/http-echo": {"paths": "*", "port": 5678, "what": "its -text on every path"},
+}
+IMAGE_ALIASES = {
+    "public.ecr.aws/ecs-sample-image/amazon-ecs-sample": "amazon/amazon-ecs-sample",
+    "public.ecr.aws/nginx/nginx": "nginx",
+    "public.ecr.aws/docker/library/nginx": "nginx",
+    "public.ecr.aws/docker/library/httpd": "httpd",
+    "public.ecr.aws/nginx/nginx-unprivileged": "nginxinc/nginx-unprivileged",
+}
+DOCKER_HUB_PREFIXES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
+IMAGE_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9._/:-]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$")
+
+# --- Rule 2: VPC endpoint services this collection knows how to use --------------------
+ENDPOINT_SERVICES = (
+    "s3",
+    "dynamodb",
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "secretsmanager",
+    "kms",
+    "sts",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "ecs",
+    "ecs-agent",
+    "ecs-telemetry",
+    "monitoring",
+    "sns",
+    "sqs",
+    "lambda",
+    "rds",
+    "rds-data",
+    "elasticloadbalancing",
+    "ec2",
+    "xray",
+)
+
+# --- Rule 4: service principals ----------------------------------------------------------
+SERVICE_PRINCIPALS = (
+    "ecs-tasks.amazonaws.com",
+    "ecs.amazonaws.com",
+    "lambda.amazonaws.com",
+    "edgelambda.amazonaws.com",
+    "ec2.amazonaws.com",
+    "rds.amazonaws.com",
+    "monitoring.rds.amazonaws.com",
+    "events.amazonaws.com",
+    "states.amazonaws.com",
+    "apigateway.amazonaws.com",
+    "elasticloadbalancing.amazonaws.com",
+    "codedeploy.amazonaws.com",
+    "codebuild.amazonaws.com",
+    "application-autoscaling.amazonaws.com",
+    "scheduler.amazonaws.com",
+    "sns.amazonaws.com",
+    "sqs.amazonaws.com",
+    "logs.amazonaws.com",
+    "cloudformation.amazonaws.com",
+    "ssm.amazonaws.com",
+    "secretsmanager.amazonaws.com",
+    "kms.amazonaws.com",
+)
+# variable -> (principal the role needs, who assumes it)
+PRINCIPAL_VARIABLES = {
+    "ecs_service_task_role_principal": ("ecs-tasks.amazonaws.com", "the ECS task role (assumed by the running containers)"),
+    "ecs_service_execution_role_principal": ("ecs-tasks.amazonaws.com", "the ECS task execution role (assumed by the Fargate agent)"),
+    "migrator_lambda_role_principal": ("lambda.amazonaws.com", "the migrator's Lambda execution role"),
+}
+PRINCIPAL_USES = {
+    "ecs.amazonaws.com": "the ECS service itself (service-linked role), not tasks",
+    "edgelambda.amazonaws.com": "Lambda@Edge replicas",
+    "ec2.amazonaws.com": "EC2 instances",
+    "rds.amazonaws.com": "the RDS service",
+    "monitoring.rds.amazonaws.com": "RDS enhanced monitoring",
+    "events.amazonaws.com": "EventBridge rules",
+    "states.amazonaws.com": "Step Functions state machines",
+    "lambda.amazonaws.com": "Lambda functions",
+    "ecs-tasks.amazonaws.com": "ECS tasks",
+}
+
+# --- Other input tables --------------------------------------------------------------------
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
+# Availability zones a new account can use, for the regions we know; others are not checked.
+REGION_AZ_COUNT = {
+    "us-east-1": 6,
+    "us-east-2": 3,
+    "us-west-1": 2,
+    "us-west-2": 4,
+    "ca-central-1": 3,
+    "sa-east-1": 3,
+    "eu-west-1": 3,
+    "eu-west-2": 3,
+    "eu-west-3": 3,
+    "eu-central-1": 3,
+    "eu-north-1": 3,
+    "eu-south-1": 3,
+    "ap-south-1": 3,
+    "ap-southeast-1": 3,
+    "ap-southeast-2": 3,
+    "ap-northeast-1": 3,
+    "ap-northeast-2": 4,
+}
+AZ_MIN, AZ_MAX = 2, 6
+# Fargate task sizes: cpu units -> (min MiB, max MiB, step MiB) (512 MiB is the one odd value).
+FARGATE_MEMORY = {
+    256: [512, 1024, 2048],
+    512: list(range(1024, 4096 + 1, 1024)),
+    1024: list(range(2048, 8192 + 1, 1024)),
+    2048: list(range(4096, 16384 + 1, 1024)),
+    4096: list(range(8192, 30720 + 1, 1024)),
+    8192: list(range(16384, 61440 + 1, 4096)),
+    16384: list(range(32768, 122880 + 1, 8192)),
+}
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LAMBDA_PYTHON_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
+LAMBDA_DEPRECATED = ("python2.7", "python3.6", "python3.7", "python3.8", "python3.9")
+AURORA_MAJOR_SUPPORTED = (13, 14, 15, 16, 17)
+INSTANCE_CLASS_PATTERN = re.compile(r"^db\.(serverless|[a-z0-9]+\.[a-z0-9]+)$")
+IDENTIFIER_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+# PostgreSQL reserved key words, plus names RDS keeps for itself or that are the first guess
+# of anyone trying passwords (postgres, admin, root).
+SQL_RESERVED = frozenset(
+    "all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create "
+    "current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc "
+    "distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral "
+    "leading limit localtime localtimestamp not null offset on only or order placing primary references returning "
+    "select session_user some symmetric system_user table then to trailing true union unique user using variadic "
+    "when where window with".split()
+)
+RESERVED_USERNAMES = frozenset(["postgres", "admin", "root", "rdsadmin", "rdsrepladmin", "rds_superuser", "public", "template0", "template1"])
+RESERVED_DATABASES = frozenset(["template0", "template1", "rdsadmin"])
+ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9-]+$")
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/(?P<id>[A-Za-z0-9-]+)$")
+KMS_ALIAS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):alias/[A-Za-z0-9/_-]+$")
+KMS_KEY_ID = re.compile(r"^(mrk-[a-f0-9]{32}|[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})$")
+KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]+$")
+LOG_KMS_VARIABLES = {"ecs_service_log_kms_key_id": "ecs_log_group", "migrator_lambda_log_kms_key_id": "migrator_log_group"}
+# What CloudWatch Logs does with the key of an encrypted log group.
+LOGS_KMS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:GenerateDataKey", "kms:DescribeKey")
+PRIVATE_RANGES = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")]
+DRAIN_MAX_SECONDS = 3600  # the ALB's deregistration delay limit
+TAG_LIMIT = 50
+RESERVED_TAG_PREFIXES = ("aws:", "bluegreen:")
+
+
+class Findings(object):
+    """Collects findings; `variables` is the resolved input, so each finding carries its value."""
+
+    def __init__(self, variables):
+        self.variables = variables
+        self.items = []
+
+    def add(self, severity, variable, rule, message, fix, value=None, use_value=False):
+        self.items.append(
+            {
+                "severity": severity,
+                "variable": variable,
+                "value": value if use_value else self.variables.get(variable),
+                "rule": rule,
+                "message": message,
+                "fix": fix,
+            }
+        )
+
+    def error(self, variable, rule, message, fix, **kwargs):
+        self.add(ERROR, variable, rule, message, fix, **kwargs)
+
+    def warning(self, variable, rule, message, fix, **kwargs):
+        self.add(WARNING, variable, rule, message, fix, **kwargs)
+
+    def has_error(self, *variables):
+        return any(f["severity"] == ERROR and f["variable"] in variables for f in self.items)
+
+
+# --- Value helpers -------------------------------------------------------------------------
+
+
+def as_int(value):
+    """An int from an int or a string of digits (what -e key=value gives), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.match(r"^-?[0-9]+$", value.strip()):
+        return int(value.strip())
+    return None
+
+
+def as_bool(value):
+    """True/False from a bool or Ansible's boolean strings, else None."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("yes", "on", "1", "true", "y", "t"):
+        return True
+    if text in ("no", "off", "0", "false", "n", "f"):
+        return False
+    return None
+
+
+def as_number(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
+def show(value):
+    """A value as it appears in a report line."""
+    if isinstance(value, str):
+        return value if value else "''"
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def normalize_image(image):
+    """Repository of an image reference without registry (Docker Hub), tag or digest."""
+    ref = image.split("@", 1)[0]
+    last = ref.rsplit("/", 1)
+    if ":" in last[-1]:
+        ref = ref[: len(ref) - len(last[-1]) + last[-1].index(":")]
+    for prefix in DOCKER_HUB_PREFIXES:
+        if ref.startswith(prefix):
+            ref = ref[len(prefix) :]
+    if ref.startswith("library/"):
+        ref = ref[len("library/") :]
+    return IMAGE_ALIASES.get(ref, ref)
+
+
+def image_tag(image):
+    ref = image.split("@", 1)[0]
+    last = ref.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else None
+
+
+def _int_in_range(f, name, low, high, why):
+    value = as_int(f.variables.get(name))
+    if value is None or value < low or value > high:
+        f.error(name, "range", "%s must be a whole number from %d to %d (%s)" % (name, low, high, why), "set %s to a value in %d..%d" % (name, low, high))
+        return None
+    return value
+
+
+def _bool(f, name):
+    value = as_bool(f.variables.get(name))
+    if value is None:
+        f.error(name, "boolean", "%s must be true or false" % name, "set %s: true or %s: false" % (name, name))
+    return value
+
+
+# --- Guard -------------------------------------------------------------------------------
+
+
+def loopback_endpoint(url):
+    """True when url is http://<loopback>[:port][/...]."""
+    match = re.match(r"^http://(\[[^\]]+\]|[^/:]+)(:\d+)?(/.*)?$", url or "")
+    if not match:
+        return False
+    host = match.group(1).strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_emulator_guard(f, environ):
+    if not as_bool(f.variables.get("bluegreen_emulator") or False):
+        return True
+    url = (environ or {}).get("AWS_ENDPOINT_URL", "")
+    if loopback_endpoint(url):
+        return True
+    f.error(
+        "bluegreen_emulator",
+        "emulator_guard",
+        "this inventory targets the local emulator but AWS_ENDPOINT_URL=%s is not a loopback http URL, so the run could reach real AWS" % (url or "(unset)"),
+        "start the emulator and export its environment (python scripts/emulator.py env), or use an inventory for real AWS",
+    )
+    return False
+
+
+# --- Shared inputs and names (rule 5) ------------------------------------------------------
+
+
+def check_environment(f):
+    suffix = f.variables.get("environment_suffix")
+    names = {}
+    try:
+        validate_suffix(suffix)
+        names = resource_names(suffix)
+    except NamingError as e:
+        f.error(
+            "environment_suffix", "names", str(e), "choose a suffix of lowercase letters, digits and single hyphens, starting with a letter (e.g. dev, pr-42)"
+        )
+    region = f.variables.get("aws_region")
+    if not isinstance(region, str) or not REGION_PATTERN.match(region):
+        f.error(
+            "aws_region", "region", "aws_region must be a region code like us-east-1", "set aws_region to the region to deploy to (e.g. us-east-1, eu-west-1)"
+        )
+    _bool(f, "environment_disposable")
+    tags = f.variables.get("bluegreen_tags")
+    if tags is None:
+        tags = {}
+    if not isinstance(tags, dict):
+        f.error("bluegreen_tags", "tags", "bluegreen_tags must be a mapping of tag key to value", "write bluegreen_tags as {Key: value, ...}")
+    else:
+        if len(tags) > TAG_LIMIT - 3:
+            f.error(
+                "bluegreen_tags",
+                "tags",
+                "%d tags plus the 3 the collection adds exceed AWS's %d per resource" % (len(tags), TAG_LIMIT),
+                "keep at most %d entries" % (TAG_LIMIT - 3),
+            )
+        for key, value in tags.items():
+            if not isinstance(key, str) or not key or len(key) > 128:
+                f.error("bluegreen_tags", "tags", "tag key %r must be a string of 1 to 128 characters" % (key,), "shorten or rename the key")
+            elif key.lower().startswith(RESERVED_TAG_PREFIXES):
+                f.error(
+                    "bluegreen_tags", "tags", "tag key %r uses a reserved prefix (aws: is AWS's, bluegreen: is set by the collection)" % key, "rename the key"
+                )
+            if isinstance(value, (dict, list)) or (value is not None and len(str(value)) > 256):
+                f.error("bluegreen_tags", "tags", "tag %r must have a scalar value of at most 256 characters" % (key,), "use a short string value")
+    return names
+
+
+# --- Network ---------------------------------------------------------------------------------
+
+
+def check_network(f):
+    az_count = as_int(f.variables.get("network_az_count"))
+    region = f.variables.get("aws_region")
+    if az_count is None or az_count < 1 or az_count > AZ_MAX:
+        f.error("network_az_count", "range", "network_az_count must be a whole number from %d to %d" % (AZ_MIN, AZ_MAX), "set network_az_count to 2 or 3")
+        az_count = None
+    elif az_count < AZ_MIN:
+        f.error(
+            "network_az_count",
+            "range",
+            "an Application Load Balancer and an Aurora subnet group both need subnets in at least 2 AZs",
+            "set network_az_count to 2 or more",
+        )
+        az_count = None
+    elif region in REGION_AZ_COUNT and az_count > REGION_AZ_COUNT[region]:
+        f.error(
+            "network_az_count",
+            "region_azs",
+            "%s has %d availability zones, fewer than network_az_count=%d" % (region, REGION_AZ_COUNT[region], az_count),
+            "set network_az_count to at most %d" % REGION_AZ_COUNT[region],
+        )
+    cidr = f.variables.get("network_vpc_cidr")
+    if az_count:
+        try:
+            split_subnets(cidr, az_count)
+            network = ipaddress.ip_network(cidr)
+            if not any(network.subnet_of(r) for r in PRIVATE_RANGES):
+                f.warning(
+                    "network_vpc_cidr",
+                    "cidr",
+                    "%s is not in a private range (10/8, 172.16/12, 192.168/16, 100.64/10)" % cidr,
+                    "use a private range such as 10.0.0.0/16",
+                )
+            desired = as_int(f.variables.get("ecs_service_desired_count"))
+            if desired:
+                capacity = usable_addresses(subnet_prefix(network.prefixlen, az_count)) * az_count
+                needed = 2 * desired + 2  # both colors during a rollout, the migrator's ENIs
+                if capacity < needed:
+                    f.error(
+                        "network_vpc_cidr",
+                        "subnet_capacity",
+                        "the private subnets of %s hold %d task addresses, a rollout needs %d (2 colors x %d tasks + migrator)"
+                        % (cidr, capacity, needed, desired),
+                        "use a larger network_vpc_cidr or lower ecs_service_desired_count",
+                    )
+        except CidrError as e:
+            f.error("network_vpc_cidr", "cidr", str(e), "use a private IPv4 block from /16 to /24, e.g. 10.0.0.0/16")
+    if f.variables.get("network_nat_gateways") not in ("single", "per_az"):
+        f.error("network_nat_gateways", "choice", "network_nat_gateways must be single or per_az", "single for dev/test (one NAT), per_az for production")
+    check_endpoints(f, az_count)
+    ingress = f.variables.get("network_ingress_cidrs")
+    if not isinstance(ingress, list):
+        f.error("network_ingress_cidrs", "cidr", "network_ingress_cidrs must be a list of CIDR blocks", "write it as a list, e.g. [0.0.0.0/0]")
+    elif not ingress:
+        f.warning(
+            "network_ingress_cidrs", "cidr", "network_ingress_cidrs is empty: nobody can reach the load balancer", "list the client CIDRs, e.g. [0.0.0.0/0]"
+        )
+    else:
+        for block in ingress:
+            try:
+                if not isinstance(block, str) or "/" not in block:
+                    raise ValueError("no /prefix")
+                ipaddress.ip_network(block, strict=True)
+            except ValueError as e:
+                f.error(
+                    "network_ingress_cidrs",
+                    "cidr",
+                    "%r is not a valid CIDR block (%s)" % (block, e),
+                    "use network addresses with a prefix, e.g. 203.0.113.0/24",
+                    value=block,
+                    use_value=True,
+                )
+
+
+def check_endpoints(f, az_count):
+    endpoints = f.variables.get("network_vpc_endpoints")
+    if endpoints is None:
+        return
+    if not isinstance(endpoints, list):
+        f.error(
+            "network_vpc_endpoints",
+            "endpoints",
+            "network_vpc_endpoints must be a list of service names",
+            "write it as a list, e.g. [s3, secretsmanager], or [] for none",
+        )
+        return
+    seen = set()
+    for service in endpoints:
+        if service not in ENDPOINT_SERVICES:
+            close = difflib.get_close_matches(str(service), ENDPOINT_SERVICES, n=1)
+            f.error(
+                "network_vpc_endpoints",
+                "endpoints",
+                "%r is not an endpoint service this collection knows%s" % (service, " (did you mean %s?)" % close[0] if close else ""),
+                "use the short service name (s3, ecr.api, ecr.dkr, logs, secretsmanager ...) or remove it",
+                value=service,
+                use_value=True,
+            )
+        elif service in seen:
+            f.error("network_vpc_endpoints", "endpoints", "%s is listed twice" % service, "list each service once", value=service, use_value=True)
+        seen.add(service)
+    interface = [s for s in endpoints if s in ENDPOINT_SERVICES and s not in cost_model.GATEWAY_ENDPOINT_SERVICES]
+    if interface and az_count:
+        each = cost_model.endpoint_monthly(az_count)
+        f.warning(
+            "network_vpc_endpoints",
+            "endpoint_cost",
+            "%d interface endpoint(s) (%s) cost $%.2f/month ($%.2f each across %d AZs); the NAT gateway already reaches these services"
+            % (len(interface), ", ".join(interface), each * len(interface), each, az_count),
+            "keep them only if traffic must not leave the VPC; s3 and dynamodb are free as gateway endpoints",
+        )
+
+
+# --- ECS service (rule 1) ------------------------------------------------------------------
+
+
+def check_ecs(f):
+    port = _int_in_range(f, "ecs_service_container_port", 1, 65535, "a TCP port")
+    image = f.variables.get("ecs_service_image")
+    path = f.variables.get("ecs_service_health_check_path")
+    known = None
+    if not isinstance(image, str) or not image or not IMAGE_PATTERN.match(image):
+        f.error(
+            "ecs_service_image", "image", "ecs_service_image must be an image reference like registry/repository:tag", "set ecs_service_image, e.g. nginx:1.27"
+        )
+    else:
+        tag = image_tag(image)
+        if "@" not in image and tag in (None, "latest") and as_bool(f.variables.get("environment_disposable")) is False:
+            f.warning(
+                "ecs_service_image",
+                "image_tag",
+                "%s has no pinned tag in a long-lived environment, so a rollback redeploys whatever :latest is then" % image,
+                "pin a version tag or a digest",
+            )
+        known = KNOWN_IMAGES.get(normalize_image(image))
+    path_ok = isinstance(path, str) and path.startswith("/") and len(path) <= 1024 and " " not in path
+    if not path_ok:
+        f.error(
+            "ecs_service_health_check_path",
+            "health_check",
+            "the health check path must start with / (at most 1024 characters, no spaces)",
+            "set e.g. ecs_service_health_check_path: /",
+        )
+    if known and path_ok:
+        served = known["paths"]
+        if served != "*" and path.split("?", 1)[0] not in served:
+            f.error(
+                "ecs_service_health_check_path",
+                "health_check",
+                "%s serves %s on %s; %s would answer 404, so every target stays unhealthy and the deploy never settles"
+                % (normalize_image(image), known["what"], ", ".join(served), path),
+                "set ecs_service_health_check_path to %s, or use an image that serves %s" % (served[0], path),
+            )
+        if port is not None and port != known["port"]:
+            f.error(
+                "ecs_service_container_port",
+                "container_port",
+                "%s listens on port %d, not %d: the target group would probe a closed port" % (normalize_image(image), known["port"], port),
+                "set ecs_service_container_port: %d" % known["port"],
+            )
+    for other in ("network_app_port", "ecs_service_target_group_port"):
+        other_port = f.variables.get(other)
+        if other_port is not None and port is not None and as_int(other_port) != port:
+            f.error(
+                "ecs_service_container_port",
+                "container_port",
+                "ecs_service_container_port=%d but %s=%s: the target group and security group must use the container's port" % (port, other, other_port),
+                "set %s to %d (or change both)" % (other, port),
+            )
+    cpu = as_int(f.variables.get("ecs_service_cpu"))
+    memory = as_int(f.variables.get("ecs_service_memory"))
+    if cpu not in FARGATE_MEMORY:
+        f.error(
+            "ecs_service_cpu",
+            "fargate_size",
+            "ecs_service_cpu must be one of the Fargate sizes %s (CPU units)" % ", ".join(str(c) for c in FARGATE_MEMORY),
+            "set ecs_service_cpu: 256",
+        )
+    elif memory not in FARGATE_MEMORY[cpu]:
+        allowed = FARGATE_MEMORY[cpu]
+        f.error(
+            "ecs_service_memory",
+            "fargate_size",
+            "Fargate has no task with cpu %d and memory %s; with cpu %d memory is %s" % (cpu, f.variables.get("ecs_service_memory"), cpu, _ranges(allowed)),
+            "set ecs_service_memory to one of those values (e.g. %d)" % allowed[0],
+        )
+    _int_in_range(f, "ecs_service_desired_count", 1, 1000, "tasks of the live color; 0 leaves the load balancer without targets")
+    retention = f.variables.get("ecs_service_log_retention_days")
+    if retention is not None and as_int(retention) not in LOG_RETENTION_DAYS:
+        f.error(
+            "ecs_service_log_retention_days",
+            "log_retention",
+            "CloudWatch Logs accepts only these retention periods: %s days" % ", ".join(str(d) for d in LOG_RETENTION_DAYS),
+            "pick the nearest allowed value (e.g. 30), or null to keep logs forever",
+        )
+    cert = f.variables.get("ecs_service_certificate_arn")
+    region = f.variables.get("aws_region")
+    if cert:
+        match = ACM_ARN.match(str(cert))
+        if not match:
+            f.error(
+                "ecs_service_certificate_arn",
+                "certificate",
+                "not an ACM certificate ARN",
+                "use arn:aws:acm:<region>:<account>:certificate/<id>, or null for HTTP only",
+            )
+        elif match.group("region") != region:
+            f.error(
+                "ecs_service_certificate_arn",
+                "certificate",
+                "the certificate is in %s but the load balancer is in %s; an ALB only uses certificates of its own region" % (match.group("region"), region),
+                "request or import the certificate in %s" % region,
+            )
+    elif as_bool(f.variables.get("environment_disposable")) is False:
+        f.warning(
+            "ecs_service_certificate_arn",
+            "certificate",
+            "a long-lived environment serves plain HTTP",
+            "set ecs_service_certificate_arn to an ACM certificate of %s" % region,
+        )
+
+
+def _ranges(values):
+    if len(values) > 4:
+        return "%d to %d in steps of %d" % (values[0], values[-1], values[1] - values[0])
+    return ", ".join(str(v) for v in values)
+
+
+# --- IAM principals (rule 4) ---------------------------------------------------------------
+
+
+def check_principals(f):
+    for name, (expected, role) in PRINCIPAL_VARIABLES.items():
+        value = f.variables.get(name)
+        values = value if isinstance(value, list) else [value]
+        for principal in values:
+            if principal == expected:
+                continue
+            if principal in SERVICE_PRINCIPALS:
+                message = "%s is the principal of %s; %s must trust %s" % (principal, PRINCIPAL_USES.get(principal, "another service"), role, expected)
+            else:
+                close = difflib.get_close_matches(str(principal), SERVICE_PRINCIPALS, n=1, cutoff=0.6)
+                message = "%r is not a valid AWS service principal%s; %s must trust %s" % (
+                    principal,
+                    " (did you mean %s?)" % close[0] if close else "",
+                    role,
+                    expected,
+                )
+            f.error(name, "trust_principal", message, "set %s: %s" % (name, expected), value=principal, use_value=True)
+
+
+# --- KMS keys on log groups (rule 3) --------------------------------------------------------
+
+
+def kms_keys_to_check(variables):
+    """{variable: key ARN} of the custom log-group keys whose key policy preflight must read."""
+    keys = {}
+    for name in LOG_KMS_VARIABLES:
+        value = variables.get(name)
+        if isinstance(value, str) and KMS_KEY_ARN.match(value):
+            keys[name] = value
+    return keys
+
+
+def logs_statement(region, account):
+    """The key policy statement CloudWatch Logs needs to use a key in region."""
+    return {
+        "Sid": "AllowCloudWatchLogs",
+        "Effect": "Allow",
+        "Principal": {"Service": "logs.%s.amazonaws.com" % region},
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        "Resource": "*",
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:%s:%s:log-group:*" % (region, account)}},
+    }
+
+
+def _listify(value):
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _statement_principal_matches(statement, service):
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    return service in _listify(principal.get("Service")) or "*" in _listify(principal.get("AWS"))
+
+
+def _statement_condition_allows(statement, log_group_arn):
+    """False only when a logs:arn encryption-context condition excludes our log group."""
+    for operator, clauses in (statement.get("Condition") or {}).items():
+        if not isinstance(clauses, dict):
+            continue
+        for key, patterns in clauses.items():
+            if key.lower() != "kms:encryptioncontext:aws:logs:arn":
+                continue
+            if operator.lower().startswith(("arnlike", "stringlike")):
+                if not any(fnmatch.fnmatchcase(log_group_arn, p) for p in _listify(patterns)):
+                    return False
+            elif operator.lower().startswith(("arnequals", "stringequals")):
+                if log_group_arn not in _listify(patterns):
+                    return False
+    return True
+
+
+def logs_actions_missing(policy, region, log_group_arn):
+    """Which of LOGS_KMS_ACTIONS the key policy does not allow the region's Logs service."""
+    if isinstance(policy, str):
+        policy = json.loads(policy)
+    service = "logs.%s.amazonaws.com" % region
+    allowed, denied = set(), set()
+    for statement in _listify((policy or {}).get("Statement")):
+        if not isinstance(statement, dict) or not _statement_principal_matches(statement, service):
+            continue
+        if not _statement_condition_allows(statement, log_group_arn):
+            continue
+        patterns = [a.lower() for a in _listify(statement.get("Action"))]
+        hits = set(a for a in LOGS_KMS_ACTIONS if any(fnmatch.fnmatchcase(a.lower(), p) for p in patterns))
+        (denied if statement.get("Effect") == "Deny" else allowed).update(hits)
+    return [a for a in LOGS_KMS_ACTIONS if a not in allowed or a in denied]
+
+
+def check_kms(f, names, key_policies):
+    region = f.variables.get("aws_region")
+    for name in ("aurora_kms_key_id", "ecs_service_log_kms_key_id", "migrator_lambda_log_kms_key_id"):
+        value = f.variables.get(name)
+        if value in (None, ""):
+            continue
+        text = str(value)
+        arn = KMS_KEY_ARN.match(text) or KMS_ALIAS_ARN.match(text)
+        if name in LOG_KMS_VARIABLES:
+            if not KMS_KEY_ARN.match(text):
+                f.error(
+                    name,
+                    "kms_key",
+                    "CloudWatch Logs needs the full key ARN; key ids and aliases are rejected",
+                    "use arn:aws:kms:%s:<account>:key/<key-id>, or null for the service-owned key" % region,
+                )
+                continue
+        elif not (arn or KMS_KEY_ID.match(text) or KMS_ALIAS.match(text)):
+            f.error(name, "kms_key", "not a KMS key id, key ARN, alias or alias ARN", "use the key ARN, or null for the AWS managed key")
+            continue
+        if arn and arn.group("region") != region:
+            f.error(
+                name,
+                "kms_key",
+                "the key is in %s but the environment is in %s; KMS keys are regional" % (arn.group("region"), region),
+                "use a key of %s" % region,
+            )
+            continue
+        if name not in LOG_KMS_VARIABLES:
+            continue
+        key = KMS_KEY_ARN.match(text)
+        log_group = names.get(LOG_KMS_VARIABLES[name], "*")
+        log_group_arn = "arn:aws:logs:%s:%s:log-group:%s" % (region, key.group("account"), log_group)
+        statement = json.dumps(logs_statement(region, key.group("account")), sort_keys=True)
+        fetched = (key_policies or {}).get(text)
+        if fetched is None:
+            f.warning(
+                name,
+                "kms_key_policy",
+                "the key policy was not read, so it is not known whether CloudWatch Logs may use the key",
+                "run preflight with kms:GetKeyPolicy permission",
+            )
+        elif fetched.get("error"):
+            f.error(
+                name,
+                "kms_key_policy",
+                "cannot read the key policy (%s), so the log group %s may fail to be created" % (fetched["error"], log_group),
+                "allow kms:GetKeyPolicy on the key to the deploying identity, or set %s to null" % name,
+            )
+        else:
+            try:
+                missing = logs_actions_missing(fetched.get("policy"), region, log_group_arn)
+            except (TypeError, ValueError, AttributeError) as e:
+                f.error(name, "kms_key_policy", "the key policy is not valid JSON (%s)" % e, "fix the key policy")
+                continue
+            if missing:
+                f.error(
+                    name,
+                    "kms_key_policy",
+                    "the key policy does not let logs.%s.amazonaws.com use the key for %s (missing %s); creating the log group would fail with AccessDenied"
+                    % (region, log_group, ", ".join(missing)),
+                    "add this statement to the key policy: %s" % statement,
+                )
+
+
+# --- Aurora (rule 6 and inputs) ------------------------------------------------------------
+
+
+def check_aurora(f):
+    version = f.variables.get("aurora_engine_version")
+    if isinstance(version, float):
+        f.error(
+            "aurora_engine_version",
+            "engine_version",
+            "the version was read as the number %r (YAML drops trailing zeros, 15.10 becomes 15.1)" % version,
+            'quote it: aurora_engine_version: "%s"' % version,
+        )
+    elif not isinstance(version, str) or not re.match(r"^[0-9]+(\.[0-9]+)?$", version):
+        f.error(
+            "aurora_engine_version",
+            "engine_version",
+            "aurora_engine_version must look like 16.4 (major.minor) or 16",
+            'set a quoted Aurora PostgreSQL version, e.g. "16.4"',
+        )
+    else:
+        major = int(version.split(".")[0])
+        if major < AURORA_MAJOR_SUPPORTED[0]:
+            f.error(
+                "aurora_engine_version",
+                "engine_version",
+                "Aurora PostgreSQL %d is past standard support (new clusters are refused or billed extended support)" % major,
+                "use %d or later" % AURORA_MAJOR_SUPPORTED[-2],
+            )
+        elif major > AURORA_MAJOR_SUPPORTED[-1]:
+            f.warning(
+                "aurora_engine_version",
+                "engine_version",
+                "Aurora PostgreSQL %d is newer than this collection was tested with" % major,
+                "check that the region offers it",
+            )
+    instance_class = f.variables.get("aurora_instance_class")
+    if not isinstance(instance_class, str) or not INSTANCE_CLASS_PATTERN.match(instance_class):
+        f.error(
+            "aurora_instance_class",
+            "instance_class",
+            "aurora_instance_class must look like db.<family>.<size> (e.g. db.t4g.medium) or db.serverless",
+            "set e.g. db.t3.medium",
+        )
+    elif instance_class != "db.serverless" and instance_class not in cost_model.AURORA_INSTANCE_HOUR:
+        f.warning(
+            "aurora_instance_class",
+            "instance_class",
+            "no price known for %s, so the cost estimate leaves Aurora out" % instance_class,
+            "use one of %s, or add its price to plugins/module_utils/cost.py" % ", ".join(sorted(cost_model.AURORA_INSTANCE_HOUR)),
+        )
+    _int_in_range(f, "aurora_reader_count", 0, 15, "Aurora allows 15 replicas")
+    database = f.variables.get("aurora_database_name")
+    if not isinstance(database, str) or not IDENTIFIER_PATTERN.match(database):
+        f.error(
+            "aurora_database_name",
+            "identifier",
+            "the database name must start with a letter and hold 1 to 63 letters, digits or _",
+            "set e.g. aurora_database_name: app",
+        )
+    elif database.lower() in RESERVED_DATABASES or database.lower() in SQL_RESERVED:
+        f.error("aurora_database_name", "identifier", "%s is reserved in PostgreSQL or by RDS" % database, "choose another name, e.g. app")
+    username = f.variables.get("aurora_master_username")
+    if not isinstance(username, str) or not IDENTIFIER_PATTERN.match(username):
+        f.error(
+            "aurora_master_username",
+            "identifier",
+            "the master username must start with a letter and hold 1 to 63 letters, digits or _",
+            "set e.g. aurora_master_username: app_admin",
+        )
+    elif username.lower() in RESERVED_USERNAMES or username.lower() in SQL_RESERVED or username.lower().startswith(("rds", "pg_")):
+        f.error(
+            "aurora_master_username",
+            "identifier",
+            "%s is reserved by PostgreSQL or RDS, or is a well-known account name" % username,
+            "choose an application-specific name, e.g. app_admin",
+        )
+    disposable = as_bool(f.variables.get("environment_disposable"))
+    protection = _bool(f, "aurora_deletion_protection")
+    skip_snapshot = _bool(f, "aurora_skip_final_snapshot")
+    if disposable:
+        if protection:
+            f.error(
+                "aurora_deletion_protection",
+                "disposable",
+                "deletion protection is on for a disposable environment, so teardown cannot delete the cluster",
+                "set aurora_deletion_protection: false, or environment_disposable: false for a long-lived environment",
+            )
+        if skip_snapshot is False:
+            f.error(
+                "aurora_skip_final_snapshot",
+                "disposable",
+                "a final snapshot is requested for a disposable environment; teardown would leave a snapshot behind (and its storage bill)",
+                "set aurora_skip_final_snapshot: true, or environment_disposable: false",
+            )
+    elif disposable is False:
+        if protection is False:
+            f.warning(
+                "aurora_deletion_protection", "disposable", "a long-lived environment without deletion protection", "set aurora_deletion_protection: true"
+            )
+        if skip_snapshot:
+            f.warning(
+                "aurora_skip_final_snapshot",
+                "disposable",
+                "a long-lived environment deleted without a final snapshot loses its data",
+                "set aurora_skip_final_snapshot: false",
+            )
+
+
+# --- Migrator Lambda (rule 7) --------------------------------------------------------------
+
+
+def resolve_source_dir(value, search_dirs):
+    """First existing directory for value (absolute, or relative to each of search_dirs)."""
+    if os.path.isabs(value):
+        return value if os.path.isdir(value) else None, [value]
+    tried = [os.path.normpath(os.path.join(base, value)) for base in search_dirs if base]
+    for candidate in tried:
+        if os.path.isdir(candidate):
+            return candidate, tried
+    return None, tried
+
+
+def _top_level_names(body):
+    """name -> node for everything bound at module level (defs, assignments, imports)."""
+    found = {}
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found[node.name] = node
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            found[node.target.id] = node
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                found[(alias.asname or alias.name).split(".")[0]] = node
+        elif isinstance(node, ast.If):
+            found.update(_top_level_names(node.body))
+            found.update(_top_level_names(node.orelse))
+        elif isinstance(node, ast.Try):
+            for part in [node.body, node.orelse, node.finalbody] + [h.body for h in node.handlers]:
+                found.update(_top_level_names(part))
+    return found
+
+
+def find_handler(source_dir, handler):
+    """None when handler (module.function) is defined in source_dir, else why not."""
+    module, function = handler.rsplit(".", 1)
+    relative = module.replace(".", os.sep)
+    candidates = [os.path.join(source_dir, relative + ".py"), os.path.join(source_dir, relative, "__init__.py")]
+    path = next((c for c in candidates if os.path.isfile(c)), None)
+    if path is None:
+        return "%s not found in %s (looked for %s)" % (module, source_dir, " and ".join(os.path.relpath(c, source_dir) for c in candidates))
+    try:
+        with open(path, "rb") as handle:
+            tree = ast.parse(handle.read(), filename=path)
+    except SyntaxError as e:
+        return "%s does not parse: %s (line %s)" % (path, e.msg, e.lineno)
+    node = _top_level_names(tree.body).get(function)
+    if node is None:
+        return "%s defines no top-level %s" % (path, function)
+    if isinstance(node, ast.AsyncFunctionDef):
+        return "%s.%s is async; the Lambda Python runtime calls the handler without awaiting it" % (module, function)
+    if isinstance(node, ast.FunctionDef):
+        args = node.args
+        positional = list(getattr(args, "posonlyargs", [])) + list(args.args)
+        required = len(positional) - len(args.defaults)
+        if (len(positional) < 2 and args.vararg is None) or required > 2:
+            return "%s.%s takes %d positional argument(s); Lambda calls it as handler(event, context)" % (module, function, len(positional))
+    return None
+
+
+def check_migrator(f, search_dirs):
+    runtime = f.variables.get("migrator_lambda_runtime")
+    if runtime not in LAMBDA_PYTHON_RUNTIMES:
+        why = "is deprecated by Lambda (no new functions or updates)" if runtime in LAMBDA_DEPRECATED else "is not a Python runtime Lambda supports"
+        f.error(
+            "migrator_lambda_runtime",
+            "runtime",
+            "%s %s; the migrator needs one of %s" % (runtime, why, ", ".join(LAMBDA_PYTHON_RUNTIMES)),
+            "set migrator_lambda_runtime: python3.12",
+        )
+    handler = f.variables.get("migrator_lambda_handler")
+    if not isinstance(handler, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$", handler):
+        f.error("migrator_lambda_handler", "handler", "the handler must be module.function (e.g. index.handler)", "set migrator_lambda_handler: index.handler")
+        return
+    source = f.variables.get("migrator_lambda_source_dir")
+    if not isinstance(source, str) or not source:
+        f.error(
+            "migrator_lambda_source_dir",
+            "handler",
+            "migrator_lambda_source_dir must name the directory packaged into the Lambda",
+            "set it to the migrator source directory (default: migrator)",
+        )
+        return
+    found, tried = resolve_source_dir(source, search_dirs)
+    if found is None:
+        f.error(
+            "migrator_lambda_source_dir",
+            "handler",
+            "the migrator source directory does not exist (looked in %s)" % ", ".join(tried),
+            "point migrator_lambda_source_dir at the directory holding %s.py" % handler.rsplit(".", 1)[0].replace(".", "/"),
+        )
+        return
+    problem = find_handler(found, handler)
+    if problem:
+        f.error(
+            "migrator_lambda_handler",
+            "handler",
+            problem + "; the function would fail on every invocation with Runtime.ImportModuleError/HandlerNotFound",
+            "make migrator_lambda_handler name a def in the packaged code",
+        )
+
+
+# --- Rollout ---------------------------------------------------------------------------------
+
+
+def check_rollout(f):
+    steps = f.variables.get("rollout_steps")
+    fix = "use increasing percentages ending at 100, e.g. [10, 50, 100]"
+    if not isinstance(steps, list) or not steps:
+        f.error("rollout_steps", "rollout_steps", "rollout_steps must be a non-empty list of percentages", fix)
+    else:
+        values = [as_int(s) for s in steps]
+        if any(v is None or v < 1 or v > 100 for v in values):
+            f.error("rollout_steps", "rollout_steps", "every step must be a whole percentage from 1 to 100", fix)
+        elif any(values[i + 1] <= values[i] for i in range(len(values) - 1)):
+            f.error("rollout_steps", "rollout_steps", "steps must be strictly increasing", fix)
+        elif values[-1] != 100:
+            f.error("rollout_steps", "rollout_steps", "the last step must be 100, or the new color never takes all traffic", fix)
+    _int_in_range(f, "rollout_bake_seconds", 0, 86400, "seconds to watch each step")
+    _int_in_range(f, "rollout_drain_seconds", 0, DRAIN_MAX_SECONDS, "the ALB's deregistration delay limit")
+
+
+# --- Budget ----------------------------------------------------------------------------------
+
+
+def check_budget(f, estimate):
+    budget = f.variables.get("budget_monthly_usd")
+    if budget in (None, ""):
+        return
+    amount = as_number(budget)
+    if amount is None or amount <= 0:
+        f.error(
+            "budget_monthly_usd", "budget", "budget_monthly_usd must be a positive number of US dollars", "set e.g. budget_monthly_usd: 250, or leave it unset"
+        )
+        return
+    if estimate["unpriced"]:
+        f.warning(
+            "budget_monthly_usd", "budget", "the estimate leaves out %s" % "; ".join(estimate["unpriced"]), "fix those inputs so the budget check is complete"
+        )
+    total = estimate["total_monthly_usd"]
+    if total > amount:
+        top = sorted(estimate["components"], key=lambda line: -line["monthly_usd"])[:3]
+        f.error(
+            "budget_monthly_usd",
+            "budget",
+            "the estimate is $%.2f/month, over the budget of $%.2f (largest: %s)"
+            % (total, amount, ", ".join("%s $%.2f" % (t["component"], t["monthly_usd"]) for t in top)),
+            "raise budget_monthly_usd to at least %d, or shrink the largest components (fewer readers, single NAT, no endpoints)" % (int(total) + 1),
+        )
+
+
+# --- Entry point -----------------------------------------------------------------------------
+
+
+def resolve(variables):
+    """DEFAULTS overlaid with the given variables (a variable set to null stays null)."""
+    values = dict(DEFAULTS)
+    for key, value in (variables or {}).items():
+        values[key] = value
+    return values
+
+
+def run_checks(variables, key_policies=None, search_dirs=(), environ=None):
+    """Check every input; returns {findings, errors, warnings, names, cost, variables}.
+
+    key_policies: {key ARN: {"policy": document} | {"error": message}} for kms_keys_to_check().
+    search_dirs: where a relative migrator_lambda_source_dir is looked up, in order.
+    environ: the controller environment (AWS_ENDPOINT_URL for the emulator guard).
+    """
+    values = resolve(variables)
+    f = Findings(values)
+    check_emulator_guard(f, environ if environ is not None else os.environ)
+    names = check_environment(f)
+    check_network(f)
+    check_ecs(f)
+    check_principals(f)
+    check_kms(f, names, key_policies)
+    check_aurora(f)
+    check_migrator(f, search_dirs)
+    check_rollout(f)
+    estimate = cost_model.estimate(values)
+    check_budget(f, estimate)
+    return {
+        "findings": f.items,
+        "errors": [x for x in f.items if x["severity"] == ERROR],
+        "warnings": [x for x in f.items if x["severity"] == WARNING],
+        "names": names,
+        "cost": estimate,
+    }
+
+
+def finding_line(finding):
+    """One finding as `variable=value: message -> fix`."""
+    return "%s=%s: %s -> %s" % (finding["variable"], show(finding["value"]), finding["message"], finding["fix"])
+
+
+def format_report(result, title="preflight"):
+    """Human-readable report: findings by severity, then the cost table."""
+    lines = ["%s: %d error(s), %d warning(s)" % (title, len(result["errors"]), len(result["warnings"]))]
+    for finding in result["errors"] + result["warnings"]:
+        lines.append("  %-7s [%s] %s" % (finding["severity"].upper(), finding["rule"], finding_line(finding)))
+    estimate = result["cost"]
+    lines.append(
+        "  cost estimate: $%.2f/month (%s list prices, %s)%s"
+        % (estimate["total_monthly_usd"], estimate["price_region"], estimate["price_date"], "; " + estimate["note"] if estimate["note"] else "")
+    )
+    for line in estimate["components"]:
+        lines.append("    %-28s %9.2f  %s" % (line["component"], line["monthly_usd"], line["detail"]))
+    for reason in estimate["unpriced"]:
+        lines.append("    not priced: %s" % reason)
+    return "\n".join(lines)
