@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Start, stop and inspect the local AWS emulator (a moto server on loopback).
 
 Used by `make demo` (fixed port, state under .run/) and by the test harness (one

@@ -18,4 +18,6 @@ sys.path.insert(0, wheels[-1])
 
 from pip._internal.cli.main import main  # noqa: E402  (importable only once the wheel is on sys.path)
 
-sys.exit(main(["install", "--upgrade", "--force-reinstall", *sys.argv[1:]]))
+# get-pip.py's own switches; pip install does not know them (and installs neither anyway).
+args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
+sys.exit(main(["install", "--upgrade", "--force-reinstall", *args]))

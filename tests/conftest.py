@@ -7,6 +7,9 @@ import pytest
 
 from tests.harness.aws import Emulator, client_env, free_port
 
+# The throwaway PostgreSQL server (fixtures postgres and pg_database).
+pytest_plugins = ["tests.harness.postgres"]
+
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):

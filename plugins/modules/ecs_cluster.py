@@ -48,7 +48,7 @@ notes:
   - Some AWS-compatible endpoints omit C(capacityProviders) when the list is empty; the module
     treats a missing list as empty.
 author:
-  - bluegreen.migration contributors
+  - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -148,7 +148,7 @@ notes:
     values the endpoint really holds. When AWS does not report a deployment configuration
     at all, the module treats it as unknown and applies the requested one.
 author:
-  - bluegreen.migration contributors
+  - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

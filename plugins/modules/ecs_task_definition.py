@@ -105,7 +105,6 @@ options:
         type: list
         elements: dict
         default: []
-        no_log: false
         suboptions:
           name:
             description: Name of the environment variable.
@@ -159,7 +158,7 @@ options:
     choices: [present, absent]
     default: present
 author:
-  - bluegreen.migration contributors
+  - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -66,7 +66,7 @@ options:
       - This tag is never purged by O(purge_tags).
     type: str
 author:
-  - bluegreen.migration contributors
+  - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -26,7 +26,7 @@ description:
   - Before writing, checks without importing it that the handler module exists in the zip and defines the function.
   - Makes no AWS call. Run it on the controller, for example with C(delegate_to) set to C(localhost).
 author:
-  - bluegreen.migration maintainers
+  - bluegreen.migration maintainers (@bluegreen)
 options:
   dest:
     description:

@@ -34,7 +34,7 @@ description:
   - When the host sets C(bluegreen_emulator=true) (the local inventory), the task refuses to run
     unless C(AWS_ENDPOINT_URL) is a loopback http URL, so the local inventory never reaches real AWS.
 author:
-  - bluegreen.migration contributors
+  - bluegreen.migration maintainers (@bluegreen)
 options:
   fail_on_error:
     description:
@@ -53,8 +53,11 @@ attributes:
     description: Nothing is changed in either mode.
   diff_mode:
     support: none
+    description: Findings are reported, never applied, so there is nothing to diff.
   platform:
+    support: full
     platforms: all
+    description: Runs on the controller.
 notes:
   - The variables read are listed in docs/preflight.md with their defaults and rules.
 seealso:

@@ -35,7 +35,7 @@ options:
     choices: [present, absent]
     default: present
 author:
-  - bluegreen.migration contributors
+  - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

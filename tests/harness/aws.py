@@ -41,6 +41,7 @@ def run_module(name, args, check=False, diff=False):
         input=json.dumps({"ANSIBLE_MODULE_ARGS": payload}),
         capture_output=True,
         text=True,
+        check=False,
         env=_module_env(),
         cwd=ROOT,
         timeout=600,
@@ -63,7 +64,7 @@ def run_playbook(playbook, inventory="inventories/local", extra_vars=None, args=
     run_env["ANSIBLE_FORCE_COLOR"] = "0"
     run_env["ANSIBLE_NOCOLOR"] = "1"
     run_env.update(env or {})
-    return subprocess.run(cmd, capture_output=True, text=True, env=run_env, cwd=ROOT, timeout=timeout)
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, env=run_env, cwd=ROOT, timeout=timeout)
 
 
 def recap(stdout):

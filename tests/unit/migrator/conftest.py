@@ -10,7 +10,6 @@ import pytest
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import packaging
 from tests.harness.aws import ROOT
-from tests.harness.postgres import pg_database, postgres  # noqa: F401  (fixtures)
 
 MIGRATOR = ROOT / "migrator"
 MIGRATIONS = MIGRATOR / "migrations"

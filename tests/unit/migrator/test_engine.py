@@ -130,7 +130,7 @@ def test_two_concurrent_applies_exactly_one_applies(migrator):
         barrier.wait()
         results.append(migrator(action="apply", phase="expand"))
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run) for dummy in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:

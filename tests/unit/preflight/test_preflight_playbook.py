@@ -89,7 +89,7 @@ def test_good_and_bad_environments_in_one_run(aws, tmp_path):
         },
         "kms-bad": {"environment_suffix": "kmsbad", "migrator_lambda_log_kms_key_id": bad_key},
     }
-    for host, (overrides, _) in BAD_SAMPLE.items():
+    for host, (overrides, _variable) in BAD_SAMPLE.items():
         hosts[host] = dict({"environment_suffix": host}, **overrides)
     inventory = write_inventory(tmp_path, hosts)
     aws.reset_recording()
@@ -102,7 +102,7 @@ def test_good_and_bad_environments_in_one_run(aws, tmp_path):
     assert result["dev"]["ok"] == 1 and result["dev"]["failed"] == 0, proc.stdout
     chunks = failure_chunks(proc.stdout)
     assert set(chunks) == set(BAD_SAMPLE) | {"kms-bad"}
-    for host, (_, variable) in BAD_SAMPLE.items():
+    for host, (_overrides, variable) in BAD_SAMPLE.items():
         assert result[host]["failed"] == 1
         assert "preflight found" in chunks[host] and "- %s=" % variable in chunks[host], (host, chunks[host])
     assert "- migrator_lambda_log_kms_key_id=%s:" % bad_key in chunks["kms-bad"]

@@ -1,0 +1,38 @@
+# Thin wrappers: every target calls a script in scripts/.
+.PHONY: setup demo demo-stop test lint sanity molecule unit bench preflight clean
+
+ENV ?= local
+
+setup:
+	scripts/setup.sh
+
+demo: setup
+	scripts/demo.sh
+
+demo-stop:
+	.venv/bin/python scripts/emulator.py stop
+
+test: setup
+	scripts/test.sh
+
+lint: setup
+	scripts/test.sh lint
+
+sanity: setup
+	scripts/sanity.sh
+
+unit: setup
+	scripts/test.sh pytest
+
+molecule: setup
+	scripts/test.sh molecule
+
+preflight: setup
+	.venv/bin/ansible-playbook playbooks/preflight.yml -i inventories/$(ENV)
+
+bench: setup
+	.venv/bin/python bench/migrations_bench.py
+
+clean:
+	-.venv/bin/python scripts/emulator.py stop
+	rm -rf build .run outputs tests/output .pytest_cache .ruff_cache .ansible
