@@ -63,6 +63,13 @@ CATALOGUE = {
     "target_group_blue": ("app-blue", "target_group"),
     "target_group_green": ("app-green", "target_group"),
     "alarm_topic": ("alarms", "sns"),
+    "ecs_secret_policy": ("app-db-secret", "iam_policy"),
+    "ecs_alarm_cpu_blue": ("app-blue-cpu", "alarm"),
+    "ecs_alarm_cpu_green": ("app-green-cpu", "alarm"),
+    "alb_alarm_unhealthy_blue": ("app-blue-unhealthy-hosts", "alarm"),
+    "alb_alarm_unhealthy_green": ("app-green-unhealthy-hosts", "alarm"),
+    "alb_alarm_5xx_blue": ("app-blue-target-5xx", "alarm"),
+    "alb_alarm_5xx_green": ("app-green-target-5xx", "alarm"),
     "aurora_cluster": ("aurora", "rds"),
     "aurora_subnet_group": ("aurora", "db_subnet_group"),
     "aurora_secret": ("aurora-credentials", "secret"),
@@ -71,6 +78,7 @@ CATALOGUE = {
     "migrator_function": ("migrator", "lambda"),
     "migrator_role": ("migrator", "iam_role"),
     "migrator_log_group": ("migrator", "log_group:lambda"),
+    "migrator_secret_policy": ("migrator-db-secret", "iam_policy"),
 }
 
 
