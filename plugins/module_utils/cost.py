@@ -21,6 +21,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.bluegreen.migration.plugins.module_utils.inputs import INPUT_DEFAULTS
+
 HOURS_PER_MONTH = 730
 PRICE_REGION = "us-east-1"
 PRICE_DATE = "2025-06"
@@ -89,22 +91,23 @@ ASSUMPTIONS = {
     "secret_count": 1,  # the Aurora master credentials
 }
 
-# Variables the estimate reads, with the collection's defaults.
-DEFAULTS = {
-    "aws_region": "us-east-1",
-    "network_az_count": 3,
-    "network_nat_gateways": "single",
-    "network_vpc_endpoints": [],
-    "ecs_service_cpu": 256,
-    "ecs_service_memory": 512,
-    "ecs_service_desired_count": 2,
-    "ecs_service_log_retention_days": 30,
-    "ecs_service_log_kms_key_id": None,
-    "aurora_instance_class": "db.t3.medium",
-    "aurora_reader_count": 1,
-    "aurora_kms_key_id": None,
-    "migrator_lambda_log_kms_key_id": None,
-}
+# Variables the estimate reads; undefined ones take the collection's defaults.
+ESTIMATE_INPUTS = (
+    "aws_region",
+    "network_az_count",
+    "network_nat_gateways",
+    "network_vpc_endpoints",
+    "ecs_service_cpu",
+    "ecs_service_memory",
+    "ecs_service_desired_count",
+    "ecs_service_log_retention_days",
+    "ecs_service_log_kms_key_id",
+    "aurora_instance_class",
+    "aurora_reader_count",
+    "aurora_kms_key_id",
+    "migrator_lambda_log_kms_key_id",
+)
+DEFAULTS = dict((name, INPUT_DEFAULTS[name]) for name in ESTIMATE_INPUTS)
 
 
 def _money(value):

@@ -26,6 +26,7 @@ import os
 import re
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import cost as cost_model
+from ansible_collections.bluegreen.migration.plugins.module_utils.inputs import INPUT_DEFAULTS
 from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import (
     CidrError,
     split_subnets,
@@ -42,45 +43,8 @@ ERROR = "error"
 WARNING = "warning"
 
 # Every variable preflight reads, with the collection's default.
-DEFAULTS = {
-    "environment_suffix": None,
-    "aws_region": "us-east-1",
-    "environment_disposable": True,
-    "budget_monthly_usd": None,
-    "bluegreen_tags": {},
-    "network_vpc_cidr": "10.0.0.0/16",
-    "network_az_count": 3,
-    "network_nat_gateways": "single",
-    "network_vpc_endpoints": [],
-    "network_ingress_cidrs": ["0.0.0.0/0"],
-    "ecs_service_image": "public.ecr.aws/ecs-sample-image/amazon-ecs-sample:latest",
-    "ecs_service_container_port": 80,
-    "ecs_service_health_check_path": "/",
-    "ecs_service_cpu": 256,
-    "ecs_service_memory": 512,
-    "ecs_service_desired_count": 2,
-    "ecs_service_log_retention_days": 30,
-    "ecs_service_log_kms_key_id": None,
-    "ecs_service_certificate_arn": None,
-    "ecs_service_task_role_principal": "ecs-tasks.amazonaws.com",
-    "ecs_service_execution_role_principal": "ecs-tasks.amazonaws.com",
-    "aurora_engine_version": "16.4",
-    "aurora_instance_class": "db.t3.medium",
-    "aurora_reader_count": 1,
-    "aurora_database_name": "app",
-    "aurora_master_username": "app_admin",
-    "aurora_kms_key_id": None,
-    "aurora_deletion_protection": False,
-    "aurora_skip_final_snapshot": True,
-    "migrator_lambda_runtime": "python3.12",
-    "migrator_lambda_handler": "index.handler",
-    "migrator_lambda_source_dir": "migrator",
-    "migrator_lambda_role_principal": "lambda.amazonaws.com",
-    "migrator_lambda_log_kms_key_id": None,
-    "rollout_steps": [10, 50, 100],
-    "rollout_bake_seconds": 60,
-    "rollout_drain_seconds": 30,
-}
+# Every input with the collection's defaults (one table, shared with the cost model).
+DEFAULTS = INPUT_DEFAULTS
 
 # Read when the inventory sets them (other roles own their defaults).
 OPTIONAL = ("bluegreen_emulator", "network_app_port", "ecs_service_target_group_port")

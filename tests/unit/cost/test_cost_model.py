@@ -7,18 +7,18 @@ from ansible_collections.bluegreen.migration.plugins.module_utils import cost
 H = 730  # hours in a billing month
 
 # Hand-computed line by line (us-east-1 list prices; see docs/cost.md).
-LOCAL = {"environment_suffix": "local"}  # every default: single NAT, 3 AZs, 2 x 0.25 vCPU/0.5 GB, t3.medium + 1 reader
+LOCAL = {"environment_suffix": "local"}  # every default: single NAT, 3 AZs, 2 x 0.5 vCPU/1 GB, t3.medium + 2 readers
 LOCAL_LINES = {
     "nat_gateway": 32.85,  # 1 x 0.045 x 730
     "alb": 16.43,  # 0.0225 x 730 = 16.425
     "alb_lcu": 5.84,  # 1 LCU x 0.008 x 730
-    "fargate": 18.02,  # 2 x (0.25 x 0.04048 + 0.5 x 0.004445) x 730 = 2 x 9.010025
-    "aurora_instances": 119.72,  # 2 x 0.082 x 730
+    "fargate": 36.04,  # 2 x (0.5 x 0.04048 + 1 x 0.004445) x 730 = 2 x 18.02005
+    "aurora_instances": 179.58,  # 3 x 0.082 x 730
     "aurora_storage": 0.70,  # 5 GB x 0.10 + 1M I/O x 0.20
     "public_ipv4": 14.60,  # (1 NAT EIP + 3 ALB nodes) x 0.005 x 730
     "secrets": 0.40,
     "alarms": 0.60,  # 6 x 0.10
-    "logs": 0.53,  # 1 GB x 0.50 + 1 GB stored (30 days) x 0.03
+    "logs": 0.51,  # 1 GB x 0.50 + 7/30 GB stored (7 days) x 0.03 = 0.507
 }
 
 DEV = {
@@ -75,7 +75,7 @@ PROD_LINES = {
 
 @pytest.mark.parametrize(
     "variables, lines, total",
-    [(LOCAL, LOCAL_LINES, 209.69), (DEV, DEV_LINES, 146.16), (PROD, PROD_LINES, 903.64)],
+    [(LOCAL, LOCAL_LINES, 287.55), (DEV, DEV_LINES, 146.16), (PROD, PROD_LINES, 903.64)],
     ids=["local", "dev", "prod"],
 )
 def test_estimate_matches_hand_computed_figures(variables, lines, total):

@@ -20,7 +20,7 @@ BAD_SAMPLE = {
     "bad-protect": ({"aurora_deletion_protection": True}, "aurora_deletion_protection"),
     "bad-handler": ({"migrator_lambda_handler": "index.main"}, "migrator_lambda_handler"),
     "bad-steps": ({"rollout_steps": [10, 50]}, "rollout_steps"),
-    "bad-fargate": ({"ecs_service_memory": 4096}, "ecs_service_memory"),
+    "bad-fargate": ({"ecs_service_memory": 8192}, "ecs_service_memory"),
     "bad-budget": ({"budget_monthly_usd": 50}, "budget_monthly_usd"),
     "bad-endpoint": ({"network_vpc_endpoints": ["secretmanager"]}, "network_vpc_endpoints"),
 }
