@@ -14,7 +14,13 @@ def main(suffix):
     rows = []
     for vpc in ec2.describe_vpcs(Filters=env_filter)["Vpcs"]:
         rows.append(("VPC", vpc["VpcId"], vpc["CidrBlock"]))
-    for subnet in sorted(ec2.describe_subnets(Filters=env_filter)["Subnets"], key=lambda s: s["CidrBlock"]):
+    tiers = {"public": 0, "private": 1, "isolated": 2}
+
+    def tier_then_zone(subnet):
+        tags = {t["Key"]: t["Value"] for t in subnet.get("Tags", [])}
+        return tiers.get(tags.get("bluegreen:tier"), 3), subnet["AvailabilityZone"]
+
+    for subnet in sorted(ec2.describe_subnets(Filters=env_filter)["Subnets"], key=tier_then_zone):
         tags = {t["Key"]: t["Value"] for t in subnet.get("Tags", [])}
         rows.append(("subnet", subnet["SubnetId"], f"{tags.get('Name')} {subnet['CidrBlock']} {subnet['AvailabilityZone']}"))
     for nat in ec2.describe_nat_gateways(Filters=env_filter)["NatGateways"]:
