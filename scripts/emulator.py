@@ -105,7 +105,12 @@ class Emulator:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise RuntimeError(f"moto server exited with {proc.returncode}; see {self.log_file}")
+            # Another server may already answer on this port: only ours counts, so the
+            # process must still be alive a moment after the port answers.
             if self.ready():
+                time.sleep(0.3)
+                if proc.poll() is not None:
+                    raise RuntimeError(f"port {self.port} is taken by another server; see {self.log_file}")
                 self.configure()
                 return self
             time.sleep(0.2)
@@ -167,7 +172,7 @@ class Emulator:
         return calls
 
     def mutating_requests(self):
-        return [c for c in self.requests() if c["action"] and not c["action"].startswith(READ_PREFIXES)]
+        return [c for c in self.requests() if c["method"] not in ("GET", "HEAD") and not (c["action"] or "").startswith(READ_PREFIXES)]
 
 
 def _service_from_auth(headers):
