@@ -973,7 +973,8 @@ def check_migrator(f, search_dirs):
     if not isinstance(handler, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$", handler):
         f.error("migrator_lambda_handler", "handler", "the handler must be module.function (e.g. index.handler)", "set migrator_lambda_handler: index.handler")
         return
-    source = f.variables.get("migrator_lambda_source_dir")
+    # Empty means the collection's own migrator package.
+    source = f.variables.get("migrator_lambda_source_dir") or DEFAULTS["migrator_lambda_source_dir"]
     if not isinstance(source, str) or not source:
         f.error(
             "migrator_lambda_source_dir",
