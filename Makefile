@@ -1,5 +1,5 @@
 # Thin wrappers: every target calls a script in scripts/.
-.PHONY: setup demo demo-stop test lint sanity molecule unit bench preflight clean
+.PHONY: setup demo demo-stop test lint sanity molecule unit bench preflight teardown clean
 
 ENV ?= local
 
@@ -29,6 +29,10 @@ molecule: setup
 
 preflight: setup
 	.venv/bin/ansible-playbook playbooks/preflight.yml -i inventories/$(ENV)
+
+# make teardown ENV=local CONFIRM=local
+teardown: setup
+	.venv/bin/ansible-playbook playbooks/teardown.yml -i inventories/$(ENV) -e teardown_confirm=$(CONFIRM)
 
 bench: setup
 	.venv/bin/python bench/migrations_bench.py

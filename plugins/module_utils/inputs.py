@@ -44,7 +44,8 @@ INPUT_DEFAULTS = {
     "aurora_skip_final_snapshot": True,
     "migrator_lambda_runtime": "python3.12",
     "migrator_lambda_handler": "index.handler",
-    "migrator_lambda_source_dir": "migrator",
+    # Empty: the collection's own migrator package.
+    "migrator_lambda_source_dir": "",
     "migrator_lambda_role_principal": "lambda.amazonaws.com",
     "migrator_lambda_log_kms_key_id": None,
     "rollout_steps": [10, 50, 100],

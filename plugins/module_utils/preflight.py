@@ -974,7 +974,7 @@ def check_migrator(f, search_dirs):
         f.error("migrator_lambda_handler", "handler", "the handler must be module.function (e.g. index.handler)", "set migrator_lambda_handler: index.handler")
         return
     # Empty means the collection's own migrator package.
-    source = f.variables.get("migrator_lambda_source_dir") or DEFAULTS["migrator_lambda_source_dir"]
+    source = f.variables.get("migrator_lambda_source_dir") or "migrator"
     if not isinstance(source, str) or not source:
         f.error(
             "migrator_lambda_source_dir",
