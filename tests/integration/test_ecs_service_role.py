@@ -1,0 +1,152 @@
+"""The ecs_service role on the emulator, for what the molecule scenario cannot show: a re-run
+during a rollout (traffic split, idle color on a new revision, new image in the inventory)
+moves no traffic and changes neither service's task definition; once green is live (listener
+tag) a re-run scales green, not blue; teardown leaves nothing and a second teardown is a no-op.
+The network inputs are found by tag and name (no bluegreen_network in the play)."""
+
+import json
+
+import pytest
+
+from tests.harness.aws import client, recap, run_playbook
+
+pytestmark = pytest.mark.slow
+
+SUFFIX = "it-ecs"
+PLAYBOOK = """
+- name: ecs_service role on the emulator
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+    aws_region: us-east-1
+  module_defaults:
+    group/bluegreen.migration.aws:
+      region: "{{ aws_region }}"
+  roles:
+    - role: bluegreen.migration.ecs_service
+  post_tasks:
+    - name: Save the published fact
+      ansible.builtin.copy:
+        content: "{{ bluegreen_ecs | to_json }}"
+        dest: "{{ fact_file }}"
+        mode: "0600"
+"""
+
+
+def network(ec2):
+    """What the network role leaves behind for this role: VPC, public and private subnets, alb and app groups."""
+
+    def tags(kind, name, extra=()):
+        found = [{"Key": "bluegreen:environment", "Value": SUFFIX}, {"Key": "bluegreen:component", "Value": "network"}, {"Key": "Name", "Value": name}]
+        return [{"ResourceType": kind, "Tags": found + list(extra)}]
+
+    vpc = ec2.create_vpc(CidrBlock="10.43.0.0/16", TagSpecifications=tags("vpc", f"vpc-{SUFFIX}"))["Vpc"]["VpcId"]
+    subnets = {"public": [], "private": []}
+    for index, zone in enumerate("ab"):
+        for tier, base in (("public", 0), ("private", 10)):
+            subnet = ec2.create_subnet(
+                VpcId=vpc, CidrBlock=f"10.43.{base + index}.0/24", AvailabilityZone=f"us-east-1{zone}",
+                TagSpecifications=tags("subnet", f"{tier}-{zone}-{SUFFIX}", [{"Key": "bluegreen:tier", "Value": tier}]),
+            )["Subnet"]["SubnetId"]
+            subnets[tier].append(subnet)
+    groups = {role: ec2.create_security_group(GroupName=f"{role}-{SUFFIX}", Description=role, VpcId=vpc,
+                                              TagSpecifications=tags("security-group", f"{role}-{SUFFIX}"))["GroupId"] for role in ("alb", "app")}
+    return subnets, groups
+
+
+def play(tmp_path, state="present", **extra):
+    fact_file = tmp_path / "bluegreen_ecs.json"
+    playbook = tmp_path / "ecs_service.yml"
+    playbook.write_text(PLAYBOOK)
+    extra_vars = {"environment_suffix": SUFFIX, "ecs_service_state": state, "fact_file": str(fact_file), **extra}
+    proc = run_playbook(playbook, inventory="localhost,", extra_vars=extra_vars)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    return recap(proc.stdout)["localhost"], json.loads(fact_file.read_text())
+
+
+def forward(elb, listener_arn):
+    listener = elb.describe_listeners(ListenerArns=[listener_arn])["Listeners"][0]
+    return {tg["TargetGroupArn"]: tg["Weight"] for tg in listener["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]}
+
+
+def set_weights(elb, listener_arn, weights, live_color=None):
+    groups = [{"TargetGroupArn": arn, "Weight": weight} for arn, weight in weights.items()]
+    elb.modify_listener(ListenerArn=listener_arn, DefaultActions=[
+        {"Type": "forward", "ForwardConfig": {"TargetGroups": groups, "TargetGroupStickinessConfig": {"Enabled": False}}}])
+    if live_color:
+        elb.add_tags(ResourceArns=[listener_arn], Tags=[{"Key": "bluegreen:live-color", "Value": live_color}])
+
+
+def services(ecs, fact):
+    names = [fact["services"][color]["name"] for color in ("blue", "green")]
+    found = {s["serviceName"]: s for s in ecs.describe_services(cluster=fact["cluster_name"], services=names)["services"]}
+    return {color: found[fact["services"][color]["name"]] for color in ("blue", "green")}
+
+
+def test_reruns_never_move_traffic_or_task_definitions_and_teardown_is_complete(aws, tmp_path):
+    ec2, ecs, elb = client("ec2"), client("ecs"), client("elbv2")
+    subnets, groups = network(ec2)
+
+    # A new environment: blue live with 100/0, green idle at 0, both on their first revision.
+    # (The idempotent second run is the molecule scenario's job.)
+    counts, fact = play(tmp_path)
+    assert counts["changed"] > 0 and counts["failed"] == 0
+    blue_tg, green_tg = fact["target_groups"]["blue"], fact["target_groups"]["green"]
+    listener = fact["listener_arn"]
+    assert fact["live_color"] == "blue" and forward(elb, listener) == {blue_tg: 100, green_tg: 0}
+    assert fact["services"]["blue"]["desired_count"] == 2 and fact["services"]["green"]["desired_count"] == 0
+    current = services(ecs, fact)
+    first_blue = current["blue"]["taskDefinition"]
+    assert first_blue.endswith(f"app-blue-{SUFFIX}:1")
+    network_config = current["blue"]["networkConfiguration"]["awsvpcConfiguration"]
+    assert sorted(network_config["subnets"]) == sorted(subnets["private"]) and network_config["securityGroups"] == [groups["app"]]
+    assert network_config["assignPublicIp"] == "DISABLED"
+    alb = elb.describe_load_balancers(LoadBalancerArns=[fact["alb_arn"]])["LoadBalancers"][0]
+    assert alb["Scheme"] == "internet-facing" and alb["SecurityGroups"] == [groups["alb"]]
+    assert sorted(z["SubnetId"] for z in alb["AvailabilityZones"]) == sorted(subnets["public"])
+
+    # A rollout in progress: green on a new revision with 2 tasks, traffic split 50/50.
+    rollout = ecs.register_task_definition(
+        family=f"app-green-{SUFFIX}", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512", memory="1024",
+        containerDefinitions=[{"name": "app", "image": "amazon/amazon-ecs-sample:rollout", "portMappings": [{"containerPort": 80}]}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster=fact["cluster_name"], service=fact["services"]["green"]["name"], taskDefinition=rollout, desiredCount=2)
+    set_weights(elb, listener, {blue_tg: 50, green_tg: 50})
+
+    # The inventory meanwhile names a new image: new revisions are registered, none is deployed.
+    counts, fact = play(tmp_path, ecs_service_image="amazon/amazon-ecs-sample:next")
+    assert counts["failed"] == 0
+    assert forward(elb, listener) == {blue_tg: 50, green_tg: 50}, "a re-run moved traffic"
+    current = services(ecs, fact)
+    assert current["blue"]["taskDefinition"] == first_blue, "a re-run changed the live service's task definition"
+    assert current["green"]["taskDefinition"] == rollout and current["green"]["desiredCount"] == 2, "a re-run undid the rollout"
+    assert ecs.describe_task_definition(taskDefinition=f"app-blue-{SUFFIX}")["taskDefinition"]["revision"] == 2
+    assert fact["live_color"] == "blue"
+
+    # The rollout completed: green live (tag), blue drained. A re-run scales green, not blue.
+    set_weights(elb, listener, {blue_tg: 0, green_tg: 100}, live_color="green")
+    ecs.update_service(cluster=fact["cluster_name"], service=fact["services"]["blue"]["name"], desiredCount=0)
+    counts, fact = play(tmp_path, ecs_service_image="amazon/amazon-ecs-sample:next", ecs_service_desired_count=3)
+    assert counts["failed"] == 0
+    current = services(ecs, fact)
+    assert fact["live_color"] == "green" and forward(elb, listener) == {blue_tg: 0, green_tg: 100}
+    assert current["green"]["desiredCount"] == 3 and current["green"]["taskDefinition"] == rollout
+    assert current["blue"]["desiredCount"] == 0 and current["blue"]["taskDefinition"] == first_blue
+
+    # Teardown: nothing of the environment is left, and a second teardown changes nothing.
+    counts, fact = play(tmp_path, state="absent")
+    assert counts["changed"] > 0 and fact == {}
+    counts, _ = play(tmp_path, state="absent")
+    assert counts["changed"] == 0
+    assert [lb["LoadBalancerName"] for lb in elb.describe_load_balancers()["LoadBalancers"]] == []
+    assert [tg["TargetGroupName"] for tg in elb.describe_target_groups()["TargetGroups"]] == []
+    assert all(c["status"] == "INACTIVE" for c in ecs.describe_clusters(clusters=[f"app-{SUFFIX}"])["clusters"])
+    for color in ("blue", "green"):
+        assert ecs.list_task_definitions(familyPrefix=f"app-{color}-{SUFFIX}", status="ACTIVE")["taskDefinitionArns"] == []
+    roles = [r["RoleName"] for r in client("iam").list_roles()["Roles"]]
+    assert not [r for r in roles if r.endswith(SUFFIX)]
+    assert client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/ecs/app-{SUFFIX}")["logGroups"] == []
+    assert client("cloudwatch").describe_alarms(AlarmNamePrefix="app-")["MetricAlarms"] == []
+    assert not [t for t in client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(f"alarms-{SUFFIX}")]
