@@ -1,5 +1,5 @@
 # Thin wrappers: every target calls a script in scripts/.
-.PHONY: setup demo demo-stop test lint sanity molecule unit bench preflight teardown clean
+.PHONY: setup demo demo-stop test lint sanity molecule unit bench preflight teardown ee-context awx-configure clean
 
 ENV ?= local
 
@@ -36,6 +36,15 @@ teardown: setup
 
 bench: setup
 	.venv/bin/python bench/migrations_bench.py
+
+# Build context for the AWX execution environment (the image build itself needs a container engine).
+ee-context: setup
+	.venv/bin/ansible-galaxy collection build --force --output-path build/ee
+	.venv/bin/ansible-builder create --file execution-environment.yml --context build/ee/context
+
+# Configure AWX / Automation Platform (needs awx.awx from Galaxy and CONTROLLER_HOST / CONTROLLER_OAUTH_TOKEN).
+awx-configure:
+	.venv/bin/ansible-playbook awx/configure.yml
 
 clean:
 	-.venv/bin/python scripts/emulator.py stop
