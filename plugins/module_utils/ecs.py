@@ -254,3 +254,27 @@ def wait_for_service(client, cluster, name, timeout, state="steady"):
     except botocore.exceptions.WaiterError as e:
         return e
     return None
+
+
+# ---------------------------------------------------------------- read-only lookups (info modules)
+
+
+@EcsErrorHandler.list_error_handler("list the services of cluster {cluster}", [])
+@aws_retry()
+def list_service_arns(client, cluster):
+    arns = []
+    paginator = client.get_paginator("list_services")
+    for page in paginator.paginate(cluster=cluster):
+        arns.extend(page.get("serviceArns", []))
+    return arns
+
+
+@EcsErrorHandler.list_error_handler("describe the ECS services {names} in cluster {cluster}", [])
+@aws_retry()
+def describe_services(client, cluster, names):
+    """Services of `names` that exist (not INACTIVE); at most 10 names per call, so batched."""
+    found = []
+    for start in range(0, len(names), 10):
+        result = client.describe_services(cluster=cluster, services=list(names[start:start + 10]), include=["TAGS"])
+        found.extend(s for s in result.get("services", []) if s.get("status") != "INACTIVE")
+    return found

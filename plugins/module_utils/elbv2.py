@@ -111,3 +111,59 @@ def update_tags(client, arn, to_set, to_unset):
         remove_tags(client, arn, to_unset)
     if to_set:
         add_tags(client, arn, to_set)
+
+
+# ---------------------------------------------------------------- read-only lookups (info modules)
+
+
+@Elbv2ErrorHandler.list_error_handler("describe target group {arn}")
+@aws_retry()
+def describe_target_group_by_arn(client, arn):
+    groups = client.describe_target_groups(TargetGroupArns=[arn]).get("TargetGroups", [])
+    return groups[0] if groups else None
+
+
+@Elbv2ErrorHandler.list_error_handler("describe the target health of {arn}", [])
+@aws_retry()
+def describe_target_health(client, arn):
+    return client.describe_target_health(TargetGroupArn=arn).get("TargetHealthDescriptions", [])
+
+
+def _healthy_targets_waiter(minimum):
+    # Success once `minimum` targets are healthy; never fails early (a target may still be in
+    # initial or unhealthy while it starts), so only the timeout ends an unsuccessful wait.
+    return {
+        "version": 2,
+        "waiters": {
+            "HealthyTargets": {
+                "operation": "DescribeTargetHealth",
+                "delay": 15,
+                "maxAttempts": 40,
+                "acceptors": [
+                    {
+                        "matcher": "path",
+                        "argument": "length(TargetHealthDescriptions[?TargetHealth.State == 'healthy']) >= `%d`" % int(minimum),
+                        "expected": True,
+                        "state": "success",
+                    },
+                ],
+            }
+        },
+    }
+
+
+def wait_for_healthy_targets(client, arn, minimum, timeout, delay=5):
+    """Wait until `minimum` targets of a target group are healthy. Returns None on success,
+    the botocore WaiterError when the timeout passed first (the module explains why)."""
+    import botocore.exceptions  # only needed here; AnsibleAWSModule already checked botocore
+    import botocore.waiter
+
+    model = botocore.waiter.WaiterModel(_healthy_targets_waiter(minimum))
+    waiter = botocore.waiter.create_waiter_with_client("HealthyTargets", model, client)
+    delay = max(1, min(int(delay), int(timeout) or 1))
+    attempts = max(1, int(timeout) // delay)
+    try:
+        aws_retry()(waiter.wait)(TargetGroupArn=arn, WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
+    except botocore.exceptions.WaiterError as e:
+        return e
+    return None

@@ -1,0 +1,278 @@
+"""playbooks/rollout.yml, rollback.yml and status.yml on the emulator, against one environment
+deployed once with site.yml for the whole module (a deploy takes a minute and a half).
+
+The emulator does not start ECS tasks, so nothing registers them in the target groups: the
+fixture registers two IP targets per color in the private subnets (moto reports every
+registered target healthy). moto's simple Lambda backend does not run the migrator: every
+invocation returns the next answer queued through /moto-api/static/lambda-simple/response
+(or echoes the payload when none is queued, which the gates reject), so each test queues
+exactly the answers its run consumes and checks the invocations it recorded.
+
+The tests share the environment and follow each other (check mode, rollout, rollback, a gate
+failure at step 2, a killed and resumed rollout); each reads the state it starts from from AWS.
+"""
+
+import ipaddress
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.harness.aws import ROOT, client, recap, run_playbook
+
+pytestmark = pytest.mark.slow
+
+SUFFIX = "it-rollout"
+ROLLOUT, ROLLBACK, STATUS = "playbooks/rollout.yml", "playbooks/rollback.yml", "playbooks/status.yml"
+OK = {"ok": True, "action": "apply", "status": "up_to_date", "applied": [], "current_version": 3}
+FAST = {"rollout_bake_seconds": 0, "rollout_drain_seconds": 0}
+OTHER = {"blue": "green", "green": "blue"}
+
+
+@pytest.fixture(scope="module")
+def env(emulator, tmp_path_factory):
+    """A fresh account with one deployed environment; yields its inventory and outputs dir."""
+    emulator.reset()
+    tmp = tmp_path_factory.mktemp("rollout")
+    (tmp / "inventory" / "group_vars").mkdir(parents=True)
+    (tmp / "inventory" / "hosts.yml").write_text(json.dumps({"bluegreen_envs": {"hosts": {SUFFIX: {}}}}))
+    group_vars = (ROOT / "inventories" / "local" / "group_vars" / "bluegreen_envs.yml").read_text()
+    # Fewer pieces to create than the demo, the same shape: two AZs, no Aurora reader.
+    group_vars = group_vars.replace("network_az_count: 3", "network_az_count: 2").replace("aurora_reader_count: 2", "aurora_reader_count: 0")
+    (tmp / "inventory" / "group_vars" / "bluegreen_envs.yml").write_text(group_vars + "\noutputs_dir: " + str(tmp / "outputs") + "\n")
+    started = time.monotonic()
+    deploy = run_playbook("site.yml", tmp / "inventory")
+    assert deploy.returncode == 0, deploy.stdout[-8000:] + deploy.stderr[-3000:]
+    print(f"deploy: {time.monotonic() - started:.0f}s")
+
+    # Two healthy targets per color, with IPs of the private subnets.
+    ec2, elb = client("ec2"), client("elbv2")
+    private = ec2.describe_subnets(Filters=[{"Name": "tag:bluegreen:environment", "Values": [SUFFIX]},
+                                            {"Name": "tag:bluegreen:tier", "Values": ["private"]}])["Subnets"]
+    for offset, color in enumerate(("blue", "green")):
+        arn = elb.describe_target_groups(Names=[f"app-{color}-{SUFFIX}"])["TargetGroups"][0]["TargetGroupArn"]
+        ips = [str(ipaddress.ip_network(s["CidrBlock"])[10 + offset]) for s in private[:2]]
+        elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": ip, "Port": 80} for ip in ips])
+    return {"inventory": tmp / "inventory", "outputs": tmp / "outputs", "emulator": emulator}
+
+
+def state():
+    """Live-color tag, weights, desired/running counts and images per color, from AWS."""
+    elb, ecs = client("elbv2"), client("ecs")
+    alb = elb.describe_load_balancers(Names=[f"app-{SUFFIX}"])["LoadBalancers"][0]["LoadBalancerArn"]
+    listener = elb.describe_listeners(LoadBalancerArn=alb)["Listeners"][0]
+    tags = {t["Key"]: t["Value"] for t in elb.describe_tags(ResourceArns=[listener["ListenerArn"]])["TagDescriptions"][0]["Tags"]}
+    weights = {tg["TargetGroupArn"].split("/")[1].split("-")[1]: tg["Weight"] for tg in listener["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]}
+    services = ecs.describe_services(cluster=f"app-{SUFFIX}", services=[f"app-blue-{SUFFIX}", f"app-green-{SUFFIX}"])["services"]
+    result = {"live": tags.get("bluegreen:live-color"), "weights": weights, "desired": {}, "running": {}, "image": {}}
+    for service in services:
+        color = service["serviceName"].split("-")[1]
+        result["desired"][color] = service["desiredCount"]
+        result["running"][color] = service["runningCount"]
+        definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])["taskDefinition"]
+        result["image"][color] = definition["containerDefinitions"][0]["image"]
+    return result
+
+
+def queue(emulator, count, answer=OK):
+    """The next `count` migrator invocations answer `answer`."""
+    for _ in range(count):
+        data = json.dumps({"results": [json.dumps(answer)], "region": "us-east-1"}).encode()
+        # emulator.url is the harness's own http://127.0.0.1 address
+        request = urllib.request.Request(f"{emulator.url}/moto-api/static/lambda-simple/response", data=data, method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+            pass
+
+
+def invocations(emulator):
+    return [c["params"] for c in emulator.requests() if c["service"] == "lambda" and c["path"].endswith("/invocations")]
+
+
+def forward_weights(params):
+    """color -> weight of a recorded ModifyListener (query protocol: flattened member keys)."""
+    groups = {}
+    for key, value in params.items():
+        found = re.match(r"DefaultActions\.member\.1\.ForwardConfig\.TargetGroups\.member\.(\d+)\.(TargetGroupArn|Weight)$", key)
+        if found:
+            groups.setdefault(found[1], {})[found[2]] = value
+    return {g["TargetGroupArn"].split("/")[1].split("-")[1]: int(g["Weight"]) for g in groups.values()}
+
+
+def flat(proc):
+    """stdout with the callback's line wrapping undone."""
+    return " ".join(proc.stdout.split())
+
+
+def play(env, playbook, args=(), **extra):
+    started = time.monotonic()
+    proc = run_playbook(playbook, env["inventory"], extra_vars=extra or None, args=list(args))
+    print(f"{playbook} {' '.join(args)}: {time.monotonic() - started:.0f}s")
+    return proc, recap(proc.stdout).get(SUFFIX, {})
+
+
+def ok(result):
+    proc, counts = result
+    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
+    return proc, counts
+
+
+def popen_rollout(env, **extra):
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(env["inventory"]), ROLLOUT, "-e", json.dumps(extra)]
+    run_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    return subprocess.Popen(cmd, cwd=ROOT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def read_until(proc, log, marker=None, timeout=240):
+    """Copy the playbook's output to `log` until a line contains `marker` (True) or it ends (False)."""
+    deadline = time.monotonic() + timeout
+    for line in proc.stdout:
+        log.write(line)
+        log.flush()
+        if marker is not None and marker in line:
+            return True
+        assert time.monotonic() < deadline, f"no {marker!r} within {timeout}s"
+    return False
+
+
+def test_check_mode_prints_the_plan_and_changes_nothing(env):
+    emulator = env["emulator"]
+    before = state()
+    emulator.reset_recording()
+    proc, counts = ok(play(env, ROLLOUT, ["--check"], rollout_image="nginx:1.27", rollout_bake_seconds=60, rollout_drain_seconds=30))
+    assert emulator.mutating_requests() == [] and invocations(emulator) == []
+    assert counts["changed"] == 0 and state() == before
+    live, new = before["live"], OTHER[before["live"]]
+    text = flat(proc)
+    for line in (f"deploy: app-{new}-{SUFFIX} with nginx:1.27, {new} scaled to 2 tasks",
+                 "gate healthy-targets before step 1", "gate schema-expand before step 1: migrator apply expand",
+                 f"step 1/3: {new} 10 / {live} 90, bake 60 s", f"step 2/3: {new} 50 / {live} 50", f"step 3/3: {new} 100 / {live} 0",
+                 f"gate alarms: app-{new}-cpu-{SUFFIX}, app-{new}-unhealthy-hosts-{SUFFIX}, app-{new}-target-5xx-{SUFFIX} not in ALARM",
+                 f"promote: live-color tag {new}, drain 30 s, {live} scaled to 0",
+                 # 3 x 60 s bake + 30 s drain + ~60 s task start + 2 x 30 s health checks
+                 "estimated duration: ~330 s (bake 3 x 60 s + drain 30 s + waits ~120 s)"):
+        assert line in text, line
+    # The deploy tasks never ran
+    assert "Deploy |" not in proc.stdout and "Step |" not in proc.stdout
+
+
+def test_rollout_moves_the_traffic_and_site_then_changes_nothing(env):
+    emulator = env["emulator"]
+    before = state()
+    live, new = before["live"], OTHER[before["live"]]
+    assert before["weights"] == {live: 100, new: 0}
+    emulator.reset_recording()
+    queue(emulator, 4)  # expand + validate at each of the 3 steps
+    proc, counts = ok(play(env, ROLLOUT, rollout_image="nginx:1.27", **FAST))
+    after = state()
+    assert after["live"] == new and after["weights"] == {new: 100, live: 0}
+    assert after["image"][new] == "nginx:1.27" and after["desired"] == {new: 2, live: 0} and after["running"][live] == 0
+    assert invocations(emulator) == [{"action": "apply", "phase": "expand"}] + [{"action": "validate", "expect": {"no_pending": "expand"}}] * 3
+    # The weights went through every step, in order (ModifyListener requests)
+    shifts = [forward_weights(c["params"]) for c in emulator.requests() if c["action"] == "ModifyListener"]
+    assert [s[new] for s in shifts] == [10, 50, 100], shifts
+    text = flat(proc)
+    for gate in ("gate healthy-targets passed before step 1", "gate schema-expand passed before step 1",
+                 "gate alarms passed at step 2/3 (50 %)", "gate schema passed at step 3/3 (100 %)"):
+        assert gate in text, gate
+    assert json.loads((env["outputs"] / f"{SUFFIX}.json").read_text())["live_color"] == new
+
+    # The same rollout again: nothing to do.
+    _, counts = ok(play(env, ROLLOUT, rollout_image="nginx:1.27", **FAST))
+    assert counts["changed"] == 0 and state() == after
+
+    # status.yml: what AWS has, the schema version from the migrator, alarms
+    queue(emulator, 1, {"ok": True, "action": "status", "current_version": 3, "latest_version": 3, "pending": []})
+    proc, counts = ok(play(env, STATUS))
+    text = flat(proc)
+    assert counts["changed"] == 0
+    assert f"live color {new}" in text and f"{new} (live): weight 100, 2/2 tasks running, 2/2 targets healthy" in text
+    assert f"{live}: weight 0, 0/0 tasks running" in text and "(nginx:1.27)" in text
+    assert "schema: version 3 (latest 3, pending 0)" in text and "alarms in ALARM: none" in text
+    # ... and without a migrator answer (moto echoes the payload) the version is unknown, not an error
+    proc, _ = ok(play(env, STATUS))
+    assert "schema: unknown" in flat(proc)
+
+    # site.yml with the rolled-out image as ecs_service_image keeps green live and changes nothing.
+    proc, counts = ok(play(env, "site.yml", ecs_service_image="nginx:1.27"))
+    assert counts["changed"] == 0, [line for line in proc.stdout.splitlines() if line.startswith(("changed", "TASK"))][-60:]
+    assert state() == after
+
+
+def test_rollback_restores_the_previous_color(env):
+    before = state()
+    live, previous = before["live"], OTHER[before["live"]]
+    proc, counts = ok(play(env, ROLLBACK, ["--check"]))
+    assert counts["changed"] == 0 and state() == before
+    assert f"traffic to {previous}" in flat(proc)
+
+    ok(play(env, ROLLBACK, rollout_drain_seconds=0))
+    after = state()
+    # The previous color (scaled to 0 after the rollout) was scaled up first and runs its old definition.
+    assert after["live"] == previous and after["weights"] == {previous: 100, live: 0}
+    assert after["desired"] == {previous: 2, live: 0} and after["image"][previous] == before["image"][previous]
+    assert json.loads((env["outputs"] / f"{SUFFIX}.json").read_text())["live_color"] == previous
+
+
+def test_alarm_at_step_2_rolls_back_and_fails_naming_the_gate_and_step(env, tmp_path):
+    emulator = env["emulator"]
+    cloudwatch = client("cloudwatch")
+    before = state()
+    live, new = before["live"], OTHER[before["live"]]
+    alarm = f"app-{new}-target-5xx-{SUFFIX}"
+    emulator.reset_recording()
+    queue(emulator, 2)  # expand + validate at step 1; step 2 stops at the alarm gate
+    with open(tmp_path / "rollout.log", "w") as log:
+        proc = popen_rollout(env, rollout_image="nginx:1.28", rollout_bake_seconds=2, rollout_drain_seconds=0)
+        try:
+            # Step 1's gates passed; set the alarm while step 2 bakes.
+            assert read_until(proc, log, "TASK [Step | shift the weights at step 2/3"), (tmp_path / "rollout.log").read_text()[-4000:]
+            cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="5xx forced by the test")
+            read_until(proc, log)  # to the end
+        finally:
+            proc.wait(timeout=120)
+            cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="reset by the test")
+    output = " ".join((tmp_path / "rollout.log").read_text().split())
+    assert proc.returncode != 0, output[-4000:]
+    assert (f"Rollout of nginx:1.28 to {new} aborted: gate alarms failed at step 2/3 (50 %): {alarm} in ALARM "
+            f"(5xx forced by the test). Traffic is back on {live} (weight 100), {new} is scaled to 0.") in output
+    assert "gate alarms passed at step 1/3 (10 %)" in output
+    after = state()
+    assert after["live"] == live and after["weights"] == {live: 100, new: 0}
+    assert after["desired"] == {live: 2, new: 0} and after["image"][live] == before["image"][live]
+    assert len(invocations(emulator)) == 2
+
+
+def test_killed_rollout_resumes_from_the_weights_aws_has(env, tmp_path):
+    emulator = env["emulator"]
+    before = state()
+    live, new = before["live"], OTHER[before["live"]]
+    emulator.reset_recording()
+    queue(emulator, 1)  # the killed run gets as far as expand
+    with open(tmp_path / "killed.log", "w") as log:
+        proc = popen_rollout(env, rollout_image="nginx:1.29", rollout_bake_seconds=30, rollout_drain_seconds=0)
+        try:
+            assert read_until(proc, log, "TASK [Step | bake 30 s at step 1/3"), (tmp_path / "killed.log").read_text()[-4000:]
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    halfway = state()
+    assert halfway["live"] == live and halfway["weights"] == {live: 90, new: 10} and halfway["image"][new] == "nginx:1.29"
+
+    queue(emulator, 3)  # expand again (a no-op for the migrator), validate at steps 2 and 3
+    proc, counts = ok(play(env, ROLLOUT, rollout_image="nginx:1.29", **FAST))
+    text = flat(proc)
+    assert f"resume: {new} already runs nginx:1.29 at weight 10; continuing from there" in text
+    assert "at step 1/3" not in text and "gate schema passed at step 3/3 (100 %)" in text
+    after = state()
+    assert after["live"] == new and after["weights"] == {new: 100, live: 0}
+    assert after["desired"] == {new: 2, live: 0} and after["image"][new] == "nginx:1.29"
+    assert len(invocations(emulator)) == 4
