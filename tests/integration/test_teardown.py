@@ -71,7 +71,15 @@ def leftovers():
     }
     clusters = ecs.describe_clusters(clusters=ecs.list_clusters()["clusterArns"] or ["none"])["clusters"]
     active = [c["clusterArn"] for c in clusters if c.get("status") == "ACTIVE"]
+    active_services = [s for c in active for s in ecs.list_services(cluster=c)["serviceArns"]]
+    active_task_definitions = ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
+    # moto's tagging API keeps listing ECS clusters, services and task definitions after they
+    # are deleted or deregistered; the ECS API itself (checked below) is the judge for those.
+    ecs_alive = set(active) | set(active_services) | set(active_task_definitions)
     tagged = client("resourcegroupstaggingapi").get_resources(TagFilters=[{"Key": "bluegreen:environment", "Values": [SUFFIX]}])
+    tagged["ResourceTagMappingList"] = [
+        r for r in tagged["ResourceTagMappingList"] if ":ecs:" not in r["ResourceARN"] or r["ResourceARN"] in ecs_alive
+    ]
     interfaces = ec2.describe_network_interfaces()["NetworkInterfaces"]
     found = {
         "tagged (resourcegroupstaggingapi)": [r["ResourceARN"] for r in tagged["ResourceTagMappingList"] if resource_id(r["ResourceARN"]) not in moto_kept],
@@ -88,8 +96,8 @@ def leftovers():
         "load_balancers": [lb["LoadBalancerName"] for lb in elbv2.describe_load_balancers()["LoadBalancers"]],
         "target_groups": [t["TargetGroupName"] for t in elbv2.describe_target_groups()["TargetGroups"]],
         "ecs_clusters": active,
-        "ecs_services": [s for c in active for s in ecs.list_services(cluster=c)["serviceArns"]],
-        "task_definitions": ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"],
+        "ecs_services": active_services,
+        "task_definitions": active_task_definitions,
         "db_clusters": [c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]],
         "db_instances": [i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]],
         "db_snapshots (manual)": [s["DBClusterSnapshotIdentifier"] for s in rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]]
