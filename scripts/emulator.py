@@ -151,7 +151,7 @@ class Emulator:
                 os.killpg(pid, signal.SIGTERM)
             except OSError:
                 os.kill(pid, signal.SIGTERM)
-            for _ in range(50):
+            for _dummy in range(50):
                 try:
                     os.kill(pid, 0)
                 except OSError:

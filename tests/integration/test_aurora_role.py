@@ -100,12 +100,12 @@ def test_aurora_role_converges_keeps_the_password_secret_and_tears_down(aws):
     assert cluster["Endpoint"] in facts and cluster["ReaderEndpoint"] in facts
 
     # Teardown leaves nothing, and a second teardown has nothing to do
-    _, counts = play("absent")
+    dummy, counts = play("absent")
     assert counts["changed"] > 0
     assert rds.describe_db_clusters()["DBClusters"] == []
     assert rds.describe_db_instances()["DBInstances"] == []
     assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []
     assert sm.list_secrets(IncludePlannedDeletion=True)["SecretList"] == []
     assert cw.describe_alarms()["MetricAlarms"] == []
-    _, counts = play("absent")
+    dummy, counts = play("absent")
     assert counts["changed"] == 0

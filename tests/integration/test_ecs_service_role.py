@@ -138,7 +138,7 @@ def test_reruns_never_move_traffic_or_task_definitions_and_teardown_is_complete(
     # Teardown: nothing of the environment is left, and a second teardown changes nothing.
     counts, fact = play(tmp_path, state="absent")
     assert counts["changed"] > 0 and fact == {}
-    counts, _ = play(tmp_path, state="absent")
+    counts, dummy = play(tmp_path, state="absent")
     assert counts["changed"] == 0
     assert [lb["LoadBalancerName"] for lb in elb.describe_load_balancers()["LoadBalancers"]] == []
     assert [tg["TargetGroupName"] for tg in elb.describe_target_groups()["TargetGroups"]] == []

@@ -96,7 +96,7 @@ def test_migrator_role_converges_idempotently_least_privilege_and_tears_down(aws
     discovery = {"DescribeSubnets", "DescribeSecurityGroups", "DescribeSecret", "GetSecretValue"}
     assert not discovery & {c["action"] for c in aws.requests()}, "the facts' values must be used, not discovery"
     assert discovery <= {c["action"] for c in calls}
-    _, counts = play_role(tmp_path, extra=facts, args=["--check"])
+    dummy, counts = play_role(tmp_path, extra=facts, args=["--check"])
     assert counts["changed"] == 0
 
     # The function: handler, runtime, sizes, VPC placement, the secret's ARN and never the password.
@@ -154,12 +154,12 @@ def test_migrator_role_converges_idempotently_least_privilege_and_tears_down(aws
         assert value in published, value
 
     # Teardown leaves nothing, and a second teardown has nothing to do.
-    _, counts = play_role(tmp_path, "absent")
+    dummy, counts = play_role(tmp_path, "absent")
     assert counts["changed"] > 0
     assert lam.list_functions()["Functions"] == []
     assert logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"] == []
     assert [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("migrator-")] == []
-    _, counts = play_role(tmp_path, "absent")
+    dummy, counts = play_role(tmp_path, "absent")
     assert counts["changed"] == 0
 
 
@@ -271,10 +271,10 @@ def test_migrate_playbook_validates_gates_and_reports_the_functions_answer(aws, 
 
     # Contract: refused without an ALB to confirm the drain, and while both colors have weight.
     sent = len(invocations(aws))
-    proc, _ = migrate(tmp_path, "contract")
+    proc, dummy = migrate(tmp_path, "contract")
     assert proc.returncode != 0 and f"ALB app-{MIGRATE_SUFFIX} not found" in flat(proc)
     set_weights = alb_with_weights(ec2, elb, 90, 10)
-    proc, _ = migrate(tmp_path, "contract")
+    proc, dummy = migrate(tmp_path, "contract")
     assert proc.returncode != 0 and "both colors still take traffic" in flat(proc)
     assert f'"app-blue-{MIGRATE_SUFFIX}": 90' in flat(proc) and f'"app-green-{MIGRATE_SUFFIX}": 10' in flat(proc)
     assert len(invocations(aws)) == sent, "the function was invoked although the gate refused"

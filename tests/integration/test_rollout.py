@@ -83,7 +83,7 @@ def state():
 
 def queue(emulator, count, answer=OK):
     """The next `count` migrator invocations answer `answer`."""
-    for _ in range(count):
+    for _dummy in range(count):
         data = json.dumps({"results": [json.dumps(answer)], "region": "us-east-1"}).encode()
         # emulator.url is the harness's own http://127.0.0.1 address
         request = urllib.request.Request(f"{emulator.url}/moto-api/static/lambda-simple/response", data=data, method="POST")  # noqa: S310
@@ -184,7 +184,7 @@ def test_rollout_moves_the_traffic_and_site_then_changes_nothing(env):
     assert json.loads((env["outputs"] / f"{SUFFIX}.json").read_text())["live_color"] == new
 
     # The same rollout again: nothing to do.
-    _, counts = ok(play(env, ROLLOUT, rollout_image="nginx:1.27", **FAST))
+    dummy, counts = ok(play(env, ROLLOUT, rollout_image="nginx:1.27", **FAST))
     assert counts["changed"] == 0 and state() == after
 
     # status.yml: what AWS has, the schema version from the migrator, alarms
@@ -196,7 +196,7 @@ def test_rollout_moves_the_traffic_and_site_then_changes_nothing(env):
     assert f"{live}: weight 0, 0/0 tasks running" in text and "(nginx:1.27)" in text
     assert "schema: version 3 (latest 3, pending 0)" in text and "alarms in ALARM: none" in text
     # ... and without a migrator answer (moto echoes the payload) the version is unknown, not an error
-    proc, _ = ok(play(env, STATUS))
+    proc, dummy = ok(play(env, STATUS))
     assert "schema: unknown" in flat(proc)
 
     # site.yml with the rolled-out image as ecs_service_image keeps green live and changes nothing.
