@@ -1,5 +1,5 @@
 # Thin wrappers: every target calls a script in scripts/.
-.PHONY: setup demo demo-stop test lint sanity molecule unit bench preflight teardown ee-context awx-configure clean
+.PHONY: setup demo demo-stop test test-long lint sanity molecule unit bench preflight teardown ee-context awx-configure clean
 
 ENV ?= local
 
@@ -14,6 +14,10 @@ demo-stop:
 
 test: setup
 	scripts/test.sh
+
+# The crash-and-resume tests (kills of site.yml and teardown.yml at several points).
+test-long: setup
+	scripts/test.sh pytest-long
 
 lint: setup
 	scripts/test.sh lint
@@ -35,6 +39,7 @@ teardown: setup
 	.venv/bin/ansible-playbook playbooks/teardown.yml -i inventories/$(ENV) -e teardown_confirm=$(CONFIRM)
 
 bench: setup
+	.venv/bin/python bench/deploy_bench.py
 	.venv/bin/python bench/migrations_bench.py
 
 # Build context for the AWX execution environment (the image build itself needs a container engine).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test: every quality gate, in order of speed. Any failure fails the run.
 #   scripts/test.sh                 all stages
-#   scripts/test.sh pytest lint     only these (ruff, pytest, lint, sanity, molecule)
+#   scripts/test.sh pytest lint     only these (ruff, pytest, lint, sanity, molecule, pytest-long)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -49,11 +49,12 @@ molecule_all() {
 for stage in "${stages[@]}"; do
   case $stage in
     ruff) run_stage ruff ruff check . ;;
-    pytest) run_stage pytest python -m pytest -q -p no:cacheprovider ;;
+    pytest) run_stage pytest python -m pytest -q -p no:cacheprovider -m "not long" ;;
+    pytest-long) run_stage pytest-long python -m pytest -q -p no:cacheprovider -m long ;;
     lint) run_stage ansible-lint ansible-lint --profile production --offline -q ;;
     sanity) run_stage sanity scripts/sanity.sh ;;
     molecule) run_stage molecule molecule_all ;;
-    *) echo "unknown stage: $stage (ruff, pytest, lint, sanity, molecule)" >&2; exit 2 ;;
+    *) echo "unknown stage: $stage (ruff, pytest, lint, sanity, molecule, pytest-long)" >&2; exit 2 ;;
   esac
 done
 

@@ -16,8 +16,9 @@ COLLECTION_NAME = "bluegreen.migration"
 COLLECTION_VERSION = "0.1.0"
 
 # Throttling, RequestLimitExceeded and 5xx are retried by AWSRetry itself; these are the
-# JSON APIs' throttling code and the codes AWS returns while a just-changed resource settles.
-TRANSIENT_CODES = ["ThrottlingException", "ServerException", "ServiceUnavailable", "InternalFailure", "ResourceInUse"]
+# JSON APIs' throttling code, Secrets Manager's 5xx code and the codes AWS returns while a
+# just-changed resource settles.
+TRANSIENT_CODES = ["ThrottlingException", "InternalServiceError", "ServerException", "ServiceUnavailable", "InternalFailure", "ResourceInUse"]
 
 
 def aws_retry(retries=10, delay=1, max_delay=30):

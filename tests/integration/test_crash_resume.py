@@ -1,0 +1,135 @@
+"""A deploy killed (SIGKILL, whole process group) in the middle of each role, then re-run,
+converges with no duplicate resource; a teardown killed halfway, then re-run, leaves nothing.
+One deploy for everything: each kill lands in a later role of the re-run of the previous one."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.harness.aws import ROOT, client, recap, run_playbook
+
+# Several full deploys killed and resumed: ~5-10 min, so `make test` leaves it to `make test-long`.
+pytestmark = [pytest.mark.slow, pytest.mark.long]
+
+INVENTORY = "inventories/local"
+SUFFIX = "local"
+TAG = {"Name": "tag:bluegreen:environment", "Values": [SUFFIX]}
+# Where each run is killed: shortly after this task starts (one run per kill point, in play order).
+KILL_POINTS = [
+    "network : Start creating or fixing the route tables",
+    "aurora : Writer and reader instances",
+    "ecs_service : Blue and green services",
+    "migrator_lambda : Migrator function",
+]
+
+
+def killed_run(playbook, tmp_path, task, extra=(), grace=0.7, timeout=600):
+    """Start ansible-playbook, SIGKILL its process group `grace` s after `task` starts; return the log."""
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", INVENTORY, playbook, *extra]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    log = tmp_path / f"killed-{time.monotonic_ns()}.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        try:
+            while task not in log.read_text():
+                assert proc.poll() is None, f"the run ended before {task!r} started:\n" + log.read_text()[-4000:]
+                assert time.monotonic() < deadline, f"{task!r} did not start within {timeout}s"
+                time.sleep(0.1)
+            time.sleep(grace)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    text = log.read_text()
+    assert proc.returncode == -signal.SIGKILL, f"the run finished before it could be killed in {task!r}:\n" + text[-3000:]
+    return text
+
+
+def ok(proc):
+    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
+    return recap(proc.stdout)[SUFFIX]
+
+
+def inventory_of_environment():
+    """How many of each resource the environment has (duplicates show as counts above one)."""
+    ec2, elbv2, ecs, rds = client("ec2"), client("elbv2"), client("ecs"), client("rds")
+    vpcs = ec2.describe_vpcs(Filters=[TAG])["Vpcs"]
+    vpc_filter = [{"Name": "vpc-id", "Values": [v["VpcId"] for v in vpcs] or ["none"]}]
+    clusters = ecs.describe_clusters(clusters=ecs.list_clusters()["clusterArns"] or ["none"])["clusters"]
+    active = [c["clusterArn"] for c in clusters if c.get("status") == "ACTIVE"]
+    db_instances = rds.describe_db_instances()["DBInstances"]
+    return {
+        "vpcs": len(vpcs),
+        "subnets": len(ec2.describe_subnets(Filters=vpc_filter)["Subnets"]),
+        "route_tables (tagged)": len(ec2.describe_route_tables(Filters=[TAG])["RouteTables"]),
+        "security_groups (tagged)": len(ec2.describe_security_groups(Filters=[TAG])["SecurityGroups"]),
+        "internet_gateways": len(ec2.describe_internet_gateways(Filters=[TAG])["InternetGateways"]),
+        "nat_gateways (available)": len([n for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] in ("pending", "available")]),
+        "elastic_ips": len(ec2.describe_addresses()["Addresses"]),
+        "ecs_clusters": len(active),
+        "ecs_services": sum(len(ecs.list_services(cluster=c)["serviceArns"]) for c in active),
+        "load_balancers": len(elbv2.describe_load_balancers()["LoadBalancers"]),
+        "target_groups": len(elbv2.describe_target_groups()["TargetGroups"]),
+        "db_clusters": len(rds.describe_db_clusters()["DBClusters"]),
+        "db_instances": len(db_instances),
+        "db_instance_names": len({i["DBInstanceIdentifier"] for i in db_instances}),
+        "secrets": len(client("secretsmanager").list_secrets()["SecretList"]),
+        "lambda_functions": len(client("lambda").list_functions()["Functions"]),
+        "sns_topics": len(client("sns").list_topics()["Topics"]),
+        "log_groups": len(client("logs").describe_log_groups()["logGroups"]),
+    }
+
+
+EXPECTED = {
+    "vpcs": 1,
+    "subnets": 9,
+    "route_tables (tagged)": 3,
+    "security_groups (tagged)": 4,
+    "internet_gateways": 1,
+    "nat_gateways (available)": 1,
+    "elastic_ips": 1,
+    "ecs_clusters": 1,
+    "ecs_services": 2,
+    "load_balancers": 1,
+    "target_groups": 2,
+    "db_clusters": 1,
+    "db_instances": 3,
+    "db_instance_names": 3,
+    "secrets": 1,
+    "lambda_functions": 1,
+    "sns_topics": 1,
+    "log_groups": 2,
+}
+
+
+def test_killed_deploy_and_killed_teardown_resume_without_duplicates(aws, tmp_path):
+    outputs = {"outputs_dir": str(tmp_path / "outputs")}
+    extra = ["-e", f"outputs_dir={outputs['outputs_dir']}"]
+    # Kill the deploy in each role in turn; every run resumes what the previous one left.
+    for point in KILL_POINTS:
+        killed_run("site.yml", tmp_path, point, extra)
+    assert inventory_of_environment()["vpcs"] == 1
+
+    # The run to completion converges to exactly one of everything ...
+    counts = ok(run_playbook("site.yml", INVENTORY, extra_vars=outputs))
+    assert counts["failed"] == 0
+    assert inventory_of_environment() == EXPECTED
+
+    # A teardown killed halfway (after the services and the load balancer, before the
+    # network), then re-run: nothing of the environment is left.
+    log = killed_run(
+        "playbooks/teardown.yml", tmp_path, "aurora :", ["-e", f"teardown_confirm={SUFFIX}", *extra], grace=1.0
+    )
+    assert "ecs_service" in log or "migrator_lambda" in log
+    half = inventory_of_environment()
+    assert half["vpcs"] == 1, half
+    counts = ok(run_playbook("playbooks/teardown.yml", INVENTORY, extra_vars={"teardown_confirm": SUFFIX, **outputs}))
+    assert counts["failed"] == 0
+    left = {what: n for what, n in inventory_of_environment().items() if n}
+    assert left == {}, left
