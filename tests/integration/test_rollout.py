@@ -81,8 +81,9 @@ def state():
     return result
 
 
-def queue(emulator, count, answer=OK):
-    """The next `count` migrator invocations answer `answer`."""
+def queue(emulator, count, answer=None):
+    """The next `count` migrator invocations answer `answer` (default OK)."""
+    answer = OK if answer is None else answer
     for _dummy in range(count):
         data = json.dumps({"results": [json.dumps(answer)], "region": "us-east-1"}).encode()
         # emulator.url is the harness's own http://127.0.0.1 address
