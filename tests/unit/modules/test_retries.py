@@ -123,4 +123,4 @@ def test_after_the_last_retry_a_clear_error(sleeps, module, service, call, opera
     assert "Throttling" in str(failure.value.exception) and "Rate exceeded" in str(failure.value.exception)
     # Nine waits between ten attempts, the bound doubling up to the 30 s ceiling.
     assert recorded == [1, 2, 4, 8, 16, 30, 30, 30, 30]
-    assert all(low == 0.0 for low, _ in draws)
+    assert all(low == 0.0 for low, _high in draws)
