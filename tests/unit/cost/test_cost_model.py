@@ -1,8 +1,10 @@
 """The cost model against figures computed by hand from the documented price table."""
 
 import pytest
+import yaml
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import cost
+from tests.harness.aws import ROOT
 
 H = 730  # hours in a billing month
 
@@ -138,3 +140,26 @@ def test_markdown_table_sums():
     assert len(rows) == len(report["components"])
     assert round(sum(float(r.split("|")[3]) for r in rows), 2) == report["total_monthly_usd"]
     assert "**903.64**" in table
+
+
+# The shipped inventories, by hand from their group_vars (us-east-1 list prices).
+DEV_INVENTORY_LINES = dict(LOCAL_LINES, aurora_instances=119.72)  # 1 writer + 1 reader: 2 x 0.082 x 730
+PROD_INVENTORY_LINES = dict(
+    LOCAL_LINES,
+    nat_gateway=98.55,  # per_az: 3 x 0.045 x 730
+    fargate=54.06,  # 3 x (0.5 x 0.04048 + 1 x 0.004445) x 730 = 3 x 18.02005
+    aurora_instances=569.40,  # 3 x db.r6g.large 0.26 x 730
+    public_ipv4=21.90,  # (3 NAT EIPs + 3 ALB nodes) x 0.005 x 730
+)
+
+
+@pytest.mark.parametrize(
+    "inventory, lines, total",
+    [("local", LOCAL_LINES, 287.55), ("dev", DEV_INVENTORY_LINES, 227.69), ("staging", LOCAL_LINES, 287.55), ("prod", PROD_INVENTORY_LINES, 768.39)],
+)
+def test_shipped_inventories_cost_what_was_computed_by_hand(inventory, lines, total):
+    variables = yaml.safe_load((ROOT / "inventories" / inventory / "group_vars" / "bluegreen_envs.yml").read_text())
+    variables = {k: v for k, v in variables.items() if not (isinstance(v, str) and "{{" in v)}
+    report = cost.estimate(variables)
+    assert {line["component"]: line["monthly_usd"] for line in report["components"]} == lines
+    assert report["total_monthly_usd"] == total == round(sum(lines.values()), 2)
