@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -73,8 +74,14 @@ class Emulator:
         return str(candidate) if candidate.exists() else "moto_server"
 
     def start(self, timeout=60):
-        if self.pid() and self.ready():
-            return self
+        if self.pid():
+            # Ours is already running (a second `make demo`): wait for it, never start a twin.
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.ready():
+                    return self
+                time.sleep(0.5)
+            raise RuntimeError(f"moto server (pid {self.pid()}) does not answer on {self.url}; see {self.log_file}")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env.update(
@@ -118,9 +125,13 @@ class Emulator:
         raise RuntimeError(f"moto server did not answer on {self.url} within {timeout}s; see {self.log_file}")
 
     def ready(self):
+        """True once the server answers HTTP at all. A cheap path on purpose: moto's
+        data.json dumps every resource and takes seconds once an environment is deployed."""
         try:
-            with urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=2):
+            with urllib.request.urlopen(f"{self.url}/moto-api/bluegreen-ping", timeout=5):
                 return True
+        except urllib.error.HTTPError:
+            return True
         except OSError:
             return False
 
