@@ -8,10 +8,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import split_subnets
+from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import TIERS, split_subnets
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import NamingError, resource_name
-
-TIERS = ("public", "private", "isolated")
 
 
 def subnet_plan(vpc_cidr, azs, suffix):
