@@ -8,7 +8,7 @@ from botocore.config import Config
 from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
-from ansible_collections.bluegreen.migration.plugins.module_utils import ecs, elbv2, secretsmanager, sns
+from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch, ecs, elbv2, secretsmanager, sns
 
 ACCOUNT = "123456789012"
 CLUSTER = {"clusterArn": f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/demo", "clusterName": "demo", "status": "ACTIVE"}
@@ -19,6 +19,9 @@ TG = {"TargetGroupName": "app-blue", "TargetGroupArn": TG_ARN}
 LISTENER_ARN = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:listener/app/app/0123456789abcdef/0123456789abcdef"
 TOPIC_ARN = f"arn:aws:sns:us-east-1:{ACCOUNT}:alarms-demo"
 SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:aurora-credentials-demo-AbCdEf"
+ALARM_ARN = f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:cpu-demo"
+ALARM_DEFINITION = {"Namespace": "AWS/ECS", "MetricName": "CPUUtilization", "Statistic": "Average", "ComparisonOperator": "GreaterThanThreshold",
+                    "Threshold": 80.0, "Period": 60, "EvaluationPeriods": 3}
 FORWARD = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": TG_ARN, "Weight": 100}]}}]
 
 # (module, service, call of the client layer, boto3 operation, answer, error class, failure message,
@@ -55,6 +58,19 @@ CALLS = [
     ("secretsmanager_secret", "secretsmanager", lambda c: secretsmanager.create_secret(c, "aurora-credentials-demo", "{}"), "create_secret",
      {"ARN": SECRET_ARN, "Name": "aurora-credentials-demo"}, secretsmanager.SecretsManagerError,
      "Failed to create secret aurora-credentials-demo", "InternalServiceError"),
+    ("metric_alarms", "cloudwatch", lambda c: cloudwatch.describe_alarm_batch(c, ["cpu-demo"]), "describe_alarms",
+     {"MetricAlarms": [{"AlarmName": "cpu-demo", "AlarmArn": ALARM_ARN}]}, cloudwatch.CloudWatchError,
+     "Failed to describe CloudWatch alarms ['cpu-demo']", "InternalServiceError"),
+    ("metric_alarms", "cloudwatch", lambda c: cloudwatch.put_metric_alarm(c, "cpu-demo", ALARM_DEFINITION, {"team": "x"}), "put_metric_alarm", {},
+     cloudwatch.CloudWatchError, "Failed to put CloudWatch alarm cpu-demo", "InternalServiceError"),
+    ("metric_alarms", "cloudwatch", lambda c: cloudwatch.delete_alarm_batch(c, ["cpu-demo"]), "delete_alarms", {},
+     cloudwatch.CloudWatchError, "Failed to delete CloudWatch alarms ['cpu-demo']", "InternalServiceError"),
+    ("metric_alarms", "cloudwatch", lambda c: cloudwatch.list_tags(c, ALARM_ARN), "list_tags_for_resource", {"Tags": [{"Key": "team", "Value": "x"}]},
+     cloudwatch.CloudWatchError, f"Failed to list the tags of CloudWatch alarm {ALARM_ARN}", "InternalServiceError"),
+    ("metric_alarms", "cloudwatch", lambda c: cloudwatch.tag_resource(c, ALARM_ARN, {"team": "x"}), "tag_resource", {},
+     cloudwatch.CloudWatchError, f"Failed to tag CloudWatch alarm {ALARM_ARN}", "InternalServiceError"),
+    ("metric_alarms", "cloudwatch", lambda c: cloudwatch.untag_resource(c, ALARM_ARN, ["team"]), "untag_resource", {},
+     cloudwatch.CloudWatchError, f"Failed to untag CloudWatch alarm {ALARM_ARN}", "InternalServiceError"),
 ]
 IDS = [f"{c[0]}-{c[3]}" for c in CALLS]
 TRANSIENT = [("Throttling", 400), ("ThrottlingException", 400), ("RequestLimitExceeded", 503), ("ServiceUnavailable", 503)]
