@@ -116,6 +116,37 @@ def update_tags(client, arn, to_set, to_unset):
 # ---------------------------------------------------------------- read-only lookups (info modules)
 
 
+@Elbv2ErrorHandler.list_error_handler("describe load balancer {name}")
+@aws_retry()
+def describe_load_balancer(client, name):
+    # Names= fails with LoadBalancerNotFound on a missing name: the handler makes that None.
+    balancers = client.describe_load_balancers(Names=[name]).get("LoadBalancers", [])
+    return balancers[0] if balancers else None
+
+
+@Elbv2ErrorHandler.list_error_handler("describe the listeners of {arn}", [])
+@aws_retry()
+def describe_listeners(client, arn):
+    paginator = client.get_paginator("describe_listeners")
+    return paginator.paginate(LoadBalancerArn=arn).build_full_result().get("Listeners", [])
+
+
+# DescribeTags takes at most 20 ARNs per call.
+TAGS_PER_CALL = 20
+
+
+@Elbv2ErrorHandler.list_error_handler("describe the tags of {arns}", {})
+@aws_retry()
+def describe_tags_of(client, arns):
+    """{arn: tags} of several resources, in as few DescribeTags calls as the API allows."""
+    found = {}
+    for start in range(0, len(arns), TAGS_PER_CALL):
+        chunk = list(arns[start:start + TAGS_PER_CALL])
+        for description in client.describe_tags(ResourceArns=chunk).get("TagDescriptions", []):
+            found[description["ResourceArn"]] = boto3_tag_list_to_ansible_dict(description.get("Tags", []))
+    return {arn: found.get(arn, {}) for arn in arns}
+
+
 @Elbv2ErrorHandler.list_error_handler("describe target group {arn}")
 @aws_retry()
 def describe_target_group_by_arn(client, arn):
