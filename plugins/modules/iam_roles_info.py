@@ -14,7 +14,7 @@ module: iam_roles_info
 short_description: Several IAM roles by name, with their trust policy, managed policies and inline policy documents
 version_added: 0.1.0
 description:
-  - Reads IAM roles by name in one run: for each, the role (trust policy, description, tags),
+  - Reads IAM roles by name in one run, for each the role (trust policy, description, tags),
     the ARNs of its attached managed policies, and every inline policy with its document.
   - A role that does not exist is reported with RV(roles.<name>.exists=false); it does not
     fail the module.
