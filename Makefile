@@ -1,5 +1,5 @@
 # Thin wrappers: every target calls a script in scripts/.
-.PHONY: setup demo demo-stop test test-long lint sanity molecule unit bench preflight teardown ee-context awx-configure clean
+.PHONY: setup demo demo-stop test lint sanity molecule unit bench preflight teardown ee-context awx-configure clean
 
 ENV ?= local
 
@@ -14,10 +14,6 @@ demo-stop:
 
 test: setup
 	scripts/test.sh
-
-# The crash-and-resume tests (kills of site.yml and teardown.yml at several points).
-test-long: setup
-	scripts/test.sh pytest-long
 
 lint: setup
 	scripts/test.sh lint
