@@ -150,11 +150,12 @@ def model(calls, naive=False, waits=True):
     """Seconds the recorded deploy would take on real AWS.
 
     Calls run one after another (the play is sequential). A created resource becomes usable
-    LATENCY_S after its create call. Ours blocks where the roles wait: the NAT gateway task
-    (wait: true), the Aurora role's final wait for every instance (DescribeDBInstances by
-    cluster filter), the first (live colour) ECS service's steady-state wait (the next call
-    after its CreateService+UpdateService that is not for it). Naive: every create waits for
-    its own resource before the next call.
+    LATENCY_S after its create call. Ours blocks where the playbook waits: for the NAT
+    gateways (DescribeNatGateways by id after the create: the network role's egress step, or
+    the NAT module's own wait), for every Aurora instance (DescribeDBInstances by cluster
+    filter after the creates: the migrator role's wait in site.yml), and for the first (live
+    colour) ECS service's steady state (the next call after its CreateService+UpdateService
+    that is not for it). Naive: every create waits for its own resource before the next call.
     """
     clock = 0.0
     ready = {}  # action -> [ready times]
@@ -170,11 +171,15 @@ def model(calls, naive=False, waits=True):
                 done = max(done, max(ready.get("CreateLoadBalancer", [0])) + 60)
                 live_service = live_service or call["params"].get("serviceName")
             ready.setdefault(action, []).append(done)
-            if naive or (waits and action == "CreateNatGateway"):
+            if naive:
                 clock = max(clock, done)
             continue
         if not waits:
             continue
+        # Waiting for a NAT gateway: DescribeNatGateways by id (the module's own wait or the
+        # network role's egress step) after the create.
+        if action == "DescribeNatGateways" and "CreateNatGateway" in ready and any(k.startswith("NatGatewayId") for k in call["params"]):
+            clock = max([clock] + ready["CreateNatGateway"])
         if action == "DescribeDBInstances" and "DBInstanceIdentifier" not in call["params"] and "CreateDBInstance" in ready:
             clock = max([clock] + ready["CreateDBInstance"] + ready.get("CreateDBCluster", []))
         names = [call["params"].get("serviceName")] + list(call["params"].get("services") or [])
