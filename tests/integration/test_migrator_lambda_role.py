@@ -163,6 +163,45 @@ def test_migrator_role_converges_idempotently_least_privilege_and_tears_down(aws
     assert counts["changed"] == 0
 
 
+def test_migrator_role_drift_is_corrected_and_a_rerun_only_reads_the_role(aws, tmp_path):
+    ec2, sm, iam = client("ec2"), client("secretsmanager"), client("iam")
+    dummy, dummy, dummy, secret_arn = network_and_secret(ec2, sm)
+    dummy, counts = play_role(tmp_path)
+    assert counts["changed"] > 0 and counts["failed"] == 0
+    role, policy = f"migrator-{SUFFIX}", f"migrator-db-secret-{SUFFIX}"
+
+    # Changed by hand: trust, an extra managed policy, a wider and an extra inline policy, tags, description.
+    iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    iam.attach_role_policy(RoleName=role, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    iam.put_role_policy(RoleName=role, PolicyName="by-hand", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    iam.untag_role(RoleName=role, TagKeys=["bluegreen:owner"])
+    iam.update_role(RoleName=role, Description="edited by hand")
+
+    dummy, counts = play_role(tmp_path)
+    assert counts["changed"] > 0 and counts["failed"] == 0
+    found = iam.get_role(RoleName=role)["Role"]
+    trust = found["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "lambda.amazonaws.com"}]
+    assert found["Description"] == f"Schema migrator Lambda of {SUFFIX}"
+    assert {t["Key"]: t["Value"] for t in found["Tags"]}["bluegreen:owner"] == "integration-test"
+    assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]] == [VPC_ACCESS]
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == [policy]
+    inline = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+    assert [s["Resource"] for s in inline["Statement"]] == [secret_arn]
+
+    # In shape: one read of the role, no IAM write.
+    aws.reset_recording()
+    dummy, counts = play_role(tmp_path)
+    assert counts["changed"] == 0
+    assert sorted(c["action"] for c in aws.requests() if c["service"] == "iam") == sorted(
+        ["GetRole", "ListAttachedRolePolicies", "ListRolePolicies", "GetRolePolicy"])
+
+
 # -- playbooks/migrate.yml ------------------------------------------------------------------
 MIGRATE_SUFFIX = "it-migrate"
 
