@@ -61,6 +61,8 @@ def test_aurora_role_converges_keeps_the_password_secret_and_tears_down(aws):
     assert aws.mutating_requests() == [], noop
     assert not [c for c in aws.requests() if c["action"] == "DescribeDBInstances" and "DBInstanceIdentifier" in c["params"]], noop
     assert noop.count("secretsmanager:DescribeSecret") == 1 and noop.count("monitoring:DescribeAlarms") == 1, noop
+    # The cluster is read before the run and once more by the final wait; rds_cluster does not run.
+    assert noop.count("rds:DescribeDBClusters") == 2, noop
 
     # The database
     cluster = rds.describe_db_clusters(DBClusterIdentifier=f"aurora-{SUFFIX}")["DBClusters"][0]
@@ -109,19 +111,22 @@ def test_aurora_role_converges_keeps_the_password_secret_and_tears_down(aws):
     facts = first.stdout[first.stdout.index("bluegreen_aurora:"):]
     assert cluster["Endpoint"] in facts and cluster["ReaderEndpoint"] in facts
 
-    # Drift on one reader is put back by an rds_instance run for that reader only. Without the
-    # wait, the endpoints come from rds_cluster's result (no second cluster read).
+    # Drift on one reader and on the cluster is put back, by an rds_instance run for that
+    # reader only. Without the wait, the endpoints come from the cluster task (no read after it).
     reader = f"aurora-3-{SUFFIX}"
     arn = rds.describe_db_instances(DBInstanceIdentifier=reader)["DBInstances"][0]["DBInstanceArn"]
     rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "bluegreen:db-role", "Value": "writer"}])
+    rds.modify_db_cluster(DBClusterIdentifier=f"aurora-{SUFFIX}", BackupRetentionPeriod=3, ApplyImmediately=True)
     aws.reset_recording()
     drifted, counts = play(aurora_wait=False)
-    assert counts["changed"] == 1, drifted.stdout[-6000:]
+    assert counts["changed"] == 2, drifted.stdout[-6000:]
+    drift_order = [f"{c['service']}:{c['action']}" for c in aws.requests()]
     touched = {c["params"].get("DBInstanceIdentifier") for c in aws.requests() if c["service"] == "rds" and "DBInstanceIdentifier" in c["params"]}
     assert touched == {reader}, touched
     tags = {t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=arn)["TagList"]}
     assert tags["bluegreen:db-role"] == "reader"
-    assert [c["action"] for c in aws.requests()].count("DescribeDBClusters") == noop.count("rds:DescribeDBClusters") - 1
+    assert rds.describe_db_clusters(DBClusterIdentifier=f"aurora-{SUFFIX}")["DBClusters"][0]["BackupRetentionPeriod"] == 7
+    assert "rds:DescribeDBClusters" not in drift_order[drift_order.index("monitoring:DescribeAlarms") :], drift_order
     facts = drifted.stdout[drifted.stdout.index("bluegreen_aurora:"):]
     assert cluster["Endpoint"] in facts and cluster["ReaderEndpoint"] in facts
 
