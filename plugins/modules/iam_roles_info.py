@@ -16,7 +16,7 @@ version_added: 0.1.0
 description:
   - Reads IAM roles by name in one run, for each the role (trust policy, description, tags),
     the ARNs of its attached managed policies, and every inline policy with its document.
-  - A role that does not exist is reported with RV(roles.<name>.exists=false); it does not
+  - A role that does not exist is reported with C(exists=false) in RV(roles); it does not
     fail the module.
   - Made for roles that compare the live state with the wanted one and run the writers
     (M(amazon.aws.iam_role), M(amazon.aws.iam_policy)) only when something differs.
