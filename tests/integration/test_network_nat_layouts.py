@@ -1,5 +1,7 @@
 """The network role's NAT layouts on the emulator: per_az gives one NAT gateway and one
-private route table per AZ, and switching back to single converges to one of each."""
+private route table per AZ, and switching back to single converges to one of each. Every
+NAT gateway's elastic IP carries the environment's tags, and no address is left over. Drift
+made outside the role (VPC DNS setting, tags) is put back by the next run."""
 
 import pytest
 
@@ -49,4 +51,20 @@ def test_per_az_then_back_to_single(aws):
     assert len(nats) == 1 and len(private) == 1
     assert set(routes) == {s["SubnetId"] for s in subnets} and set(routes.values()) == {nats[0]["NatGatewayId"]}
     # Converged: a further run changes nothing.
+    assert deploy("single")["changed"] == 0
+    # One tagged address, the NAT gateway's; per_az's other two were released with their NATs.
+    addresses = ec2.describe_addresses()["Addresses"]
+    assert [a["AllocationId"] for a in addresses] == [nats[0]["NatGatewayAddresses"][0]["AllocationId"]]
+    assert {t["Key"]: t["Value"] for t in addresses[0]["Tags"]}["bluegreen:environment"] == SUFFIX
+
+    # Drift: DNS hostnames turned off and a tag removed from the VPC and its internet gateway.
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:bluegreen:environment", "Values": [SUFFIX]}])["Vpcs"][0]
+    igw = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])["InternetGateways"][0]
+    ec2.modify_vpc_attribute(VpcId=vpc["VpcId"], EnableDnsHostnames={"Value": False})
+    ec2.delete_tags(Resources=[vpc["VpcId"], igw["InternetGatewayId"]], Tags=[{"Key": "bluegreen:component"}])
+    assert deploy("single")["changed"] == 2
+    assert ec2.describe_vpc_attribute(VpcId=vpc["VpcId"], Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"] is True
+    for resource in (vpc["VpcId"], igw["InternetGatewayId"]):
+        tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [resource]}])["Tags"]
+        assert {t["Key"]: t["Value"] for t in tags}.get("bluegreen:component") == "network", resource
     assert deploy("single")["changed"] == 0
