@@ -3,6 +3,7 @@ and read the API requests it recorded."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from emulator import Emulator, client_env, free_port  # noqa: E402  (scripts/ is not a package)
 
-__all__ = ["Emulator", "client_env", "free_port", "client", "run_module", "run_playbook", "ROOT"]
+__all__ = ["Emulator", "client_env", "free_port", "client", "run_module", "run_playbook", "kill_playbook", "ROOT"]
 
 
 def client(service, region="us-east-1"):
@@ -79,3 +80,50 @@ def recap(stdout):
             host, counts = line.split(":", 1)
             result[host.strip()] = {k: int(v) for k, v in (item.split("=") for item in counts.split())}
     return result
+
+
+def _children():
+    """{parent pid: [child pids]} of every process on the machine (from /proc)."""
+    tree = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def _descendants(pid):
+    tree, found, todo = _children(), [], [pid]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_playbook(proc):
+    """SIGKILL a running ansible-playbook (started with start_new_session=True) the way a
+    crashed host would: the controller, its workers, which ansible-core starts in sessions of
+    their own (a process-group kill would leave them orphaned and blocked), and the modules
+    they run. Everything is frozen first, so that nothing forks past the kill."""
+    try:
+        os.killpg(proc.pid, signal.SIGSTOP)
+    except ProcessLookupError:
+        return
+    for _round in range(3):
+        for pid in _descendants(proc.pid):
+            _signal(pid, signal.SIGSTOP)
+    for pid in _descendants(proc.pid):
+        _signal(pid, signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _signal(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass

@@ -1,4 +1,4 @@
-"""A deploy killed (SIGKILL, whole process group) in the middle of each role, then re-run,
+"""A deploy killed (SIGKILL of the controller, its workers and modules) in the middle of each role, then re-run,
 converges with no duplicate resource; a teardown killed halfway, then re-run, leaves nothing.
 One deploy for everything: each kill lands in a later role of the re-run of the previous one."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.aws import ROOT, client, recap, run_playbook
+from tests.harness.aws import ROOT, client, kill_playbook, recap, run_playbook
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +48,7 @@ def killed_run(playbook, tmp_path, task, extra=(), grace=0.7, timeout=600):
             time.sleep(grace)
         finally:
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
+                kill_playbook(proc)
             proc.wait(timeout=30)
     text = log.read_text()
     assert proc.returncode == -signal.SIGKILL, f"the run finished before it could be killed in {task!r}:\n" + text[-3000:]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.aws import ROOT, client, recap, run_playbook
+from tests.harness.aws import ROOT, client, kill_playbook, recap, run_playbook
 
 pytestmark = pytest.mark.slow
 
@@ -262,7 +262,7 @@ def test_killed_rollout_resumes_from_the_weights_aws_has(env, tmp_path):
             assert read_until(proc, log, "TASK [Step | bake 30 s at step 1/3"), (tmp_path / "killed.log").read_text()[-4000:]
         finally:
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
+                kill_playbook(proc)
             proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     halfway = state()

@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.harness.aws import ROOT, client, recap, run_playbook
+from tests.harness.aws import ROOT, client, kill_playbook, recap, run_playbook
 
 pytestmark = pytest.mark.slow
 
@@ -193,7 +193,7 @@ def test_teardown_after_a_deploy_killed_halfway(aws, tmp_path):
                 time.sleep(0.1)
         finally:
             if deploy.poll() is None:
-                os.killpg(deploy.pid, signal.SIGKILL)
+                kill_playbook(deploy)
             deploy.wait(timeout=30)
     assert deploy.returncode == -signal.SIGKILL, "the deploy finished before it could be killed:\n" + log.read_text()[-3000:]
     partial = leftovers()
