@@ -125,7 +125,7 @@ def update_tags(client, arn, to_set, to_unset):
 # ---------------------------------------------------------------- task definitions
 
 
-def _revision_of(arn):
+def revision_of(arn):
     return int(arn.rsplit(":", 1)[1])
 
 
@@ -138,7 +138,7 @@ def list_task_definition_arns(client, family, status="ACTIVE"):
     for page in paginator.paginate(familyPrefix=family, status=status):
         arns.extend(page.get("taskDefinitionArns", []))
     own = [arn for arn in arns if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
-    return sorted(own, key=_revision_of)
+    return sorted(own, key=revision_of)
 
 
 @EcsTaskDefinitionErrorHandler.list_error_handler("describe task definition {task_definition}")
@@ -159,6 +159,18 @@ def register_task_definition(client, **params):
 @aws_retry()
 def deregister_task_definition(client, arn):
     return client.deregister_task_definition(taskDefinition=arn)["taskDefinition"]
+
+
+@EcsErrorHandler.common_error_handler("delete revisions of task definition family {family}")
+@aws_retry()
+def delete_task_definitions(client, family, arns):
+    """Delete up to 10 INACTIVE revisions (the API's limit per call); a failure is an error."""
+    result = client.delete_task_definitions(taskDefinitions=list(arns))
+    failures = result.get("failures") or []
+    if failures:
+        reasons = "; ".join(f"{f.get('arn')}: {f.get('reason')} {f.get('detail') or ''}".strip() for f in failures)
+        raise EcsError(f"Failed to delete revisions of task definition family {family}: {reasons}")
+    return result.get("taskDefinitions", [])
 
 
 # ---------------------------------------------------------------- services

@@ -21,7 +21,8 @@ description:
     empty lists, container C(cpu) 0) never count as a difference, and the order of
     containers, environment variables, secrets and port mappings does not matter.
   - The reason for a new revision is returned in RV(change_reason).
-  - O(state=absent) deregisters every active revision of the family.
+  - O(state=absent) deregisters every active revision of the family, then deletes every
+    inactive one (C(DeleteTaskDefinitions)), so that AWS no longer lists the family.
   - Tags apply to the latest revision; a new revision carries the requested tags (or, with
     O(tags) unset, the tags of the previous revision).
   - Supports check mode and diff mode.
@@ -153,7 +154,7 @@ options:
             default: 0
   state:
     description:
-      - V(present) registers a revision when needed; V(absent) deregisters all active revisions.
+      - V(present) registers a revision when needed; V(absent) deregisters all active revisions and deletes all inactive ones.
     type: str
     choices: [present, absent]
     default: present
@@ -224,6 +225,12 @@ tags:
   sample: {"bluegreen:environment": "dev"}
 deregistered:
   description: ARNs of the revisions deregistered (or that would be).
+  returned: when state is absent
+  type: list
+  elements: str
+  sample: ["arn:aws:ecs:us-east-1:123456789012:task-definition/bluegreen-app-dev:1"]
+deleted:
+  description: ARNs of the revisions deleted, the ones just deregistered included (or that would be).
   returned: when state is absent
   type: list
   elements: str
@@ -389,12 +396,26 @@ def ensure_present(module, client, latest):
 def ensure_absent(module, client):
     family = module.params["family"]
     arns = ecs.list_task_definition_arns(client, family)
+    inactive = ecs.list_task_definition_arns(client, family, status="INACTIVE")
+    # Only INACTIVE revisions can be deleted: deregister first, then delete them all.
+    to_delete = sorted(set(arns + inactive), key=ecs.revision_of)
     if not module.check_mode:
         for arn in arns:
             ecs.deregister_task_definition(client, arn)
-    before = {"active_revisions": arns}
-    reason = f"deregistered {len(arns)} active revision(s)" if arns else ""
-    module.exit_with_diff(bool(arns), before, {"active_revisions": []}, arn=None, family=family, deregistered=arns, change_reason=reason)
+        for start in range(0, len(to_delete), 10):
+            ecs.delete_task_definitions(client, family, to_delete[start : start + 10])
+    before = {"active_revisions": arns, "inactive_revisions": inactive}
+    reason = f"deregistered {len(arns)} active and deleted {len(to_delete)} revision(s)" if to_delete else ""
+    module.exit_with_diff(
+        bool(to_delete),
+        before,
+        {"active_revisions": [], "inactive_revisions": []},
+        arn=None,
+        family=family,
+        deregistered=arns,
+        deleted=to_delete,
+        change_reason=reason,
+    )
 
 
 def main():

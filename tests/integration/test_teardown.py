@@ -72,7 +72,8 @@ def leftovers():
     clusters = ecs.describe_clusters(clusters=ecs.list_clusters()["clusterArns"] or ["none"])["clusters"]
     active = [c["clusterArn"] for c in clusters if c.get("status") == "ACTIVE"]
     active_services = [s for c in active for s in ecs.list_services(cluster=c)["serviceArns"]]
-    active_task_definitions = ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
+    # ACTIVE and INACTIVE: AWS keeps listing a deregistered revision until it is deleted.
+    active_task_definitions = [arn for status in ("ACTIVE", "INACTIVE") for arn in ecs.list_task_definitions(status=status)["taskDefinitionArns"]]
     # moto's tagging API keeps listing ECS clusters, services and task definitions after they
     # are deleted or deregistered; the ECS API itself (checked below) is the judge for those.
     ecs_alive = set(active) | set(active_services) | set(active_task_definitions)

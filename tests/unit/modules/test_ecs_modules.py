@@ -100,9 +100,14 @@ def test_ecs_task_definition_revisions(aws):
     with_role = run_module("ecs_task_definition", task_definition_args(image="amazon/amazon-ecs-sample:v2", task_role_arn=ROLE))
     assert with_role["revision"] == 3 and "taskRoleArn" in with_role["change_reason"]
 
+    # Absent: one revision is already inactive (deregistered by hand); all three are deleted,
+    # so AWS lists the family in no status any more.
+    ecs = client("ecs")
+    ecs.deregister_task_definition(taskDefinition=active_revisions()[0])
     removed = four_steps("ecs_task_definition", {"family": "bluegreen-app-t1", "state": "absent"})
-    assert len(removed["deregistered"]) == 3
+    assert len(removed["deregistered"]) == 2 and len(removed["deleted"]) == 3
     assert active_revisions() == []
+    assert ecs.list_task_definitions(familyPrefix="bluegreen-app-t1", status="INACTIVE")["taskDefinitionArns"] == []
 
 
 def service_args(network, task_definition, **extra):
