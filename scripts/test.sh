@@ -28,23 +28,48 @@ run_stage() {
   fi
 }
 
-# Molecule scenarios share one emulator, started here and stopped on exit.
-emulator_port=""
-start_emulator() {
-  emulator_port=$(python -c 'import sys; sys.path.insert(0, "scripts"); import emulator; print(emulator.free_port())')
-  python scripts/emulator.py start --port "$emulator_port" --state-dir "$root/.run" >/dev/null || return 1
-  eval "$(python scripts/emulator.py env --port "$emulator_port")"
+# Molecule scenarios run two at a time (MOLECULE_JOBS), each on an emulator of its own
+# (started from an empty account and stopped when the scenario ends); each scenario's output
+# is printed whole when it ends.
+molecule_jobs=${MOLECULE_JOBS:-2}
+molecule_one() {
+  local s=$1 port state="$root/.run/molecule-$1" rc=0
+  port=$(python -c 'import sys; sys.path.insert(0, "scripts"); import emulator; print(emulator.free_port())')
+  python scripts/emulator.py start --port "$port" --state-dir "$state" >/dev/null || return 1
+  (eval "$(python scripts/emulator.py env --port "$port")" && molecule test -s "$s") || rc=1
+  python scripts/emulator.py stop --port "$port" --state-dir "$state" >/dev/null
+  return $rc
 }
-stop_emulator() { [ -n "$emulator_port" ] && python scripts/emulator.py stop --port "$emulator_port" --state-dir "$root/.run" >/dev/null; }
-trap stop_emulator EXIT
+
+# On any exit, no scenario's emulator is left running (their pid files are in .run/molecule-*).
+stop_molecule_emulators() {
+  local f
+  for f in "$root"/.run/molecule-*/moto-*.pid; do
+    [ -f "$f" ] && kill -TERM -- "-$(cat "$f")" 2>/dev/null; rm -f "$f"
+  done
+  return 0
+}
+trap stop_molecule_emulators EXIT
 
 molecule_all() {
-  start_emulator || return 1
-  local rc=0 s
+  local rc=0 s pid logs="$root/build/molecule-logs"
+  local -A running=()
+  mkdir -p "$logs"
+  report() {  # the scenario of a finished job: its output, then its result
+    local job=$1 status=$2
+    cat "$logs/${running[$job]}.log"
+    if [ "$status" -eq 0 ]; then echo "--- molecule ${running[$job]}: ok"; else echo "--- molecule ${running[$job]}: FAILED"; rc=1; fi
+    unset "running[$job]"
+  }
   for s in $scenarios; do
-    # Each scenario starts from an empty account.
-    python scripts/emulator.py reset --port "$emulator_port" --state-dir "$root/.run"
-    molecule test -s "$s" || rc=1
+    while [ ${#running[@]} -ge "$molecule_jobs" ]; do
+      wait -n -p pid "${!running[@]}"; report "$pid" $?
+    done
+    molecule_one "$s" >"$logs/$s.log" 2>&1 &
+    running[$!]=$s
+  done
+  while [ ${#running[@]} -gt 0 ]; do
+    wait -n -p pid "${!running[@]}"; report "$pid" $?
   done
   return $rc
 }
