@@ -17,7 +17,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
-from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
+from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry, tag_updater
 
 # DescribeAlarms (AlarmNames) and DeleteAlarms take at most this many names per request.
 NAMES_PER_REQUEST = 100
@@ -106,8 +106,4 @@ def untag_resource(client, arn, keys):
     return True
 
 
-def update_tags(client, arn, to_set, to_unset):
-    if to_unset:
-        untag_resource(client, arn, to_unset)
-    if to_set:
-        tag_resource(client, arn, to_set)
+update_tags = tag_updater(tag_resource, untag_resource)

@@ -26,6 +26,19 @@ def aws_retry(retries=10, delay=1, max_delay=30):
     return AWSRetry.jittered_backoff(retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=TRANSIENT_CODES)
 
 
+def tag_updater(tag_resource, untag_resource):
+    """update_tags(client, arn, to_set, to_unset) of a service, from its tag and untag calls:
+    removed keys first, then the keys to set (new values included)."""
+
+    def update_tags(client, arn, to_set, to_unset):
+        if to_unset:
+            untag_resource(client, arn, to_unset)
+        if to_set:
+            tag_resource(client, arn, to_set)
+
+    return update_tags
+
+
 class BlueGreenModule(AnsibleAWSModule):
     """AnsibleAWSModule that announces bluegreen.migration in the AWS user agent."""
 

@@ -16,7 +16,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
-from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
+from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry, tag_updater
 
 
 class Elbv2Error(AnsibleAWSError):
@@ -106,11 +106,7 @@ def remove_tags(client, arn, keys):
     return True
 
 
-def update_tags(client, arn, to_set, to_unset):
-    if to_unset:
-        remove_tags(client, arn, to_unset)
-    if to_set:
-        add_tags(client, arn, to_set)
+update_tags = tag_updater(add_tags, remove_tags)
 
 
 # ---------------------------------------------------------------- read-only lookups (info modules)
