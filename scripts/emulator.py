@@ -155,6 +155,16 @@ class Emulator:
     def reset_recording(self):
         self._post("/moto-api/recorder/reset-recording")
 
+    def queue_lambda_answers(self, answer, count=1):
+        """The next `count` Lambda invocations return `answer` (JSON): moto's simple Lambda
+        backend answers from a queue instead of running the code."""
+        for _dummy in range(count):
+            self._post("/moto-api/static/lambda-simple/response", {"results": [json.dumps(answer)], "region": "us-east-1"})
+
+    def lambda_invocations(self):
+        """The payloads of the recorded Lambda invocations, oldest first."""
+        return [c["params"] for c in self.requests() if c["service"] == "lambda" and c["path"].endswith("/invocations")]
+
     def stop(self):
         pid = self.pid()
         if pid:

@@ -19,7 +19,6 @@ import hashlib
 import io
 import json
 import sys
-import urllib.request
 import zipfile
 
 import pytest
@@ -225,19 +224,6 @@ def flat(proc):
     return " ".join(proc.stdout.split())
 
 
-def queue_answer(emulator, answer):
-    """The next Invoke on the simple Lambda backend returns this JSON answer."""
-    data = json.dumps({"results": [json.dumps(answer)], "region": "us-east-1"}).encode()
-    # emulator.url is the harness's own http://127.0.0.1 address
-    request = urllib.request.Request(f"{emulator.url}/moto-api/static/lambda-simple/response", data=data, method="POST")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
-        pass
-
-
-def invocations(emulator):
-    return [c["params"] for c in emulator.requests() if c["service"] == "lambda" and c["path"].endswith("/invocations")]
-
-
 def deploy_function(iam, lam):
     role = iam.create_role(RoleName=f"migrator-{MIGRATE_SUFFIX}", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
@@ -282,47 +268,47 @@ def test_migrate_playbook_validates_gates_and_reports_the_functions_answer(aws, 
     # moto's simple backend echoes the payload: not a migrator answer, and the play says so.
     proc, counts = migrate(tmp_path, "expand")
     assert proc.returncode != 0 and "did not answer like the migrator (no ok field)" in flat(proc)
-    assert invocations(aws)[-1] == {"action": "apply", "phase": "expand"}
+    assert aws.lambda_invocations()[-1] == {"action": "apply", "phase": "expand"}
 
     # The function's own refusal is the play's failure message.
     refusal = ("V005__drop_orders_legacy_note.sql is a contract migration (line 1: ALTER TABLE orders DROP COLUMN "
                "legacy_note; ban-drop-column); run it with phase contract once the old color is drained")
-    queue_answer(aws, {"ok": False, "action": "apply", "phase": "expand", "status": "refused", "applied": [],
-                       "refused": {"file": "V005__drop_orders_legacy_note.sql"}, "error": refusal, "current_version": 4})
+    aws.queue_lambda_answers({"ok": False, "action": "apply", "phase": "expand", "status": "refused", "applied": [],
+                             "refused": {"file": "V005__drop_orders_legacy_note.sql"}, "error": refusal, "current_version": 4})
     proc, counts = migrate(tmp_path, "expand")
     assert proc.returncode != 0 and counts["failed"] == 1
     assert " ".join(refusal.split()) in flat(proc)
 
     # Success: the summary is printed and the run reports a change only when something was applied.
-    queue_answer(aws, {"ok": True, "action": "apply", "phase": "expand", "status": "applied", "changed": True,
-                       "applied": [{"version": 1, "file": "V001__create_orders.sql"}], "current_version": 1})
+    aws.queue_lambda_answers({"ok": True, "action": "apply", "phase": "expand", "status": "applied", "changed": True,
+                             "applied": [{"version": 1, "file": "V001__create_orders.sql"}], "current_version": 1})
     proc, counts = migrate(tmp_path, "expand")
     assert proc.returncode == 0 and counts["changed"] == 1, proc.stdout[-4000:]
     assert "V001__create_orders.sql" in proc.stdout and "status: applied" in proc.stdout
-    queue_answer(aws, {"ok": True, "action": "apply", "phase": "expand", "status": "up_to_date", "applied": [], "current_version": 1})
+    aws.queue_lambda_answers({"ok": True, "action": "apply", "phase": "expand", "status": "up_to_date", "applied": [], "current_version": 1})
     proc, counts = migrate(tmp_path, "expand")
     assert proc.returncode == 0 and counts["changed"] == 0
 
     # --check asks for a plan (a dry run) instead of an apply.
-    queue_answer(aws, {"ok": True, "action": "plan", "phase": "expand", "would_apply": [], "current_version": 1})
+    aws.queue_lambda_answers({"ok": True, "action": "plan", "phase": "expand", "would_apply": [], "current_version": 1})
     proc, counts = migrate(tmp_path, "expand", args=["--check"])
-    assert proc.returncode == 0 and invocations(aws)[-1] == {"action": "plan", "phase": "expand"}
+    assert proc.returncode == 0 and aws.lambda_invocations()[-1] == {"action": "plan", "phase": "expand"}
 
     # Contract: refused without an ALB to confirm the drain, and while both colors have weight.
-    sent = len(invocations(aws))
+    sent = len(aws.lambda_invocations())
     proc, dummy = migrate(tmp_path, "contract")
     assert proc.returncode != 0 and f"ALB app-{MIGRATE_SUFFIX} not found" in flat(proc)
     set_weights = alb_with_weights(ec2, elb, 90, 10)
     proc, dummy = migrate(tmp_path, "contract")
     assert proc.returncode != 0 and "both colors still take traffic" in flat(proc)
     assert f'"app-blue-{MIGRATE_SUFFIX}": 90' in flat(proc) and f'"app-green-{MIGRATE_SUFFIX}": 10' in flat(proc)
-    assert len(invocations(aws)) == sent, "the function was invoked although the gate refused"
+    assert len(aws.lambda_invocations()) == sent, "the function was invoked although the gate refused"
 
     # Drained: contract runs.
     set_weights(100, 0)
-    queue_answer(aws, {"ok": True, "action": "apply", "phase": "contract", "status": "applied",
-                       "applied": [{"version": 5, "file": "V005__drop_orders_legacy_note.sql"}], "current_version": 5})
+    aws.queue_lambda_answers({"ok": True, "action": "apply", "phase": "contract", "status": "applied",
+                             "applied": [{"version": 5, "file": "V005__drop_orders_legacy_note.sql"}], "current_version": 5})
     proc, counts = migrate(tmp_path, "contract")
     assert proc.returncode == 0, proc.stdout[-4000:]
-    assert invocations(aws)[-1] == {"action": "apply", "phase": "contract"}
+    assert aws.lambda_invocations()[-1] == {"action": "apply", "phase": "contract"}
     assert f"sends traffic to app-blue-{MIGRATE_SUFFIX} only" in flat(proc)

@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -83,17 +82,7 @@ def state():
 
 def queue(emulator, count, answer=None):
     """The next `count` migrator invocations answer `answer` (default OK)."""
-    answer = OK if answer is None else answer
-    for _dummy in range(count):
-        data = json.dumps({"results": [json.dumps(answer)], "region": "us-east-1"}).encode()
-        # emulator.url is the harness's own http://127.0.0.1 address
-        request = urllib.request.Request(f"{emulator.url}/moto-api/static/lambda-simple/response", data=data, method="POST")  # noqa: S310
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
-            pass
-
-
-def invocations(emulator):
-    return [c["params"] for c in emulator.requests() if c["service"] == "lambda" and c["path"].endswith("/invocations")]
+    emulator.queue_lambda_answers(OK if answer is None else answer, count)
 
 
 def forward_weights(params):
@@ -147,7 +136,7 @@ def test_check_mode_prints_the_plan_and_changes_nothing(env):
     before = state()
     emulator.reset_recording()
     proc, counts = ok(play(env, ROLLOUT, ["--check"], rollout_image="nginx:1.27", rollout_bake_seconds=60, rollout_drain_seconds=30))
-    assert emulator.mutating_requests() == [] and invocations(emulator) == []
+    assert emulator.mutating_requests() == [] and emulator.lambda_invocations() == []
     assert counts["changed"] == 0 and state() == before
     live, new = before["live"], OTHER[before["live"]]
     text = flat(proc)
@@ -174,7 +163,7 @@ def test_rollout_moves_the_traffic_and_site_then_changes_nothing(env):
     after = state()
     assert after["live"] == new and after["weights"] == {new: 100, live: 0}
     assert after["image"][new] == "nginx:1.27" and after["desired"] == {new: 2, live: 0} and after["running"][live] == 0
-    assert invocations(emulator) == [{"action": "apply", "phase": "expand"}] + [{"action": "validate", "expect": {"no_pending": "expand"}}] * 3
+    assert emulator.lambda_invocations() == [{"action": "apply", "phase": "expand"}] + [{"action": "validate", "expect": {"no_pending": "expand"}}] * 3
     # The weights went through every step, in order (ModifyListener requests)
     shifts = [forward_weights(c["params"]) for c in emulator.requests() if c["action"] == "ModifyListener"]
     assert [s[new] for s in shifts] == [10, 50, 100], shifts
@@ -247,7 +236,7 @@ def test_alarm_at_step_2_rolls_back_and_fails_naming_the_gate_and_step(env, tmp_
     after = state()
     assert after["live"] == live and after["weights"] == {live: 100, new: 0}
     assert after["desired"] == {live: 2, new: 0} and after["image"][live] == before["image"][live]
-    assert len(invocations(emulator)) == 2
+    assert len(emulator.lambda_invocations()) == 2
 
 
 def test_killed_rollout_resumes_from_the_weights_aws_has(env, tmp_path):
@@ -276,4 +265,4 @@ def test_killed_rollout_resumes_from_the_weights_aws_has(env, tmp_path):
     after = state()
     assert after["live"] == new and after["weights"] == {new: 100, live: 0}
     assert after["desired"] == {new: 2, live: 0} and after["image"][new] == "nginx:1.29"
-    assert len(invocations(emulator)) == 4
+    assert len(emulator.lambda_invocations()) == 4

@@ -4,7 +4,6 @@ environment, not in any task definition (the containers get the secret's ARN via
 
 import ipaddress
 import json
-import urllib.request
 
 import pytest
 
@@ -29,12 +28,7 @@ def ready_for_a_rollout(emulator):
         arn = elb.describe_target_groups(Names=[f"app-{color}-{SUFFIX}"])["TargetGroups"][0]["TargetGroupArn"]
         ips = [str(ipaddress.ip_network(s["CidrBlock"])[10 + offset]) for s in private[:2]]
         elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": ip, "Port": 80} for ip in ips])
-    for _dummy in range(12):
-        data = json.dumps({"results": [json.dumps(MIGRATOR_OK)], "region": "us-east-1"}).encode()
-        # emulator.url is the harness's own http://127.0.0.1 address
-        request = urllib.request.Request(f"{emulator.url}/moto-api/static/lambda-simple/response", data=data, method="POST")  # noqa: S310
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
-            pass
+    emulator.queue_lambda_answers(MIGRATOR_OK, 12)
 
 
 def ok(proc, what):
