@@ -85,11 +85,9 @@ def modify_listener_default_actions(client, arn, actions):
     return client.modify_listener(ListenerArn=arn, DefaultActions=actions)["Listeners"][0]
 
 
-@Elbv2ErrorHandler.list_error_handler("describe the tags of {arn}", {})
-@aws_retry()
 def describe_tags(client, arn):
-    descriptions = client.describe_tags(ResourceArns=[arn]).get("TagDescriptions", [])
-    return boto3_tag_list_to_ansible_dict(descriptions[0].get("Tags", [])) if descriptions else {}
+    """Tags of one resource ({} when it has none or no longer exists)."""
+    return describe_tags_of(client, [arn]).get(arn, {})
 
 
 @Elbv2ErrorHandler.common_error_handler("tag {arn}")
