@@ -4,7 +4,11 @@ Used by `make demo` (fixed port, state under .run/) and by the test harness (one
 emulator per test session on a free port). Every AWS call of the collection reaches
 it through the standard AWS_ENDPOINT_URL variable with dummy credentials.
 
-    python scripts/emulator.py start|stop|status|env|calls [--port N] [--state-dir D]
+    python scripts/emulator.py start|stop|status|env|calls [--port N] [--state-dir D] [--realistic[=a,b]]
+
+With --realistic, moto listens on a port of its own and scripts/realistic.py stands on the
+public port in front of it, adding what real AWS does and moto leaves out (all behaviours,
+or the comma list given); clients see no difference but AWS's.
 """
 
 import argparse
@@ -50,10 +54,13 @@ def client_env(port):
 class Emulator:
     """A moto server process with its pid file, log file and request recording."""
 
-    def __init__(self, port=None, state_dir=None):
+    def __init__(self, port=None, state_dir=None, realistic=None):
         self.port = port or DEFAULT_PORT
         self.state_dir = Path(state_dir or DEFAULT_STATE_DIR)
+        # None: plain moto on the port; "all", "none" or a comma list: the realistic proxy.
+        self.realistic = realistic
         self.pid_file = self.state_dir / f"moto-{self.port}.pid"
+        self.proxy_pid_file = self.state_dir / f"realistic-{self.port}.pid"
         self.log_file = self.state_dir / f"moto-{self.port}.log"
         self.recording = self.state_dir / f"moto-{self.port}.recording.jsonl"
 
@@ -62,12 +69,7 @@ class Emulator:
         return f"http://127.0.0.1:{self.port}"
 
     def pid(self):
-        try:
-            pid = int(self.pid_file.read_text().strip())
-            os.kill(pid, 0)
-            return pid
-        except (OSError, ValueError):
-            return None
+        return _live_pid(self.pid_file)
 
     def _server_binary(self):
         candidate = Path(sys.executable).parent / "moto_server"
@@ -98,9 +100,10 @@ class Emulator:
         for key in ("AWS_ENDPOINT_URL", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
             env.pop(key, None)
         self.recording.write_text("")
+        moto_port = free_port() if self.realistic is not None else self.port
         with open(self.log_file, "ab") as log:
             proc = subprocess.Popen(
-                [self._server_binary(), "-H", "127.0.0.1", "-p", str(self.port)],
+                [self._server_binary(), "-H", "127.0.0.1", "-p", str(moto_port)],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
@@ -108,6 +111,8 @@ class Emulator:
                 cwd=self.state_dir,
             )
         self.pid_file.write_text(str(proc.pid))
+        if self.realistic is not None:
+            self._start_proxy(moto_port)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -123,6 +128,24 @@ class Emulator:
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"moto server did not answer on {self.url} within {timeout}s; see {self.log_file}")
+
+    def _start_proxy(self, moto_port):
+        with open(self.log_file, "ab") as log:
+            proxy = subprocess.Popen(
+                [sys.executable, str(ROOT / "scripts" / "realistic.py"), "--listen", str(self.port), "--upstream", str(moto_port), "--behaviours", self.realistic],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.state_dir,
+            )
+        self.proxy_pid_file.write_text(str(proxy.pid))
+
+    def realism(self, path, payload=None):
+        """The realistic proxy's API: config (read, or update with payload), events, reset."""
+        if payload is None and path != "reset":
+            with urllib.request.urlopen(f"{self.url}/realistic-api/{path}", timeout=30) as resp:
+                return json.loads(resp.read())
+        return json.loads(self._post(f"/realistic-api/{path}", payload))
 
     def ready(self):
         """True once the server answers HTTP at all. A cheap path on purpose: moto's
@@ -149,6 +172,8 @@ class Emulator:
     def reset(self):
         """Forget every resource (keeps the process) and the recording."""
         self._post("/moto-api/reset")
+        if self.realistic is not None:
+            self._post("/realistic-api/reset")
         self.reset_recording()
         self.configure()
 
@@ -166,19 +191,9 @@ class Emulator:
         return [c["params"] for c in self.requests() if c["service"] == "lambda" and c["path"].endswith("/invocations")]
 
     def stop(self):
-        pid = self.pid()
-        if pid:
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except OSError:
-                os.kill(pid, signal.SIGTERM)
-            for _dummy in range(50):
-                try:
-                    os.kill(pid, 0)
-                except OSError:
-                    break
-                time.sleep(0.1)
-        self.pid_file.unlink(missing_ok=True)
+        for pid_file in (self.proxy_pid_file, self.pid_file):
+            _terminate(_live_pid(pid_file))
+            pid_file.unlink(missing_ok=True)
 
     def requests(self):
         """The recorded requests, parsed: dicts with service, action, params, method, path."""
@@ -194,6 +209,30 @@ class Emulator:
 
     def mutating_requests(self):
         return [c for c in self.requests() if c["method"] not in ("GET", "HEAD") and not (c["action"] or "").startswith(READ_PREFIXES)]
+
+
+def _live_pid(pid_file):
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+        return pid
+    except (OSError, ValueError):
+        return None
+
+
+def _terminate(pid):
+    if not pid:
+        return
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except OSError:
+        os.kill(pid, signal.SIGTERM)
+    for _dummy in range(50):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            break
+        time.sleep(0.1)
 
 
 def _service_from_auth(headers):
@@ -253,11 +292,19 @@ def main(argv=None):
     parser.add_argument("command", choices=["start", "stop", "status", "env", "reset", "calls"])
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR))
+    parser.add_argument(
+        "--realistic",
+        nargs="?",
+        const="all",
+        default=os.environ.get("BLUEGREEN_REALISTIC") or None,
+        help="put the realistic proxy in front of moto: all behaviours, or a comma list (scripts/realistic.py)",
+    )
     args = parser.parse_args(argv)
-    emu = Emulator(args.port, args.state_dir)
+    emu = Emulator(args.port, args.state_dir, args.realistic)
     if args.command == "start":
         emu.start()
-        print(f"emulator: moto server on {emu.url} (pid {emu.pid()}, log {emu.log_file})")
+        mode = f", realistic: {args.realistic}" if args.realistic is not None else ""
+        print(f"emulator: moto server on {emu.url} (pid {emu.pid()}, log {emu.log_file}{mode})")
     elif args.command == "stop":
         emu.stop()
         print("emulator: stopped")

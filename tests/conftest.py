@@ -31,3 +31,23 @@ def aws(emulator):
     """A clean emulated AWS account (no resources, empty request recording)."""
     emulator.reset()
     return emulator
+
+
+@pytest.fixture(scope="session")
+def realistic_emulator(tmp_path_factory):
+    """A second emulator in realistic mode (scripts/realistic.py in front of moto, every
+    behaviour on): what real AWS does and moto leaves out."""
+    emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("realistic"), realistic="all")
+    emu.start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def realistic_aws(realistic_emulator, monkeypatch):
+    """A clean account on the realistic emulator, which the test's AWS clients, modules and
+    playbooks reach (the environment points at it for this test only)."""
+    realistic_emulator.reset()
+    for key, value in client_env(realistic_emulator.port).items():
+        monkeypatch.setenv(key, value)
+    return realistic_emulator

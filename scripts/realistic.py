@@ -1,0 +1,603 @@
+"""The realistic mode of the local emulator: a small proxy on loopback between boto3 and the
+moto server that adds what real AWS does and moto leaves out.
+
+moto answers every call at once, with every resource ready and every name free. Real AWS
+is eventually consistent, throttles, takes minutes to create NAT gateways and databases,
+refuses deletions while dependents drain and propagates IAM changes with a delay. Each
+behaviour below reproduces one of those, behind its own switch, by filtering requests and
+responses (never by keeping resources of its own). Its AWS source is named beside it.
+
+    python scripts/realistic.py --listen PORT --upstream PORT [--behaviours all|none|a,b,c]
+
+At run time: GET/POST /realistic-api/config (switches and their figures), GET
+/realistic-api/events (every answer the proxy changed, oldest first), POST
+/realistic-api/reset (forget what it tracked). Anything under /moto-api/ passes untouched.
+"""
+
+import argparse
+import http.client
+import http.server
+import json
+import re
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+import xml.etree.ElementTree as ET
+
+# Each behaviour's switch and figures. Windows are seconds of wall time after the event that
+# starts them; they are short here (tests run the whole stack) and minutes on real AWS.
+DEFAULTS = {
+    # Every call takes a little time, as a call across the network does.
+    "latency": {"enabled": True, "ms": 10},
+    # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/throttling.html
+    # https://docs.aws.amazon.com/general/latest/gr/api-retries.html
+    # Every n-th AWS call is refused with the service's own throttling error.
+    "throttling": {"enabled": True, "every": 11},
+    # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/query-api-troubleshooting.html#eventual-consistency
+    # A Describe naming an EC2 id created less than `seconds` ago answers <Kind>.NotFound.
+    "eventual_consistency": {"enabled": True, "seconds": 2},
+    # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html and
+    # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html (ENI permissions):
+    # CreateFunction soon after its role or the role's policies changed is refused, first with
+    # "cannot be assumed", then (function in a VPC) with "CreateNetworkInterface", once each.
+    "iam_propagation": {"enabled": True, "seconds": 60},
+    # https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html (pending),
+    # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html (creating),
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html (IN_PROGRESS):
+    # new NAT gateways stay pending, new Aurora clusters and instances creating, a new ECS
+    # deployment in progress with no task running, for these many seconds.
+    "slow_states": {"enabled": True, "nat_seconds": 4, "rds_seconds": 6, "ecs_seconds": 3},
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
+    # UpdateService to a task definition whose image contains one of `images` trips the breaker:
+    # ECS rolls back to the previous task definition and, for `seconds`, lists the FAILED
+    # deployment next to the rollback one.
+    "circuit_breaker": {"enabled": True, "images": [":broken"], "seconds": 20},
+    # Deletions refused while dependents drain:
+    # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-enis
+    #   a deleted VPC function's ENIs stay listed and hold its security groups and subnets
+    #   (AWS: up to 20-45 minutes), here until listed `eni_polls` times, at most `eni_seconds`;
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteCluster.html
+    #   a cluster whose services were just deleted refuses DeleteCluster (`ecs_seconds`);
+    # https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html
+    #   a force-deleted secret is removed asynchronously: its name stays taken for the next
+    #   `secret_refusals` CreateSecret calls (at most `secret_seconds`), and DescribeSecret
+    #   answers with a DeletedDate meanwhile.
+    "dependent_drain": {"enabled": True, "eni_polls": 2, "eni_seconds": 120, "ecs_seconds": 4, "secret_refusals": 2, "secret_seconds": 600},
+    # https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html and botocore's
+    # 60 s default read timeout: a synchronous Invoke answers only after `seconds` (0: off).
+    "long_invocation": {"enabled": True, "seconds": 0},
+}
+
+# EC2 creates: action -> (response tag holding the new id); the id's prefix names its kind.
+EC2_CREATES = {
+    "CreateVpc": "vpcId",
+    "CreateSubnet": "subnetId",
+    "CreateSecurityGroup": "groupId",
+    "CreateRouteTable": "routeTableId",
+    "CreateInternetGateway": "internetGatewayId",
+    "CreateNatGateway": "natGatewayId",
+    "AllocateAddress": "allocationId",
+    "CreateVpcEndpoint": "vpcEndpointId",
+}
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+EC2_NOT_FOUND = {
+    "vpc-": "InvalidVpcID.NotFound",
+    "subnet-": "InvalidSubnetID.NotFound",
+    "sg-": "InvalidGroup.NotFound",
+    "rtb-": "InvalidRouteTableID.NotFound",
+    "igw-": "InvalidInternetGatewayID.NotFound",
+    "nat-": "NatGatewayNotFound",
+    "eipalloc-": "InvalidAllocationID.NotFound",
+    "vpce-": "InvalidVpcEndpointId.NotFound",
+}
+ID_PARAM = re.compile(r"^(VpcId|SubnetId|GroupId|RouteTableId|InternetGatewayId|NatGatewayId|AllocationId|VpcEndpointId)(\.\d+)?$")
+IAM_ROLE_CHANGES = ("CreateRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy")
+LAMBDA_FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
+LAMBDA_FUNCTION = re.compile(r"^/2015-03-31/functions/([^/]+)$")
+LAMBDA_INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
+HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
+
+
+def _service(headers):
+    """The signing name in the Authorization header's credential scope (ec2, iam, ecs ...)."""
+    auth = headers.get("Authorization") or ""
+    if "Credential=" in auth:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        if len(scope) >= 4:
+            return scope[3]
+    return None
+
+
+class Call:
+    """One request as the proxy sees it: service, protocol, action and parameters."""
+
+    def __init__(self, method, path, headers, body):
+        self.method, self.headers, self.body = method, headers, body
+        parsed = urllib.parse.urlparse(path)
+        self.path = parsed.path
+        self.service = _service(headers)
+        target = headers.get("X-Amz-Target")
+        self.params = {}
+        if target:
+            self.protocol = "json"
+            self.action = target.rsplit(".", 1)[-1]
+            self.params = _json(body)
+        elif self.service == "lambda":
+            self.protocol = "rest-json"
+            self.action = f"{method} {self.path}"
+            self.params = _json(body)
+        else:
+            self.protocol = "ec2" if self.service == "ec2" else "query"
+            form = dict(urllib.parse.parse_qsl(parsed.query))
+            if "x-www-form-urlencoded" in (headers.get("Content-Type") or ""):
+                form.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            self.action = form.pop("Action", None) or f"{method} {self.path}"
+            self.params = form
+
+
+def _json(body):
+    try:
+        return json.loads(body) if body else {}
+    except ValueError:
+        return {}
+
+
+class Answer:
+    """A response: status, headers and body (bytes)."""
+
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+
+def error(call, code, message, status=400):
+    """An error in the format of the call's protocol, as botocore parses it."""
+    request_id = str(uuid.uuid4())
+    if call.protocol == "ec2":
+        body = f"<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error><Code>{code}</Code><Message>{_xml(message)}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        return Answer(status, {"Content-Type": "text/xml"}, body.encode())
+    if call.protocol == "query":
+        body = f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{_xml(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        return Answer(status, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body.encode())
+    if call.protocol == "rest-json":
+        body = json.dumps({"Type": "User", "message": message})
+        return Answer(status, {"Content-Type": "application/json", "x-amzn-ErrorType": code, "x-amzn-RequestId": request_id}, body.encode())
+    body = json.dumps({"__type": code, "message": message})
+    return Answer(status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id}, body.encode())
+
+
+def _xml(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Each protocol's throttling error (code, HTTP status).
+THROTTLE = {"ec2": ("RequestLimitExceeded", 503), "query": ("Throttling", 400), "json": ("ThrottlingException", 400), "rest-json": ("TooManyRequestsException", 429)}
+
+
+class Realism:
+    """What the proxy tracks between calls, and the behaviours that use it."""
+
+    def __init__(self, behaviours):
+        self.lock = threading.Lock()
+        self.config = json.loads(json.dumps(DEFAULTS))
+        self.switch(behaviours)
+        self.reset()
+
+    def switch(self, behaviours):
+        names = set(DEFAULTS) if behaviours in (None, "all") else set() if behaviours == "none" else set(behaviours.split(","))
+        unknown = names - set(DEFAULTS)
+        if unknown:
+            raise ValueError(f"unknown behaviours {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+        for name in DEFAULTS:
+            self.config[name]["enabled"] = name in names
+
+    def reset(self):
+        with self.lock:
+            self.calls = 0
+            self.events = []
+            self.created = {}  # EC2 id -> time created
+            self.role_changed = {}  # role name -> [time, refusals so far]
+            self.nat_created, self.rds_created, self.ecs_deployed = {}, {}, {}
+            self.cluster_refused = set()
+            self.task_images = {}  # task definition ARN and family:revision -> images
+            self.breaker_trips = {}  # (cluster, service) -> (time, failed task definition)
+            self.function_vpc = {}  # function name -> VpcConfig at create
+            self.enis = []  # dict(subnet, vpc, groups, until)
+            self.services_deleted = {}  # cluster -> time
+            self.secrets_deleted = {}  # name and ARN -> (time, name, arn)
+
+    def on(self, name):
+        return self.config[name]["enabled"]
+
+    def figure(self, name, key):
+        return self.config[name][key]
+
+    def event(self, behaviour, call, detail):
+        self.events.append({"behaviour": behaviour, "service": call.service, "action": call.action, "detail": detail, "at": time.time()})
+
+    def recent(self, when, seconds):
+        return when is not None and time.time() - when < seconds
+
+    # ------------------------------------------------------------ before forwarding
+
+    def before(self, call):
+        """An Answer to give instead of forwarding, or None. May rewrite the call's body."""
+        with self.lock:
+            self.calls += 1
+            if self.on("throttling") and self.calls % max(1, self.figure("throttling", "every")) == 0:
+                code, status = THROTTLE[call.protocol]
+                self.event("throttling", call, code)
+                return error(call, code, "Rate exceeded", status)
+            for check in (self._not_yet_consistent, self._iam_not_propagated, self._dependents_draining, self._cluster_not_ready, self._breaker):
+                answer = check(call)
+                if answer is not None:
+                    return answer
+        return None
+
+    def _not_yet_consistent(self, call):
+        if not (self.on("eventual_consistency") and call.service == "ec2" and call.action.startswith("Describe")):
+            return None
+        for key, value in call.params.items():
+            if ID_PARAM.match(key) and self.recent(self.created.get(value), self.figure("eventual_consistency", "seconds")):
+                code = next(c for p, c in EC2_NOT_FOUND.items() if value.startswith(p))
+                self.event("eventual_consistency", call, f"{code} {value}")
+                return error(call, code, f"The ID '{value}' does not exist")
+        return None
+
+    def _iam_not_propagated(self, call):
+        if not (self.on("iam_propagation") and call.service == "lambda" and call.method == "POST" and LAMBDA_FUNCTIONS.match(call.path)):
+            return None
+        role = (call.params.get("Role") or "").rsplit("/", 1)[-1]
+        changed = self.role_changed.get(role)
+        if not changed or not self.recent(changed[0], self.figure("iam_propagation", "seconds")):
+            return None
+        in_vpc = bool((call.params.get("VpcConfig") or {}).get("SubnetIds"))
+        messages = ["The role defined for the function cannot be assumed by Lambda."]
+        if in_vpc:
+            messages.append("The provided execution role does not have permissions to call CreateNetworkInterface on EC2")
+        if changed[1] >= len(messages):
+            return None
+        message = messages[changed[1]]
+        changed[1] += 1
+        self.event("iam_propagation", call, message)
+        return error(call, "InvalidParameterValueException", message)
+
+    def _dependents_draining(self, call):
+        if not self.on("dependent_drain"):
+            return None
+        now = time.time()
+        if call.service == "ec2" and call.action in ("DeleteSecurityGroup", "DeleteSubnet"):
+            target = call.params.get("GroupId") or call.params.get("SubnetId")
+            for eni in self.enis:
+                if self._eni_alive(eni, now) and target in (eni["groups"] + [eni["subnet"]]):
+                    self.event("dependent_drain", call, f"DependencyViolation {target} (Lambda ENI {eni['id']})")
+                    return error(call, "DependencyViolation", f"resource {target} has a dependent object")
+        if call.service == "ecs" and call.action == "DeleteCluster":
+            cluster = (call.params.get("cluster") or "").rsplit("/", 1)[-1]
+            if self.recent(self.services_deleted.get(cluster), self.figure("dependent_drain", "ecs_seconds")):
+                # Services first (DRAINING), then their tasks (stopping).
+                code = "ClusterContainsTasksException" if cluster in self.cluster_refused else "ClusterContainsServicesException"
+                self.cluster_refused.add(cluster)
+                self.event("dependent_drain", call, f"{code} {cluster}")
+                message = "The Cluster cannot be deleted while Tasks are active." if code.endswith("TasksException") else "The Cluster cannot be deleted while Services are active."
+                return error(call, code, message)
+        if call.service == "secretsmanager" and call.action in ("CreateSecret", "DescribeSecret", "RestoreSecret"):
+            key = call.params.get("Name") or call.params.get("SecretId")
+            deleted = self.secrets_deleted.get(key)
+            if deleted and deleted[3][0] < self.figure("dependent_drain", "secret_refusals") and self.recent(deleted[0], self.figure("dependent_drain", "secret_seconds")):
+                if call.action == "CreateSecret":
+                    deleted[3][0] += 1
+                    self.event("dependent_drain", call, f"InvalidRequestException {key} scheduled for deletion")
+                    return error(call, "InvalidRequestException", "You can't create this secret because a secret with this name is already scheduled for deletion.")
+                if call.action == "RestoreSecret":
+                    self.event("dependent_drain", call, f"InvalidRequestException {key} deleted without recovery")
+                    return error(call, "InvalidRequestException", "You can't restore this secret because it was deleted without a recovery window.")
+                self.event("dependent_drain", call, f"DescribeSecret {key} with DeletedDate")
+                body = json.dumps({"ARN": deleted[2], "Name": deleted[1], "DeletedDate": deleted[0], "Tags": []})
+                return Answer(200, {"Content-Type": "application/x-amz-json-1.1"}, body.encode())
+        return None
+
+    def _cluster_not_ready(self, call):
+        # https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
+        # (InvalidDBClusterStateFault): a member instance asked for while the cluster is
+        # still being created is refused once.
+        if not (self.on("slow_states") and call.service == "rds" and call.action == "CreateDBInstance"):
+            return None
+        cluster = call.params.get("DBClusterIdentifier")
+        created = self.rds_created.get(cluster)
+        if created and not created[1] and self.recent(created[0], self.figure("slow_states", "rds_seconds")):
+            created[1] = True
+            self.event("slow_states", call, f"InvalidDBClusterStateFault {cluster}")
+            return error(call, "InvalidDBClusterStateFault", f"DB cluster {cluster} is not in the available state.")
+        return None
+
+    def _breaker(self, call):
+        if not (self.on("circuit_breaker") and call.service == "ecs" and call.action == "UpdateService"):
+            return None
+        task_definition = call.params.get("taskDefinition")
+        images = self.task_images.get(task_definition) or self.task_images.get((task_definition or "").rsplit("/", 1)[-1]) or []
+        if not any(marker in image for marker in self.figure("circuit_breaker", "images") for image in images):
+            return None
+        # The new tasks never start: ECS rolls back, so the service keeps its task definition.
+        params = dict(call.params)
+        params.pop("taskDefinition")
+        call.body = json.dumps(params).encode()
+        key = (params.get("cluster", "default").rsplit("/", 1)[-1], params["service"].rsplit("/", 1)[-1])
+        self.breaker_trips[key] = (time.time(), task_definition)
+        self.event("circuit_breaker", call, f"tripped on {task_definition}")
+        return None
+
+    # ------------------------------------------------------------ after forwarding
+
+    def after(self, call, answer):
+        """Record what later calls depend on and rewrite the answer where AWS would differ."""
+        if answer.status >= 300:
+            return answer
+        with self.lock:
+            now = time.time()
+            if call.service == "ec2":
+                return self._after_ec2(call, answer, now)
+            if call.service == "iam" and call.action in IAM_ROLE_CHANGES:
+                self.role_changed[call.params.get("RoleName")] = [now, 0]
+            elif call.service == "lambda":
+                self._after_lambda(call, now)
+            elif call.service == "rds":
+                return self._after_rds(call, answer, now)
+            elif call.service == "ecs":
+                return self._after_ecs(call, answer, now)
+            elif call.service == "secretsmanager" and call.action == "DeleteSecret" and call.params.get("ForceDeleteWithoutRecovery"):
+                result = _json(answer.body)
+                entry = (now, result.get("Name"), result.get("ARN"), [0])  # [CreateSecret refusals so far]
+                self.secrets_deleted[result.get("Name")] = self.secrets_deleted[result.get("ARN")] = entry
+        return answer
+
+    def _after_lambda(self, call, now):
+        if call.method == "POST" and LAMBDA_FUNCTIONS.match(call.path):
+            self.function_vpc[call.params.get("FunctionName")] = call.params.get("VpcConfig") or {}
+        match = LAMBDA_FUNCTION.match(call.path)
+        if call.method == "DELETE" and match:
+            vpc = self.function_vpc.pop(urllib.parse.unquote(match.group(1)), None) or {}
+            for subnet in vpc.get("SubnetIds") or []:
+                self.enis.append(
+                    {
+                        "id": f"eni-{uuid.uuid4().hex[:17]}",
+                        "subnet": subnet,
+                        "groups": list(vpc.get("SecurityGroupIds") or []),
+                        "until": now + self.figure("dependent_drain", "eni_seconds"),
+                        "polls": 0,
+                    }
+                )
+
+    def _after_ec2(self, call, answer, now):
+        if call.action in EC2_CREATES:
+            match = re.search(rf"<{EC2_CREATES[call.action]}>([^<]+)</", answer.body.decode())
+            if match:
+                self.created[match.group(1)] = now
+                if call.action == "CreateNatGateway":
+                    self.nat_created[match.group(1)] = now
+            return answer
+        if call.action == "DescribeNatGateways" and self.on("slow_states"):
+            return self._rewrite_xml(call, answer, self._nats_pending)
+        if call.action == "DescribeNetworkInterfaces" and self.on("dependent_drain"):
+            return self._rewrite_xml(call, answer, self._lambda_enis)
+        return answer
+
+    def _nats_pending(self, root, call, ns):
+        seconds = self.figure("slow_states", "nat_seconds")
+        for item in root.iter(f"{ns}item"):
+            nat_id, state = item.find(f"{ns}natGatewayId"), item.find(f"{ns}state")
+            if nat_id is not None and state is not None and state.text == "available" and self.recent(self.nat_created.get(nat_id.text), seconds):
+                state.text = "pending"
+                self.event("slow_states", call, f"{nat_id.text} pending")
+
+    def _lambda_enis(self, root, call, ns):
+        wanted = {v for k, v in call.params.items() if k.startswith("Filter.") and ".Value." in k}
+        holder = root.find(f"{ns}networkInterfaceSet")
+        if holder is None:
+            return
+        now = time.time()
+        for eni in self.enis:
+            if self._eni_alive(eni, now) and wanted & set(eni["groups"] + [eni["subnet"]]):
+                eni["polls"] += 1
+                item = ET.SubElement(holder, f"{ns}item")
+                for tag, text in (
+                    ("networkInterfaceId", eni["id"]),
+                    ("subnetId", eni["subnet"]),
+                    ("description", "AWS Lambda VPC ENI-migrator"),
+                    ("interfaceType", "lambda"),
+                    ("requesterManaged", "true"),
+                    ("status", "in-use"),
+                ):
+                    ET.SubElement(item, f"{ns}{tag}").text = text
+                groups = ET.SubElement(item, f"{ns}groupSet")
+                for group in eni["groups"]:
+                    ET.SubElement(ET.SubElement(groups, f"{ns}item"), f"{ns}groupId").text = group
+                self.event("dependent_drain", call, f"Lambda ENI {eni['id']} still in use")
+
+    def _eni_alive(self, eni, now):
+        return now < eni["until"] and eni["polls"] < self.figure("dependent_drain", "eni_polls")
+
+    def _after_rds(self, call, answer, now):
+        if call.action == "CreateDBCluster":
+            self.rds_created[call.params.get("DBClusterIdentifier")] = [now, False]
+        elif call.action == "CreateDBInstance":
+            self.rds_created[call.params.get("DBInstanceIdentifier")] = [now, True]
+        elif call.action in ("DescribeDBClusters", "DescribeDBInstances") and self.on("slow_states"):
+            return self._rewrite_xml(call, answer, self._rds_creating)
+        return answer
+
+    def _rds_creating(self, root, call, ns):
+        seconds = self.figure("slow_states", "rds_seconds")
+        kind = "DBCluster" if call.action == "DescribeDBClusters" else "DBInstance"
+        status_tag = "Status" if kind == "DBCluster" else "DBInstanceStatus"
+        for node in root.iter(f"{ns}{kind}"):
+            name, status = node.find(f"{ns}{kind}Identifier"), node.find(f"{ns}{status_tag}")
+            created = self.rds_created.get(name.text if name is not None else None)
+            if status is not None and status.text == "available" and created and self.recent(created[0], seconds):
+                status.text = "creating"
+                self.event("slow_states", call, f"{name.text} creating")
+
+    def _after_ecs(self, call, answer, now):
+        if call.action == "RegisterTaskDefinition":
+            images = [c.get("image", "") for c in call.params.get("containerDefinitions", [])]
+            arn = (_json(answer.body).get("taskDefinition") or {}).get("taskDefinitionArn", "")
+            self.task_images[arn] = self.task_images[arn.rsplit("/", 1)[-1]] = images
+        elif call.action in ("CreateService", "UpdateService"):
+            service = _json(answer.body).get("service") or {}
+            self.ecs_deployed[(service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))] = now
+        elif call.action == "DeleteService":
+            self.services_deleted[(call.params.get("cluster") or "default").rsplit("/", 1)[-1]] = now
+        elif call.action == "DescribeServices":
+            result = _json(answer.body)
+            for service in result.get("services", []):
+                self._ecs_service_view(call, service, now)
+            return Answer(answer.status, answer.headers, json.dumps(result, default=str).encode())
+        return answer
+
+    def _ecs_service_view(self, call, service, now):
+        key = (service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))
+        deployments = service.get("deployments") or []
+        primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
+        if primary is None or service.get("status") != "ACTIVE":
+            return
+        in_progress = self.on("slow_states") and self.recent(self.ecs_deployed.get(key), self.figure("slow_states", "ecs_seconds"))
+        if in_progress and service.get("desiredCount", 0) > 0:
+            primary.update(rolloutState="IN_PROGRESS", runningCount=0, pendingCount=service["desiredCount"])
+            service.update(runningCount=0, pendingCount=service["desiredCount"])
+            self.event("slow_states", call, f"{key[1]} deployment in progress")
+        trip = self.breaker_trips.get(key)
+        if self.on("circuit_breaker") and trip and self.recent(trip[0], self.figure("circuit_breaker", "seconds")):
+            deployments.append(
+                {
+                    "id": f"ecs-svc/{abs(hash(trip)) % 10**18}",
+                    "status": "ACTIVE",
+                    "taskDefinition": trip[1],
+                    "desiredCount": 0,
+                    "runningCount": 0,
+                    "pendingCount": 0,
+                    "failedTasks": 3,
+                    "rolloutState": "FAILED",
+                    "rolloutStateReason": "ECS deployment circuit breaker: tasks failed to start.",
+                    "createdAt": trip[0],
+                    "updatedAt": now,
+                }
+            )
+            self.event("circuit_breaker", call, f"{key[1]} lists the FAILED deployment")
+
+    def _rewrite_xml(self, call, answer, rewrite):
+        """Let `rewrite(root, call, ns)` change the parsed XML answer; ns is "{namespace}"."""
+        try:
+            root = ET.fromstring(answer.body)
+        except ET.ParseError:
+            return answer
+        namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+        ET.register_namespace("", namespace)
+        before = len(self.events)
+        rewrite(root, call, f"{{{namespace}}}" if namespace else "")
+        if len(self.events) == before:
+            return answer
+        return Answer(answer.status, answer.headers, ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+    def hold(self, call):
+        """Seconds to hold a synchronous Lambda invocation's answer before sending it."""
+        if self.on("long_invocation") and call.service == "lambda" and LAMBDA_INVOKE.match(call.path):
+            if (call.headers.get("X-Amz-Invocation-Type") or "RequestResponse") == "RequestResponse":
+                seconds = self.figure("long_invocation", "seconds")
+                if seconds:
+                    with self.lock:
+                        self.event("long_invocation", call, f"answer held {seconds} s")
+                    return seconds
+        return 0
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "realistic-proxy"
+
+    def log_message(self, fmt, *args):  # quiet: moto keeps the request log
+        pass
+
+    def _respond(self, answer):
+        self.send_response(answer.status)
+        for key, value in answer.headers.items():
+            if key.lower() not in HOP_HEADERS:
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        self.wfile.write(answer.body)
+
+    def _forward(self, call, raw_path):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.upstream, timeout=600)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
+        headers["Content-Length"] = str(len(call.body))
+        try:
+            conn.request(call.method, raw_path, body=call.body, headers=headers)
+            resp = conn.getresponse()
+            return Answer(resp.status, dict(resp.getheaders()), resp.read())
+        finally:
+            conn.close()
+
+    def _handle(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        realism = self.server.realism
+        if self.path.startswith("/realistic-api/"):
+            return self._respond(self._api(self.path, body))
+        call = Call(self.command, self.path, self.headers, body)
+        if self.path.startswith("/moto-api/") or call.service is None:
+            return self._respond(self._forward(call, self.path))
+        if realism.on("latency"):
+            time.sleep(realism.figure("latency", "ms") / 1000.0)
+        answer = realism.before(call)
+        if answer is None:
+            answer = realism.after(call, self._forward(call, self.path))
+        held = realism.hold(call)
+        if held:
+            time.sleep(held)
+        try:
+            self._respond(answer)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (its read timeout): the call still happened
+
+    def _api(self, path, body):
+        realism = self.server.realism
+        if path == "/realistic-api/config" and self.command == "POST":
+            update = _json(body)
+            with realism.lock:
+                for name, figures in update.items():
+                    if name not in realism.config:
+                        return Answer(400, {"Content-Type": "application/json"}, json.dumps({"error": f"unknown behaviour {name}"}).encode())
+                    realism.config[name].update(figures)
+        elif path == "/realistic-api/reset" and self.command == "POST":
+            realism.reset()
+        elif path == "/realistic-api/events":
+            with realism.lock:
+                return Answer(200, {"Content-Type": "application/json"}, json.dumps(realism.events).encode())
+        with realism.lock:
+            return Answer(200, {"Content-Type": "application/json"}, json.dumps(realism.config).encode())
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
+
+
+class Proxy(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, listen, upstream, behaviours="all"):
+        super().__init__(("127.0.0.1", listen), Handler)
+        self.upstream = upstream
+        self.realism = Realism(behaviours)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listen", type=int, required=True)
+    parser.add_argument("--upstream", type=int, required=True)
+    parser.add_argument("--behaviours", default="all", help=f"all, none, or a comma list of: {', '.join(DEFAULTS)}")
+    args = parser.parse_args(argv)
+    Proxy(args.listen, args.upstream, args.behaviours).serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
