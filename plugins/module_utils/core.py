@@ -21,9 +21,10 @@ COLLECTION_VERSION = "0.1.0"
 TRANSIENT_CODES = ["ThrottlingException", "InternalServiceError", "ServerException", "ServiceUnavailable", "InternalFailure", "ResourceInUse"]
 
 
-def aws_retry(retries=10, delay=1, max_delay=30):
-    """Jittered exponential backoff for one API call (throttling, 5xx and transient codes)."""
-    return AWSRetry.jittered_backoff(retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=TRANSIENT_CODES)
+def aws_retry(retries=10, delay=1, max_delay=30, extra_codes=()):
+    """Jittered exponential backoff for one API call (throttling, 5xx and transient codes,
+    plus the call's own `extra_codes`: refusals AWS lifts by itself after a while)."""
+    return AWSRetry.jittered_backoff(retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=TRANSIENT_CODES + list(extra_codes))
 
 
 def tag_updater(tag_resource, untag_resource):

@@ -85,8 +85,10 @@ def put_cluster_capacity_providers(client, name, providers, strategy):
     return client.put_cluster_capacity_providers(cluster=name, capacityProviders=providers, defaultCapacityProviderStrategy=strategy)["cluster"]
 
 
+# A cluster refuses deletion while its just-deleted services drain (DRAINING, then their tasks
+# stopping): both refusals lift by themselves, so they are retried for up to about 10 minutes.
 @EcsErrorHandler.deletion_error_handler("delete ECS cluster {name}")
-@aws_retry()
+@aws_retry(retries=25, extra_codes=("ClusterContainsServicesException", "ClusterContainsTasksException"))
 def delete_cluster(client, name):
     client.delete_cluster(cluster=name)
     return True
@@ -212,38 +214,46 @@ def describe_stopped_tasks(client, cluster, service, limit=5):
 
 # ---------------------------------------------------------------- waiters
 
-# Steady state as AWS defines it for the services_stable waiter (one deployment, running ==
-# desired), plus an early failure when a deployment's rollout has FAILED (circuit breaker).
-_WAITERS = {
-    "version": 2,
-    "waiters": {
-        "ServiceSteady": {
-            "operation": "DescribeServices",
-            "delay": 15,
-            "maxAttempts": 40,
-            "acceptors": [
-                {"matcher": "path", "argument": "length(failures[?reason == 'MISSING']) > `0`", "expected": True, "state": "failure"},
-                {"matcher": "pathAny", "argument": "services[].status", "expected": "INACTIVE", "state": "failure"},
-                {"matcher": "pathAny", "argument": "services[].deployments[].rolloutState", "expected": "FAILED", "state": "failure"},
-                {
-                    "matcher": "path",
-                    "argument": "length(services[?!(length(deployments) == `1` && runningCount == desiredCount)]) == `0`",
-                    "expected": True,
-                    "state": "success",
-                },
-            ],
+# Steady: running == desired and no deployment left but the PRIMARY one, save FAILED ones a
+# circuit breaker left behind. Right after the breaker trips with rollback, ECS lists the
+# FAILED deployment next to the rollback one until its tasks are gone; a later wait (an
+# abort's scale to 0) must not fail on that leftover. The early failure is therefore the
+# FAILED rollout of the task definition being deployed (or, with none given, of the PRIMARY
+# deployment: a breaker without rollback).
+_STEADY = "length(services[?!(length(deployments[?status != 'PRIMARY' && rolloutState != 'FAILED']) == `0` && runningCount == desiredCount)]) == `0`"
+
+
+def _waiters(task_definition=None):
+    """The waiter model; `task_definition` is the one whose FAILED rollout ends the wait."""
+    if task_definition:
+        failed = f"services[].deployments[] | [?taskDefinition == '{task_definition}'].rolloutState"
+    else:
+        failed = "services[].deployments[] | [?status == 'PRIMARY'].rolloutState"
+    return {
+        "version": 2,
+        "waiters": {
+            "ServiceSteady": {
+                "operation": "DescribeServices",
+                "delay": 15,
+                "maxAttempts": 40,
+                "acceptors": [
+                    {"matcher": "path", "argument": "length(failures[?reason == 'MISSING']) > `0`", "expected": True, "state": "failure"},
+                    {"matcher": "pathAny", "argument": "services[].status", "expected": "INACTIVE", "state": "failure"},
+                    {"matcher": "pathAny", "argument": failed, "expected": "FAILED", "state": "failure"},
+                    {"matcher": "path", "argument": _STEADY, "expected": True, "state": "success"},
+                ],
+            },
+            "ServiceInactive": {
+                "operation": "DescribeServices",
+                "delay": 15,
+                "maxAttempts": 40,
+                "acceptors": [
+                    {"matcher": "path", "argument": "length(failures[?reason == 'MISSING']) > `0`", "expected": True, "state": "success"},
+                    {"matcher": "pathAll", "argument": "services[].status", "expected": "INACTIVE", "state": "success"},
+                ],
+            },
         },
-        "ServiceInactive": {
-            "operation": "DescribeServices",
-            "delay": 15,
-            "maxAttempts": 40,
-            "acceptors": [
-                {"matcher": "path", "argument": "length(failures[?reason == 'MISSING']) > `0`", "expected": True, "state": "success"},
-                {"matcher": "pathAll", "argument": "services[].status", "expected": "INACTIVE", "state": "success"},
-            ],
-        },
-    },
-}
+    }
 
 
 def _timing(timeout):
@@ -251,11 +261,12 @@ def _timing(timeout):
     return delay, max(1, int(timeout) // delay)
 
 
-def wait_for_service(client, cluster, name, timeout, state="steady"):
+def wait_for_service(client, cluster, name, timeout, state="steady", task_definition=None):
     """Wait for a service to be steady (or inactive). Returns None on success, the
-    botocore WaiterError when it timed out or failed (the module explains why)."""
+    botocore WaiterError when it timed out or failed (the module explains why).
+    `task_definition`: the one being deployed, whose FAILED rollout fails the wait."""
     waiter_name = "ServiceSteady" if state == "steady" else "ServiceInactive"
-    waiter = botocore.waiter.create_waiter_with_client(waiter_name, botocore.waiter.WaiterModel(_WAITERS), client)
+    waiter = botocore.waiter.create_waiter_with_client(waiter_name, botocore.waiter.WaiterModel(_waiters(task_definition)), client)
     delay, attempts = _timing(timeout)
     try:
         aws_retry()(waiter.wait)(cluster=cluster, services=[name], WaiterConfig={"Delay": delay, "MaxAttempts": attempts})

@@ -9,6 +9,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import random
+import time
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing library
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -46,6 +54,31 @@ def get_random_password(client, length, exclude_punctuation=True):
     return client.get_random_password(PasswordLength=length, ExcludePunctuation=exclude_punctuation)["RandomPassword"]
 
 
+# Seconds CreateSecret waits for the name of a force-deleted secret to be free again.
+NAME_FREE_TIMEOUT = 300
+
+
+def name_still_taken(error):
+    """True for the refusal CreateSecret answers while a force-deleted secret of that name is
+    still being removed: AWS deletes it asynchronously (API_DeleteSecret, ForceDeleteWithoutRecovery)."""
+    details = error.response.get("Error", {})
+    return details.get("Code") == "InvalidRequestException" and "scheduled for deletion" in details.get("Message", "")
+
+
+def when_name_free(call, timeout=NAME_FREE_TIMEOUT, sleep=time.sleep, clock=time.monotonic):
+    """call(), retried with jittered backoff while the name is still taken (bounded by timeout)."""
+    deadline = clock() + timeout
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except botocore.exceptions.ClientError as e:
+            if not name_still_taken(e) or clock() >= deadline:
+                raise
+        attempt += 1
+        sleep(min(max(0.0, deadline - clock()), random.uniform(1, min(20, 2**attempt))))
+
+
 @SecretsManagerErrorHandler.common_error_handler("create secret {name}")
 @aws_retry()
 def create_secret(client, name, secret_string, description=None, kms_key_id=None, tags=None):
@@ -56,7 +89,7 @@ def create_secret(client, name, secret_string, description=None, kms_key_id=None
         params["KmsKeyId"] = kms_key_id
     if tags:
         params["Tags"] = tags
-    return client.create_secret(**params)
+    return when_name_free(lambda: client.create_secret(**params))
 
 
 @SecretsManagerErrorHandler.common_error_handler("store a new value in secret {name}")
@@ -79,7 +112,15 @@ def update_secret_settings(client, name, description=None, kms_key_id=None):
 @SecretsManagerErrorHandler.common_error_handler("restore secret {name}")
 @aws_retry()
 def restore_secret(client, name):
-    return client.restore_secret(SecretId=name)
+    """True once restored; False when AWS refuses because the secret was deleted without
+    recovery (only its name lingers until the asynchronous deletion ends)."""
+    try:
+        client.restore_secret(SecretId=name)
+    except botocore.exceptions.ClientError as e:
+        if e.response.get("Error", {}).get("Code") in ("InvalidRequestException", "ResourceNotFoundException"):
+            return False
+        raise
+    return True
 
 
 @SecretsManagerErrorHandler.deletion_error_handler("delete secret {name}")

@@ -43,8 +43,19 @@ options:
   desired_count:
     description:
       - Number of tasks to keep running.
-      - When not set, an existing service keeps its count and a new one starts with 1.
+      - When not set, an existing service keeps its count and a new one starts with O(initial_desired_count).
     type: int
+  initial_task_definition:
+    description:
+      - Task definition of the service when this run creates it and O(task_definition) is not set.
+      - An existing service is never moved to it, so a role can pass it on every run and still
+        recreate a service deleted by hand or by a teardown that stopped midway.
+    type: str
+  initial_desired_count:
+    description:
+      - Number of tasks of the service when this run creates it and O(desired_count) is not set.
+    type: int
+    default: 1
   launch_type:
     description:
       - Launch type (only Fargate is supported). Cannot change on an existing service.
@@ -368,15 +379,20 @@ def find_service(client, cluster, name):
 # ---------------------------------------------------------------- desired state
 
 
+def resolve_task_definition(module, client, name):
+    """The full ARN of a task definition given as family, family:revision or ARN."""
+    found = ecs.describe_task_definition(client, name)
+    if found is None:
+        module.fail_json(msg=f"task definition {name} does not exist")
+    return found[0]["taskDefinitionArn"]
+
+
 def desired_state(module, client):
     """The managed options the user set, in the shape _summary() produces."""
     params = module.params
     desired = {}
     if params["task_definition"]:
-        found = ecs.describe_task_definition(client, params["task_definition"])
-        if found is None:
-            module.fail_json(msg=f"task definition {params['task_definition']} does not exist")
-        desired["task_definition"] = found[0]["taskDefinitionArn"]
+        desired["task_definition"] = resolve_task_definition(module, client, params["task_definition"])
     if params["desired_count"] is not None:
         desired["desired_count"] = params["desired_count"]
     if params["network"]:
@@ -477,7 +493,7 @@ def explain_wait_failure(client, cluster, name, wanted_task_definition, timeout)
 
 def wait_steady(module, client, wanted_task_definition):
     params = module.params
-    failure = ecs.wait_for_service(client, params["cluster"], params["name"], params["wait_timeout"])
+    failure = ecs.wait_for_service(client, params["cluster"], params["name"], params["wait_timeout"], task_definition=wanted_task_definition)
     message = None
     if failure is not None:
         message = explain_wait_failure(client, params["cluster"], params["name"], wanted_task_definition, params["wait_timeout"])
@@ -497,10 +513,13 @@ def wait_steady(module, client, wanted_task_definition):
 
 def create(module, client, desired):
     params = module.params
+    if "task_definition" not in desired and params["initial_task_definition"]:
+        desired["task_definition"] = resolve_task_definition(module, client, params["initial_task_definition"])
     missing = [key for key in ("task_definition", "network") if key not in desired]
     if missing:
-        module.fail_json(msg=f"service {params['name']} does not exist; {' and '.join(missing)} required to create it")
-    desired.setdefault("desired_count", 1)
+        wanted = " and ".join(m if m != "task_definition" else "task_definition (or initial_task_definition)" for m in missing)
+        module.fail_json(msg=f"service {params['name']} does not exist; {wanted} required to create it")
+    desired.setdefault("desired_count", params["initial_desired_count"])
     after = dict(desired, load_balancers=desired.get("load_balancers", []), tags=params["tags"] or {})
     if module.check_mode:
         module.exit_with_diff(True, {}, after, service=after, changes=["service does not exist"])
@@ -583,6 +602,8 @@ def main():
         name=dict(type="str", required=True),
         task_definition=dict(type="str"),
         desired_count=dict(type="int"),
+        initial_task_definition=dict(type="str"),
+        initial_desired_count=dict(type="int", default=1),
         launch_type=dict(type="str", choices=["FARGATE"], default="FARGATE"),
         network=dict(
             type="dict",

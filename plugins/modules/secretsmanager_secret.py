@@ -224,6 +224,12 @@ def ensure_present(module, client, existing):
     fields = module.params["fields"]
     changed = False
 
+    if existing is not None and existing.get("DeletedDate") and not module.check_mode:
+        # Scheduled for deletion: bring it back (with its password) rather than fail. A secret
+        # deleted without recovery cannot come back: it is created anew once its name is free.
+        if not sm.restore_secret(client, name):
+            existing = None
+
     if existing is None:
         document = dict(fields)
         if module.check_mode:
@@ -236,10 +242,7 @@ def ensure_present(module, client, existing):
         module.exit_with_diff(True, {}, public_view(module, created, document), secret=public_view(module, created, document))
 
     if existing.get("DeletedDate"):
-        # Scheduled for deletion: bring it back (with its password) rather than fail.
-        changed = True
-        if not module.check_mode:
-            sm.restore_secret(client, name)
+        changed = True  # restored above (or, in check mode, would be)
 
     stored = read_document(module, client, name)
     before = public_view(module, existing, stored)

@@ -1,0 +1,76 @@
+"""Our modules against the realistic emulator (scripts/realistic.py): the refusals and slow
+states of real AWS that moto leaves out. Each test first checks that the behaviour it relies
+on really happened (the proxy's events), so none can pass because the proxy stayed quiet."""
+
+import pytest
+
+from tests.harness.aws import client, run_module
+from tests.unit.modules.test_ecs_modules import service_args, task_definition_args
+
+
+def events(emulator, behaviour, action=None):
+    return [e for e in emulator.realism("events") if e["behaviour"] == behaviour and (action is None or e["action"] == action)]
+
+
+@pytest.fixture
+def network(realistic_aws):
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.21.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.21.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"))
+    ]
+    sg = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
+    return {"vpc": vpc, "subnets": subnets, "sg": sg}
+
+
+def test_breaker_trip_fails_the_deploy_and_the_scale_down_still_settles(realistic_aws, network):
+    """A tripped circuit breaker (rollback on) fails the deploy's wait and says so; the abort's
+    scale to 0 that follows waits through the FAILED deployment ECS still lists."""
+    run_module("ecs_cluster", {"name": "bluegreen-app-t1"})
+    good = run_module("ecs_task_definition", task_definition_args())["arn"]
+    assert run_module("ecs_service", service_args(network, good, wait=True, wait_timeout=60)).get("failed") is not True
+    broken = run_module("ecs_task_definition", task_definition_args(image="amazon/amazon-ecs-sample:broken"))["arn"]
+
+    deploy = run_module("ecs_service", service_args(network, broken, wait=True, wait_timeout=60))
+    assert deploy.get("failed") is True, deploy
+    assert events(realistic_aws, "circuit_breaker", "UpdateService")
+    assert f"of {broken} FAILED: ECS deployment circuit breaker" in deploy["msg"]
+    assert f"rolled the service back to {good}" in deploy["msg"]
+
+    # The FAILED deployment is still listed (the proxy lists it for 20 s after the trip).
+    listed = client("ecs").describe_services(cluster="bluegreen-app-t1", services=["bluegreen-blue-t1"])["services"][0]["deployments"]
+    assert [d["rolloutState"] for d in listed if d["taskDefinition"] == broken] == ["FAILED"]
+    scaled = run_module("ecs_service", {"cluster": "bluegreen-app-t1", "name": "bluegreen-blue-t1", "desired_count": 0, "wait": True, "wait_timeout": 30})
+    assert scaled.get("failed") is not True, scaled
+    assert scaled["service"]["desired_count"] == 0 and scaled["service"]["task_definition"] == good
+
+
+def test_cluster_delete_waits_for_the_services_to_drain(realistic_aws, network):
+    run_module("ecs_cluster", {"name": "bluegreen-app-t1"})
+    td = run_module("ecs_task_definition", task_definition_args())["arn"]
+    run_module("ecs_service", service_args(network, td))
+    run_module("ecs_service", {"cluster": "bluegreen-app-t1", "name": "bluegreen-blue-t1", "state": "absent", "wait": True})
+
+    deleted = run_module("ecs_cluster", {"name": "bluegreen-app-t1", "state": "absent"})
+    assert deleted.get("failed") is not True, deleted
+    refusals = [e["detail"].split()[0] for e in events(realistic_aws, "dependent_drain", "DeleteCluster")]
+    assert refusals[:2] == ["ClusterContainsServicesException", "ClusterContainsTasksException"]
+    assert client("ecs").describe_clusters(clusters=["bluegreen-app-t1"])["clusters"][0]["status"] == "INACTIVE"
+
+
+def test_secret_created_again_right_after_a_force_delete(realistic_aws):
+    """Teardown then deploy at once: the name of a secret deleted without recovery stays taken
+    for a while and DescribeSecret still answers, with a DeletedDate."""
+    args = {"name": "db-t1", "fields": {"username": "app"}, "tags": {"bluegreen:environment": "t1"}}
+    first = run_module("secretsmanager_secret", args)
+    assert first["changed"] is True
+    assert run_module("secretsmanager_secret", {"name": "db-t1", "state": "absent", "recovery_window_days": 0})["changed"] is True
+
+    again = run_module("secretsmanager_secret", args)
+    assert again.get("failed") is not True, again
+    assert again["changed"] is True and again["secret"]["password_set"] is True
+    details = [e["detail"] for e in events(realistic_aws, "dependent_drain")]
+    assert any(d.startswith("DescribeSecret db-t1 with DeletedDate") for d in details)
+    assert sum(d.startswith("InvalidRequestException db-t1 scheduled") for d in details) == 2
+    assert client("secretsmanager").describe_secret(SecretId="db-t1").get("DeletedDate") is None
+    assert run_module("secretsmanager_secret", args)["changed"] is False
