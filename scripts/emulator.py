@@ -132,7 +132,16 @@ class Emulator:
     def _start_proxy(self, moto_port):
         with open(self.log_file, "ab") as log:
             proxy = subprocess.Popen(
-                [sys.executable, str(ROOT / "scripts" / "realistic.py"), "--listen", str(self.port), "--upstream", str(moto_port), "--behaviours", self.realistic],
+                [
+                    sys.executable,
+                    str(ROOT / "scripts" / "realistic.py"),
+                    "--listen",
+                    str(self.port),
+                    "--upstream",
+                    str(moto_port),
+                    "--behaviours",
+                    self.realistic,
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

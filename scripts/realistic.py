@@ -34,7 +34,7 @@ DEFAULTS = {
     # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/throttling.html
     # https://docs.aws.amazon.com/general/latest/gr/api-retries.html
     # Every n-th AWS call is refused with the service's own throttling error.
-    "throttling": {"enabled": True, "every": 11},
+    "throttling": {"enabled": True, "every": 17},
     # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/query-api-troubleshooting.html#eventual-consistency
     # A Describe naming an EC2 id created less than `seconds` ago answers <Kind>.NotFound.
     "eventual_consistency": {"enabled": True, "seconds": 2},
@@ -155,10 +155,16 @@ def error(call, code, message, status=400):
     """An error in the format of the call's protocol, as botocore parses it."""
     request_id = str(uuid.uuid4())
     if call.protocol == "ec2":
-        body = f"<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error><Code>{code}</Code><Message>{_xml(message)}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        body = (
+            "<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error>"
+            f"<Code>{code}</Code><Message>{_xml(message)}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        )
         return Answer(status, {"Content-Type": "text/xml"}, body.encode())
     if call.protocol == "query":
-        body = f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{_xml(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{_xml(message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
         return Answer(status, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body.encode())
     if call.protocol == "rest-json":
         body = json.dumps({"Type": "User", "message": message})
@@ -172,7 +178,12 @@ def _xml(text):
 
 
 # Each protocol's throttling error (code, HTTP status).
-THROTTLE = {"ec2": ("RequestLimitExceeded", 503), "query": ("Throttling", 400), "json": ("ThrottlingException", 400), "rest-json": ("TooManyRequestsException", 429)}
+THROTTLE = {
+    "ec2": ("RequestLimitExceeded", 503),
+    "query": ("Throttling", 400),
+    "json": ("ThrottlingException", 400),
+    "rest-json": ("TooManyRequestsException", 429),
+}
 
 
 class Realism:
@@ -280,16 +291,26 @@ class Realism:
                 code = "ClusterContainsTasksException" if cluster in self.cluster_refused else "ClusterContainsServicesException"
                 self.cluster_refused.add(cluster)
                 self.event("dependent_drain", call, f"{code} {cluster}")
-                message = "The Cluster cannot be deleted while Tasks are active." if code.endswith("TasksException") else "The Cluster cannot be deleted while Services are active."
+                message = (
+                    "The Cluster cannot be deleted while Tasks are active."
+                    if code.endswith("TasksException")
+                    else "The Cluster cannot be deleted while Services are active."
+                )
                 return error(call, code, message)
         if call.service == "secretsmanager" and call.action in ("CreateSecret", "DescribeSecret", "RestoreSecret"):
             key = call.params.get("Name") or call.params.get("SecretId")
             deleted = self.secrets_deleted.get(key)
-            if deleted and deleted[3][0] < self.figure("dependent_drain", "secret_refusals") and self.recent(deleted[0], self.figure("dependent_drain", "secret_seconds")):
+            if (
+                deleted
+                and deleted[3][0] < self.figure("dependent_drain", "secret_refusals")
+                and self.recent(deleted[0], self.figure("dependent_drain", "secret_seconds"))
+            ):
                 if call.action == "CreateSecret":
                     deleted[3][0] += 1
                     self.event("dependent_drain", call, f"InvalidRequestException {key} scheduled for deletion")
-                    return error(call, "InvalidRequestException", "You can't create this secret because a secret with this name is already scheduled for deletion.")
+                    return error(
+                        call, "InvalidRequestException", "You can't create this secret because a secret with this name is already scheduled for deletion."
+                    )
                 if call.action == "RestoreSecret":
                     self.event("dependent_drain", call, f"InvalidRequestException {key} deleted without recovery")
                     return error(call, "InvalidRequestException", "You can't restore this secret because it was deleted without a recovery window.")
@@ -488,7 +509,7 @@ class Realism:
     def _rewrite_xml(self, call, answer, rewrite):
         """Let `rewrite(root, call, ns)` change the parsed XML answer; ns is "{namespace}"."""
         try:
-            root = ET.fromstring(answer.body)
+            root = ET.fromstring(answer.body)  # noqa: S314 (moto's own answer, on loopback)
         except ET.ParseError:
             return answer
         namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""

@@ -76,7 +76,7 @@ def when_name_free(call, timeout=NAME_FREE_TIMEOUT, sleep=time.sleep, clock=time
             if not name_still_taken(e) or clock() >= deadline:
                 raise
         attempt += 1
-        sleep(min(max(0.0, deadline - clock()), random.uniform(1, min(20, 2**attempt))))
+        sleep(min(max(0.0, deadline - clock()), random.uniform(1, min(20, 2**attempt))))  # noqa: S311 (jitter, not a secret)
 
 
 @SecretsManagerErrorHandler.common_error_handler("create secret {name}")

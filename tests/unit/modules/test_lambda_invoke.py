@@ -1,0 +1,209 @@
+"""lambda_invoke: one synchronous invocation, never sent twice, whatever its length.
+
+The emulator tests run against an emulator of their own in realistic mode, with only the
+long_invocation behaviour on: the proxy forwards the Invoke to moto (which records it and
+answers from its queue), then holds the answer for the configured seconds, as a function
+that runs that long would."""
+
+import io
+import json
+import time
+import zipfile
+
+import boto3
+import botocore
+import pytest
+from botocore.config import Config
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from ansible_collections.bluegreen.migration.plugins.module_utils import awslambda
+from tests.harness.aws import Emulator, client_env, free_port, run_module
+
+FUNCTION = "migrator-li"
+ANSWER = {"ok": True, "action": "apply", "applied": [{"file": "0002_add_column.sql"}], "current_version": "0002"}
+
+
+@pytest.fixture(scope="module")
+def realistic(tmp_path_factory):
+    emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("realistic-lambda"), realistic="long_invocation")
+    emu.start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def lam(realistic, monkeypatch):
+    """A clean account on the realistic emulator with the function (timeout 5 s) in it, no
+    hold yet, and boto3 and run_module pointed at it."""
+    for key, value in client_env(realistic.port).items():
+        monkeypatch.setenv(key, value)
+    realistic.reset()
+    realistic.realism("config", {"long_invocation": {"seconds": 0}, "throttling": {"enabled": False}})
+    create_function(timeout=5)
+    realistic.realism("reset")  # the proxy's call count and events start here
+    return realistic
+
+
+def create_function(timeout):
+    iam, lam = boto3.client("iam", region_name="us-east-1"), boto3.client("lambda", region_name="us-east-1")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName=FUNCTION, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as zf:
+        zf.writestr("index.py", "def handler(event, context):\n    return {}\n")
+    lam.create_function(FunctionName=FUNCTION, Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": code.getvalue()}, Timeout=timeout)
+
+
+# ---------------------------------------------------------------- without the emulator
+
+
+def test_read_timeout_default_is_the_functions_timeout_plus_a_margin():
+    assert awslambda.READ_TIMEOUT_MARGIN == 30
+    assert awslambda.default_read_timeout({"Timeout": 900}) == 930
+    assert awslambda.default_read_timeout({"Timeout": 65}) == 95
+    # Lambda's own default timeout when the configuration has none
+    assert awslambda.default_read_timeout({}) == 33
+
+
+def test_invoke_client_config_has_one_attempt_and_the_read_timeout():
+    config = awslambda.invoke_config(95)
+    assert config.read_timeout == 95
+    assert config.connect_timeout == awslambda.CONNECT_TIMEOUT
+    assert config.retries == {"total_max_attempts": 1}
+    # What aws_config sets is kept, except what the invocation relies on.
+    merged = Config(read_timeout=5, retries={"mode": "standard", "total_max_attempts": 5}, max_pool_connections=3).merge(config)
+    assert (merged.read_timeout, merged.retries["total_max_attempts"], merged.max_pool_connections) == (95, 1, 3)
+
+
+def stubbed_lambda():
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")  # noqa: S106
+    api = session.client("lambda", config=awslambda.invoke_config(10))
+    return api, Stubber(api)
+
+
+def invoke_answer(output):
+    body = json.dumps(output).encode()
+    return {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(body), len(body))}
+
+
+def test_throttling_and_not_started_answers_are_retried_others_not():
+    api, stub = stubbed_lambda()
+    stub.add_client_error("invoke", service_error_code="TooManyRequestsException", http_status_code=429)
+    stub.add_client_error("invoke", service_error_code="ResourceNotReadyException", http_status_code=502)
+    stub.add_response("invoke", invoke_answer(ANSWER))
+    # ServiceException (500) does not say whether the function ran: not retried
+    stub.add_client_error("invoke", service_error_code="ServiceException", service_message="internal", http_status_code=500)
+    with stub:
+        result, error = awslambda.invoke(api, FUNCTION, {"action": "apply"})
+        assert result == {"status": 200, "output": ANSWER, "logs": ""} and error is None
+        with pytest.raises(awslambda.LambdaError) as failure:
+            awslambda.invoke(api, FUNCTION, {"action": "apply"})
+        stub.assert_no_pending_responses()
+    assert failure.value.message == f"Failed to invoke Lambda function {FUNCTION}"
+
+
+class TimingOut:
+    """A Lambda client whose every Invoke times out reading the answer."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def invoke(self, **params):
+        self.calls += 1
+        raise botocore.exceptions.ReadTimeoutError(endpoint_url="http://127.0.0.1/2015-03-31/functions/x/invocations")
+
+
+def test_a_read_timeout_is_not_retried():
+    api = TimingOut()
+    with pytest.raises(awslambda.InvocationTimeout) as failure:
+        awslambda.invoke(api, FUNCTION, {}, read_timeout=7)
+    assert api.calls == 1
+    assert "within the read timeout of 7 s" in failure.value.message
+    assert "may still be running" in failure.value.message
+
+
+def test_function_errors_are_recognised():
+    assert awslambda.function_error(ANSWER) is None
+    assert awslambda.function_error({"ok": False, "error": "locked"}) is None
+    error = awslambda.function_error({"errorMessage": "boom", "errorType": "RuntimeError", "stackTrace": ["a", "b"]}, "Unhandled")
+    assert error == {"type": "RuntimeError", "message": "boom", "trace": "a\nb"}
+    assert awslambda.function_error("Task timed out", "Unhandled") == {"type": "Unhandled", "message": "Task timed out", "trace": ""}
+
+
+# ---------------------------------------------------------------- on the realistic emulator
+
+
+def test_answer_in_lambda_execute_shape_with_the_default_read_timeout(lam):
+    lam.queue_lambda_answers(ANSWER)
+    result = run_module("lambda_invoke", {"name": FUNCTION, "payload": {"action": "apply", "phase": "expand"}})
+    assert result.get("failed") is not True, result
+    assert result["changed"] is True
+    assert result["result"] == {"output": ANSWER, "logs": "", "status": 200}
+    # the function's Timeout (5 s) + 30 s
+    assert result["read_timeout"] == 35
+    assert lam.lambda_invocations() == [{"action": "apply", "phase": "expand"}]
+
+
+def test_a_read_timeout_fails_clearly_after_exactly_one_invocation(lam):
+    lam.queue_lambda_answers(ANSWER, count=3)
+    lam.realism("config", {"long_invocation": {"seconds": 5}})
+    result = run_module("lambda_invoke", {"name": FUNCTION, "payload": {"action": "apply"}, "read_timeout": 2})
+    assert result["failed"] is True
+    assert "no answer within the read timeout of 2 s" in result["msg"]
+    assert "may still be running" in result["msg"]
+    assert result["read_timeout"] == 2
+    assert lam.lambda_invocations() == [{"action": "apply"}]
+    assert [e["detail"] for e in lam.realism("events")] == ["answer held 5 s"]
+
+
+def test_throttled_invocation_is_retried_and_runs_once(lam):
+    lam.queue_lambda_answers(ANSWER)
+    # GetFunctionConfiguration is call 1, the first Invoke call 2 (throttled), the retry call 3.
+    lam.realism("config", {"throttling": {"enabled": True, "every": 2}})
+    try:
+        result = run_module("lambda_invoke", {"name": FUNCTION, "payload": {"action": "validate"}})
+    finally:
+        lam.realism("config", {"throttling": {"enabled": False}})
+    assert result.get("failed") is not True, result
+    assert result["result"]["output"] == ANSWER
+    assert [e["detail"] for e in lam.realism("events")] == ["TooManyRequestsException"]
+    assert lam.lambda_invocations() == [{"action": "validate"}]
+
+
+def test_a_function_error_fails_with_its_message(lam):
+    lam.queue_lambda_answers({"errorMessage": "relation missing", "errorType": "ProgrammingError", "stackTrace": ["index.py line 3"]})
+    result = run_module("lambda_invoke", {"name": FUNCTION, "payload": {"action": "apply"}})
+    assert result["failed"] is True
+    assert "Message: relation missing, Type: ProgrammingError, Stack Trace: index.py line 3" in result["msg"]
+    assert result["result"]["output"]["errorMessage"] == "relation missing"
+
+
+def test_check_mode_sends_a_dry_run(lam):
+    result = run_module("lambda_invoke", {"name": FUNCTION, "payload": {"action": "apply"}}, check=True)
+    assert result.get("failed") is not True, result
+    assert result["result"] == {"output": "", "logs": "", "status": 204}
+
+
+def test_a_missing_function_fails_before_any_invocation(lam):
+    result = run_module("lambda_invoke", {"name": "no-such-function", "payload": {}})
+    assert result["failed"] is True
+    assert "no-such-function does not exist" in result["msg"]
+    assert lam.lambda_invocations() == []
+
+
+@pytest.mark.slow
+def test_an_invocation_longer_than_60_s_is_sent_once(lam):
+    """botocore's defaults (60 s read timeout, retried) would send this Invoke again after 60 s
+    while the first one still runs; lambda_invoke waits for the one answer."""
+    boto3.client("lambda", region_name="us-east-1").update_function_configuration(FunctionName=FUNCTION, Timeout=120)
+    lam.queue_lambda_answers(ANSWER, count=3)
+    lam.realism("config", {"long_invocation": {"seconds": 65}})
+    started = time.monotonic()
+    result = run_module("lambda_invoke", {"name": FUNCTION, "payload": {"action": "apply", "phase": "expand"}})
+    assert result.get("failed") is not True, result
+    assert time.monotonic() - started >= 65
+    assert result["read_timeout"] == 150
+    assert result["result"]["output"] == ANSWER
+    assert lam.lambda_invocations() == [{"action": "apply", "phase": "expand"}]
+    assert [e["detail"] for e in lam.realism("events")] == ["answer held 65 s"]
