@@ -46,8 +46,9 @@ DEFAULTS = {
     # https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html (pending),
     # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html (creating),
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html (IN_PROGRESS):
-    # new NAT gateways stay pending, new Aurora clusters and instances creating, a new ECS
-    # deployment in progress with no task running, for these many seconds.
+    # new NAT gateways stay pending (a route to one is refused), new Aurora clusters and
+    # instances creating, a new ECS deployment in progress with no task running, for these
+    # many seconds.
     "slow_states": {"enabled": True, "nat_seconds": 4, "rds_seconds": 6, "ecs_seconds": 3},
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
     # UpdateService to a task definition whose image contains one of `images` trips the breaker:
@@ -240,7 +241,8 @@ class Realism:
                 code, status = THROTTLE[call.protocol]
                 self.event("throttling", call, code)
                 return error(call, code, "Rate exceeded", status)
-            for check in (self._not_yet_consistent, self._iam_not_propagated, self._dependents_draining, self._cluster_not_ready, self._breaker):
+            checks = (self._not_yet_consistent, self._nat_not_ready, self._iam_not_propagated, self._dependents_draining, self._cluster_not_ready, self._breaker)
+            for check in checks:
                 answer = check(call)
                 if answer is not None:
                     return answer
@@ -254,6 +256,17 @@ class Realism:
                 code = next(c for p, c in EC2_NOT_FOUND.items() if value.startswith(p))
                 self.event("eventual_consistency", call, f"{code} {value}")
                 return error(call, code, f"The ID '{value}' does not exist")
+        return None
+
+    def _nat_not_ready(self, call):
+        # A route to a NAT gateway that is still pending is refused as if the id did not exist
+        # (boto/boto3 issue 779: CreateRoute right after CreateNatGateway).
+        if not (self.on("slow_states") and call.service == "ec2" and call.action in ("CreateRoute", "ReplaceRoute")):
+            return None
+        nat = call.params.get("NatGatewayId")
+        if nat and self.recent(self.nat_created.get(nat), self.figure("slow_states", "nat_seconds")):
+            self.event("slow_states", call, f"InvalidNatGatewayID.NotFound {nat} (pending)")
+            return error(call, "InvalidNatGatewayID.NotFound", f"The natGateway ID '{nat}' does not exist")
         return None
 
     def _iam_not_propagated(self, call):
@@ -431,6 +444,7 @@ class Realism:
                     ("status", "in-use"),
                 ):
                     ET.SubElement(item, f"{ns}{tag}").text = text
+                ET.SubElement(item, f"{ns}tagSet")
                 groups = ET.SubElement(item, f"{ns}groupSet")
                 for group in eni["groups"]:
                     ET.SubElement(ET.SubElement(groups, f"{ns}item"), f"{ns}groupId").text = group
