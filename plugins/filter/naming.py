@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import (
     NamingError,
+    aws_partition as _aws_partition,
     resource_name as _resource_name,
     resource_names as _resource_names,
     resource_tags as _resource_tags,
@@ -32,6 +33,7 @@ class FilterModule(object):
 
     def filters(self):
         return {
+            "aws_partition": _wrap(_aws_partition),
             "resource_name": _wrap(_resource_name),
             "resource_names": _wrap(_resource_names),
             "resource_tags": _wrap(_resource_tags),

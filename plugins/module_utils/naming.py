@@ -141,3 +141,14 @@ def resource_tags(role, suffix, extra=None, name=None):
     if name:
         tags["Name"] = name
     return tags
+
+
+# Region prefixes of the partitions other than "aws" (China, GovCloud, the ISO regions).
+PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-iso-", "aws-iso"), ("eusc-", "aws-eusc"))
+
+
+def aws_partition(region):
+    """The ARN partition of a region: aws, aws-cn, aws-us-gov ... (ARNs are never hard-coded)."""
+    if not region:
+        raise NamingError("aws_region is empty; the ARN partition comes from it")
+    return next((partition for prefix, partition in PARTITIONS if region.startswith(prefix)), "aws")
