@@ -241,7 +241,14 @@ class Realism:
                 code, status = THROTTLE[call.protocol]
                 self.event("throttling", call, code)
                 return error(call, code, "Rate exceeded", status)
-            checks = (self._not_yet_consistent, self._nat_not_ready, self._iam_not_propagated, self._dependents_draining, self._cluster_not_ready, self._breaker)
+            checks = (
+                self._not_yet_consistent,
+                self._nat_not_ready,
+                self._iam_not_propagated,
+                self._dependents_draining,
+                self._cluster_not_ready,
+                self._breaker,
+            )
             for check in checks:
                 answer = check(call)
                 if answer is not None:

@@ -51,6 +51,7 @@ CATALOGUE = {
     "sg_app": ("app", "security_group"),
     "sg_migrator": ("migrator", "security_group"),
     "sg_db": ("db", "security_group"),
+    "sg_endpoints": ("endpoints", "security_group"),
     "ecs_cluster": ("app", "ecs"),
     "ecs_service_blue": ("app-blue", "ecs"),
     "ecs_service_green": ("app-green", "ecs"),
