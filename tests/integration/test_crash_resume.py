@@ -32,6 +32,17 @@ KILL_POINTS = [
 ]
 
 
+# Where a teardown is stopped before site.yml repairs what it left: the services deleted and
+# the cluster, load balancer and the rest still there; the application tier gone; the
+# database gone too; the network half removed.
+TEARDOWN_STOPS = [
+    "ecs_service : Delete the cluster",
+    "migrator_lambda : Delete the migrator function",
+    "aurora : Delete the DB subnet group",
+    "network : ",
+]
+
+
 def killed_run(playbook, tmp_path, task, extra=(), grace=0.7, timeout=600):
     """Start ansible-playbook, SIGKILL its process group `grace` s after `task` starts; return the log."""
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", INVENTORY, playbook, *extra]
@@ -126,6 +137,16 @@ def test_killed_deploy_and_killed_teardown_resume_without_duplicates(aws, tmp_pa
     counts = ok(run_playbook("site.yml", INVENTORY, extra_vars=outputs))
     assert counts["failed"] == 0
     assert inventory_of_environment() == EXPECTED
+
+    # A teardown stopped in each of its stages leaves a partial environment that site.yml
+    # brings back whole (the services gone but the cluster and load balancer still there was
+    # the case it could not repair: "task_definition required to create it").
+    for stage in TEARDOWN_STOPS:
+        killed_run("playbooks/teardown.yml", tmp_path, stage, ["-e", f"teardown_confirm={SUFFIX}", *extra], grace=0.1)
+        assert inventory_of_environment() != EXPECTED, f"the teardown stopped in {stage!r} removed nothing"
+        counts = ok(run_playbook("site.yml", INVENTORY, extra_vars=outputs))
+        assert counts["failed"] == 0
+        assert inventory_of_environment() == EXPECTED, stage
 
     # A teardown killed halfway (after the services and the load balancer, before the
     # network), then re-run: nothing of the environment is left.

@@ -1,0 +1,98 @@
+"""The whole life of an environment on the realistic emulator, every behaviour on (throttling,
+eventual consistency, IAM propagation, NAT/Aurora/ECS states that take time, a circuit breaker
+that trips, deletions refused while dependents drain):
+
+site.yml -> site.yml again (changed=0) -> a rollout whose new color trips the breaker ->
+teardown.yml -> site.yml again at once -> teardown.yml, with nothing left.
+
+Each step checks, through the proxy's events, that the real-AWS behaviour it must survive
+did happen, so a quiet proxy cannot make it pass."""
+
+import json
+
+import pytest
+
+from tests.harness.aws import client, recap, run_playbook
+from tests.integration.test_teardown import INVENTORY, SUFFIX, leftovers
+
+pytestmark = pytest.mark.slow
+
+# Shorter polling than the defaults (which are sized for real AWS), nothing else changed.
+FAST = {"aurora_wait_delay": 3, "migrator_lambda_create_delay": 3, "teardown_eni_wait_delay": 2}
+
+
+def events(emulator, behaviour, since=0):
+    return [e for e in emulator.realism("events")[since:] if e["behaviour"] == behaviour]
+
+
+def run(playbook, outputs, **extra):
+    proc = run_playbook(playbook, INVENTORY, extra_vars={"outputs_dir": str(outputs), **FAST, **extra})
+    return proc, recap(proc.stdout).get(SUFFIX, {})
+
+
+def ok(result):
+    proc, counts = result
+    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
+    return counts
+
+
+def traffic():
+    """(live-color tag, {color: weight}) of the traffic listener, from AWS."""
+    elb = client("elbv2")
+    alb = elb.describe_load_balancers(Names=[f"app-{SUFFIX}"])["LoadBalancers"][0]["LoadBalancerArn"]
+    listener = elb.describe_listeners(LoadBalancerArn=alb)["Listeners"][0]
+    tags = {t["Key"]: t["Value"] for t in elb.describe_tags(ResourceArns=[listener["ListenerArn"]])["TagDescriptions"][0]["Tags"]}
+    weights = {tg["TargetGroupArn"].split("/")[1].split("-")[1]: tg["Weight"] for tg in listener["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]}
+    return tags.get("bluegreen:live-color"), weights
+
+
+def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tmp_path):
+    emu = realistic_aws
+    outputs = tmp_path / "outputs"
+
+    # 1. First deploy: IAM not yet propagated for the migrator, states that take time, throttling.
+    ok(run("site.yml", outputs))
+    refusals = [e["detail"] for e in events(emu, "iam_propagation")]
+    assert any("cannot be assumed" in r for r in refusals) and any("CreateNetworkInterface" in r for r in refusals), refusals
+    assert events(emu, "throttling") and events(emu, "eventual_consistency")
+    slow = " ".join(e["detail"] for e in events(emu, "slow_states"))
+    assert "creating" in slow and "deployment in progress" in slow, slow
+
+    # 2. Re-run: nothing to change.
+    counts = ok(run("site.yml", outputs))
+    assert counts["changed"] == 0, counts
+
+    # 3. A rollout whose new color never starts: the breaker trips and rolls back; the run
+    #    ends with the rollout's own message and every request on the old color.
+    live, weights = traffic()
+    new = "green" if live == "blue" else "blue"
+    mark = len(emu.realism("events"))
+    proc, _counts = run("playbooks/rollout.yml", outputs, rollout_image="amazon/amazon-ecs-sample:broken", rollout_bake_seconds=0, rollout_drain_seconds=0)
+    output = " ".join(proc.stdout.split())
+    assert proc.returncode != 0, output[-4000:]
+    assert events(emu, "circuit_breaker", mark), "the breaker never tripped"
+    assert f"Rollout of amazon/amazon-ecs-sample:broken to {new} aborted:" in output, output[-4000:]
+    assert "ECS deployment circuit breaker" in output
+    assert f"Traffic is back on {live} (weight 100), {new} is scaled to 0." in output
+    assert traffic() == (live, {live: 100, new: 0})
+    assert client("ecs").describe_services(cluster=f"app-{SUFFIX}", services=[f"app-{new}-{SUFFIX}"])["services"][0]["desiredCount"] == 0
+
+    # 4. Teardown: the cluster refuses while its services drain, the migrator's Lambda ENIs
+    #    hold its security group.
+    mark = len(emu.realism("events"))
+    ok(run("playbooks/teardown.yml", outputs, teardown_confirm=SUFFIX))
+    drained = " ".join(e["detail"] for e in events(emu, "dependent_drain", mark))
+    assert "ClusterContainsServicesException" in drained and "Lambda ENI" in drained, drained
+    assert leftovers() == {}
+
+    # 5. Deploy again at once: the secret's name is still taken for a while.
+    mark = len(emu.realism("events"))
+    ok(run("site.yml", outputs))
+    drained = " ".join(e["detail"] for e in events(emu, "dependent_drain", mark))
+    assert "scheduled for deletion" in drained, drained
+    document = json.loads((outputs / f"{SUFFIX}.json").read_text())
+    assert document["live_color"] == "blue"
+
+    # 6. And down again, leaving nothing.
+    ok(run("playbooks/teardown.yml", outputs, teardown_confirm=SUFFIX))
+    assert leftovers() == {}
