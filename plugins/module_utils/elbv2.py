@@ -107,6 +107,27 @@ def remove_tags(client, arn, keys):
 update_tags = tag_updater(add_tags, remove_tags)
 
 
+def forward_of(listener):
+    """(weights, stickiness) of a listener's default forward action (boto3 shape), normalised:
+    weights [{target_group_arn, weight}] sorted by ARN, stickiness {enabled[, duration]}."""
+    for action in listener.get("DefaultActions") or []:
+        if action.get("Type") != "forward":
+            continue
+        config = action.get("ForwardConfig")
+        if config:
+            weights = [{"target_group_arn": tg["TargetGroupArn"], "weight": int(tg.get("Weight", 1))} for tg in config.get("TargetGroups", [])]
+            sticky = config.get("TargetGroupStickinessConfig") or {}
+        else:
+            # A plain forward to one target group (no ForwardConfig) is weight 1 of 1.
+            weights = [{"target_group_arn": action["TargetGroupArn"], "weight": 1}] if action.get("TargetGroupArn") else []
+            sticky = {}
+        stickiness = {"enabled": bool(sticky.get("Enabled", False))}
+        if stickiness["enabled"]:
+            stickiness["duration"] = sticky.get("DurationSeconds")
+        return sorted(weights, key=lambda w: w["target_group_arn"]), stickiness
+    return [], {"enabled": False}
+
+
 # ---------------------------------------------------------------- read-only lookups (info modules)
 
 

@@ -143,31 +143,11 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.diff import pl
 LIVE_COLOR_TAG = "bluegreen:live-color"
 
 
-def _forward_of(listener):
-    """(weights, stickiness) of a listener's default forward action, normalised."""
-    for action in listener.get("DefaultActions") or []:
-        if action.get("Type") != "forward":
-            continue
-        config = action.get("ForwardConfig")
-        if config:
-            weights = [{"target_group_arn": tg["TargetGroupArn"], "weight": int(tg.get("Weight", 1))} for tg in config.get("TargetGroups", [])]
-            sticky = config.get("TargetGroupStickinessConfig") or {}
-        else:
-            # A plain forward to one target group (no ForwardConfig) is weight 1 of 1.
-            weights = [{"target_group_arn": action["TargetGroupArn"], "weight": 1}] if action.get("TargetGroupArn") else []
-            sticky = {}
-        stickiness = {"enabled": bool(sticky.get("Enabled", False))}
-        if stickiness["enabled"]:
-            stickiness["duration"] = sticky.get("DurationSeconds")
-        return sorted(weights, key=lambda w: w["target_group_arn"]), stickiness
-    return [], {"enabled": False}
-
-
 def find_listener(client, arn):
     listener = elbv2.describe_listener(client, arn)
     if listener is None:
         return None
-    weights, stickiness = _forward_of(listener)
+    weights, stickiness = elbv2.forward_of(listener)
     tags = elbv2.describe_tags(client, arn)
     return {"listener_arn": arn, "weights": weights, "stickiness": stickiness, "live_color": tags.get(LIVE_COLOR_TAG), "tags": tags}
 

@@ -22,7 +22,8 @@ description:
   - Made for roles that compare the live state with the wanted one and run a writer such as
     M(amazon.aws.elb_application_lb) only when they differ; the listener tag
     C(bluegreen:live-color) set by M(bluegreen.migration.elb_listener_weights) is returned as
-    RV(load_balancer.listeners[].live_color).
+    RV(load_balancer.listeners[].live_color), the forward's weights and stickiness as
+    RV(load_balancer.listeners[].weights) and RV(load_balancer.listeners[].stickiness).
   - Read-only; supports check mode (it does the same there).
 options:
   name:
@@ -151,6 +152,20 @@ load_balancer:
           description: Value of the listener tag C(bluegreen:live-color), null when not set.
           type: str
           sample: blue
+        weights:
+          description:
+            - Target groups of the default forward action and their weights, sorted by ARN, as
+              M(bluegreen.migration.elb_listener_weights) takes and returns them (a plain forward
+              without C(forward_config) is weight 1); empty when the listener does not forward.
+          type: list
+          elements: dict
+          sample: [{"target_group_arn": "arn:aws:elasticloadbalancing:...:targetgroup/app-blue-dev/1", "weight": 100}]
+        stickiness:
+          description:
+            - Target group stickiness of the default forward action, in the shape of the
+              O(bluegreen.migration.elb_listener_weights#module:stickiness) option (C(duration) only when enabled).
+          type: dict
+          sample: {"enabled": false}
 """
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
@@ -166,6 +181,7 @@ def _listener(listener, tags):
     found = camel_dict_to_snake_dict(listener)
     found["tags"] = tags
     found["live_color"] = tags.get(LIVE_COLOR_TAG)
+    found["weights"], found["stickiness"] = elbv2.forward_of(listener)
     return found
 
 

@@ -239,7 +239,8 @@ def alb_with_weights(ec2, elb, blue, green):
     vpc = ec2.create_vpc(CidrBlock="10.44.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.44.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
                for i, z in enumerate("ab")]
-    alb = elb.create_load_balancer(Name=f"app-{MIGRATE_SUFFIX}", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    alb = elb.create_load_balancer(Name=f"app-{MIGRATE_SUFFIX}", Subnets=subnets,
+                                   Tags=[{"Key": "bluegreen:environment", "Value": MIGRATE_SUFFIX}])["LoadBalancers"][0]["LoadBalancerArn"]
     groups = [elb.create_target_group(Name=f"app-{color}-{MIGRATE_SUFFIX}", Protocol="HTTP", Port=80, VpcId=vpc,
                                       TargetType="ip")["TargetGroups"][0]["TargetGroupArn"] for color in ("blue", "green")]
 
@@ -249,7 +250,7 @@ def alb_with_weights(ec2, elb, blue, green):
 
     listener = elb.create_listener(LoadBalancerArn=alb, Protocol="HTTP", Port=80,
                                    DefaultActions=forward((blue, green)))["Listeners"][0]["ListenerArn"]
-    return lambda b, g: elb.modify_listener(ListenerArn=listener, DefaultActions=forward((b, g)))
+    return alb, lambda b, g: elb.modify_listener(ListenerArn=listener, DefaultActions=forward((b, g)))
 
 
 def test_migrate_playbook_validates_gates_and_reports_the_functions_answer(aws, tmp_path):
@@ -298,7 +299,13 @@ def test_migrate_playbook_validates_gates_and_reports_the_functions_answer(aws, 
     sent = len(aws.lambda_invocations())
     proc, dummy = migrate(tmp_path, "contract")
     assert proc.returncode != 0 and f"ALB app-{MIGRATE_SUFFIX} not found" in flat(proc)
-    set_weights = alb_with_weights(ec2, elb, 90, 10)
+    alb, set_weights = alb_with_weights(ec2, elb, 90, 10)
+    # A same-named ALB of another environment does not confirm anything.
+    elb.add_tags(ResourceArns=[alb], Tags=[{"Key": "bluegreen:environment", "Value": "someone-else"}])
+    proc, dummy = migrate(tmp_path, "contract")
+    assert proc.returncode != 0 and (f"contract refused: ALB app-{MIGRATE_SUFFIX} carries bluegreen:environment=someone-else, "
+                                     f"not {MIGRATE_SUFFIX}: it belongs to something else") in flat(proc)
+    elb.add_tags(ResourceArns=[alb], Tags=[{"Key": "bluegreen:environment", "Value": MIGRATE_SUFFIX}])
     proc, dummy = migrate(tmp_path, "contract")
     assert proc.returncode != 0 and "both colors still take traffic" in flat(proc)
     assert f'"app-blue-{MIGRATE_SUFFIX}": 90' in flat(proc) and f'"app-green-{MIGRATE_SUFFIX}": 10' in flat(proc)

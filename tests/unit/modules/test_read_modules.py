@@ -45,6 +45,8 @@ def test_elb_load_balancer_info_reads_listeners_and_tags_in_three_calls(aws):
     first = balancer["listeners"][0]
     assert first["listener_arn"] == traffic and first["live_color"] == "green" and first["tags"] == {"bluegreen:live-color": "green"}
     assert first["default_actions"][0]["forward_config"]["target_groups"] == [{"target_group_arn": target_group, "weight": 100}]
+    # The forward in the shape elb_listener_weights takes: weights sorted by ARN, stickiness.
+    assert first["weights"] == [{"target_group_arn": target_group, "weight": 100}] and first["stickiness"] == {"enabled": False}
     assert all(item["live_color"] is None for item in balancer["listeners"][1:])
     assert sorted(actions(aws, "elasticloadbalancing")) == ["DescribeListeners", "DescribeLoadBalancers", "DescribeTags", "DescribeTags"]
 
