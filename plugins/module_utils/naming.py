@@ -102,8 +102,9 @@ def validate_suffix(suffix, variable="environment_suffix"):
     return suffix
 
 
-def resource_name(component, suffix, kind="generic"):
-    """Name of `component` in environment `suffix`, valid for `kind` or a NamingError."""
+def resource_name(component, suffix, kind="generic", region=None):
+    """Name of `component` in environment `suffix` (and `region`, for a global service's
+    resource), valid for `kind` or a NamingError."""
     validate_suffix(suffix)
     if not component or not isinstance(component, str):
         raise NamingError("resource component must be a non-empty string, got %r" % (component,))
@@ -117,20 +118,30 @@ def resource_name(component, suffix, kind="generic"):
     if kind not in KINDS:
         raise NamingError("unknown resource kind %r; known: %s" % (kind, ", ".join(sorted(KINDS))))
     max_length, pattern, description = KINDS[kind]
-    name = "%s%s-%s" % (service_prefix, component, suffix)
+    name = "%s%s-%s" % (service_prefix, component, suffix) + ("-%s" % region if region else "")
     if len(name) > max_length:
         raise NamingError(
-            "environment_suffix=%r makes %s %r %d characters long; the limit is %d, so shorten the suffix to at most %d characters"
-            % (suffix, description, name, len(name), max_length, len(suffix) - (len(name) - max_length))
+            "environment_suffix=%r%s makes %s %r %d characters long; the limit is %d, so shorten the suffix to at most %d characters"
+            % (suffix, " with aws_region=%r" % region if region else "", description, name, len(name), max_length, len(suffix) - (len(name) - max_length))
         )
     if not re.match(pattern, name):
         raise NamingError("environment_suffix=%r makes %r, which is not valid as %s" % (suffix, name, description))
     return name
 
 
-def resource_names(suffix):
-    """Every resource name of one environment, keyed as in CATALOGUE."""
-    return dict((key, resource_name(component, suffix, kind)) for key, (component, kind) in CATALOGUE.items())
+# IAM is global, every other service regional: an IAM role name also carries the region, or
+# one suffix deployed in two regions would share its roles (and one teardown delete them).
+GLOBAL_KINDS = ("iam_role",)
+
+
+def resource_names(suffix, region):
+    """Every resource name of one environment in `region`, keyed as in CATALOGUE."""
+    if not region or not re.match(r"^[a-z]{2,4}(-[a-z]+)+-\d+$", str(region)):
+        raise NamingError("aws_region=%r is not a region name such as us-east-1; every global (IAM) name carries it" % (region,))
+    return dict(
+        (key, resource_name(component, suffix, kind, region if kind in GLOBAL_KINDS else None))
+        for key, (component, kind) in CATALOGUE.items()
+    )
 
 
 def resource_tags(role, suffix, extra=None, name=None):

@@ -355,14 +355,15 @@ def check_emulator_guard(f, environ):
 def check_environment(f):
     suffix = f.variables.get("environment_suffix")
     names = {}
+    region = f.variables.get("aws_region")
     try:
         validate_suffix(suffix)
-        names = resource_names(suffix)
+        # IAM role names also carry the region; a bad region is reported by its own rule.
+        names = resource_names(suffix, region if isinstance(region, str) and REGION_PATTERN.match(region) else "us-east-1")
     except NamingError as e:
         f.error(
             "environment_suffix", "names", str(e), "choose a suffix of lowercase letters, digits and single hyphens, starting with a letter (e.g. dev, pr-42)"
         )
-    region = f.variables.get("aws_region")
     if not isinstance(region, str) or not REGION_PATTERN.match(region):
         f.error(
             "aws_region", "region", "aws_region must be a region code like us-east-1", "set aws_region to the region to deploy to (e.g. us-east-1, eu-west-1)"

@@ -146,7 +146,7 @@ def test_reruns_never_move_traffic_or_task_definitions_and_teardown_is_complete(
     for color in ("blue", "green"):
         assert ecs.list_task_definitions(familyPrefix=f"app-{color}-{SUFFIX}", status="ACTIVE")["taskDefinitionArns"] == []
     roles = [r["RoleName"] for r in client("iam").list_roles()["Roles"]]
-    assert not [r for r in roles if r.endswith(SUFFIX)]
+    assert not [r for r in roles if f"-{SUFFIX}-" in r]
     assert client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/ecs/app-{SUFFIX}")["logGroups"] == []
     assert client("cloudwatch").describe_alarms(AlarmNamePrefix="app-")["MetricAlarms"] == []
     assert not [t for t in client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(f"alarms-{SUFFIX}")]
@@ -177,7 +177,7 @@ def test_drift_on_the_load_balancer_and_the_roles_is_corrected_and_a_rerun_only_
     assert counts["changed"] > 0 and counts["failed"] == 0
     alb_arn, listener = fact["alb_arn"], fact["listener_arn"]
     blue_tg, green_tg = fact["target_groups"]["blue"], fact["target_groups"]["green"]
-    execution, task = f"app-execution-{SUFFIX}", f"app-task-{SUFFIX}"
+    execution, task = f"app-execution-{SUFFIX}-us-east-1", f"app-task-{SUFFIX}-us-east-1"
     alb_tags = {t["Key"]: t["Value"] for t in elb.describe_tags(ResourceArns=[alb_arn])["TagDescriptions"][0]["Tags"]}
 
     # A rollout is under way (30/70) while someone changes things by hand.

@@ -91,19 +91,19 @@ def test_iam_roles_have_exact_trust_and_no_wildcards(deployed):
     secret_arn = client("secretsmanager").list_secrets()["SecretList"][0]["ARN"]
     expected = {
         # role: (trusted service, managed policies, inline statements' (actions, resources))
-        f"app-execution-{SUFFIX}": (
+        f"app-execution-{SUFFIX}-us-east-1": (
             "ecs-tasks.amazonaws.com",
             ["arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
             [(["secretsmanager:GetSecretValue"], [secret_arn])],
         ),
-        f"app-task-{SUFFIX}": ("ecs-tasks.amazonaws.com", [], []),
-        f"migrator-{SUFFIX}": (
+        f"app-task-{SUFFIX}-us-east-1": ("ecs-tasks.amazonaws.com", [], []),
+        f"migrator-{SUFFIX}-us-east-1": (
             "lambda.amazonaws.com",
             ["arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"],
             [(["secretsmanager:GetSecretValue"], [secret_arn])],
         ),
     }
-    ours = sorted(r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].endswith(f"-{SUFFIX}"))
+    ours = sorted(r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].endswith(f"-{SUFFIX}-us-east-1"))
     assert ours == sorted(expected)
     assert iam.list_policies(Scope="Local")["Policies"] == []
 
@@ -133,7 +133,7 @@ def test_iam_roles_have_exact_trust_and_no_wildcards(deployed):
     ecs = client("ecs")
     for arn in ecs.list_task_definitions()["taskDefinitionArns"]:
         definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
-        assert definition["executionRoleArn"].endswith(f":role/app-execution-{SUFFIX}"), arn
-        assert definition["taskRoleArn"].endswith(f":role/app-task-{SUFFIX}"), arn
+        assert definition["executionRoleArn"].endswith(f":role/app-execution-{SUFFIX}-us-east-1"), arn
+        assert definition["taskRoleArn"].endswith(f":role/app-task-{SUFFIX}-us-east-1"), arn
     function = client("lambda").list_functions()["Functions"][0]
-    assert function["Role"].endswith(f":role/migrator-{SUFFIX}")
+    assert function["Role"].endswith(f":role/migrator-{SUFFIX}-us-east-1")

@@ -105,7 +105,7 @@ def test_migrator_role_converges_idempotently_least_privilege_and_tears_down(aws
     assert sorted(config["VpcConfig"]["SubnetIds"]) == sorted(subnets["private"])
     assert config["VpcConfig"]["SecurityGroupIds"] == [group]
     assert config["Environment"]["Variables"] == {"DB_SECRET_ARN": secret_arn, "MIGRATOR_SSLMODE": "require"}
-    assert config["Role"] == f"arn:aws:iam::123456789012:role/migrator-{SUFFIX}"
+    assert config["Role"] == f"arn:aws:iam::123456789012:role/migrator-{SUFFIX}-us-east-1"
     assert CANARY not in json.dumps(config, default=str)
     tags = lam.list_tags(Resource=config["FunctionArn"])["Tags"]
     assert tags["bluegreen:environment"] == SUFFIX and tags["bluegreen:component"] == "migrator_lambda"
@@ -127,7 +127,7 @@ def test_migrator_role_converges_idempotently_least_privilege_and_tears_down(aws
     assert (tmp_path / "build" / f"migrator-{SUFFIX}.zip").read_bytes() == upload
 
     # IAM: assumable by Lambda only; VPC access; GetSecretValue on this one secret only.
-    role = iam.get_role(RoleName=f"migrator-{SUFFIX}")["Role"]
+    role = iam.get_role(RoleName=f"migrator-{SUFFIX}-us-east-1")["Role"]
     trust = role["AssumeRolePolicyDocument"]
     trust = json.loads(trust) if isinstance(trust, str) else trust
     assert [(s["Effect"], s["Principal"], s["Action"]) for s in trust["Statement"]] == [
@@ -167,7 +167,7 @@ def test_migrator_role_drift_is_corrected_and_a_rerun_only_reads_the_role(aws, t
     dummy, dummy, dummy, secret_arn = network_and_secret(ec2, sm)
     dummy, counts = play_role(tmp_path)
     assert counts["changed"] > 0 and counts["failed"] == 0
-    role, policy = f"migrator-{SUFFIX}", f"migrator-db-secret-{SUFFIX}"
+    role, policy = f"migrator-{SUFFIX}-us-east-1", f"migrator-db-secret-{SUFFIX}"
 
     # Changed by hand: trust, an extra managed policy, a wider and an extra inline policy, tags, description.
     iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [

@@ -109,7 +109,7 @@ def leftovers():
         "log_groups": [g["logGroupName"] for g in client("logs").describe_log_groups()["logGroups"]],
         "alarms": [a["AlarmName"] for a in client("cloudwatch").describe_alarms()["MetricAlarms"]],
         "sns_topics": [t["TopicArn"] for t in client("sns").list_topics()["Topics"]],
-        "iam_roles": [r["RoleName"] for r in client("iam").list_roles()["Roles"] if r["RoleName"].endswith("-" + SUFFIX)],
+        "iam_roles": [r["RoleName"] for r in client("iam").list_roles()["Roles"] if f"-{SUFFIX}-" in r["RoleName"] + "-"],
         "iam_policies": [p["PolicyName"] for p in client("iam").list_policies(Scope="Local")["Policies"]],
     }
     return {what: items for what, items in found.items() if items}
