@@ -87,10 +87,18 @@ def connection_settings():
     return settings
 
 
+def _ca_bundle():
+    """MIGRATOR_SSL_CA, a relative path being one packaged beside this module (ca-bundle.pem)."""
+    path = os.environ.get("MIGRATOR_SSL_CA")
+    if not path:
+        return None
+    return path if os.path.isabs(path) else os.path.join(os.path.dirname(os.path.abspath(__file__)), path)
+
+
 def _ssl_context(mode):
     if mode == "disable":
         return None
-    context = ssl.create_default_context(cafile=os.environ.get("MIGRATOR_SSL_CA") or None)
+    context = ssl.create_default_context(cafile=_ca_bundle())
     if mode == "require":
         # Encrypted, like libpq's sslmode=require: no CA bundle is needed in the function.
         context.check_hostname = False

@@ -46,6 +46,7 @@ INPUT_DEFAULTS = {
     "migrator_lambda_handler": "index.handler",
     # Empty: the collection's own migrator package.
     "migrator_lambda_source_dir": "",
+    "migrator_lambda_ca_bundle": "",
     "migrator_lambda_role_principal": "lambda.amazonaws.com",
     "migrator_lambda_log_kms_key_id": None,
     "rollout_steps": [10, 50, 100],

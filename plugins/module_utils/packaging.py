@@ -466,9 +466,29 @@ def zip_bytes(files):
     return buffer.getvalue()
 
 
-def build_package(source_dir, migrations_dir, handler="index.handler", dependencies=("pg8000",), squawk=None):
-    """Everything the zip holds, in memory: returns (zip bytes, manifest, file names)."""
+# Where a CA bundle goes in the zip; the migrator resolves MIGRATOR_SSL_CA against its own directory.
+CA_BUNDLE_NAME = "ca-bundle.pem"
+
+
+def ca_bundle_bytes(path):
+    """The PEM bundle at `path`, checked to hold at least one certificate and nothing else."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as e:
+        raise PackagingError(f"CA bundle {path} cannot be read: {e.strerror}") from e
+    text = data.decode("ascii", "replace")
+    if "-----BEGIN CERTIFICATE-----" not in text or "PRIVATE KEY" in text:
+        raise PackagingError(f"CA bundle {path} holds no PEM certificate (expected -----BEGIN CERTIFICATE----- blocks, no key)")
+    return data
+
+
+def build_package(source_dir, migrations_dir, handler="index.handler", dependencies=("pg8000",), squawk=None, ca_bundle=None):
+    """Everything the zip holds, in memory: returns (zip bytes, manifest, file names).
+    `ca_bundle`: path of a PEM bundle packaged as ca-bundle.pem (sslmode verify-full)."""
     files = {}
+    if ca_bundle:
+        files[CA_BUNDLE_NAME] = ca_bundle_bytes(ca_bundle)
     files.update(dependency_files(dependencies))
     code = code_files(source_dir)
     clash = sorted(set(code) & set(files))

@@ -55,6 +55,13 @@ options:
     type: list
     elements: str
     default: [pg8000]
+  ca_bundle:
+    description:
+      - Path of a PEM bundle of the CAs that sign the database's certificate, packaged as C(ca-bundle.pem).
+      - Needed for C(sslmode=verify-full): Lambda's trust store does not carry the RDS certificate
+        authorities, so without it every verified connection fails. For Aurora, the RDS global bundle
+        (see the Amazon RDS user guide, "Using SSL/TLS to encrypt a connection").
+    type: path
   squawk_path:
     description:
       - Path of the C(squawk) binary (pip package C(squawk-cli)).
@@ -184,7 +191,7 @@ def ensure_present(module):
         squawk = packaging.find_squawk(module.params["squawk_path"])
         data, manifest, names = packaging.build_package(
             source_dir, migrations_dir, handler=module.params["handler"],
-            dependencies=module.params["dependencies"], squawk=squawk,
+            dependencies=module.params["dependencies"], squawk=squawk, ca_bundle=module.params["ca_bundle"],
         )
     except packaging.PackagingError as exc:
         module.fail_json(msg=str(exc))
@@ -219,6 +226,7 @@ def main():
         handler=dict(type="str", default="index.handler"),
         dependencies=dict(type="list", elements="str", default=["pg8000"]),
         squawk_path=dict(type="path"),
+        ca_bundle=dict(type="path"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     ensure_present(module)

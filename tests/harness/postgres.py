@@ -34,9 +34,11 @@ def free_port():
 class PostgresServer:
     """start() / stop() a private cluster; `params` are pg8000 connection keyword arguments."""
 
-    def __init__(self, port=None, user="bluegreen_admin"):
+    def __init__(self, port=None, user="bluegreen_admin", tls=None):
         self.port = port or free_port()
         self.user = user
+        # (certificate PEM, key PEM) of the server: TLS on, as Aurora has it.
+        self.tls = tls
         self.password = secrets.token_urlsafe(18)
         self.base = None
         self.as_root = os.geteuid() == 0
@@ -73,6 +75,14 @@ class PostgresServer:
         pwfile.unlink()
         options = (f"-p {self.port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+        if self.tls:
+            for name, data in zip(("server.crt", "server.key"), self.tls, strict=True):
+                path = self.data_dir / name
+                path.write_bytes(data)
+                path.chmod(0o600)
+                if self.as_root:
+                    shutil.chown(path, SERVER_USER)
+            options += " -c ssl=on"
         self._run("pg_ctl", "-D", self.data_dir, "-o", options, "-l", Path(self.base, "server.log"), "-w", "-t", "60", "start")
         return self
 
