@@ -194,6 +194,7 @@ class Realism:
         self.lock = threading.Lock()
         self.config = json.loads(json.dumps(DEFAULTS))
         self.switch(behaviours)
+        self.initial = json.loads(json.dumps(self.config))
         self.reset()
 
     def switch(self, behaviours):
@@ -205,7 +206,9 @@ class Realism:
             self.config[name]["enabled"] = name in names
 
     def reset(self):
+        """Forget what was tracked, and put back the switches and figures of the start."""
         with self.lock:
+            self.config = json.loads(json.dumps(self.initial))
             self.calls = 0
             self.events = []
             self.created = {}  # EC2 id -> time created
@@ -236,7 +239,8 @@ class Realism:
     def before(self, call):
         """An Answer to give instead of forwarding, or None. May rewrite the call's body."""
         with self.lock:
-            self.calls += 1
+            # Calls are counted while throttling is on: every n-th of them is refused.
+            self.calls += self.on("throttling")
             if self.on("throttling") and self.calls % max(1, self.figure("throttling", "every")) == 0:
                 code, status = THROTTLE[call.protocol]
                 self.event("throttling", call, code)

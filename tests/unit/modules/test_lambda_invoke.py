@@ -1,7 +1,7 @@
 """lambda_invoke: one synchronous invocation, never sent twice, whatever its length.
 
-The emulator tests run against an emulator of their own in realistic mode, with only the
-long_invocation behaviour on: the proxy forwards the Invoke to moto (which records it and
+The emulator tests run against the realistic emulator with only the long_invocation
+behaviour on: the proxy forwards the Invoke to moto (which records it and
 answers from its queue), then holds the answer for the configured seconds, as a function
 that runs that long would."""
 
@@ -18,31 +18,20 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import awslambda
-from tests.harness.aws import Emulator, client_env, free_port, run_module
+from tests.harness.aws import run_module
 
 FUNCTION = "migrator-li"
 ANSWER = {"ok": True, "action": "apply", "applied": [{"file": "0002_add_column.sql"}], "current_version": "0002"}
 
 
-@pytest.fixture(scope="module")
-def realistic(tmp_path_factory):
-    emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("realistic-lambda"), realistic="long_invocation")
-    emu.start()
-    yield emu
-    emu.stop()
-
-
 @pytest.fixture
-def lam(realistic, monkeypatch):
-    """A clean account on the realistic emulator with the function (timeout 5 s) in it, no
-    hold yet, and boto3 and run_module pointed at it."""
-    for key, value in client_env(realistic.port).items():
-        monkeypatch.setenv(key, value)
-    realistic.reset()
-    realistic.realism("config", {"long_invocation": {"seconds": 0}, "throttling": {"enabled": False}})
+def lam(realistic_aws):
+    """A clean account on the realistic emulator with the function (timeout 5 s) in it, only
+    the long invocation behaviour on (no hold yet; exact call counts need no throttling)."""
+    behaviours = realistic_aws.realism("config")
+    realistic_aws.realism("config", {name: {"enabled": name == "long_invocation"} for name in behaviours})
     create_function(timeout=5)
-    realistic.realism("reset")  # the proxy's call count and events start here
-    return realistic
+    return realistic_aws
 
 
 def create_function(timeout):
