@@ -9,8 +9,10 @@ returns findings, each a dict {severity, variable, value, rule, message, fix}, s
 "error" (the deploy would fail or leave something that cannot be torn down) or "warning"
 (it works, but probably not as intended). Pure Python: no AWS call, no import of the code
 it checks. The only outside facts it needs are passed in: the key policies of custom KMS
-keys (read by the action plugin with kms:GetKeyPolicy), the directories where the migrator
-source may live, and the controller environment (for the emulator guard).
+keys (read by the action plugin with kms:GetKeyPolicy), the account's quotas and Aurora
+engine catalogue (rule 8, read by the action plugin when the run is against AWS), the
+directories where the migrator source may live, and the controller environment (for the
+emulator guard).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,6 +31,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils import cost as
 from ansible_collections.bluegreen.migration.plugins.module_utils.inputs import INPUT_DEFAULTS
 from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import (
     CidrError,
+    parse_network,
     split_subnets,
     subnet_prefix,
     usable_addresses,
@@ -200,6 +203,10 @@ LOG_KMS_VARIABLES = {"ecs_service_log_kms_key_id": "ecs_log_group", "migrator_la
 LOGS_KMS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:GenerateDataKey", "kms:DescribeKey")
 PRIVATE_RANGES = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")]
 DRAIN_MAX_SECONDS = 3600  # the ALB's deregistration delay limit
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#subnets-load-balancer
+# Each subnet of an ALB must be at least a /27 and have at least 8 free addresses.
+ALB_SUBNET_MAX_PREFIX = 27
+ALB_FREE_ADDRESSES = 8
 TAG_LIMIT = 50
 RESERVED_TAG_PREFIXES = ("aws:", "bluegreen:")
 
@@ -430,6 +437,7 @@ def check_network(f):
                     "%s is not in a private range (10/8, 172.16/12, 192.168/16, 100.64/10)" % cidr,
                     "use a private range such as 10.0.0.0/16",
                 )
+            check_alb_subnets(f, network, az_count)
             desired = as_int(f.variables.get("ecs_service_desired_count"))
             if desired:
                 capacity = usable_addresses(subnet_prefix(network.prefixlen, az_count)) * az_count
@@ -469,6 +477,37 @@ def check_network(f):
                     value=block,
                     use_value=True,
                 )
+
+
+def nat_gateway_count(nat_gateways, az_count):
+    """NAT gateways (one Elastic IP each) of the network role's layout, or None for bad inputs."""
+    if nat_gateways == "single":
+        return 1
+    if nat_gateways == "per_az" and az_count:
+        return az_count
+    return None
+
+
+def check_alb_subnets(f, network, az_count):
+    """The ALB lives in the public subnets: each at least a /27 with 8 free addresses."""
+    public_prefix = subnet_prefix(network.prefixlen, az_count)
+    # A NAT gateway takes one address of the public subnet it sits in (per_az: of each).
+    nat_in_subnet = 1 if f.variables.get("network_nat_gateways") in ("single", "per_az") else 0
+    free = usable_addresses(public_prefix) - nat_in_subnet
+    if public_prefix <= ALB_SUBNET_MAX_PREFIX and free >= ALB_FREE_ADDRESSES:
+        return
+    # The same layout function the network role uses: prefix bits added by the split.
+    smallest = ALB_SUBNET_MAX_PREFIX - subnet_prefix(0, az_count)
+    example = ipaddress.ip_network((str(network.network_address), smallest), strict=False)
+    fewer = [n for n in range(AZ_MIN, az_count) if subnet_prefix(network.prefixlen, n) <= ALB_SUBNET_MAX_PREFIX]
+    f.error(
+        "network_vpc_cidr",
+        "alb_subnet",
+        "with %d AZs the VPC %s is cut into /%d subnets (%d usable addresses, %d free after the NAT gateway); an Application Load Balancer "
+        "needs public subnets of at least /%d with at least %d free addresses, so creating the load balancer would fail"
+        % (az_count, network, public_prefix, usable_addresses(public_prefix), free, ALB_SUBNET_MAX_PREFIX, ALB_FREE_ADDRESSES),
+        "use a /%d or larger network_vpc_cidr (e.g. %s)%s" % (smallest, example, ", or network_az_count: %d" % fewer[-1] if fewer else ""),
+    )
 
 
 def check_endpoints(f, az_count):
@@ -1003,6 +1042,33 @@ def check_migrator(f, search_dirs):
         )
 
 
+def check_ca_bundle(f, search_dirs):
+    """verify-full checks the database's certificate against the packaged bundle: Lambda's own
+    trust store does not carry the RDS certificate authorities."""
+    mode = f.variables.get("migrator_lambda_sslmode") or "require"
+    bundle = f.variables.get("migrator_lambda_ca_bundle") or ""
+    fix = "download the RDS global bundle (global-bundle.pem, Amazon RDS user guide: Using SSL/TLS) and set migrator_lambda_ca_bundle to its path"
+    if not bundle:
+        if mode == "verify-full":
+            f.error(
+                "migrator_lambda_ca_bundle",
+                "ca_bundle",
+                "migrator_lambda_sslmode is verify-full but no CA bundle is given; Lambda's trust store does not carry "
+                "the RDS certificate authorities, so every connection would fail certificate verification",
+                fix + ", or use migrator_lambda_sslmode: require (encrypted, not verified)",
+            )
+        return
+    candidates = [os.path.expanduser(bundle)] if os.path.isabs(os.path.expanduser(bundle)) else [os.path.join(base, bundle) for base in search_dirs if base]
+    found = next((c for c in candidates if os.path.isfile(c)), None)
+    if found is None:
+        f.error("migrator_lambda_ca_bundle", "ca_bundle", "CA bundle %s not found (looked at %s)" % (bundle, ", ".join(candidates)), fix)
+        return
+    with open(found, "rb") as handle:
+        text = handle.read().decode("ascii", "replace")
+    if "-----BEGIN CERTIFICATE-----" not in text or "PRIVATE KEY" in text:
+        f.error("migrator_lambda_ca_bundle", "ca_bundle", "%s holds no PEM certificate (or holds a private key)" % found, fix)
+
+
 # --- Rollout ---------------------------------------------------------------------------------
 
 
@@ -1052,6 +1118,281 @@ def check_budget(f, estimate):
         )
 
 
+# --- AWS limits (rule 8): quotas and orderability, from read-only calls -----------------------
+
+AURORA_ENGINE = "aurora-postgresql"
+# Service Quotas codes (AWS's default for both is 5 per region; an account's may be higher).
+EIP_QUOTA = {"service": "ec2", "code": "L-0263D0A3", "name": "EC2-VPC Elastic IPs"}
+VPC_QUOTA = {"service": "vpc", "code": "L-F678F1CE", "name": "VPCs per Region"}
+# The identity running preflight needs these for rule 8 (read-only).
+LIMIT_ACTIONS = {
+    "eip": "ec2:DescribeAddresses, ec2:DescribeAccountAttributes (or servicequotas:GetServiceQuota)",
+    "vpc": "ec2:DescribeVpcs (and servicequotas:GetServiceQuota)",
+    "aurora": "rds:DescribeDBClusters, rds:DescribeDBEngineVersions, rds:DescribeOrderableDBInstanceOptions",
+}
+
+
+def against_aws(variables, environ):
+    """True when the run reaches AWS itself: not the local inventory (bluegreen_emulator) and no
+    loopback AWS_ENDPOINT_URL. An emulator's quotas and engine catalogue are not AWS's."""
+    if as_bool(variables.get("bluegreen_emulator") or False):
+        return False
+    return not loopback_endpoint((environ or {}).get("AWS_ENDPOINT_URL"))
+
+
+def limits_environment(variables, host=None):
+    """One environment as the quota rules see it, or None when its inputs cannot be used (their
+    own rules report them): suffix, region, NAT gateway count and the VPC's name and CIDR."""
+    suffix = variables.get("environment_suffix")
+    region = variables.get("aws_region")
+    if not isinstance(region, str) or not REGION_PATTERN.match(region):
+        return None
+    try:
+        validate_suffix(suffix)
+        names = resource_names(suffix, region)
+    except NamingError:
+        return None
+    az_count = as_int(variables.get("network_az_count"))
+    az_count = az_count if az_count and AZ_MIN <= az_count <= AZ_MAX else None
+    cidr = variables.get("network_vpc_cidr")
+    try:
+        split_subnets(cidr, az_count or AZ_MIN)
+        cidr = str(parse_network(cidr))
+    except CidrError:
+        cidr = None
+    return {
+        "host": host or suffix,
+        "suffix": suffix,
+        "region": region,
+        "nat_gateways": nat_gateway_count(variables.get("network_nat_gateways"), az_count),
+        "vpc_name": names["vpc"],
+        "vpc_cidr": cidr,
+        "aurora_cluster": names["aurora_cluster"],
+    }
+
+
+def aws_limits_plan(variables, peers=()):
+    """What rule 8 reads for this environment, or None when it reads nothing.
+
+    peers: the variables of the other environments of the same play batch (forks deploy them
+    at the same time); those in the same region share its quotas.
+    """
+    values = resolve(variables)
+    this = limits_environment(values)
+    if this is None:
+        return None
+    together = [this]
+    for peer in peers or ():
+        other = limits_environment(resolve(peer), host=peer.get("inventory_hostname"))
+        if other and other["region"] == this["region"] and other["suffix"] != this["suffix"] and not as_bool(peer.get("bluegreen_emulator") or False):
+            together.append(other)
+    aurora = None
+    version = values.get("aurora_engine_version")
+    instance_class = values.get("aurora_instance_class")
+    if (
+        isinstance(version, str)
+        and re.match(r"^[0-9]+(\.[0-9]+)?$", version)
+        and isinstance(instance_class, str)
+        and INSTANCE_CLASS_PATTERN.match(instance_class)
+    ):
+        aurora = {"cluster": this["aurora_cluster"], "engine_version": version, "major": version.split(".")[0], "instance_class": instance_class}
+    return {"region": this["region"], "suffix": this["suffix"], "environments": together, "aurora": aurora}
+
+
+def new_addresses(environment, owned):
+    """Elastic IPs an environment's NAT gateways still need: its NAT count minus those it owns."""
+    if environment["nat_gateways"] is None:
+        return 0
+    return max(0, environment["nat_gateways"] - owned.get(environment["suffix"], 0))
+
+
+def needs_vpc(environment, existing):
+    """True when the network role would create a VPC: none with its Name tag and CIDR exists."""
+    if environment["vpc_cidr"] is None:
+        return False
+    return not any(vpc.get("name") == environment["vpc_name"] and vpc.get("cidr") == environment["vpc_cidr"] for vpc in existing)
+
+
+def _shared(region, others, what):
+    if not others:
+        return ""
+    return "; the quota is per region and shared: %d other environment(s) of this run deploy to %s at the same time (%s)%s" % (
+        len(others),
+        region,
+        ", ".join(o["host"] for o in others),
+        what,
+    )
+
+
+def _unread(f, variable, rule, group, fact, what):
+    error = str(fact.get("error"))
+    if "credentials" in error.lower():
+        fix = "configure AWS credentials (profile, environment or role) for the run, or pass check_aws_limits: false"
+    else:
+        fix = "allow %s to the identity running preflight, or pass check_aws_limits: false" % LIMIT_ACTIONS[group]
+    f.warning(variable, rule, "could not read %s (%s), so it is not checked" % (what, error), fix)
+
+
+def check_eip_quota(f, plan, fact):
+    this, others = plan["environments"][0], plan["environments"][1:]
+    region = plan["region"]
+    if fact.get("error"):
+        if this["nat_gateways"]:
+            _unread(f, "network_nat_gateways", "eip_quota", "eip", fact, "the Elastic IP quota of %s" % region)
+        return
+    owned = fact.get("owned") or {}
+    mine = new_addresses(this, owned)
+    theirs = [(o, new_addresses(o, owned)) for o in others]
+    theirs = [(o, n) for o, n in theirs if n]
+    if not mine or fact.get("limit") is None:
+        return
+    limit, in_use = fact["limit"], fact["in_use"]
+    free = max(0, limit - in_use)
+    layout = f.variables.get("network_nat_gateways")
+    fix_layout = "set network_nat_gateways: single (one NAT gateway, one address), " if layout == "per_az" else ""
+    quota = "the '%s' quota (%s)" % (EIP_QUOTA["name"], EIP_QUOTA["code"])
+    if mine > free:
+        f.error(
+            "network_nat_gateways",
+            "eip_quota",
+            "%s means %d NAT gateway(s) with one Elastic IP each, %d of them new (this environment owns %d), but %s has %d of its %d "
+            "allocated (%s), so AllocateAddress would fail with AddressLimitExceeded%s"
+            % (
+                layout,
+                this["nat_gateways"],
+                mine,
+                owned.get(this["suffix"], 0),
+                region,
+                in_use,
+                limit,
+                fact.get("limit_source"),
+                _shared(region, [o for o, _n in theirs], ", needing %d more" % sum(n for _o, n in theirs)),
+            ),
+            "%srelease unused Elastic IPs in %s, or request an increase of %s" % (fix_layout, region, quota),
+        )
+    elif mine + sum(n for _o, n in theirs) > free:
+        f.warning(
+            "network_nat_gateways",
+            "eip_quota",
+            "this environment's %d new Elastic IP(s) fit (%d of %d allocated in %s), but with the others of this run they need %d and only %d are free%s"
+            % (
+                mine,
+                in_use,
+                limit,
+                region,
+                mine + sum(n for _o, n in theirs),
+                free,
+                _shared(region, [o for o, _n in theirs], ", so some of their NAT gateways would fail"),
+            ),
+            "deploy fewer environments at once (serial or --limit), %sor request an increase of %s" % (fix_layout.replace("set ", "use "), quota),
+        )
+
+
+def check_vpc_quota(f, plan, fact):
+    this, others = plan["environments"][0], plan["environments"][1:]
+    region = plan["region"]
+    if fact.get("error"):
+        _unread(f, "aws_region", "vpc_quota", "vpc", fact, "the VPCs of %s" % region)
+        return
+    existing = fact.get("existing") or []
+    if not needs_vpc(this, existing) or fact.get("limit") is None:
+        return
+    theirs = [o for o in others if needs_vpc(o, existing)]
+    limit, count = fact["limit"], fact["count"]
+    quota = "the '%s' quota (%s)" % (VPC_QUOTA["name"], VPC_QUOTA["code"])
+    if count + 1 > limit:
+        f.error(
+            "aws_region",
+            "vpc_quota",
+            "environment %s needs a new VPC (none named %s with %s exists) but %s has %d of its %d VPCs (%s), so CreateVpc would fail with "
+            "VpcLimitExceeded%s"
+            % (this["suffix"], this["vpc_name"], this["vpc_cidr"], region, count, limit, fact.get("limit_source"), _shared(region, theirs, "")),
+            "delete an unused VPC in %s (make teardown of an old environment), request an increase of %s, or set aws_region to another region"
+            % (region, quota),
+        )
+    elif count + 1 + len(theirs) > limit:
+        f.warning(
+            "aws_region",
+            "vpc_quota",
+            "this environment's new VPC fits (%d of %d VPCs in %s), but with the others of this run %d new VPCs are needed%s"
+            % (count, limit, region, 1 + len(theirs), _shared(region, theirs, ", so some of them would fail")),
+            "deploy fewer environments at once (serial or --limit), or request an increase of %s" % quota,
+        )
+
+
+def _version_key(version):
+    return [int(p) if p.isdigit() else 0 for p in re.split(r"[.-]", version)]
+
+
+def check_aurora_orderable(f, plan, fact):
+    aurora = plan["aurora"]
+    region = plan["region"]
+    if fact.get("error"):
+        _unread(
+            f,
+            "aurora_engine_version",
+            "engine_orderable",
+            "aurora",
+            fact,
+            "whether Aurora PostgreSQL %s is available in %s" % (aurora["engine_version"], region),
+        )
+        return
+    if fact.get("cluster_exists"):
+        return  # the role creates nothing: the cluster keeps its version
+    version, major = aurora["engine_version"], aurora["major"]
+    source = fact.get("source")
+    if not fact.get("version_available"):
+        versions = sorted(set(fact.get("versions") or []), key=_version_key)
+        default = DEFAULTS["aurora_engine_version"]
+        if versions:
+            keep = ", or leave aurora_engine_version unset for the default %s" % default if default in versions and version != default else ""
+            fix = "set aurora_engine_version to one of %s%s" % (", ".join('"%s"' % v for v in versions), keep)
+        else:
+            fix = "set aurora_engine_version to a version of another major that %s offers (aws rds describe-db-engine-versions --engine %s)" % (
+                region,
+                AURORA_ENGINE,
+            )
+        f.error(
+            "aurora_engine_version",
+            "engine_orderable",
+            "Aurora PostgreSQL %s is not available for new clusters in %s (%s); the cluster %s does not exist yet, so CreateDBCluster would be refused. "
+            "Available versions of %s%s: %s"
+            % (
+                version,
+                region,
+                source,
+                aurora["cluster"],
+                major,
+                " with %s" % aurora["instance_class"] if fact.get("versions_with_class") else "",
+                ", ".join(versions) or "none",
+            ),
+            fix,
+        )
+    elif fact.get("class_orderable") is False:
+        classes = sorted(set(fact.get("classes") or []))
+        priced = [c for c in classes if c in cost_model.AURORA_INSTANCE_HOUR or c == "db.serverless"]
+        shown = priced or classes[:12]
+        f.error(
+            "aurora_instance_class",
+            "instance_orderable",
+            "%s is not offered with Aurora PostgreSQL %s in %s (%s), so the writer could not be created"
+            % (aurora["instance_class"], fact.get("resolved_version") or version, region, source),
+            "set aurora_instance_class to one of %s, or choose another aurora_engine_version" % (", ".join(shown) or "the classes AWS lists for this version"),
+        )
+
+
+def check_aws_limits(f, plan, facts):
+    """Rule 8 from the facts the action plugin read (None: not read, nothing to say)."""
+    if not plan or not facts:
+        return
+    if facts.get("eip") is not None:
+        check_eip_quota(f, plan, facts["eip"])
+    if facts.get("vpc") is not None:
+        check_vpc_quota(f, plan, facts["vpc"])
+    if facts.get("aurora") is not None and plan.get("aurora"):
+        check_aurora_orderable(f, plan, facts["aurora"])
+
+
 # --- Entry point -----------------------------------------------------------------------------
 
 
@@ -1063,12 +1404,14 @@ def resolve(variables):
     return values
 
 
-def run_checks(variables, key_policies=None, search_dirs=(), environ=None):
+def run_checks(variables, key_policies=None, search_dirs=(), environ=None, aws_limits=None, peers=()):
     """Check every input; returns {findings, errors, warnings, names, cost, variables}.
 
     key_policies: {key ARN: {"policy": document} | {"error": message}} for kms_keys_to_check().
     search_dirs: where a relative migrator_lambda_source_dir is looked up, in order.
     environ: the controller environment (AWS_ENDPOINT_URL for the emulator guard).
+    aws_limits: the facts read for aws_limits_plan(variables, peers) (rule 8), None when not read.
+    peers: the variables of the other environments of the play batch (see aws_limits_plan).
     """
     values = resolve(variables)
     f = Findings(values)
@@ -1080,7 +1423,9 @@ def run_checks(variables, key_policies=None, search_dirs=(), environ=None):
     check_kms(f, names, key_policies)
     check_aurora(f)
     check_migrator(f, search_dirs)
+    check_ca_bundle(f, search_dirs)
     check_rollout(f)
+    check_aws_limits(f, aws_limits_plan(values, peers) if aws_limits else None, aws_limits)
     estimate = cost_model.estimate(values)
     check_budget(f, estimate)
     return {

@@ -22,15 +22,20 @@ description:
     CloudWatch Logs principal use it; IAM trust principals are the valid ones for each role; the
     suffix makes every resource name valid; no deletion protection or final snapshot on a disposable
     environment; the migrator's Lambda handler exists in its source (parsed, never imported)."
-  - Plus every other input, alone and across variables - CIDR and subnet capacity, AZ count,
+  - Plus every other input, alone and across variables - CIDR and subnet capacity (public
+    subnets big enough for an Application Load Balancer), AZ count,
     Fargate CPU and memory, Aurora version, class, readers, identifiers, Lambda runtime, rollout
     steps, bake and drain times, ingress CIDRs, tags, and the monthly cost estimate against
     C(budget_monthly_usd).
   - Variables not set take the collection's defaults. Each finding names the variable, its value,
     the rule and the fix. Errors fail the task; warnings are printed.
-  - The only AWS call is the read-only C(kms:GetKeyPolicy), made only when
-    C(ecs_service_log_kms_key_id) or C(migrator_lambda_log_kms_key_id) is set. It uses the
-    default boto3 credential chain, the region in C(aws_region) and C(AWS_ENDPOINT_URL).
+  - AWS calls are read-only. C(kms:GetKeyPolicy) is made only when
+    C(ecs_service_log_kms_key_id) or C(migrator_lambda_log_kms_key_id) is set. When the run is
+    against AWS (see O(check_aws_limits)) the AWS limits are read too - Elastic IP and VPC quotas
+    against the NAT gateways and VPC the environment would create, and whether
+    C(aurora_engine_version) and C(aurora_instance_class) can be ordered for a new cluster. The
+    calls use the default boto3 credential chain, the region in C(aws_region) and
+    C(AWS_ENDPOINT_URL).
   - When the host sets C(bluegreen_emulator=true) (the local inventory), the task refuses to run
     unless C(AWS_ENDPOINT_URL) is a loopback http URL, so the local inventory never reaches real AWS.
 author:
@@ -47,6 +52,19 @@ options:
       - With V(false) such keys get a warning that their policy was not checked.
     type: bool
     default: true
+  check_aws_limits:
+    description:
+      - Read the AWS limits with read-only calls - C(ec2:DescribeAddresses),
+        C(ec2:DescribeAccountAttributes), C(ec2:DescribeVpcs), C(servicequotas:GetServiceQuota),
+        C(rds:DescribeDBClusters), C(rds:DescribeDBEngineVersions) and
+        C(rds:DescribeOrderableDBInstanceOptions).
+      - Unset, they are read when O(check_key_policies) is on and the run is against AWS itself,
+        that is the host does not set C(bluegreen_emulator=true) and C(AWS_ENDPOINT_URL) is unset
+        or not a loopback URL. An emulator's quotas and engine catalogue are not AWS's.
+      - V(true) reads them wherever C(AWS_ENDPOINT_URL) points (the tests use it on the emulator);
+        V(false) never reads them. Never when the emulator guard fails.
+      - A limit that cannot be read is a warning, not an error.
+    type: bool
 attributes:
   check_mode:
     support: full

@@ -129,6 +129,9 @@ CORPUS = [
     ("cidr-host-bits", {"network_vpc_cidr": "10.0.0.1/16"}, None, None, "network_vpc_cidr", "cidr"),
     ("cidr-too-small-for-tiers", {"network_vpc_cidr": "10.0.0.0/25"}, None, None, "network_vpc_cidr", "cidr"),
     ("cidr-too-large", {"network_vpc_cidr": "10.0.0.0/8"}, None, None, "network_vpc_cidr", "cidr"),
+    # a /24 over 3 AZs gives /28 public subnets; an ALB needs /27
+    ("alb-public-subnets-28", {"network_vpc_cidr": "10.0.0.0/24"}, None, None, "network_vpc_cidr", "alb_subnet"),
+    ("alb-six-azs-23", {"network_vpc_cidr": "10.0.0.0/23", "network_az_count": 6}, None, None, "network_vpc_cidr", "alb_subnet"),
     ("cidr-no-room-for-two-colors", {"network_vpc_cidr": "10.0.0.0/24", "ecs_service_desired_count": 100}, None, None, "network_vpc_cidr", "subnet_capacity"),
     ("az-one", {"network_az_count": 1}, None, None, "network_az_count", "range"),
     ("az-seven", {"network_az_count": 7}, None, None, "network_az_count", "range"),
@@ -274,6 +277,9 @@ CORPUS = [
     ("handler-syntax-error", {}, {"index.py": "def handler(event, context)\n    return 1\n"}, None, "migrator_lambda_handler", "handler"),
     ("handler-only-nested", {}, {"index.py": "def outer():\n    def handler(event, context):\n        pass\n"}, None, "migrator_lambda_handler", "handler"),
     ("source-dir-missing", {"migrator_lambda_source_dir": "/nonexistent/migrator"}, None, None, "migrator_lambda_source_dir", "handler"),
+    ("verify-full-without-bundle", {"migrator_lambda_sslmode": "verify-full"}, None, None, "migrator_lambda_ca_bundle", "ca_bundle"),
+    ("ca-bundle-missing", {"migrator_lambda_ca_bundle": "/nonexistent/global-bundle.pem"}, None, None, "migrator_lambda_ca_bundle", "ca_bundle"),
+    ("ca-bundle-not-pem", {"migrator_lambda_ca_bundle": "/etc/hostname"}, None, None, "migrator_lambda_ca_bundle", "ca_bundle"),
     # rollout
     ("steps-not-ending-100", {"rollout_steps": [10, 50]}, None, None, "rollout_steps", "rollout_steps"),
     ("steps-decreasing", {"rollout_steps": [50, 10, 100]}, None, None, "rollout_steps", "rollout_steps"),
@@ -316,11 +322,13 @@ def test_every_rule_of_the_engine_has_a_case():
     rules = {case[5] for case in CORPUS}
     assert {
         "names",
+        "ca_bundle",
         "region",
         "tags",
         "emulator_guard",
         "cidr",
         "subnet_capacity",
+        "alb_subnet",
         "range",
         "region_azs",
         "endpoints",
