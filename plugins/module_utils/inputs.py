@@ -23,7 +23,7 @@ INPUT_DEFAULTS = {
     "network_nat_gateways": "single",
     "network_vpc_endpoints": [],
     "network_ingress_cidrs": ["0.0.0.0/0"],
-    "ecs_service_image": "amazon/amazon-ecs-sample",
+    "ecs_service_image": "public.ecr.aws/ecs-sample-image/amazon-ecs-sample:latest",
     "ecs_service_container_port": 80,
     "ecs_service_health_check_path": "/",
     "ecs_service_cpu": 512,
