@@ -10,9 +10,10 @@ export ANSIBLE_CONFIG="$root/ansible.cfg"
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(ruff pytest lint sanity molecule)
 scenarios=${MOLECULE_SCENARIOS:-$(ls -d molecule/*/ 2>/dev/null | xargs -n1 basename | sort | tr '\n' ' ')}
-# Two pytest workers by default (each with its own emulator and PostgreSQL): the playbook
-# runs spend part of their time waiting, so two overlap well even on 2 cores.
-pytest_workers=${PYTEST_WORKERS:-2}
+# Three pytest workers by default (each with its own emulator and PostgreSQL): the playbook
+# runs spend much of their time waiting (AWS-style retries and polls, above all on the
+# realistic emulator), so three overlap well even on 2 cores.
+pytest_workers=${PYTEST_WORKERS:-3}
 passed=0
 failed=0
 failures=()
@@ -77,7 +78,7 @@ molecule_all() {
 for stage in "${stages[@]}"; do
   case $stage in
     ruff) run_stage ruff ruff check . ;;
-    pytest) run_stage pytest python -m pytest -q -p no:cacheprovider -n "$pytest_workers" --dist loadfile ;;
+    pytest) run_stage pytest python -m pytest -q -p no:cacheprovider -n "$pytest_workers" --dist loadfile --durations=15 ;;
     lint) run_stage ansible-lint ansible-lint --profile production --offline -q ;;
     sanity) run_stage sanity scripts/sanity.sh ;;
     molecule) run_stage molecule molecule_all ;;

@@ -58,9 +58,9 @@ options:
   ca_bundle:
     description:
       - Path of a PEM bundle of the CAs that sign the database's certificate, packaged as C(ca-bundle.pem).
-      - Needed for C(sslmode=verify-full): Lambda's trust store does not carry the RDS certificate
+      - Needed for C(sslmode=verify-full). Lambda's trust store does not carry the RDS certificate
         authorities, so without it every verified connection fails. For Aurora, the RDS global bundle
-        (see the Amazon RDS user guide, "Using SSL/TLS to encrypt a connection").
+        (see the Amazon RDS user guide, section Using SSL/TLS to encrypt a connection).
     type: path
   squawk_path:
     description:

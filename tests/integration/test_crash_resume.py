@@ -143,9 +143,8 @@ def test_killed_deploy_and_killed_teardown_resume_without_duplicates(aws, tmp_pa
     # the case it could not repair: "task_definition required to create it").
     for stage in TEARDOWN_STOPS:
         killed_run("playbooks/teardown.yml", tmp_path, stage, ["-e", f"teardown_confirm={SUFFIX}", *extra], grace=0.1)
-        assert inventory_of_environment() != EXPECTED, f"the teardown stopped in {stage!r} removed nothing"
         counts = ok(run_playbook("site.yml", INVENTORY, extra_vars=outputs))
-        assert counts["failed"] == 0
+        assert counts["failed"] == 0 and counts["changed"] > 0, f"site.yml found nothing to repair after a teardown stopped in {stage!r}"
         assert inventory_of_environment() == EXPECTED, stage
 
     # A teardown killed halfway (after the services and the load balancer, before the

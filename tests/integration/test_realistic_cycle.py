@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from tests.harness.aws import client, recap, run_playbook
-from tests.integration.test_teardown import INVENTORY, SUFFIX, leftovers
+from tests.harness.aws import ROOT, client, recap, run_playbook
+from tests.integration.test_teardown import SUFFIX, leftovers
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +25,21 @@ def events(emulator, behaviour, since=0):
     return [e for e in emulator.realism("events")[since:] if e["behaviour"] == behaviour]
 
 
-def run(playbook, outputs, **extra):
-    proc = run_playbook(playbook, INVENTORY, extra_vars={"outputs_dir": str(outputs), **FAST, **extra})
+def inventory(tmp_path):
+    """inventories/local in a smaller shape (two AZs, no Aurora reader): every kind of
+    resource, fewer of each, so the cycle fits the suite's time."""
+    path = tmp_path / "inventory"
+    (path / "group_vars").mkdir(parents=True)
+    (path / "hosts.yml").write_text((ROOT / "inventories" / "local" / "hosts.yml").read_text())
+    group_vars = (ROOT / "inventories" / "local" / "group_vars" / "bluegreen_envs.yml").read_text()
+    group_vars = group_vars.replace("network_az_count: 3", "network_az_count: 2").replace("aurora_reader_count: 2", "aurora_reader_count: 0")
+    assert "network_az_count: 2" in group_vars and "aurora_reader_count: 0" in group_vars
+    (path / "group_vars" / "bluegreen_envs.yml").write_text(group_vars)
+    return path
+
+
+def run(playbook, tmp_path, **extra):
+    proc = run_playbook(playbook, tmp_path / "inventory", extra_vars={"outputs_dir": str(tmp_path / "outputs"), **FAST, **extra})
     return proc, recap(proc.stdout).get(SUFFIX, {})
 
 
@@ -48,10 +61,10 @@ def traffic():
 
 def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tmp_path):
     emu = realistic_aws
-    outputs = tmp_path / "outputs"
+    inventory(tmp_path)
 
     # 1. First deploy: IAM not yet propagated for the migrator, states that take time, throttling.
-    ok(run("site.yml", outputs))
+    ok(run("site.yml", tmp_path))
     refusals = [e["detail"] for e in events(emu, "iam_propagation")]
     assert any("cannot be assumed" in r for r in refusals) and any("CreateNetworkInterface" in r for r in refusals), refusals
     assert events(emu, "throttling") and events(emu, "eventual_consistency")
@@ -59,7 +72,7 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
     assert "creating" in slow and "deployment in progress" in slow, slow
 
     # 2. Re-run: nothing to change.
-    counts = ok(run("site.yml", outputs))
+    counts = ok(run("site.yml", tmp_path))
     assert counts["changed"] == 0, counts
 
     # 3. A rollout whose new color never starts: the breaker trips and rolls back; the run
@@ -67,7 +80,7 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
     live, weights = traffic()
     new = "green" if live == "blue" else "blue"
     mark = len(emu.realism("events"))
-    proc, _counts = run("playbooks/rollout.yml", outputs, rollout_image="amazon/amazon-ecs-sample:broken", rollout_bake_seconds=0, rollout_drain_seconds=0)
+    proc, _counts = run("playbooks/rollout.yml", tmp_path, rollout_image="amazon/amazon-ecs-sample:broken", rollout_bake_seconds=0, rollout_drain_seconds=0)
     output = " ".join(proc.stdout.split())
     assert proc.returncode != 0, output[-4000:]
     assert events(emu, "circuit_breaker", mark), "the breaker never tripped"
@@ -80,19 +93,19 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
     # 4. Teardown: the cluster refuses while its services drain, the migrator's Lambda ENIs
     #    hold its security group.
     mark = len(emu.realism("events"))
-    ok(run("playbooks/teardown.yml", outputs, teardown_confirm=SUFFIX))
+    ok(run("playbooks/teardown.yml", tmp_path, teardown_confirm=SUFFIX))
     drained = " ".join(e["detail"] for e in events(emu, "dependent_drain", mark))
     assert "ClusterContainsServicesException" in drained and "Lambda ENI" in drained, drained
     assert leftovers() == {}
 
     # 5. Deploy again at once: the secret's name is still taken for a while.
     mark = len(emu.realism("events"))
-    ok(run("site.yml", outputs))
+    ok(run("site.yml", tmp_path))
     drained = " ".join(e["detail"] for e in events(emu, "dependent_drain", mark))
     assert "scheduled for deletion" in drained, drained
-    document = json.loads((outputs / f"{SUFFIX}.json").read_text())
+    document = json.loads((tmp_path / "outputs" / f"{SUFFIX}.json").read_text())
     assert document["live_color"] == "blue"
 
     # 6. And down again, leaving nothing.
-    ok(run("playbooks/teardown.yml", outputs, teardown_confirm=SUFFIX))
+    ok(run("playbooks/teardown.yml", tmp_path, teardown_confirm=SUFFIX))
     assert leftovers() == {}
