@@ -36,15 +36,20 @@ def active_revisions(family="bluegreen-app-t1"):
     return client("ecs").list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]
 
 
-@pytest.fixture
-def network(aws):
+def make_network(prefix):
+    """A VPC (<prefix>.0.0/16) with two subnets and an app security group, for the services."""
     ec2 = client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    vpc = ec2.create_vpc(CidrBlock=f"{prefix}.0.0/16")["Vpc"]["VpcId"]
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"))
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"{prefix}.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"))
     ]
     sg = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
     return {"vpc": vpc, "subnets": subnets, "sg": sg}
+
+
+@pytest.fixture
+def network(aws):
+    return make_network("10.20")
 
 
 def test_ecs_cluster(aws):

@@ -5,7 +5,7 @@ on really happened (the proxy's events), so none can pass because the proxy stay
 import pytest
 
 from tests.harness.aws import client, run_module
-from tests.unit.modules.test_ecs_modules import service_args, task_definition_args
+from tests.unit.modules.test_ecs_modules import make_network, service_args, task_definition_args
 
 
 def events(emulator, behaviour, action=None):
@@ -14,13 +14,7 @@ def events(emulator, behaviour, action=None):
 
 @pytest.fixture
 def network(realistic_aws):
-    ec2 = client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.21.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.21.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"] for i, az in ((1, "a"), (2, "b"))
-    ]
-    sg = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
-    return {"vpc": vpc, "subnets": subnets, "sg": sg}
+    return make_network("10.21")
 
 
 def test_breaker_trip_fails_the_deploy_and_the_scale_down_still_settles(realistic_aws, network):
