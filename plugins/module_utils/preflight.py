@@ -363,15 +363,16 @@ def check_environment(f):
     suffix = f.variables.get("environment_suffix")
     names = {}
     region = f.variables.get("aws_region")
+    region_ok = isinstance(region, str) and bool(REGION_PATTERN.match(region))
     try:
         validate_suffix(suffix)
-        # IAM role names also carry the region; a bad region is reported by its own rule.
-        names = resource_names(suffix, region if isinstance(region, str) and REGION_PATTERN.match(region) else "us-east-1")
+        # IAM role names also carry the region; a bad region is reported below, by its own rule.
+        names = resource_names(suffix, region if region_ok else "us-east-1")
     except NamingError as e:
         f.error(
             "environment_suffix", "names", str(e), "choose a suffix of lowercase letters, digits and single hyphens, starting with a letter (e.g. dev, pr-42)"
         )
-    if not isinstance(region, str) or not REGION_PATTERN.match(region):
+    if not region_ok:
         f.error(
             "aws_region", "region", "aws_region must be a region code like us-east-1", "set aws_region to the region to deploy to (e.g. us-east-1, eu-west-1)"
         )

@@ -7,26 +7,17 @@ Only what discover and status read is built, with boto3: the ALB with its weight
 the two target groups, the ECS cluster with both services; and 30 unrelated ALBs beside it.
 """
 
-import json
-import sys
 
 import pytest
 
 from tests.harness.aws import client, recap, run_playbook
+from tests.integration.test_migrator_lambda_role import inventory
 
 pytestmark = pytest.mark.slow
 
 SUFFIX = "it-discover"
 STATUS = "playbooks/status.yml"
 UNRELATED = 30
-
-
-def inventory(tmp_path):
-    path = tmp_path / "hosts.yml"
-    path.write_text(json.dumps({"bluegreen_envs": {"hosts": {SUFFIX: {
-        "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-        "environment_suffix": SUFFIX, "aws_region": "us-east-1"}}}}))
-    return path
 
 
 def tags(pairs):
@@ -62,7 +53,7 @@ def environment(ec2, elb, ecs):
 
 
 def status(tmp_path):
-    proc = run_playbook(STATUS, inventory=inventory(tmp_path))
+    proc = run_playbook(STATUS, inventory=inventory(tmp_path, SUFFIX))
     return proc, recap(proc.stdout).get(SUFFIX, {}), " ".join(proc.stdout.split())
 
 

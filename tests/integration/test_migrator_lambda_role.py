@@ -205,11 +205,12 @@ def test_migrator_role_drift_is_corrected_and_a_rerun_only_reads_the_role(aws, t
 MIGRATE_SUFFIX = "it-migrate"
 
 
-def inventory(tmp_path):
+def inventory(tmp_path, suffix=MIGRATE_SUFFIX):
+    """A one-environment inventory (host = suffix, us-east-1) for the operation playbooks."""
     path = tmp_path / "hosts.yml"
-    path.write_text(json.dumps({"bluegreen_envs": {"hosts": {MIGRATE_SUFFIX: {
+    path.write_text(json.dumps({"bluegreen_envs": {"hosts": {suffix: {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-        "environment_suffix": MIGRATE_SUFFIX, "aws_region": "us-east-1"}}}}))
+        "environment_suffix": suffix, "aws_region": "us-east-1"}}}}))
     return path
 
 
