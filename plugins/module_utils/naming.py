@@ -129,6 +129,9 @@ def resource_name(component, suffix, kind="generic", region=None):
     return name
 
 
+# A region code (us-east-1, us-gov-west-1, us-isob-east-1): the one syntax preflight checks too.
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
+
 # IAM is global, every other service regional: an IAM role name also carries the region, or
 # one suffix deployed in two regions would share its roles (and one teardown delete them).
 GLOBAL_KINDS = ("iam_role",)
@@ -136,7 +139,7 @@ GLOBAL_KINDS = ("iam_role",)
 
 def resource_names(suffix, region):
     """Every resource name of one environment in `region`, keyed as in CATALOGUE."""
-    if not region or not re.match(r"^[a-z]{2,4}(-[a-z]+)+-\d+$", str(region)):
+    if not isinstance(region, str) or not REGION_PATTERN.match(region):
         raise NamingError("aws_region=%r is not a region name such as us-east-1; every global (IAM) name carries it" % (region,))
     return dict(
         (key, resource_name(component, suffix, kind, region if kind in GLOBAL_KINDS else None))

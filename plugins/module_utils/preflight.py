@@ -37,6 +37,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import (
     usable_addresses,
 )
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import (
+    REGION_PATTERN,
     NamingError,
     resource_names,
     validate_suffix,
@@ -143,7 +144,6 @@ PRINCIPAL_USES = {
 }
 
 # --- Other input tables --------------------------------------------------------------------
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
 # Availability zones a new account can use, for the regions we know; others are not checked.
 REGION_AZ_COUNT = {
     "us-east-1": 6,
