@@ -78,7 +78,7 @@ molecule_all() {
 for stage in "${stages[@]}"; do
   case $stage in
     ruff) run_stage ruff ruff check . ;;
-    pytest) run_stage pytest python -m pytest -q -p no:cacheprovider -n "$pytest_workers" --dist loadfile --durations=15 ;;
+    pytest) run_stage pytest python -m pytest -q -p no:cacheprovider -n "$pytest_workers" --dist loadfile --no-loadscope-reorder --durations=15 ;;
     lint) run_stage ansible-lint ansible-lint --profile production --offline -q ;;
     sanity) run_stage sanity scripts/sanity.sh ;;
     molecule) run_stage molecule molecule_all ;;

@@ -11,6 +11,21 @@ from tests.harness.aws import Emulator, client_env, free_port
 pytest_plugins = ["tests.harness.postgres"]
 
 
+def pytest_collection_modifyitems(items):
+    """Longest files first, the others in collection order (stable, the same on every worker).
+    With `--dist loadfile --no-loadscope-reorder` the workers take files in this order, so
+    the long playbook flows start at once instead of being left for the end of the run."""
+
+    def seconds(item):
+        marker = item.get_closest_marker("slow")
+        return marker.kwargs.get("seconds", 0) if marker else 0
+
+    longest = {}
+    for item in items:
+        longest[item.path] = max(longest.get(item.path, 0), seconds(item))
+    items.sort(key=lambda item: -longest[item.path])
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("emulator"))

@@ -20,7 +20,7 @@ import yaml
 
 from tests.harness.aws import ROOT, client_env
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=110)
 
 SUFFIX = "local"
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "outputs.schema.json").read_text())

@@ -82,7 +82,7 @@ def test_tarball_contents(tarball):
     assert leaked == []
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=100)
 def test_installed_tarball_deploys_as_bluegreen_migration_site(aws, tarball, tmp_path):
     collections = tmp_path / "collections"
     env = clean_env(tmp_path, collections)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.harness.aws import client, recap, run_playbook
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=200)
 
 SUFFIX = "it-ecs"
 PLAYBOOK = """

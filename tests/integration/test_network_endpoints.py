@@ -7,7 +7,7 @@ import pytest
 
 from tests.harness.aws import ROOT, client, recap, run_playbook
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=40)
 
 PLAYBOOK = "tests/integration/playbooks/network.yml"
 SUFFIX = "it-vpce"

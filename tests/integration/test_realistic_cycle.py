@@ -15,7 +15,7 @@ import pytest
 from tests.harness.aws import ROOT, client, recap, run_playbook
 from tests.integration.test_teardown import SUFFIX, leftovers
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=530)
 
 # Shorter polling than the defaults (which are sized for real AWS), nothing else changed.
 FAST = {"aurora_wait_delay": 3, "migrator_lambda_create_delay": 3, "teardown_eni_wait_delay": 2}

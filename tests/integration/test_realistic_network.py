@@ -7,7 +7,7 @@ import pytest
 from tests.harness.aws import client
 from tests.integration.test_network_nat_layouts import deploy, layout_in_aws
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=85)
 
 
 def test_nat_found_pending_is_waited_for_before_the_routes(realistic_aws):

@@ -1,7 +1,10 @@
-"""playbooks/teardown.yml on the emulator: refuses without the confirmation before any AWS call,
-removes everything a deploy (site.yml) made so that nothing tagged with the suffix remains in any
-service, waits visibly (and gives up clearly) on Lambda network interfaces, is idempotent, and
-finishes the job after a deploy killed halfway."""
+"""One environment's whole life on the emulator, at -vvv: deploy (site.yml), re-run (changed=0),
+a rollout, the outputs, a refused teardown (no confirmation: no AWS call), a teardown held by a
+Lambda network interface (a bounded, visible wait, then a clear failure), the teardown proper
+(nothing tagged with the suffix remains in any service) and a second one (no-op). Throughout,
+the generated database password never leaves Secrets Manager: not in any output, file, Lambda
+environment, task definition or API call but those that store it.
+Also: teardown finishes the job after a deploy killed halfway."""
 
 import json
 import os
@@ -11,33 +14,24 @@ import sys
 import time
 from pathlib import Path
 
+import ipaddress
+
 import jsonschema
 import pytest
 
 from tests.harness.aws import ROOT, client, kill_playbook, recap, run_playbook
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=350)
 
 INVENTORY = "inventories/local"
 SUFFIX = "local"
 TEARDOWN = "playbooks/teardown.yml"
+ROLLOUT = "playbooks/rollout.yml"
+VERBOSE = ["-vvv", "--diff"]
+# What the migrator answers (moto's simple Lambda backend does not run it): all applied.
+MIGRATOR_OK = {"ok": True, "action": "apply", "status": "up_to_date", "applied": [], "current_version": 4}
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "outputs.schema.json").read_text())
 TAG = {"Name": "tag:bluegreen:environment", "Values": [SUFFIX]}
-# Roles site.yml deploys, as far as they have landed (the test checks whatever site.yml deploys).
-SITE = (ROOT / "site.yml").read_text()
-
-
-def deploy_playbook(tmp_path):
-    """site.yml, followed by the outputs role while site.yml does not end with it yet."""
-    if "bluegreen.migration.outputs" in SITE:
-        return ROOT / "site.yml"
-    wrapper = tmp_path / "deploy.yml"
-    wrapper.write_text(
-        f"- ansible.builtin.import_playbook: {ROOT / 'site.yml'}\n"
-        "- name: Hand over the outputs\n  hosts: bluegreen_envs\n  gather_facts: false\n"
-        "  roles:\n    - role: bluegreen.migration.outputs\n"
-    )
-    return wrapper
 
 
 def ok(proc):
@@ -45,8 +39,66 @@ def ok(proc):
     return recap(proc.stdout)[SUFFIX]
 
 
-def teardown(outputs_dir, **extra):
-    return run_playbook(TEARDOWN, INVENTORY, extra_vars={"outputs_dir": str(outputs_dir), **extra})
+def teardown(outputs_dir, args=(), **extra):
+    return run_playbook(TEARDOWN, INVENTORY, extra_vars={"outputs_dir": str(outputs_dir), **extra}, args=args)
+
+
+def logged(proc, what, logs):
+    """Keep a run's whole output (for the password check) and return its recap counts."""
+    logs[what] = proc.stdout + proc.stderr
+    # -vvv really was verbose, so the password check means something.
+    assert "ESTABLISH LOCAL CONNECTION" in logs[what], what
+    return ok(proc)
+
+
+def ready_for_a_rollout(emulator):
+    """What the emulator cannot do by itself: healthy targets for both colours, migrator answers."""
+    ec2, elb = client("ec2"), client("elbv2")
+    private = ec2.describe_subnets(Filters=[TAG, {"Name": "tag:bluegreen:tier", "Values": ["private"]}])["Subnets"]
+    for offset, color in enumerate(("blue", "green")):
+        arn = elb.describe_target_groups(Names=[f"app-{color}-{SUFFIX}"])["TargetGroups"][0]["TargetGroupArn"]
+        ips = [str(ipaddress.ip_network(s["CidrBlock"])[10 + offset]) for s in private[:2]]
+        elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": ip, "Port": 80} for ip in ips])
+    emulator.queue_lambda_answers(MIGRATOR_OK, 12)
+
+
+def the_password():
+    sm = client("secretsmanager")
+    secrets = sm.list_secrets()["SecretList"]
+    assert len(secrets) == 1
+    password = json.loads(sm.get_secret_value(SecretId=secrets[0]["ARN"])["SecretString"])["password"]
+    assert len(password) >= 16
+    return secrets[0]["ARN"], password
+
+
+def assert_password_stays_in_secrets_manager(emulator, secret_arn, password, outputs):
+    """Not in the Lambda's environment, any task definition, any API call but those that store
+    it, or any file under outputs/."""
+    lam = client("lambda")
+    functions = lam.list_functions()["Functions"]
+    assert len(functions) == 1
+    assert password not in json.dumps(functions[0].get("Environment", {}).get("Variables", {}))
+    assert password not in json.dumps(lam.get_function_configuration(FunctionName=functions[0]["FunctionName"]), default=str)
+
+    # Every task definition revision (blue, green, rollout): the secret only by ARN, via valueFrom.
+    ecs = client("ecs")
+    arns = ecs.list_task_definitions()["taskDefinitionArns"]
+    assert arns
+    for arn in arns:
+        definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        assert password not in json.dumps(definition, default=str), arn
+        for container in definition["containerDefinitions"]:
+            assert all(e["name"] != "DB_PASSWORD" for e in container.get("environment", [])), arn
+            for secret in container.get("secrets", []):
+                assert secret["valueFrom"].startswith(secret_arn), (arn, secret)
+
+    stored = {(c["service"], c["action"]) for c in emulator.requests() if password in json.dumps(c["params"])}
+    assert stored <= {("secretsmanager", "CreateSecret"), ("secretsmanager", "PutSecretValue"), ("rds", "CreateDBCluster"), ("rds", "ModifyDBCluster")}, stored
+
+    files = sorted(p for p in outputs.rglob("*") if p.is_file())
+    assert files, "the deploy wrote no outputs"
+    for path in files:
+        assert password not in path.read_text(), path
 
 
 def resource_id(arn):
@@ -115,12 +167,16 @@ def leftovers():
     return {what: items for what, items in found.items() if items}
 
 
-def test_deploy_outputs_refused_teardown_teardown_and_again(aws, tmp_path):
+def test_deploy_rerun_rollout_refused_held_teardown_and_again(aws, tmp_path):
     outputs = tmp_path / "outputs"
+    base = {"outputs_dir": str(outputs)}
+    logs = {}
     started = time.monotonic()
-    deploy = run_playbook(deploy_playbook(tmp_path), INVENTORY, extra_vars={"outputs_dir": str(outputs)})
-    ok(deploy)
+    logged(run_playbook("site.yml", INVENTORY, extra_vars=base, args=VERBOSE), "deploy", logs)
     print(f"deploy: {time.monotonic() - started:.0f}s")
+    counts = logged(run_playbook("site.yml", INVENTORY, extra_vars=base, args=VERBOSE), "re-run", logs)
+    assert counts["changed"] == 0, counts
+    secret_arn, password = the_password()
     deployed = leftovers()
     assert deployed["vpcs"] and deployed["subnets"] and deployed["tagged (resourcegroupstaggingapi)"], deployed
 
@@ -130,12 +186,13 @@ def test_deploy_outputs_refused_teardown_teardown_and_again(aws, tmp_path):
     assert document["vpc_id"] == deployed["vpcs"][0] and document["region"] == "us-east-1"
     assert sorted(sum(document["subnet_ids"].values(), [])) == sorted(deployed["subnets"])
     assert "```mermaid" in (outputs / f"{SUFFIX}.md").read_text()
-    if deployed.get("secrets"):
-        value = client("secretsmanager").get_secret_value(SecretId=deployed["secrets"][0])["SecretString"]
-        password = json.loads(value)["password"]
-        for path in outputs.iterdir():
-            assert password not in path.read_text(), path
-        assert document["db_secret_arn"].startswith("arn:aws:secretsmanager:")
+    assert document["db_secret_arn"] == secret_arn
+
+    ready_for_a_rollout(aws)
+    fast = {"rollout_image": "nginx:1.27", "rollout_bake_seconds": 0, "rollout_drain_seconds": 0, **base}
+    logged(run_playbook(ROLLOUT, INVENTORY, extra_vars=fast, args=VERBOSE), "rollout", logs)
+    assert_password_stays_in_secrets_manager(aws, secret_arn, password, outputs)
+    deployed = leftovers()
 
     # Without the confirmation, or with another environment's name: refused before any AWS call
     aws.reset_recording()
@@ -152,28 +209,31 @@ def test_deploy_outputs_refused_teardown_teardown_and_again(aws, tmp_path):
     eni = ec2.create_network_interface(
         SubnetId=document["subnet_ids"]["private"][0], Groups=[migrator_sg], Description=f"AWS Lambda VPC ENI-migrator-{SUFFIX}-0b1c2d3e"
     )["NetworkInterface"]["NetworkInterfaceId"]
-    held = teardown(outputs, teardown_confirm=SUFFIX, teardown_eni_wait_timeout=3, teardown_eni_wait_delay=1)
+    held = teardown(outputs, args=["-vvv"], teardown_confirm=SUFFIX, teardown_eni_wait_timeout=3, teardown_eni_wait_delay=1)
+    logs["held teardown"] = held.stdout + held.stderr
     assert held.returncode != 0
     assert "FAILED - RETRYING" in held.stdout and "retries left" in held.stdout
-    assert f"still has not released 1 Lambda network interface(s) ({eni}" in held.stdout and "Re-run this teardown later" in held.stdout
+    flat = " ".join(held.stdout.split())
+    assert f"still has not released 1 Lambda network interface(s) ({eni}" in flat and "Re-run this teardown later" in flat
     still = leftovers()
     assert still["vpcs"] and still["security_groups"] and not still.get("lambda_functions") and not still.get("load_balancers")
     ec2.delete_network_interface(NetworkInterfaceId=eni)
 
     # The teardown proper: nothing of the environment is left in any service
     started = time.monotonic()
-    counts = ok(teardown(outputs, teardown_confirm=SUFFIX))
+    counts = logged(teardown(outputs, args=["-vvv"], teardown_confirm=SUFFIX), "teardown", logs)
     assert counts["changed"] > 0 and counts["failed"] == 0
     assert leftovers() == {}
     assert not (outputs / f"{SUFFIX}.json").exists() and not (outputs / f"{SUFFIX}.md").exists()
     print(f"teardown: {time.monotonic() - started:.0f}s")
 
     # Again: succeeds and changes nothing
-    started = time.monotonic()
     counts = ok(teardown(outputs, teardown_confirm=SUFFIX))
-    print(f"second teardown: {time.monotonic() - started:.0f}s")
     assert counts["changed"] == 0 and counts["failed"] == 0, counts
     assert leftovers() == {}
+
+    for what, text in logs.items():
+        assert password not in text, f"the password is in the {what} output"
 
 
 def test_teardown_after_a_deploy_killed_halfway(aws, tmp_path):
