@@ -8,7 +8,7 @@ import pytest
 
 from tests.harness.aws import client, recap, run_playbook
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=60)
 
 PLAYBOOK = "tests/integration/playbooks/aurora.yml"
 SUFFIX = "it-aurora"
@@ -38,9 +38,9 @@ def network(ec2):
     return subnets, db
 
 
-def play(state="present", verbose=False, **more):
+def play(state="present", verbose=False, args=(), **more):
     extra = {"environment_suffix": SUFFIX, "aurora_state": state, "aurora_reader_count": READERS, "aurora_wait_delay": 1, **more}
-    proc = run_playbook(PLAYBOOK, inventory="localhost,", extra_vars=extra, args=["-vvv", "--diff"] if verbose else [])
+    proc = run_playbook(PLAYBOOK, inventory="localhost,", extra_vars=extra, args=["-vvv", "--diff"] if verbose else list(args))
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     return proc, recap(proc.stdout)["localhost"]
 
@@ -117,6 +117,17 @@ def test_aurora_role_converges_keeps_the_password_secret_and_tears_down(aws):
     arn = rds.describe_db_instances(DBInstanceIdentifier=reader)["DBInstances"][0]["DBInstanceArn"]
     rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "bluegreen:db-role", "Value": "writer"}])
     rds.modify_db_cluster(DBClusterIdentifier=f"aurora-{SUFFIX}", BackupRetentionPeriod=3, ApplyImmediately=True)
+    # --check --diff shows exactly these two changes, before and after, and writes nothing.
+    aws.reset_recording()
+    planned, counts = play(aurora_wait=False, args=["--check", "--diff"])
+    assert aws.mutating_requests() == [], aws.mutating_requests()
+    plan_diff = planned.stdout[planned.stdout.index("Read the cluster and its instances and plan what differs"):]
+    plan_diff = plan_diff[: plan_diff.index("TASK [")]
+    removed = sorted(" ".join(line.split()) for line in plan_diff.splitlines() if line.startswith("-") and not line.startswith("---"))
+    added = sorted(" ".join(line.split()) for line in plan_diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
+    assert removed == ["- backup_retention_period: 3", "- bluegreen:db-role: writer"], plan_diff
+    assert added == ["+ backup_retention_period: 7", "+ bluegreen:db-role: reader"], plan_diff
+    assert f"aurora instance aurora-1-{SUFFIX}" not in plan_diff and f"aurora instance aurora-2-{SUFFIX}" not in plan_diff, plan_diff
     aws.reset_recording()
     drifted, counts = play(aurora_wait=False)
     assert counts["changed"] == 2, drifted.stdout[-6000:]

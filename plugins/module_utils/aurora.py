@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The aurora role's read and plan: the cluster and its instances as AWS has them, compared
+with what the role wants. The comparison follows what amazon.aws.rds_cluster and rds_instance
+would change (security groups are never purged, the engine version only ever upgraded), so a
+planned item is exactly one those modules act on."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import fields_that_differ
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import version_tuple
+
+CLUSTER = "aurora cluster"
+INSTANCE = "aurora instance"
+
+
+class AuroraError(AnsibleAWSError):
+    pass
+
+
+class AuroraErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = AuroraError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("DBClusterNotFoundFault")
+
+
+@AuroraErrorHandler.list_error_handler("describe DB cluster {identifier}", [])
+@aws_retry()
+def _describe_cluster(client, identifier):
+    return client.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"]
+
+
+@AuroraErrorHandler.list_error_handler("describe the instances of DB cluster {identifier}", [])
+@aws_retry()
+def _describe_instances(client, identifier):
+    paginator = client.get_paginator("describe_db_instances")
+    return paginator.paginate(Filters=[{"Name": "db-cluster-id", "Values": [identifier]}]).build_full_result()["DBInstances"]
+
+
+def read(client, identifier):
+    """(cluster, instances) as DescribeDBClusters and DescribeDBInstances answer; (None, [])
+    when the cluster does not exist."""
+    clusters = _describe_cluster(client, identifier)
+    if not clusters:
+        return None, []
+    return clusters[0], _describe_instances(client, identifier)
+
+
+def instance_plan(instance_ids, tags):
+    """What the role sets on each instance: the first is the writer (promotion tier 0), the
+    others readers (tier 1), each tagged with its name and role."""
+    plan = []
+    for index, identifier in enumerate(instance_ids):
+        role = "writer" if index == 0 else "reader"
+        plan.append({"id": identifier, "promotion_tier": 0 if index == 0 else 1, "tags": dict(tags, **{"Name": identifier, "bluegreen:db-role": role})})
+    return plan
+
+
+def cluster_state(cluster):
+    """The compared fields of a cluster as AWS reports them."""
+    return {
+        "engine": cluster.get("Engine"),
+        "engine_version": cluster.get("EngineVersion"),
+        "port": cluster.get("Port"),
+        "db_subnet_group": cluster.get("DBSubnetGroup"),
+        "security_group_ids": sorted(g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups", [])),
+        "storage_encrypted": bool(cluster.get("StorageEncrypted")),
+        "backup_retention_period": cluster.get("BackupRetentionPeriod"),
+        "deletion_protection": bool(cluster.get("DeletionProtection")),
+        "copy_tags_to_snapshot": bool(cluster.get("CopyTagsToSnapshot")),
+        "tags": boto3_tag_list_to_ansible_dict(cluster.get("TagList", [])),
+    }
+
+
+def plan_cluster(desired, cluster):
+    """Changes to the cluster. `desired` has the keys of cluster_state() plus `identifier`."""
+    name = desired["identifier"]
+    wanted = dict((k, v) for k, v in desired.items() if k != "identifier")
+    wanted["security_group_ids"] = sorted(wanted["security_group_ids"])
+    if cluster is None:
+        return [change(CLUSTER, name, "create", created(wanted), "no cluster of that name")]
+    current = cluster_state(cluster)
+    changes = []
+    if current["engine"] != wanted["engine"] or not current["storage_encrypted"] and wanted["storage_encrypted"]:
+        fixed = dict((k, field(current[k], wanted[k])) for k in ("engine", "storage_encrypted") if current[k] != wanted[k])
+        changes.append(change(CLUSTER, name, "replace", fixed, "fixed at creation: snapshot the cluster and restore it as wanted (not done automatically)"))
+    settable = ("port", "db_subnet_group", "backup_retention_period", "deletion_protection", "copy_tags_to_snapshot", "tags")
+    updates = fields_that_differ(dict((k, wanted[k]) for k in settable), current)
+    # Only ever upgraded: after an automatic minor upgrade the older version asked for is no change.
+    if version_tuple(wanted["engine_version"]) > version_tuple(current["engine_version"]):
+        updates["engine_version"] = field(current["engine_version"], wanted["engine_version"])
+    # Never purged (a group added by hand stays): only a missing one is a change.
+    missing = sorted(set(wanted["security_group_ids"]) - set(current["security_group_ids"]))
+    if missing:
+        updates["security_group_ids"] = field(current["security_group_ids"], sorted(set(current["security_group_ids"]) | set(missing)))
+    if updates:
+        changes.append(change(CLUSTER, name, "update", updates, "differs from the inputs"))
+    return changes
+
+
+def instance_state(instance):
+    """The compared fields of an instance; a class change under way counts as done."""
+    pending = instance.get("PendingModifiedValues") or {}
+    return {
+        "db_instance_class": pending.get("DBInstanceClass", instance.get("DBInstanceClass")),
+        "promotion_tier": instance.get("PromotionTier"),
+        "publicly_accessible": bool(instance.get("PubliclyAccessible")),
+        "db_subnet_group": (instance.get("DBSubnetGroup") or {}).get("DBSubnetGroupName", ""),
+        "tags": boto3_tag_list_to_ansible_dict(instance.get("TagList", [])),
+    }
+
+
+def plan_instances(wanted_instances, instance_class, subnet_group, instances):
+    """Changes to the instances: one per instance of the plan that is missing or differs."""
+    by_id = dict((i["DBInstanceIdentifier"], i) for i in instances)
+    changes = []
+    for wanted in wanted_instances:
+        desired = {
+            "db_instance_class": instance_class,
+            "promotion_tier": wanted["promotion_tier"],
+            "publicly_accessible": False,
+            "db_subnet_group": subnet_group,
+            "tags": wanted["tags"],
+        }
+        current = by_id.get(wanted["id"])
+        if current is None or current.get("DBInstanceStatus") == "deleting":
+            reason = "no instance of that name" if current is None else "the instance is being deleted"
+            changes.append(change(INSTANCE, wanted["id"], "create", created(desired), reason))
+            continue
+        updates = fields_that_differ(desired, instance_state(current))
+        if updates:
+            changes.append(change(INSTANCE, wanted["id"], "update", updates, "differs from the inputs"))
+    return changes
+
+
+def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
+    """The whole plan of the role's database, and what the writers have to do about it."""
+    cluster_changes = plan_cluster(desired_cluster, cluster)
+    instance_changes = plan_instances(wanted_instances, instance_class, desired_cluster["db_subnet_group"], instances)
+    to_apply = set(c["name"] for c in instance_changes)
+    cluster_writes = [c for c in cluster_changes if c["action"] in ("create", "update")]
+    send_version = cluster is None or "engine_version" in (cluster_writes[0]["fields"] if cluster_writes else {})
+    return {
+        "changes": cluster_changes + instance_changes,
+        "apply": {
+            "cluster": bool(cluster_writes),
+            "create_cluster": cluster is None,
+            # rds_cluster gets the version only to create or upgrade (never to go back).
+            "engine_version": desired_cluster["engine_version"] if send_version else None,
+            "instances": [w for w in wanted_instances if w["id"] in to_apply],
+        },
+    }

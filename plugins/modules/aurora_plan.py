@@ -1,0 +1,235 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# ruff: noqa: E402  (Ansible module layout: imports follow DOCUMENTATION, EXAMPLES and RETURN)
+
+DOCUMENTATION = r"""
+module: aurora_plan
+short_description: Read an Aurora cluster and its instances, and plan what differs from the wanted state
+version_added: 0.1.0
+description:
+  - Reads the cluster (C(DescribeDBClusters)) and its instances (C(DescribeDBInstances)) in one
+    run and compares them with the wanted settings.
+  - Returns the state as read and a plan, a list of changes, each with the resource, the action
+    (C(create), C(update), C(replace)), the fields that differ (before and after) and why, and
+    what the writers (M(amazon.aws.rds_cluster), M(amazon.aws.rds_instance)) have to do.
+  - The comparison is the writers' own. Security groups are never purged, so only a missing
+    one is a change. The engine version is only ever upgraded, so a cluster AWS has upgraded
+    on its own is no change. A class change under way (pending) counts as done. An instance
+    being deleted is created again.
+  - The engine and storage encryption are fixed at creation; a difference there is planned as
+    C(replace) and is not applied by the role (snapshot and restore).
+  - Read-only. In check mode it reports C(changed) when the plan has changes, so that
+    C(--check --diff) shows the differing fields before and after; otherwise it never does.
+options:
+  identifier:
+    description: The cluster identifier.
+    type: str
+    required: true
+  engine_version:
+    description: The wanted Aurora PostgreSQL version (the lowest the cluster may run).
+    type: str
+    required: true
+  port:
+    description: The port the cluster listens on.
+    type: int
+    required: true
+  subnet_group:
+    description: Name of the DB subnet group of the cluster and its instances.
+    type: str
+    required: true
+  security_group_ids:
+    description: Security groups the cluster must have (others it has are kept).
+    type: list
+    elements: str
+    required: true
+  backup_retention_period:
+    description: Days of automated backups.
+    type: int
+    required: true
+  deletion_protection:
+    description: Whether the cluster refuses deletion.
+    type: bool
+    required: true
+  tags:
+    description: Tags of the cluster; the instances get them too, with their own C(Name) and C(bluegreen:db-role).
+    type: dict
+    required: true
+  instance_ids:
+    description: Identifiers of the instances, the writer first, then the readers.
+    type: list
+    elements: str
+    required: true
+  instance_class:
+    description: Instance class of every instance.
+    type: str
+    required: true
+  instance_tags:
+    description: Tags every instance carries besides its C(Name) and C(bluegreen:db-role).
+    type: dict
+    default: {}
+author:
+  - bluegreen.migration maintainers (@bluegreen)
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Read the database and plan the changes
+  bluegreen.migration.aurora_plan:
+    identifier: aurora-dev
+    engine_version: "16.4"
+    port: 5432
+    subnet_group: aurora-dev
+    security_group_ids: [sg-0123456789abcdef0]
+    backup_retention_period: 7
+    deletion_protection: false
+    tags: {Name: aurora-dev, "bluegreen:environment": dev}
+    instance_ids: [aurora-1-dev, aurora-2-dev]
+    instance_class: db.r6g.large
+    instance_tags: {"bluegreen:environment": dev}
+  register: aurora_plan
+
+- name: Create or fix the cluster only when the plan says so
+  amazon.aws.rds_cluster:
+    db_cluster_identifier: aurora-dev
+    engine: aurora-postgresql
+    backup_retention_period: 7
+  when: aurora_plan.apply.cluster
+"""
+
+RETURN = r"""
+cluster:
+  description: The cluster as read, in snake case with its tags as a dict (as M(amazon.aws.rds_cluster_info) returns it); empty when there is none.
+  returned: always
+  type: dict
+  sample: {"db_cluster_identifier": "aurora-dev", "endpoint": "aurora-dev.cluster-x.us-east-1.rds.amazonaws.com", "status": "available"}
+instances:
+  description: The instances of the cluster as read, in snake case with their tags as a dict.
+  returned: always
+  type: list
+  elements: dict
+changes:
+  description: The plan, one entry per resource to create, update or replace.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - resource: aurora cluster
+      name: aurora-dev
+      action: update
+      fields: {"backup_retention_period": {"before": 1, "after": 7}}
+      reason: differs from the inputs
+  contains:
+    resource:
+      description: Kind of resource (C(aurora cluster), C(aurora instance)).
+      type: str
+    name:
+      description: Its identifier.
+      type: str
+    action:
+      description: C(create), C(update) or C(replace).
+      type: str
+    fields:
+      description: Each differing field with its value C(before) (as AWS has it) and C(after) (as wanted).
+      type: dict
+    reason:
+      description: Why the change is planned.
+      type: str
+lines:
+  description: The plan as one readable line per change.
+  returned: always
+  type: list
+  elements: str
+  sample: ["update aurora cluster aurora-dev: backup_retention_period 1 -> 7 (differs from the inputs)"]
+apply:
+  description: What the writers have to do.
+  returned: always
+  type: dict
+  contains:
+    cluster:
+      description: Whether the cluster has to be created or updated.
+      type: bool
+    create_cluster:
+      description: Whether the cluster does not exist yet (its password is only ever set then).
+      type: bool
+    engine_version:
+      description: The version to send to the writer (only to create or upgrade), else null.
+      type: str
+    instances:
+      description: The instances to create or update, each with C(id), C(promotion_tier) and C(tags).
+      type: list
+      elements: dict
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.bluegreen.migration.plugins.module_utils import aurora
+from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import diff_of
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import line
+
+
+def snake(resource):
+    if resource is None:
+        return {}
+    found = camel_dict_to_snake_dict(resource, ignore_list=["TagList"])
+    found["tags"] = boto3_tag_list_to_ansible_dict(found.pop("tag_list", []))
+    return found
+
+
+def main():
+    argument_spec = dict(
+        identifier=dict(type="str", required=True),
+        engine_version=dict(type="str", required=True),
+        port=dict(type="int", required=True),
+        subnet_group=dict(type="str", required=True),
+        security_group_ids=dict(type="list", elements="str", required=True),
+        backup_retention_period=dict(type="int", required=True),
+        deletion_protection=dict(type="bool", required=True),
+        tags=dict(type="dict", required=True),
+        instance_ids=dict(type="list", elements="str", required=True),
+        instance_class=dict(type="str", required=True),
+        instance_tags=dict(type="dict", default={}),
+    )
+    module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    desired = {
+        "identifier": p["identifier"],
+        "engine": "aurora-postgresql",
+        "engine_version": p["engine_version"],
+        "port": p["port"],
+        "db_subnet_group": p["subnet_group"],
+        "security_group_ids": p["security_group_ids"],
+        "storage_encrypted": True,
+        "backup_retention_period": p["backup_retention_period"],
+        "deletion_protection": p["deletion_protection"],
+        "copy_tags_to_snapshot": True,
+        "tags": p["tags"],
+    }
+    try:
+        cluster, instances = aurora.read(module.client("rds"), p["identifier"])
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+    result = aurora.plan(desired, aurora.instance_plan(p["instance_ids"], p["instance_tags"]), p["instance_class"], cluster, instances)
+    # In check mode a plan with changes is what the run would change: reported as changed,
+    # so --check --diff shows it. A real run leaves that to the writers.
+    module.exit_with_diff(
+        module.check_mode and bool(result["changes"]), *diff_of(result["changes"]),
+        cluster=snake(cluster), instances=[snake(i) for i in instances], lines=[line(c) for c in result["changes"]], **result
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""The aurora role's plan (module_utils/aurora.py) on answers recorded from DescribeDBClusters
+and DescribeDBInstances: nothing planned when everything matches, exactly the drifted field
+when one differs, and what the writers are asked to do."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.bluegreen.migration.plugins.module_utils import aurora
+
+RECORDED = Path(__file__).parent / "recorded"
+CLUSTER = json.loads((RECORDED / "describe_db_clusters.json").read_text())["DBClusters"][0]
+INSTANCES = json.loads((RECORDED / "describe_db_instances.json").read_text())["DBInstances"]
+SG = CLUSTER["VpcSecurityGroups"][0]["VpcSecurityGroupId"]
+BASE_TAGS = {"bluegreen:environment": "dev", "bluegreen:component": "aurora"}
+DESIRED = {
+    "identifier": "aurora-dev",
+    "engine": "aurora-postgresql",
+    "engine_version": "16.4",
+    "port": 5432,
+    "db_subnet_group": "aurora-dev",
+    "security_group_ids": [SG],
+    "storage_encrypted": True,
+    "backup_retention_period": 7,
+    "deletion_protection": False,
+    "copy_tags_to_snapshot": True,
+    "tags": dict(BASE_TAGS, Name="aurora-dev"),
+}
+WANTED_INSTANCES = aurora.instance_plan(["aurora-1-dev", "aurora-2-dev"], BASE_TAGS)
+CLASS = "db.r6g.large"
+
+
+def planned(cluster=CLUSTER, instances=INSTANCES, wanted=None):
+    return aurora.plan(DESIRED, wanted or WANTED_INSTANCES, CLASS, cluster, instances)
+
+
+def cluster_with(**fields):
+    found = copy.deepcopy(CLUSTER)
+    found.update(fields)
+    return found
+
+
+def instances_with(index, **fields):
+    found = copy.deepcopy(INSTANCES)
+    found[index].update(fields)
+    return found
+
+
+def only_change(result):
+    assert len(result["changes"]) == 1, result["changes"]
+    return result["changes"][0]
+
+
+def test_the_recorded_state_is_what_the_role_wants():
+    result = planned()
+    assert result["changes"] == []
+    assert result["apply"] == {"cluster": False, "create_cluster": False, "engine_version": None, "instances": []}
+
+
+def test_instance_plan_puts_the_writer_first():
+    assert [(w["id"], w["promotion_tier"], w["tags"]["bluegreen:db-role"], w["tags"]["Name"]) for w in WANTED_INSTANCES] == [
+        ("aurora-1-dev", 0, "writer", "aurora-1-dev"),
+        ("aurora-2-dev", 1, "reader", "aurora-2-dev"),
+    ]
+
+
+def test_no_cluster_plans_the_cluster_and_every_instance_and_sends_the_version():
+    result = planned(cluster=None, instances=[])
+    assert [(c["resource"], c["name"], c["action"]) for c in result["changes"]] == [
+        ("aurora cluster", "aurora-dev", "create"),
+        ("aurora instance", "aurora-1-dev", "create"),
+        ("aurora instance", "aurora-2-dev", "create"),
+    ]
+    assert result["changes"][0]["fields"]["backup_retention_period"] == {"before": None, "after": 7}
+    assert result["apply"]["cluster"] and result["apply"]["create_cluster"]
+    assert result["apply"]["engine_version"] == "16.4"
+    assert result["apply"]["instances"] == WANTED_INSTANCES
+
+
+@pytest.mark.parametrize(
+    ("aws_field", "value", "planned_field", "before", "after"),
+    [
+        ("BackupRetentionPeriod", 1, "backup_retention_period", 1, 7),
+        ("Port", 5433, "port", 5433, 5432),
+        ("DBSubnetGroup", "other", "db_subnet_group", "other", "aurora-dev"),
+        ("DeletionProtection", True, "deletion_protection", True, False),
+        ("CopyTagsToSnapshot", False, "copy_tags_to_snapshot", False, True),
+        ("EngineVersion", "15.8", "engine_version", "15.8", "16.4"),
+    ],
+)
+def test_one_drifted_cluster_field_is_exactly_the_change(aws_field, value, planned_field, before, after):
+    result = planned(cluster=cluster_with(**{aws_field: value}))
+    change = only_change(result)
+    assert (change["resource"], change["name"], change["action"]) == ("aurora cluster", "aurora-dev", "update")
+    assert change["fields"] == {planned_field: {"before": before, "after": after}}
+    assert result["apply"]["cluster"] and not result["apply"]["create_cluster"] and result["apply"]["instances"] == []
+    assert result["apply"]["engine_version"] == ("16.4" if planned_field == "engine_version" else None)
+
+
+def test_a_newer_engine_version_than_asked_is_no_change():
+    assert planned(cluster=cluster_with(EngineVersion="16.6"))["changes"] == []
+    upgrade = aurora.plan(dict(DESIRED, engine_version="16.10"), WANTED_INSTANCES, CLASS, cluster_with(EngineVersion="16.9"), INSTANCES)
+    assert upgrade["apply"]["engine_version"] == "16.10"
+
+
+def test_a_tag_changed_by_hand_is_planned_back():
+    tags = [t for t in CLUSTER["TagList"] if t["Key"] != "bluegreen:component"] + [{"Key": "owner", "Value": "someone"}]
+    change = only_change(planned(cluster=cluster_with(TagList=tags)))
+    assert change["fields"]["tags"]["after"] == DESIRED["tags"]
+    assert change["fields"]["tags"]["before"] == {"bluegreen:environment": "dev", "Name": "aurora-dev", "owner": "someone"}
+
+
+def test_a_missing_security_group_is_added_and_one_added_by_hand_is_kept():
+    extra = {"VpcSecurityGroupId": "sg-0000000000000000a", "Status": "active"}
+    assert planned(cluster=cluster_with(VpcSecurityGroups=CLUSTER["VpcSecurityGroups"] + [extra]))["changes"] == []
+    change = only_change(planned(cluster=cluster_with(VpcSecurityGroups=[extra])))
+    assert change["fields"] == {"security_group_ids": {"before": ["sg-0000000000000000a"], "after": sorted(["sg-0000000000000000a", SG])}}
+
+
+def test_an_unencrypted_cluster_is_a_replace_the_role_does_not_apply():
+    result = planned(cluster=cluster_with(StorageEncrypted=False))
+    change = only_change(result)
+    assert change["action"] == "replace" and change["fields"] == {"storage_encrypted": {"before": False, "after": True}}
+    assert "fixed at creation" in change["reason"]
+    assert result["apply"]["cluster"] is False
+
+
+@pytest.mark.parametrize(
+    ("index", "aws_fields", "planned_field", "before", "after"),
+    [
+        (0, {"DBInstanceClass": "db.t4g.medium"}, "db_instance_class", "db.t4g.medium", CLASS),
+        (1, {"PromotionTier": 0}, "promotion_tier", 0, 1),
+        (1, {"PubliclyAccessible": True}, "publicly_accessible", True, False),
+        (0, {"DBSubnetGroup": {"DBSubnetGroupName": "default"}}, "db_subnet_group", "default", "aurora-dev"),
+    ],
+)
+def test_one_drifted_instance_field_is_exactly_the_change(index, aws_fields, planned_field, before, after):
+    result = planned(instances=instances_with(index, **aws_fields))
+    change = only_change(result)
+    assert (change["resource"], change["name"], change["action"]) == ("aurora instance", WANTED_INSTANCES[index]["id"], "update")
+    assert change["fields"] == {planned_field: {"before": before, "after": after}}
+    assert result["apply"]["instances"] == [WANTED_INSTANCES[index]] and result["apply"]["cluster"] is False
+
+
+def test_an_instance_tag_changed_by_hand_is_planned_back():
+    tags = [t if t["Key"] != "bluegreen:db-role" else {"Key": "bluegreen:db-role", "Value": "writer"} for t in INSTANCES[1]["TagList"]]
+    change = only_change(planned(instances=instances_with(1, TagList=tags)))
+    assert change["name"] == "aurora-2-dev"
+    assert change["fields"]["tags"]["before"]["bluegreen:db-role"] == "writer"
+    assert change["fields"]["tags"]["after"]["bluegreen:db-role"] == "reader"
+
+
+def test_a_class_change_under_way_counts_as_done():
+    pending = instances_with(0, DBInstanceClass="db.t4g.medium", PendingModifiedValues={"DBInstanceClass": CLASS})
+    assert planned(instances=pending)["changes"] == []
+
+
+def test_a_missing_or_deleting_instance_is_created():
+    result = planned(instances=[INSTANCES[0]])
+    change = only_change(result)
+    assert (change["name"], change["action"], change["reason"]) == ("aurora-2-dev", "create", "no instance of that name")
+    change = only_change(planned(instances=instances_with(1, DBInstanceStatus="deleting")))
+    assert (change["name"], change["action"], change["reason"]) == ("aurora-2-dev", "create", "the instance is being deleted")
+
+
+def test_a_reader_added_to_the_inputs_is_the_one_change():
+    wanted = aurora.instance_plan(["aurora-1-dev", "aurora-2-dev", "aurora-3-dev"], BASE_TAGS)
+    result = planned(wanted=wanted)
+    change = only_change(result)
+    assert (change["name"], change["action"]) == ("aurora-3-dev", "create")
+    assert result["apply"]["instances"] == [wanted[2]]
