@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
@@ -144,6 +145,35 @@ def describe_load_balancer(client, name):
 def describe_listeners(client, arn):
     paginator = client.get_paginator("describe_listeners")
     return paginator.paginate(LoadBalancerArn=arn).build_full_result().get("Listeners", [])
+
+
+def read_load_balancer(client, name):
+    """(balancer, listeners sorted by port, {arn: tags} of both) as AWS answers; (None, [], {})
+    when there is no load balancer of that name."""
+    balancer = describe_load_balancer(client, name)
+    if balancer is None:
+        return None, [], {}
+    arn = balancer["LoadBalancerArn"]
+    listeners = sorted(describe_listeners(client, arn), key=lambda item: item["Port"])
+    return balancer, listeners, describe_tags_of(client, [arn] + [item["ListenerArn"] for item in listeners])
+
+
+def load_balancer_result(balancer, listeners, tags):
+    """The load balancer in snake case, subnets and groups sorted, its tags, and each listener
+    with its tags, live color (bluegreen:live-color tag), weights and stickiness."""
+    found = camel_dict_to_snake_dict(balancer)
+    found.pop("created_time", None)
+    found["subnets"] = sorted(zone["SubnetId"] for zone in balancer.get("AvailabilityZones", []) if zone.get("SubnetId"))
+    found["security_groups"] = sorted(balancer.get("SecurityGroups", []))
+    found["tags"] = tags[balancer["LoadBalancerArn"]]
+    found["listeners"] = []
+    for listener in listeners:
+        item = camel_dict_to_snake_dict(listener)
+        item["tags"] = tags[listener["ListenerArn"]]
+        item["live_color"] = item["tags"].get("bluegreen:live-color")
+        item["weights"], item["stickiness"] = forward_of(listener)
+        found["listeners"].append(item)
+    return found
 
 
 # DescribeTags takes at most 20 ARNs per call.

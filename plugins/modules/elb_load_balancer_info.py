@@ -168,47 +168,21 @@ load_balancer:
           sample: {"enabled": false}
 """
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
-
-LIVE_COLOR_TAG = "bluegreen:live-color"
-
-
-def _listener(listener, tags):
-    found = camel_dict_to_snake_dict(listener)
-    found["tags"] = tags
-    found["live_color"] = tags.get(LIVE_COLOR_TAG)
-    found["weights"], found["stickiness"] = elbv2.forward_of(listener)
-    return found
-
-
-def find_load_balancer(client, name):
-    balancer = elbv2.describe_load_balancer(client, name)
-    if balancer is None:
-        return None
-    arn = balancer["LoadBalancerArn"]
-    listeners = sorted(elbv2.describe_listeners(client, arn), key=lambda item: item["Port"])
-    tags = elbv2.describe_tags_of(client, [arn] + [item["ListenerArn"] for item in listeners])
-    found = camel_dict_to_snake_dict(balancer)
-    found.pop("created_time", None)
-    found["subnets"] = sorted(zone["SubnetId"] for zone in balancer.get("AvailabilityZones", []) if zone.get("SubnetId"))
-    found["security_groups"] = sorted(balancer.get("SecurityGroups", []))
-    found["tags"] = tags[arn]
-    found["listeners"] = [_listener(item, tags[item["ListenerArn"]]) for item in listeners]
-    return found
 
 
 def main():
     module = BlueGreenModule(argument_spec=dict(name=dict(type="str", required=True)), supports_check_mode=True)
     client = module.client("elbv2")
     try:
-        found = find_load_balancer(client, module.params["name"])
+        balancer, listeners, tags = elbv2.read_load_balancer(client, module.params["name"])
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-    module.exit_json(changed=False, exists=found is not None, load_balancer=found or {})
+    found = elbv2.load_balancer_result(balancer, listeners, tags) if balancer else {}
+    module.exit_json(changed=False, exists=balancer is not None, load_balancer=found)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,221 @@
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The network role's read and plan: subnets, route tables and security groups as EC2 answers
+DescribeSubnets, DescribeRouteTables and DescribeSecurityGroups, compared with what the role
+wants. Each plan_* function returns (changes, to_apply): the readable plan and the wanted
+entries the writers (amazon.aws.ec2_vpc_subnet, ec2_vpc_route_table, ec2_security_group) run for."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
+
+SUBNET = "subnet"
+ROUTE_TABLE = "route table"
+SECURITY_GROUP = "security group"
+
+
+class NetworkError(AnsibleAWSError):
+    pass
+
+
+class NetworkErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = NetworkError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("InvalidVpcID.NotFound")
+
+
+@NetworkErrorHandler.common_error_handler("read the {operation} answer of the VPC")
+@aws_retry()
+def _describe(client, operation, key, filters):
+    paginator = client.get_paginator(operation)
+    return paginator.paginate(Filters=filters).build_full_result()[key]
+
+
+def read_subnets(client, vpc_id):
+    return _describe(client, "describe_subnets", "Subnets", [{"Name": "vpc-id", "Values": [vpc_id]}])
+
+
+def read_route_tables(client, vpc_id):
+    return _describe(client, "describe_route_tables", "RouteTables", [{"Name": "vpc-id", "Values": [vpc_id]}])
+
+
+def read_security_groups(client, vpc_id):
+    return _describe(client, "describe_security_groups", "SecurityGroups", [{"Name": "vpc-id", "Values": [vpc_id]}])
+
+
+def tags_of(resource):
+    return boto3_tag_list_to_ansible_dict(resource.get("Tags") or [])
+
+
+# --- Subnets ---------------------------------------------------------------------------
+
+
+def plan_subnets(wanted, found):
+    """`wanted`: [{name, cidr, az, tier, tags}], matched to what AWS has by CIDR (unique in a VPC)."""
+    by_cidr = dict((s["CidrBlock"], s) for s in found)
+    changes, to_apply = [], []
+    for subnet in wanted:
+        current = by_cidr.get(subnet["cidr"])
+        desired = {"availability_zone": subnet["az"], "map_public_ip_on_launch": False, "tags": subnet["tags"]}
+        if current is None:
+            changes.append(change(SUBNET, subnet["name"], "create", created(desired), "no subnet with CIDR " + subnet["cidr"]))
+            to_apply.append(subnet)
+            continue
+        have = {
+            "availability_zone": current.get("AvailabilityZone"),
+            "map_public_ip_on_launch": bool(current.get("MapPublicIpOnLaunch")),
+            "tags": tags_of(current),
+        }
+        if have["availability_zone"] != subnet["az"]:
+            fixed = {"availability_zone": field(have["availability_zone"], subnet["az"])}
+            reason = "the AZ of a subnet is fixed at creation: delete it and run again (not done automatically)"
+            changes.append(change(SUBNET, subnet["name"], "replace", fixed, reason))
+            continue
+        updates = dict((k, field(have[k], v)) for k, v in desired.items() if have[k] != v)
+        if updates:
+            changes.append(change(SUBNET, subnet["name"], "update", updates, "differs from the inputs"))
+            to_apply.append(subnet)
+    return changes, to_apply
+
+
+def subnet_ids(found):
+    """{cidr: subnet id} of the subnets AWS has."""
+    return dict((s["CidrBlock"], s["SubnetId"]) for s in found)
+
+
+# --- Route tables ------------------------------------------------------------------------
+
+
+def _route_key(route):
+    """(destination, gateway, NAT gateway) of a route, from AWS's answer or the role's own."""
+    return (
+        route.get("DestinationCidrBlock", route.get("dest", "")) or "",
+        route.get("GatewayId", route.get("gateway_id", "")) or "",
+        route.get("NatGatewayId", route.get("nat_gateway_id", "")) or "",
+    )
+
+
+def _ours(route):
+    """A route the role manages: not the VPC's own (local) nor one a gateway endpoint adds (vpce-)."""
+    gateway = route.get("GatewayId") or ""
+    return gateway != "local" and not gateway.startswith("vpce-")
+
+
+def route_table_state(table):
+    return {
+        "tags": tags_of(table),
+        "subnets": sorted(a["SubnetId"] for a in table.get("Associations", []) if not a.get("Main") and a.get("SubnetId")),
+        "routes": sorted(_route_key(r) for r in table.get("Routes", []) if _ours(r)),
+    }
+
+
+def plan_route_tables(wanted, found, deferred_tiers=()):
+    """`wanted`: [{tags, subnets, routes: [{dest, gateway_id | nat_gateway_id}]}], matched by the
+    Name tag. Tables of a tier in `deferred_tiers` are planned but not applied yet (their NAT
+    gateway is not available)."""
+    changes, to_apply = [], []
+    for table in wanted:
+        name = table["tags"]["Name"]
+        same_name = [t for t in found if tags_of(t).get("Name") == name]
+        desired = {"tags": table["tags"], "subnets": sorted(table["subnets"]), "routes": sorted(_route_key(r) for r in table["routes"])}
+        deferred = table["tags"].get("bluegreen:tier") in deferred_tiers
+        if not same_name:
+            item = change(ROUTE_TABLE, name, "create", created(dict((k, _shown(k, v)) for k, v in desired.items())), "no route table of that name")
+        elif len(same_name) > 1:
+            tables = sorted(t["RouteTableId"] for t in same_name)
+            reason = "%d route tables carry this name: delete the extra ones (not done automatically)" % len(same_name)
+            changes.append(change(ROUTE_TABLE, name, "update", {"route_tables": field(tables, "one")}, reason))
+            continue
+        else:
+            have = route_table_state(same_name[0])
+            updates = dict((k, field(_shown(k, have[k]), _shown(k, v))) for k, v in desired.items() if have[k] != v)
+            if not updates:
+                continue
+            item = change(ROUTE_TABLE, name, "update", updates, "differs from the inputs")
+            # Fixed by its id: a lookup by tags would miss a table whose tags drifted and create a second one.
+            table = dict(table, route_table_id=same_name[0]["RouteTableId"])
+        if deferred:
+            item["reason"] += "; applied once the NAT gateway is available"
+        changes.append(item)
+        if not deferred:
+            to_apply.append(table)
+    return changes, to_apply
+
+
+def _shown(key, value):
+    """Routes as `destination -> target` lines in the plan."""
+    if key != "routes":
+        return value
+    return ["%s -> %s" % (dest, nat or gateway) for dest, gateway, nat in value]
+
+
+# --- Security groups -----------------------------------------------------------------------
+
+
+def _permissions(permissions):
+    """Each rule AWS has as (protocol, from, to, peer, description), sorted."""
+    found = []
+    for p in permissions or []:
+        head = (p.get("IpProtocol"), p.get("FromPort"), p.get("ToPort"))
+        for peer_key, id_key in (("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6"), ("UserIdGroupPairs", "GroupId"), ("PrefixListIds", "PrefixListId")):
+            for peer in p.get(peer_key) or []:
+                found.append(head + (peer.get(id_key), peer.get("Description") or ""))
+    return sorted(found, key=str)
+
+
+def _wanted_rules(rules):
+    """The role's rules ({proto, ports, cidr_ip | group_id, rule_desc}) in the same shape."""
+    found = []
+    for rule in rules or []:
+        if "cidr_ip" in rule:
+            peers = [rule["cidr_ip"]] if isinstance(rule["cidr_ip"], str) else list(rule["cidr_ip"])
+        else:
+            peers = [rule["group_id"]]
+        for port in rule["ports"]:
+            for peer in peers:
+                found.append((rule["proto"], int(port), int(port), peer, rule.get("rule_desc") or ""))
+    return sorted(found, key=str)
+
+
+def _shown_rules(rules):
+    return ["%s %s-%s %s%s" % (proto, low, high, peer, " (%s)" % desc if desc else "") for proto, low, high, peer, desc in rules]
+
+
+def plan_security_groups(wanted, found):
+    """`wanted`: [{key, name, tags, rules, egress}], matched by group name. A missing group is
+    planned as create with its rules; one that differs in rules or tags as update."""
+    by_name = dict((g["GroupName"], g) for g in found)
+    changes, to_apply = [], []
+    for group in wanted:
+        desired = {"ingress": _wanted_rules(group.get("rules")), "egress": _wanted_rules(group.get("egress")), "tags": group["tags"]}
+        current = by_name.get(group["name"])
+        if current is None:
+            shown = {"ingress": _shown_rules(desired["ingress"]), "egress": _shown_rules(desired["egress"]), "tags": group["tags"]}
+            changes.append(change(SECURITY_GROUP, group["name"], "create", created(shown), "no security group of that name"))
+            to_apply.append(group)
+            continue
+        have = {"ingress": _permissions(current.get("IpPermissions")), "egress": _permissions(current.get("IpPermissionsEgress")), "tags": tags_of(current)}
+        updates = {}
+        for key in ("ingress", "egress"):
+            if have[key] != desired[key]:
+                updates[key] = field(_shown_rules(have[key]), _shown_rules(desired[key]))
+        if have["tags"] != desired["tags"]:
+            updates["tags"] = field(have["tags"], desired["tags"])
+        if updates:
+            changes.append(change(SECURITY_GROUP, group["name"], "update", updates, "differs from the inputs"))
+            to_apply.append(group)
+    return changes, to_apply

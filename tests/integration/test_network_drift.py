@@ -1,0 +1,82 @@
+"""Drift on the network role, through the emulator: a security group rule, a route, a subnet
+attribute and a route table's tags changed by hand. `--check --diff` names exactly those four
+changes (before and after) and writes nothing; the next run puts them back; then the plan is
+empty and a re-run changes nothing."""
+
+import pytest
+
+from tests.harness.aws import ROOT, client, recap, run_playbook
+
+pytestmark = pytest.mark.slow(seconds=70)
+
+PLAYBOOK = "tests/integration/playbooks/network.yml"
+INVENTORY = ROOT / "inventories" / "local"
+SUFFIX = "it-drift"
+
+
+def run(*args):
+    proc = run_playbook(PLAYBOOK, inventory=INVENTORY, extra_vars={"environment_suffix": SUFFIX, "network_az_count": 2}, args=list(args))
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    return proc, recap(proc.stdout)["local"]
+
+
+def diff_lines(stdout):
+    """The +/- lines of every diff the run printed, whitespace squeezed."""
+    marked = [line for line in stdout.splitlines() if line[:1] in ("+", "-") and not line.startswith(("---", "+++"))]
+    return sorted(" ".join(line.split()) for line in marked)
+
+
+def one(items):
+    assert len(items) == 1, items
+    return items[0]
+
+
+def by_name(kind, name):
+    ec2 = client("ec2")
+    call, key = {"sg": (ec2.describe_security_groups, "SecurityGroups"), "subnet": (ec2.describe_subnets, "Subnets"),
+                 "rt": (ec2.describe_route_tables, "RouteTables")}[kind]
+    return one(call(Filters=[{"Name": "tag:Name", "Values": [name]}])[key])
+
+
+def test_drift_is_planned_exactly_then_put_back(aws):
+    run()
+    ec2 = client("ec2")
+    app = by_name("sg", f"app-{SUFFIX}")
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    ec2.authorize_security_group_ingress(GroupId=app["GroupId"], IpPermissions=[ssh])
+    subnet = by_name("subnet", f"isolated-a-{SUFFIX}")
+    ec2.modify_subnet_attribute(SubnetId=subnet["SubnetId"], MapPublicIpOnLaunch={"Value": True})
+    isolated = by_name("rt", f"rt-isolated-{SUFFIX}")
+    igw = one(ec2.describe_internet_gateways(Filters=[{"Name": "tag:bluegreen:environment", "Values": [SUFFIX]}])["InternetGateways"])["InternetGatewayId"]
+    ec2.create_route(RouteTableId=isolated["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    public = by_name("rt", f"rt-public-{SUFFIX}")
+    ec2.delete_tags(Resources=[public["RouteTableId"]], Tags=[{"Key": "bluegreen:tier"}])
+
+    aws.reset_recording()
+    planned, counts = run("--check", "--diff")
+    assert aws.mutating_requests() == [], aws.mutating_requests()
+    text = planned.stdout
+    plan = text[text.index("Read the subnets of the VPC and plan what differs"):text.index("Create the missing public")]
+    plan += text[text.index("Read the route tables and security groups and plan what differs"):text.index("Start creating or fixing the route tables")]
+    assert diff_lines(plan) == sorted([
+        "- map_public_ip_on_launch: true", "+ map_public_ip_on_launch: false",
+        f"- - 0.0.0.0/0 -> {igw}", "+ routes: []", "- routes:",
+        "- - tcp 22-22 0.0.0.0/0",
+        "+ bluegreen:tier: public",
+    ]), plan
+    for name in (f"subnet isolated-a-{SUFFIX}:", f"route table rt-isolated-{SUFFIX}:", f"security group app-{SUFFIX}:", f"route table rt-public-{SUFFIX}:"):
+        assert name in plan, plan
+    assert f"security group alb-{SUFFIX}" not in plan and f"subnet public-a-{SUFFIX}" not in plan, plan
+
+    fixed, counts = run()
+    assert counts["changed"] > 0
+    assert not by_name("subnet", f"isolated-a-{SUFFIX}")["MapPublicIpOnLaunch"]
+    assert [r for r in by_name("rt", f"rt-isolated-{SUFFIX}")["Routes"] if r.get("GatewayId") != "local"] == []
+    assert all(p["FromPort"] != 22 for p in by_name("sg", f"app-{SUFFIX}")["IpPermissions"])
+    assert {"Key": "bluegreen:tier", "Value": "public"} in by_name("rt", f"rt-public-{SUFFIX}")["Tags"]
+
+    aws.reset_recording()
+    again, counts = run("--check", "--diff")
+    assert counts["changed"] == 0 and diff_lines(again.stdout) == [], again.stdout[-4000:]
+    again, counts = run()
+    assert counts["changed"] == 0 and aws.mutating_requests() == []

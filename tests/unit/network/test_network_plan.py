@@ -1,0 +1,229 @@
+"""The network role's plan (module_utils/network.py) on answers recorded from DescribeSubnets,
+DescribeRouteTables and DescribeSecurityGroups after a deploy of inventories/local: nothing
+planned for the deployed state, exactly the drifted field when one thing differs, and the
+entries the writers are asked to run for."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.bluegreen.migration.plugins.filter.network import subnet_plan
+from ansible_collections.bluegreen.migration.plugins.module_utils import network
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_names, resource_tags
+
+RECORDED = Path(__file__).parent / "recorded"
+
+
+def recorded(name, key):
+    return json.loads((RECORDED / f"{name}.json").read_text())[key]
+
+
+SUBNETS = recorded("describe_subnets", "Subnets")
+TABLES = recorded("describe_route_tables", "RouteTables")
+GROUPS = recorded("describe_security_groups", "SecurityGroups")
+NAT = recorded("describe_nat_gateways", "NatGateways")[0]["NatGatewayId"]
+IGW = recorded("describe_vpc_igw", "InternetGateways")[0]["InternetGatewayId"]
+
+# What inventories/local asks for (the deploy these answers were recorded from).
+SUFFIX, REGION, EXTRA = "local", "us-east-1", {"owner": "local-demo"}
+NAMES = resource_names(SUFFIX, REGION)
+TAGS = resource_tags("network", SUFFIX, EXTRA)
+LAYOUT = subnet_plan("10.0.0.0/16", ["us-east-1a", "us-east-1b", "us-east-1c"], SUFFIX)
+WANTED_SUBNETS = [dict(s, tags=dict(TAGS, Name=s["name"], **{"bluegreen:tier": s["tier"]})) for s in LAYOUT]
+SUBNET_IDS = network.subnet_ids(SUBNETS)
+
+
+def tier_ids(tier):
+    return [SUBNET_IDS[s["cidr"]] for s in LAYOUT if s["tier"] == tier]
+
+
+def table(name, tier, subnets, routes):
+    return {"tags": dict(TAGS, Name=name, **{"bluegreen:tier": tier}), "subnets": subnets, "routes": routes}
+
+
+WANTED_TABLES = [
+    table("rt-public-local", "public", tier_ids("public"), [{"dest": "0.0.0.0/0", "gateway_id": IGW}]),
+    table("rt-private-local", "private", tier_ids("private"), [{"dest": "0.0.0.0/0", "nat_gateway_id": NAT}]),
+    table("rt-isolated-local", "isolated", tier_ids("isolated"), []),
+]
+SG = {g["GroupName"]: g["GroupId"] for g in GROUPS}
+
+
+def group(key, rules, egress):
+    name = NAMES["sg_" + key]
+    return {"key": key, "name": name, "tags": resource_tags("network", SUFFIX, EXTRA, name), "rules": rules, "egress": egress}
+
+
+WANTED_GROUPS = [
+    group("alb", [{"proto": "tcp", "ports": [80, 443], "cidr_ip": ["0.0.0.0/0"], "rule_desc": "HTTP(S) from allowed CIDRs"}],
+          [{"proto": "tcp", "ports": ["80"], "group_id": SG["app-local"], "rule_desc": "to application tasks"}]),
+    group("app", [{"proto": "tcp", "ports": ["80"], "group_id": SG["alb-local"], "rule_desc": "from the load balancer"}],
+          [{"proto": "tcp", "ports": [443], "cidr_ip": "0.0.0.0/0", "rule_desc": "HTTPS to AWS APIs and the image registry"},
+           {"proto": "tcp", "ports": ["5432"], "group_id": SG["db-local"], "rule_desc": "to the database"}]),
+    group("migrator", [],
+          [{"proto": "tcp", "ports": [443], "cidr_ip": "0.0.0.0/0", "rule_desc": "HTTPS to Secrets Manager"},
+           {"proto": "tcp", "ports": ["5432"], "group_id": SG["db-local"], "rule_desc": "to the database"}]),
+    group("db", [{"proto": "tcp", "ports": ["5432"], "group_id": SG["app-local"], "rule_desc": "from application tasks"},
+                 {"proto": "tcp", "ports": ["5432"], "group_id": SG["migrator-local"], "rule_desc": "from the migrator"}], []),
+]
+
+
+def only(changes):
+    assert len(changes) == 1, changes
+    return changes[0]
+
+
+def edited(items, index, **fields):
+    found = copy.deepcopy(items)
+    found[index].update(fields)
+    return found
+
+
+def index_of(items, key, value):
+    return next(i for i, item in enumerate(items) if item[key] == value)
+
+
+# --- subnets
+
+
+def test_the_deployed_subnets_are_what_the_role_wants():
+    assert network.plan_subnets(WANTED_SUBNETS, SUBNETS) == ([], [])
+    assert sorted(SUBNET_IDS) == sorted(s["cidr"] for s in LAYOUT)
+
+
+def test_no_subnets_plans_every_one():
+    changes, to_apply = network.plan_subnets(WANTED_SUBNETS, [])
+    assert [c["action"] for c in changes] == ["create"] * 9 and to_apply == WANTED_SUBNETS
+
+
+def test_public_ip_mapping_turned_on_by_hand_is_planned_back():
+    at = index_of(SUBNETS, "CidrBlock", LAYOUT[0]["cidr"])
+    change = only(network.plan_subnets(WANTED_SUBNETS, edited(SUBNETS, at, MapPublicIpOnLaunch=True))[0])
+    assert (change["name"], change["action"], change["fields"]) == ("public-a-local", "update", {"map_public_ip_on_launch": {"before": True, "after": False}})
+    assert network.plan_subnets(WANTED_SUBNETS, edited(SUBNETS, at, MapPublicIpOnLaunch=True))[1] == [WANTED_SUBNETS[0]]
+
+
+def test_a_subnet_tag_changed_by_hand_is_planned_back():
+    at = index_of(SUBNETS, "CidrBlock", LAYOUT[4]["cidr"])
+    tags = [t for t in SUBNETS[at]["Tags"] if t["Key"] != "bluegreen:tier"] + [{"Key": "bluegreen:tier", "Value": "public"}]
+    change = only(network.plan_subnets(WANTED_SUBNETS, edited(SUBNETS, at, Tags=tags))[0])
+    assert change["name"] == LAYOUT[4]["name"] and change["fields"]["tags"]["before"]["bluegreen:tier"] == "public"
+    assert change["fields"]["tags"]["after"]["bluegreen:tier"] == LAYOUT[4]["tier"]
+
+
+def test_a_subnet_in_another_az_is_a_replace_not_applied():
+    at = index_of(SUBNETS, "CidrBlock", LAYOUT[1]["cidr"])
+    changes, to_apply = network.plan_subnets(WANTED_SUBNETS, edited(SUBNETS, at, AvailabilityZone="us-east-1d"))
+    assert only(changes)["action"] == "replace" and only(changes)["fields"] == {"availability_zone": {"before": "us-east-1d", "after": "us-east-1b"}}
+    assert to_apply == []
+
+
+# --- route tables
+
+
+def test_the_deployed_route_tables_are_what_the_role_wants():
+    assert network.plan_route_tables(WANTED_TABLES, TABLES) == ([], [])
+
+
+def test_a_route_added_by_hand_is_planned_away():
+    at = next(i for i, t in enumerate(TABLES) if network.tags_of(t).get("Name") == "rt-isolated-local")
+    routes = TABLES[at]["Routes"] + [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": IGW, "State": "active"}]
+    changes, to_apply = network.plan_route_tables(WANTED_TABLES, edited(TABLES, at, Routes=routes))
+    assert only(changes)["fields"] == {"routes": {"before": ["0.0.0.0/0 -> " + IGW], "after": []}}
+    # fixed by its id, whatever its tags
+    assert to_apply == [dict(WANTED_TABLES[2], route_table_id=TABLES[at]["RouteTableId"])]
+
+
+def test_a_subnet_moved_to_another_table_is_planned_back():
+    public = next(i for i, t in enumerate(TABLES) if network.tags_of(t).get("Name") == "rt-public-local")
+    kept = TABLES[public]["Associations"][1:]
+    change = only(network.plan_route_tables(WANTED_TABLES, edited(TABLES, public, Associations=kept))[0])
+    assert change["name"] == "rt-public-local" and change["fields"]["subnets"]["after"] == sorted(tier_ids("public"))
+    assert len(change["fields"]["subnets"]["before"]) == 2
+
+
+def test_the_local_and_endpoint_routes_are_aws_own():
+    private = next(i for i, t in enumerate(TABLES) if network.tags_of(t).get("Name") == "rt-private-local")
+    routes = TABLES[private]["Routes"] + [{"DestinationPrefixListId": "pl-63a5400a", "GatewayId": "vpce-0123456789abcdef0"}]
+    assert network.plan_route_tables(WANTED_TABLES, edited(TABLES, private, Routes=routes)) == ([], [])
+
+
+def test_a_missing_table_is_created_and_a_deferred_tier_waits():
+    others = [t for t in TABLES if network.tags_of(t).get("Name") != "rt-private-local"]
+    changes, to_apply = network.plan_route_tables(WANTED_TABLES, others, deferred_tiers=["private"])
+    change = only(changes)
+    assert (change["name"], change["action"]) == ("rt-private-local", "create")
+    assert change["fields"]["routes"] == {"before": None, "after": ["0.0.0.0/0 -> " + NAT]}
+    assert "once the NAT gateway is available" in change["reason"] and to_apply == []
+    assert network.plan_route_tables(WANTED_TABLES, others)[1] == [WANTED_TABLES[1]]
+
+
+def test_two_tables_of_one_name_are_a_change():
+    public = next(t for t in TABLES if network.tags_of(t).get("Name") == "rt-public-local")
+    change = only(network.plan_route_tables(WANTED_TABLES, TABLES + [dict(public, RouteTableId="rtb-0000000000000000a")])[0])
+    assert change["reason"].startswith("2 route tables carry this name")
+    assert network.plan_route_tables(WANTED_TABLES, TABLES + [dict(public, RouteTableId="rtb-0000000000000000a")])[1] == []
+
+
+def test_a_route_table_tag_removed_by_hand_is_planned_back():
+    at = next(i for i, t in enumerate(TABLES) if network.tags_of(t).get("Name") == "rt-public-local")
+    tags = [t for t in TABLES[at]["Tags"] if t["Key"] != "owner"]
+    change = only(network.plan_route_tables(WANTED_TABLES, edited(TABLES, at, Tags=tags))[0])
+    assert change["fields"]["tags"]["after"]["owner"] == "local-demo" and "owner" not in change["fields"]["tags"]["before"]
+
+
+# --- security groups
+
+
+def test_the_deployed_groups_have_exactly_the_wanted_rules():
+    assert network.plan_security_groups(WANTED_GROUPS, GROUPS) == ([], [])
+
+
+def test_an_ingress_rule_added_by_hand_is_planned_away():
+    at = index_of(GROUPS, "GroupName", "app-local")
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    changes, to_apply = network.plan_security_groups(WANTED_GROUPS, edited(GROUPS, at, IpPermissions=GROUPS[at]["IpPermissions"] + [ssh]))
+    change = only(changes)
+    assert change["name"] == "app-local" and set(change["fields"]) == {"ingress"}
+    assert "tcp 22-22 0.0.0.0/0" in change["fields"]["ingress"]["before"] and "tcp 22-22 0.0.0.0/0" not in change["fields"]["ingress"]["after"]
+    assert to_apply == [WANTED_GROUPS[1]]
+
+
+def test_a_removed_egress_rule_and_a_changed_description_are_planned_back():
+    at = index_of(GROUPS, "GroupName", "migrator-local")
+    egress = [p for p in GROUPS[at]["IpPermissionsEgress"] if p["FromPort"] != 5432]
+    assert only(network.plan_security_groups(WANTED_GROUPS, edited(GROUPS, at, IpPermissionsEgress=egress))[0])["fields"].keys() == {"egress"}
+    described = copy.deepcopy(GROUPS[at]["IpPermissionsEgress"])
+    for permission in described:
+        for peer in permission["IpRanges"]:
+            peer["Description"] = "changed"
+    change = only(network.plan_security_groups(WANTED_GROUPS, edited(GROUPS, at, IpPermissionsEgress=described))[0])
+    assert "tcp 443-443 0.0.0.0/0 (changed)" in change["fields"]["egress"]["before"]
+
+
+def test_a_port_changed_by_hand_and_a_group_tag_are_planned_back():
+    at = index_of(GROUPS, "GroupName", "db-local")
+    moved = copy.deepcopy(GROUPS[at]["IpPermissions"])
+    moved[0]["FromPort"] = moved[0]["ToPort"] = 5433
+    assert only(network.plan_security_groups(WANTED_GROUPS, edited(GROUPS, at, IpPermissions=moved))[0])["name"] == "db-local"
+    tags = GROUPS[at]["Tags"] + [{"Key": "extra", "Value": "x"}]
+    change = only(network.plan_security_groups(WANTED_GROUPS, edited(GROUPS, at, Tags=tags))[0])
+    assert set(change["fields"]) == {"tags"} and change["fields"]["tags"]["before"]["extra"] == "x"
+
+
+def test_a_missing_group_is_created_with_its_rules():
+    others = [g for g in GROUPS if g["GroupName"] != "alb-local"]
+    change = only(network.plan_security_groups(WANTED_GROUPS, others)[0])
+    assert (change["name"], change["action"]) == ("alb-local", "create")
+    assert change["fields"]["ingress"]["after"] == ["tcp 443-443 0.0.0.0/0 (HTTP(S) from allowed CIDRs)", "tcp 80-80 0.0.0.0/0 (HTTP(S) from allowed CIDRs)"]
+
+
+@pytest.mark.parametrize("peer_key", ["Ipv6Ranges", "PrefixListIds"])
+def test_ipv6_and_prefix_list_peers_are_rules_too(peer_key):
+    at = index_of(GROUPS, "GroupName", "db-local")
+    peer = {"Ipv6Ranges": {"CidrIpv6": "::/0"}, "PrefixListIds": {"PrefixListId": "pl-1"}}[peer_key]
+    extra = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, peer_key: [peer]}
+    change = only(network.plan_security_groups(WANTED_GROUPS, edited(GROUPS, at, IpPermissions=GROUPS[at]["IpPermissions"] + [extra]))[0])
+    assert change["fields"]["ingress"]["before"] != change["fields"]["ingress"]["after"]
