@@ -106,44 +106,16 @@ roles:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.iam import get_iam_role
-from ansible_collections.amazon.aws.plugins.module_utils.iam import list_iam_role_attached_policies
-from ansible_collections.amazon.aws.plugins.module_utils.iam import list_iam_role_policies
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import iam
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
-
-
-def find_role(client, name):
-    role = get_iam_role(client, name)
-    if role is None:
-        return {"exists": False, "role_name": name}
-    inline = {}
-    for policy_name in sorted(list_iam_role_policies(client, name)):
-        document = iam.get_role_policy_document(client, name, policy_name)
-        # Deleted between the list and the read: it is gone, so it is not reported.
-        if document is not None:
-            inline[policy_name] = document
-    return {
-        "exists": True,
-        "role_name": role["RoleName"],
-        "arn": role["Arn"],
-        "path": role.get("Path", "/"),
-        "description": role.get("Description", ""),
-        "trust_policy": iam.policy_document(role.get("AssumeRolePolicyDocument") or {}),
-        "managed_policy_arns": sorted(policy["PolicyArn"] for policy in list_iam_role_attached_policies(client, name)),
-        "inline_policies": inline,
-        "tags": boto3_tag_list_to_ansible_dict(role.get("Tags", [])),
-        "max_session_duration": role.get("MaxSessionDuration"),
-    }
 
 
 def main():
     module = BlueGreenModule(argument_spec=dict(names=dict(type="list", elements="str", required=True)), supports_check_mode=True)
     client = module.client("iam")
     try:
-        roles = {name: find_role(client, name) for name in module.params["names"]}
+        roles = {name: iam.find_role(client, name) for name in module.params["names"]}
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     module.exit_json(changed=False, roles=roles)
