@@ -75,34 +75,13 @@ molecule_all() {
   return $rc
 }
 
-# With both pytest and molecule asked for, the molecule scenarios start beside pytest: pytest
-# alone keeps about 1.6 of the 2 cores busy (its flows wait on the emulator's retries and
-# polls), so the scenarios fill the rest. Their output is printed whole at the molecule stage.
-molecule_pid=
-molecule_started=
-wanted() { local s; for s in "${stages[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
-if wanted pytest && wanted molecule; then
-  mkdir -p "$root/build/molecule-logs"
-  molecule_started=$SECONDS
-  molecule_all >"$root/build/molecule-logs/all.log" 2>&1 &
-  molecule_pid=$!
-fi
-molecule_stage() {
-  [ -z "$molecule_pid" ] && { molecule_all; return; }
-  local rc=0
-  wait "$molecule_pid" || rc=$?
-  cat "$root/build/molecule-logs/all.log"
-  echo "(the scenarios ran beside pytest: $((SECONDS - molecule_started)) s from their start)"
-  return $rc
-}
-
 for stage in "${stages[@]}"; do
   case $stage in
     ruff) run_stage ruff ruff check . ;;
     pytest) run_stage pytest python -m pytest -q -p no:cacheprovider -n "$pytest_workers" --dist loadfile --no-loadscope-reorder --durations=15 ;;
     lint) run_stage ansible-lint ansible-lint --profile production --offline -q ;;
     sanity) run_stage sanity scripts/sanity.sh ;;
-    molecule) run_stage molecule molecule_stage ;;
+    molecule) run_stage molecule molecule_all ;;
     *) echo "unknown stage: $stage (ruff, pytest, lint, sanity, molecule)" >&2; exit 2 ;;
   esac
 done
