@@ -12,6 +12,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.common import set_colle
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import diff_of
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import line
+
 COLLECTION_NAME = "bluegreen.migration"
 COLLECTION_VERSION = "0.1.0"
 
@@ -52,3 +55,9 @@ class BlueGreenModule(AnsibleAWSModule):
         if self._diff:
             result["diff"] = {"before": before or {}, "after": after or {}}
         self.exit_json(changed=changed, **result)
+
+    def exit_with_plan(self, changes, **result):
+        """exit_json of a read-and-plan module: `changes` and one line per change. In check mode
+        a plan with changes is what the run would change, so it reports changed and --check
+        --diff shows it; a real run leaves that to the writers."""
+        self.exit_with_diff(self.check_mode and bool(changes), *diff_of(changes), changes=changes, lines=[line(c) for c in changes], **result)

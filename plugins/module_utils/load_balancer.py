@@ -15,6 +15,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.elbv2 import f
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import fields_that_differ
 
 LOAD_BALANCER = "load balancer"
 LIVE_COLOR_TAG = "bluegreen:live-color"
@@ -66,9 +67,8 @@ def wanted_listeners(forward, certificate_arn, ssl_policy):
 
 
 def _listener_state(listener):
-    """What the role compares on a listener: protocol, actions, and for HTTPS policy and certificates."""
-    if listener is None:
-        return None
+    """What the role compares on a listener (AWS's, or one of wanted_listeners()): protocol,
+    actions, for HTTPS the policy and certificates, and the redirect."""
     state = {
         "protocol": listener.get("Protocol"),
         "actions": [action.get("Type") for action in listener.get("DefaultActions") or []],
@@ -79,17 +79,6 @@ def _listener_state(listener):
     redirect = [a.get("RedirectConfig") for a in listener.get("DefaultActions") or [] if a.get("Type") == "redirect"]
     if redirect:
         state["redirect"] = dict((k, v) for k, v in redirect[0].items() if k in HTTPS_REDIRECT)
-    return state
-
-
-def _wanted_listener_state(listener):
-    state = {"protocol": listener["Protocol"], "actions": [a["Type"] for a in listener["DefaultActions"]]}
-    if listener["Protocol"] == "HTTPS":
-        state["ssl_policy"] = listener["SslPolicy"]
-        state["certificates"] = [c["CertificateArn"] for c in listener["Certificates"]]
-    redirect = [a["RedirectConfig"] for a in listener["DefaultActions"] if a["Type"] == "redirect"]
-    if redirect:
-        state["redirect"] = redirect[0]
     return state
 
 
@@ -110,7 +99,7 @@ def plan(name, wanted, balancer, listeners, tags, target_group_arns):
         "subnets": sorted(wanted["subnets"]),
         "security_groups": sorted(wanted["security_groups"]),
         "tags": wanted["tags"],
-        "listeners": dict((item["Port"], _wanted_listener_state(item)) for item in listeners_wanted),
+        "listeners": dict((item["Port"], _listener_state(item)) for item in listeners_wanted),
     }
     changes = []
     if balancer is None:
@@ -123,7 +112,7 @@ def plan(name, wanted, balancer, listeners, tags, target_group_arns):
             "tags": tags.get(balancer["LoadBalancerArn"], {}),
             "listeners": dict((port, _listener_state(item)) for port, item in by_port.items()),
         }
-        updates = dict((k, field(have[k], desired[k])) for k in ("subnets", "security_groups", "tags") if have[k] != desired[k])
+        updates = fields_that_differ(dict((k, desired[k]) for k in ("subnets", "security_groups", "tags")), have)
         listener_fields = {}
         for port in sorted(set(have["listeners"]) | set(desired["listeners"])):
             before, after = have["listeners"].get(port), desired["listeners"].get(port)

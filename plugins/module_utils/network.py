@@ -20,6 +20,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.core import aw
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import fields_that_differ
 
 SUBNET = "subnet"
 ROUTE_TABLE = "route table"
@@ -85,7 +86,7 @@ def plan_subnets(wanted, found):
             reason = "the AZ of a subnet is fixed at creation: delete it and run again (not done automatically)"
             changes.append(change(SUBNET, subnet["name"], "replace", fixed, reason))
             continue
-        updates = dict((k, field(have[k], v)) for k, v in desired.items() if have[k] != v)
+        updates = fields_that_differ(desired, have)
         if updates:
             changes.append(change(SUBNET, subnet["name"], "update", updates, "differs from the inputs"))
             to_apply.append(subnet)

@@ -177,8 +177,6 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import aurora
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
-from ansible_collections.bluegreen.migration.plugins.module_utils.plan import diff_of
-from ansible_collections.bluegreen.migration.plugins.module_utils.plan import line
 
 
 def snake(resource):
@@ -223,12 +221,8 @@ def main():
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     result = aurora.plan(desired, aurora.instance_plan(p["instance_ids"], p["instance_tags"]), p["instance_class"], cluster, instances)
-    # In check mode a plan with changes is what the run would change: reported as changed,
-    # so --check --diff shows it. A real run leaves that to the writers.
-    module.exit_with_diff(
-        module.check_mode and bool(result["changes"]), *diff_of(result["changes"]),
-        cluster=snake(cluster), instances=[snake(i) for i in instances], lines=[line(c) for c in result["changes"]], **result
-    )
+    changes = result.pop("changes")
+    module.exit_with_plan(changes, cluster=snake(cluster), instances=[snake(i) for i in instances], apply=result["apply"])
 
 
 if __name__ == "__main__":

@@ -148,8 +148,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
 from ansible_collections.bluegreen.migration.plugins.module_utils import load_balancer
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
-from ansible_collections.bluegreen.migration.plugins.module_utils.plan import diff_of
-from ansible_collections.bluegreen.migration.plugins.module_utils.plan import line
 
 
 def main():
@@ -179,8 +177,7 @@ def main():
     changes = result.pop("changes")
     result["exists"] = balancer is not None
     result["found"] = elbv2.load_balancer_result(balancer, listeners, tags) if balancer else {}
-    # In check mode a plan with changes is what the run would change (see DOCUMENTATION).
-    module.exit_with_diff(module.check_mode and bool(changes), *diff_of(changes), changes=changes, lines=[line(c) for c in changes], load_balancer=result)
+    module.exit_with_plan(changes, load_balancer=result)
 
 
 if __name__ == "__main__":

@@ -127,8 +127,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import iam
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
-from ansible_collections.bluegreen.migration.plugins.module_utils.plan import diff_of
-from ansible_collections.bluegreen.migration.plugins.module_utils.plan import line
 
 
 def main():
@@ -148,8 +146,7 @@ def main():
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     changes, apply = iam.plan_roles(wanted, found)
-    # In check mode a plan with changes is what the run would change (see DOCUMENTATION).
-    module.exit_with_diff(module.check_mode and bool(changes), *diff_of(changes), roles=found, changes=changes, lines=[line(c) for c in changes], apply=apply)
+    module.exit_with_plan(changes, roles=found, apply=apply)
 
 
 if __name__ == "__main__":

@@ -170,8 +170,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import network
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
-from ansible_collections.bluegreen.migration.plugins.module_utils.plan import diff_of
-from ansible_collections.bluegreen.migration.plugins.module_utils.plan import line
 
 
 def snake_route_table(table):
@@ -234,8 +232,7 @@ def main():
         result, changes = plan(module.client("ec2"), module.params)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-    # In check mode a plan with changes is what the run would change (see DOCUMENTATION).
-    module.exit_with_diff(module.check_mode and bool(changes), *diff_of(changes), changes=changes, lines=[line(c) for c in changes], **result)
+    module.exit_with_plan(changes, **result)
 
 
 if __name__ == "__main__":
