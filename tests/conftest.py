@@ -2,6 +2,7 @@
 loopback port), reset between tests that ask for a clean account."""
 
 import os
+import resource
 
 import pytest
 
@@ -66,3 +67,31 @@ def realistic_aws(realistic_emulator, monkeypatch):
     for key, value in client_env(realistic_emulator.port).items():
         monkeypatch.setenv(key, value)
     return realistic_emulator
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """CPU seconds spent by the test's own subprocesses (ansible-playbook and its modules),
+    reported at the end: the suite is CPU-bound on 2 cores, so this, not the wall time of
+    one test among three workers, says what a test costs."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        return (yield)
+    finally:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        spent = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        item.user_properties.append(("child_cpu_seconds", round(spent, 1)))
+
+
+def pytest_terminal_summary(terminalreporter):
+    spent = []
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        if report.when == "call":
+            seconds = dict(report.user_properties).get("child_cpu_seconds", 0)
+            spent.append((seconds, report.nodeid))
+    if not spent:
+        return
+    spent.sort(reverse=True)
+    terminalreporter.write_sep("=", f"subprocess CPU: {sum(s for s, _ in spent):.0f} s in all, the most")
+    for seconds, nodeid in spent[:15]:
+        terminalreporter.write_line(f"{seconds:8.1f}s  {nodeid}")

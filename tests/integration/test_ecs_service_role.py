@@ -1,8 +1,11 @@
-"""The ecs_service role on the emulator, for what the molecule scenario cannot show: a re-run
-during a rollout (traffic split, idle color on a new revision, new image in the inventory)
-moves no traffic and changes neither service's task definition; once green is live (listener
-tag) a re-run scales green, not blue; teardown leaves nothing and a second teardown is a no-op.
-The network inputs are found by tag and name (no bluegreen_network in the play)."""
+"""The ecs_service role on the emulator, for what the molecule scenario cannot show, in one
+environment's life: a re-run during a rollout (traffic split, idle color on a new revision, new
+image in the inventory) moves no traffic and changes neither service's task definition; once
+green is live (listener tag) a re-run scales green, not blue; changes made by hand to the load
+balancer, its listeners and the IAM roles are put back without moving traffic, and the re-run
+after that only reads; a certificate moves the traffic to HTTPS with the same weights; teardown
+leaves nothing and a second teardown is a no-op. The network inputs are found by tag and name
+(no bluegreen_network in the play)."""
 
 import json
 
@@ -10,7 +13,7 @@ import pytest
 
 from tests.harness.aws import client, recap, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=200)
+pytestmark = pytest.mark.slow(seconds=230)
 
 SUFFIX = "it-ecs"
 PLAYBOOK = """
@@ -85,13 +88,32 @@ def services(ecs, fact):
     return {color: found[fact["services"][color]["name"]] for color in ("blue", "green")}
 
 
-def test_reruns_never_move_traffic_or_task_definitions_and_teardown_is_complete(aws, tmp_path):
-    ec2, ecs, elb = client("ec2"), client("ecs"), client("elbv2")
+SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:aurora-credentials-{SUFFIX}-AbCdEf"
+ECS_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+
+
+def trust_services(iam, role_name):
+    trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    return [s["Principal"]["Service"] for s in trust["Statement"]]
+
+
+def listeners(elb, alb_arn):
+    return {item["Port"]: item for item in elb.describe_listeners(LoadBalancerArn=alb_arn)["Listeners"]}
+
+
+def calls(emulator, service, prefixes=("",)):
+    return [c["action"] for c in emulator.requests() if c["service"] == service and c["action"].startswith(prefixes)]
+
+
+def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws, tmp_path):
+    ec2, ecs, elb, iam, acm = client("ec2"), client("ecs"), client("elbv2"), client("iam"), client("acm")
     subnets, groups = network(ec2)
+    base = {"ecs_service_db_secret_arn": SECRET_ARN}
 
     # A new environment: blue live with 100/0, green idle at 0, both on their first revision.
     # (The idempotent second run is the molecule scenario's job.)
-    counts, fact = play(tmp_path)
+    counts, fact = play(tmp_path, **base)
     assert counts["changed"] > 0 and counts["failed"] == 0
     blue_tg, green_tg = fact["target_groups"]["blue"], fact["target_groups"]["green"]
     listener = fact["listener_arn"]
@@ -116,7 +138,7 @@ def test_reruns_never_move_traffic_or_task_definitions_and_teardown_is_complete(
     set_weights(elb, listener, {blue_tg: 50, green_tg: 50})
 
     # The inventory meanwhile names a new image: new revisions are registered, none is deployed.
-    counts, fact = play(tmp_path, ecs_service_image="amazon/amazon-ecs-sample:next")
+    counts, fact = play(tmp_path, **base, ecs_service_image="amazon/amazon-ecs-sample:next")
     assert counts["failed"] == 0
     assert forward(elb, listener) == {blue_tg: 50, green_tg: 50}, "a re-run moved traffic"
     current = services(ecs, fact)
@@ -128,12 +150,73 @@ def test_reruns_never_move_traffic_or_task_definitions_and_teardown_is_complete(
     # The rollout completed: green live (tag), blue drained. A re-run scales green, not blue.
     set_weights(elb, listener, {blue_tg: 0, green_tg: 100}, live_color="green")
     ecs.update_service(cluster=fact["cluster_name"], service=fact["services"]["blue"]["name"], desiredCount=0)
-    counts, fact = play(tmp_path, ecs_service_image="amazon/amazon-ecs-sample:next", ecs_service_desired_count=3)
+    base |= {"ecs_service_image": "amazon/amazon-ecs-sample:next", "ecs_service_desired_count": 3}
+    counts, fact = play(tmp_path, **base)
     assert counts["failed"] == 0
     current = services(ecs, fact)
     assert fact["live_color"] == "green" and forward(elb, listener) == {blue_tg: 0, green_tg: 100}
     assert current["green"]["desiredCount"] == 3 and current["green"]["taskDefinition"] == rollout
     assert current["blue"]["desiredCount"] == 0 and current["blue"]["taskDefinition"] == first_blue
+
+    # Drift by hand while a rollout back to blue is under way (30/70).
+    alb_arn = fact["alb_arn"]
+    execution, task = f"app-execution-{SUFFIX}-us-east-1", f"app-task-{SUFFIX}-us-east-1"
+    alb_tags = {t["Key"]: t["Value"] for t in elb.describe_tags(ResourceArns=[alb_arn])["TagDescriptions"][0]["Tags"]}
+    set_weights(elb, listener, {blue_tg: 30, green_tg: 70})
+    elb.add_tags(ResourceArns=[alb_arn], Tags=[{"Key": "Name", "Value": "renamed"}, {"Key": "extra", "Value": "by-hand"}])
+    elb.set_security_groups(LoadBalancerArn=alb_arn, SecurityGroups=[groups["app"]])
+    elb.create_listener(LoadBalancerArn=alb_arn, Protocol="HTTP", Port=8080, DefaultActions=[
+        {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200", "ContentType": "text/plain"}}])
+    iam.attach_role_policy(RoleName=execution, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.update_role(RoleName=execution, Description="edited by hand")
+    iam.put_role_policy(RoleName=execution, PolicyName=f"app-db-secret-{SUFFIX}", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    iam.update_assume_role_policy(RoleName=task, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    iam.put_role_policy(RoleName=task, PolicyName="by-hand", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    iam.tag_role(RoleName=task, Tags=[{"Key": "bluegreen:environment", "Value": "other"}])
+
+    # The next run puts everything back, and the traffic stays where the rollout put it.
+    counts, fact = play(tmp_path, **base)
+    assert counts["changed"] > 0 and counts["failed"] == 0
+    assert {t["Key"]: t["Value"] for t in elb.describe_tags(ResourceArns=[alb_arn])["TagDescriptions"][0]["Tags"]} == alb_tags
+    assert elb.describe_load_balancers(LoadBalancerArns=[alb_arn])["LoadBalancers"][0]["SecurityGroups"] == [groups["alb"]]
+    assert sorted(listeners(elb, alb_arn)) == [80]
+    assert forward(elb, listener) == {blue_tg: 30, green_tg: 70}, "correcting the load balancer moved traffic"
+    assert fact["live_color"] == "green" and fact["listener_arn"] == listener
+    attached = iam.list_attached_role_policies(RoleName=execution)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [ECS_POLICY]
+    assert iam.get_role(RoleName=execution)["Role"]["Description"] == f"ECS task execution role of {SUFFIX}"
+    secret_policy = iam.get_role_policy(RoleName=execution, PolicyName=f"app-db-secret-{SUFFIX}")["PolicyDocument"]
+    assert [s["Resource"] for s in secret_policy["Statement"]] == [SECRET_ARN]
+    assert trust_services(iam, task) == ["ecs-tasks.amazonaws.com"]
+    assert iam.list_role_policies(RoleName=task)["PolicyNames"] == []
+    task_tags = {t["Key"]: t["Value"] for t in iam.get_role(RoleName=task)["Role"]["Tags"]}
+    assert task_tags["bluegreen:environment"] == SUFFIX
+
+    # In shape: the load balancer and the roles are read once and nothing is written.
+    aws.reset_recording()
+    counts, dummy = play(tmp_path, **base)
+    assert counts["changed"] == 0
+    assert calls(aws, "elasticloadbalancing", ("DescribeLoadBalancers", "DescribeListeners")) == ["DescribeLoadBalancers", "DescribeListeners"]
+    assert sorted(calls(aws, "iam")) == sorted(["GetRole", "ListAttachedRolePolicies", "ListRolePolicies", "GetRolePolicy"]
+                                               + ["GetRole", "ListAttachedRolePolicies", "ListRolePolicies"])
+    assert [c["action"] for c in aws.mutating_requests()] == []
+
+    # A certificate: HTTPS 443 takes the traffic with the same weights, 80 redirects; a re-run
+    # of that shape changes nothing either.
+    certificate = acm.request_certificate(DomainName="app.example.com")["CertificateArn"]
+    counts, fact = play(tmp_path, **base, ecs_service_certificate_arn=certificate)
+    assert counts["changed"] > 0
+    found = listeners(elb, alb_arn)
+    assert sorted(found) == [80, 443] and found[443]["Certificates"][0]["CertificateArn"] == certificate
+    assert found[80]["DefaultActions"][0]["Type"] == "redirect"
+    assert fact["listener_arn"] == found[443]["ListenerArn"] and forward(elb, fact["listener_arn"]) == {blue_tg: 30, green_tg: 70}
+    aws.reset_recording()
+    counts, dummy = play(tmp_path, **base, ecs_service_certificate_arn=certificate)
+    assert counts["changed"] == 0
+    assert calls(aws, "elasticloadbalancing", ("DescribeLoadBalancers", "DescribeListeners")) == ["DescribeLoadBalancers", "DescribeListeners"]
 
     # Teardown: nothing of the environment is left, and a second teardown changes nothing.
     counts, fact = play(tmp_path, state="absent")
@@ -152,87 +235,3 @@ def test_reruns_never_move_traffic_or_task_definitions_and_teardown_is_complete(
     assert not [t for t in client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(f"alarms-{SUFFIX}")]
 
 
-SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:123456789012:secret:aurora-credentials-{SUFFIX}-AbCdEf"
-ECS_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-
-
-def trust_services(iam, role_name):
-    trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
-    trust = json.loads(trust) if isinstance(trust, str) else trust
-    return [s["Principal"]["Service"] for s in trust["Statement"]]
-
-
-def listeners(elb, alb_arn):
-    return {item["Port"]: item for item in elb.describe_listeners(LoadBalancerArn=alb_arn)["Listeners"]}
-
-
-def calls(emulator, service, prefixes=("",)):
-    return [c["action"] for c in emulator.requests() if c["service"] == service and c["action"].startswith(prefixes)]
-
-
-def test_drift_on_the_load_balancer_and_the_roles_is_corrected_and_a_rerun_only_reads(aws, tmp_path):
-    ec2, elb, iam, acm = client("ec2"), client("elbv2"), client("iam"), client("acm")
-    subnets, groups = network(ec2)
-    counts, fact = play(tmp_path, ecs_service_db_secret_arn=SECRET_ARN)
-    assert counts["changed"] > 0 and counts["failed"] == 0
-    alb_arn, listener = fact["alb_arn"], fact["listener_arn"]
-    blue_tg, green_tg = fact["target_groups"]["blue"], fact["target_groups"]["green"]
-    execution, task = f"app-execution-{SUFFIX}-us-east-1", f"app-task-{SUFFIX}-us-east-1"
-    alb_tags = {t["Key"]: t["Value"] for t in elb.describe_tags(ResourceArns=[alb_arn])["TagDescriptions"][0]["Tags"]}
-
-    # A rollout is under way (30/70) while someone changes things by hand.
-    set_weights(elb, listener, {blue_tg: 30, green_tg: 70})
-    elb.add_tags(ResourceArns=[alb_arn], Tags=[{"Key": "Name", "Value": "renamed"}, {"Key": "extra", "Value": "by-hand"}])
-    elb.set_security_groups(LoadBalancerArn=alb_arn, SecurityGroups=[groups["app"]])
-    elb.create_listener(LoadBalancerArn=alb_arn, Protocol="HTTP", Port=8080, DefaultActions=[
-        {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200", "ContentType": "text/plain"}}])
-    iam.attach_role_policy(RoleName=execution, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-    iam.update_role(RoleName=execution, Description="edited by hand")
-    iam.put_role_policy(RoleName=execution, PolicyName=f"app-db-secret-{SUFFIX}", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
-    iam.update_assume_role_policy(RoleName=task, PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
-    iam.put_role_policy(RoleName=task, PolicyName="by-hand", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
-    iam.tag_role(RoleName=task, Tags=[{"Key": "bluegreen:environment", "Value": "other"}])
-
-    # The next run puts everything back, and the traffic stays where the rollout put it.
-    counts, fact = play(tmp_path, ecs_service_db_secret_arn=SECRET_ARN)
-    assert counts["changed"] > 0 and counts["failed"] == 0
-    assert {t["Key"]: t["Value"] for t in elb.describe_tags(ResourceArns=[alb_arn])["TagDescriptions"][0]["Tags"]} == alb_tags
-    assert elb.describe_load_balancers(LoadBalancerArns=[alb_arn])["LoadBalancers"][0]["SecurityGroups"] == [groups["alb"]]
-    assert sorted(listeners(elb, alb_arn)) == [80]
-    assert forward(elb, listener) == {blue_tg: 30, green_tg: 70}, "correcting the load balancer moved traffic"
-    assert fact["live_color"] == "blue" and fact["listener_arn"] == listener
-    attached = iam.list_attached_role_policies(RoleName=execution)["AttachedPolicies"]
-    assert [p["PolicyArn"] for p in attached] == [ECS_POLICY]
-    assert iam.get_role(RoleName=execution)["Role"]["Description"] == f"ECS task execution role of {SUFFIX}"
-    secret_policy = iam.get_role_policy(RoleName=execution, PolicyName=f"app-db-secret-{SUFFIX}")["PolicyDocument"]
-    assert [s["Resource"] for s in secret_policy["Statement"]] == [SECRET_ARN]
-    assert trust_services(iam, task) == ["ecs-tasks.amazonaws.com"]
-    assert iam.list_role_policies(RoleName=task)["PolicyNames"] == []
-    task_tags = {t["Key"]: t["Value"] for t in iam.get_role(RoleName=task)["Role"]["Tags"]}
-    assert task_tags["bluegreen:environment"] == SUFFIX
-
-    # In shape: the load balancer and the roles are read once and nothing is written.
-    aws.reset_recording()
-    counts, dummy = play(tmp_path, ecs_service_db_secret_arn=SECRET_ARN)
-    assert counts["changed"] == 0
-    assert calls(aws, "elasticloadbalancing", ("DescribeLoadBalancers", "DescribeListeners")) == ["DescribeLoadBalancers", "DescribeListeners"]
-    assert sorted(calls(aws, "iam")) == sorted(["GetRole", "ListAttachedRolePolicies", "ListRolePolicies", "GetRolePolicy"]
-                                               + ["GetRole", "ListAttachedRolePolicies", "ListRolePolicies"])
-    assert [c["action"] for c in aws.mutating_requests()] == []
-
-    # A certificate: HTTPS 443 takes the traffic with the same weights, 80 redirects; a re-run
-    # of that shape changes nothing either.
-    certificate = acm.request_certificate(DomainName="app.example.com")["CertificateArn"]
-    counts, fact = play(tmp_path, ecs_service_db_secret_arn=SECRET_ARN, ecs_service_certificate_arn=certificate)
-    assert counts["changed"] > 0
-    found = listeners(elb, alb_arn)
-    assert sorted(found) == [80, 443] and found[443]["Certificates"][0]["CertificateArn"] == certificate
-    assert found[80]["DefaultActions"][0]["Type"] == "redirect"
-    assert fact["listener_arn"] == found[443]["ListenerArn"] and forward(elb, fact["listener_arn"]) == {blue_tg: 30, green_tg: 70}
-    aws.reset_recording()
-    counts, dummy = play(tmp_path, ecs_service_db_secret_arn=SECRET_ARN, ecs_service_certificate_arn=certificate)
-    assert counts["changed"] == 0
-    assert calls(aws, "elasticloadbalancing", ("DescribeLoadBalancers", "DescribeListeners")) == ["DescribeLoadBalancers", "DescribeListeners"]
