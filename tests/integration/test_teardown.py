@@ -187,6 +187,9 @@ def test_deploy_rerun_rollout_refused_held_teardown_and_again(aws, tmp_path):
     assert sorted(sum(document["subnet_ids"].values(), [])) == sorted(deployed["subnets"])
     assert "```mermaid" in (outputs / f"{SUFFIX}.md").read_text()
     assert document["db_secret_arn"] == secret_arn
+    # The molecule default scenario's checks (its converge, idempotence and destroy are the
+    # site.yml, re-run and teardown of this test, which make test does not repeat in molecule).
+    ok(run_playbook("molecule/default/verify.yml", INVENTORY, extra_vars=base))
 
     ready_for_a_rollout(aws)
     fast = {"rollout_image": "nginx:1.27", "rollout_bake_seconds": 0, "rollout_drain_seconds": 0, **base}
