@@ -10,8 +10,8 @@ export ANSIBLE_CONFIG="$root/ansible.cfg"
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(ruff pytest lint sanity molecule)
 # The role scenarios run whole. The default scenario (the whole stack: site.yml, its re-run,
-# verify.yml, teardown.yml) is only syntax-checked here: the pytest lifecycle test
-# (tests/integration/test_teardown.py) runs those same steps, with its verify.yml, and more checks.
+# verify.yml, teardown.yml) is only syntax-checked here: tests/integration/test_rollout.py runs
+# those same steps on its environment, with the scenario's verify.yml, and more checks.
 # MOLECULE_SCENARIOS="default ..." runs it whole as well.
 scenarios=${MOLECULE_SCENARIOS:-$(ls -d molecule/*/ 2>/dev/null | xargs -n1 basename | grep -vx default | sort | tr '\n' ' ')}
 # Three pytest workers by default (each with its own emulator and PostgreSQL): the playbook

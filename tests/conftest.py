@@ -69,25 +69,43 @@ def realistic_aws(realistic_emulator, monkeypatch):
     return realistic_emulator
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item):
-    """CPU seconds spent by the test's own subprocesses (ansible-playbook and its modules),
-    reported at the end: the suite is CPU-bound on 2 cores, so this, not the wall time of
-    one test among three workers, says what a test costs."""
+def _child_cpu(item):
+    """CPU seconds spent by the test's own subprocesses (ansible-playbook and its modules) in
+    one phase, added to the test's report: the suite is CPU-bound on 2 cores, so this, not the
+    wall time of one test among three workers, says what a test costs. A module-scoped fixture
+    counts for the test that first needs it."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    yield
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    item.user_properties.append(("child_cpu_seconds", round(spent, 1)))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    measure = _child_cpu(item)
+    next(measure)
     try:
         return (yield)
     finally:
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        spent = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        item.user_properties.append(("child_cpu_seconds", round(spent, 1)))
+        next(measure, None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    measure = _child_cpu(item)
+    next(measure)
+    try:
+        return (yield)
+    finally:
+        next(measure, None)
 
 
 def pytest_terminal_summary(terminalreporter):
     spent = []
     for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
         if report.when == "call":
-            seconds = dict(report.user_properties).get("child_cpu_seconds", 0)
+            seconds = sum(value for key, value in report.user_properties if key == "child_cpu_seconds")
             spent.append((seconds, report.nodeid))
     if not spent:
         return

@@ -32,11 +32,10 @@ KILL_POINTS = [
 
 
 # Where a teardown is stopped before site.yml repairs what it left: the services deleted and
-# the cluster, load balancer and the rest still there; the application tier and the database
-# gone, the network whole. (A teardown stopped in the network is finished by the teardown below.)
+# the cluster, load balancer and the rest still there (the state site.yml could not repair).
+# A teardown stopped in the network is finished by the teardown below.
 TEARDOWN_STOPS = [
     "ecs_service : Delete the cluster",
-    "aurora : Delete the DB subnet group",
 ]
 
 

@@ -13,9 +13,11 @@ import json
 import pytest
 
 from tests.harness.aws import ROOT, client, recap, run_playbook
-from tests.integration.test_teardown import SUFFIX, leftovers
+from tests.harness.environment import leftovers
 
 pytestmark = pytest.mark.slow(seconds=530)
+
+SUFFIX = "local"
 
 # Shorter polling than the defaults (which are sized for real AWS), nothing else changed.
 FAST = {"aurora_wait_delay": 3, "migrator_lambda_create_delay": 3, "teardown_eni_wait_delay": 2}
@@ -96,7 +98,7 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
     ok(run("playbooks/teardown.yml", tmp_path, teardown_confirm=SUFFIX))
     drained = " ".join(e["detail"] for e in events(emu, "dependent_drain", mark))
     assert "ClusterContainsServicesException" in drained and "Lambda ENI" in drained, drained
-    assert leftovers() == {}
+    assert leftovers(SUFFIX) == {}
 
     # 5. Deploy again at once: the secret's name is still taken for a while.
     mark = len(emu.realism("events"))
@@ -108,4 +110,4 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
 
     # 6. And down again, leaving nothing.
     ok(run("playbooks/teardown.yml", tmp_path, teardown_confirm=SUFFIX))
-    assert leftovers() == {}
+    assert leftovers(SUFFIX) == {}

@@ -11,7 +11,13 @@ exactly the answers its run consumes and checks the invocations it recorded.
 The tests share the environment and follow each other (the deployed environment is least
 privilege: security groups with exactly the needed flows, IAM roles with exactly the trust and
 permissions they need; then check mode, rollout, rollback, a gate failure at step 2, a killed
-and resumed rollout); each reads the state it starts from from AWS.
+and resumed rollout); each reads the state it starts from from AWS. The deploy, its re-run
+(changed=0) and the first rollout run at -vvv, and the last test ends the environment's life: a
+refused teardown (no confirmation: no AWS call), one held by a Lambda network interface (a
+bounded, visible wait, then a clear failure), the teardown proper (nothing tagged with the
+suffix remains in any service) and a second one (no-op). Throughout, the generated database
+password never leaves Secrets Manager: not in any output, file, Lambda environment, task
+definition or API call but those that store it.
 """
 
 import ipaddress
@@ -25,11 +31,13 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tests.harness.aws import ROOT, client, kill_playbook, recap, run_playbook
+from tests.harness.environment import assert_password_stays_in_secrets_manager, leftovers, the_password
 
-pytestmark = pytest.mark.slow(seconds=400)
+pytestmark = pytest.mark.slow(seconds=500)
 
 SUFFIX = "it-rollout"
 ROLLOUT, ROLLBACK, STATUS = "playbooks/rollout.yml", "playbooks/rollback.yml", "playbooks/status.yml"
@@ -38,6 +46,9 @@ FAST = {"rollout_bake_seconds": 0, "rollout_drain_seconds": 0}
 OTHER = {"blue": "green", "green": "blue"}
 TAG = {"Name": "tag:bluegreen:environment", "Values": [SUFFIX]}
 APP_PORT, DB_PORT = 80, 5432
+VERBOSE = ["-vvv", "--diff"]
+TEARDOWN = "playbooks/teardown.yml"
+SCHEMA = json.loads((ROOT / "tests" / "schemas" / "outputs.schema.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +62,16 @@ def env(emulator, tmp_path_factory):
     # Fewer pieces to create than the demo, the same shape: two AZs, no Aurora reader.
     group_vars = group_vars.replace("network_az_count: 3", "network_az_count: 2").replace("aurora_reader_count: 2", "aurora_reader_count: 0")
     (tmp / "inventory" / "group_vars" / "bluegreen_envs.yml").write_text(group_vars + "\noutputs_dir: " + str(tmp / "outputs") + "\n")
+    logs = {}
     started = time.monotonic()
-    deploy = run_playbook("site.yml", tmp / "inventory")
-    assert deploy.returncode == 0, deploy.stdout[-8000:] + deploy.stderr[-3000:]
+    logged(run_playbook("site.yml", tmp / "inventory", args=VERBOSE), "deploy", logs)
     print(f"deploy: {time.monotonic() - started:.0f}s")
+    counts = logged(run_playbook("site.yml", tmp / "inventory", args=VERBOSE), "re-run", logs)
+    assert counts["changed"] == 0, counts
+    # The molecule default scenario's checks (its converge, idempotence and destroy are this
+    # deploy, its re-run and the teardown of the last test; make test does not repeat them).
+    verify = run_playbook("molecule/default/verify.yml", tmp / "inventory")
+    assert verify.returncode == 0, verify.stdout[-8000:]
 
     # Two healthy targets per color, with IPs of the private subnets.
     ec2, elb = client("ec2"), client("elbv2")
@@ -64,7 +81,16 @@ def env(emulator, tmp_path_factory):
         arn = elb.describe_target_groups(Names=[f"app-{color}-{SUFFIX}"])["TargetGroups"][0]["TargetGroupArn"]
         ips = [str(ipaddress.ip_network(s["CidrBlock"])[10 + offset]) for s in private[:2]]
         elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": ip, "Port": 80} for ip in ips])
-    return {"inventory": tmp / "inventory", "outputs": tmp / "outputs", "emulator": emulator}
+    return {"inventory": tmp / "inventory", "outputs": tmp / "outputs", "emulator": emulator, "logs": logs}
+
+
+def logged(proc, what, logs):
+    """Keep a run's whole output (for the password check) and return its recap counts."""
+    logs[what] = proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
+    # -vvv really was verbose, so the password check means something.
+    assert "ESTABLISH LOCAL CONNECTION" in logs[what], what
+    return recap(proc.stdout)[SUFFIX]
 
 
 def state():
@@ -276,7 +302,8 @@ def test_rollout_moves_the_traffic_and_site_then_changes_nothing(env):
     assert before["weights"] == {live: 100, new: 0}
     emulator.reset_recording()
     queue(emulator, 4)  # expand + validate at each of the 3 steps
-    proc, counts = ok(play(env, ROLLOUT, rollout_image="nginx:1.27", **FAST))
+    proc, counts = ok(play(env, ROLLOUT, VERBOSE, rollout_image="nginx:1.27", **FAST))
+    logged(proc, "rollout", env["logs"])
     after = state()
     assert after["live"] == new and after["weights"] == {new: 100, live: 0}
     assert after["image"][new] == "nginx:1.27" and after["desired"] == {new: 2, live: 0} and after["running"][live] == 0
@@ -383,3 +410,62 @@ def test_killed_rollout_resumes_from_the_weights_aws_has(env, tmp_path):
     assert after["live"] == new and after["weights"] == {new: 100, live: 0}
     assert after["desired"] == {new: 2, live: 0} and after["image"][new] == "nginx:1.29"
     assert len(emulator.lambda_invocations()) == 4
+
+
+def test_teardown_refused_held_then_complete_and_again(env):
+    """The environment's end (the last test of the module)."""
+    emulator, outputs, logs = env["emulator"], env["outputs"], env["logs"]
+    secret_arn, password = the_password()
+    assert_password_stays_in_secrets_manager(emulator, secret_arn, password, outputs)
+    document = json.loads((outputs / f"{SUFFIX}.json").read_text())
+    jsonschema.validate(document, SCHEMA)
+    deployed = leftovers(SUFFIX)
+    assert document["vpc_id"] == deployed["vpcs"][0] and document["region"] == "us-east-1"
+    assert sorted(sum(document["subnet_ids"].values(), [])) == sorted(deployed["subnets"])
+    assert "```mermaid" in (outputs / f"{SUFFIX}.md").read_text()
+    assert document["db_secret_arn"] == secret_arn
+
+    def teardown(args=(), **extra):
+        return run_playbook(TEARDOWN, env["inventory"], extra_vars=extra or None, args=list(args))
+
+    # Without the confirmation, or with another environment's name: refused before any AWS call
+    emulator.reset_recording()
+    for extra in ({}, {"teardown_confirm": "prod"}):
+        refused = teardown(**extra)
+        assert refused.returncode != 0
+        assert f"pass -e teardown_confirm={SUFFIX} to confirm" in refused.stdout, refused.stdout[-3000:]
+    assert emulator.mutating_requests() == [] and emulator.requests() == []
+    assert leftovers(SUFFIX) == deployed and (outputs / f"{SUFFIX}.json").exists()
+
+    # A Lambda network interface AWS has not released yet: a bounded, visible wait, then a clear failure
+    ec2 = client("ec2")
+    migrator_sg = ec2.describe_security_groups(Filters=[TAG, {"Name": "group-name", "Values": [f"migrator-{SUFFIX}"]}])["SecurityGroups"][0]["GroupId"]
+    eni = ec2.create_network_interface(
+        SubnetId=document["subnet_ids"]["private"][0], Groups=[migrator_sg], Description=f"AWS Lambda VPC ENI-migrator-{SUFFIX}-0b1c2d3e"
+    )["NetworkInterface"]["NetworkInterfaceId"]
+    held = teardown(["-vvv"], teardown_confirm=SUFFIX, teardown_eni_wait_timeout=3, teardown_eni_wait_delay=1)
+    logs["held teardown"] = held.stdout + held.stderr
+    assert held.returncode != 0
+    assert "FAILED - RETRYING" in held.stdout and "retries left" in held.stdout
+    text = " ".join(held.stdout.split())
+    assert f"still has not released 1 Lambda network interface(s) ({eni}" in text and "Re-run this teardown later" in text
+    still = leftovers(SUFFIX)
+    assert still["vpcs"] and still["security_groups"] and not still.get("lambda_functions") and not still.get("load_balancers")
+    ec2.delete_network_interface(NetworkInterfaceId=eni)
+
+    # The teardown proper: nothing of the environment is left in any service
+    started = time.monotonic()
+    counts = logged(teardown(["-vvv"], teardown_confirm=SUFFIX), "teardown", logs)
+    assert counts["changed"] > 0 and counts["failed"] == 0
+    assert leftovers(SUFFIX) == {}
+    assert not (outputs / f"{SUFFIX}.json").exists() and not (outputs / f"{SUFFIX}.md").exists()
+    print(f"teardown: {time.monotonic() - started:.0f}s")
+
+    # Again: succeeds and changes nothing
+    proc, counts = ok(play(env, TEARDOWN, teardown_confirm=SUFFIX))
+    assert counts["changed"] == 0 and counts["failed"] == 0, counts
+    assert leftovers(SUFFIX) == {}
+
+    assert set(logs) >= {"deploy", "re-run", "rollout", "held teardown", "teardown"}
+    for what, log in logs.items():
+        assert password not in log, f"the password is in the {what} output"
