@@ -82,15 +82,56 @@ molecule_all() {
   return $rc
 }
 
-for stage in "${stages[@]}"; do
-  case $stage in
-    ruff) run_stage ruff ruff check . ;;
-    pytest) run_stage pytest python -m pytest -q -p no:cacheprovider -n "$pytest_workers" --dist loadfile --no-loadscope-reorder --durations=15 ;;
-    lint) run_stage ansible-lint ansible-lint --profile production --offline -q ;;
-    sanity) run_stage sanity scripts/sanity.sh ;;
-    molecule) run_stage molecule molecule_all ;;
-    *) echo "unknown stage: $stage (ruff, pytest, lint, sanity, molecule)" >&2; exit 2 ;;
+stage_command() {
+  case $1 in
+    ruff) echo "ruff ruff check ." ;;
+    pytest) echo "pytest python -m pytest -q -p no:cacheprovider -n $pytest_workers --dist loadfile --no-loadscope-reorder --durations=15" ;;
+    lint) echo "ansible-lint ansible-lint --profile production --offline -q" ;;
+    sanity) echo "sanity scripts/sanity.sh" ;;
+    molecule) echo "molecule molecule_all" ;;
+    *) return 1 ;;
   esac
+}
+for stage in "${stages[@]}"; do
+  stage_command "$stage" >/dev/null || { echo "unknown stage: $stage (ruff, pytest, lint, sanity, molecule)" >&2; exit 2; }
+done
+
+# The suite is CPU-bound, and pytest leaves some of the 2 cores idle (a worker waiting on an
+# emulated AWS delay, the last long flows). When pytest runs, lint, sanity and molecule run
+# beside it at a lower priority (nice): they take only the CPU pytest leaves, and what remains
+# of them runs on after it. Their output is printed whole, in order, once pytest is done.
+behind=()
+if [[ " ${stages[*]} " == *" pytest "* ]]; then
+  for stage in "${stages[@]}"; do
+    [[ $stage == lint || $stage == sanity || $stage == molecule ]] && behind+=("$stage")
+  done
+fi
+stage_logs="$root/build/stage-logs"
+mkdir -p "$stage_logs"
+declare -A behind_pid=()
+for stage in "${behind[@]}"; do
+  read -r -a cmd <<<"$(stage_command "$stage")"
+  ( renice -n 10 -p "$BASHPID" >/dev/null; start=$SECONDS
+    if "${cmd[@]:1}"; then rc=0; else rc=1; fi
+    echo "$rc $((SECONDS - start))" >"$stage_logs/$stage.result" ) >"$stage_logs/$stage.log" 2>&1 &
+  behind_pid[$stage]=$!
+done
+
+for stage in "${stages[@]}"; do
+  read -r -a cmd <<<"$(stage_command "$stage")"
+  if [[ -n ${behind_pid[$stage]:-} ]]; then
+    wait "${behind_pid[$stage]}"
+    echo "=== ${cmd[0]} (beside pytest, at a lower priority)"
+    cat "$stage_logs/$stage.log"
+    read -r rc took <"$stage_logs/$stage.result"
+    if [ "$rc" -eq 0 ]; then
+      passed=$((passed + 1)); echo "=== ${cmd[0]}: ok ($took s from its start)"
+    else
+      failed=$((failed + 1)); failures+=("${cmd[0]}"); echo "=== ${cmd[0]}: FAILED ($took s from its start)"
+    fi
+  else
+    run_stage "${cmd[@]}"
+  fi
 done
 
 echo
