@@ -60,12 +60,15 @@ DEFAULTS = {
     #   a deleted VPC function's ENIs stay listed and hold its security groups and subnets
     #   (AWS: up to 20-45 minutes), here until listed `eni_polls` times, at most `eni_seconds`;
     # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteCluster.html
-    #   a cluster whose services were just deleted refuses DeleteCluster (`ecs_seconds`);
+    #   a cluster whose services were just deleted refuses DeleteCluster while they and their
+    #   tasks drain: the next `ecs_refusals` calls (at most `ecs_seconds`);
     # https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html
     #   a force-deleted secret is removed asynchronously: its name stays taken for the next
     #   `secret_refusals` CreateSecret calls (at most `secret_seconds`), and DescribeSecret
     #   answers with a DeletedDate meanwhile.
-    "dependent_drain": {"enabled": True, "eni_polls": 2, "eni_seconds": 120, "ecs_seconds": 4, "secret_refusals": 2, "secret_seconds": 600},
+    "dependent_drain": {
+        "enabled": True, "eni_polls": 2, "eni_seconds": 120, "ecs_refusals": 2, "ecs_seconds": 300, "secret_refusals": 2, "secret_seconds": 600,
+    },
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html and botocore's
     # 60 s default read timeout: a synchronous Invoke answers only after `seconds` (0: off).
     "long_invocation": {"enabled": True, "seconds": 0},
@@ -214,7 +217,7 @@ class Realism:
             self.created = {}  # EC2 id -> time created
             self.role_changed = {}  # role name -> [time, refusals so far]
             self.nat_created, self.rds_created, self.ecs_deployed = {}, {}, {}
-            self.cluster_refused = set()
+            self.cluster_refusals = {}  # cluster -> DeleteCluster refused since its services were deleted
             self.task_images = {}  # task definition ARN and family:revision -> images
             self.breaker_trips = {}  # (cluster, service) -> (time, failed task definition)
             self.function_vpc = {}  # function name -> VpcConfig at create
@@ -310,10 +313,15 @@ class Realism:
                     return error(call, "DependencyViolation", f"resource {target} has a dependent object")
         if call.service == "ecs" and call.action == "DeleteCluster":
             cluster = (call.params.get("cluster") or "").rsplit("/", 1)[-1]
-            if self.recent(self.services_deleted.get(cluster), self.figure("dependent_drain", "ecs_seconds")):
+            refused = self.cluster_refusals.get(cluster, 0)
+            # Counted, not timed: on AWS the tasks take from seconds to the deregistration delay
+            # to stop, so the first attempts are refused whatever the machine's speed.
+            if self.recent(self.services_deleted.get(cluster), self.figure("dependent_drain", "ecs_seconds")) and refused < self.figure(
+                "dependent_drain", "ecs_refusals"
+            ):
                 # Services first (DRAINING), then their tasks (stopping).
-                code = "ClusterContainsTasksException" if cluster in self.cluster_refused else "ClusterContainsServicesException"
-                self.cluster_refused.add(cluster)
+                code = "ClusterContainsTasksException" if refused else "ClusterContainsServicesException"
+                self.cluster_refusals[cluster] = refused + 1
                 self.event("dependent_drain", call, f"{code} {cluster}")
                 message = (
                     "The Cluster cannot be deleted while Tasks are active."
@@ -493,7 +501,9 @@ class Realism:
             service = _json(answer.body).get("service") or {}
             self.ecs_deployed[(service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))] = now
         elif call.action == "DeleteService":
-            self.services_deleted[(call.params.get("cluster") or "default").rsplit("/", 1)[-1]] = now
+            cluster = (call.params.get("cluster") or "default").rsplit("/", 1)[-1]
+            self.services_deleted[cluster] = now
+            self.cluster_refusals.pop(cluster, None)
         elif call.action == "DescribeServices":
             result = _json(answer.body)
             for service in result.get("services", []):

@@ -107,9 +107,9 @@ def pytest_terminal_summary(terminalreporter):
         if report.when == "call":
             seconds = sum(value for key, value in report.user_properties if key == "child_cpu_seconds")
             spent.append((seconds, report.nodeid))
-    if not spent:
+    if sum(seconds for seconds, nodeid in spent) < 1:
         return
     spent.sort(reverse=True)
-    terminalreporter.write_sep("=", f"subprocess CPU: {sum(s for s, _ in spent):.0f} s in all, the most")
+    terminalreporter.write_sep("=", f"subprocess CPU: {sum(seconds for seconds, nodeid in spent):.0f} s in all, the most")
     for seconds, nodeid in spent[:15]:
         terminalreporter.write_line(f"{seconds:8.1f}s  {nodeid}")

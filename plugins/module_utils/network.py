@@ -2,7 +2,8 @@
 # Copyright: bluegreen.migration contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The network role's read and plan: subnets, route tables and security groups as EC2 answers
+"""The network role's read and plan: the VPC and its internet gateway, subnets, route tables and
+security groups as EC2 answers DescribeVpcs (and DescribeVpcAttribute), DescribeInternetGateways,
 DescribeSubnets, DescribeRouteTables and DescribeSecurityGroups, compared with what the role
 wants. Each plan_* function returns (changes, to_apply): the readable plan and the wanted
 entries the writers (amazon.aws.ec2_vpc_subnet, ec2_vpc_route_table, ec2_security_group) run for."""
@@ -22,6 +23,8 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.plan import cr
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import fields_that_differ
 
+VPC = "vpc"
+INTERNET_GATEWAY = "internet gateway"
 SUBNET = "subnet"
 ROUTE_TABLE = "route table"
 SECURITY_GROUP = "security group"
@@ -46,6 +49,55 @@ def _describe(client, operation, key, filters):
     return paginator.paginate(Filters=filters).build_full_result()[key]
 
 
+@NetworkErrorHandler.common_error_handler("read the VPC's {operation} answer")
+@aws_retry()
+def _vpc_attribute(client, vpc_id, attribute):
+    key = attribute[0].upper() + attribute[1:]
+    return bool(client.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)[key]["Value"])
+
+
+def read_vpcs(client, name, cidr):
+    """The VPCs named `name` with the primary CIDR `cidr` (how amazon.aws.ec2_vpc_net finds its
+    VPC), each with its DNS settings (EnableDnsSupport, EnableDnsHostnames)."""
+    filters = [{"Name": "tag:Name", "Values": [name]}, {"Name": "cidr", "Values": [cidr]}]
+    vpcs = _describe(client, "describe_vpcs", "Vpcs", filters)
+    for vpc in vpcs:
+        vpc["EnableDnsSupport"] = _vpc_attribute(client, vpc["VpcId"], "enableDnsSupport")
+        vpc["EnableDnsHostnames"] = _vpc_attribute(client, vpc["VpcId"], "enableDnsHostnames")
+    return vpcs
+
+
+def read_internet_gateways(client, vpc_id):
+    return _describe(client, "describe_internet_gateways", "InternetGateways", [{"Name": "attachment.vpc-id", "Values": [vpc_id]}])
+
+
+def read_nat_gateways(client, vpc_id):
+    """The VPC's NAT gateways that are pending or available, each as {nat_gateway_id, subnet_id, state}."""
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "state", "Values": ["pending", "available"]}]
+    found = _describe(client, "describe_nat_gateways", "NatGateways", filters)
+    return [{"nat_gateway_id": n["NatGatewayId"], "subnet_id": n["SubnetId"], "state": n["State"]} for n in found]
+
+
+def read_vpc_endpoints(client, vpc_id):
+    """The VPC's endpoints that are pending or available (the filter takes the states in lower
+    case; the answer's State is capitalized on AWS, lower case on the emulator)."""
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "vpc-endpoint-state", "Values": ["pending", "available"]}]
+    return _describe(client, "describe_vpc_endpoints", "VpcEndpoints", filters)
+
+
+def plan_vpc_endpoints(wanted_services, found):
+    """(changes, stale): the endpoints of services no longer wanted, to delete. The wanted ones
+    are created or fixed by amazon.aws.ec2_vpc_endpoint itself."""
+    changes, stale = [], []
+    for endpoint in found:
+        if endpoint["ServiceName"] not in wanted_services:
+            item = {"vpc_endpoint_id": endpoint["VpcEndpointId"], "service_name": endpoint["ServiceName"]}
+            fields = {"service_name": field(endpoint["ServiceName"], None)}
+            changes.append(change("vpc endpoint", endpoint["VpcEndpointId"], "delete", fields, "its service is not listed"))
+            stale.append(item)
+    return changes, stale
+
+
 def read_subnets(client, vpc_id):
     return _describe(client, "describe_subnets", "Subnets", [{"Name": "vpc-id", "Values": [vpc_id]}])
 
@@ -60,6 +112,41 @@ def read_security_groups(client, vpc_id):
 
 def tags_of(resource):
     return boto3_tag_list_to_ansible_dict(resource.get("Tags") or [])
+
+
+# --- VPC and internet gateway -------------------------------------------------------------
+
+
+def plan_vpc(wanted, found):
+    """`wanted`: {name, cidr, tags}; `found`: read_vpcs' answer. Returns (changes, vpc_id, apply):
+    apply is True when amazon.aws.ec2_vpc_net has to create the VPC or fix it (DNS, tags)."""
+    desired = {"cidr_block": wanted["cidr"], "enable_dns_support": True, "enable_dns_hostnames": True,
+               "tags": dict(wanted.get("tags") or {}, Name=wanted["name"])}
+    if len(found) > 1:
+        ids = ", ".join(sorted(v["VpcId"] for v in found))
+        message = "%d VPCs are named %s with CIDR %s (%s): delete the extra ones and run again"
+        raise NetworkError(message=message % (len(found), wanted["name"], wanted["cidr"], ids))
+    if not found:
+        return [change(VPC, wanted["name"], "create", created(desired), "no VPC named %s with CIDR %s" % (wanted["name"], wanted["cidr"]))], None, True
+    current = found[0]
+    have = {"cidr_block": current.get("CidrBlock"), "enable_dns_support": current.get("EnableDnsSupport"),
+            "enable_dns_hostnames": current.get("EnableDnsHostnames"), "tags": tags_of(current)}
+    updates = fields_that_differ(desired, have)
+    if updates:
+        return [change(VPC, wanted["name"], "update", updates, "differs from the inputs")], current["VpcId"], True
+    return [], current["VpcId"], False
+
+
+def plan_internet_gateway(name, tags, found):
+    """The VPC's internet gateway: `found` is read_internet_gateways' answer (empty for a VPC
+    still to create). Returns (changes, gateway_id, apply)."""
+    if not found:
+        return [change(INTERNET_GATEWAY, name, "create", created({"tags": tags}), "the VPC has no internet gateway")], None, True
+    current = found[0]
+    updates = fields_that_differ({"tags": tags}, {"tags": tags_of(current)})
+    if updates:
+        return [change(INTERNET_GATEWAY, name, "update", updates, "differs from the inputs")], current["InternetGatewayId"], True
+    return [], current["InternetGatewayId"], False
 
 
 # --- Subnets ---------------------------------------------------------------------------

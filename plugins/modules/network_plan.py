@@ -11,15 +11,20 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: network_plan
-short_description: Read a VPC's subnets, route tables and security groups, and plan what differs from the wanted state
+short_description: Read a VPC, its internet gateway, subnets, route tables and security groups, and plan what differs
 version_added: 0.1.0
 description:
-  - Reads, in one run, the kinds of resource it is given wanted entries for (C(DescribeSubnets),
+  - Reads, in one run, the kinds of resource it is given wanted entries for (C(DescribeVpcs) and
+    C(DescribeVpcAttribute), C(DescribeInternetGateways), C(DescribeSubnets),
     C(DescribeRouteTables), C(DescribeSecurityGroups), each filtered on the VPC) and compares
     them with the wanted ones.
+  - With O(vpc), the VPC is found by its C(Name) tag and CIDR, as M(amazon.aws.ec2_vpc_net)
+    finds it. When it does not exist yet, everything in it is planned for creation (its id is
+    known after the apply) and nothing more is read.
   - Returns, per kind, the plan (each change with the resource, the action, the fields before
     and after, and why) and the wanted entries the writers (M(amazon.aws.ec2_vpc_subnet),
-    M(amazon.aws.ec2_vpc_route_table), M(amazon.aws.ec2_security_group)) have to run for.
+    M(amazon.aws.ec2_vpc_route_table), M(amazon.aws.ec2_security_group)) have to run for, and
+    whether M(amazon.aws.ec2_vpc_net) and M(amazon.aws.ec2_vpc_igw) have to.
   - Subnets are matched by CIDR; a subnet in another AZ is planned as C(replace) and not
     applied. Route tables are matched by their C(Name) tag; the VPC's own route and the routes
     gateway endpoints add are AWS's and not compared. Security groups are matched by name;
@@ -28,15 +33,58 @@ description:
     C(--check --diff) shows them before and after; otherwise it never does.
 options:
   vpc_id:
-    description: The VPC whose resources are read.
+    description:
+      - The VPC whose resources are read.
+      - One of O(vpc_id) and O(vpc) is required.
     type: str
-    required: true
+  vpc:
+    description:
+      - The wanted VPC, found by its C(Name) tag and CIDR; DNS support and DNS hostnames are on.
+      - One of O(vpc_id) and O(vpc) is required.
+    type: dict
+    suboptions:
+      name:
+        description: Its C(Name) tag.
+        type: str
+        required: true
+      cidr:
+        description: Its primary IPv4 CIDR block.
+        type: str
+        required: true
+      tags:
+        description: Its other tags.
+        type: dict
+        default: {}
+  internet_gateway:
+    description:
+      - The VPC's wanted internet gateway (read only when given).
+    type: dict
+    suboptions:
+      name:
+        description: Its name in the plan.
+        type: str
+        required: true
+      tags:
+        description: Its tags (C(Name) included).
+        type: dict
+        required: true
   tags:
     description:
       - Tags every subnet and security group carries besides its C(Name) tag (and, for a subnet,
         its C(bluegreen:tier) tag). An entry's own C(tags) replace them.
     type: dict
     default: {}
+  nat_gateways:
+    description: Whether to read the VPC's NAT gateways (pending or available).
+    type: bool
+    default: false
+  vpc_endpoints:
+    description:
+      - The full service names of the wanted VPC endpoints (C(com.amazonaws.<region>.<service>));
+        the VPC's endpoints are read only when given, and those of other services are planned
+        for deletion.
+    type: list
+    elements: str
   subnets:
     description:
       - Wanted subnets, each with C(name), C(cidr), C(az) and C(tier).
@@ -75,6 +123,22 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
+- name: Read the VPC, its internet gateway, security groups and subnets in one run
+  bluegreen.migration.network_plan:
+    vpc: {name: vpc-dev, cidr: 10.0.0.0/16, tags: {"bluegreen:environment": dev}}
+    internet_gateway: {name: igw-dev, tags: {Name: igw-dev, "bluegreen:environment": dev}}
+    security_groups:
+      - {key: app, name: app-dev, description: Application tasks}
+    subnets:
+      - {name: public-a-dev, cidr: 10.0.0.0/24, az: us-east-1a, tier: public}
+  register: network_base
+
+- name: Create the VPC or fix it, only when the plan says so
+  amazon.aws.ec2_vpc_net:
+    name: vpc-dev
+    cidr_block: 10.0.0.0/16
+  when: network_base.vpc.apply
+
 - name: Plan the subnets of the VPC
   bluegreen.migration.network_plan:
     vpc_id: vpc-0123456789abcdef0
@@ -93,6 +157,47 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+vpc:
+  description: The VPC's plan (when vpc was given).
+  returned: when vpc is given
+  type: dict
+  contains:
+    id:
+      description: The VPC's id; null when it does not exist yet.
+      type: str
+    apply:
+      description: Whether M(amazon.aws.ec2_vpc_net) has to create or fix the VPC.
+      type: bool
+internet_gateway:
+  description: The internet gateway's plan (when internet_gateway was given).
+  returned: when internet_gateway is given
+  type: dict
+  contains:
+    id:
+      description: The gateway's id; null when the VPC has none.
+      type: str
+    apply:
+      description: Whether M(amazon.aws.ec2_vpc_igw) has to create, attach or fix it.
+      type: bool
+nat_gateways:
+  description: The VPC's NAT gateways that are pending or available (when nat_gateways is true).
+  returned: when nat_gateways is true
+  type: list
+  elements: dict
+  sample: [{"nat_gateway_id": "nat-0123456789abcdef0", "subnet_id": "subnet-0123456789abcdef0", "state": "available"}]
+vpc_endpoints:
+  description: The VPC endpoints' plan (when vpc_endpoints was given).
+  returned: when vpc_endpoints is given
+  type: dict
+  contains:
+    changes:
+      description: The endpoints to delete.
+      type: list
+      elements: dict
+    stale:
+      description: The endpoints of services not listed, each with C(vpc_endpoint_id) and C(service_name).
+      type: list
+      elements: dict
 changes:
   description: The plan of every kind read, one entry per resource to create, update or replace.
   returned: always
@@ -193,18 +298,35 @@ def with_tags(entries, common, tier=False):
 def plan(client, params):
     result, changes = {}, []
     vpc_id = params["vpc_id"]
+    if params["vpc"] is not None:
+        vpc_changes, vpc_id, apply = network.plan_vpc(params["vpc"], network.read_vpcs(client, params["vpc"]["name"], params["vpc"]["cidr"]))
+        result["vpc"] = {"id": vpc_id, "apply": apply}
+        changes += vpc_changes
+    # A VPC still to create has nothing in it: the reads below would find nothing.
+    read = (lambda reader: reader(client, vpc_id)) if vpc_id else (lambda reader: [])
+    if params["internet_gateway"] is not None:
+        gateway = params["internet_gateway"]
+        igw_changes, igw_id, apply = network.plan_internet_gateway(gateway["name"], gateway["tags"], read(network.read_internet_gateways))
+        result["internet_gateway"] = {"id": igw_id, "apply": apply}
+        changes += igw_changes
+    if params["nat_gateways"]:
+        result["nat_gateways"] = read(network.read_nat_gateways)
+    if params["vpc_endpoints"] is not None:
+        endpoint_changes, stale = network.plan_vpc_endpoints(params["vpc_endpoints"], read(network.read_vpc_endpoints))
+        result["vpc_endpoints"] = {"changes": endpoint_changes, "stale": stale}
+        changes += endpoint_changes
     if params["subnets"] is not None:
-        found = network.read_subnets(client, vpc_id)
+        found = read(network.read_subnets)
         subnet_changes, to_apply = network.plan_subnets(with_tags(params["subnets"], params["tags"], tier=True), found)
         result["subnets"] = {"changes": subnet_changes, "apply": to_apply, "ids": network.subnet_ids(found)}
         changes += subnet_changes
     if params["route_tables"] is not None:
-        found = network.read_route_tables(client, vpc_id)
+        found = read(network.read_route_tables)
         table_changes, to_apply = network.plan_route_tables(params["route_tables"], found, params["deferred_tiers"])
         result["route_tables"] = {"changes": table_changes, "apply": to_apply, "found": [snake_route_table(t) for t in found]}
         changes += table_changes
     if params["security_groups"] is not None:
-        found = network.read_security_groups(client, vpc_id)
+        found = read(network.read_security_groups)
         by_name = dict((g["GroupName"], g["GroupId"]) for g in found)
         wanted = with_tags(params["security_groups"], params["tags"])
         groups = {
@@ -220,14 +342,18 @@ def plan(client, params):
 
 def main():
     argument_spec = dict(
-        vpc_id=dict(type="str", required=True),
+        vpc_id=dict(type="str"),
+        vpc=dict(type="dict", options=dict(name=dict(type="str", required=True), cidr=dict(type="str", required=True), tags=dict(type="dict", default={}))),
+        internet_gateway=dict(type="dict", options=dict(name=dict(type="str", required=True), tags=dict(type="dict", required=True))),
         tags=dict(type="dict", default={}),
+        nat_gateways=dict(type="bool", default=False),
+        vpc_endpoints=dict(type="list", elements="str"),
         subnets=dict(type="list", elements="dict"),
         route_tables=dict(type="list", elements="dict"),
         deferred_tiers=dict(type="list", elements="str", default=[]),
         security_groups=dict(type="list", elements="dict"),
     )
-    module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True, required_one_of=[("vpc_id", "vpc")])
     try:
         result, changes = plan(module.client("ec2"), module.params)
     except AnsibleAWSError as e:

@@ -233,5 +233,3 @@ def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws
     assert client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/ecs/app-{SUFFIX}")["logGroups"] == []
     assert client("cloudwatch").describe_alarms(AlarmNamePrefix="app-")["MetricAlarms"] == []
     assert not [t for t in client("sns").list_topics()["Topics"] if t["TopicArn"].endswith(f"alarms-{SUFFIX}")]
-
-

@@ -1,6 +1,6 @@
 """Drift on the network role, through the emulator: a security group rule, a route, a subnet
-attribute and a route table's tags changed by hand. `--check --diff` names exactly those four
-changes (before and after) and writes nothing; the next run puts them back; then the plan is
+attribute, a route table's and the internet gateway's tags and the VPC's DNS hostnames changed
+by hand. `--check --diff` names exactly those six changes (before and after) and writes nothing; the next run puts them back; then the plan is
 empty and a re-run changes nothing."""
 
 import pytest
@@ -34,7 +34,7 @@ def one(items):
 def by_name(kind, name):
     ec2 = client("ec2")
     call, key = {"sg": (ec2.describe_security_groups, "SecurityGroups"), "subnet": (ec2.describe_subnets, "Subnets"),
-                 "rt": (ec2.describe_route_tables, "RouteTables")}[kind]
+                 "rt": (ec2.describe_route_tables, "RouteTables"), "vpc": (ec2.describe_vpcs, "Vpcs")}[kind]
     return one(call(Filters=[{"Name": "tag:Name", "Values": [name]}])[key])
 
 
@@ -51,20 +51,26 @@ def test_drift_is_planned_exactly_then_put_back(aws):
     ec2.create_route(RouteTableId=isolated["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
     public = by_name("rt", f"rt-public-{SUFFIX}")
     ec2.delete_tags(Resources=[public["RouteTableId"]], Tags=[{"Key": "bluegreen:tier"}])
+    vpc = by_name("vpc", f"vpc-{SUFFIX}")["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": False})
+    ec2.delete_tags(Resources=[igw], Tags=[{"Key": "bluegreen:component"}])
 
     aws.reset_recording()
     planned, counts = run("--check", "--diff")
     assert aws.mutating_requests() == [], aws.mutating_requests()
     text = planned.stdout
-    plan = text[text.index("Read the subnets of the VPC and plan what differs"):text.index("Create the missing public")]
+    plan = text[text.index("Read the VPC, its internet gateway"):text.index("Create the VPC or fix")]
     plan += text[text.index("Read the route tables and security groups and plan what differs"):text.index("Start creating or fixing the route tables")]
     assert diff_lines(plan) == sorted([
         "- map_public_ip_on_launch: true", "+ map_public_ip_on_launch: false",
         f"- - 0.0.0.0/0 -> {igw}", "+ routes: []", "- routes:",
         "- - tcp 22-22 0.0.0.0/0",
         "+ bluegreen:tier: public",
+        "- enable_dns_hostnames: false", "+ enable_dns_hostnames: true",
+        "+ bluegreen:component: network",
     ]), plan
-    for name in (f"subnet isolated-a-{SUFFIX}:", f"route table rt-isolated-{SUFFIX}:", f"security group app-{SUFFIX}:", f"route table rt-public-{SUFFIX}:"):
+    for name in (f"subnet isolated-a-{SUFFIX}:", f"route table rt-isolated-{SUFFIX}:", f"security group app-{SUFFIX}:", f"route table rt-public-{SUFFIX}:",
+                 f"vpc vpc-{SUFFIX}:", f"internet gateway igw-{SUFFIX}:"):
         assert name in plan, plan
     assert f"security group alb-{SUFFIX}" not in plan and f"subnet public-a-{SUFFIX}" not in plan, plan
 
@@ -74,6 +80,9 @@ def test_drift_is_planned_exactly_then_put_back(aws):
     assert [r for r in by_name("rt", f"rt-isolated-{SUFFIX}")["Routes"] if r.get("GatewayId") != "local"] == []
     assert all(p["FromPort"] != 22 for p in by_name("sg", f"app-{SUFFIX}")["IpPermissions"])
     assert {"Key": "bluegreen:tier", "Value": "public"} in by_name("rt", f"rt-public-{SUFFIX}")["Tags"]
+    assert ec2.describe_vpc_attribute(VpcId=vpc, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"] is True
+    igw_tags = one(ec2.describe_internet_gateways(InternetGatewayIds=[igw])["InternetGateways"])["Tags"]
+    assert {"Key": "bluegreen:component", "Value": "network"} in igw_tags
 
     aws.reset_recording()
     again, counts = run("--check", "--diff")

@@ -227,3 +227,78 @@ def test_ipv6_and_prefix_list_peers_are_rules_too(peer_key):
     extra = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, peer_key: [peer]}
     change = only(network.plan_security_groups(WANTED_GROUPS, edited(GROUPS, at, IpPermissions=GROUPS[at]["IpPermissions"] + [extra]))[0])
     assert change["fields"]["ingress"]["before"] != change["fields"]["ingress"]["after"]
+
+
+# --- VPC and internet gateway (DescribeVpcs and DescribeInternetGateways as recorded; the DNS
+# settings as read_vpcs adds them from DescribeVpcAttribute) ---
+
+VPCS = recorded("describe_vpc_igw", "Vpcs")
+GATEWAYS = recorded("describe_vpc_igw", "InternetGateways")
+WANTED_VPC = {"name": NAMES["vpc"], "cidr": "10.0.0.0/16", "tags": TAGS}
+IGW_TAGS = resource_tags("network", SUFFIX, EXTRA, NAMES["igw"])
+
+
+def vpc_with_dns(support=True, hostnames=True, **changes):
+    found = dict(copy.deepcopy(VPCS[0]), EnableDnsSupport=support, EnableDnsHostnames=hostnames)
+    found.update(changes)
+    return found
+
+
+def test_the_deployed_vpc_and_gateway_plan_nothing():
+    assert network.plan_vpc(WANTED_VPC, [vpc_with_dns()]) == ([], VPCS[0]["VpcId"], False)
+    assert network.plan_internet_gateway(NAMES["igw"], IGW_TAGS, GATEWAYS) == ([], IGW, False)
+
+
+def test_a_missing_vpc_and_gateway_are_created():
+    changes, vpc_id, apply = network.plan_vpc(WANTED_VPC, [])
+    assert vpc_id is None and apply
+    assert [(c["action"], c["name"]) for c in changes] == [("create", NAMES["vpc"])]
+    assert changes[0]["fields"]["enable_dns_hostnames"] == {"before": None, "after": True}
+    changes, igw_id, apply = network.plan_internet_gateway(NAMES["igw"], IGW_TAGS, [])
+    assert igw_id is None and apply and [c["action"] for c in changes] == ["create"]
+
+
+@pytest.mark.parametrize("drift, fields", [
+    ({"hostnames": False}, {"enable_dns_hostnames": {"before": False, "after": True}}),
+    ({"support": False}, {"enable_dns_support": {"before": False, "after": True}}),
+])
+def test_vpc_dns_drift_is_the_one_change(drift, fields):
+    changes, vpc_id, apply = network.plan_vpc(WANTED_VPC, [vpc_with_dns(**drift)])
+    assert apply and vpc_id == VPCS[0]["VpcId"]
+    assert [(c["action"], c["fields"]) for c in changes] == [("update", fields)]
+
+
+def test_vpc_and_gateway_tag_drift():
+    retagged = vpc_with_dns(Tags=[t for t in VPCS[0]["Tags"] if t["Key"] != "owner"])
+    changes, dummy, apply = network.plan_vpc(WANTED_VPC, [retagged])
+    assert apply and list(changes[0]["fields"]) == ["tags"]
+    assert "owner" not in changes[0]["fields"]["tags"]["before"] and changes[0]["fields"]["tags"]["after"]["owner"] == "local-demo"
+    gateway = copy.deepcopy(GATEWAYS)
+    gateway[0]["Tags"].append({"Key": "by", "Value": "hand"})
+    changes, igw_id, apply = network.plan_internet_gateway(NAMES["igw"], IGW_TAGS, gateway)
+    assert apply and igw_id == IGW and changes[0]["fields"]["tags"]["before"]["by"] == "hand"
+
+
+def test_two_vpcs_with_the_name_and_cidr_fail_naming_both():
+    twin = vpc_with_dns(VpcId="vpc-0twin")
+    with pytest.raises(network.NetworkError, match="2 VPCs are named vpc-local with CIDR 10.0.0.0/16 .*vpc-0twin"):
+        network.plan_vpc(WANTED_VPC, [vpc_with_dns(), twin])
+
+
+# --- VPC endpoints (DescribeVpcEndpoints as recorded: an s3 gateway and a secretsmanager interface endpoint) ---
+
+ENDPOINTS = recorded("describe_vpc_endpoints", "VpcEndpoints")
+S3, SECRETS = "com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.secretsmanager"
+
+
+def test_listed_endpoints_plan_nothing():
+    assert network.plan_vpc_endpoints([S3, SECRETS], ENDPOINTS) == ([], [])
+
+
+def test_an_endpoint_no_longer_listed_is_deleted():
+    changes, stale = network.plan_vpc_endpoints([S3], ENDPOINTS)
+    interface = next(e for e in ENDPOINTS if e["ServiceName"] == SECRETS)
+    assert stale == [{"vpc_endpoint_id": interface["VpcEndpointId"], "service_name": SECRETS}]
+    assert [(c["action"], c["name"], c["fields"]) for c in changes] == [
+        ("delete", interface["VpcEndpointId"], {"service_name": {"before": SECRETS, "after": None}})]
+    assert len(network.plan_vpc_endpoints([], ENDPOINTS)[1]) == 2
