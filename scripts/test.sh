@@ -14,10 +14,11 @@ stages=("$@")
 # those same steps on its environment, with the scenario's verify.yml, and more checks.
 # MOLECULE_SCENARIOS="default ..." runs it whole as well.
 scenarios=${MOLECULE_SCENARIOS:-$(ls -d molecule/*/ 2>/dev/null | xargs -n1 basename | grep -vx default | sort | tr '\n' ' ')}
-# Four pytest workers by default (each with its own emulator and PostgreSQL): the playbook
+# Three pytest workers by default (each with its own emulator and PostgreSQL): the playbook
 # runs spend part of their time waiting (AWS-style retries and polls, above all on the
-# realistic emulator), and with three the 2 cores were busy 1.65 of 2 on average.
-pytest_workers=${PYTEST_WORKERS:-4}
+# realistic emulator), so three overlap well on 2 cores. Four were measured slower (30.3 min
+# against 25.0): each process then needs more CPU for the same work.
+pytest_workers=${PYTEST_WORKERS:-3}
 passed=0
 failed=0
 failures=()
