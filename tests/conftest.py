@@ -1,6 +1,7 @@
 """Shared fixtures: one AWS emulator per test session (a real moto server on a free
 loopback port), reset between tests that ask for a clean account."""
 
+import contextlib
 import os
 import resource
 
@@ -69,36 +70,31 @@ def realistic_aws(realistic_emulator, monkeypatch):
     return realistic_emulator
 
 
+@contextlib.contextmanager
 def _child_cpu(item):
     """CPU seconds spent by the test's own subprocesses (ansible-playbook and its modules) in
     one phase, added to the test's report: the suite is CPU-bound on 2 cores, so this, not the
     wall time of one test among three workers, says what a test costs. A module-scoped fixture
     counts for the test that first needs it."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    yield
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    spent = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    item.user_properties.append(("child_cpu_seconds", round(spent, 1)))
+    try:
+        yield
+    finally:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        spent = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        item.user_properties.append(("child_cpu_seconds", round(spent, 1)))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item):
-    measure = _child_cpu(item)
-    next(measure)
-    try:
+    with _child_cpu(item):
         return (yield)
-    finally:
-        next(measure, None)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    measure = _child_cpu(item)
-    next(measure)
-    try:
+    with _child_cpu(item):
         return (yield)
-    finally:
-        next(measure, None)
 
 
 def pytest_terminal_summary(terminalreporter):
