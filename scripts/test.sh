@@ -17,21 +17,28 @@ scenarios=${MOLECULE_SCENARIOS:-$(ls -d molecule/*/ 2>/dev/null | xargs -n1 base
 # Three pytest workers by default (each with its own emulator and PostgreSQL): the playbook
 # runs spend part of their time waiting (AWS-style retries and polls, above all on the
 # realistic emulator), so three overlap well on 2 cores. Four were measured slower (30.3 min
-# against 25.0): each process then needs more CPU for the same work.
+# against 25.0 and 26.4 with three): each process then needs more CPU for the same work.
 pytest_workers=${PYTEST_WORKERS:-3}
 passed=0
 failed=0
 failures=()
 
+# A finished stage: its name, its exit status and how long it took, counted and printed.
+record_stage() {
+  local name=$1 status=$2 took=$3
+  if [ "$status" = 0 ]; then
+    passed=$((passed + 1)); echo "=== $name: ok ($took)"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED ($took)"
+  fi
+}
+
 run_stage() {
   local name=$1; shift
-  local start=$SECONDS
+  local start=$SECONDS status=0
   echo "=== $name"
-  if "$@"; then
-    passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - start)) s)"
-  else
-    failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED ($((SECONDS - start)) s)"
-  fi
+  "$@" || status=1
+  record_stage "$name" "$status" "$((SECONDS - start)) s"
 }
 
 # Molecule scenarios run two at a time (MOLECULE_JOBS), each on an emulator of its own
@@ -124,12 +131,8 @@ for stage in "${stages[@]}"; do
     wait "${behind_pid[$stage]}"
     echo "=== ${cmd[0]} (beside pytest, at a lower priority)"
     cat "$stage_logs/$stage.log"
-    read -r rc took <"$stage_logs/$stage.result"
-    if [ "$rc" -eq 0 ]; then
-      passed=$((passed + 1)); echo "=== ${cmd[0]}: ok ($took s from its start)"
-    else
-      failed=$((failed + 1)); failures+=("${cmd[0]}"); echo "=== ${cmd[0]}: FAILED ($took s from its start)"
-    fi
+    read -r rc took <"$stage_logs/$stage.result" || rc=1
+    record_stage "${cmd[0]}" "$rc" "${took:-?} s from its start"
   else
     run_stage "${cmd[@]}"
   fi

@@ -103,9 +103,10 @@ def pytest_terminal_summary(terminalreporter):
         if report.when == "call":
             seconds = sum(value for key, value in report.user_properties if key == "child_cpu_seconds")
             spent.append((seconds, report.nodeid))
-    if sum(seconds for seconds, nodeid in spent) < 1:
+    total = sum(seconds for seconds, nodeid in spent)
+    if total < 1:
         return
     spent.sort(reverse=True)
-    terminalreporter.write_sep("=", f"subprocess CPU: {sum(seconds for seconds, nodeid in spent):.0f} s in all, the most")
+    terminalreporter.write_sep("=", f"subprocess CPU: {total:.0f} s in all, the most")
     for seconds, nodeid in spent[:15]:
         terminalreporter.write_line(f"{seconds:8.1f}s  {nodeid}")
