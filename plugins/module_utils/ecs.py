@@ -22,6 +22,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry, tag_updater
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
 
 
 class EcsError(AnsibleAWSError):
@@ -64,6 +67,42 @@ def describe_cluster(client, name):
         if cluster.get("status") != "INACTIVE":
             return cluster
     return None
+
+
+def cluster_summary(cluster):
+    """A DescribeClusters entry keyed by the ecs_cluster module's options."""
+    settings = {item["name"]: item["value"] for item in cluster.get("settings") or []}
+    return {
+        "cluster_arn": cluster.get("clusterArn"),
+        "cluster_name": cluster.get("clusterName"),
+        "status": cluster.get("status"),
+        "container_insights": settings.get("containerInsights", "disabled"),
+        # moto omits the key when the list is empty
+        "capacity_providers": sorted(cluster.get("capacityProviders") or []),
+        "tags": tags_to_dict(cluster.get("tags")),
+    }
+
+
+def read_cluster(client, name):
+    """The active cluster called `name` as cluster_summary() gives it, or None."""
+    cluster = describe_cluster(client, name)
+    return cluster_summary(cluster) if cluster else None
+
+
+def cluster_drift(wanted, current):
+    """{field: {before, after}} of an existing cluster against the wanted options (container
+    insights and capacity providers when given, tags with purge_tags)."""
+    drift = {}
+    if wanted.get("container_insights") and wanted["container_insights"] != current["container_insights"]:
+        drift["container_insights"] = field(current["container_insights"], wanted["container_insights"])
+    if wanted.get("capacity_providers") is not None:
+        providers = sorted(set(wanted["capacity_providers"]))
+        if providers != current["capacity_providers"]:
+            drift["capacity_providers"] = field(current["capacity_providers"], providers)
+    to_set, to_unset = plan_tags(current["tags"], wanted.get("tags"), wanted.get("purge_tags", True))
+    if to_set or to_unset:
+        drift["tags"] = field(current["tags"], apply_tag_plan(current["tags"], to_set, to_unset))
+    return drift
 
 
 @EcsErrorHandler.common_error_handler("create ECS cluster")

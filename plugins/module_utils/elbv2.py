@@ -18,6 +18,34 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry, tag_updater
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
+
+TARGET_GROUP_DELAY_KEY = "deregistration_delay.timeout_seconds"
+# health check option -> DescribeTargetGroups / ModifyTargetGroup key
+HEALTH_CHECK_FIELDS = {
+    "path": "HealthCheckPath",
+    "protocol": "HealthCheckProtocol",
+    "port": "HealthCheckPort",
+    "interval": "HealthCheckIntervalSeconds",
+    "timeout": "HealthCheckTimeoutSeconds",
+    "healthy_threshold": "HealthyThresholdCount",
+    "unhealthy_threshold": "UnhealthyThresholdCount",
+}
+# The health_check option of the target group modules (defaults as AWS's for HTTP).
+HEALTH_CHECK_SPEC = dict(
+    path=dict(type="str", default="/"),
+    protocol=dict(type="str", choices=["HTTP", "HTTPS"], default="HTTP"),
+    port=dict(type="str", default="traffic-port"),
+    interval=dict(type="int", default=30),
+    timeout=dict(type="int", default=5),
+    healthy_threshold=dict(type="int", default=2),
+    unhealthy_threshold=dict(type="int", default=3),
+    matcher=dict(type="str", default="200"),
+)
+# Settings AWS cannot change on an existing target group.
+TARGET_GROUP_IMMUTABLE = ("protocol", "port", "vpc_id", "target_type")
 
 
 class Elbv2Error(AnsibleAWSError):
@@ -243,3 +271,59 @@ def wait_for_healthy_targets(client, arn, minimum, timeout, delay=5):
     except botocore.exceptions.WaiterError as e:
         return e
     return None
+
+
+# ---------------------------------------------------------------- target groups as the modules see them
+
+
+def target_group_summary(group, attributes, tags):
+    """A target group (DescribeTargetGroups entry, its attributes and tags) keyed by the options."""
+    health_check = {key: group.get(name) for key, name in HEALTH_CHECK_FIELDS.items()}
+    health_check["matcher"] = (group.get("Matcher") or {}).get("HttpCode")
+    delay = attributes.get(TARGET_GROUP_DELAY_KEY)
+    return {
+        "target_group_arn": group["TargetGroupArn"],
+        "target_group_name": group["TargetGroupName"],
+        "protocol": group.get("Protocol"),
+        "port": group.get("Port"),
+        "vpc_id": group.get("VpcId"),
+        "target_type": group.get("TargetType"),
+        "health_check": health_check,
+        "deregistration_delay": int(delay) if delay is not None else None,
+        "load_balancer_arns": group.get("LoadBalancerArns") or [],
+        "tags": tags,
+    }
+
+
+def read_target_group(client, name):
+    """The target group called `name` as target_group_summary() gives it, or None."""
+    group = describe_target_group(client, name)
+    if group is None:
+        return None
+    arn = group["TargetGroupArn"]
+    return target_group_summary(group, describe_target_group_attributes(client, arn), describe_tags(client, arn))
+
+
+def target_group_immutable_drift(wanted, current):
+    """What differs in the settings AWS cannot change in place (one sentence each)."""
+    return [
+        "%s is %r, wanted %r" % (key, current[key], wanted[key])
+        for key in TARGET_GROUP_IMMUTABLE
+        if wanted.get(key) is not None and wanted[key] != current[key]
+    ]
+
+
+def target_group_drift(wanted, current):
+    """{field: {before, after}} of an existing target group against the wanted options
+    (health_check whole, deregistration_delay when given, tags with purge_tags)."""
+    drift = {}
+    health_check = dict(wanted["health_check"])
+    if any(health_check[key] != current["health_check"].get(key) for key in health_check):
+        drift["health_check"] = field(current["health_check"], health_check)
+    delay = wanted.get("deregistration_delay")
+    if delay is not None and delay != current["deregistration_delay"]:
+        drift["deregistration_delay"] = field(current["deregistration_delay"], delay)
+    to_set, to_unset = plan_tags(current["tags"], wanted.get("tags"), wanted.get("purge_tags", True))
+    if to_set or to_unset:
+        drift["tags"] = field(current["tags"], apply_tag_plan(current["tags"], to_set, to_unset))
+    return drift

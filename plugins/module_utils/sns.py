@@ -16,6 +16,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry, tag_updater
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
 
 
 class SnsError(AnsibleAWSError):
@@ -92,3 +95,23 @@ def untag_resource(client, arn, keys):
 
 
 update_tags = tag_updater(tag_resource, untag_resource)
+
+
+def read_topic(client, name):
+    """The topic called `name` ({topic_arn, name, display_name, tags}), or None."""
+    arn = find_topic_arn(client, name)
+    if not arn:
+        return None
+    attributes = get_topic_attributes(client, arn) or {}
+    return {"topic_arn": arn, "name": name, "display_name": attributes.get("DisplayName", ""), "tags": list_tags(client, arn)}
+
+
+def topic_drift(wanted, current):
+    """{field: {before, after}} of an existing topic: display name when given, tags with purge_tags."""
+    drift = {}
+    if wanted.get("display_name") is not None and wanted["display_name"] != current["display_name"]:
+        drift["display_name"] = field(current["display_name"], wanted["display_name"])
+    to_set, to_unset = plan_tags(current["tags"], wanted.get("tags"), wanted.get("purge_tags", True))
+    if to_set or to_unset:
+        drift["tags"] = field(current["tags"], apply_tag_plan(current["tags"], to_set, to_unset))
+    return drift

@@ -108,26 +108,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
-
-
-def _summary(cluster):
-    settings = {item["name"]: item["value"] for item in cluster.get("settings") or []}
-    return {
-        "cluster_arn": cluster.get("clusterArn"),
-        "cluster_name": cluster.get("clusterName"),
-        "status": cluster.get("status"),
-        "container_insights": settings.get("containerInsights", "disabled"),
-        # moto omits the key when the list is empty
-        "capacity_providers": sorted(cluster.get("capacityProviders") or []),
-        "tags": ecs.tags_to_dict(cluster.get("tags")),
-    }
-
-
-def find_cluster(client, name):
-    cluster = ecs.describe_cluster(client, name)
-    return _summary(cluster) if cluster else None
 
 
 def ensure_present(module, client, current):
@@ -153,29 +134,21 @@ def ensure_present(module, client, current):
             if params["tags"]:
                 request["tags"] = ecs.dict_to_tags(params["tags"])
             ecs.create_cluster(client, **request)
-            after = find_cluster(client, name)
+            after = ecs.read_cluster(client, name)
         module.exit_with_diff(True, {}, after, cluster=after)
 
-    after = dict(current)
-    changed = False
-    if params["container_insights"] and params["container_insights"] != current["container_insights"]:
-        changed = True
-        after["container_insights"] = params["container_insights"]
-        if not module.check_mode:
+    drift = ecs.cluster_drift(params, current)
+    after = dict(current, **{key: value["after"] for key, value in drift.items()})
+    changed = bool(drift)
+    if not module.check_mode:
+        if "container_insights" in drift:
             ecs.update_cluster_settings(client, name, [{"name": "containerInsights", "value": params["container_insights"]}])
-    if providers is not None and providers != current["capacity_providers"]:
-        changed = True
-        after["capacity_providers"] = providers
-        if not module.check_mode:
+        if "capacity_providers" in drift:
             ecs.put_cluster_capacity_providers(client, name, providers, [])
-    to_set, to_unset = plan_tags(current["tags"], params["tags"], params["purge_tags"])
-    if to_set or to_unset:
-        changed = True
-        after["tags"] = apply_tag_plan(current["tags"], to_set, to_unset)
-        if not module.check_mode:
-            ecs.update_tags(client, current["cluster_arn"], to_set, to_unset)
+        if "tags" in drift:
+            ecs.update_tags(client, current["cluster_arn"], *plan_tags(current["tags"], params["tags"], params["purge_tags"]))
     if changed and not module.check_mode:
-        after = find_cluster(client, name)
+        after = ecs.read_cluster(client, name)
     module.exit_with_diff(changed, current, after, cluster=after)
 
 
@@ -199,7 +172,7 @@ def main():
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
     client = module.client("ecs")
     try:
-        current = find_cluster(client, module.params["name"])
+        current = ecs.read_cluster(client, module.params["name"])
         if module.params["state"] == "present":
             ensure_present(module, client, current)
         else:

@@ -11,7 +11,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: ecs_service_plan
-short_description: Read the blue-green load balancer and its listeners, and plan what differs from the wanted state
+short_description: Read the blue-green application tier (load balancer, target groups, cluster, logs, alarms) and plan what differs
 version_added: 0.1.0
 description:
   - Reads the load balancer, its listeners and the tags of both in one run
@@ -22,6 +22,12 @@ description:
     RV(load_balancer.listeners) to M(amazon.aws.elb_application_lb) never moves traffic. A new
     load balancer forwards everything to blue. When traffic moves between ports (a certificate
     added or removed), the new traffic listener takes the weights of the old one.
+  - Also reads, when given, the target groups, the log group, the cluster, the alarm topic and
+    the alarms, and compares them with the same functions their writers use
+    (M(bluegreen.migration.elb_target_group), M(amazon.aws.cloudwatchlogs_log_group),
+    M(bluegreen.migration.ecs_cluster), M(bluegreen.migration.sns_topic),
+    M(bluegreen.migration.metric_alarms)). A writer runs only for what the plan names, so a
+    re-run reads the tier in one process.
   - Returns the plan (each change with the fields before and after, and why), the live color
     (the C(bluegreen:live-color) tag of the forwarding listener; C(blue) for a new environment),
     and the weights and stickiness to record on the traffic listener.
@@ -60,9 +66,72 @@ options:
         type: str
         default: ELBSecurityPolicy-TLS13-1-2-2021-06
   target_group_arns:
-    description: ARNs of the C(blue) and C(green) target groups (a new listener forwards to blue).
+    description:
+      - ARNs of the C(blue) and C(green) target groups (a new listener forwards to blue).
+      - Without it, the ARNs of the target groups read from O(target_groups).
     type: dict
-    required: true
+  target_groups:
+    description:
+      - The wanted target groups, one per color, with the options of M(bluegreen.migration.elb_target_group).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      color:
+        description: The color it serves (C(blue) or C(green)).
+        type: str
+        required: true
+      name:
+        description: Its name.
+        type: str
+        required: true
+      protocol:
+        description: Protocol to the targets.
+        type: str
+        default: HTTP
+      port:
+        description: Port of the targets.
+        type: int
+        required: true
+      vpc_id:
+        description: Its VPC.
+        type: str
+        required: true
+      target_type:
+        description: Kind of targets.
+        type: str
+        default: ip
+      health_check:
+        description: The health check, as M(bluegreen.migration.elb_target_group) takes it.
+        type: dict
+        default: {}
+      deregistration_delay:
+        description: Seconds a draining target keeps its connections.
+        type: int
+      tags:
+        description: Its tags (all of them).
+        type: dict
+        default: {}
+  log_group:
+    description: The wanted log group of the containers (retention in days, KMS key, tags).
+    type: dict
+  cluster:
+    description: The wanted ECS cluster (C(name), C(container_insights), C(capacity_providers), C(tags)).
+    type: dict
+  alarm_topic:
+    description: The wanted SNS topic of the alarms (C(name), C(display_name), C(tags)).
+    type: dict
+  alarms:
+    description:
+      - The alarms, as the C(bluegreen.migration.ecs_service_alarms) filter takes them (kinds,
+        names, colors, cluster and services, period, evaluation periods, extra actions).
+      - Compared once the load balancer, the target groups and the topic exist; until then they
+        are planned with them.
+    type: dict
+  alarm_tags:
+    description: Tags every alarm carries besides its C(Name).
+    type: dict
+    default: {}
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
@@ -111,6 +180,37 @@ lines:
   returned: always
   type: list
   elements: str
+target_groups:
+  description: The target groups as read, and the colors whose writer has something to do.
+  returned: always
+  type: dict
+  contains:
+    found:
+      description: Per color, the target group as M(bluegreen.migration.elb_target_group) returns it (empty when missing).
+      type: dict
+    arns:
+      description: Per color, the ARN of the target group (empty when missing).
+      type: dict
+    apply:
+      description: The colors whose target group is to create or fix.
+      type: list
+      elements: str
+log_group:
+  description: The log group as read (C(found)) and whether its writer has something to do (C(apply)).
+  returned: when O(log_group) is given
+  type: dict
+cluster:
+  description: The cluster as read (C(found), as M(bluegreen.migration.ecs_cluster) returns it) and C(apply).
+  returned: when O(cluster) is given
+  type: dict
+alarm_topic:
+  description: The topic as read (C(found), with C(topic_arn)) and C(apply).
+  returned: when O(alarm_topic) is given
+  type: dict
+alarms:
+  description: Whether M(bluegreen.migration.metric_alarms) has something to do (C(apply)).
+  returned: when O(alarms) is given
+  type: dict
 load_balancer:
   description: The load balancer as read, and what to do about it.
   returned: always
@@ -145,9 +245,65 @@ load_balancer:
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
+from ansible_collections.bluegreen.migration.plugins.module_utils import app_tier
+from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch
+from ansible_collections.bluegreen.migration.plugins.module_utils import ecs
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
 from ansible_collections.bluegreen.migration.plugins.module_utils import load_balancer
+from ansible_collections.bluegreen.migration.plugins.module_utils import logs
+from ansible_collections.bluegreen.migration.plugins.module_utils import sns
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
+
+
+def read_and_plan(module):
+    """(changes, result) of the whole tier, in dependency order: target groups, load balancer,
+    log group, cluster, topic, alarms."""
+    params = module.params
+    elb = module.client("elbv2")
+    changes, result = [], {}
+
+    found, arns, apply = {}, {}, []
+    for wanted in params["target_groups"]:
+        current = elbv2.read_target_group(elb, wanted["name"])
+        found[wanted["color"]] = current or {}
+        arns[wanted["color"]] = current["target_group_arn"] if current else ""
+        planned, needed = app_tier.plan_target_group(wanted, current)
+        changes.extend(planned)
+        if needed:
+            apply.append(wanted["color"])
+    result["target_groups"] = {"found": found, "arns": arns, "apply": apply}
+
+    wanted = dict(params["load_balancer"])
+    wanted["traffic_port"] = 443 if wanted["certificate_arn"] else 80
+    balancer, listeners, tags = elbv2.read_load_balancer(elb, wanted["name"])
+    planned = load_balancer.plan(wanted["name"], wanted, balancer, listeners, tags, params["target_group_arns"] or arns)
+    changes.extend(planned.pop("changes"))
+    planned["exists"] = balancer is not None
+    planned["found"] = elbv2.load_balancer_result(balancer, listeners, tags) if balancer else {}
+    result["load_balancer"] = planned
+
+    singles = (
+        ("log_group", "logs", logs.read_log_group, app_tier.plan_log_group),
+        ("cluster", "ecs", ecs.read_cluster, app_tier.plan_cluster),
+        ("alarm_topic", "sns", sns.read_topic, app_tier.plan_topic),
+    )
+    for option, service, read, plan in singles:
+        if params[option]:
+            current = read(module.client(service), params[option]["name"])
+            planned, needed = plan(params[option], current)
+            changes.extend(planned)
+            result[option] = {"found": current or {}, "apply": needed}
+
+    if params["alarms"]:
+        topic_arn = result.get("alarm_topic", {}).get("found", {}).get("topic_arn", "")
+        alb_arn = (balancer or {}).get("LoadBalancerArn", "")
+        definitions = app_tier.alarm_definitions(params["alarms"], alb_arn, arns, topic_arn)
+        watch = module.client("cloudwatch")
+        current = cloudwatch.describe_alarms(watch, [alarm["name"] for alarm in definitions])
+        planned, needed = cloudwatch.plan_alarm_changes(watch, definitions, current, params["alarm_tags"])
+        changes.extend(planned)
+        result["alarms"] = {"apply": needed}
+    return changes, result
 
 
 def main():
@@ -164,20 +320,37 @@ def main():
                 ssl_policy=dict(type="str", default="ELBSecurityPolicy-TLS13-1-2-2021-06"),
             ),
         ),
-        target_group_arns=dict(type="dict", required=True),
+        target_group_arns=dict(type="dict"),
+        target_groups=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            options=dict(
+                color=dict(type="str", required=True),
+                name=dict(type="str", required=True),
+                protocol=dict(type="str", default="HTTP"),
+                port=dict(type="int", required=True),
+                vpc_id=dict(type="str", required=True),
+                target_type=dict(type="str", default="ip"),
+                health_check=dict(type="dict", default={}, options=elbv2.HEALTH_CHECK_SPEC, apply_defaults=True),
+                deregistration_delay=dict(type="int"),
+                tags=dict(type="dict", default={}),
+            ),
+        ),
+        log_group=dict(type="dict"),
+        cluster=dict(type="dict"),
+        alarm_topic=dict(type="dict"),
+        alarms=dict(type="dict"),
+        alarm_tags=dict(type="dict", default={}),
     )
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
-    wanted = dict(module.params["load_balancer"])
-    wanted["traffic_port"] = 443 if wanted["certificate_arn"] else 80
     try:
-        balancer, listeners, tags = elbv2.read_load_balancer(module.client("elbv2"), wanted["name"])
+        changes, result = read_and_plan(module)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-    result = load_balancer.plan(wanted["name"], wanted, balancer, listeners, tags, module.params["target_group_arns"])
-    changes = result.pop("changes")
-    result["exists"] = balancer is not None
-    result["found"] = elbv2.load_balancer_result(balancer, listeners, tags) if balancer else {}
-    module.exit_with_plan(changes, load_balancer=result)
+    except cloudwatch.AlarmDefinitionError as e:
+        module.fail_json(msg=str(e))
+    module.exit_with_plan(changes, **result)
 
 
 if __name__ == "__main__":

@@ -185,52 +185,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import differences
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
-
-DELAY_KEY = "deregistration_delay.timeout_seconds"
-# our health check sub-option -> ModifyTargetGroup parameter
-HEALTH_CHECK_FIELDS = {
-    "path": "HealthCheckPath",
-    "protocol": "HealthCheckProtocol",
-    "port": "HealthCheckPort",
-    "interval": "HealthCheckIntervalSeconds",
-    "timeout": "HealthCheckTimeoutSeconds",
-    "healthy_threshold": "HealthyThresholdCount",
-    "unhealthy_threshold": "UnhealthyThresholdCount",
-}
-IMMUTABLE = ("protocol", "port", "vpc_id", "target_type")
-
-
-def _summary(group, attributes, tags):
-    health_check = {key: group.get(field) for key, field in HEALTH_CHECK_FIELDS.items()}
-    health_check["matcher"] = (group.get("Matcher") or {}).get("HttpCode")
-    delay = attributes.get(DELAY_KEY)
-    return {
-        "target_group_arn": group["TargetGroupArn"],
-        "target_group_name": group["TargetGroupName"],
-        "protocol": group.get("Protocol"),
-        "port": group.get("Port"),
-        "vpc_id": group.get("VpcId"),
-        "target_type": group.get("TargetType"),
-        "health_check": health_check,
-        "deregistration_delay": int(delay) if delay is not None else None,
-        "load_balancer_arns": group.get("LoadBalancerArns") or [],
-        "tags": tags,
-    }
-
-
-def find_target_group(client, name):
-    group = elbv2.describe_target_group(client, name)
-    if group is None:
-        return None
-    arn = group["TargetGroupArn"]
-    return _summary(group, elbv2.describe_target_group_attributes(client, arn), elbv2.describe_tags(client, arn))
 
 
 def _health_check_params(health_check):
-    params = {field: health_check[key] for key, field in HEALTH_CHECK_FIELDS.items()}
+    params = {field: health_check[key] for key, field in elbv2.HEALTH_CHECK_FIELDS.items()}
     params["HealthCheckEnabled"] = True
     params["Matcher"] = {"HttpCode": health_check["matcher"]}
     return params
@@ -269,40 +228,30 @@ def ensure_present(module, client, current):
                 request["Tags"] = [{"Key": k, "Value": str(v)} for k, v in params["tags"].items()]
             group = elbv2.create_target_group(client, **request)
             if params["deregistration_delay"] is not None:
-                elbv2.modify_target_group_attributes(client, group["TargetGroupArn"], {DELAY_KEY: params["deregistration_delay"]})
-            after = find_target_group(client, params["name"])
+                elbv2.modify_target_group_attributes(client, group["TargetGroupArn"], {elbv2.TARGET_GROUP_DELAY_KEY: params["deregistration_delay"]})
+            after = elbv2.read_target_group(client, params["name"])
         module.exit_with_diff(True, {}, after, target_group=after)
 
-    wrong = [f"{key} is {current[key]!r}, wanted {params[key]!r}" for key in IMMUTABLE if params[key] is not None and params[key] != current[key]]
+    wanted = dict(params, health_check=dict(health_check))
+    wrong = elbv2.target_group_immutable_drift(wanted, current)
     if wrong:
         module.fail_json(
             msg=f"target group {params['name']} cannot be changed in place: {'; '.join(wrong)}. Delete it (state=absent) and create it again.",
             target_group=current,
         )
 
-    after = dict(current)
-    changed = False
-    reasons = differences(dict(health_check), current["health_check"], "health_check")
-    if reasons:
-        changed = True
-        after["health_check"] = dict(health_check)
-        if not module.check_mode:
+    drift = elbv2.target_group_drift(wanted, current)
+    after = dict(current, **{key: value["after"] for key, value in drift.items()})
+    changed = bool(drift)
+    if not module.check_mode:
+        if "health_check" in drift:
             elbv2.modify_target_group(client, current["target_group_arn"], **_health_check_params(health_check))
-    delay = params["deregistration_delay"]
-    if delay is not None and delay != current["deregistration_delay"]:
-        changed = True
-        reasons.append(f"deregistration_delay: {current['deregistration_delay']!r} -> {delay!r}")
-        after["deregistration_delay"] = delay
-        if not module.check_mode:
-            elbv2.modify_target_group_attributes(client, current["target_group_arn"], {DELAY_KEY: delay})
-    to_set, to_unset = plan_tags(current["tags"], params["tags"], params["purge_tags"])
-    if to_set or to_unset:
-        changed = True
-        after["tags"] = apply_tag_plan(current["tags"], to_set, to_unset)
-        if not module.check_mode:
-            elbv2.update_tags(client, current["target_group_arn"], to_set, to_unset)
+        if "deregistration_delay" in drift:
+            elbv2.modify_target_group_attributes(client, current["target_group_arn"], {elbv2.TARGET_GROUP_DELAY_KEY: params["deregistration_delay"]})
+        if "tags" in drift:
+            elbv2.update_tags(client, current["target_group_arn"], *plan_tags(current["tags"], params["tags"], params["purge_tags"]))
     if changed and not module.check_mode:
-        after = find_target_group(client, params["name"])
+        after = elbv2.read_target_group(client, params["name"])
     module.exit_with_diff(changed, current, after, target_group=after)
 
 
@@ -315,23 +264,13 @@ def ensure_absent(module, client, current):
 
 
 def main():
-    health_check_spec = dict(
-        path=dict(type="str", default="/"),
-        protocol=dict(type="str", choices=["HTTP", "HTTPS"], default="HTTP"),
-        port=dict(type="str", default="traffic-port"),
-        interval=dict(type="int", default=30),
-        timeout=dict(type="int", default=5),
-        healthy_threshold=dict(type="int", default=2),
-        unhealthy_threshold=dict(type="int", default=3),
-        matcher=dict(type="str", default="200"),
-    )
     argument_spec = dict(
         name=dict(type="str", required=True),
         protocol=dict(type="str", choices=["HTTP", "HTTPS"], default="HTTP"),
         port=dict(type="int"),
         vpc_id=dict(type="str"),
         target_type=dict(type="str", choices=["ip", "instance"], default="ip"),
-        health_check=dict(type="dict", default={}, options=health_check_spec, apply_defaults=True),
+        health_check=dict(type="dict", default={}, options=elbv2.HEALTH_CHECK_SPEC, apply_defaults=True),
         deregistration_delay=dict(type="int"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         tags=dict(type="dict", aliases=["resource_tags"]),
@@ -340,7 +279,7 @@ def main():
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
     client = module.client("elbv2")
     try:
-        current = find_target_group(client, module.params["name"])
+        current = elbv2.read_target_group(client, module.params["name"])
         if module.params["state"] == "present":
             ensure_present(module, client, current)
         else:

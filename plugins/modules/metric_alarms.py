@@ -324,132 +324,20 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import differences
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
-
-# Option -> PutMetricAlarm / DescribeAlarms key.
-API_KEYS = {
-    "description": "AlarmDescription",
-    "namespace": "Namespace",
-    "metric_name": "MetricName",
-    "statistic": "Statistic",
-    "comparison": "ComparisonOperator",
-    "threshold": "Threshold",
-    "unit": "Unit",
-    "period": "Period",
-    "evaluation_periods": "EvaluationPeriods",
-    "datapoints_to_alarm": "DatapointsToAlarm",
-    "dimensions": "Dimensions",
-    "treat_missing_data": "TreatMissingData",
-    "actions_enabled": "ActionsEnabled",
-    "alarm_actions": "AlarmActions",
-    "ok_actions": "OKActions",
-    "insufficient_data_actions": "InsufficientDataActions",
-}
-ACTION_OPTIONS = ("alarm_actions", "ok_actions", "insufficient_data_actions")
-REQUIRED_ON_CREATE = ("namespace", "metric_name", "statistic", "comparison", "threshold", "period", "evaluation_periods")
-# Settings that have no option here but that an update must not drop.
-CARRIED_OVER = ("ExtendedStatistic", "EvaluateLowSampleCountPercentile")
-
-
-def from_aws(alarm):
-    """An alarm as DescribeAlarms returns it, keyed by the module's options."""
-    view = {"name": alarm["AlarmName"], "arn": alarm.get("AlarmArn")}
-    for option, key in API_KEYS.items():
-        view[option] = alarm.get(key)
-    view["description"] = view["description"] or ""
-    view["dimensions"] = dict((d["Name"], d["Value"]) for d in alarm.get("Dimensions") or [])
-    for option in ACTION_OPTIONS:
-        view[option] = sorted(view[option] or [])
-    if view["actions_enabled"] is None:
-        view["actions_enabled"] = True
-    return view
-
-
-def wanted(alarm):
-    """The options given for one alarm, normalised like from_aws (sets sorted, dimension values as text)."""
-    found = {}
-    for option in API_KEYS:
-        value = alarm.get(option)
-        if value is None:
-            continue
-        if option in ACTION_OPTIONS:
-            value = sorted(value)
-        elif option == "dimensions":
-            value = dict((k, str(v)) for k, v in value.items())
-        found[option] = value
-    return found
-
-
-def put_definition(settings, current_alarm):
-    """PutMetricAlarm's parameters (AlarmName aside) for the merged option values."""
-    definition = {}
-    for option, key in API_KEYS.items():
-        value = settings.get(option)
-        if value is None:
-            continue
-        if option == "dimensions":
-            value = [{"Name": k, "Value": v} for k, v in sorted(value.items())]
-        definition[key] = value
-    if current_alarm and settings.get("statistic") is None:
-        # A percentile alarm keeps its extended statistic when no plain statistic is given.
-        definition.update((k, current_alarm[k]) for k in CARRIED_OVER if current_alarm.get(k) is not None)
-    return definition
-
 
 def desired_tags(module, alarm):
-    common, own = module.params["tags"], alarm.get("tags")
-    if common is None and own is None:
-        return None
-    merged = dict(common or {})
-    merged.update(own or {})
-    return merged
-
-
-def is_metric_math(current_alarm):
-    return bool(current_alarm.get("Metrics"))
-
-
-def plan_alarm(module, client, alarm, current_alarm):
-    """(before, after, changes, put, tag_plan) for one alarm of state=present."""
-    settings = wanted(alarm)
-    tags = desired_tags(module, alarm)
-    if current_alarm is None or is_metric_math(current_alarm):
-        missing = [option for option in REQUIRED_ON_CREATE if option not in settings]
-        if missing:
-            reason = "does not exist" if current_alarm is None else "is built on metric math and must be replaced"
-            module.fail_json(msg="alarm %s %s: give %s to create it" % (alarm["name"], reason, ", ".join(missing)))
-    if current_alarm is None:
-        after = dict(from_aws({"AlarmName": alarm["name"]}), **settings)
-        if tags is not None:
-            after["tags"] = tags
-        return {}, after, ["missing"], put_definition(settings, None), None
-
-    before = from_aws(current_alarm)
-    # Dimensions must match exactly; the other options only where given.
-    changes = differences(dict((k, v) for k, v in settings.items() if k != "dimensions"), before)
-    if "dimensions" in settings:
-        changes.extend(differences(settings["dimensions"], before["dimensions"], "dimensions", symmetric=True))
-    if is_metric_math(current_alarm):
-        changes.append("metrics: metric math -> a single metric")
-    merged = dict(before, **settings)
-    put = put_definition(merged, current_alarm) if changes else None
-    after = dict(merged)
-    tag_plan = None
-    if tags is not None:
-        before["tags"] = cloudwatch.list_tags(client, before["arn"])
-        to_set, to_unset = plan_tags(before["tags"], tags, module.params["purge_tags"])
-        after["tags"] = apply_tag_plan(before["tags"], to_set, to_unset)
-        if to_set or to_unset:
-            tag_plan = (to_set, to_unset)
-            changes.extend("tags.%s: %r -> %r" % (k, before["tags"].get(k), to_set.get(k)) for k in sorted(set(to_set) | set(to_unset)))
-    return before, after, changes, put, tag_plan
+    return cloudwatch.merged_tags(module.params["tags"], alarm.get("tags"))
 
 
 def ensure_present(module, client, current):
     # Every alarm is planned (and checked) before the first write.
-    plans = [(alarm["name"],) + plan_alarm(module, client, alarm, current.get(alarm["name"])) for alarm in module.params["alarms"]]
+    try:
+        plans = [
+            (alarm["name"],) + cloudwatch.plan_alarm(client, alarm, current.get(alarm["name"]), desired_tags(module, alarm), module.params["purge_tags"])
+            for alarm in module.params["alarms"]
+        ]
+    except cloudwatch.AlarmDefinitionError as e:
+        module.fail_json(msg=str(e))
     results, before_all, after_all, created = [], {}, {}, []
     for name, before, after, changes, put, tag_plan in plans:
         if changes:
@@ -481,7 +369,7 @@ def ensure_absent(module, client, current):
         name = alarm["name"]
         exists = name in current
         if exists:
-            before_all[name] = from_aws(current[name])
+            before_all[name] = cloudwatch.from_aws(current[name])
         results.append({"name": name, "arn": None, "exists": False, "changed": exists, "changes": ["present -> absent"] if exists else []})
     if before_all and not module.check_mode:
         cloudwatch.delete_alarms(client, list(before_all))
@@ -489,39 +377,8 @@ def ensure_absent(module, client, current):
 
 
 def main():
-    alarm_options = dict(
-        name=dict(type="str", required=True),
-        description=dict(type="str"),
-        namespace=dict(type="str"),
-        metric_name=dict(type="str"),
-        statistic=dict(type="str", choices=["SampleCount", "Average", "Sum", "Minimum", "Maximum"]),
-        comparison=dict(
-            type="str", choices=["GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"]
-        ),
-        threshold=dict(type="float"),
-        unit=dict(
-            type="str",
-            choices=[
-                "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
-                "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count",
-                "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second",
-                "Bits/Second", "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second",
-                "Count/Second", "None",
-            ],
-        ),
-        period=dict(type="int"),
-        evaluation_periods=dict(type="int"),
-        datapoints_to_alarm=dict(type="int"),
-        dimensions=dict(type="dict"),
-        treat_missing_data=dict(type="str", choices=["breaching", "notBreaching", "ignore", "missing"]),
-        actions_enabled=dict(type="bool"),
-        alarm_actions=dict(type="list", elements="str"),
-        ok_actions=dict(type="list", elements="str"),
-        insufficient_data_actions=dict(type="list", elements="str"),
-        tags=dict(type="dict"),
-    )
     argument_spec = dict(
-        alarms=dict(type="list", elements="dict", required=True, options=alarm_options),
+        alarms=dict(type="list", elements="dict", required=True, options=cloudwatch.ALARM_OPTIONS),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),

@@ -84,16 +84,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import sns
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
-
-
-def find_topic(client, name):
-    arn = sns.find_topic_arn(client, name)
-    if not arn:
-        return None
-    attributes = sns.get_topic_attributes(client, arn) or {}
-    return {"topic_arn": arn, "name": name, "display_name": attributes.get("DisplayName", ""), "tags": sns.list_tags(client, arn)}
 
 
 def ensure_present(module, client, current):
@@ -105,19 +96,14 @@ def ensure_present(module, client, current):
             after["topic_arn"] = sns.create_topic(client, params["name"], attributes, params["tags"])
         module.exit_with_diff(True, {}, after, **after)
 
-    changed = False
-    after = dict(current)
-    if params["display_name"] is not None and params["display_name"] != current["display_name"]:
-        changed = True
-        after["display_name"] = params["display_name"]
-        if not module.check_mode:
+    drift = sns.topic_drift(params, current)
+    after = dict(current, **{key: value["after"] for key, value in drift.items()})
+    changed = bool(drift)
+    if not module.check_mode:
+        if "display_name" in drift:
             sns.set_topic_attribute(client, current["topic_arn"], "DisplayName", params["display_name"])
-    to_set, to_unset = plan_tags(current["tags"], params["tags"], params["purge_tags"])
-    if to_set or to_unset:
-        changed = True
-        after["tags"] = apply_tag_plan(current["tags"], to_set, to_unset)
-        if not module.check_mode:
-            sns.update_tags(client, current["topic_arn"], to_set, to_unset)
+        if "tags" in drift:
+            sns.update_tags(client, current["topic_arn"], *plan_tags(current["tags"], params["tags"], params["purge_tags"]))
     module.exit_with_diff(changed, current, after, **after)
 
 
@@ -140,7 +126,7 @@ def main():
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
     client = module.client("sns")
     try:
-        current = find_topic(client, module.params["name"])
+        current = sns.read_topic(client, module.params["name"])
         if module.params["state"] == "present":
             ensure_present(module, client, current)
         else:

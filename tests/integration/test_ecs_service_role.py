@@ -102,6 +102,16 @@ def listeners(elb, alb_arn):
     return {item["Port"]: item for item in elb.describe_listeners(LoadBalancerArn=alb_arn)["Listeners"]}
 
 
+def outcome(stdout, task):
+    """How the first task whose name starts with `task` ended: ok, changed, skipping or failed."""
+    lines = stdout.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("TASK [") and "ecs_service : " + task in line:
+            following = [item for item in lines[index + 1:] if item.strip()]
+            return following[0].split(":", 1)[0] if following else None
+    return None
+
+
 def calls(emulator, service, prefixes=("",)):
     return [c["action"] for c in emulator.requests() if c["service"] == service and c["action"].startswith(prefixes)]
 
@@ -176,6 +186,20 @@ def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws
     iam.put_role_policy(RoleName=task, PolicyName="by-hand", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
     iam.tag_role(RoleName=task, Tags=[{"Key": "bluegreen:environment", "Value": "other"}])
+    # ... and to the target groups, the log group, the cluster, the alarm topic and an alarm.
+    elb.modify_target_group(TargetGroupArn=green_tg, HealthCheckPath="/by-hand", HealthyThresholdCount=7)
+    log_group = f"/aws/ecs/app-{SUFFIX}"
+    logs, watch, sns = client("logs"), client("cloudwatch"), client("sns")
+    logs.put_retention_policy(logGroupName=log_group, retentionInDays=1)
+    # (the emulator has no UpdateClusterSettings: a tag stands for the cluster's drift)
+    ecs.tag_resource(resourceArn=fact["cluster_arn"], tags=[{"key": "owner", "value": "by-hand"}])
+    sns.set_topic_attributes(TopicArn=fact["alarm_topic_arn"], AttributeName="DisplayName", AttributeValue="by hand")
+    cpu_alarm = watch.describe_alarms(AlarmNames=[f"app-blue-cpu-{SUFFIX}"])["MetricAlarms"][0]
+    watch.put_metric_alarm(**{key: cpu_alarm[key] for key in (
+        "AlarmName", "AlarmDescription", "Namespace", "MetricName", "Statistic", "ComparisonOperator", "Period",
+        "EvaluationPeriods", "Dimensions", "TreatMissingData", "AlarmActions")}, Threshold=99.0)
+    health_checks = {arn: elb.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]["HealthCheckPath"] for arn in (blue_tg, green_tg)}
+    assert health_checks == {blue_tg: "/", green_tg: "/by-hand"}
 
     # The next run puts everything back, and the traffic stays where the rollout put it.
     counts, fact = play(tmp_path, **base)
@@ -194,12 +218,26 @@ def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws
     assert iam.list_role_policies(RoleName=task)["PolicyNames"] == []
     task_tags = {t["Key"]: t["Value"] for t in iam.get_role(RoleName=task)["Role"]["Tags"]}
     assert task_tags["bluegreen:environment"] == SUFFIX
+    green_group = elb.describe_target_groups(TargetGroupArns=[green_tg])["TargetGroups"][0]
+    assert (green_group["HealthCheckPath"], green_group["HealthyThresholdCount"]) == ("/", 2)
+    assert logs.describe_log_groups(logGroupNamePrefix=log_group)["logGroups"][0]["retentionInDays"] == 7
+    assert "owner" not in {t["key"] for t in ecs.list_tags_for_resource(resourceArn=fact["cluster_arn"])["tags"]}
+    assert sns.get_topic_attributes(TopicArn=fact["alarm_topic_arn"])["Attributes"]["DisplayName"] == f"bluegreen {SUFFIX} alarms"
+    assert watch.describe_alarms(AlarmNames=[f"app-blue-cpu-{SUFFIX}"])["MetricAlarms"][0]["Threshold"] == 80.0
 
-    # In shape: the load balancer and the roles are read once and nothing is written.
+    # In shape: the tier and the roles are read once and nothing is written; no writer runs
+    # beside the task definitions and the services.
     aws.reset_recording()
-    counts, dummy = play(tmp_path, **base)
+    proc = run_playbook(tmp_path / "ecs_service.yml", inventory="localhost,", extra_vars={
+        "environment_suffix": SUFFIX, "ecs_service_state": "present", "fact_file": str(tmp_path / "bluegreen_ecs.json"), **base})
+    counts = recap(proc.stdout)["localhost"]
     assert counts["changed"] == 0
     assert calls(aws, "elasticloadbalancing", ("DescribeLoadBalancers", "DescribeListeners")) == ["DescribeLoadBalancers", "DescribeListeners"]
+    assert calls(aws, "elasticloadbalancing", ("DescribeTargetGroups",)) == ["DescribeTargetGroups"] * 2
+    assert calls(aws, "monitoring", ("DescribeAlarms",)) == ["DescribeAlarms"]
+    assert calls(aws, "ecs", ("DescribeClusters",)) == ["DescribeClusters"]
+    writers = ("Log group of the containers", "Target groups the plan", "Cluster", "SNS topic of", "CPU, unhealthy host", "Internet-facing load balancer")
+    assert {name: outcome(proc.stdout, name) for name in writers} == dict.fromkeys(writers, "skipping")
     assert sorted(calls(aws, "iam")) == sorted(["GetRole", "ListAttachedRolePolicies", "ListRolePolicies", "GetRolePolicy"]
                                                + ["GetRole", "ListAttachedRolePolicies", "ListRolePolicies"])
     assert [c["action"] for c in aws.mutating_requests()] == []
