@@ -25,6 +25,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.plan import ve
 
 CLUSTER = "aurora cluster"
 INSTANCE = "aurora instance"
+SUBNET_GROUP = "DB subnet group"
 
 
 class AuroraError(AnsibleAWSError):
@@ -50,6 +51,47 @@ def _describe_cluster(client, identifier):
 def _describe_instances(client, identifier):
     paginator = client.get_paginator("describe_db_instances")
     return paginator.paginate(Filters=[{"Name": "db-cluster-id", "Values": [identifier]}]).build_full_result()["DBInstances"]
+
+
+@AuroraErrorHandler.list_error_handler("describe DB subnet group {name}", [])
+@aws_retry()
+def _describe_subnet_groups(client, name):
+    try:
+        return client.describe_db_subnet_groups(DBSubnetGroupName=name)["DBSubnetGroups"]
+    except is_boto3_error_code("DBSubnetGroupNotFoundFault"):
+        return []
+
+
+@AuroraErrorHandler.list_error_handler("list the tags of {arn}", [])
+@aws_retry()
+def _list_tags(client, arn):
+    return client.list_tags_for_resource(ResourceName=arn).get("TagList", [])
+
+
+def read_subnet_group(client, name):
+    """{name, description, subnet_ids, tags} of the DB subnet group, or None."""
+    groups = _describe_subnet_groups(client, name)
+    if not groups:
+        return None
+    group = groups[0]
+    return {
+        "name": group["DBSubnetGroupName"],
+        "description": group.get("DBSubnetGroupDescription", ""),
+        "subnet_ids": sorted(s["SubnetIdentifier"] for s in group.get("Subnets", [])),
+        "tags": boto3_tag_list_to_ansible_dict(_list_tags(client, group["DBSubnetGroupArn"])),
+    }
+
+
+def plan_subnet_group(wanted, current):
+    """(changes, apply) of the DB subnet group: `wanted` {name, description, subnet_ids, tags}
+    as amazon.aws.rds_subnet_group is given them (tags purged)."""
+    desired = {"description": wanted["description"], "subnet_ids": sorted(wanted["subnet_ids"]), "tags": wanted["tags"]}
+    if current is None:
+        return [change(SUBNET_GROUP, wanted["name"], "create", created(desired), "no subnet group of that name")], True
+    updates = fields_that_differ(desired, current)
+    if updates:
+        return [change(SUBNET_GROUP, wanted["name"], "update", updates, "differs from the inputs")], True
+    return [], False
 
 
 def read(client, identifier):
@@ -148,6 +190,15 @@ def plan_instances(wanted_instances, instance_class, subnet_group, instances):
     return changes
 
 
+def ready(cluster, instances, instance_ids):
+    """Whether the cluster and every wanted instance are available as read: then a run that
+    writes nothing has nothing to wait for."""
+    if cluster is None or cluster.get("Status") != "available":
+        return False
+    status = dict((i["DBInstanceIdentifier"], i.get("DBInstanceStatus")) for i in instances)
+    return all(status.get(identifier) == "available" for identifier in instance_ids)
+
+
 def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
     """The whole plan of the role's database, and what the writers have to do about it."""
     cluster_changes = plan_cluster(desired_cluster, cluster)
@@ -157,6 +208,7 @@ def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
     send_version = cluster is None or "engine_version" in (cluster_writes[0]["fields"] if cluster_writes else {})
     return {
         "changes": cluster_changes + instance_changes,
+        "ready": ready(cluster, instances, [w["id"] for w in wanted_instances]),
         "apply": {
             "cluster": bool(cluster_writes),
             "create_cluster": cluster is None,

@@ -74,6 +74,31 @@ options:
     description: Tags every instance carries besides its C(Name) and C(bluegreen:db-role).
     type: dict
     default: {}
+  subnet_group_subnets:
+    description:
+      - Subnets of the DB subnet group O(subnet_group). When given, the subnet group is read and
+        compared too (description, subnets, tags), as M(amazon.aws.rds_subnet_group) would.
+    type: list
+    elements: str
+  subnet_group_description:
+    description: Description of the DB subnet group.
+    type: str
+    default: ""
+  subnet_group_tags:
+    description: Tags of the DB subnet group (all of them).
+    type: dict
+    default: {}
+  alarms:
+    description:
+      - The cluster's alarms, with the options of M(bluegreen.migration.metric_alarms); read and
+        compared as that module would.
+    type: list
+    elements: dict
+    default: []
+  alarm_tags:
+    description: Tags every alarm carries besides its own.
+    type: dict
+    default: {}
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
@@ -150,6 +175,18 @@ lines:
   type: list
   elements: str
   sample: ["update aurora cluster aurora-dev: backup_retention_period 1 -> 7 (differs from the inputs)"]
+subnet_group:
+  description: The DB subnet group as read (C(found)) and whether M(amazon.aws.rds_subnet_group) has something to do (C(apply)).
+  returned: when O(subnet_group_subnets) is given
+  type: dict
+alarms:
+  description: Whether M(bluegreen.migration.metric_alarms) has something to do (C(apply)).
+  returned: when O(alarms) is given
+  type: dict
+ready:
+  description: Whether the cluster and every instance of O(instance_ids) are C(available) as read (a run that writes nothing has nothing to wait for).
+  returned: always
+  type: bool
 apply:
   description: What the writers have to do.
   returned: always
@@ -176,6 +213,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import aurora
+from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
 
 
@@ -200,6 +238,11 @@ def main():
         instance_ids=dict(type="list", elements="str", required=True),
         instance_class=dict(type="str", required=True),
         instance_tags=dict(type="dict", default={}),
+        subnet_group_subnets=dict(type="list", elements="str"),
+        subnet_group_description=dict(type="str", default=""),
+        subnet_group_tags=dict(type="dict", default={}),
+        alarms=dict(type="list", elements="dict", default=[], options=cloudwatch.ALARM_OPTIONS),
+        alarm_tags=dict(type="dict", default={}),
     )
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
@@ -216,13 +259,36 @@ def main():
         "copy_tags_to_snapshot": True,
         "tags": p["tags"],
     }
+    extra, more = [], {}
     try:
-        cluster, instances = aurora.read(module.client("rds"), p["identifier"])
+        rds = module.client("rds")
+        if p["subnet_group_subnets"] is not None:
+            wanted = {
+                "name": p["subnet_group"],
+                "description": p["subnet_group_description"],
+                "subnet_ids": p["subnet_group_subnets"],
+                "tags": p["subnet_group_tags"],
+            }
+            current = aurora.read_subnet_group(rds, p["subnet_group"])
+            planned, needed = aurora.plan_subnet_group(wanted, current)
+            extra.extend(planned)
+            more["subnet_group"] = {"found": current or {}, "apply": needed}
+        cluster, instances = aurora.read(rds, p["identifier"])
+        if p["alarms"]:
+            watch = module.client("cloudwatch")
+            current = cloudwatch.describe_alarms(watch, [alarm["name"] for alarm in p["alarms"]])
+            planned, needed = cloudwatch.plan_alarm_changes(watch, p["alarms"], current, p["alarm_tags"])
+            more["alarms"] = {"apply": needed}
+            alarm_changes = planned
+        else:
+            alarm_changes = []
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
+    except cloudwatch.AlarmDefinitionError as e:
+        module.fail_json(msg=str(e))
     result = aurora.plan(desired, aurora.instance_plan(p["instance_ids"], p["instance_tags"]), p["instance_class"], cluster, instances)
-    changes = result.pop("changes")
-    module.exit_with_plan(changes, cluster=snake(cluster), instances=[snake(i) for i in instances], apply=result["apply"])
+    changes = extra + result.pop("changes") + alarm_changes
+    module.exit_with_plan(changes, cluster=snake(cluster), instances=[snake(i) for i in instances], ready=result["ready"], apply=result["apply"], **more)
 
 
 if __name__ == "__main__":

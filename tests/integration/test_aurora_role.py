@@ -61,8 +61,9 @@ def test_aurora_role_converges_keeps_the_password_secret_and_tears_down(aws):
     assert aws.mutating_requests() == [], noop
     assert not [c for c in aws.requests() if c["action"] == "DescribeDBInstances" and "DBInstanceIdentifier" in c["params"]], noop
     assert noop.count("secretsmanager:DescribeSecret") == 1 and noop.count("monitoring:DescribeAlarms") == 1, noop
-    # The cluster is read before the run and once more by the final wait; rds_cluster does not run.
-    assert noop.count("rds:DescribeDBClusters") == 2, noop
+    # The cluster is read once, by the plan: everything was available then and nothing was
+    # written, so the final wait does not run, nor do rds_cluster, rds_subnet_group or metric_alarms.
+    assert noop.count("rds:DescribeDBClusters") == 1 and noop.count("rds:DescribeDBSubnetGroups") == 1, noop
 
     # The database
     cluster = rds.describe_db_clusters(DBClusterIdentifier=f"aurora-{SUFFIX}")["DBClusters"][0]
@@ -117,27 +118,37 @@ def test_aurora_role_converges_keeps_the_password_secret_and_tears_down(aws):
     arn = rds.describe_db_instances(DBInstanceIdentifier=reader)["DBInstances"][0]["DBInstanceArn"]
     rds.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "bluegreen:db-role", "Value": "writer"}])
     rds.modify_db_cluster(DBClusterIdentifier=f"aurora-{SUFFIX}", BackupRetentionPeriod=3, ApplyImmediately=True)
-    # --check --diff shows exactly these two changes, before and after, and writes nothing.
+    # ... and on the CPU alarm's threshold and the subnet group's tags.
+    cpu = cw.describe_alarms(AlarmNames=[f"aurora-cpu-{SUFFIX}"])["MetricAlarms"][0]
+    cw.put_metric_alarm(**{key: cpu[key] for key in (
+        "AlarmName", "AlarmDescription", "Namespace", "MetricName", "Statistic", "ComparisonOperator", "Unit", "Period",
+        "EvaluationPeriods", "Dimensions", "TreatMissingData", "AlarmActions")}, Threshold=95.0)
+    subnet_group_arn = rds.describe_db_subnet_groups(DBSubnetGroupName=cluster["DBSubnetGroup"])["DBSubnetGroups"][0]["DBSubnetGroupArn"]
+    rds.add_tags_to_resource(ResourceName=subnet_group_arn, Tags=[{"Key": "owner", "Value": "by-hand"}])
+    # --check --diff shows exactly these changes, before and after, and writes nothing.
     aws.reset_recording()
     planned, counts = play(aurora_wait=False, args=["--check", "--diff"])
     assert aws.mutating_requests() == [], aws.mutating_requests()
-    plan_diff = planned.stdout[planned.stdout.index("Read the cluster and its instances and plan what differs"):]
+    plan_diff = planned.stdout[planned.stdout.index("Read the subnet group, the cluster, its instances and alarms, and plan what differs"):]
     plan_diff = plan_diff[: plan_diff.index("TASK [")]
     removed = sorted(" ".join(line.split()) for line in plan_diff.splitlines() if line.startswith("-") and not line.startswith("---"))
     added = sorted(" ".join(line.split()) for line in plan_diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
-    assert removed == ["- backup_retention_period: 3", "- bluegreen:db-role: writer"], plan_diff
-    assert added == ["+ backup_retention_period: 7", "+ bluegreen:db-role: reader"], plan_diff
+    assert removed == ["- backup_retention_period: 3", "- bluegreen:db-role: writer", "- owner: by-hand", "- threshold: 95.0"], plan_diff
+    assert added == ["+ backup_retention_period: 7", "+ bluegreen:db-role: reader", "+ threshold: 80.0"], plan_diff
     assert f"aurora instance aurora-1-{SUFFIX}" not in plan_diff and f"aurora instance aurora-2-{SUFFIX}" not in plan_diff, plan_diff
     aws.reset_recording()
     drifted, counts = play(aurora_wait=False)
-    assert counts["changed"] == 2, drifted.stdout[-6000:]
+    assert counts["changed"] == 4, drifted.stdout[-6000:]
     drift_order = [f"{c['service']}:{c['action']}" for c in aws.requests()]
     touched = {c["params"].get("DBInstanceIdentifier") for c in aws.requests() if c["service"] == "rds" and "DBInstanceIdentifier" in c["params"]}
     assert touched == {reader}, touched
     tags = {t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=arn)["TagList"]}
     assert tags["bluegreen:db-role"] == "reader"
     assert rds.describe_db_clusters(DBClusterIdentifier=f"aurora-{SUFFIX}")["DBClusters"][0]["BackupRetentionPeriod"] == 7
-    assert "rds:DescribeDBClusters" not in drift_order[drift_order.index("monitoring:DescribeAlarms") :], drift_order
+    assert cw.describe_alarms(AlarmNames=[f"aurora-cpu-{SUFFIX}"])["MetricAlarms"][0]["Threshold"] == 80.0
+    assert "owner" not in {t["Key"] for t in rds.list_tags_for_resource(ResourceName=subnet_group_arn)["TagList"]}
+    last_alarm_call = len(drift_order) - 1 - drift_order[::-1].index("monitoring:DescribeAlarms")
+    assert "rds:DescribeDBClusters" not in drift_order[last_alarm_call:], drift_order
     facts = drifted.stdout[drifted.stdout.index("bluegreen_aurora:"):]
     assert cluster["Endpoint"] in facts and cluster["ReaderEndpoint"] in facts
 

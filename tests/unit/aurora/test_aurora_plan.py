@@ -6,6 +6,7 @@ import copy
 import json
 from pathlib import Path
 
+import botocore.exceptions
 import pytest
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import aurora
@@ -171,3 +172,55 @@ def test_a_reader_added_to_the_inputs_is_the_one_change():
     change = only_change(result)
     assert (change["name"], change["action"]) == ("aurora-3-dev", "create")
     assert result["apply"]["instances"] == [wanted[2]]
+
+
+def test_ready_only_when_the_cluster_and_every_wanted_instance_are_available():
+    assert planned()["ready"] is True
+    assert planned(cluster=cluster_with(Status="modifying"))["ready"] is False
+    backing_up = copy.deepcopy(INSTANCES)
+    backing_up[1]["DBInstanceStatus"] = "backing-up"
+    assert planned(instances=backing_up)["ready"] is False
+    third = aurora.instance_plan(["aurora-1-dev", "aurora-2-dev", "aurora-3-dev"], BASE_TAGS)
+    assert planned(wanted=third)["ready"] is False
+    assert planned(cluster=None, instances=[])["ready"] is False
+
+
+SUBNET_GROUP = json.loads((RECORDED / "describe_db_subnet_groups.json").read_text())
+
+
+class SubnetGroupClient:
+    """Answers the two calls read_subnet_group makes with the recorded answers, or DBSubnetGroupNotFoundFault."""
+
+    def __init__(self, exists=True):
+        self.exists = exists
+
+    def describe_db_subnet_groups(self, DBSubnetGroupName):
+        if not self.exists:
+            error = {"Error": {"Code": "DBSubnetGroupNotFoundFault", "Message": f"{DBSubnetGroupName} not found"}}
+            raise botocore.exceptions.ClientError(error, "DescribeDBSubnetGroups")
+        return SUBNET_GROUP["DescribeDBSubnetGroups"]
+
+    def list_tags_for_resource(self, ResourceName):
+        return SUBNET_GROUP["ListTagsForResource"]
+
+
+def wanted_subnet_group(**fields):
+    subnets = [s["SubnetIdentifier"] for s in SUBNET_GROUP["DescribeDBSubnetGroups"]["DBSubnetGroups"][0]["Subnets"]]
+    wanted = {"name": "aurora-dev", "description": "Isolated subnets of dev", "subnet_ids": subnets, "tags": dict(BASE_TAGS, Name="aurora-dev")}
+    return dict(wanted, **fields)
+
+
+def test_the_recorded_subnet_group_is_in_shape_and_a_missing_one_is_created():
+    current = aurora.read_subnet_group(SubnetGroupClient(), "aurora-dev")
+    assert aurora.plan_subnet_group(wanted_subnet_group(), current) == ([], False)
+    assert aurora.read_subnet_group(SubnetGroupClient(exists=False), "aurora-dev") is None
+    changes, apply = aurora.plan_subnet_group(wanted_subnet_group(), None)
+    assert apply and [c["action"] for c in changes] == ["create"]
+
+
+def test_a_subnet_group_with_another_subnet_or_a_tag_added_by_hand_is_updated():
+    current = aurora.read_subnet_group(SubnetGroupClient(), "aurora-dev")
+    changes, apply = aurora.plan_subnet_group(wanted_subnet_group(subnet_ids=current["subnet_ids"][:1] + ["subnet-0new"]), current)
+    assert apply and list(changes[0]["fields"]) == ["subnet_ids"]
+    changes, apply = aurora.plan_subnet_group(wanted_subnet_group(), dict(current, tags=dict(current["tags"], owner="by-hand")))
+    assert apply and changes[0]["fields"]["tags"]["before"]["owner"] == "by-hand" and "owner" not in changes[0]["fields"]["tags"]["after"]
