@@ -32,8 +32,6 @@ INPUT_DEFAULTS = {
     "ecs_service_log_retention_days": 7,
     "ecs_service_log_kms_key_id": None,
     "ecs_service_certificate_arn": None,
-    "ecs_service_task_role_principal": "ecs-tasks.amazonaws.com",
-    "ecs_service_execution_role_principal": "ecs-tasks.amazonaws.com",
     "aurora_engine_version": "15.10",
     "aurora_instance_class": "db.t3.medium",
     "aurora_reader_count": 2,
@@ -47,7 +45,6 @@ INPUT_DEFAULTS = {
     # Empty: the collection's own migrator package.
     "migrator_lambda_source_dir": "",
     "migrator_lambda_ca_bundle": "",
-    "migrator_lambda_role_principal": "lambda.amazonaws.com",
     "migrator_lambda_log_kms_key_id": None,
     "rollout_steps": [10, 50, 100],
     "rollout_bake_seconds": 60,

@@ -436,21 +436,69 @@ def code_files(source_dir):
     return files
 
 
-def check_handler(files, handler):
-    """The handler's module exists in the archive and defines the function (AST, no import)."""
+def _top_level_names(body):
+    """name -> node for everything bound at module level (defs, assignments, imports), also
+    under a module-level if or try (a def guarded by a feature check)."""
+    found = {}
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found[node.name] = node
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            found[node.target.id] = node
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                found[(alias.asname or alias.name).split(".")[0]] = node
+        elif isinstance(node, ast.If):
+            found.update(_top_level_names(node.body))
+            found.update(_top_level_names(node.orelse))
+        elif isinstance(node, ast.Try):
+            for part in [node.body, node.orelse, node.finalbody] + [h.body for h in node.handlers]:
+                found.update(_top_level_names(part))
+    return found
+
+
+def handler_problem(files, handler):
+    """None when `handler` (module.function) is callable by Lambda from the package `files`
+    ({arcname: bytes}), else why not. The one check the packager and preflight share: the
+    module must be in the package, and the name bound at its top level; a def must not be
+    async (the Python runtime does not await it) and must take (event, context)."""
     module, dummy, function = handler.rpartition(".")
     if not module or not function:
-        raise PackagingError(f"handler {handler!r} is not <module>.<function>")
+        return "handler %r is not <module>.<function>" % handler
     arcname = module.replace(".", "/") + ".py"
     if arcname not in files:
-        raise PackagingError(f"handler {handler}: {arcname} is not in the package")
-    tree = ast.parse(files[arcname], filename=arcname)
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
-            if len(node.args.args) + len(node.args.posonlyargs) < 2 and node.args.vararg is None:
-                raise PackagingError(f"handler {handler}: {function}() must accept (event, context)")
-            return arcname
-    raise PackagingError(f"handler {handler}: {arcname} defines no top-level function {function}()")
+        return "handler %s: %s is not in the package (it holds %s)" % (handler, arcname, ", ".join(sorted(n for n in files if "/" not in n)) or "nothing")
+    try:
+        tree = ast.parse(files[arcname], filename=arcname)
+    except SyntaxError as e:
+        return "handler %s: %s does not parse: %s (line %s)" % (handler, arcname, e.msg, e.lineno)
+    node = _top_level_names(tree.body).get(function)
+    if node is None:
+        return "handler %s: %s defines no top-level %s" % (handler, arcname, function)
+    if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Constant):
+        return "handler %s: %s binds %s to a constant, not a function" % (handler, arcname, function)
+    if isinstance(node, ast.AsyncFunctionDef):
+        return "handler %s is async; the Lambda Python runtime calls the handler without awaiting it" % handler
+    if isinstance(node, ast.FunctionDef):
+        args = node.args
+        positional = list(args.posonlyargs) + list(args.args)
+        required = len(positional) - len(args.defaults)
+        if (len(positional) < 2 and args.vararg is None) or required > 2:
+            return "handler %s takes %d positional argument(s); Lambda calls it as handler(event, context)" % (handler, len(positional))
+    return None
+
+
+def check_handler(files, handler):
+    """The handler's module exists in the archive and binds the function (AST, no import);
+    returns the module's archive name."""
+    problem = handler_problem(files, handler)
+    if problem:
+        raise PackagingError(problem)
+    return handler.rpartition(".")[0].replace(".", "/") + ".py"
 
 
 def zip_bytes(files):

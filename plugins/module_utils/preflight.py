@@ -19,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ast
 import difflib
 import fnmatch
 import ipaddress
@@ -28,6 +27,7 @@ import os
 import re
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import cost as cost_model
+from ansible_collections.bluegreen.migration.plugins.module_utils import packaging
 from ansible_collections.bluegreen.migration.plugins.module_utils.inputs import INPUT_DEFAULTS
 from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import (
     CidrError,
@@ -51,7 +51,7 @@ WARNING = "warning"
 DEFAULTS = INPUT_DEFAULTS
 
 # Read when the inventory sets them (other roles own their defaults).
-OPTIONAL = ("bluegreen_emulator", "network_app_port", "ecs_service_target_group_port")
+OPTIONAL = ("bluegreen_emulator", "network_app_port")
 
 # --- Rule 1: what known images serve --------------------------------------------------
 # paths: the paths that answer 200 in the stock image ("*": any path); port: where it listens.
@@ -99,49 +99,6 @@ ENDPOINT_SERVICES = (
     "ec2",
     "xray",
 )
-
-# --- Rule 4: service principals ----------------------------------------------------------
-SERVICE_PRINCIPALS = (
-    "ecs-tasks.amazonaws.com",
-    "ecs.amazonaws.com",
-    "lambda.amazonaws.com",
-    "edgelambda.amazonaws.com",
-    "ec2.amazonaws.com",
-    "rds.amazonaws.com",
-    "monitoring.rds.amazonaws.com",
-    "events.amazonaws.com",
-    "states.amazonaws.com",
-    "apigateway.amazonaws.com",
-    "elasticloadbalancing.amazonaws.com",
-    "codedeploy.amazonaws.com",
-    "codebuild.amazonaws.com",
-    "application-autoscaling.amazonaws.com",
-    "scheduler.amazonaws.com",
-    "sns.amazonaws.com",
-    "sqs.amazonaws.com",
-    "logs.amazonaws.com",
-    "cloudformation.amazonaws.com",
-    "ssm.amazonaws.com",
-    "secretsmanager.amazonaws.com",
-    "kms.amazonaws.com",
-)
-# variable -> (principal the role needs, who assumes it)
-PRINCIPAL_VARIABLES = {
-    "ecs_service_task_role_principal": ("ecs-tasks.amazonaws.com", "the ECS task role (assumed by the running containers)"),
-    "ecs_service_execution_role_principal": ("ecs-tasks.amazonaws.com", "the ECS task execution role (assumed by the Fargate agent)"),
-    "migrator_lambda_role_principal": ("lambda.amazonaws.com", "the migrator's Lambda execution role"),
-}
-PRINCIPAL_USES = {
-    "ecs.amazonaws.com": "the ECS service itself (service-linked role), not tasks",
-    "edgelambda.amazonaws.com": "Lambda@Edge replicas",
-    "ec2.amazonaws.com": "EC2 instances",
-    "rds.amazonaws.com": "the RDS service",
-    "monitoring.rds.amazonaws.com": "RDS enhanced monitoring",
-    "events.amazonaws.com": "EventBridge rules",
-    "states.amazonaws.com": "Step Functions state machines",
-    "lambda.amazonaws.com": "Lambda functions",
-    "ecs-tasks.amazonaws.com": "ECS tasks",
-}
 
 # --- Other input tables --------------------------------------------------------------------
 # Availability zones a new account can use, for the regions we know; others are not checked.
@@ -597,15 +554,14 @@ def check_ecs(f):
                 "%s listens on port %d, not %d: the target group would probe a closed port" % (normalize_image(image), known["port"], port),
                 "set ecs_service_container_port: %d" % known["port"],
             )
-    for other in ("network_app_port", "ecs_service_target_group_port"):
-        other_port = f.variables.get(other)
-        if other_port is not None and port is not None and as_int(other_port) != port:
-            f.error(
-                "ecs_service_container_port",
-                "container_port",
-                "ecs_service_container_port=%d but %s=%s: the target group and security group must use the container's port" % (port, other, other_port),
-                "set %s to %d (or change both)" % (other, port),
-            )
+    other_port = f.variables.get("network_app_port")
+    if other_port is not None and port is not None and as_int(other_port) != port:
+        f.error(
+            "ecs_service_container_port",
+            "container_port",
+            "ecs_service_container_port=%d but network_app_port=%s: the security groups must open the container's port" % (port, other_port),
+            "set network_app_port to %d (or change both)" % port,
+        )
     cpu = as_int(f.variables.get("ecs_service_cpu"))
     memory = as_int(f.variables.get("ecs_service_memory"))
     if cpu not in FARGATE_MEMORY:
@@ -663,29 +619,6 @@ def _ranges(values):
     if len(values) > 4:
         return "%d to %d in steps of %d" % (values[0], values[-1], values[1] - values[0])
     return ", ".join(str(v) for v in values)
-
-
-# --- IAM principals (rule 4) ---------------------------------------------------------------
-
-
-def check_principals(f):
-    for name, (expected, role) in PRINCIPAL_VARIABLES.items():
-        value = f.variables.get(name)
-        values = value if isinstance(value, list) else [value]
-        for principal in values:
-            if principal == expected:
-                continue
-            if principal in SERVICE_PRINCIPALS:
-                message = "%s is the principal of %s; %s must trust %s" % (principal, PRINCIPAL_USES.get(principal, "another service"), role, expected)
-            else:
-                close = difflib.get_close_matches(str(principal), SERVICE_PRINCIPALS, n=1, cutoff=0.6)
-                message = "%r is not a valid AWS service principal%s; %s must trust %s" % (
-                    principal,
-                    " (did you mean %s?)" % close[0] if close else "",
-                    role,
-                    expected,
-                )
-            f.error(name, "trust_principal", message, "set %s: %s" % (name, expected), value=principal, use_value=True)
 
 
 # --- KMS keys on log groups (rule 3) --------------------------------------------------------
@@ -949,55 +882,14 @@ def resolve_source_dir(value, search_dirs):
     return None, tried
 
 
-def _top_level_names(body):
-    """name -> node for everything bound at module level (defs, assignments, imports)."""
-    found = {}
-    for node in body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            found[node.name] = node
-        elif isinstance(node, ast.Assign):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    found[target.id] = node
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            found[node.target.id] = node
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                found[(alias.asname or alias.name).split(".")[0]] = node
-        elif isinstance(node, ast.If):
-            found.update(_top_level_names(node.body))
-            found.update(_top_level_names(node.orelse))
-        elif isinstance(node, ast.Try):
-            for part in [node.body, node.orelse, node.finalbody] + [h.body for h in node.handlers]:
-                found.update(_top_level_names(part))
-    return found
-
-
 def find_handler(source_dir, handler):
-    """None when handler (module.function) is defined in source_dir, else why not."""
-    module, function = handler.rsplit(".", 1)
-    relative = module.replace(".", os.sep)
-    candidates = [os.path.join(source_dir, relative + ".py"), os.path.join(source_dir, relative, "__init__.py")]
-    path = next((c for c in candidates if os.path.isfile(c)), None)
-    if path is None:
-        return "%s not found in %s (looked for %s)" % (module, source_dir, " and ".join(os.path.relpath(c, source_dir) for c in candidates))
+    """None when handler (module.function) is callable from the package built of source_dir,
+    else why not: the packager's own check, on the files it would package."""
     try:
-        with open(path, "rb") as handle:
-            tree = ast.parse(handle.read(), filename=path)
-    except SyntaxError as e:
-        return "%s does not parse: %s (line %s)" % (path, e.msg, e.lineno)
-    node = _top_level_names(tree.body).get(function)
-    if node is None:
-        return "%s defines no top-level %s" % (path, function)
-    if isinstance(node, ast.AsyncFunctionDef):
-        return "%s.%s is async; the Lambda Python runtime calls the handler without awaiting it" % (module, function)
-    if isinstance(node, ast.FunctionDef):
-        args = node.args
-        positional = list(getattr(args, "posonlyargs", [])) + list(args.args)
-        required = len(positional) - len(args.defaults)
-        if (len(positional) < 2 and args.vararg is None) or required > 2:
-            return "%s.%s takes %d positional argument(s); Lambda calls it as handler(event, context)" % (module, function, len(positional))
-    return None
+        files = packaging.code_files(source_dir)
+    except (OSError, packaging.PackagingError) as e:
+        return str(e)
+    return packaging.handler_problem(files, handler)
 
 
 def check_migrator(f, search_dirs):
@@ -1420,7 +1312,6 @@ def run_checks(variables, key_policies=None, search_dirs=(), environ=None, aws_l
     names = check_environment(f)
     check_network(f)
     check_ecs(f)
-    check_principals(f)
     check_kms(f, names, key_policies)
     check_aurora(f)
     check_migrator(f, search_dirs)

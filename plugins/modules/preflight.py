@@ -19,7 +19,7 @@ description:
     collection and of the AWS services it uses.
   - "Rules: the container image serves the health check path on the container port; VPC endpoints
     only when listed, with their monthly cost; a custom KMS key on a log group lets the region's
-    CloudWatch Logs principal use it; IAM trust principals are the valid ones for each role; the
+    CloudWatch Logs principal use it; the
     suffix makes every resource name valid; no deletion protection or final snapshot on a disposable
     environment; the migrator's Lambda handler exists in its source (parsed, never imported)."
   - Plus every other input, alone and across variables - CIDR and subnet capacity (public

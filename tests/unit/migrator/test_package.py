@@ -68,7 +68,8 @@ def test_handler_check_needs_module_and_function(tmp_path):
     files = {"index.py": b"def handler(event, context):\n    return {}\n", "other.py": b"handler = None\n"}
     assert packaging.check_handler(files, "index.handler") == "index.py"
     for handler, message in (("lambda_function.lambda_handler", "lambda_function.py is not in the package"),
-                             ("other.handler", "defines no top-level function handler()"),
+                             ("other.handler", "binds handler to a constant"),
+                             ("index.missing", "defines no top-level missing"),
                              ("index", "is not <module>.<function>")):
         with pytest.raises(packaging.PackagingError, match=message):
             packaging.check_handler(files, handler)

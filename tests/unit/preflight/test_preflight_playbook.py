@@ -16,7 +16,6 @@ BAD_SAMPLE = {
     "bad-cidr": ({"network_vpc_cidr": "10.0.0.0/25"}, "network_vpc_cidr"),
     "bad-az": ({"network_az_count": 1}, "network_az_count"),
     "bad-health": ({"ecs_service_image": "nginx:1.27", "ecs_service_health_check_path": "/health"}, "ecs_service_health_check_path"),
-    "bad-principal": ({"migrator_lambda_role_principal": "lambda.amazon.com"}, "migrator_lambda_role_principal"),
     "bad-protect": ({"aurora_deletion_protection": True}, "aurora_deletion_protection"),
     "bad-handler": ({"migrator_lambda_handler": "index.main"}, "migrator_lambda_handler"),
     "bad-steps": ({"rollout_steps": [10, 50]}, "rollout_steps"),

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from ansible_collections.bluegreen.migration.plugins.module_utils import packaging
 from ansible_collections.bluegreen.migration.plugins.module_utils import preflight
 
 ACCOUNT = "123456789012"
@@ -195,7 +196,6 @@ CORPUS = [
         "ecs_service_container_port",
         "container_port",
     ),
-    ("port-vs-target-group", {"ecs_service_target_group_port": 8080}, None, None, "ecs_service_container_port", "container_port"),
     # Fargate and service sizes
     ("cpu-not-fargate", {"ecs_service_cpu": 300}, None, None, "ecs_service_cpu", "fargate_size"),
     ("memory-too-big-for-cpu", {"ecs_service_cpu": 256, "ecs_service_memory": 4096}, None, None, "ecs_service_memory", "fargate_size"),
@@ -218,25 +218,6 @@ CORPUS = [
         None,
         "ecs_service_certificate_arn",
         "certificate",
-    ),
-    # IAM trust principals (rule 4)
-    ("task-role-ecs-service", {"ecs_service_task_role_principal": "ecs.amazonaws.com"}, None, None, "ecs_service_task_role_principal", "trust_principal"),
-    (
-        "execution-role-typo",
-        {"ecs_service_execution_role_principal": "ecs-task.amazonaws.com"},
-        None,
-        None,
-        "ecs_service_execution_role_principal",
-        "trust_principal",
-    ),
-    ("lambda-principal-typo", {"migrator_lambda_role_principal": "lambda.amazon.com"}, None, None, "migrator_lambda_role_principal", "trust_principal"),
-    (
-        "lambda-principal-list",
-        {"migrator_lambda_role_principal": ["lambda.amazonaws.com", "ec2.amazonaws.com"]},
-        None,
-        None,
-        "migrator_lambda_role_principal",
-        "trust_principal",
     ),
     # KMS (rule 3, formats; the key policy itself is tested below)
     ("log-key-alias", {"ecs_service_log_kms_key_id": "alias/logs"}, None, None, "ecs_service_log_kms_key_id", "kms_key"),
@@ -337,7 +318,6 @@ def test_every_rule_of_the_engine_has_a_case():
         "fargate_size",
         "log_retention",
         "certificate",
-        "trust_principal",
         "kms_key",
         "engine_version",
         "instance_class",
@@ -356,7 +336,6 @@ def test_messages_explain_and_fix(source):
             "environment_suffix": "dev",
             "ecs_service_image": "nginx:1.27",
             "ecs_service_health_check_path": "/health",
-            "migrator_lambda_role_principal": "lambda.amazon.com",
             "network_vpc_endpoints": ["secretmanager"],
             "ecs_service_cpu": 256,
             "ecs_service_memory": 4096,
@@ -367,7 +346,6 @@ def test_messages_explain_and_fix(source):
     by_variable = {e["variable"]: e for e in result["errors"]}
     assert "/health would answer 404" in by_variable["ecs_service_health_check_path"]["message"]
     assert by_variable["ecs_service_health_check_path"]["fix"].startswith("set ecs_service_health_check_path to /")
-    assert "did you mean lambda.amazonaws.com" in by_variable["migrator_lambda_role_principal"]["message"]
     assert "did you mean secretsmanager" in by_variable["network_vpc_endpoints"]["message"]
     assert "512, 1024, 2048" in by_variable["ecs_service_memory"]["message"]
     assert "over the budget of $100.00" in by_variable["budget_monthly_usd"]["message"]
@@ -538,15 +516,25 @@ def test_loopback_endpoint(url, ok):
     assert preflight.loopback_endpoint(url) is ok
 
 
-def test_handler_forms_accepted(source):
+def test_handler_forms_accepted_as_the_packager_accepts_them(source):
     root = source(
         {
-            "pkg/__init__.py": "",
-            "pkg/entry.py": "def run(event, context, *rest):\n    return 1\n",
-            "alias.py": "from pkg.entry import run as handler\n",
+            "entry.py": "def run(event, context, *rest):\n    return 1\n",
+            "alias.py": "from entry import run as handler\n",
             "guarded.py": "try:\n    import fast\nexcept ImportError:\n    fast = None\n\nif True:\n    def handler(event, context=None):\n        return 1\n",
+            "pkg/__init__.py": "",
+            "pkg/entry.py": "def run(event, context):\n    return 1\n",
+            "waits.py": "async def handler(event, context):\n    return 1\n",
         }
     )
-    for handler in ("index.handler", "pkg.entry.run", "alias.handler", "guarded.handler"):
+    files = packaging.code_files(str(root))
+    for handler in ("index.handler", "entry.run", "alias.handler", "guarded.handler"):
         assert preflight.find_handler(str(root), handler) is None, handler
-    assert "defines no top-level" in preflight.find_handler(str(root), "pkg.entry.missing")
+        assert packaging.check_handler(files, handler) == handler.split(".")[0] + ".py"
+    # The packager takes the .py files at the top of the directory only: a handler in a
+    # subpackage is refused by both, as is an async one and a missing one.
+    for handler, message in (("pkg.entry.run", "pkg/entry.py is not in the package"), ("waits.handler", "is async"),
+                             ("entry.missing", "defines no top-level missing")):
+        assert message in preflight.find_handler(str(root), handler), handler
+        with pytest.raises(packaging.PackagingError, match=message):
+            packaging.check_handler(files, handler)
