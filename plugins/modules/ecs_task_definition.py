@@ -152,6 +152,15 @@ options:
             description: Grace seconds after the start.
             type: int
             default: 0
+  keep_image:
+    description:
+      - When the family has an active revision, each container keeps the image it has there and
+        its O(containers[].image) is used only for a new family or a new container. Everything
+        else is still compared and changed.
+      - For a role whose images are deployed by something else (the rollout playbooks), so that a
+        re-run never brings back the image it seeded the family with.
+    type: bool
+    default: false
   state:
     description:
       - V(present) registers a revision when needed; V(absent) deregisters all active revisions and deletes all inactive ones.
@@ -336,6 +345,13 @@ def normalise(definition):
     )
 
 
+def with_images_of(request, definition):
+    """The request with each container's image as `definition` (the latest revision) has it."""
+    images = dict((c["name"], c.get("image")) for c in definition.get("containerDefinitions") or [])
+    containers = [dict(c, image=images[c["name"]]) if images.get(c["name"]) else c for c in request["containerDefinitions"]]
+    return dict(request, containerDefinitions=containers)
+
+
 def find_latest(client, family):
     """(task definition, tags) of the latest ACTIVE revision, or None."""
     arns = ecs.list_task_definition_arns(client, family)
@@ -360,6 +376,8 @@ def ensure_present(module, client, latest):
     if not params["containers"]:
         module.fail_json(msg="containers is required (at least one) when state is present")
     request = _request(params)
+    if params["keep_image"] and latest is not None:
+        request = with_images_of(request, latest[0])
     desired = normalise(request)
 
     if latest is None:
@@ -465,6 +483,7 @@ def main():
         execution_role_arn=dict(type="str"),
         task_role_arn=dict(type="str"),
         containers=dict(type="list", elements="dict", options=container_spec),
+        keep_image=dict(type="bool", default=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),

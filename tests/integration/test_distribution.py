@@ -97,12 +97,13 @@ def test_installed_tarball_deploys_as_bluegreen_migration_site(aws, tarball, tmp
 
     inventory = tmp_path / "inventory"
     shutil.copytree(ROOT / "inventories" / "local", inventory)
+    # A user's shell in the project directory: the outputs go to ./outputs, never inside the
+    # installed collection, for site.yml and for the rollout after it alike.
+    env["PWD"] = str(tmp_path)
     outputs = tmp_path / "outputs"
     started = time.monotonic()
-    # The outputs role's default directory is next to the playbook, i.e. inside the installed
-    # collection: a user of the installed collection names it.
     proc = subprocess.run(
-        [BIN / "ansible-playbook", "bluegreen.migration.site", "-i", inventory, "-e", json.dumps({"outputs_dir": str(outputs)})],
+        [BIN / "ansible-playbook", "bluegreen.migration.site", "-i", inventory],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=1200,
     )
     print(f"deploy from the installed collection: {time.monotonic() - started:.0f}s")
@@ -113,9 +114,24 @@ def test_installed_tarball_deploys_as_bluegreen_migration_site(aws, tarball, tmp
     document = json.loads((outputs / "local.json").read_text())
     jsonschema.validate(document, SCHEMA)
     assert document["vpc_id"].startswith("vpc-") and document["migrator_function_name"]
+    assert document["live_color"] == "blue"
     assert not (installed / "outputs").exists()
     # The deploy really happened in the emulated account.
     assert {"CreateVpc", "CreateDBCluster", "CreateLoadBalancer", "CreateService"} <= {r["action"] for r in aws.mutating_requests()}
+
+    # A rollout from the installed collection refreshes that same file (expand, then validate
+    # at each step: the emulated migrator answers from a queue).
+    aws.queue_lambda_answers({"ok": True, "action": "apply", "status": "up_to_date", "applied": [], "current_version": 3}, 4)
+    rollout = {"rollout_image": "nginx:1.27", "rollout_bake_seconds": 0, "rollout_drain_seconds": 0}
+    proc = subprocess.run(
+        [BIN / "ansible-playbook", "bluegreen.migration.rollout", "-i", inventory, "-e", json.dumps(rollout)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
+    assert json.loads((outputs / "local.json").read_text())["live_color"] == "green"
+    live_rows = [line for line in (outputs / "local.md").read_text().splitlines() if line.startswith("| live color |")]
+    assert len(live_rows) == 1 and "green" in live_rows[0], live_rows
+    assert not (installed / "outputs").exists()
 
 
 def test_ansible_builder_create_lists_our_requirements(tarball, tmp_path):

@@ -147,14 +147,18 @@ def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws
     ecs.update_service(cluster=fact["cluster_name"], service=fact["services"]["green"]["name"], taskDefinition=rollout, desiredCount=2)
     set_weights(elb, listener, {blue_tg: 50, green_tg: 50})
 
-    # The inventory meanwhile names a new image: new revisions are registered, none is deployed.
+    # The inventory meanwhile names a new image: it only seeds new families, so no revision is
+    # registered (the image is the rollout's) and nothing is deployed.
     counts, fact = play(tmp_path, **base, ecs_service_image="amazon/amazon-ecs-sample:next")
     assert counts["failed"] == 0
     assert forward(elb, listener) == {blue_tg: 50, green_tg: 50}, "a re-run moved traffic"
     current = services(ecs, fact)
     assert current["blue"]["taskDefinition"] == first_blue, "a re-run changed the live service's task definition"
     assert current["green"]["taskDefinition"] == rollout and current["green"]["desiredCount"] == 2, "a re-run undid the rollout"
-    assert ecs.describe_task_definition(taskDefinition=f"app-blue-{SUFFIX}")["taskDefinition"]["revision"] == 2
+    assert ecs.describe_task_definition(taskDefinition=f"app-blue-{SUFFIX}")["taskDefinition"]["revision"] == 1
+    # green's family, registered by hand with fewer settings, gets them back on the image it has.
+    green_latest = ecs.describe_task_definition(taskDefinition=f"app-green-{SUFFIX}")["taskDefinition"]
+    assert green_latest["containerDefinitions"][0]["image"] == "amazon/amazon-ecs-sample:rollout"
     assert fact["live_color"] == "blue"
 
     # The rollout completed: green live (tag), blue drained. A re-run scales green, not blue.

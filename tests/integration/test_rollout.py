@@ -333,10 +333,15 @@ def test_rollout_moves_the_traffic_and_site_then_changes_nothing(env):
     proc, dummy = ok(play(env, STATUS))
     assert "schema: unknown" in flat(proc)
 
-    # site.yml with the rolled-out image as ecs_service_image keeps green live and changes nothing.
-    proc, counts = ok(play(env, "site.yml", ecs_service_image="nginx:1.27"))
+    # site.yml with the inventory's image (the seed, not the rolled-out one) keeps green live
+    # on nginx:1.27 and changes nothing: after the first deploy the image is the rollout's.
+    proc, counts = ok(play(env, "site.yml"))
     assert counts["changed"] == 0, [line for line in proc.stdout.splitlines() if line.startswith(("changed", "TASK"))][-60:]
     assert state() == after
+    # ... so a rollout without an image has nothing to roll out: the new image stays.
+    proc, counts = ok(play(env, ROLLOUT, **FAST))
+    assert counts["changed"] == 0 and state() == after
+    assert "nothing to roll out" in flat(proc)
 
 
 def test_rollback_restores_the_previous_color(env):

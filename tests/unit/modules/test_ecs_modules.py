@@ -36,6 +36,24 @@ def active_revisions(family="bluegreen-app-t1"):
     return client("ecs").list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]
 
 
+def test_ecs_task_definition_keep_image_seeds_a_new_family_only(aws):
+    # A new family takes the image given ...
+    seeded = run_module("ecs_task_definition", task_definition_args(image="amazon/amazon-ecs-sample:v1", keep_image=True))
+    assert seeded["changed"] is True and seeded["revision"] == 1
+    # ... which something else moves on (a rollout registers v2) ...
+    assert run_module("ecs_task_definition", task_definition_args(image="amazon/amazon-ecs-sample:v2"))["revision"] == 2
+    # ... and a re-run with the seed image keeps v2: no new revision.
+    kept = run_module("ecs_task_definition", task_definition_args(image="amazon/amazon-ecs-sample:v1", keep_image=True), diff=True)
+    assert kept["changed"] is False and kept["revision"] == 2
+    # Any other change still registers a revision, with the image the family has.
+    more = task_definition_args(image="amazon/amazon-ecs-sample:v1", keep_image=True, memory="2048")
+    changed = run_module("ecs_task_definition", more)
+    assert changed["changed"] is True and changed["revision"] == 3 and "memory" in changed["change_reason"]
+    assert "image" not in changed["change_reason"]
+    image = client("ecs").describe_task_definition(taskDefinition=changed["arn"])["taskDefinition"]["containerDefinitions"][0]["image"]
+    assert image == "amazon/amazon-ecs-sample:v2"
+
+
 def make_network(prefix):
     """A VPC (<prefix>.0.0/16) with two subnets and an app security group, for the services."""
     ec2 = client("ec2")
