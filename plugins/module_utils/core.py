@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -41,6 +43,15 @@ def tag_updater(tag_resource, untag_resource):
             tag_resource(client, arn, to_set)
 
     return update_tags
+
+
+def validated(value, spec, what):
+    """`value` checked and converted against an argument spec (defaults applied), as a module
+    option with those suboptions would be; raises ValueError naming `what` and the problems."""
+    result = ArgumentSpecValidator(spec).validate(dict(value or {}))
+    if result.error_messages:
+        raise ValueError("%s: %s" % (what, "; ".join(result.error_messages)))
+    return result.validated_parameters
 
 
 class BlueGreenModule(AnsibleAWSModule):

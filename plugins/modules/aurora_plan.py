@@ -90,8 +90,8 @@ options:
     default: {}
   alarms:
     description:
-      - The cluster's alarms, with the options of M(bluegreen.migration.metric_alarms); read and
-        compared as that module would.
+      - The cluster's alarms, each with the options of an alarm of M(bluegreen.migration.metric_alarms)
+        (checked and converted the same way); read and compared as that module would.
     type: list
     elements: dict
     default: []
@@ -215,6 +215,7 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.bluegreen.migration.plugins.module_utils import aurora
 from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
+from ansible_collections.bluegreen.migration.plugins.module_utils.core import validated
 
 
 def snake(resource):
@@ -241,7 +242,7 @@ def main():
         subnet_group_subnets=dict(type="list", elements="str"),
         subnet_group_description=dict(type="str", default=""),
         subnet_group_tags=dict(type="dict", default={}),
-        alarms=dict(type="list", elements="dict", default=[], options=cloudwatch.ALARM_OPTIONS),
+        alarms=dict(type="list", elements="dict", default=[]),
         alarm_tags=dict(type="dict", default={}),
     )
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -275,16 +276,17 @@ def main():
             more["subnet_group"] = {"found": current or {}, "apply": needed}
         cluster, instances = aurora.read(rds, p["identifier"])
         if p["alarms"]:
+            alarms = [validated(alarm, cloudwatch.ALARM_OPTIONS, "alarms[%d]" % index) for index, alarm in enumerate(p["alarms"])]
             watch = module.client("cloudwatch")
-            current = cloudwatch.describe_alarms(watch, [alarm["name"] for alarm in p["alarms"]])
-            planned, needed = cloudwatch.plan_alarm_changes(watch, p["alarms"], current, p["alarm_tags"])
+            current = cloudwatch.describe_alarms(watch, [alarm["name"] for alarm in alarms])
+            planned, needed = cloudwatch.plan_alarm_changes(watch, alarms, current, p["alarm_tags"])
             more["alarms"] = {"apply": needed}
             alarm_changes = planned
         else:
             alarm_changes = []
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-    except cloudwatch.AlarmDefinitionError as e:
+    except (cloudwatch.AlarmDefinitionError, ValueError) as e:
         module.fail_json(msg=str(e))
     result = aurora.plan(desired, aurora.instance_plan(p["instance_ids"], p["instance_tags"]), p["instance_class"], cluster, instances)
     changes = extra + result.pop("changes") + alarm_changes

@@ -102,7 +102,9 @@ options:
         type: str
         default: ip
       health_check:
-        description: The health check, as M(bluegreen.migration.elb_target_group) takes it.
+        description:
+          - The health check, with the suboptions and defaults of O(bluegreen.migration.elb_target_group#module:health_check)
+            (checked and converted the same way).
         type: dict
         default: {}
       deregistration_delay:
@@ -253,6 +255,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils import load_ba
 from ansible_collections.bluegreen.migration.plugins.module_utils import logs
 from ansible_collections.bluegreen.migration.plugins.module_utils import sns
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
+from ansible_collections.bluegreen.migration.plugins.module_utils.core import validated
 
 
 def read_and_plan(module):
@@ -263,7 +266,8 @@ def read_and_plan(module):
     changes, result = [], {}
 
     found, arns, apply = {}, {}, []
-    for wanted in params["target_groups"]:
+    for index, group in enumerate(params["target_groups"]):
+        wanted = dict(group, health_check=validated(group["health_check"], elbv2.HEALTH_CHECK_SPEC, "target_groups[%d].health_check" % index))
         current = elbv2.read_target_group(elb, wanted["name"])
         found[wanted["color"]] = current or {}
         arns[wanted["color"]] = current["target_group_arn"] if current else ""
@@ -332,7 +336,7 @@ def main():
                 port=dict(type="int", required=True),
                 vpc_id=dict(type="str", required=True),
                 target_type=dict(type="str", default="ip"),
-                health_check=dict(type="dict", default={}, options=elbv2.HEALTH_CHECK_SPEC, apply_defaults=True),
+                health_check=dict(type="dict", default={}),
                 deregistration_delay=dict(type="int"),
                 tags=dict(type="dict", default={}),
             ),
@@ -348,7 +352,7 @@ def main():
         changes, result = read_and_plan(module)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-    except cloudwatch.AlarmDefinitionError as e:
+    except (cloudwatch.AlarmDefinitionError, ValueError) as e:
         module.fail_json(msg=str(e))
     module.exit_with_plan(changes, **result)
 

@@ -325,6 +325,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
 
+
 def desired_tags(module, alarm):
     return cloudwatch.merged_tags(module.params["tags"], alarm.get("tags"))
 

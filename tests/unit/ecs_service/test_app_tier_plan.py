@@ -218,3 +218,15 @@ def test_a_kind_without_a_threshold_and_an_alarm_without_a_metric_are_refused():
         app_tier.alarm_definitions(broken, ALB_ARN, {}, "")
     with pytest.raises(cloudwatch.AlarmDefinitionError, match="does not exist: give metric_name, statistic"):
         cloudwatch.plan_alarm(TagsClient({}), {"name": "x", "namespace": "AWS/ECS"}, None, None)
+
+
+def test_the_plan_checks_a_health_check_as_the_writer_does():
+    from ansible_collections.bluegreen.migration.plugins.module_utils.core import validated
+
+    checked = validated({"path": "/ready", "interval": "10"}, elbv2.HEALTH_CHECK_SPEC, "target_groups[0].health_check")
+    assert checked["interval"] == 10 and checked["matcher"] == "200" and checked["port"] == "traffic-port"
+    assert app_tier.plan_target_group(dict(WANTED_GROUP, health_check=validated({}, elbv2.HEALTH_CHECK_SPEC, "hc")), TARGET_GROUP) == ([], False)
+    with pytest.raises(ValueError, match=r"target_groups\[1\].health_check: .*protocol"):
+        validated({"protocol": "TCP"}, elbv2.HEALTH_CHECK_SPEC, "target_groups[1].health_check")
+    with pytest.raises(ValueError, match=r"alarms\[0\]: .*name"):
+        validated({"threshold": 1}, cloudwatch.ALARM_OPTIONS, "alarms[0]")

@@ -530,7 +530,7 @@ def test_handler_forms_accepted_as_the_packager_accepts_them(source):
     files = packaging.code_files(str(root))
     for handler in ("index.handler", "entry.run", "alias.handler", "guarded.handler"):
         assert preflight.find_handler(str(root), handler) is None, handler
-        assert packaging.check_handler(files, handler) == handler.split(".")[0] + ".py"
+        assert packaging.check_handler(files, handler) == handler.split(".", maxsplit=1)[0] + ".py"
     # The packager takes the .py files at the top of the directory only: a handler in a
     # subpackage is refused by both, as is an async one and a missing one.
     for handler, message in (("pkg.entry.run", "pkg/entry.py is not in the package"), ("waits.handler", "is async"),
