@@ -1,9 +1,22 @@
 """What a whole environment leaves in the emulated account, and where its database password
 may be: shared by the lifecycle tests (rollout module's teardown, crash-resume, teardown)."""
 
+import ipaddress
 import json
 
 from tests.harness.aws import client
+
+
+def register_healthy_targets(suffix):
+    """Two targets per color's target group, with IPs of the private subnets: the emulator runs
+    no task, and moto reports a registered target healthy, so a rollout's target gate passes."""
+    ec2, elb = client("ec2"), client("elbv2")
+    private = ec2.describe_subnets(Filters=[{"Name": "tag:bluegreen:environment", "Values": [suffix]},
+                                            {"Name": "tag:bluegreen:tier", "Values": ["private"]}])["Subnets"]
+    for offset, color in enumerate(("blue", "green")):
+        arn = elb.describe_target_groups(Names=[f"app-{color}-{suffix}"])["TargetGroups"][0]["TargetGroupArn"]
+        ips = [str(ipaddress.ip_network(s["CidrBlock"])[10 + offset]) for s in private[:2]]
+        elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": ip, "Port": 80} for ip in ips])
 
 
 def the_password():

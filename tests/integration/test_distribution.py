@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from tests.harness.aws import ROOT, recap
+from tests.harness.environment import register_healthy_targets
 
 BIN = Path(sys.executable).parent
 GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text())
@@ -121,6 +122,7 @@ def test_installed_tarball_deploys_as_bluegreen_migration_site(aws, tarball, tmp
 
     # A rollout from the installed collection refreshes that same file (expand, then validate
     # at each step: the emulated migrator answers from a queue).
+    register_healthy_targets("local")
     aws.queue_lambda_answers({"ok": True, "action": "apply", "status": "up_to_date", "applied": [], "current_version": 3}, 4)
     rollout = {"rollout_image": "nginx:1.27", "rollout_bake_seconds": 0, "rollout_drain_seconds": 0}
     proc = subprocess.run(

@@ -20,7 +20,6 @@ password never leaves Secrets Manager: not in any output, file, Lambda environme
 definition or API call but those that store it.
 """
 
-import ipaddress
 import json
 import os
 import re
@@ -35,7 +34,7 @@ import jsonschema
 import pytest
 
 from tests.harness.aws import ROOT, client, kill_playbook, recap, run_playbook
-from tests.harness.environment import assert_password_stays_in_secrets_manager, leftovers, the_password
+from tests.harness.environment import assert_password_stays_in_secrets_manager, leftovers, register_healthy_targets, the_password
 
 pytestmark = pytest.mark.slow(seconds=500)
 
@@ -73,14 +72,7 @@ def env(emulator, tmp_path_factory):
     verify = run_playbook("molecule/default/verify.yml", tmp / "inventory")
     assert verify.returncode == 0, verify.stdout[-8000:]
 
-    # Two healthy targets per color, with IPs of the private subnets.
-    ec2, elb = client("ec2"), client("elbv2")
-    private = ec2.describe_subnets(Filters=[{"Name": "tag:bluegreen:environment", "Values": [SUFFIX]},
-                                            {"Name": "tag:bluegreen:tier", "Values": ["private"]}])["Subnets"]
-    for offset, color in enumerate(("blue", "green")):
-        arn = elb.describe_target_groups(Names=[f"app-{color}-{SUFFIX}"])["TargetGroups"][0]["TargetGroupArn"]
-        ips = [str(ipaddress.ip_network(s["CidrBlock"])[10 + offset]) for s in private[:2]]
-        elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": ip, "Port": 80} for ip in ips])
+    register_healthy_targets(SUFFIX)
     return {"inventory": tmp / "inventory", "outputs": tmp / "outputs", "emulator": emulator, "logs": logs}
 
 
