@@ -9,14 +9,15 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.app_tier import alarm_definitions
+from ansible_collections.bluegreen.migration.plugins.module_utils.cloudwatch import AlarmDefinitionError
 
 
 def ecs_service_alarms(spec, alb_arn, target_group_arns, topic_arn=""):
     """The metric_alarms options of the application tier's alarms (three kinds per color)."""
     try:
         return alarm_definitions(spec, alb_arn, target_group_arns, topic_arn)
-    except (KeyError, TypeError, ValueError) as e:
-        raise AnsibleFilterError("ecs_service_alarms: the alarm spec lacks or mistypes %s" % e) from e
+    except AlarmDefinitionError as e:
+        raise AnsibleFilterError("ecs_service_alarms: %s" % e) from e
 
 
 class FilterModule(object):

@@ -12,22 +12,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs
+from ansible_collections.bluegreen.migration.plugins.module_utils.cloudwatch import AlarmDefinitionError
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
 from ansible_collections.bluegreen.migration.plugins.module_utils import logs
 from ansible_collections.bluegreen.migration.plugins.module_utils import sns
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
-from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
-
-DIFFERS = "differs from the inputs"
-
-
-def _update_or_nothing(resource, name, drift):
-    """([change], apply) of an existing resource: an update when anything drifted."""
-    if drift:
-        return [change(resource, name, "update", drift, DIFFERS)], True
-    return [], False
-
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import update_or_nothing
 
 # ---------------------------------------------------------------- target groups
 
@@ -41,10 +32,8 @@ def plan_target_group(wanted, current):
         return [change("target group", wanted["name"], "create", created(desired), "no target group of that name")], True
     wrong = elbv2.target_group_immutable_drift(wanted, current)
     if wrong:
-        differing = [key for key in elbv2.TARGET_GROUP_IMMUTABLE if wanted.get(key) is not None and wanted[key] != current[key]]
-        fields = dict((key, field(current[key], wanted[key])) for key in differing)
-        return [change("target group", wanted["name"], "replace", fields, "cannot be changed in place: " + "; ".join(wrong))], True
-    return _update_or_nothing("target group", wanted["name"], elbv2.target_group_drift(wanted, current))
+        return [change("target group", wanted["name"], "replace", wrong, elbv2.immutable_reason(wrong))], True
+    return update_or_nothing("target group", wanted["name"], elbv2.target_group_drift(wanted, current))
 
 
 # ---------------------------------------------------------------- log group, cluster, topic
@@ -54,21 +43,21 @@ def plan_log_group(wanted, current):
     if current is None:
         desired = {"retention": wanted.get("retention"), "kms_key_id": wanted.get("kms_key_id") or "", "tags": wanted.get("tags")}
         return [change("log group", wanted["name"], "create", created(desired), "no log group of that name")], True
-    return _update_or_nothing("log group", wanted["name"], logs.log_group_drift(wanted, current))
+    return update_or_nothing("log group", wanted["name"], logs.log_group_drift(wanted, current))
 
 
 def plan_cluster(wanted, current):
     if current is None:
         desired = dict((key, wanted.get(key)) for key in ("container_insights", "capacity_providers", "tags"))
         return [change("ECS cluster", wanted["name"], "create", created(desired), "no active cluster of that name")], True
-    return _update_or_nothing("ECS cluster", wanted["name"], ecs.cluster_drift(wanted, current))
+    return update_or_nothing("ECS cluster", wanted["name"], ecs.cluster_drift(wanted, current))
 
 
 def plan_topic(wanted, current):
     if current is None:
         desired = {"display_name": wanted.get("display_name"), "tags": wanted.get("tags")}
         return [change("SNS topic", wanted["name"], "create", created(desired), "no topic of that name")], True
-    return _update_or_nothing("SNS topic", wanted["name"], sns.topic_drift(wanted, current))
+    return update_or_nothing("SNS topic", wanted["name"], sns.topic_drift(wanted, current))
 
 
 # ---------------------------------------------------------------- alarms
@@ -90,7 +79,15 @@ def alarm_definitions(spec, alb_arn, target_group_arns, topic_arn):
     `spec`: {environment, colors, kinds: [{key, what, namespace, metric, statistic, comparison,
     threshold}], names: {<key>_<color>: alarm name}, cluster, services: {color: name}, period,
     evaluation_periods, extra_actions}. ECS kinds watch the color's service, load balancer kinds
-    its target group. `topic_arn` may be empty (check mode before the first deploy)."""
+    its target group. `topic_arn` may be empty (check mode before the first deploy). A spec that
+    lacks or mistypes a key raises AlarmDefinitionError naming it."""
+    try:
+        return _alarm_definitions(spec, alb_arn, target_group_arns, topic_arn)
+    except (KeyError, TypeError, ValueError) as e:
+        raise AlarmDefinitionError("the alarm spec lacks or mistypes %s" % e) from e
+
+
+def _alarm_definitions(spec, alb_arn, target_group_arns, topic_arn):
     actions = ([topic_arn] if topic_arn else []) + list(spec.get("extra_actions") or [])
     alarms = []
     for kind in spec["kinds"]:

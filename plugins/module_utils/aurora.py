@@ -21,6 +21,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.plan import ch
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import fields_that_differ
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import update_or_nothing
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import version_tuple
 
 CLUSTER = "aurora cluster"
@@ -88,10 +89,7 @@ def plan_subnet_group(wanted, current):
     desired = {"description": wanted["description"], "subnet_ids": sorted(wanted["subnet_ids"]), "tags": wanted["tags"]}
     if current is None:
         return [change(SUBNET_GROUP, wanted["name"], "create", created(desired), "no subnet group of that name")], True
-    updates = fields_that_differ(desired, current)
-    if updates:
-        return [change(SUBNET_GROUP, wanted["name"], "update", updates, "differs from the inputs")], True
-    return [], False
+    return update_or_nothing(SUBNET_GROUP, wanted["name"], fields_that_differ(desired, current))
 
 
 def read(client, identifier):

@@ -21,6 +21,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.core import aw
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import differences
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import DIFFERS
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
@@ -288,5 +289,5 @@ def plan_alarm_changes(client, definitions, current, common_tags):
             changes.append(change("alarm", alarm["name"], "create", created(desired), "no alarm of that name"))
         else:
             fields = dict((key, field(before.get(key), after.get(key))) for key in sorted(after) if before.get(key) != after.get(key))
-            changes.append(change("alarm", alarm["name"], "update", fields, "differs from the inputs"))
+            changes.append(change("alarm", alarm["name"], "update", fields, DIFFERS))
     return changes, bool(changes)

@@ -65,6 +65,14 @@ def plan_tags(current_tags, desired_tags, purge_tags=True, keep=()):
     return to_set, [key for key in to_unset if key not in keep]
 
 
+def tag_drift(current_tags, desired_tags, purge_tags=True):
+    """{before, after} of a resource's tags when plan_tags() would change them, else None."""
+    to_set, to_unset = plan_tags(current_tags, desired_tags, purge_tags)
+    if not (to_set or to_unset):
+        return None
+    return {"before": current_tags, "after": apply_tag_plan(current_tags, to_set, to_unset)}
+
+
 def apply_tag_plan(current_tags, to_set, to_unset):
     """The tags a resource will carry once a plan is applied (for diff and check mode)."""
     result = {k: v for k, v in (current_tags or {}).items() if k not in to_unset}

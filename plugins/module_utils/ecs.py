@@ -22,8 +22,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry, tag_updater
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import tag_drift
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
 
 
@@ -99,9 +98,9 @@ def cluster_drift(wanted, current):
         providers = sorted(set(wanted["capacity_providers"]))
         if providers != current["capacity_providers"]:
             drift["capacity_providers"] = field(current["capacity_providers"], providers)
-    to_set, to_unset = plan_tags(current["tags"], wanted.get("tags"), wanted.get("purge_tags", True))
-    if to_set or to_unset:
-        drift["tags"] = field(current["tags"], apply_tag_plan(current["tags"], to_set, to_unset))
+    tags = tag_drift(current["tags"], wanted.get("tags"), wanted.get("purge_tags", True))
+    if tags:
+        drift["tags"] = tags
     return drift
 
 

@@ -18,8 +18,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry, tag_updater
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import tag_drift
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
 
 TARGET_GROUP_DELAY_KEY = "deregistration_delay.timeout_seconds"
@@ -305,12 +304,15 @@ def read_target_group(client, name):
 
 
 def target_group_immutable_drift(wanted, current):
-    """What differs in the settings AWS cannot change in place (one sentence each)."""
-    return [
-        "%s is %r, wanted %r" % (key, current[key], wanted[key])
-        for key in TARGET_GROUP_IMMUTABLE
-        if wanted.get(key) is not None and wanted[key] != current[key]
-    ]
+    """{field: {before, after}} of the settings AWS cannot change in place that differ."""
+    return dict(
+        (key, field(current[key], wanted[key])) for key in TARGET_GROUP_IMMUTABLE if wanted.get(key) is not None and wanted[key] != current[key]
+    )
+
+
+def immutable_reason(fields):
+    """Why a target group must be replaced, one clause per field of target_group_immutable_drift()."""
+    return "cannot be changed in place: " + "; ".join("%s is %r, wanted %r" % (key, value["before"], value["after"]) for key, value in sorted(fields.items()))
 
 
 def target_group_drift(wanted, current):
@@ -323,7 +325,7 @@ def target_group_drift(wanted, current):
     delay = wanted.get("deregistration_delay")
     if delay is not None and delay != current["deregistration_delay"]:
         drift["deregistration_delay"] = field(current["deregistration_delay"], delay)
-    to_set, to_unset = plan_tags(current["tags"], wanted.get("tags"), wanted.get("purge_tags", True))
-    if to_set or to_unset:
-        drift["tags"] = field(current["tags"], apply_tag_plan(current["tags"], to_set, to_unset))
+    tags = tag_drift(current["tags"], wanted.get("tags"), wanted.get("purge_tags", True))
+    if tags:
+        drift["tags"] = tags
     return drift

@@ -15,8 +15,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import tag_drift
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
 
 
@@ -71,7 +70,7 @@ def log_group_drift(wanted, current):
     drift = {}
     if wanted.get("retention") is not None and wanted["retention"] != current["retention"]:
         drift["retention"] = field(current["retention"], wanted["retention"])
-    to_set, to_unset = plan_tags(current["tags"], wanted.get("tags"), True)
-    if to_set or to_unset:
-        drift["tags"] = field(current["tags"], apply_tag_plan(current["tags"], to_set, to_unset))
+    tags = tag_drift(current["tags"], wanted.get("tags"))
+    if tags:
+        drift["tags"] = tags
     return drift

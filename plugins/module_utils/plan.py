@@ -20,6 +20,16 @@ def change(resource, name, action, fields=None, reason=""):
     return {"resource": resource, "name": name, "action": action, "fields": fields or {}, "reason": reason}
 
 
+DIFFERS = "differs from the inputs"
+
+
+def update_or_nothing(resource, name, fields):
+    """(changes, apply) of an existing resource: one update when any field drifted, else nothing."""
+    if fields:
+        return [change(resource, name, "update", fields, DIFFERS)], True
+    return [], False
+
+
 def field(before, after):
     return {"before": before, "after": after}
 

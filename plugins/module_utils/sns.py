@@ -16,8 +16,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry, tag_updater
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import tag_drift
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
 
 
@@ -111,7 +110,7 @@ def topic_drift(wanted, current):
     drift = {}
     if wanted.get("display_name") is not None and wanted["display_name"] != current["display_name"]:
         drift["display_name"] = field(current["display_name"], wanted["display_name"])
-    to_set, to_unset = plan_tags(current["tags"], wanted.get("tags"), wanted.get("purge_tags", True))
-    if to_set or to_unset:
-        drift["tags"] = field(current["tags"], apply_tag_plan(current["tags"], to_set, to_unset))
+    tags = tag_drift(current["tags"], wanted.get("tags"), wanted.get("purge_tags", True))
+    if tags:
+        drift["tags"] = tags
     return drift

@@ -260,7 +260,11 @@ def main():
         "copy_tags_to_snapshot": True,
         "tags": p["tags"],
     }
-    extra, more = [], {}
+    try:
+        alarms = [validated(alarm, cloudwatch.ALARM_OPTIONS, "alarms[%d]" % index) for index, alarm in enumerate(p["alarms"])]
+    except ValueError as e:
+        module.fail_json(msg=str(e))
+    subnet_group_changes, alarm_changes, more = [], [], {}
     try:
         rds = module.client("rds")
         if p["subnet_group_subnets"] is not None:
@@ -271,25 +275,20 @@ def main():
                 "tags": p["subnet_group_tags"],
             }
             current = aurora.read_subnet_group(rds, p["subnet_group"])
-            planned, needed = aurora.plan_subnet_group(wanted, current)
-            extra.extend(planned)
+            subnet_group_changes, needed = aurora.plan_subnet_group(wanted, current)
             more["subnet_group"] = {"found": current or {}, "apply": needed}
         cluster, instances = aurora.read(rds, p["identifier"])
-        if p["alarms"]:
-            alarms = [validated(alarm, cloudwatch.ALARM_OPTIONS, "alarms[%d]" % index) for index, alarm in enumerate(p["alarms"])]
+        if alarms:
             watch = module.client("cloudwatch")
             current = cloudwatch.describe_alarms(watch, [alarm["name"] for alarm in alarms])
-            planned, needed = cloudwatch.plan_alarm_changes(watch, alarms, current, p["alarm_tags"])
+            alarm_changes, needed = cloudwatch.plan_alarm_changes(watch, alarms, current, p["alarm_tags"])
             more["alarms"] = {"apply": needed}
-            alarm_changes = planned
-        else:
-            alarm_changes = []
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-    except (cloudwatch.AlarmDefinitionError, ValueError) as e:
+    except cloudwatch.AlarmDefinitionError as e:
         module.fail_json(msg=str(e))
     result = aurora.plan(desired, aurora.instance_plan(p["instance_ids"], p["instance_tags"]), p["instance_class"], cluster, instances)
-    changes = extra + result.pop("changes") + alarm_changes
+    changes = subnet_group_changes + result.pop("changes") + alarm_changes
     module.exit_with_plan(changes, cluster=snake(cluster), instances=[snake(i) for i in instances], ready=result["ready"], apply=result["apply"], **more)
 
 

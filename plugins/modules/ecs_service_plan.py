@@ -260,14 +260,17 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.core import va
 
 def read_and_plan(module):
     """(changes, result) of the whole tier, in dependency order: target groups, load balancer,
-    log group, cluster, topic, alarms."""
+    log group, cluster, topic, alarms. The health checks are checked before any AWS call."""
     params = module.params
+    groups = [
+        dict(group, health_check=validated(group["health_check"], elbv2.HEALTH_CHECK_SPEC, "target_groups[%d].health_check" % index))
+        for index, group in enumerate(params["target_groups"])
+    ]
     elb = module.client("elbv2")
     changes, result = [], {}
 
     found, arns, apply = {}, {}, []
-    for index, group in enumerate(params["target_groups"]):
-        wanted = dict(group, health_check=validated(group["health_check"], elbv2.HEALTH_CHECK_SPEC, "target_groups[%d].health_check" % index))
+    for wanted in groups:
         current = elbv2.read_target_group(elb, wanted["name"])
         found[wanted["color"]] = current or {}
         arns[wanted["color"]] = current["target_group_arn"] if current else ""

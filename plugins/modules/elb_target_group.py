@@ -236,7 +236,7 @@ def ensure_present(module, client, current):
     wrong = elbv2.target_group_immutable_drift(wanted, current)
     if wrong:
         module.fail_json(
-            msg=f"target group {params['name']} cannot be changed in place: {'; '.join(wrong)}. Delete it (state=absent) and create it again.",
+            msg=f"target group {params['name']} {elbv2.immutable_reason(wrong)}. Delete it (state=absent) and create it again.",
             target_group=current,
         )
 

@@ -214,8 +214,10 @@ def test_an_alarm_without_its_topic_is_an_update_of_its_actions():
 
 def test_a_kind_without_a_threshold_and_an_alarm_without_a_metric_are_refused():
     broken = dict(SPEC, kinds=[dict(SPEC["kinds"][0], threshold=None)])
-    with pytest.raises(TypeError):
+    with pytest.raises(cloudwatch.AlarmDefinitionError, match="the alarm spec lacks or mistypes"):
         app_tier.alarm_definitions(broken, ALB_ARN, {}, "")
+    with pytest.raises(cloudwatch.AlarmDefinitionError, match="'period'"):
+        app_tier.alarm_definitions({k: v for k, v in SPEC.items() if k != "period"}, ALB_ARN, {}, "")
     with pytest.raises(cloudwatch.AlarmDefinitionError, match="does not exist: give metric_name, statistic"):
         cloudwatch.plan_alarm(TagsClient({}), {"name": "x", "namespace": "AWS/ECS"}, None, None)
 
