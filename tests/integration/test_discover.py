@@ -1,4 +1,4 @@
-"""playbooks/tasks/discover.yml (through status.yml) in a busy account: the environment's ALB
+"""The blue_green_state module (through status.yml) in a busy account: the environment's ALB
 is read by its name, never by listing every load balancer of the region with a DescribeTags
 each (slow and throttled on accounts with hundreds of ALBs), and a same-named ALB that carries
 another environment's tag is refused.

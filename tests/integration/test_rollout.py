@@ -363,7 +363,7 @@ def test_alarm_at_step_2_rolls_back_and_fails_naming_the_gate_and_step(env, tmp_
         proc = popen_rollout(env, rollout_image="nginx:1.28", rollout_bake_seconds=2, rollout_drain_seconds=0)
         try:
             # Step 1's gates passed; set the alarm while step 2 bakes.
-            assert read_until(proc, log, "TASK [Step | shift the weights at step 2/3"), (tmp_path / "rollout.log").read_text()[-4000:]
+            assert read_until(proc, log, "blue_green : Step | shift the weights at step 2/3"), (tmp_path / "rollout.log").read_text()[-4000:]
             cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="5xx forced by the test")
             read_until(proc, log)  # to the end
         finally:
@@ -389,7 +389,7 @@ def test_killed_rollout_resumes_from_the_weights_aws_has(env, tmp_path):
     with open(tmp_path / "killed.log", "w") as log:
         proc = popen_rollout(env, rollout_image="nginx:1.29", rollout_bake_seconds=30, rollout_drain_seconds=0)
         try:
-            assert read_until(proc, log, "TASK [Step | bake 30 s at step 1/3"), (tmp_path / "killed.log").read_text()[-4000:]
+            assert read_until(proc, log, "blue_green : Step | bake, at step 1/3"), (tmp_path / "killed.log").read_text()[-4000:]
         finally:
             if proc.poll() is None:
                 kill_playbook(proc)

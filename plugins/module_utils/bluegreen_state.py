@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The blue-green state of one environment, read once for every operation (rollout, rollback,
+status, migrate): what the listener forwards and to whom, the live color, both services with
+their task definitions, target health and the alarms of each color. There is no state file:
+AWS is the state."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch
+from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
+from ansible_collections.bluegreen.migration.plugins.module_utils import naming
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import read_services
+
+COLORS = ("blue", "green")
+OWNER_TAG = "bluegreen:environment"
+
+
+def other_color(color):
+    return "green" if color == "blue" else "blue"
+
+
+def weighted_listener(listeners):
+    """The listener that forwards by weight (HTTPS 443 when there is a certificate, else HTTP
+    80: the highest port among those with a forward action), or None."""
+    forwarding = [item for item in listeners if item.get("weights")]
+    return max(forwarding, key=lambda item: item["port"]) if forwarding else None
+
+
+def target_group_name(arn):
+    """The name in a target group ARN (...:targetgroup/<name>/<id>)."""
+    return arn.split(":targetgroup/", 1)[-1].split("/", 1)[0]
+
+
+def color_forwarding(listener, names):
+    """({color: target group ARN or ''}, {color: weight}, {target group name: weight} of every
+    group the listener forwards to)."""
+    weights = (listener or {}).get("weights") or []
+    by_name = dict((target_group_name(item["target_group_arn"]), item) for item in weights)
+    arns, color_weights = {}, {}
+    for color in COLORS:
+        item = by_name.get(names["target_group_%s" % color]) or {}
+        arns[color] = item.get("target_group_arn", "")
+        color_weights[color] = int(item.get("weight", 0))
+    return arns, color_weights, dict((name, int(item["weight"])) for name, item in sorted(by_name.items()))
+
+
+def deployment_problem(suffix, region, names, balancer):
+    """Why the environment cannot be operated through its load balancer, or '' when it can."""
+    if not balancer:
+        return "Load balancer %s not found in %s: deploy the environment with site.yml first (ansible-playbook site.yml -i <inventory>)" % (
+            names["alb"],
+            region,
+        )
+    owner = (balancer.get("tags") or {}).get(OWNER_TAG) or ""
+    if owner != suffix:
+        return "Load balancer %s in %s carries %s=%s, not %s: it belongs to something else; nothing is read or changed through it" % (
+            names["alb"],
+            region,
+            OWNER_TAG,
+            owner or "(no tag)",
+            suffix,
+        )
+    return ""
+
+
+def alarm_names(names, alarm_keys):
+    """{color: [alarm names of the per-color kinds `alarm_keys`], 'environment': [every other
+    alarm of the naming catalogue]} (keys as the ecs_service role's alarm kinds name them)."""
+    per_color = dict((color, [names["%s_%s" % (key, color)] for key in alarm_keys]) for color in COLORS)
+    taken = set(per_color["blue"] + per_color["green"])
+    catalogue = sorted(names[key] for key, (dummy, kind) in naming.CATALOGUE.items() if kind == "alarm")
+    per_color["environment"] = [name for name in catalogue if name not in taken]
+    return per_color
+
+
+def alarm_states(groups, described):
+    """Each group of alarm names as [{name, state, reason}] (state 'missing' when the alarm does
+    not exist), with 'firing' and 'missing' name lists per group."""
+    result = {}
+    for group, group_names in groups.items():
+        alarms = []
+        for name in group_names:
+            alarm = described.get(name)
+            alarms.append(
+                {
+                    "name": name,
+                    "state": alarm["StateValue"] if alarm else "missing",
+                    "reason": alarm.get("StateReason", "") if alarm else "the alarm does not exist",
+                }
+            )
+        result[group] = {
+            "alarms": alarms,
+            "firing": [a["name"] for a in alarms if a["state"] == "ALARM"],
+            "missing": [a["name"] for a in alarms if a["state"] == "missing"],
+        }
+    return result
+
+
+def target_health(descriptions):
+    """Counts of one target group's targets by state: healthy, unhealthy, total, states."""
+    states = {}
+    for description in descriptions:
+        state = (description.get("TargetHealth") or {}).get("State", "unknown")
+        states[state] = states.get(state, 0) + 1
+    return {"healthy": states.get("healthy", 0), "unhealthy": states.get("unhealthy", 0), "total": len(descriptions), "states": states}
+
+
+def summarize(suffix, region, names, balancer, services, missing_services):
+    """The state from what was read: `balancer` as elbv2.load_balancer_result gives it (or
+    None), `services` as ecs_services.read_services does."""
+    problem = deployment_problem(suffix, region, names, balancer)
+    listener = weighted_listener(balancer.get("listeners") or []) if balancer and not problem else None
+    arns, weights, forwarded = color_forwarding(listener, names)
+    by_name = dict((service["service_name"], service) for service in services)
+    state = {
+        "environment": suffix,
+        "deployed": not problem,
+        "problem": problem,
+        "names": names,
+        "cluster": names["ecs_cluster"],
+        "alb_dns_name": (balancer or {}).get("dns_name", ""),
+        "listener_arn": (listener or {}).get("listener_arn", ""),
+        "listener_port": (listener or {}).get("port"),
+        "stickiness": (listener or {}).get("stickiness") or {"enabled": False},
+        # No tag yet means a new environment, where blue went live.
+        "live_color": (listener or {}).get("live_color") or "blue",
+        "target_groups": arns,
+        "weights": weights,
+        "forwarded": forwarded,
+        "services": dict((color, by_name.get(names["ecs_service_%s" % color])) for color in COLORS),
+        "missing_services": list(missing_services),
+    }
+    if not problem and listener is None:
+        state["problem"] = "Load balancer %s has no listener that forwards by weight: re-run site.yml" % names["alb"]
+    elif not problem and (missing_services or not all(arns.values())):
+        state["problem"] = "Incomplete environment: services missing %s, listener %s forwards to %s: re-run site.yml" % (
+            list(missing_services),
+            state["listener_arn"],
+            sorted(forwarded),
+        )
+    state["complete"] = not state["problem"]
+    state["live_color"] = state["live_color"] if state["live_color"] in COLORS else "blue"
+    state["idle_color"] = other_color(state["live_color"])
+    state["colors_with_traffic"] = [color for color in COLORS if weights[color] > 0]
+    # A color without traffic that still runs tasks (a drain not over) may still write with the old version.
+    state["busy_without_traffic"] = [
+        dict((key, service[key]) for key in ("service_name", "running_count", "desired_count"))
+        for color, service in sorted(state["services"].items())
+        if service and color not in state["colors_with_traffic"] and service["running_count"] > 0
+    ]
+    return state
+
+
+def read_state(clients, suffix, region, alarm_keys=(), include_task_definitions=True, include_target_health=False, include_alarms=True):
+    """One read of the environment's blue-green state (see summarize) with, when asked, the
+    target health and the alarms of each color."""
+    names = naming.resource_names(suffix, region)
+    balancer, listeners, tags = elbv2.read_load_balancer(clients["elbv2"], names["alb"])
+    found = elbv2.load_balancer_result(balancer, listeners, tags) if balancer else None
+    services, missing = read_services(clients["ecs"], names["ecs_cluster"], [names["ecs_service_blue"], names["ecs_service_green"]], include_task_definitions)
+    state = summarize(suffix, region, names, found, services, missing)
+    state["target_health"] = {}
+    if include_target_health:
+        for color, arn in state["target_groups"].items():
+            if arn:
+                state["target_health"][color] = target_health(elbv2.describe_target_health(clients["elbv2"], arn))
+    state["alarms"] = {}
+    if include_alarms:
+        groups = alarm_names(names, alarm_keys)
+        described = cloudwatch.describe_alarms(clients["cloudwatch"], [name for group in groups.values() for name in group])
+        state["alarms"] = alarm_states(groups, described)
+    return state

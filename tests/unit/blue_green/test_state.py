@@ -1,0 +1,120 @@
+"""The blue-green state (module_utils/bluegreen_state.py) from answers recorded from
+DescribeLoadBalancers, DescribeListeners and DescribeTags (blue live at 90/10) and
+DescribeServices-shaped services: weights and target groups per color, the live color, the
+reasons an environment cannot be operated, the alarms of each color, target health."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.bluegreen.migration.plugins.module_utils import bluegreen_state, elbv2, naming
+
+RECORDED = json.loads((Path(__file__).parent.parent / "ecs_service" / "recorded" / "load_balancer_http.json").read_text())
+TAGS = {d["ResourceArn"]: {t["Key"]: t["Value"] for t in d["Tags"]} for d in RECORDED["TagDescriptions"]}
+NAMES = naming.resource_names("dev", "us-east-1")
+
+
+def balancer(listeners=None, tags=None):
+    return elbv2.load_balancer_result(RECORDED["LoadBalancers"][0], RECORDED["Listeners"] if listeners is None else listeners, tags or TAGS)
+
+
+def service(color, running=2, desired=2):
+    return {"service_name": "app-%s-dev" % color, "running_count": running, "desired_count": desired, "task_definition": "td-%s" % color}
+
+
+SERVICES = [service("blue"), service("green", running=1, desired=1)]
+
+
+def summarize(found=None, services=None, missing=()):
+    return bluegreen_state.summarize(
+        "dev", "us-east-1", NAMES, balancer() if found is None else found, SERVICES if services is None else services, list(missing)
+    )
+
+
+def test_the_recorded_environment_reads_as_blue_live_at_90_10():
+    state = summarize()
+    assert state["problem"] == "" and state["complete"] and state["deployed"]
+    assert state["live_color"] == "blue" and state["idle_color"] == "green"
+    assert state["weights"] == {"blue": 90, "green": 10}
+    assert state["forwarded"] == {"app-blue-dev": 90, "app-green-dev": 10}
+    assert state["target_groups"]["green"].endswith(":targetgroup/app-green-dev/bf5a49304821a369")
+    assert state["listener_arn"] == RECORDED["Listeners"][0]["ListenerArn"] and state["listener_port"] == 80
+    assert state["stickiness"] == {"enabled": False}
+    assert state["services"]["green"]["running_count"] == 1 and state["colors_with_traffic"] == ["blue", "green"]
+    assert state["busy_without_traffic"] == []
+
+
+def test_a_color_without_weight_that_still_runs_tasks_is_busy():
+    listeners = copy.deepcopy(RECORDED["Listeners"])
+    groups = listeners[0]["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
+    groups[0]["Weight"], groups[1]["Weight"] = 100, 0
+    state = summarize(found=balancer(listeners))
+    assert state["colors_with_traffic"] == ["blue"]
+    assert state["busy_without_traffic"] == [{"service_name": "app-green-dev", "running_count": 1, "desired_count": 1}]
+
+
+def test_the_live_color_is_the_listener_tag_and_blue_without_one():
+    tags = copy.deepcopy(TAGS)
+    listener_arn = RECORDED["Listeners"][0]["ListenerArn"]
+    tags[listener_arn] = {"bluegreen:live-color": "green"}
+    assert summarize(found=balancer(tags=tags))["live_color"] == "green"
+    tags[listener_arn] = {}
+    assert summarize(found=balancer(tags=tags))["live_color"] == "blue"
+
+
+def test_a_missing_load_balancer_is_a_problem_naming_it():
+    state = bluegreen_state.summarize("dev", "us-east-1", NAMES, None, [], ["app-blue-dev", "app-green-dev"])
+    assert not state["deployed"] and not state["complete"]
+    assert state["problem"].startswith("Load balancer app-dev not found in us-east-1: deploy the environment with site.yml first")
+
+
+def test_a_load_balancer_of_another_environment_is_refused():
+    tags = copy.deepcopy(TAGS)
+    tags[RECORDED["LoadBalancers"][0]["LoadBalancerArn"]]["bluegreen:environment"] = "someone-else"
+    state = summarize(found=balancer(tags=tags))
+    assert not state["deployed"] and state["listener_arn"] == "" and state["weights"] == {"blue": 0, "green": 0}
+    assert "carries bluegreen:environment=someone-else, not dev: it belongs to something else" in state["problem"]
+
+
+def test_a_missing_service_or_forward_makes_the_environment_incomplete():
+    state = summarize(services=[service("blue")], missing=["app-green-dev"])
+    assert state["deployed"] and not state["complete"] and "services missing ['app-green-dev']" in state["problem"]
+    listeners = copy.deepcopy(RECORDED["Listeners"])
+    listeners[0]["DefaultActions"] = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
+    assert "no listener that forwards by weight" in summarize(found=balancer(listeners))["problem"]
+
+
+def test_the_weighted_listener_is_the_highest_port_that_forwards():
+    http = {"port": 80, "weights": [{"target_group_arn": "a", "weight": 1}]}
+    https = {"port": 443, "weights": [{"target_group_arn": "b", "weight": 1}]}
+    redirect = {"port": 8080, "weights": []}
+    assert bluegreen_state.weighted_listener([http, https, redirect]) is https
+    assert bluegreen_state.weighted_listener([redirect]) is None
+
+
+def test_alarms_per_color_come_from_the_kinds_and_the_rest_is_the_environments():
+    groups = bluegreen_state.alarm_names(NAMES, ["ecs_alarm_cpu", "alb_alarm_5xx"])
+    assert groups["green"] == ["app-green-cpu-dev", "app-green-target-5xx-dev"]
+    assert "app-blue-unhealthy-hosts-dev" in groups["environment"] and "aurora-cpu-dev" in groups["environment"]
+    assert not set(groups["environment"]) & set(groups["blue"] + groups["green"])
+
+
+def test_alarm_states_name_what_fires_and_what_is_missing():
+    described = {"app-green-cpu-dev": {"StateValue": "ALARM", "StateReason": "CPU 95"}, "app-green-target-5xx-dev": {"StateValue": "OK"}}
+    states = bluegreen_state.alarm_states({"green": ["app-green-cpu-dev", "app-green-target-5xx-dev", "app-green-gone-dev"]}, described)
+    assert states["green"]["firing"] == ["app-green-cpu-dev"] and states["green"]["missing"] == ["app-green-gone-dev"]
+    assert states["green"]["alarms"][0] == {"name": "app-green-cpu-dev", "state": "ALARM", "reason": "CPU 95"}
+
+
+@pytest.mark.parametrize(
+    "states, expected",
+    [
+        ([], {"healthy": 0, "unhealthy": 0, "total": 0}),
+        (["healthy", "healthy", "unhealthy", "initial"], {"healthy": 2, "unhealthy": 1, "total": 4}),
+    ],
+)
+def test_target_health_counts_by_state(states, expected):
+    counted = bluegreen_state.target_health([{"TargetHealth": {"State": s}} for s in states])
+    assert {k: counted[k] for k in expected} == expected
