@@ -28,7 +28,6 @@ import re
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import cost as cost_model
 from ansible_collections.bluegreen.migration.plugins.module_utils import packaging
-from ansible_collections.bluegreen.migration.plugins.module_utils.inputs import INPUT_DEFAULTS
 from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import (
     CidrError,
     parse_network,
@@ -42,198 +41,89 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.naming import 
     resource_names,
     validate_suffix,
 )
-
-ERROR = "error"
-WARNING = "warning"
-
-# Every variable preflight reads, with the collection's default.
-# Every input with the collection's defaults (one table, shared with the cost model).
-DEFAULTS = INPUT_DEFAULTS
-
-# Read when the inventory sets them (other roles own their defaults).
-OPTIONAL = ("bluegreen_emulator", "network_app_port")
-
-# --- Rule 1: what known images serve --------------------------------------------------
-# paths: the paths that answer 200 in the stock image ("*": any path); port: where it listens.
-KNOWN_IMAGES = {
-    "amazon/amazon-ecs-sample": {"paths": ["/"], "port": 80, "what": "the ECS sample PHP page"},
-    "nginx": {"paths": ["/", "/index.html", "/50x.html"], "port": 80, "what": "the nginx welcome page"},
-    "nginxinc/nginx-unprivileged": {"paths": ["/", "/index.html", "/50x.html"], "port": 8080, "what": "the nginx welcome page (non-root)"},
-    "httpd": {"paths": ["/", "/index.html"], "port": 80, "what": "Apache's 'It works!' page"},
-    "traefik/whoami": {"paths": "*", "port": 80, "what": "an echo of the request on every path"},
-    "hashicorp/http-echo": {"paths": "*", "port": 5678, "what": "its -text on every path"},
-}
-IMAGE_ALIASES = {
-    "public.ecr.aws/ecs-sample-image/amazon-ecs-sample": "amazon/amazon-ecs-sample",
-    "public.ecr.aws/nginx/nginx": "nginx",
-    "public.ecr.aws/docker/library/nginx": "nginx",
-    "public.ecr.aws/docker/library/httpd": "httpd",
-    "public.ecr.aws/nginx/nginx-unprivileged": "nginxinc/nginx-unprivileged",
-}
-DOCKER_HUB_PREFIXES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
-IMAGE_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9._/:-]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$")
-
-# --- Rule 2: VPC endpoint services this collection knows how to use --------------------
-ENDPOINT_SERVICES = (
-    "s3",
-    "dynamodb",
-    "ecr.api",
-    "ecr.dkr",
-    "logs",
-    "secretsmanager",
-    "kms",
-    "sts",
-    "ssm",
-    "ssmmessages",
-    "ec2messages",
-    "ecs",
-    "ecs-agent",
-    "ecs-telemetry",
-    "monitoring",
-    "sns",
-    "sqs",
-    "lambda",
-    "rds",
-    "rds-data",
-    "elasticloadbalancing",
-    "ec2",
-    "xray",
+from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.facts import (
+    ACM_ARN,
+    ALB_FREE_ADDRESSES,
+    ALB_SUBNET_MAX_PREFIX,
+    AURORA_ENGINE,
+    AURORA_MAJOR_SUPPORTED,
+    AZ_MAX,
+    AZ_MIN,
+    DOCKER_HUB_PREFIXES,
+    DRAIN_MAX_SECONDS,
+    EIP_QUOTA,
+    ENDPOINT_SERVICES,
+    FARGATE_MEMORY,
+    IDENTIFIER_PATTERN,
+    IMAGE_ALIASES,
+    IMAGE_PATTERN,
+    INSTANCE_CLASS_PATTERN,
+    KMS_ALIAS,
+    KMS_ALIAS_ARN,
+    KMS_KEY_ARN,
+    KMS_KEY_ID,
+    KNOWN_IMAGES,
+    LAMBDA_DEPRECATED,
+    LAMBDA_PYTHON_RUNTIMES,
+    LIMIT_ACTIONS,
+    LOG_KMS_VARIABLES,
+    LOG_RETENTION_DAYS,
+    LOGS_KMS_ACTIONS,
+    PRIVATE_RANGES,
+    REGION_AZ_COUNT,
+    RESERVED_DATABASES,
+    RESERVED_TAG_PREFIXES,
+    RESERVED_USERNAMES,
+    SQL_RESERVED,
+    TAG_LIMIT,
+    VPC_QUOTA,
+)
+from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.findings import (
+    DEFAULTS,
+    ERROR,
+    OPTIONAL,
+    WARNING,
+    Findings,
+    as_bool,
+    as_int,
+    as_number,
+    boolean,
+    int_in_range,
+    resolve,
 )
 
-# --- Other input tables --------------------------------------------------------------------
-# Availability zones a new account can use, for the regions we know; others are not checked.
-REGION_AZ_COUNT = {
-    "us-east-1": 6,
-    "us-east-2": 3,
-    "us-west-1": 2,
-    "us-west-2": 4,
-    "ca-central-1": 3,
-    "sa-east-1": 3,
-    "eu-west-1": 3,
-    "eu-west-2": 3,
-    "eu-west-3": 3,
-    "eu-central-1": 3,
-    "eu-north-1": 3,
-    "eu-south-1": 3,
-    "ap-south-1": 3,
-    "ap-southeast-1": 3,
-    "ap-southeast-2": 3,
-    "ap-northeast-1": 3,
-    "ap-northeast-2": 4,
-}
-AZ_MIN, AZ_MAX = 2, 6
-# Fargate task sizes: cpu units -> (min MiB, max MiB, step MiB) (512 MiB is the one odd value).
-FARGATE_MEMORY = {
-    256: [512, 1024, 2048],
-    512: list(range(1024, 4096 + 1, 1024)),
-    1024: list(range(2048, 8192 + 1, 1024)),
-    2048: list(range(4096, 16384 + 1, 1024)),
-    4096: list(range(8192, 30720 + 1, 1024)),
-    8192: list(range(16384, 61440 + 1, 4096)),
-    16384: list(range(32768, 122880 + 1, 8192)),
-}
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
-LAMBDA_PYTHON_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
-LAMBDA_DEPRECATED = ("python2.7", "python3.6", "python3.7", "python3.8", "python3.9")
-AURORA_MAJOR_SUPPORTED = (13, 14, 15, 16, 17)
-INSTANCE_CLASS_PATTERN = re.compile(r"^db\.(serverless|[a-z0-9]+\.[a-z0-9]+)$")
-IDENTIFIER_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
-# PostgreSQL reserved key words, plus names RDS keeps for itself or that are the first guess
-# of anyone trying passwords (postgres, admin, root).
-SQL_RESERVED = frozenset(
-    "all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create "
-    "current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc "
-    "distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral "
-    "leading limit localtime localtimestamp not null offset on only or order placing primary references returning "
-    "select session_user some symmetric system_user table then to trailing true union unique user using variadic "
-    "when where window with".split()
-)
-RESERVED_USERNAMES = frozenset(["postgres", "admin", "root", "rdsadmin", "rdsrepladmin", "rds_superuser", "public", "template0", "template1"])
-RESERVED_DATABASES = frozenset(["template0", "template1", "rdsadmin"])
-ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):certificate/[A-Za-z0-9-]+$")
-KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/(?P<id>[A-Za-z0-9-]+)$")
-KMS_ALIAS_ARN = re.compile(r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):alias/[A-Za-z0-9/_-]+$")
-KMS_KEY_ID = re.compile(r"^(mrk-[a-f0-9]{32}|[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})$")
-KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]+$")
-LOG_KMS_VARIABLES = {"ecs_service_log_kms_key_id": "ecs_log_group", "migrator_lambda_log_kms_key_id": "migrator_log_group"}
-# What CloudWatch Logs does with the key of an encrypted log group.
-LOGS_KMS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:GenerateDataKey", "kms:DescribeKey")
-PRIVATE_RANGES = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")]
-DRAIN_MAX_SECONDS = 3600  # the ALB's deregistration delay limit
-# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#subnets-load-balancer
-# Each subnet of an ALB must be at least a /27 and have at least 8 free addresses.
-ALB_SUBNET_MAX_PREFIX = 27
-ALB_FREE_ADDRESSES = 8
-TAG_LIMIT = 50
-RESERVED_TAG_PREFIXES = ("aws:", "bluegreen:")
+# What callers use as preflight.<name>: plugins/action/preflight.py and tests/unit/preflight.
+__all__ = [
+    "ALB_SUBNET_MAX_PREFIX",
+    "AURORA_ENGINE",
+    "DEFAULTS",
+    "EIP_QUOTA",
+    "ERROR",
+    "LOGS_KMS_ACTIONS",
+    "OPTIONAL",
+    "VPC_QUOTA",
+    "WARNING",
+    "against_aws",
+    "as_bool",
+    "aws_limits_plan",
+    "find_handler",
+    "finding_line",
+    "format_report",
+    "image_tag",
+    "kms_keys_to_check",
+    "logs_actions_missing",
+    "logs_statement",
+    "loopback_endpoint",
+    "needs_vpc",
+    "new_addresses",
+    "normalize_image",
+    "resolve",
+    "resource_names",
+    "run_checks",
+]
 
 
-class Findings(object):
-    """Collects findings; `variables` is the resolved input, so each finding carries its value."""
-
-    def __init__(self, variables):
-        self.variables = variables
-        self.items = []
-
-    def add(self, severity, variable, rule, message, fix, value=None, use_value=False):
-        self.items.append(
-            {
-                "severity": severity,
-                "variable": variable,
-                "value": value if use_value else self.variables.get(variable),
-                "rule": rule,
-                "message": message,
-                "fix": fix,
-            }
-        )
-
-    def error(self, variable, rule, message, fix, **kwargs):
-        self.add(ERROR, variable, rule, message, fix, **kwargs)
-
-    def warning(self, variable, rule, message, fix, **kwargs):
-        self.add(WARNING, variable, rule, message, fix, **kwargs)
-
-    def has_error(self, *variables):
-        return any(f["severity"] == ERROR and f["variable"] in variables for f in self.items)
-
-
-# --- Value helpers -------------------------------------------------------------------------
-
-
-def as_int(value):
-    """An int from an int or a string of digits (what -e key=value gives), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.match(r"^-?[0-9]+$", value.strip()):
-        return int(value.strip())
-    return None
-
-
-def as_bool(value):
-    """True/False from a bool or Ansible's boolean strings, else None."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("yes", "on", "1", "true", "y", "t"):
-        return True
-    if text in ("no", "off", "0", "false", "n", "f"):
-        return False
-    return None
-
-
-def as_number(value):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return value
-    try:
-        return float(str(value).strip())
-    except ValueError:
-        return None
+# --- Report values and images -------------------------------------------------------------
 
 
 def show(value):
@@ -264,21 +154,6 @@ def image_tag(image):
     ref = image.split("@", 1)[0]
     last = ref.rsplit("/", 1)[-1]
     return last.split(":", 1)[1] if ":" in last else None
-
-
-def _int_in_range(f, name, low, high, why):
-    value = as_int(f.variables.get(name))
-    if value is None or value < low or value > high:
-        f.error(name, "range", "%s must be a whole number from %d to %d (%s)" % (name, low, high, why), "set %s to a value in %d..%d" % (name, low, high))
-        return None
-    return value
-
-
-def _bool(f, name):
-    value = as_bool(f.variables.get(name))
-    if value is None:
-        f.error(name, "boolean", "%s must be true or false" % name, "set %s: true or %s: false" % (name, name))
-    return value
 
 
 # --- Guard -------------------------------------------------------------------------------
@@ -333,7 +208,7 @@ def check_environment(f):
         f.error(
             "aws_region", "region", "aws_region must be a region code like us-east-1", "set aws_region to the region to deploy to (e.g. us-east-1, eu-west-1)"
         )
-    _bool(f, "environment_disposable")
+    boolean(f, "environment_disposable")
     tags = f.variables.get("bluegreen_tags")
     if tags is None:
         tags = {}
@@ -511,7 +386,7 @@ def check_endpoints(f, az_count):
 
 
 def check_ecs(f):
-    port = _int_in_range(f, "ecs_service_container_port", 1, 65535, "a TCP port")
+    port = int_in_range(f, "ecs_service_container_port", 1, 65535, "a TCP port")
     image = f.variables.get("ecs_service_image")
     path = f.variables.get("ecs_service_health_check_path")
     known = None
@@ -579,7 +454,7 @@ def check_ecs(f):
             "Fargate has no task with cpu %d and memory %s; with cpu %d memory is %s" % (cpu, f.variables.get("ecs_service_memory"), cpu, _ranges(allowed)),
             "set ecs_service_memory to one of those values (e.g. %d)" % allowed[0],
         )
-    _int_in_range(f, "ecs_service_desired_count", 1, 1000, "tasks of the live color; 0 leaves the load balancer without targets")
+    int_in_range(f, "ecs_service_desired_count", 1, 1000, "tasks of the live color; 0 leaves the load balancer without targets")
     retention = f.variables.get("ecs_service_log_retention_days")
     if retention is not None and as_int(retention) not in LOG_RETENTION_DAYS:
         f.error(
@@ -810,7 +685,7 @@ def check_aurora(f):
             "no price known for %s, so the cost estimate leaves Aurora out" % instance_class,
             "use one of %s, or add its price to plugins/module_utils/cost.py" % ", ".join(sorted(cost_model.AURORA_INSTANCE_HOUR)),
         )
-    _int_in_range(f, "aurora_reader_count", 0, 15, "Aurora allows 15 replicas")
+    int_in_range(f, "aurora_reader_count", 0, 15, "Aurora allows 15 replicas")
     database = f.variables.get("aurora_database_name")
     if not isinstance(database, str) or not IDENTIFIER_PATTERN.match(database):
         f.error(
@@ -837,8 +712,8 @@ def check_aurora(f):
             "choose an application-specific name, e.g. app_admin",
         )
     disposable = as_bool(f.variables.get("environment_disposable"))
-    protection = _bool(f, "aurora_deletion_protection")
-    skip_snapshot = _bool(f, "aurora_skip_final_snapshot")
+    protection = boolean(f, "aurora_deletion_protection")
+    skip_snapshot = boolean(f, "aurora_skip_final_snapshot")
     if disposable:
         if protection:
             f.error(
@@ -978,8 +853,8 @@ def check_rollout(f):
             f.error("rollout_steps", "rollout_steps", "steps must be strictly increasing", fix)
         elif values[-1] != 100:
             f.error("rollout_steps", "rollout_steps", "the last step must be 100, or the new color never takes all traffic", fix)
-    _int_in_range(f, "rollout_bake_seconds", 0, 86400, "seconds to watch each step")
-    _int_in_range(f, "rollout_drain_seconds", 0, DRAIN_MAX_SECONDS, "the ALB's deregistration delay limit")
+    int_in_range(f, "rollout_bake_seconds", 0, 86400, "seconds to watch each step")
+    int_in_range(f, "rollout_drain_seconds", 0, DRAIN_MAX_SECONDS, "the ALB's deregistration delay limit")
 
 
 # --- Budget ----------------------------------------------------------------------------------
@@ -1012,17 +887,6 @@ def check_budget(f, estimate):
 
 
 # --- AWS limits (rule 8): quotas and orderability, from read-only calls -----------------------
-
-AURORA_ENGINE = "aurora-postgresql"
-# Service Quotas codes (AWS's default for both is 5 per region; an account's may be higher).
-EIP_QUOTA = {"service": "ec2", "code": "L-0263D0A3", "name": "EC2-VPC Elastic IPs"}
-VPC_QUOTA = {"service": "vpc", "code": "L-F678F1CE", "name": "VPCs per Region"}
-# The identity running preflight needs these for rule 8 (read-only).
-LIMIT_ACTIONS = {
-    "eip": "ec2:DescribeAddresses, ec2:DescribeAccountAttributes (or servicequotas:GetServiceQuota)",
-    "vpc": "ec2:DescribeVpcs (and servicequotas:GetServiceQuota)",
-    "aurora": "rds:DescribeDBClusters, rds:DescribeDBEngineVersions, rds:DescribeOrderableDBInstanceOptions",
-}
 
 
 def against_aws(variables, environ):
@@ -1287,14 +1151,6 @@ def check_aws_limits(f, plan, facts):
 
 
 # --- Entry point -----------------------------------------------------------------------------
-
-
-def resolve(variables):
-    """DEFAULTS overlaid with the given variables (a variable set to null stays null)."""
-    values = dict(DEFAULTS)
-    for key, value in (variables or {}).items():
-        values[key] = value
-    return values
 
 
 def run_checks(variables, key_policies=None, search_dirs=(), environ=None, aws_limits=None, peers=()):
