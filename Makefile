@@ -1,5 +1,5 @@
 # Thin wrappers: every target calls a script in scripts/.
-.PHONY: setup demo demo-stop test lint sanity molecule unit bench preflight teardown ee-context awx-configure clean
+.PHONY: setup demo demo-stop test lint sanity molecule unit docs bench preflight teardown ee-context awx-configure clean
 
 ENV ?= local
 
@@ -23,6 +23,10 @@ sanity: setup
 
 unit: setup
 	scripts/test.sh pytest
+
+# Writes inputs.py, the README variable tables and preflight's defaults from the argument specs.
+docs: setup
+	.venv/bin/python scripts/docs.py
 
 molecule: setup
 	scripts/test.sh molecule

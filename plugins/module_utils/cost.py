@@ -22,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.inputs import INPUT_DEFAULTS
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import CATALOGUE
 
 HOURS_PER_MONTH = 730
 PRICE_REGION = "us-east-1"
@@ -79,13 +80,17 @@ AURORA_SERVERLESS_ACU_HOUR = 0.12
 # Endpoint services AWS offers as gateway endpoints: no hourly charge.
 GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
 
+# Every alarm of an environment has a name in the naming catalogue (3 kinds x 2 colors of the
+# ecs_service role, CPU and memory of the aurora role): count them there.
+ALARM_COUNT = sum(1 for _, kind in CATALOGUE.values() if kind == "alarm")
+
 # What the estimate cannot read from the inventory; override per call.
 ASSUMPTIONS = {
     "alb_lcu": 1.0,  # a lightly used ALB stays within one LCU
     "aurora_storage_gb": 5.0,  # a small schema with little data
     "aurora_io_million": 1.0,  # I/O requests per month, millions
     "serverless_acus": 1.0,  # average ACUs of a db.serverless instance
-    "alarm_count": 6,  # 5xx and unhealthy hosts per color, Aurora CPU and memory
+    "alarm_count": ALARM_COUNT,
     "log_ingest_gb": 1.0,  # application and migrator logs per month
     "never_expire_months": 12,  # how many months of logs a never-expiring group holds
     "secret_count": 1,  # the Aurora master credentials
@@ -282,7 +287,7 @@ def _small(v, a):
             "alarm-month",
             PRICES["alarm_month"],
             a["alarm_count"] * PRICES["alarm_month"],
-            "standard-resolution alarms (assumed count)",
+            "standard-resolution alarms of the naming catalogue",
         ),
         _line(
             "logs",

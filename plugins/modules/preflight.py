@@ -152,7 +152,7 @@ cost:
     total_monthly_usd:
       description: Sum of the component lines, in US dollars.
       type: float
-      sample: 209.69
+      sample: 209.89
     components:
       description: One line per priced component (component, quantity, unit, unit_price_usd, monthly_usd, detail).
       type: list

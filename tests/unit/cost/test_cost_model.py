@@ -19,7 +19,7 @@ LOCAL_LINES = {
     "aurora_storage": 0.70,  # 5 GB x 0.10 + 1M I/O x 0.20
     "public_ipv4": 14.60,  # (1 NAT EIP + 3 ALB nodes) x 0.005 x 730
     "secrets": 0.40,
-    "alarms": 0.60,  # 6 x 0.10
+    "alarms": 0.80,  # 8 x 0.10 (6 ecs_service, 2 aurora)
     "logs": 0.51,  # 1 GB x 0.50 + 7/30 GB stored (7 days) x 0.03 = 0.507
 }
 
@@ -41,7 +41,7 @@ DEV_LINES = {
     "aurora_storage": 0.70,
     "public_ipv4": 10.95,  # (1 + 2) x 3.65
     "secrets": 0.40,
-    "alarms": 0.60,
+    "alarms": 0.80,
     "logs": 0.51,  # 0.50 + (14/30 GB) x 0.03 = 0.514
 }
 
@@ -69,7 +69,7 @@ PROD_LINES = {
     "vpc_endpoint:logs": 21.90,
     "public_ipv4": 21.90,  # (3 NAT EIPs + 3 ALB nodes) x 3.65
     "secrets": 0.40,
-    "alarms": 0.60,
+    "alarms": 0.80,
     "logs": 0.86,  # 0.50 + 12 GB stored (365 days, capped at 12 months) x 0.03
     "kms_keys": 1.00,
 }
@@ -77,7 +77,7 @@ PROD_LINES = {
 
 @pytest.mark.parametrize(
     "variables, lines, total",
-    [(LOCAL, LOCAL_LINES, 287.55), (DEV, DEV_LINES, 146.16), (PROD, PROD_LINES, 903.64)],
+    [(LOCAL, LOCAL_LINES, 287.75), (DEV, DEV_LINES, 146.36), (PROD, PROD_LINES, 903.84)],
     ids=["local", "dev", "prod"],
 )
 def test_estimate_matches_hand_computed_figures(variables, lines, total):
@@ -99,7 +99,7 @@ def test_seed_sanity_nat_and_endpoints():
     assert 60 < nat_difference < 70
     # every NAT also holds a public IPv4 address
     assert cost.component_total(per_az, "public_ipv4") - cost.component_total(single, "public_ipv4") == pytest.approx(7.30)
-    # ~$7.20/month per interface endpoint per AZ (730 h -> 7.30); gateway endpoints are free
+    # $7.30/month per interface endpoint per AZ (0.01 x 730 h); gateway endpoints are free
     one_endpoint = cost.estimate({"network_vpc_endpoints": ["ecr.api"], "network_az_count": 1})
     assert cost.component_total(one_endpoint, "vpc_endpoint:") == 7.30
     assert cost.component_total(cost.estimate({"network_vpc_endpoints": ["s3", "dynamodb"]}), "vpc_endpoint:") == 0
@@ -139,7 +139,7 @@ def test_markdown_table_sums():
     rows = [r for r in table.splitlines()[2:] if not r.startswith("| **total**")]
     assert len(rows) == len(report["components"])
     assert round(sum(float(r.split("|")[3]) for r in rows), 2) == report["total_monthly_usd"]
-    assert "**903.64**" in table
+    assert "**903.84**" in table
 
 
 # The shipped inventories, by hand from their group_vars (us-east-1 list prices).
@@ -155,7 +155,7 @@ PROD_INVENTORY_LINES = dict(
 
 @pytest.mark.parametrize(
     "inventory, lines, total",
-    [("local", LOCAL_LINES, 287.55), ("dev", DEV_INVENTORY_LINES, 227.69), ("staging", LOCAL_LINES, 287.55), ("prod", PROD_INVENTORY_LINES, 768.39)],
+    [("local", LOCAL_LINES, 287.75), ("dev", DEV_INVENTORY_LINES, 227.89), ("staging", LOCAL_LINES, 287.75), ("prod", PROD_INVENTORY_LINES, 768.59)],
 )
 def test_shipped_inventories_cost_what_was_computed_by_hand(inventory, lines, total):
     variables = yaml.safe_load((ROOT / "inventories" / inventory / "group_vars" / "bluegreen_envs.yml").read_text())
