@@ -80,7 +80,7 @@ def read_nat_gateways(client, vpc_id):
 
 def read_vpc_endpoints(client, vpc_id):
     """The VPC's endpoints that are pending or available (the filter takes the states in lower
-    case; the answer's State is capitalized on AWS, lower case on the emulator)."""
+    case, while the answer's State is capitalized)."""
     filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "vpc-endpoint-state", "Values": ["pending", "available"]}]
     return _describe(client, "describe_vpc_endpoints", "VpcEndpoints", filters)
 
