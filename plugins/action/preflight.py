@@ -170,7 +170,8 @@ def _read_aurora(clients, aurora):
             found = rds.describe_db_engine_versions(Engine=engine, DBParameterGroupFamily=family, DefaultOnly=True)["DBEngineVersions"]
         found = [v for v in found if v.get("Status", "available") == "available"]
     except (BotoCoreError, ClientError, ResponseParserError) as e:
-        # moto does not implement DescribeDBEngineVersions: the orderable options answer both.
+        # Refused (not permitted, or not implemented by the endpoint): the orderable options
+        # answer both questions (emulator difference: see docs/real-aws.md#emulator-differences).
         fact["source"] = "DescribeOrderableDBInstanceOptions; DescribeDBEngineVersions: %s" % _short(e)
         return _read_aurora_orderable(rds, aurora, fact)
     fact["version_available"] = bool(found)
@@ -190,7 +191,8 @@ def _read_aurora(clients, aurora):
 
 def _read_aurora_orderable(rds, aurora, fact):
     engine, version, cls, major = preflight.AURORA_ENGINE, aurora["engine_version"], aurora["instance_class"], aurora["major"]
-    # Filtered here too: moto ignores DBInstanceClass and Vpc.
+    # Filtered here too, whatever the endpoint did with DBInstanceClass and Vpc
+    # (emulator difference: see docs/real-aws.md#emulator-differences).
     with_class = _paginate(rds, "describe_orderable_db_instance_options", "OrderableDBInstanceOptions", 1000, Engine=engine, DBInstanceClass=cls, Vpc=True)
     versions = sorted(set(o["EngineVersion"] for o in with_class if o.get("DBInstanceClass") == cls and o["EngineVersion"].split(".")[0] == major))
     if version in versions or ("." not in version and versions):

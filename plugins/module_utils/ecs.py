@@ -76,7 +76,7 @@ def cluster_summary(cluster):
         "cluster_name": cluster.get("clusterName"),
         "status": cluster.get("status"),
         "container_insights": settings.get("containerInsights", "disabled"),
-        # moto omits the key when the list is empty
+        # an empty list may be left out of the answer
         "capacity_providers": sorted(cluster.get("capacityProviders") or []),
         "tags": tags_to_dict(cluster.get("tags")),
     }
@@ -113,7 +113,8 @@ def create_cluster(client, **params):
 @EcsErrorHandler.common_error_handler("update the settings of ECS cluster {name}")
 @aws_retry()
 def update_cluster_settings(client, name, settings):
-    # UpdateCluster carries the settings too (and, unlike UpdateClusterSettings, moto implements it)
+    # UpdateCluster carries the settings too, under the ecs:UpdateCluster action the role needs anyway
+    # (emulator difference: see docs/real-aws.md#emulator-differences)
     return client.update_cluster(cluster=name, settings=settings)["cluster"]
 
 

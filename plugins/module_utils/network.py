@@ -80,7 +80,7 @@ def read_nat_gateways(client, vpc_id):
 
 def read_vpc_endpoints(client, vpc_id):
     """The VPC's endpoints that are pending or available (the filter takes the states in lower
-    case; the answer's State is capitalized on AWS, lower case on the emulator)."""
+    case, while the answer's State is capitalized)."""
     filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "vpc-endpoint-state", "Values": ["pending", "available"]}]
     return _describe(client, "describe_vpc_endpoints", "VpcEndpoints", filters)
 
@@ -214,8 +214,13 @@ def route_table_state(table):
 def plan_route_tables(wanted, found, deferred_tiers=()):
     """`wanted`: [{tags, subnets, routes: [{dest, gateway_id | nat_gateway_id}]}], matched by the
     Name tag. Tables of a tier in `deferred_tiers` are planned but not applied yet (their NAT
-    gateway is not available)."""
+    gateway is not available). An entry to apply that takes subnets from another table lists
+    them in `subnets_moved`: amazon.aws.ec2_vpc_route_table (11.x) only disassociates such a
+    subnet, so the role runs it once more for those entries."""
     changes, to_apply = [], []
+    table_of_subnet = dict(
+        (a["SubnetId"], t["RouteTableId"]) for t in found for a in t.get("Associations", []) if not a.get("Main") and a.get("SubnetId")
+    )
     for table in wanted:
         name = table["tags"]["Name"]
         same_name = [t for t in found if tags_of(t).get("Name") == name]
@@ -240,7 +245,8 @@ def plan_route_tables(wanted, found, deferred_tiers=()):
             item["reason"] += "; applied once the NAT gateway is available"
         changes.append(item)
         if not deferred:
-            to_apply.append(table)
+            moved = sorted(s for s in table["subnets"] if table_of_subnet.get(s, table.get("route_table_id")) != table.get("route_table_id"))
+            to_apply.append(dict(table, subnets_moved=moved) if moved else table)
     return changes, to_apply
 
 

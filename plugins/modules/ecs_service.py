@@ -528,6 +528,7 @@ def create(module, client, desired):
         request["tags"] = ecs.dict_to_tags(params["tags"])
     ecs.create_service(client, **request)
     # Verify: an option the endpoint did not keep on create is applied again with UpdateService.
+    # On AWS nothing is dropped and this is one read (emulator difference: see docs/real-aws.md#emulator-differences).
     created = find_service(client, params["cluster"], params["name"]) or {}
     dropped = [key for key in ("deployment_configuration", "health_check_grace_period") if key in changed_options(desired, created)]
     if dropped:

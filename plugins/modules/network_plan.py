@@ -241,7 +241,9 @@ route_tables:
       type: list
       elements: dict
     apply:
-      description: The wanted route tables to create or fix now.
+      description:
+        - The wanted route tables to create or fix now.
+        - An entry that takes subnets now associated with another table lists them in C(subnets_moved).
       type: list
       elements: dict
     found:

@@ -7,7 +7,7 @@ import pytest
 
 from tests.harness.aws import ROOT, client, recap, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=70)
+pytestmark = pytest.mark.slow(seconds=110)
 
 PLAYBOOK = "tests/integration/playbooks/network.yml"
 INVENTORY = ROOT / "inventories" / "local"
@@ -89,3 +89,23 @@ def test_drift_is_planned_exactly_then_put_back(aws):
     assert counts["changed"] == 0 and diff_lines(again.stdout) == [], again.stdout[-4000:]
     again, counts = run()
     assert counts["changed"] == 0 and aws.mutating_requests() == []
+
+
+def test_a_subnet_moved_to_a_foreign_table_is_moved_back_in_one_run(aws):
+    # amazon.aws.ec2_vpc_route_table only disassociates a subnet it takes from another table:
+    # the role associates it in the same run (not only after a NAT layout switch).
+    run()
+    ec2 = client("ec2")
+    vpc = by_name("vpc", f"vpc-{SUFFIX}")["VpcId"]
+    subnet = by_name("subnet", f"isolated-a-{SUFFIX}")["SubnetId"]
+    isolated = by_name("rt", f"rt-isolated-{SUFFIX}")
+    association = one([a for a in isolated["Associations"] if a.get("SubnetId") == subnet])["RouteTableAssociationId"]
+    foreign = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.replace_route_table_association(AssociationId=association, RouteTableId=foreign)
+
+    fixed, counts = run()
+    assert counts["changed"] > 0
+    assert subnet in [a.get("SubnetId") for a in by_name("rt", f"rt-isolated-{SUFFIX}")["Associations"]]
+    assert ec2.describe_route_tables(RouteTableIds=[foreign])["RouteTables"][0]["Associations"] == []
+    again, counts = run()
+    assert counts["changed"] == 0, again.stdout[-4000:]

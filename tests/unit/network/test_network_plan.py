@@ -144,6 +144,31 @@ def test_a_subnet_moved_to_another_table_is_planned_back():
     assert len(change["fields"]["subnets"]["before"]) == 2
 
 
+def test_a_subnet_taken_from_another_table_is_listed_as_moved():
+    # A private subnet associated by hand with the public table: the private table's entry
+    # names it (amazon.aws only disassociates such a subnet, the role then runs it again).
+    public = next(i for i, t in enumerate(TABLES) if network.tags_of(t).get("Name") == "rt-public-local")
+    private = next(i for i, t in enumerate(TABLES) if network.tags_of(t).get("Name") == "rt-private-local")
+    taken = TABLES[private]["Associations"][0]
+    found = edited(TABLES, private, Associations=TABLES[private]["Associations"][1:])
+    found = edited(found, public, Associations=TABLES[public]["Associations"] + [dict(taken, RouteTableId=TABLES[public]["RouteTableId"])])
+    to_apply = dict((t["tags"]["Name"], t) for t in network.plan_route_tables(WANTED_TABLES, found)[1])
+    assert to_apply["rt-private-local"]["subnets_moved"] == [taken["SubnetId"]]
+    # the table the subnet leaves only drops it
+    assert "subnets_moved" not in to_apply["rt-public-local"]
+
+
+def test_a_new_table_taking_associated_subnets_lists_them_as_moved():
+    # per_az after single: each new per-AZ table takes its subnet from rt-private-local.
+    per_az = [table("rt-private-%s-local" % zone, "private", [subnet], [{"dest": "0.0.0.0/0", "nat_gateway_id": NAT}])
+              for zone, subnet in zip("abc", tier_ids("private"), strict=True)]
+    to_apply = network.plan_route_tables(per_az, TABLES)[1]
+    assert [t["subnets_moved"] for t in to_apply] == [[s] for s in tier_ids("private")]
+    # a new table whose subnets are on no table (a first deploy) moves nothing
+    bare = [t for t in TABLES if network.tags_of(t).get("Name") != "rt-private-local"]
+    assert all("subnets_moved" not in t for t in network.plan_route_tables(per_az, bare)[1])
+
+
 def test_the_local_and_endpoint_routes_are_aws_own():
     private = next(i for i, t in enumerate(TABLES) if network.tags_of(t).get("Name") == "rt-private-local")
     routes = TABLES[private]["Routes"] + [{"DestinationPrefixListId": "pl-63a5400a", "GatewayId": "vpce-0123456789abcdef0"}]
