@@ -30,20 +30,6 @@ BEGIN, END = "<!-- inputs:begin (make docs writes this table from the argument s
 # What a spec option may differ in between two specs that declare it.
 AGREEING_KEYS = ("type", "elements", "choices", "required", "default")
 
-# PENDING: the rollout inputs preflight checks, until roles/blue_green (entry points rollout,
-# rollback, status, migrate) brings them in its meta/argument_specs.yml. Used only for names no
-# spec declares; delete this table when that role is merged.
-PENDING_SPECS = {
-    "blue_green": {
-        "rollout": {
-            "rollout_steps": {"type": "list", "elements": "int", "default": [10, 50, 100], "description": "Traffic percentages of the new color."},
-            "rollout_bake_seconds": {"type": "int", "default": 60, "description": "Seconds each step is watched before the next one."},
-            "rollout_drain_seconds": {"type": "int", "default": 30, "description": "Seconds the old color's targets drain after the last step."},
-        }
-    }
-}
-
-
 # Preflight's reading of an input every role requires: an unset aws_region is checked and priced
 # as us-east-1 (the shipped inventories set it). The roles themselves still require it.
 PREFLIGHT_ASSUMES = {"aws_region": "us-east-1"}
@@ -79,11 +65,6 @@ def collect(specs):
                     first = "%s:%s" % known["where"][0]
                     raise SpecError("%s: %s says %s=%r but %s:%s says %r" % (name, first, key, known["option"].get(key), scope, entry, option.get(key)))
             known["where"].append((scope, entry))
-    for scope, entries in PENDING_SPECS.items():
-        for entry, options in entries.items():
-            for name, option in options.items():
-                if name not in variables:
-                    variables[name] = {"option": option, "where": [(scope, entry)], "pending": True}
     return variables
 
 
@@ -145,8 +126,6 @@ def render_inputs_module(root, variables):
     for name in read_by_preflight(root, variables):
         info = variables[name]
         where = "shared by several roles" if len(scopes_of(info)) > 1 else scopes_of(info)[0]
-        if info.get("pending"):
-            where += " (pending: scripts/docs.py PENDING_SPECS)"
         if where != scope:
             lines.append("    # %s" % where)
             scope = where
@@ -212,7 +191,7 @@ def render_top_table(variables):
     rows = []
     for name, info in variables.items():
         scopes = scopes_of(info)
-        if info.get("pending") or (scopes != ["environment"] and len(scopes) < 2):
+        if scopes != ["environment"] and len(scopes) < 2:
             continue
         readers = "preflight" if scopes == ["environment"] else ", ".join(scopes)
         rows.append((name, info["option"], readers))
@@ -224,9 +203,7 @@ def render_preflight_table(root, variables):
     for name in read_by_preflight(root, variables):
         info = variables[name]
         scopes = scopes_of(info)
-        if info.get("pending"):
-            home = "scripts/docs.py (until roles/blue_green)"
-        elif scopes == ["environment"]:
+        if scopes == ["environment"]:
             home = "`%s`" % ENVIRONMENT_SPEC
         else:
             home = ", ".join("`roles/%s`" % s for s in scopes if s != "environment")

@@ -33,6 +33,10 @@ INPUT_DEFAULTS = {
     "aurora_kms_key_id": "",
     "aurora_deletion_protection": False,
     "aurora_skip_final_snapshot": True,
+    # blue_green
+    "rollout_steps": [10, 50, 100],
+    "rollout_bake_seconds": 60,
+    "rollout_drain_seconds": 30,
     # ecs_service
     "ecs_service_image": "public.ecr.aws/ecs-sample-image/amazon-ecs-sample:latest",
     "ecs_service_container_port": 80,
@@ -57,8 +61,4 @@ INPUT_DEFAULTS = {
     "network_ingress_cidrs": ["0.0.0.0/0"],
     "network_app_port": 80,
     "network_vpc_endpoints": [],
-    # blue_green (pending: scripts/docs.py PENDING_SPECS)
-    "rollout_steps": [10, 50, 100],
-    "rollout_bake_seconds": 60,
-    "rollout_drain_seconds": 30,
 }

@@ -79,3 +79,37 @@ def test_every_spec_file_parses_with_options():
     for path in sorted(ROOT.glob("roles/*/meta/argument_specs.yml")):
         entries = yaml.safe_load(path.read_text())["argument_specs"]
         assert all("options" in entry for entry in entries.values()), path
+
+
+# `<variable> | default(<something>)`: a default written where the variable is read.
+INLINE_DEFAULT = r"\b(%s)\s*\|\s*default\(\s*(?!omit\b|none\b|''|\"\"|\)|\[\]|\{\})"
+
+
+def inline_defaults(root, owners):
+    """(file, variable) where a role or playbook gives an input of another role a default inline."""
+    import re
+
+    found = []
+    files = sorted(root.glob("roles/*/tasks/*.yml")) + sorted(root.glob("roles/*/vars/*.yml")) + sorted(root.glob("roles/*/templates/*"))
+    files += sorted(root.glob("playbooks/*.yml")) + [root / "site.yml"]
+    for path in files:
+        owner_of_file = path.relative_to(root).parts[1] if path.relative_to(root).parts[0] == "roles" else None
+        text = path.read_text()
+        for name, roles in owners.items():
+            if owner_of_file in roles:
+                continue
+            if re.search(INLINE_DEFAULT % re.escape(name), text):
+                found.append((str(path.relative_to(root)), name))
+    return found
+
+
+def test_no_role_or_playbook_redeclares_another_roles_default():
+    owners = {name: set(scope for scope, _ in info["where"]) for name, info in docs.collect(docs.load_specs(ROOT)).items()}
+    assert inline_defaults(ROOT, owners) == []
+
+
+def test_an_inline_default_of_another_roles_input_is_found(tmp_path):
+    (tmp_path / "roles" / "blue_green" / "tasks").mkdir(parents=True)
+    (tmp_path / "roles" / "blue_green" / "tasks" / "main.yml").write_text("count: \"{{ ecs_service_desired_count | default(2) }}\"\n")
+    (tmp_path / "site.yml").write_text("---\n")
+    assert inline_defaults(tmp_path, {"ecs_service_desired_count": {"ecs_service"}}) == [("roles/blue_green/tasks/main.yml", "ecs_service_desired_count")]

@@ -201,9 +201,23 @@ def test_job_template_playbook_exists_and_uses_survey_variables(name):
     plays = yaml.safe_load(playbook.read_text())
     assert isinstance(plays, list) and plays, f"{jt['playbook']} is not a playbook"
     if "survey" in jt:
-        text = playbook.read_text()
+        # What the playbook reads: its own text and the inputs of the role entry points it includes.
+        text = playbook.read_text() + " ".join(entry_point_inputs(plays))
         for q in survey(jt["survey"])["spec"]:
             assert re.search(rf"\b{q['variable']}\b", text), f"{jt['playbook']} never reads {q['variable']} (survey {jt['survey']})"
+
+
+def entry_point_inputs(plays):
+    """The options of every bluegreen.migration role entry point the plays include."""
+    names = []
+    for play in plays:
+        for task in play.get("tasks") or []:
+            include = task.get("ansible.builtin.include_role") or {}
+            role = str(include.get("name", "")).removeprefix("bluegreen.migration.")
+            if role:
+                specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+                names += list(specs[include.get("tasks_from", "main")]["options"])
+    return names
 
 
 def test_controller_data():

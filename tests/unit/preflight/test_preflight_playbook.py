@@ -75,7 +75,7 @@ def test_good_and_bad_environments_in_one_run(aws, tmp_path):
     good_key, bad_key = logs_key(kms, True), logs_key(kms, False)
     hosts = {
         "local": {"environment_suffix": "local", "bluegreen_emulator": True, "ecs_service_log_kms_key_id": good_key},
-        # the dev profile of tests/unit/cost: $146.16/month by hand
+        # the dev profile of tests/unit/cost: $146.36/month by hand
         "dev": {
             "environment_suffix": "dev",
             "network_az_count": 2,
@@ -109,7 +109,7 @@ def test_good_and_bad_environments_in_one_run(aws, tmp_path):
 
     # the readable report of each environment, with its cost estimate
     assert "preflight of dev (environment_suffix=dev, us-east-1): 0 error(s)" in proc.stdout
-    assert "cost estimate: $146.16/month" in proc.stdout
+    assert "cost estimate: $146.36/month" in proc.stdout
 
     # the only AWS calls: one read-only GetKeyPolicy per custom key; nothing mutating
     calls = aws.requests()
