@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Writes what follows from the argument specs, the one definition of every input (make docs).
 
 Sources: every entry point of roles/*/meta/argument_specs.yml and meta/environment_specs.yml
@@ -69,7 +68,7 @@ def collect(specs):
 
 
 def scopes_of(info):
-    return sorted({scope for scope, _ in info["where"]})
+    return sorted({scope for scope, dummy in info["where"]})
 
 
 def constant_default(option):
@@ -224,7 +223,7 @@ def render(root=ROOT, specs=None):
     specs = load_specs(root) if specs is None else specs
     variables = collect(specs)
     out = {INPUTS_MODULE: render_inputs_module(root, variables)}
-    for role in sorted({scope for scope, _, _ in specs if scope != "environment"}):
+    for role in sorted({scope for scope, dummy, dummy2 in specs if scope != "environment"}):
         readme = "roles/%s/README.md" % role
         if (root / readme).is_file():
             out[readme] = replace_section(readme, (root / readme).read_text(), render_role_table(role, specs))
@@ -246,11 +245,11 @@ def defaults_mismatches(root=ROOT, specs=None):
     specs = load_specs(root) if specs is None else specs
     variables = collect(specs)
     problems = []
-    for role in sorted({scope for scope, _, _ in specs if scope != "environment"}):
+    for role in sorted({scope for scope, dummy, dummy2 in specs if scope != "environment"}):
         path = root / "roles" / role / "defaults" / "main.yml"
         defaults = (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
         options = {}
-        for scope, _, spec in specs:
+        for scope, _dummy, spec in specs:
             if scope == role:
                 options.update(spec.get("options") or {})
         for name, value in defaults.items():

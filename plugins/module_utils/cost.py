@@ -82,7 +82,7 @@ GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
 
 # Every alarm of an environment has a name in the naming catalogue (3 kinds x 2 colors of the
 # ecs_service role, CPU and memory of the aurora role): count them there.
-ALARM_COUNT = sum(1 for _, kind in CATALOGUE.values() if kind == "alarm")
+ALARM_COUNT = sum(1 for dummy, kind in CATALOGUE.values() if kind == "alarm")
 
 # What the estimate cannot read from the inventory; override per call.
 ASSUMPTIONS = {

@@ -35,7 +35,7 @@ options:
     description:
       - Catalogue keys of the per-color alarm kinds (the names are C(<key>_blue) and C(<key>_green)
         in the naming catalogue), as the ecs_service role defines them; the environment's other alarms are
-        read too, under RV(state.alarms.environment).
+        read too, under C(environment) in RV(state.alarms).
     type: list
     elements: str
     default: []

@@ -42,7 +42,7 @@ def test_the_input_table_is_importable_and_complete():
 
 def _with(specs, scope, name, **changes):
     specs = copy.deepcopy(specs)
-    for spec_scope, _, spec in specs:
+    for spec_scope, _dummy, spec in specs:
         if spec_scope == scope and name in (spec.get("options") or {}):
             spec["options"][name].update(changes)
     return specs
@@ -63,7 +63,7 @@ def test_a_spec_and_defaults_disagreeing_on_a_template_are_caught():
 
 def test_a_default_only_in_defaults_main_is_caught(tmp_path):
     specs = docs.load_specs(ROOT)
-    for scope, _, spec in specs:
+    for scope, _dummy, spec in specs:
         if scope == "aurora":
             spec["options"].pop("aurora_port")
     assert any("aurora_port is in defaults/main.yml but in no entry point" in p for p in docs.defaults_mismatches(ROOT, specs))
@@ -104,7 +104,7 @@ def inline_defaults(root, owners):
 
 
 def test_no_role_or_playbook_redeclares_another_roles_default():
-    owners = {name: set(scope for scope, _ in info["where"]) for name, info in docs.collect(docs.load_specs(ROOT)).items()}
+    owners = {name: set(scope for scope, dummy in info["where"]) for name, info in docs.collect(docs.load_specs(ROOT)).items()}
     assert inline_defaults(ROOT, owners) == []
 
 
