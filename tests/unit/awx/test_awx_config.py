@@ -42,6 +42,7 @@ NODE_SCHEMA = {
             },
         },
         "extra_data": {"type": "object"},
+        "job_slice_count": {"type": "integer", "minimum": 1},
         "all_parents_must_converge": {"type": "boolean"},
         "related": {
             "type": "object",
@@ -261,6 +262,9 @@ def test_workflow_graph(workflow):
             assert var in asked, f"{node['identifier']}: {ujt['name']} does not ask for {var}"
             if "choices" in asked[var]:
                 assert value in asked[var]["choices"]
+        # So does a job_slice_count prompt: AWX refuses it for a template that does not ask for it.
+        if "job_slice_count" in node:
+            assert jt.get("ask_job_slice_count") is True, f"{node['identifier']}: {ujt['name']} does not ask for job_slice_count"
 
     # No cycle (Kahn's algorithm over every kind of edge) and a single root.
     children = {i: edges(n, "success_nodes") + edges(n, "failure_nodes") + edges(n, "always_nodes") for i, n in nodes.items()}
