@@ -77,20 +77,20 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Shift 10 % of the traffic to green
   bluegreen.migration.elb_listener_weights:
-    listener_arn: "{{ bluegreen_ecs.listener_arn }}"
+    listener_arn: "{{ bluegreen_ecs_service.listener_arn }}"
     weights:
-      - target_group_arn: "{{ bluegreen_ecs.target_groups.blue }}"
+      - target_group_arn: "{{ bluegreen_ecs_service.target_groups.blue }}"
         weight: 90
-      - target_group_arn: "{{ bluegreen_ecs.target_groups.green }}"
+      - target_group_arn: "{{ bluegreen_ecs_service.target_groups.green }}"
         weight: 10
 
 - name: Green is live
   bluegreen.migration.elb_listener_weights:
-    listener_arn: "{{ bluegreen_ecs.listener_arn }}"
+    listener_arn: "{{ bluegreen_ecs_service.listener_arn }}"
     weights:
-      - target_group_arn: "{{ bluegreen_ecs.target_groups.blue }}"
+      - target_group_arn: "{{ bluegreen_ecs_service.target_groups.blue }}"
         weight: 0
-      - target_group_arn: "{{ bluegreen_ecs.target_groups.green }}"
+      - target_group_arn: "{{ bluegreen_ecs_service.target_groups.green }}"
         weight: 100
     live_color: green
 """

@@ -32,7 +32,7 @@ PLAYBOOK = """
   post_tasks:
     - name: Save the published fact
       ansible.builtin.copy:
-        content: "{{ bluegreen_ecs | to_json }}"
+        content: "{{ bluegreen_ecs_service | to_json }}"
         dest: "{{ fact_file }}"
         mode: "0600"
 """
@@ -60,7 +60,7 @@ def network(ec2):
 
 
 def play(tmp_path, state="present", **extra):
-    fact_file = tmp_path / "bluegreen_ecs.json"
+    fact_file = tmp_path / "bluegreen_ecs_service.json"
     playbook = tmp_path / "ecs_service.yml"
     playbook.write_text(PLAYBOOK)
     extra_vars = {"environment_suffix": SUFFIX, "ecs_service_state": state, "fact_file": str(fact_file), **extra}
@@ -233,7 +233,7 @@ def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws
     # beside the task definitions and the services.
     aws.reset_recording()
     proc = run_playbook(tmp_path / "ecs_service.yml", inventory="localhost,", extra_vars={
-        "environment_suffix": SUFFIX, "ecs_service_state": "present", "fact_file": str(tmp_path / "bluegreen_ecs.json"), **base})
+        "environment_suffix": SUFFIX, "ecs_service_state": "present", "fact_file": str(tmp_path / "bluegreen_ecs_service.json"), **base})
     counts = recap(proc.stdout)["localhost"]
     assert counts["changed"] == 0
     assert calls(aws, "elasticloadbalancing", ("DescribeLoadBalancers", "DescribeListeners")) == ["DescribeLoadBalancers", "DescribeListeners"]

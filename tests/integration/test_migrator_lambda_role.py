@@ -146,7 +146,7 @@ def test_migrator_role_converges_idempotently_least_privilege_and_tears_down(aws
     order = [c["action"] for c in calls]
     assert order.index("CreateLogGroup") < calls.index(creates[0])
 
-    published = first.stdout[first.stdout.index("bluegreen_migrator:"):]
+    published = first.stdout[first.stdout.index("bluegreen_migrator_lambda:"):]
     for value in (f"function_name: migrator-{SUFFIX}", f"function_arn: {config['FunctionArn'].split(':$')[0]}",
                   f"role_arn: {role['Arn']}", f"log_group: /aws/lambda/migrator-{SUFFIX}",
                   f"code_sha256: {config['CodeSha256']}", "handler: index.handler"):

@@ -33,7 +33,7 @@ ALPHA = {
         "security_groups": {"alb": "sg-0a1", "app": "sg-0a2", "migrator": "sg-0a3", "db": "sg-0a4"},
         "nat_gateway_ids": ["nat-0a1", "nat-0a2", "nat-0a3"],
     },
-    "bluegreen_ecs": {
+    "bluegreen_ecs_service": {
         "cluster_name": "app-alpha",
         "cluster_arn": f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/app-alpha",
         "services": {
@@ -65,7 +65,7 @@ ALPHA = {
         # A field that must never reach the outputs (they are a whitelist, not a dump).
         "master_password": SECRET_VALUE,
     },
-    "bluegreen_migrator": {
+    "bluegreen_migrator_lambda": {
         "function_name": "migrator-alpha",
         "function_arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:migrator-alpha",
         "role_arn": f"arn:aws:iam::{ACCOUNT}:role/migrator-alpha",
@@ -128,9 +128,9 @@ def test_outputs_role_writes_valid_files_publishes_stats_and_is_idempotent(tmp_p
     assert alpha["vpc_id"] == facts["bluegreen_network"]["vpc_id"]
     assert alpha["subnet_ids"] == facts["bluegreen_network"]["subnets"]
     assert alpha["security_group_ids"]["migrator"] == "sg-0a3"
-    assert alpha["alb_dns_name"] == facts["bluegreen_ecs"]["alb_dns_name"]
-    assert alpha["listener_arn"] == facts["bluegreen_ecs"]["listener_arn"]
-    assert alpha["target_group_arns"] == facts["bluegreen_ecs"]["target_groups"]
+    assert alpha["alb_dns_name"] == facts["bluegreen_ecs_service"]["alb_dns_name"]
+    assert alpha["listener_arn"] == facts["bluegreen_ecs_service"]["listener_arn"]
+    assert alpha["target_group_arns"] == facts["bluegreen_ecs_service"]["target_groups"]
     assert alpha["ecs_cluster_name"] == "app-alpha" and alpha["ecs_service_names"] == {"blue": "app-blue-alpha", "green": "app-green-alpha"}
     assert alpha["live_color"] == "green"
     assert alpha["aurora_writer_endpoint"].startswith("aurora-alpha.cluster-") and ".cluster-ro-" in alpha["aurora_reader_endpoint"]
@@ -155,7 +155,7 @@ def test_outputs_role_writes_valid_files_publishes_stats_and_is_idempotent(tmp_p
     mermaid = re.findall(r"^```mermaid\n(.*?)^```$", markdown, re.MULTILINE | re.DOTALL)
     assert len(mermaid) == 1 and mermaid[0].startswith("flowchart LR")
     assert 'alb -->|"live"| green' in mermaid[0] and 'alb -.->|"idle"| blue' in mermaid[0]
-    assert facts["bluegreen_ecs"]["alb_dns_name"] in mermaid[0] and "class green live" in mermaid[0]
+    assert facts["bluegreen_ecs_service"]["alb_dns_name"] in mermaid[0] and "class green live" in mermaid[0]
     assert "absent" not in mermaid[0].split("classDef live")[1], "alpha has every component deployed"
     for value in (alpha["alb_dns_name"], alpha["listener_arn"], alpha["aurora_writer_endpoint"], alpha["db_secret_arn"], alpha["vpc_id"]):
         assert f"`{value}`" in markdown
