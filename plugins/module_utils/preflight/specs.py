@@ -30,7 +30,6 @@ KINDS = {
     "path": "a path",
     "raw": "any value",
 }
-WRITTEN = {"str": "string", "int": "number", "float": "number", "bool": "boolean", "list": "list", "dict": "mapping"}
 ELEMENTS = {"bool": "booleans", "int": "whole numbers", "float": "numbers", "str": "strings", "path": "paths", "dict": "mappings"}
 
 
@@ -52,8 +51,33 @@ def example(option):
     return ", e.g. {Key: value}" if option.get("type") == "dict" else ""
 
 
+def plain(value):
+    """value with Python's own types (a templated value carries Ansible's tagged subclasses,
+    whose class names would otherwise show in the validator's messages)."""
+    if isinstance(value, bool):
+        return bool(value)
+    for kind in (str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, dict):
+        return dict((plain(k), plain(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    return value
+
+
+def written(value):
+    for kind, word in ((bool, "boolean"), (str, "string"), (int, "number"), (float, "number"), (list, "list"), (dict, "mapping")):
+        if isinstance(value, kind):
+            return word
+    return type(value).__name__
+
+
 def spec_problems(name, value, option):
     """Why value does not satisfy the spec option of name (sentences naming it), or []."""
+    value = plain(value)
     # Only set inputs are validated, so `required` has nothing to add: an unset one takes its
     # default, and one the play supplies otherwise (environment_suffix from the inventory host,
     # aws_region assumed by preflight) is checked by its own rule.
@@ -63,7 +87,7 @@ def spec_problems(name, value, option):
     if not problems and container and not isinstance(value, container[0]):
         problems.append(
             "%s must be %s, not the %s %r: the roles' tasks read the value as written, not as Ansible's argument validation would convert it"
-            % (name, container[1], WRITTEN.get(type(value).__name__, type(value).__name__), value)
+            % (name, container[1], written(value), value)
         )
     return problems
 

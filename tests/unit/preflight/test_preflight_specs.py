@@ -88,3 +88,14 @@ def test_unset_inputs_are_not_validated_and_required_ones_keep_their_own_rules()
 def test_an_input_outside_the_spec_table_is_left_to_the_rules():
     result = run(not_an_input="x")
     assert result["errors"] == []
+
+
+def test_templated_values_read_as_their_plain_types():
+    # What the action plugin templates carries ansible-core's tagged subclasses (2.19+).
+    tags = pytest.importorskip("ansible._internal._datatag._tags")
+    origin = tags.Origin(description="inventory")
+    result = run(rollout_steps=origin.tag("10,50,100"), network_az_count=origin.tag("three"), aurora_reader_count=origin.tag("1"))
+    messages = {e["variable"]: e["message"] for e in result["errors"]}
+    assert set(messages) == {"rollout_steps", "network_az_count"}
+    assert "rollout_steps must be a list, not the string '10,50,100'" in messages["rollout_steps"]
+    assert "is of type str " in messages["network_az_count"] and "Tagged" not in messages["network_az_count"]
