@@ -86,6 +86,9 @@ __all__ = [
 def run_checks(variables, key_policies=None, search_dirs=(), environ=None, aws_limits=None, peers=()):
     """Check every input; returns {findings, errors, warnings, names, cost, variables}.
 
+    variables: the ones the host sets (each validated against its argument spec first); the
+    others take DEFAULTS.
+
     key_policies: {key ARN: {"policy": document} | {"error": message}} for kms_keys_to_check().
     search_dirs: where a relative migrator_lambda_source_dir is looked up, in order.
     environ: the controller environment (AWS_ENDPOINT_URL for the emulator guard).
