@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Controller side of bluegreen.migration.preflight: gather the host's variables, run the
-rules engine (the package plugins/module_utils/preflight/), print the report, fail on errors."""
+rules engine (the package plugins/module_utils/preflight/: each set variable against its
+argument spec, then the rules), print the report, fail on errors."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -40,6 +40,20 @@ def test_the_input_table_is_importable_and_complete():
     assert not any(isinstance(v, str) and "{{" in v for v in INPUT_DEFAULTS.values())
 
 
+def test_the_spec_table_covers_the_same_inputs_and_validates_their_defaults():
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    from ansible_collections.bluegreen.migration.plugins.module_utils.inputs import INPUT_DEFAULTS, INPUT_SPECS
+
+    assert list(INPUT_SPECS) == list(INPUT_DEFAULTS)
+    assert INPUT_SPECS["network_nat_gateways"] == {"type": "str", "choices": ["single", "per_az"], "default": "single"}
+    assert INPUT_SPECS["rollout_steps"]["elements"] == "int"
+    for name, option in INPUT_SPECS.items():
+        assert set(option) <= {"type", "elements", "choices", "required", "default"}, name
+        if "default" in option:
+            assert ArgumentSpecValidator({name: option}).validate({name: option["default"]}).error_messages == [], name
+
+
 def _with(specs, scope, name, **changes):
     specs = copy.deepcopy(specs)
     for spec_scope, _dummy, spec in specs:
@@ -54,6 +68,12 @@ def test_a_changed_spec_default_makes_the_files_stale():
     assert rendered[docs.INPUTS_MODULE] != RENDERED[docs.INPUTS_MODULE]
     assert rendered["roles/network/README.md"] != RENDERED["roles/network/README.md"]
     assert any("network_az_count is 3 in defaults/main.yml but 2 in the spec" in p for p in docs.defaults_mismatches(ROOT, specs))
+
+
+def test_a_changed_spec_type_or_choice_makes_the_input_table_stale():
+    for scope, name, change in (("network", "network_az_count", {"type": "str"}), ("network", "network_nat_gateways", {"choices": ["single"]})):
+        specs = _with(docs.load_specs(ROOT), scope, name, **change)
+        assert docs.render(ROOT, specs)[docs.INPUTS_MODULE] != RENDERED[docs.INPUTS_MODULE], name
 
 
 def test_a_spec_and_defaults_disagreeing_on_a_template_are_caught():

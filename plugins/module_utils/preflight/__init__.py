@@ -15,7 +15,9 @@ directories where the migrator source may live, and the controller environment (
 emulator guard).
 
 The package: `facts` (AWS's sizes, accepted values, patterns and quota codes), `findings`
-(the findings collector and value helpers), one module of rules per area (`environment`,
+(the findings collector and value helpers), `specs` (every set input against its argument
+spec, first: an input that fails it is reported once, by that rule alone), one module of
+rules per area (`environment`,
 `network`, `ecs`, `kms`, `aurora`, `migrator`, `rollout`, `budget`, `aws_limits` with what
 it reads in `aws_limits_plan`) and `report` (the text). This module runs them in order and
 keeps the names the action plugin and the tests use.
@@ -48,6 +50,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.migr
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.network import check_network
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.report import finding_line, format_report
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.rollout import check_rollout
+from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.specs import check_specs
 
 # What callers use as preflight.<name>: plugins/action/preflight.py and tests/unit/preflight.
 __all__ = [
@@ -83,6 +86,9 @@ __all__ = [
 def run_checks(variables, key_policies=None, search_dirs=(), environ=None, aws_limits=None, peers=()):
     """Check every input; returns {findings, errors, warnings, names, cost, variables}.
 
+    variables: the ones the host sets (each validated against its argument spec first); the
+    others take DEFAULTS.
+
     key_policies: {key ARN: {"policy": document} | {"error": message}} for kms_keys_to_check().
     search_dirs: where a relative migrator_lambda_source_dir is looked up, in order.
     environ: the controller environment (AWS_ENDPOINT_URL for the emulator guard).
@@ -91,6 +97,7 @@ def run_checks(variables, key_policies=None, search_dirs=(), environ=None, aws_l
     """
     values = resolve(variables)
     f = Findings(values)
+    failed = check_specs(f, variables)
     check_emulator_guard(f, environ if environ is not None else os.environ)
     names = check_environment(f)
     check_network(f)
@@ -103,6 +110,8 @@ def run_checks(variables, key_policies=None, search_dirs=(), environ=None, aws_l
     check_aws_limits(f, aws_limits_plan(values, peers) if aws_limits else None, aws_limits)
     estimate = cost_model.estimate(values)
     check_budget(f, estimate)
+    # An input that failed its spec is reported by that finding alone, not again by the rules.
+    f.items = [x for x in f.items if x["rule"] == "spec" or x["variable"] not in failed]
     return {
         "findings": f.items,
         "errors": [x for x in f.items if x["severity"] == ERROR],

@@ -22,7 +22,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.fact
     RESERVED_USERNAMES,
     SQL_RESERVED,
 )
-from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.findings import as_bool, boolean, int_in_range
+from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.findings import as_bool, int_in_range
 
 
 def check_aurora(f):
@@ -99,8 +99,9 @@ def check_aurora(f):
             "choose an application-specific name, e.g. app_admin",
         )
     disposable = as_bool(f.variables.get("environment_disposable"))
-    protection = boolean(f, "aurora_deletion_protection")
-    skip_snapshot = boolean(f, "aurora_skip_final_snapshot")
+    # Not booleans: the spec rule reports them (as_bool gives None, so nothing more is said).
+    protection = as_bool(f.variables.get("aurora_deletion_protection"))
+    skip_snapshot = as_bool(f.variables.get("aurora_skip_final_snapshot"))
     if disposable:
         if protection:
             f.error(

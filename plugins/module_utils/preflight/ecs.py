@@ -121,7 +121,7 @@ def check_ecs(f):
             "ecs_service_log_retention_days",
             "log_retention",
             "CloudWatch Logs accepts only these retention periods: %s days" % ", ".join(str(d) for d in LOG_RETENTION_DAYS),
-            "pick the nearest allowed value (e.g. 30), or null to keep logs forever",
+            "pick the nearest allowed value (e.g. 30)",
         )
     cert = f.variables.get("ecs_service_certificate_arn")
     region = f.variables.get("aws_region")

@@ -15,7 +15,7 @@ import re
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import REGION_PATTERN, NamingError, resource_names, validate_suffix
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.facts import RESERVED_TAG_PREFIXES, TAG_LIMIT
-from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.findings import as_bool, boolean
+from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.findings import as_bool
 
 
 # --- Guard -------------------------------------------------------------------------------
@@ -70,13 +70,9 @@ def check_environment(f):
         f.error(
             "aws_region", "region", "aws_region must be a region code like us-east-1", "set aws_region to the region to deploy to (e.g. us-east-1, eu-west-1)"
         )
-    boolean(f, "environment_disposable")
+    # environment_disposable (bool) and the shape of bluegreen_tags (dict): the spec rule.
     tags = f.variables.get("bluegreen_tags")
-    if tags is None:
-        tags = {}
-    if not isinstance(tags, dict):
-        f.error("bluegreen_tags", "tags", "bluegreen_tags must be a mapping of tag key to value", "write bluegreen_tags as {Key: value, ...}")
-    else:
+    if isinstance(tags, dict):
         if len(tags) > TAG_LIMIT - 3:
             f.error(
                 "bluegreen_tags",

@@ -4,7 +4,7 @@
 
 """Findings and the value helpers every rule uses: severities, the inputs' defaults, the
 collector a rule adds findings to, lenient readers of numbers and booleans (what -e
-key=value gives), and the range and boolean checks shared by several rules.
+key=value gives), and the range check shared by several rules.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -99,13 +99,6 @@ def int_in_range(f, name, low, high, why):
     if value is None or value < low or value > high:
         f.error(name, "range", "%s must be a whole number from %d to %d (%s)" % (name, low, high, why), "set %s to a value in %d..%d" % (name, low, high))
         return None
-    return value
-
-
-def boolean(f, name):
-    value = as_bool(f.variables.get(name))
-    if value is None:
-        f.error(name, "boolean", "%s must be true or false" % name, "set %s: true or %s: false" % (name, name))
     return value
 
 

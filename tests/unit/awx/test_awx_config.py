@@ -163,7 +163,7 @@ def test_survey_answers_pass_preflight_as_awx_sends_them():
     assert proc.returncode == 0 and recap(proc.stdout)["dev"]["failed"] == 0, proc.stdout[-3000:]
     # What a text question would send instead (one string) is refused before any AWS call.
     refused = run_playbook("playbooks/preflight.yml", "inventories/dev", extra_vars=answers | {"rollout_steps": "10,50,100"})
-    assert refused.returncode != 0 and "rollout_steps must be a non-empty list" in refused.stdout
+    assert refused.returncode != 0 and "rollout_steps must be a list, not the string '10,50,100'" in refused.stdout
 
 
 def test_teardown_survey_asks_for_the_suffix_with_no_default():

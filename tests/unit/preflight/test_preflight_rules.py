@@ -111,9 +111,10 @@ CORPUS = [
     ("suffix-double-hyphen", {"environment_suffix": "pr--1"}, None, None, "environment_suffix", "names"),
     ("suffix-over-20", {"environment_suffix": "a" * 21}, None, None, "environment_suffix", "names"),
     ("region-malformed", {"aws_region": "us-east"}, None, None, "aws_region", "region"),
-    ("disposable-not-bool", {"environment_disposable": "maybe"}, None, None, "environment_disposable", "boolean"),
+    ("disposable-not-bool", {"environment_disposable": "maybe"}, None, None, "environment_disposable", "spec"),
     ("tags-reserved-prefix", {"bluegreen_tags": {"aws:owner": "me"}}, None, None, "bluegreen_tags", "tags"),
-    ("tags-not-mapping", {"bluegreen_tags": ["Owner=me"]}, None, None, "bluegreen_tags", "tags"),
+    ("tags-not-mapping", {"bluegreen_tags": ["Owner=me"]}, None, None, "bluegreen_tags", "spec"),
+    ("tags-key-value-string", {"bluegreen_tags": "Owner=me"}, None, None, "bluegreen_tags", "spec"),
     # emulator guard
     (
         "emulator-real-endpoint",
@@ -136,12 +137,13 @@ CORPUS = [
     ("cidr-no-room-for-two-colors", {"network_vpc_cidr": "10.0.0.0/24", "ecs_service_desired_count": 100}, None, None, "network_vpc_cidr", "subnet_capacity"),
     ("az-one", {"network_az_count": 1}, None, None, "network_az_count", "range"),
     ("az-seven", {"network_az_count": 7}, None, None, "network_az_count", "range"),
+    ("az-not-a-number", {"network_az_count": "three"}, None, None, "network_az_count", "spec"),
     ("az-more-than-region", {"aws_region": "us-west-1", "network_az_count": 3}, None, None, "network_az_count", "region_azs"),
-    ("nat-choice", {"network_nat_gateways": "two"}, None, None, "network_nat_gateways", "choice"),
+    ("nat-choice", {"network_nat_gateways": "two"}, None, None, "network_nat_gateways", "spec"),
     ("endpoint-typo", {"network_vpc_endpoints": ["secretmanager"]}, None, None, "network_vpc_endpoints", "endpoints"),
     ("endpoint-twice", {"network_vpc_endpoints": ["logs", "logs"]}, None, None, "network_vpc_endpoints", "endpoints"),
-    ("endpoints-not-list", {"network_vpc_endpoints": "s3"}, None, None, "network_vpc_endpoints", "endpoints"),
-    ("ingress-string", {"network_ingress_cidrs": "0.0.0.0/0"}, None, None, "network_ingress_cidrs", "cidr"),
+    ("endpoints-not-list", {"network_vpc_endpoints": "s3"}, None, None, "network_vpc_endpoints", "spec"),
+    ("ingress-string", {"network_ingress_cidrs": "0.0.0.0/0"}, None, None, "network_ingress_cidrs", "spec"),
     ("ingress-host-bits", {"network_ingress_cidrs": ["203.0.113.5/24"]}, None, None, "network_ingress_cidrs", "cidr"),
     ("ingress-no-prefix", {"network_ingress_cidrs": ["203.0.113.5"]}, None, None, "network_ingress_cidrs", "cidr"),
     # image vs health check (rule 1)
@@ -203,6 +205,8 @@ CORPUS = [
     ("desired-zero", {"ecs_service_desired_count": 0}, None, None, "ecs_service_desired_count", "range"),
     ("desired-bool", {"ecs_service_desired_count": True}, None, None, "ecs_service_desired_count", "range"),
     ("retention-not-allowed", {"ecs_service_log_retention_days": 10}, None, None, "ecs_service_log_retention_days", "log_retention"),
+    ("retention-null", {"ecs_service_log_retention_days": None}, None, None, "ecs_service_log_retention_days", "spec"),
+    ("cpu-not-a-number", {"ecs_service_cpu": "half"}, None, None, "ecs_service_cpu", "spec"),
     (
         "certificate-not-acm",
         {"ecs_service_certificate_arn": "arn:aws:iam::%s:server-certificate/x" % ACCOUNT},
@@ -247,6 +251,7 @@ CORPUS = [
     # disposable environments (rule 6)
     ("deletion-protection-disposable", {"aurora_deletion_protection": True}, None, None, "aurora_deletion_protection", "disposable"),
     ("final-snapshot-disposable", {"aurora_skip_final_snapshot": False}, None, None, "aurora_skip_final_snapshot", "disposable"),
+    ("deletion-protection-not-bool", {"aurora_deletion_protection": "maybe"}, None, None, "aurora_deletion_protection", "spec"),
     # migrator Lambda (rule 7 and runtime)
     ("runtime-deprecated", {"migrator_lambda_runtime": "python3.9"}, None, None, "migrator_lambda_runtime", "runtime"),
     ("runtime-not-python", {"migrator_lambda_runtime": "nodejs20.x"}, None, None, "migrator_lambda_runtime", "runtime"),
@@ -259,6 +264,7 @@ CORPUS = [
     ("handler-only-nested", {}, {"index.py": "def outer():\n    def handler(event, context):\n        pass\n"}, None, "migrator_lambda_handler", "handler"),
     ("source-dir-missing", {"migrator_lambda_source_dir": "/nonexistent/migrator"}, None, None, "migrator_lambda_source_dir", "handler"),
     ("verify-full-without-bundle", {"migrator_lambda_sslmode": "verify-full"}, None, None, "migrator_lambda_ca_bundle", "ca_bundle"),
+    ("sslmode-choice", {"migrator_lambda_sslmode": "verify-ca"}, None, None, "migrator_lambda_sslmode", "spec"),
     ("ca-bundle-missing", {"migrator_lambda_ca_bundle": "/nonexistent/global-bundle.pem"}, None, None, "migrator_lambda_ca_bundle", "ca_bundle"),
     ("ca-bundle-not-pem", {"migrator_lambda_ca_bundle": "/etc/hostname"}, None, None, "migrator_lambda_ca_bundle", "ca_bundle"),
     # rollout
@@ -267,13 +273,16 @@ CORPUS = [
     ("steps-repeated", {"rollout_steps": [10, 10, 100]}, None, None, "rollout_steps", "rollout_steps"),
     ("steps-zero", {"rollout_steps": [0, 100]}, None, None, "rollout_steps", "rollout_steps"),
     ("steps-over-100", {"rollout_steps": [10, 150]}, None, None, "rollout_steps", "rollout_steps"),
-    ("steps-string", {"rollout_steps": "10,50,100"}, None, None, "rollout_steps", "rollout_steps"),
+    ("steps-string", {"rollout_steps": "10,50,100"}, None, None, "rollout_steps", "spec"),
+    ("steps-not-numbers", {"rollout_steps": [10, "half", 100]}, None, None, "rollout_steps", "spec"),
     ("steps-empty", {"rollout_steps": []}, None, None, "rollout_steps", "rollout_steps"),
     ("bake-negative", {"rollout_bake_seconds": -1}, None, None, "rollout_bake_seconds", "range"),
     ("drain-over-alb-limit", {"rollout_drain_seconds": 4000}, None, None, "rollout_drain_seconds", "range"),
     # budget
     ("budget-exceeded", {"budget_monthly_usd": 100}, None, None, "budget_monthly_usd", "budget"),
     ("budget-negative", {"budget_monthly_usd": -5}, None, None, "budget_monthly_usd", "budget"),
+    ("budget-not-a-number", {"budget_monthly_usd": "a lot"}, None, None, "budget_monthly_usd", "spec"),
+    ("emulator-not-bool", {"bluegreen_emulator": "maybe"}, None, None, "bluegreen_emulator", "spec"),
 ]
 
 
@@ -327,6 +336,7 @@ def test_every_rule_of_the_engine_has_a_case():
         "handler",
         "rollout_steps",
         "budget",
+        "spec",
     } <= rules
 
 
