@@ -139,10 +139,10 @@ def test_rendered_arguments_are_module_options(configured):
     assert len(templates) == len(yaml.safe_load((AWX / "vars" / "job_templates.yml").read_text())["awx_job_templates"])
     for args in templates:
         # The types the module's argument_spec declares (int, bool, list of str).
-        assert type(args["job_slice_count"]) is int and args["job_slice_count"] >= 1, args["name"]
-        assert type(args["forks"]) is int and args["forks"] >= 1, args["name"]
+        assert isinstance(args["job_slice_count"], int) and not isinstance(args["job_slice_count"], bool) and args["job_slice_count"] >= 1, args["name"]
+        assert isinstance(args["forks"], int) and not isinstance(args["forks"], bool) and args["forks"] >= 1, args["name"]
         for flag in ("allow_simultaneous", "ask_job_slice_count_on_launch", "ask_limit_on_launch"):
-            assert type(args[flag]) is bool, f"{args['name']}: {flag}={args[flag]!r}"
+            assert isinstance(args[flag], bool), f"{args['name']}: {flag}={args[flag]!r}"
         assert args["instance_groups"] and all(isinstance(g, str) and g for g in args["instance_groups"])
 
 
