@@ -19,15 +19,13 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import other_color
+
 SETTINGS = ("steps", "bake", "drain", "desired_count", "min_healthy", "steady_timeout", "health_timeout", "container", "expand", "schema_expect")
 
 
 class RolloutPlanError(ValueError):
     """The settings or the state lack something the plan needs."""
-
-
-def other_color(color):
-    return "green" if color == "blue" else "blue"
 
 
 def image_of(service, container, which="task_definition_details"):
