@@ -93,3 +93,23 @@ def test_expired_lock_break_renew_force(aws):
 
     forced = run_module("environment_lock", {"environment_suffix": "t1", "state": "absent", "force": True})
     assert forced["changed"] is True and item("t1") is None
+
+
+def test_first_take_waits_for_the_new_table(realistic_aws):
+    """Realistic mode: the new table is CREATING for a few seconds and its items unreachable;
+    the first take waits for ACTIVE with the waiter, then writes (throttling retried)."""
+    taken = take("t3")
+    assert taken.get("failed") is not True and taken["acquired"] is True, taken
+    events = [e for e in realistic_aws.realism("events") if e["behaviour"] == "slow_states" and e["service"] == "dynamodb"]
+    assert any(e["action"] == "CreateTable" and "CREATING" in e["detail"] for e in events), events
+    assert any(e["action"] == "DescribeTable" and "CREATING" in e["detail"] for e in events), events
+    assert item("t3")["token"] == {"S": taken["token"]}
+    # Reading the items of a table still CREATING is refused the way AWS refuses it.
+    client("dynamodb").create_table(
+        TableName="bluegreen-locks-new",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    info = run_module("environment_lock_info", {"environment_suffix": "t3", "table_name": "bluegreen-locks-new"})
+    assert info.get("failed") is not True and info["line"] == "lock: free", info
