@@ -45,7 +45,7 @@ options:
   break:
     description:
       - With O(state=present), take the lock even when another run holds it and it has not expired (that run is
-        gone: killed, crashed). The result names whose lock it was.
+        gone, killed or crashed). The result names whose lock it was.
     type: bool
     default: false
   token:
@@ -59,14 +59,21 @@ options:
     default: false
   holder:
     description:
-      - Who takes the lock (the AWX user who launched the job, or the controller's user); default the user the
-        module runs as.
+      - Who takes the lock; default the AWX user who launched the job (O(awx_user_name)), else the AWX schedule
+        (O(awx_schedule_name)), else the user the module runs as on the controller.
     type: str
-  job:
+  awx_job_id:
     description:
-      - The job that takes the lock, e.g. C(AWX job 42); recorded and shown to other runs.
+      - The AWX job id when AWX runs the play (its C(awx_job_id) extra variable); recorded as C(AWX job <id>).
     type: str
-    default: ""
+  awx_user_name:
+    description:
+      - The AWX user who launched the job (its C(awx_user_name) extra variable).
+    type: str
+  awx_schedule_name:
+    description:
+      - The AWX schedule that launched the job (its C(awx_schedule_name) extra variable).
+    type: str
   playbook:
     description:
       - The play that takes the lock; recorded and shown to other runs.
@@ -106,6 +113,8 @@ EXAMPLES = r"""
     environment_suffix: dev
     playbook: "{{ ansible_play_name }}"
     operation: rollout
+    awx_job_id: "{{ awx_job_id | default(omit) }}"
+    awx_user_name: "{{ awx_user_name | default(omit) }}"
   register: lock
 
 - name: Release it (on failure too, from an always section)
@@ -321,7 +330,9 @@ def main():
         token=dict(type="str", no_log=False),
         force=dict(type="bool", default=False),
         holder=dict(type="str"),
-        job=dict(type="str", default=""),
+        awx_job_id=dict(type="str"),
+        awx_user_name=dict(type="str"),
+        awx_schedule_name=dict(type="str"),
         playbook=dict(type="str", default=""),
         operation=dict(type="str", default=""),
         table_name=dict(type="str"),
@@ -338,7 +349,8 @@ def main():
         module.fail_json(msg=str(e))
     if params["ttl_seconds"] < 60:
         module.fail_json(msg="ttl_seconds=%d is too short for any operation; use at least 60" % params["ttl_seconds"])
-    params["holder"] = params["holder"] or getpass.getuser()
+    holder, params["job"] = lock.holder_of(params["awx_user_name"], params["awx_job_id"], params["awx_schedule_name"], getpass.getuser())
+    params["holder"] = params["holder"] or holder
     client = module.client("dynamodb")
     now = int(time.time())
     try:
