@@ -401,11 +401,11 @@ def test_killed_rollout_resumes_from_the_weights_aws_has(env, tmp_path):
     # The killed run still holds the lock: the next rollout is refused before any write, naming
     # it; breaking the lock of the run that is gone lets it continue.
     writes = len(emulator.mutating_requests())
-    refused, _ = play(env, ROLLOUT, rollout_image="nginx:1.29", **FAST)
+    refused, dummy = play(env, ROLLOUT, rollout_image="nginx:1.29", **FAST)
     assert refused.returncode != 0 and f"environment {SUFFIX} is locked by" in flat(refused), flat(refused)[-3000:]
     assert "-e bluegreen_lock_break=true" in flat(refused) and len(emulator.mutating_requests()) == writes
     queue(emulator, 1, {"ok": True, "action": "status", "current_version": 3, "latest_version": 3, "pending": []})
-    status, _ = ok(play(env, STATUS))
+    status, dummy = ok(play(env, STATUS))
     assert "lock: held by" in flat(status) and '(playbook "Roll out a new version (blue-green, gated)", rollout)' in flat(status)
 
     queue(emulator, 3)  # expand again (a no-op for the migrator), validate at steps 2 and 3
