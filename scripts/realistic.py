@@ -25,6 +25,7 @@ import time
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
+import zlib
 
 # Each behaviour's switch and figures. Windows are seconds of wall time after the event that
 # starts them; they are short here (tests run the whole stack) and minutes on real AWS.
@@ -46,10 +47,12 @@ DEFAULTS = {
     # https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html (pending),
     # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html (creating),
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html (IN_PROGRESS):
+    # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_CreateTable.html (CREATING;
+    # "You can perform read and write operations only on an ACTIVE table"):
     # new NAT gateways stay pending (a route to one is refused), new Aurora clusters and
-    # instances creating, a new ECS deployment in progress with no task running, for these
-    # many seconds.
-    "slow_states": {"enabled": True, "nat_seconds": 4, "rds_seconds": 6, "ecs_seconds": 3},
+    # instances creating, a new ECS deployment in progress with no task running, a new DynamoDB
+    # table CREATING (its items unreachable: ResourceNotFoundException), for these many seconds.
+    "slow_states": {"enabled": True, "nat_seconds": 4, "rds_seconds": 6, "ecs_seconds": 3, "dynamodb_seconds": 3},
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
     # UpdateService to a task definition whose image contains one of `images` trips the breaker:
     # ECS rolls back to the previous task definition and, for `seconds`, lists the FAILED
@@ -101,6 +104,7 @@ IAM_ROLE_CHANGES = ("CreateRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", 
 LAMBDA_FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
 LAMBDA_FUNCTION = re.compile(r"^/2015-03-31/functions/([^/]+)$")
 LAMBDA_INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
+DYNAMODB_ITEM_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan")
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
 
 
@@ -217,6 +221,7 @@ class Realism:
             self.created = {}  # EC2 id -> time created
             self.role_changed = {}  # role name -> [time, refusals so far]
             self.nat_created, self.rds_created, self.ecs_deployed = {}, {}, {}
+            self.tables_created = {}  # DynamoDB table name -> time created
             self.cluster_refusals = {}  # cluster -> DeleteCluster refused since its services were deleted
             self.task_images = {}  # task definition ARN and family:revision -> images
             self.breaker_trips = {}  # (cluster, service) -> (time, failed task definition)
@@ -254,6 +259,7 @@ class Realism:
                 self._iam_not_propagated,
                 self._dependents_draining,
                 self._cluster_not_ready,
+                self._table_not_ready,
                 self._breaker,
             )
             for check in checks:
@@ -365,6 +371,19 @@ class Realism:
             return error(call, "InvalidDBClusterStateFault", f"DB cluster {cluster} is not in the available state.")
         return None
 
+    def _table_creating(self, name):
+        return self.on("slow_states") and self.recent(self.tables_created.get(name), self.figure("slow_states", "dynamodb_seconds"))
+
+    def _table_not_ready(self, call):
+        # Items of a table still CREATING cannot be read or written (API_CreateTable.html).
+        if not (call.service == "dynamodb" and call.action in DYNAMODB_ITEM_ACTIONS):
+            return None
+        table = call.params.get("TableName")
+        if not self._table_creating(table):
+            return None
+        self.event("slow_states", call, f"ResourceNotFoundException {table} (CREATING)")
+        return error(call, "ResourceNotFoundException", "Requested resource not found")
+
     def _breaker(self, call):
         if not (self.on("circuit_breaker") and call.service == "ecs" and call.action == "UpdateService"):
             return None
@@ -399,6 +418,8 @@ class Realism:
                 return self._after_rds(call, answer, now)
             elif call.service == "ecs":
                 return self._after_ecs(call, answer, now)
+            elif call.service == "dynamodb":
+                return self._after_dynamodb(call, answer, now)
             elif call.service == "secretsmanager" and call.action == "DeleteSecret" and call.params.get("ForceDeleteWithoutRecovery"):
                 result = _json(answer.body)
                 entry = (now, result.get("Name"), result.get("ARN"), [0])  # [CreateSecret refusals so far]
@@ -510,6 +531,25 @@ class Realism:
                 self._ecs_service_view(call, service, now)
             return Answer(answer.status, answer.headers, json.dumps(result, default=str).encode())
         return answer
+
+    def _after_dynamodb(self, call, answer, now):
+        # CreateTable answers CREATING and DescribeTable says so until the table is ACTIVE.
+        if call.action not in ("CreateTable", "DescribeTable"):
+            return answer
+        table = call.params.get("TableName")
+        if call.action == "CreateTable" and self.on("slow_states"):
+            self.tables_created[table] = now
+        if not self._table_creating(table):
+            return answer
+        result = _json(answer.body)
+        description = result.get("TableDescription") or result.get("Table") or {}
+        description["TableStatus"] = "CREATING"
+        self.event("slow_states", call, f"{table} CREATING")
+        body = json.dumps(result).encode()
+        # botocore checks DynamoDB answers against their CRC32 header (and retries on a mismatch).
+        headers = {k: v for k, v in answer.headers.items() if k.lower() != "x-amz-crc32"}
+        headers["x-amz-crc32"] = str(zlib.crc32(body) & 0xFFFFFFFF)
+        return Answer(answer.status, headers, body)
 
     def _ecs_service_view(self, call, service, now):
         key = (service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))

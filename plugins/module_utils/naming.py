@@ -37,6 +37,7 @@ KINDS = {
     "security_group": (255, r"^[A-Za-z0-9 ._:/()#,@\[\]+=&;{}!$*-]+$", "a security group name"),
     "alarm": (255, r"^[A-Za-z0-9 ._:/+=@-]+$", "a CloudWatch alarm name"),
     "sns": (256, r"^[A-Za-z0-9_-]+$", "an SNS topic name"),
+    "dynamodb_table": (255, r"^[A-Za-z0-9_.-]{3,}$", "a DynamoDB table name"),
 }
 
 # Log group paths are fixed by the service that writes to them.
@@ -80,6 +81,13 @@ CATALOGUE = {
     "migrator_role": ("migrator", "iam_role"),
     "migrator_log_group": ("migrator", "log_group:lambda"),
     "migrator_secret_policy": ("migrator-db-secret", "iam_policy"),
+}
+
+
+# Resources shared by every environment of an account and region (no suffix in their names):
+# key -> (name, kind). The lock table holds one item per environment (environment_lock).
+SHARED_CATALOGUE = {
+    "lock_table": ("bluegreen-locks", "dynamodb_table"),
 }
 
 
@@ -141,10 +149,18 @@ def resource_names(suffix, region):
     """Every resource name of one environment in `region`, keyed as in CATALOGUE."""
     if not isinstance(region, str) or not REGION_PATTERN.match(region):
         raise NamingError("aws_region=%r is not a region name such as us-east-1; every global (IAM) name carries it" % (region,))
-    return dict(
-        (key, resource_name(component, suffix, kind, region if kind in GLOBAL_KINDS else None))
-        for key, (component, kind) in CATALOGUE.items()
-    )
+    return dict((key, resource_name(component, suffix, kind, region if kind in GLOBAL_KINDS else None)) for key, (component, kind) in CATALOGUE.items())
+
+
+def shared_resource_name(key):
+    """Name of a resource shared by the environments of an account and region (SHARED_CATALOGUE)."""
+    if key not in SHARED_CATALOGUE:
+        raise NamingError("unknown shared resource %r; known: %s" % (key, ", ".join(sorted(SHARED_CATALOGUE))))
+    name, kind = SHARED_CATALOGUE[key]
+    max_length, pattern, description = KINDS[kind]
+    if len(name) > max_length or not re.match(pattern, name):
+        raise NamingError("%r is not valid as %s" % (name, description))
+    return name
 
 
 def resource_tags(role, suffix, extra=None, name=None):

@@ -120,8 +120,10 @@ EXPECTED = {
 
 
 def test_killed_deploy_and_killed_teardown_resume_without_duplicates(aws, tmp_path):
-    outputs = {"outputs_dir": str(tmp_path / "outputs")}
-    extra = ["-e", f"outputs_dir={outputs['outputs_dir']}"]
+    # Every run after the first follows a killed one, which still holds the environment's lock:
+    # each breaks it, as the operator of a crashed run does.
+    outputs = {"outputs_dir": str(tmp_path / "outputs"), "bluegreen_lock_break": True}
+    extra = ["-e", f"outputs_dir={outputs['outputs_dir']}", "-e", "bluegreen_lock_break=true"]
     # Kill the deploy in each role in turn; every run resumes what the previous one left.
     for point, grace in KILL_POINTS:
         killed_run("site.yml", tmp_path, point, extra, grace=grace)

@@ -320,7 +320,7 @@ def test_rollout_moves_the_traffic_and_site_then_changes_nothing(env):
     assert counts["changed"] == 0
     assert f"live color {new}" in text and f"{new} (live): weight 100, 2/2 tasks running, 2/2 targets healthy" in text
     assert f"{live}: weight 0, 0/0 tasks running" in text and "(nginx:1.27)" in text
-    assert "schema: version 3 (latest 3, pending 0)" in text and "alarms in ALARM: none" in text
+    assert "schema: version 3 (latest 3, pending 0)" in text and "alarms in ALARM: none" in text and "lock: free" in text
     # ... and without a migrator answer (moto echoes the payload) the version is unknown, not an error
     proc, dummy = ok(play(env, STATUS))
     assert "schema: unknown" in flat(proc)
@@ -398,15 +398,26 @@ def test_killed_rollout_resumes_from_the_weights_aws_has(env, tmp_path):
     halfway = state()
     assert halfway["live"] == live and halfway["weights"] == {live: 90, new: 10} and halfway["image"][new] == "nginx:1.29"
 
+    # The killed run still holds the lock: the next rollout is refused before any write, naming
+    # it; breaking the lock of the run that is gone lets it continue.
+    writes = len(emulator.mutating_requests())
+    refused, dummy = play(env, ROLLOUT, rollout_image="nginx:1.29", **FAST)
+    assert refused.returncode != 0 and f"environment {SUFFIX} is locked by" in flat(refused), flat(refused)[-3000:]
+    assert "-e bluegreen_lock_break=true" in flat(refused) and len(emulator.mutating_requests()) == writes
+    queue(emulator, 1, {"ok": True, "action": "status", "current_version": 3, "latest_version": 3, "pending": []})
+    status, dummy = ok(play(env, STATUS))
+    assert "lock: held by" in flat(status) and '(playbook "Roll out a new version (blue-green, gated)", rollout)' in flat(status)
+
     queue(emulator, 3)  # expand again (a no-op for the migrator), validate at steps 2 and 3
-    proc, counts = ok(play(env, ROLLOUT, rollout_image="nginx:1.29", **FAST))
+    proc, counts = ok(play(env, ROLLOUT, rollout_image="nginx:1.29", bluegreen_lock_break=True, **FAST))
     text = flat(proc)
+    assert "broke the lock of" in text
     assert f"resume: {new} already runs nginx:1.29 at weight 10; continuing from there" in text
     assert "at step 1/3" not in text and "gate schema passed at step 3/3 (100 %)" in text
     after = state()
     assert after["live"] == new and after["weights"] == {new: 100, live: 0}
     assert after["desired"] == {new: 2, live: 0} and after["image"][new] == "nginx:1.29"
-    assert len(emulator.lambda_invocations()) == 4
+    assert len(emulator.lambda_invocations()) == 5  # 4 of the two rollouts, 1 of the status
 
 
 def test_teardown_refused_held_then_complete_and_again(env):

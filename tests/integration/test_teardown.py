@@ -55,6 +55,15 @@ def test_teardown_after_a_deploy_killed_halfway(aws, tmp_path):
     partial = leftovers(SUFFIX)
     assert partial["vpcs"], partial
 
-    counts = ok(teardown(tmp_path / "outputs", teardown_confirm=SUFFIX))
+    # The killed deploy still holds the environment's lock: teardown is refused, naming it,
+    # before any write; the operator breaks the lock of the run that is gone.
+    refused = teardown(tmp_path / "outputs", teardown_confirm=SUFFIX)
+    assert refused.returncode != 0
+    assert f"environment {SUFFIX} is locked by" in " ".join(refused.stdout.split()), refused.stdout[-3000:]
+    assert leftovers(SUFFIX) == partial
+
+    broke = teardown(tmp_path / "outputs", teardown_confirm=SUFFIX, bluegreen_lock_break=True)
+    counts = ok(broke)
+    assert "broke the lock of" in " ".join(broke.stdout.split())
     assert counts["failed"] == 0 and counts["changed"] > 0
     assert leftovers(SUFFIX) == {}
