@@ -420,6 +420,44 @@ def test_killed_rollout_resumes_from_the_weights_aws_has(env, tmp_path):
     assert len(emulator.lambda_invocations()) == 5  # 4 of the two rollouts, 1 of the status
 
 
+def test_rollout_whose_lock_was_broken_stops_without_writing(env, tmp_path):
+    """Another run broke this rollout's lock during a bake: at the next step's renewal it stops,
+    moves nothing back (the environment is the other run's now) and leaves that run's lock."""
+    emulator = env["emulator"]
+    dynamodb = client("dynamodb")
+    before = state()
+    live, new = before["live"], OTHER[before["live"]]
+    queue(emulator, 2)  # expand + validate at step 1
+    with open(tmp_path / "broken.log", "w") as log:
+        proc = popen_rollout(env, rollout_image="nginx:1.30", rollout_bake_seconds=8, rollout_drain_seconds=0)
+        try:
+            assert read_until(proc, log, "blue_green : Step | bake, at step 1/3"), (tmp_path / "broken.log").read_text()[-4000:]
+            item = dynamodb.get_item(TableName="bluegreen-locks", Key={"pk": {"S": SUFFIX}}, ConsistentRead=True)["Item"]
+            # What a run started with -e bluegreen_lock_break=true writes: the same key, its own token.
+            dynamodb.put_item(TableName="bluegreen-locks", Item=dict(item, holder={"S": "erin"}, token={"S": "token-of-erin"}))
+            emulator.reset_recording()
+            read_until(proc, log)
+        finally:
+            proc.wait(timeout=120)
+    output = " ".join((tmp_path / "broken.log").read_text().split())
+    assert proc.returncode != 0, output[-4000:]
+    assert f"Rollout of nginx:1.30 to {new} stopped: cannot renew the lock of {SUFFIX}: this run does not hold it" in output, output[-4000:]
+    assert "(lock: held by erin" in output and "Nothing was moved back" in output
+    # No write to the environment after the lock was lost, and the breaker's lock stays.
+    writes = [r for r in emulator.mutating_requests() if r["service"] != "dynamodb"]
+    assert writes == [], writes
+    halfway = state()
+    assert halfway["weights"] == {live: 90, new: 10} and halfway["image"][new] == "nginx:1.30"
+    held = dynamodb.get_item(TableName="bluegreen-locks", Key={"pk": {"S": SUFFIX}}, ConsistentRead=True)["Item"]
+    assert held["holder"] == {"S": "erin"}
+
+    # The breaker's run, here a resumed rollout that breaks erin's lock, finishes the job.
+    queue(emulator, 3)  # expand again, validate at steps 2 and 3
+    proc, dummy = ok(play(env, ROLLOUT, rollout_image="nginx:1.30", bluegreen_lock_break=True, **FAST))
+    assert f"resume: {new} already runs nginx:1.30 at weight 10; continuing from there" in flat(proc)
+    assert state()["weights"] == {new: 100, live: 0}
+
+
 def test_teardown_refused_held_then_complete_and_again(env):
     """The environment's end (the last test of the module)."""
     emulator, outputs, logs = env["emulator"], env["outputs"], env["logs"]
@@ -438,7 +476,7 @@ def test_teardown_refused_held_then_complete_and_again(env):
 
     # Without the confirmation, or with another environment's name: refused before any AWS call
     emulator.reset_recording()
-    for extra in ({}, {"teardown_confirm": "prod"}):
+    for extra in ({}, {"teardown_confirm": "prod"}, {"teardown_confirm": f"prod, {SUFFIX}-2"}):
         refused = teardown(**extra)
         assert refused.returncode != 0
         assert f"pass -e teardown_confirm={SUFFIX} to confirm" in refused.stdout, refused.stdout[-3000:]
@@ -461,9 +499,10 @@ def test_teardown_refused_held_then_complete_and_again(env):
     assert still["vpcs"] and still["security_groups"] and not still.get("lambda_functions") and not still.get("load_balancers")
     ec2.delete_network_interface(NetworkInterfaceId=eni)
 
-    # The teardown proper: nothing of the environment is left in any service
+    # The teardown proper, confirmed the way a sliced AWX teardown over several environments is
+    # (a list of suffixes): nothing of the environment is left in any service
     started = time.monotonic()
-    counts = logged(teardown(["-vvv"], teardown_confirm=SUFFIX), "teardown", logs)
+    counts = logged(teardown(["-vvv"], teardown_confirm=f"pr-7, {SUFFIX}"), "teardown", logs)
     assert counts["changed"] > 0 and counts["failed"] == 0
     assert leftovers(SUFFIX) == {}
     assert not (outputs / f"{SUFFIX}.json").exists() and not (outputs / f"{SUFFIX}.md").exists()

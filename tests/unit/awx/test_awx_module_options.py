@@ -1,7 +1,7 @@
 """awx/configure.yml passes the awx.awx modules only options they have, and the job templates
-scale out as intended: deploy is sliced (and asks for the slice count at launch), teardown
-carries its slice count, rollout runs one environment per job with simultaneous jobs allowed,
-and every template runs on the execution nodes' instance group.
+scale out as intended: deploy and teardown are sliced (and ask for the slice count at launch),
+rollout runs one environment per job, every template allows simultaneous jobs (the environment
+lock keeps two off one environment) and every template runs on the execution nodes' instance group.
 
 Two views of configure.yml: its task text (every key written, even one that is omitted today)
 and a real run of it with stand-ins for the awx.awx modules that record the arguments Ansible
@@ -151,9 +151,8 @@ def test_deploy_and_teardown_slice_on_the_execution_group(configured):
     templates = by_name(configured, "awx.awx.job_template")
     deploy, teardown = templates["bluegreen deploy"], templates["bluegreen teardown"]
     assert deploy["job_slice_count"] > 1 and deploy["ask_job_slice_count_on_launch"] is True
-    # Teardown confirms one suffix per job: its slice count is a variable, 1 by default, and
-    # not a launch prompt (every other host of a slice would refuse).
-    assert teardown["job_slice_count"] == 1 and teardown["ask_job_slice_count_on_launch"] is False
+    # Teardown confirms a list of suffixes (every host of a slice finds its own): sliced too.
+    assert teardown["job_slice_count"] > 1 and teardown["ask_job_slice_count_on_launch"] is True
     for args in templates.values():
         assert args["instance_groups"] == controller["awx_instance_groups"] == ["execution"]
         assert args["forks"] == controller["awx_job_forks"]
@@ -170,10 +169,9 @@ def test_rollout_one_environment_per_job_with_simultaneous_jobs(configured):
     assert rollout["allow_simultaneous"] is True
     assert rollout["job_slice_count"] == 1 and rollout["ask_job_slice_count_on_launch"] is False
     assert rollout["ask_limit_on_launch"] is True
-    # Deploy and teardown keep one job of their template at a time (a slice runs beside the
-    # other slices of its own job regardless).
-    assert templates["bluegreen deploy"]["allow_simultaneous"] is False
-    assert templates["bluegreen teardown"]["allow_simultaneous"] is False
+    # The environment lock keeps two jobs off one environment, so every template lets jobs of
+    # different environments (or different slices) run at the same time.
+    assert all(args["allow_simultaneous"] is True for args in templates.values()), {n: a["allow_simultaneous"] for n, a in templates.items()}
 
 
 def test_release_deploys_unsliced(configured):
