@@ -38,9 +38,11 @@ preflight: setup
 teardown: setup
 	.venv/bin/ansible-playbook playbooks/teardown.yml -i inventories/$(ENV) -e teardown_confirm=$(CONFIRM)
 
+# The scale run (1, 4 and 16 environments, sliced and not) takes about half an hour on 2 cores.
 bench: setup
 	.venv/bin/python bench/deploy_bench.py
 	.venv/bin/python bench/migrations_bench.py
+	.venv/bin/python bench/scale_bench.py
 
 # Build context for the AWX execution environment (the image build itself needs a container engine).
 ee-context: setup

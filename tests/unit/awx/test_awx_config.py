@@ -203,22 +203,37 @@ def test_job_template_playbook_exists_and_uses_survey_variables(name):
     assert isinstance(plays, list) and plays, f"{jt['playbook']} is not a playbook"
     if "survey" in jt:
         # What the playbook reads: its own text and the inputs of the role entry points it includes.
-        text = playbook.read_text() + " ".join(entry_point_inputs(plays))
+        text = playbook.read_text() + " ".join(entry_point_inputs(playbook_plays(playbook)))
         for q in survey(jt["survey"])["spec"]:
             assert re.search(rf"\b{q['variable']}\b", text), f"{jt['playbook']} never reads {q['variable']} (survey {jt['survey']})"
 
 
 def entry_point_inputs(plays):
-    """The options of every bluegreen.migration role entry point the plays include."""
+    """The options of every bluegreen.migration role entry point the plays include, in blocks
+    (and their rescue/always) too."""
     names = []
-    for play in plays:
-        for task in play.get("tasks") or []:
-            include = task.get("ansible.builtin.include_role") or {}
-            role = str(include.get("name", "")).removeprefix("bluegreen.migration.")
-            if role:
-                specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
-                names += list(specs[include.get("tasks_from", "main")]["options"])
+    todo = [task for play in plays for section in ("pre_tasks", "tasks", "post_tasks") for task in play.get(section) or []]
+    while todo:
+        task = todo.pop()
+        for section in ("block", "rescue", "always"):
+            todo += task.get(section) or []
+        include = task.get("ansible.builtin.include_role") or task.get("ansible.builtin.import_role") or {}
+        role = str(include.get("name", "")).removeprefix("bluegreen.migration.")
+        if role:
+            specs = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+            # A task file that is no entry point (network's egress.yml) reads its role's inputs.
+            entry = specs.get(include.get("tasks_from", "main").removesuffix(".yml"), specs["main"])
+            names += list(entry["options"])
     return names
+
+
+def playbook_plays(path):
+    """The plays of a playbook, those of the playbooks it imports included."""
+    plays = []
+    for play in yaml.safe_load(path.read_text()):
+        imported = play.get("ansible.builtin.import_playbook")
+        plays += playbook_plays(path.parent / imported) if imported else [play]
+    return plays
 
 
 def test_controller_data():
