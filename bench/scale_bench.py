@@ -240,7 +240,10 @@ def report(results, output):
     print(f"real AWS: a deploy takes {REAL_DEPLOY_S / 60:.0f} min, the modelled figure of bench/deploy_bench.py):")
     print(f"{'node':<16}{'emulator/h':>12}{'real AWS at once':>18}{'bound by':>10}{'real AWS/h':>12}")
     for row in results["node_model"]:
-        print(f"{row['node']:<16}{row['emulator_envs_per_hour']:>12}{row['real_aws_envs_at_once']:>18}{row['real_aws_bound_by']:>10}{row['real_aws_envs_per_hour']:>12}")
+        print(
+            f"{row['node']:<16}{row['emulator_envs_per_hour']:>12}{row['real_aws_envs_at_once']:>18}"
+            f"{row['real_aws_bound_by']:>10}{row['real_aws_envs_per_hour']:>12}"
+        )
     print(f"\nresults: {output}")
 
 
