@@ -46,6 +46,7 @@ INPUT_DEFAULTS = {
     "ecs_service_memory": 1024,
     "ecs_service_desired_count": 2,
     "ecs_service_certificate_arn": "",
+    "ecs_service_test_listener_port": 0,
     "ecs_service_health_check_path": "/",
     "ecs_service_log_retention_days": 7,
     "ecs_service_log_kms_key_id": "",
@@ -61,6 +62,8 @@ INPUT_DEFAULTS = {
     "network_az_count": 3,
     "network_nat_gateways": "single",
     "network_ingress_cidrs": ["0.0.0.0/0"],
+    "network_test_ingress_cidrs": [],
+    "network_test_listener_ports": [8080, 8443],
     "network_app_port": 80,
     "network_vpc_endpoints": [],
 }
@@ -89,6 +92,7 @@ INPUT_SPECS = {
     "ecs_service_memory": {"type": "int", "default": 1024},
     "ecs_service_desired_count": {"type": "int", "default": 2},
     "ecs_service_certificate_arn": {"type": "str", "default": ""},
+    "ecs_service_test_listener_port": {"type": "int", "default": 0},
     "ecs_service_health_check_path": {"type": "str", "default": "/"},
     "ecs_service_log_retention_days": {"type": "int", "default": 7},
     "ecs_service_log_kms_key_id": {"type": "str", "default": ""},
@@ -102,6 +106,8 @@ INPUT_SPECS = {
     "network_az_count": {"type": "int", "default": 3},
     "network_nat_gateways": {"type": "str", "choices": ["single", "per_az"], "default": "single"},
     "network_ingress_cidrs": {"type": "list", "elements": "str", "default": ["0.0.0.0/0"]},
+    "network_test_ingress_cidrs": {"type": "list", "elements": "str", "default": []},
+    "network_test_listener_ports": {"type": "list", "elements": "int", "default": [8080, 8443]},
     "network_app_port": {"type": "int", "default": 80},
     "network_vpc_endpoints": {"type": "list", "elements": "str", "default": []},
 }
