@@ -162,7 +162,8 @@ def ensure_present(module, client, current, rules):
         module.exit_with_diff(False, before, before, **result_of(current))
     after = dict(wanted, priority=before["priority"])
     if module.check_mode:
-        module.exit_with_diff(True, before, after, **dict(result_of(current), header_values=wanted["header_values"], target_group_arn=wanted["target_group_arn"]))
+        planned = dict(result_of(current), header_values=wanted["header_values"], target_group_arn=wanted["target_group_arn"])
+        module.exit_with_diff(True, before, after, **planned)
     rule = elbv2.modify_rule(client, current["RuleArn"], _conditions(params), _actions(params))
     module.exit_with_diff(True, before, shown(rule), **result_of(rule))
 
