@@ -25,7 +25,7 @@ import json
 import re
 import time
 
-from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import other_color
+from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import PAUSED_TAG, other_color
 
 SETTINGS = ("steps", "bake", "drain", "desired_count", "min_healthy", "steady_timeout", "health_timeout", "container", "expand", "schema_expect")
 
@@ -229,6 +229,15 @@ def pause_of_run(plan, cfg, state, now):
                 stop, run_steps = "pause", []
     # A mark left by this rollout (or a stale one) goes before anything moves.
     pause["clear_mark"] = bool(paused_at) and stop not in ("waiting",) and not plan["done"]
+    # The listener's tags without the mark (the module that clears it purges the others).
+    pause["tags_without_mark"] = dict((k, v) for k, v in (state.get("listener_tags") or {}).items() if k != PAUSED_TAG)
+    # The forwards (elb_listener_weights' shape) the mark is cleared with (the weights AWS has)
+    # and written with (the pause's split).
+    groups = state.get("target_groups") or {}
+    pause["current_weights"] = [{"target_group_arn": groups.get(c, ""), "weight": int(state["weights"][c])} for c in (plan["new"], plan["old"])]
+    pause["mark_weights"] = [{"target_group_arn": groups.get(plan["new"], ""), "weight": pause["weight"]},
+                             {"target_group_arn": groups.get(plan["old"], ""), "weight": 100 - pause["weight"]}]
+    pause["mark_tags"] = {PAUSED_TAG: pause["mark"]}
     return stop, run_steps, pause
 
 
