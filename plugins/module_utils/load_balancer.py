@@ -35,6 +35,10 @@ def _single_target(listener):
     """The one target group a listener forwards to, or None (the test listener's shape)."""
     config = _forward_config(listener, minimum=1)
     groups = (config or {}).get("TargetGroups") or []
+    if config is None:
+        # A plain forward (TargetGroupArn, no ForwardConfig), as some tools leave it.
+        plain = [a.get("TargetGroupArn") for a in listener.get("DefaultActions") or [] if a.get("Type") == "forward" and a.get("TargetGroupArn")]
+        return plain[0] if plain else None
     return groups[0]["TargetGroupArn"] if len(groups) == 1 else None
 
 
