@@ -15,7 +15,7 @@ short_description: A header rule of an ALB listener that forwards to one target 
 version_added: 0.2.0
 description:
   - Manages the one rule of an Application Load Balancer listener whose condition is the HTTP
-    header O(header_name): requests carrying it with one of O(header_values) are forwarded to
+    header O(header_name); requests carrying it with one of O(header_values) are forwarded to
     O(target_group_arn), before the listener's default action (a rule always is).
   - The rule is found by its header name (case-insensitive, as ALB compares header names), so a
     re-run changes nothing and O(state=absent) needs the name alone.

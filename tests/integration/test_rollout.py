@@ -69,7 +69,7 @@ def env(emulator, tmp_path_factory):
     logged(run_playbook("site.yml", tmp / "inventory", args=VERBOSE), "deploy", logs)
     print(f"deploy: {time.monotonic() - started:.0f}s")
     counts = logged(run_playbook("site.yml", tmp / "inventory", args=VERBOSE), "re-run", logs)
-    assert counts["changed"] == 0, counts
+    assert counts["changed"] == 0, (counts, [line for line in logs["re-run"].splitlines() if line.startswith(("TASK", "changed"))][-80:])
     # The molecule default scenario's checks (its converge, idempotence and destroy are this
     # deploy, its re-run and the teardown of the last test; make test does not repeat them).
     verify = run_playbook("molecule/default/verify.yml", tmp / "inventory")
