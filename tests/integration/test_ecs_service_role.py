@@ -254,7 +254,9 @@ def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws
     found = listeners(elb, alb_arn)
     assert sorted(found) == [80, 443, 8443] and found[443]["Certificates"][0]["CertificateArn"] == certificate
     # The test listener moved to HTTPS 8443 and still forwards to the idle color (blue: green is live).
-    assert found[8443]["Protocol"] == "HTTPS" and [g["TargetGroupArn"] for g in found[8443]["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]] == [blue_tg]
+    test_action = found[8443]["DefaultActions"][0]
+    test_targets = [g["TargetGroupArn"] for g in (test_action.get("ForwardConfig") or {}).get("TargetGroups", [])] or [test_action["TargetGroupArn"]]
+    assert found[8443]["Protocol"] == "HTTPS" and test_targets == [blue_tg]
     assert found[80]["DefaultActions"][0]["Type"] == "redirect"
     assert fact["listener_arn"] == found[443]["ListenerArn"] and forward(elb, fact["listener_arn"]) == {blue_tg: 30, green_tg: 70}
     aws.reset_recording()

@@ -97,7 +97,9 @@ def state():
     weights = {tg["TargetGroupArn"].split("/")[1].split("-")[1]: tg["Weight"] for tg in listener["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]}
     services = ecs.describe_services(cluster=f"app-{SUFFIX}", services=[f"app-blue-{SUFFIX}", f"app-green-{SUFFIX}"])["services"]
     test = [item for item in elb.describe_listeners(LoadBalancerArn=alb)["Listeners"] if item["Port"] == 8080][0]
-    test_color = test["DefaultActions"][0]["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"].split("/")[1].split("-")[1]
+    action = test["DefaultActions"][0]
+    test_arn = action["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"] if action.get("ForwardConfig") else action["TargetGroupArn"]
+    test_color = test_arn.split("/")[1].split("-")[1]
     result = {"live": tags.get("bluegreen:live-color"), "weights": weights, "desired": {}, "running": {}, "image": {}, "test": test_color,
               "paused": "bluegreen:paused-at" in tags}
     for service in services:
