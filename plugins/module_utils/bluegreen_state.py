@@ -24,11 +24,34 @@ def other_color(color):
     return "green" if color == "blue" else "blue"
 
 
+PAUSED_TAG = "bluegreen:paused-at"
+
+
 def weighted_listener(listeners):
-    """The listener that forwards by weight (HTTPS 443 when there is a certificate, else HTTP
-    80: the highest port among those with a forward action), or None."""
-    forwarding = [item for item in listeners if item.get("weights")]
+    """The listener that forwards by weight between the colors (HTTPS 443 when there is a
+    certificate, else HTTP 80: the highest port among those forwarding to two target groups or
+    more; the test listener forwards to one), or None."""
+    forwarding = [item for item in listeners if len(item.get("weights") or []) >= 2]
     return max(forwarding, key=lambda item: item["port"]) if forwarding else None
+
+
+def test_listener(listeners, names, dns_name):
+    """The test listener: the one forwarding to a single color's target group, as
+    {listener_arn, port, protocol, color, url}; {} when there is none."""
+    colors = dict((names["target_group_%s" % color], color) for color in COLORS)
+    for item in listeners:
+        weights = item.get("weights") or []
+        if len(weights) == 1 and target_group_name(weights[0]["target_group_arn"]) in colors:
+            scheme = "https" if item.get("protocol") == "HTTPS" else "http"
+            return {
+                "listener_arn": item["listener_arn"],
+                "port": item["port"],
+                "protocol": item.get("protocol", "HTTP"),
+                "color": colors[target_group_name(weights[0]["target_group_arn"])],
+                "target_group_arn": weights[0]["target_group_arn"],
+                "url": "%s://%s:%s/" % (scheme, dns_name, item["port"]),
+            }
+    return {}
 
 
 def target_group_name(arn):
@@ -66,6 +89,13 @@ def deployment_problem(suffix, region, names, balancer):
             suffix,
         )
     return ""
+
+
+def _int_or_zero(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def alarm_names(names, alarm_keys):
@@ -126,6 +156,11 @@ def summarize(suffix, region, names, balancer, services, missing_services):
         "alb_dns_name": (balancer or {}).get("dns_name", ""),
         "listener_arn": (listener or {}).get("listener_arn", ""),
         "listener_port": (listener or {}).get("port"),
+        "listener_protocol": (listener or {}).get("protocol", "HTTP"),
+        "listener_tags": (listener or {}).get("tags") or {},
+        # Epoch seconds a rollout paused at (rollout_pause_after_step), 0 when it is not paused.
+        "paused_at": _int_or_zero(((listener or {}).get("tags") or {}).get(PAUSED_TAG)),
+        "test_listener": test_listener(balancer.get("listeners") or [], names, balancer.get("dns_name", "")) if balancer and not problem else {},
         "stickiness": (listener or {}).get("stickiness") or {"enabled": False},
         # No tag yet means a new environment, where blue went live.
         "live_color": (listener or {}).get("live_color") or "blue",

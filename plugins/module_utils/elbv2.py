@@ -329,3 +329,66 @@ def target_group_drift(wanted, current):
     if tags:
         drift["tags"] = tags
     return drift
+
+
+# ---------------------------------------------------------------- listener rules
+
+
+@Elbv2ErrorHandler.list_error_handler("describe the rules of listener {arn}", [])
+@aws_retry()
+def describe_rules(client, arn):
+    paginator = client.get_paginator("describe_rules")
+    return paginator.paginate(ListenerArn=arn).build_full_result().get("Rules", [])
+
+
+@Elbv2ErrorHandler.common_error_handler("create a rule on listener {arn}")
+@aws_retry()
+def create_rule(client, arn, priority, conditions, actions, tags):
+    params = dict(ListenerArn=arn, Priority=priority, Conditions=conditions, Actions=actions)
+    if tags:
+        params["Tags"] = ansible_dict_to_boto3_tag_list(tags)
+    return client.create_rule(**params)["Rules"][0]
+
+
+@Elbv2ErrorHandler.common_error_handler("modify rule {arn}")
+@aws_retry()
+def modify_rule(client, arn, conditions, actions):
+    return client.modify_rule(RuleArn=arn, Conditions=conditions, Actions=actions)["Rules"][0]
+
+
+@Elbv2ErrorHandler.common_error_handler("delete rule {arn}")
+@aws_retry()
+def delete_rule(client, arn):
+    client.delete_rule(RuleArn=arn)
+    return True
+
+
+def header_of(rule):
+    """(header name, [values]) of a rule's http-header condition, or (None, [])."""
+    for condition in rule.get("Conditions") or []:
+        if condition.get("Field") == "http-header":
+            config = condition.get("HttpHeaderConfig") or {}
+            return config.get("HttpHeaderName"), list(config.get("Values") or [])
+    return None, []
+
+
+def rule_target(rule):
+    """The one target group a rule forwards to, or None."""
+    for action in rule.get("Actions") or []:
+        if action.get("Type") != "forward":
+            continue
+        groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
+        if action.get("TargetGroupArn"):
+            return action["TargetGroupArn"]
+        if len(groups) == 1:
+            return groups[0]["TargetGroupArn"]
+    return None
+
+
+def free_priority(rules):
+    """The lowest priority no rule of the listener takes (priorities are unique per listener)."""
+    taken = set(int(rule["Priority"]) for rule in rules if str(rule.get("Priority", "")).isdigit())
+    priority = 1
+    while priority in taken:
+        priority += 1
+    return priority

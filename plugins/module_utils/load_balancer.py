@@ -22,11 +22,28 @@ LIVE_COLOR_TAG = "bluegreen:live-color"
 HTTPS_REDIRECT = {"Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}", "Query": "#{query}", "StatusCode": "HTTP_301"}
 
 
-def _forward_config(listener):
+def _forward_config(listener, minimum=2):
+    """The ForwardConfig of a listener's default forward to at least `minimum` target groups
+    (2: a weighted forward between the colors, not the test listener's forward to one)."""
     for action in listener.get("DefaultActions") or []:
-        if action.get("Type") == "forward" and (action.get("ForwardConfig") or {}).get("TargetGroups"):
+        if action.get("Type") == "forward" and len((action.get("ForwardConfig") or {}).get("TargetGroups") or []) >= minimum:
             return action["ForwardConfig"]
     return None
+
+
+def _single_target(listener):
+    """The one target group a listener forwards to, or None (the test listener's shape)."""
+    config = _forward_config(listener, minimum=1)
+    groups = (config or {}).get("TargetGroups") or []
+    if config is None:
+        # A plain forward (TargetGroupArn, no ForwardConfig), as some tools leave it.
+        plain = [a.get("TargetGroupArn") for a in listener.get("DefaultActions") or [] if a.get("Type") == "forward" and a.get("TargetGroupArn")]
+        return plain[0] if plain else None
+    return groups[0]["TargetGroupArn"] if len(groups) == 1 else None
+
+
+def other_color(color):
+    return "green" if color == "blue" else "blue"
 
 
 def forward_source(listeners, traffic_port):
@@ -55,15 +72,30 @@ def wanted_forward(source, target_group_arns):
     return {"TargetGroups": groups, "TargetGroupStickinessConfig": stickiness}
 
 
-def wanted_listeners(forward, certificate_arn, ssl_policy):
-    """HTTP on 80 forwarding; or, with a certificate, HTTPS on 443 forwarding and 80 redirecting to it."""
+def test_forward(target_group_arn):
+    """The test listener's forward: the one (idle) target group, in the shape AWS reports."""
+    return {"TargetGroups": [{"TargetGroupArn": target_group_arn, "Weight": 1}], "TargetGroupStickinessConfig": {"Enabled": False}}
+
+
+def wanted_listeners(forward, certificate_arn, ssl_policy, test_port=0, test_target=None):
+    """HTTP on 80 forwarding; or, with a certificate, HTTPS on 443 forwarding and 80 redirecting to it.
+    With `test_port`, a test listener there (HTTPS with the certificate, else HTTP) forwarding to
+    `test_target` alone (the idle color's target group)."""
     action = [{"Type": "forward", "ForwardConfig": forward}]
     if not certificate_arn:
-        return [{"Protocol": "HTTP", "Port": 80, "DefaultActions": action}]
-    return [
-        {"Protocol": "HTTPS", "Port": 443, "SslPolicy": ssl_policy, "Certificates": [{"CertificateArn": certificate_arn}], "DefaultActions": action},
-        {"Protocol": "HTTP", "Port": 80, "DefaultActions": [{"Type": "redirect", "RedirectConfig": dict(HTTPS_REDIRECT)}]},
-    ]
+        listeners = [{"Protocol": "HTTP", "Port": 80, "DefaultActions": action}]
+    else:
+        listeners = [
+            {"Protocol": "HTTPS", "Port": 443, "SslPolicy": ssl_policy, "Certificates": [{"CertificateArn": certificate_arn}], "DefaultActions": action},
+            {"Protocol": "HTTP", "Port": 80, "DefaultActions": [{"Type": "redirect", "RedirectConfig": dict(HTTPS_REDIRECT)}]},
+        ]
+    if test_port:
+        test = {"Protocol": "HTTPS" if certificate_arn else "HTTP", "Port": int(test_port),
+                "DefaultActions": [{"Type": "forward", "ForwardConfig": test_forward(test_target)}]}
+        if certificate_arn:
+            test.update(SslPolicy=ssl_policy, Certificates=[{"CertificateArn": certificate_arn}])
+        listeners.append(test)
+    return listeners
 
 
 def _listener_state(listener):
@@ -79,13 +111,19 @@ def _listener_state(listener):
     redirect = [a.get("RedirectConfig") for a in listener.get("DefaultActions") or [] if a.get("Type") == "redirect"]
     if redirect:
         state["redirect"] = dict((k, v) for k, v in redirect[0].items() if k in HTTPS_REDIRECT)
+    # The test listener forwards to one color: which one is part of its state.
+    single = _single_target(listener)
+    if single:
+        state["forward_to"] = single
     return state
 
 
 def plan(name, wanted, balancer, listeners, tags, target_group_arns):
     """The load balancer's plan.
 
-    `wanted`: {subnets, security_groups, tags, traffic_port, certificate_arn, ssl_policy}.
+    `wanted`: {subnets, security_groups, tags, traffic_port, certificate_arn, ssl_policy,
+    test_port (0 or absent: no test listener)}; the test listener forwards to the idle color
+    (the one the live-color tag does not name; green in a new environment).
     `balancer`, `listeners`: AWS's answers (None and [] when there is no load balancer);
     `tags`: {arn: tags} of the load balancer and its listeners.
     """
@@ -93,8 +131,10 @@ def plan(name, wanted, balancer, listeners, tags, target_group_arns):
     traffic_port = int(wanted["traffic_port"])
     source = forward_source(listeners, traffic_port)
     forward = wanted_forward(source, target_group_arns)
-    listeners_wanted = wanted_listeners(forward, wanted.get("certificate_arn"), wanted.get("ssl_policy"))
     live_color = tags.get(source["ListenerArn"], {}).get(LIVE_COLOR_TAG) if source else None
+    idle_color = other_color(live_color or "blue")
+    test_port = int(wanted.get("test_port") or 0)
+    listeners_wanted = wanted_listeners(forward, wanted.get("certificate_arn"), wanted.get("ssl_policy"), test_port, target_group_arns.get(idle_color))
     desired = {
         "subnets": sorted(wanted["subnets"]),
         "security_groups": sorted(wanted["security_groups"]),
@@ -132,6 +172,8 @@ def plan(name, wanted, balancer, listeners, tags, target_group_arns):
         "apply": bool(changes),
         "listeners": listeners_wanted,
         "live_color": live_color or "blue",
+        "idle_color": idle_color,
+        "test_port": test_port,
         "new_environment": live_color is None,
         # The weights and stickiness to record on the traffic listener, and whether to: a new
         # environment (all to blue, blue live), or traffic that moved to another listener.

@@ -117,6 +117,40 @@ state:
       description: Its port.
       type: int
       sample: 80
+    listener_protocol:
+      description: Its protocol (C(HTTP), or C(HTTPS) with a certificate).
+      type: str
+    listener_tags:
+      description: Its tags.
+      type: dict
+    paused_at:
+      description: When a rollout paused after a step (epoch seconds, the listener's C(bluegreen:paused-at) tag); 0 when not paused.
+      type: int
+    test_listener:
+      description:
+        - The test listener, which forwards to one color (the idle one) alone; empty when the load balancer has none
+          (deployed before it existed; re-run site.yml).
+      type: dict
+      contains:
+        listener_arn:
+          description: Its ARN.
+          type: str
+        port:
+          description: Its port.
+          type: int
+          sample: 8080
+        protocol:
+          description: Its protocol.
+          type: str
+        color:
+          description: The color it forwards to.
+          type: str
+        target_group_arn:
+          description: The target group it forwards to.
+          type: str
+        url:
+          description: Its URL on the load balancer's DNS name.
+          type: str
     stickiness:
       description: Its target group stickiness, in the shape M(bluegreen.migration.elb_listener_weights) takes.
       type: dict

@@ -65,6 +65,12 @@ options:
         description: TLS policy of the HTTPS listener.
         type: str
         default: ELBSecurityPolicy-TLS13-1-2-2021-06
+      test_listener_port:
+        description:
+          - Port of the test listener, which forwards to the idle color alone (HTTPS with O(load_balancer.certificate_arn),
+            else HTTP); 0 for none.
+        type: int
+        default: 0
   target_group_arns:
     description:
       - ARNs of the C(blue) and C(green) target groups (a new listener forwards to blue).
@@ -234,6 +240,12 @@ load_balancer:
     live_color:
       description: The live color (C(blue) for a new environment).
       type: str
+    idle_color:
+      description: The other color, the one the test listener forwards to.
+      type: str
+    test_port:
+      description: Port of the test listener (0 when there is none).
+      type: int
     new_environment:
       description: Whether no listener records a live color yet.
       type: bool
@@ -282,6 +294,7 @@ def read_and_plan(module):
 
     wanted = dict(params["load_balancer"])
     wanted["traffic_port"] = 443 if wanted["certificate_arn"] else 80
+    wanted["test_port"] = wanted.pop("test_listener_port")
     balancer, listeners, tags = elbv2.read_load_balancer(elb, wanted["name"])
     planned = load_balancer.plan(wanted["name"], wanted, balancer, listeners, tags, params["target_group_arns"] or arns)
     changes.extend(planned.pop("changes"))
@@ -325,6 +338,7 @@ def main():
                 tags=dict(type="dict", required=True),
                 certificate_arn=dict(type="str", default=""),
                 ssl_policy=dict(type="str", default="ELBSecurityPolicy-TLS13-1-2-2021-06"),
+                test_listener_port=dict(type="int", default=0),
             ),
         ),
         target_group_arns=dict(type="dict"),

@@ -210,7 +210,7 @@ def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws
     assert counts["changed"] > 0 and counts["failed"] == 0
     assert {t["Key"]: t["Value"] for t in elb.describe_tags(ResourceArns=[alb_arn])["TagDescriptions"][0]["Tags"]} == alb_tags
     assert elb.describe_load_balancers(LoadBalancerArns=[alb_arn])["LoadBalancers"][0]["SecurityGroups"] == [groups["alb"]]
-    assert sorted(listeners(elb, alb_arn)) == [80]
+    assert sorted(listeners(elb, alb_arn)) == [80, 8080]
     assert forward(elb, listener) == {blue_tg: 30, green_tg: 70}, "correcting the load balancer moved traffic"
     assert fact["live_color"] == "green" and fact["listener_arn"] == listener
     attached = iam.list_attached_role_policies(RoleName=execution)["AttachedPolicies"]
@@ -252,7 +252,11 @@ def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws
     counts, fact = play(tmp_path, **base, ecs_service_certificate_arn=certificate)
     assert counts["changed"] > 0
     found = listeners(elb, alb_arn)
-    assert sorted(found) == [80, 443] and found[443]["Certificates"][0]["CertificateArn"] == certificate
+    assert sorted(found) == [80, 443, 8443] and found[443]["Certificates"][0]["CertificateArn"] == certificate
+    # The test listener moved to HTTPS 8443 and still forwards to the idle color (blue: green is live).
+    test_action = found[8443]["DefaultActions"][0]
+    test_targets = [g["TargetGroupArn"] for g in (test_action.get("ForwardConfig") or {}).get("TargetGroups", [])] or [test_action["TargetGroupArn"]]
+    assert found[8443]["Protocol"] == "HTTPS" and test_targets == [blue_tg]
     assert found[80]["DefaultActions"][0]["Type"] == "redirect"
     assert fact["listener_arn"] == found[443]["ListenerArn"] and forward(elb, fact["listener_arn"]) == {blue_tg: 30, green_tg: 70}
     aws.reset_recording()

@@ -55,7 +55,7 @@ def traffic():
     """(live-color tag, {color: weight}) of the traffic listener, from AWS."""
     elb = client("elbv2")
     alb = elb.describe_load_balancers(Names=[f"app-{SUFFIX}"])["LoadBalancers"][0]["LoadBalancerArn"]
-    listener = elb.describe_listeners(LoadBalancerArn=alb)["Listeners"][0]
+    listener = [item for item in elb.describe_listeners(LoadBalancerArn=alb)["Listeners"] if item["Port"] == 80][0]
     tags = {t["Key"]: t["Value"] for t in elb.describe_tags(ResourceArns=[listener["ListenerArn"]])["TagDescriptions"][0]["Tags"]}
     weights = {tg["TargetGroupArn"].split("/")[1].split("-")[1]: tg["Weight"] for tg in listener["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]}
     return tags.get("bluegreen:live-color"), weights

@@ -20,12 +20,14 @@ password never leaves Secrets Manager: not in any output, file, Lambda environme
 definition or API call but those that store it.
 """
 
+import http.server
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -45,6 +47,7 @@ FAST = {"rollout_bake_seconds": 0, "rollout_drain_seconds": 0}
 OTHER = {"blue": "green", "green": "blue"}
 TAG = {"Name": "tag:bluegreen:environment", "Values": [SUFFIX]}
 APP_PORT, DB_PORT = 80, 5432
+TEST_PORTS = (8080, 8443)
 VERBOSE = ["-vvv", "--diff"]
 TEARDOWN = "playbooks/teardown.yml"
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "outputs.schema.json").read_text())
@@ -66,7 +69,7 @@ def env(emulator, tmp_path_factory):
     logged(run_playbook("site.yml", tmp / "inventory", args=VERBOSE), "deploy", logs)
     print(f"deploy: {time.monotonic() - started:.0f}s")
     counts = logged(run_playbook("site.yml", tmp / "inventory", args=VERBOSE), "re-run", logs)
-    assert counts["changed"] == 0, counts
+    assert counts["changed"] == 0, (counts, [line for line in logs["re-run"].splitlines() if line.startswith(("TASK", "changed"))][-80:])
     # The molecule default scenario's checks (its converge, idempotence and destroy are this
     # deploy, its re-run and the teardown of the last test; make test does not repeat them).
     verify = run_playbook("molecule/default/verify.yml", tmp / "inventory")
@@ -89,11 +92,16 @@ def state():
     """Live-color tag, weights, desired/running counts and images per color, from AWS."""
     elb, ecs = client("elbv2"), client("ecs")
     alb = elb.describe_load_balancers(Names=[f"app-{SUFFIX}"])["LoadBalancers"][0]["LoadBalancerArn"]
-    listener = elb.describe_listeners(LoadBalancerArn=alb)["Listeners"][0]
+    listener = [item for item in elb.describe_listeners(LoadBalancerArn=alb)["Listeners"] if item["Port"] == 80][0]
     tags = {t["Key"]: t["Value"] for t in elb.describe_tags(ResourceArns=[listener["ListenerArn"]])["TagDescriptions"][0]["Tags"]}
     weights = {tg["TargetGroupArn"].split("/")[1].split("-")[1]: tg["Weight"] for tg in listener["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]}
     services = ecs.describe_services(cluster=f"app-{SUFFIX}", services=[f"app-blue-{SUFFIX}", f"app-green-{SUFFIX}"])["services"]
-    result = {"live": tags.get("bluegreen:live-color"), "weights": weights, "desired": {}, "running": {}, "image": {}}
+    test = [item for item in elb.describe_listeners(LoadBalancerArn=alb)["Listeners"] if item["Port"] == 8080][0]
+    action = test["DefaultActions"][0]
+    test_arn = action["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"] if action.get("ForwardConfig") else action["TargetGroupArn"]
+    test_color = test_arn.split("/")[1].split("-")[1]
+    result = {"live": tags.get("bluegreen:live-color"), "weights": weights, "desired": {}, "running": {}, "image": {}, "test": test_color,
+              "paused": "bluegreen:paused-at" in tags}
     for service in services:
         color = service["serviceName"].split("-")[1]
         result["desired"][color] = service["desiredCount"]
@@ -187,12 +195,18 @@ def test_security_groups_allow_exactly_the_needed_flows(env):
     alb, app, migrator, db = (by_name[f"{k}-{SUFFIX}"] for k in ("alb", "app", "migrator", "db"))
     ids = {"alb": alb["GroupId"], "app": app["GroupId"], "migrator": migrator["GroupId"], "db": db["GroupId"]}
 
-    assert rules(alb["IpPermissions"]) == {("tcp", 80, 80, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0")}
+    vpc_cidr = client("ec2").describe_vpcs(Filters=[TAG])["Vpcs"][0]["CidrBlock"]
+    # The test listener's ports (the idle color): from the VPC and the migrator only, as
+    # network_test_ingress_cidrs is empty by default; never from 0.0.0.0/0.
+    test_flows = {("tcp", port, port, peer) for port in TEST_PORTS for peer in (vpc_cidr, ids["migrator"])}
+    assert rules(alb["IpPermissions"]) == {("tcp", 80, 80, "0.0.0.0/0"), ("tcp", 443, 443, "0.0.0.0/0")} | test_flows
+    assert not [r for r in rules(alb["IpPermissions"]) if r[1] in TEST_PORTS and r[3] in ("0.0.0.0/0", "::/0")]
     assert rules(alb["IpPermissionsEgress"]) == {("tcp", APP_PORT, APP_PORT, ids["app"])}
     assert rules(app["IpPermissions"]) == {("tcp", APP_PORT, APP_PORT, ids["alb"])}
     assert rules(app["IpPermissionsEgress"]) == {("tcp", 443, 443, "0.0.0.0/0"), ("tcp", DB_PORT, DB_PORT, ids["db"])}
     assert rules(migrator["IpPermissions"]) == set()
-    assert rules(migrator["IpPermissionsEgress"]) == {("tcp", 443, 443, "0.0.0.0/0"), ("tcp", DB_PORT, DB_PORT, ids["db"])}
+    assert rules(migrator["IpPermissionsEgress"]) == {("tcp", 443, 443, "0.0.0.0/0"), ("tcp", DB_PORT, DB_PORT, ids["db"])} | {
+        ("tcp", port, port, ids["alb"]) for port in TEST_PORTS}
     assert rules(db["IpPermissions"]) == {("tcp", DB_PORT, DB_PORT, ids["app"]), ("tcp", DB_PORT, DB_PORT, ids["migrator"])}
     assert rules(db["IpPermissionsEgress"]) == set()
 
@@ -301,8 +315,8 @@ def test_rollout_moves_the_traffic_and_site_then_changes_nothing(env):
     assert after["image"][new] == "nginx:1.27" and after["desired"] == {new: 2, live: 0} and after["running"][live] == 0
     assert emulator.lambda_invocations() == [{"action": "apply", "phase": "expand"}] + [{"action": "validate", "expect": {"no_pending": "expand"}}] * 3
     # The weights went through every step, in order (ModifyListener requests)
-    shifts = [forward_weights(c["params"]) for c in emulator.requests() if c["action"] == "ModifyListener"]
-    assert [s[new] for s in shifts] == [10, 50, 100], shifts
+    # (the production listener's; the test listener moves to the retired color at the promotion)
+    assert traffic_listener_shifts(emulator, new) == [10, 50, 100]
     text = flat(proc)
     for gate in ("gate healthy-targets passed before step 1", "gate schema-expand passed before step 1",
                  "gate alarms passed at step 2/3 (50 %)", "gate schema passed at step 3/3 (100 %)"):
@@ -443,9 +457,10 @@ def test_rollout_whose_lock_was_broken_stops_without_writing(env, tmp_path):
     assert proc.returncode != 0, output[-4000:]
     assert f"Rollout of nginx:1.30 to {new} stopped: cannot renew the lock of {SUFFIX}: this run does not hold it" in output, output[-4000:]
     assert "(lock: held by erin" in output and "Nothing was moved back" in output
-    # No write to the environment after the lock was lost (step 1's schema gate, a read-only
-    # validate of the migrator, ran before the renewal), and the breaker's lock stays.
-    writes = [r for r in emulator.mutating_requests() if r["service"] != "dynamodb" and r["params"].get("action") != "validate"]
+    # No write to the environment after the lock was lost, and the breaker's lock stays.
+    # (the step's schema gate may still run between the break and the next renewal: a read)
+    writes = [r for r in emulator.mutating_requests()
+              if r["service"] != "dynamodb" and not (r["service"] == "lambda" and r["params"].get("action") == "validate")]
     assert writes == [], writes
     halfway = state()
     assert halfway["weights"] == {live: 90, new: 10} and halfway["image"][new] == "nginx:1.30"
@@ -457,6 +472,196 @@ def test_rollout_whose_lock_was_broken_stops_without_writing(env, tmp_path):
     proc, dummy = ok(play(env, ROLLOUT, rollout_image="nginx:1.30", bluegreen_lock_break=True, **FAST))
     assert f"resume: {new} already runs nginx:1.30 at weight 10; continuing from there" in flat(proc)
     assert state()["weights"] == {new: 100, live: 0}
+
+
+class Smoke(http.server.BaseHTTPRequestHandler):
+    """What the HTTP checks reach: /health answers 200 "status: ok", /broken 503; every path asked is kept."""
+
+    paths = []
+
+    def do_GET(self):  # noqa: N802 (the http.server interface)
+        Smoke.paths.append(self.path)
+        status, body = (200, b"status: ok") if self.path.startswith("/app/health") else (503, b"down for the test")
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def smoke_server():
+    """A real HTTP server on a free loopback port (the emulator's ALB DNS name resolves nowhere);
+    the checks reach it through rollout_test_base_url / rollout_production_base_url."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Smoke)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Smoke.paths = []
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/app"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def traffic_listener_shifts(emulator, new):
+    """The new color's weight in every ModifyListener of the production listener (not the test one)."""
+    listener = client("elbv2").describe_listeners(LoadBalancerArn=client("elbv2").describe_load_balancers(Names=[f"app-{SUFFIX}"])[
+        "LoadBalancers"][0]["LoadBalancerArn"])["Listeners"]
+    production = [item["ListenerArn"] for item in listener if item["Port"] == 80][0]
+    return [forward_weights(c["params"]).get(new) for c in emulator.requests()
+            if c["action"] == "ModifyListener" and c["params"].get("ListenerArn") == production]
+
+
+def canary_rules():
+    """(header name, values, target color) of every rule but the default one on the production listener."""
+    elb = client("elbv2")
+    alb = elb.describe_load_balancers(Names=[f"app-{SUFFIX}"])["LoadBalancers"][0]["LoadBalancerArn"]
+    production = [item["ListenerArn"] for item in elb.describe_listeners(LoadBalancerArn=alb)["Listeners"] if item["Port"] == 80][0]
+    found = []
+    for rule in elb.describe_rules(ListenerArn=production)["Rules"]:
+        if rule.get("IsDefault"):
+            continue
+        header = rule["Conditions"][0]["HttpHeaderConfig"]
+        target = rule["Actions"][0]["TargetGroupArn"].split("/")[1].split("-")[1]
+        found.append((header["HttpHeaderName"], header["Values"], target))
+    return found
+
+
+def test_hooks_of_all_three_kinds_pass_around_the_steps(env, smoke_server, tmp_path):
+    emulator = env["emulator"]
+    before = state()
+    live, new = before["live"], OTHER[before["live"]]
+    assert before["test"] == new, "the test listener serves the idle color"
+    function = client("lambda").list_functions()["Functions"][0]["FunctionName"]
+    custom = tmp_path / "custom_check.yml"
+    custom.write_text(
+        "- name: Custom check | the new color is the one the test listener serves\n"
+        "  ansible.builtin.assert:\n"
+        "    that: blue_green_plan.test_listener.color == blue_green_plan.new\n"
+        "    success_msg: custom check saw {{ blue_green_plan.new }} on the test listener\n"
+    )
+    hooks = {
+        "before_install": [{"name": "ticket", "lambda": {"function": function, "payload": {"check": "change-ticket"}}}],
+        "after_install": [{"name": "smoke", "http": {"url": "/health", "body_regex": "status: ok"}},
+                          {"name": "custom", "include_tasks": str(custom)}],
+        "before_allow_traffic": [{"name": "production-still-up", "http": {"url": "health", "listener": "production"}}],
+        "after_allow_traffic": [{"name": "after", "lambda": {"function": function, "payload": {"check": "after-traffic"}}}],
+    }
+    emulator.reset_recording()
+    queue(emulator, 6)  # the two hook invocations, expand, validate at each of the 3 steps
+    proc, counts = ok(play(env, ROLLOUT, rollout_image="nginx:1.31", rollout_hooks=hooks, rollout_test_base_url=smoke_server,
+                           rollout_production_base_url=smoke_server, **FAST))
+    text = flat(proc)
+    assert emulator.lambda_invocations() == (
+        [{"check": "change-ticket"}, {"action": "apply", "phase": "expand"}] + [{"action": "validate", "expect": {"no_pending": "expand"}}] * 3
+        + [{"check": "after-traffic"}])
+    assert Smoke.paths == ["/app/health", "/app/health"]
+    for line in ("hook before_install, check ticket passed", "hook after_install, check smoke passed", f"custom check saw {new} on the test listener",
+                 "hook before_allow_traffic, check production-still-up passed", "hook after_allow_traffic, check after passed"):
+        assert line in text, line
+    # In CodeDeploy's order: before the deploy, after it (before any weight), before the first step, after the last.
+    order = [text.index(mark) for mark in ("check ticket passed", "Deploy | run it", "check smoke passed", "check production-still-up passed",
+                                           "Step | shift the weights at step 1/3", "Step | shift the weights at step 3/3", "check after passed",
+                                           "Promote | all traffic")]
+    assert order == sorted(order)
+    after = state()
+    # Promoted: the test listener follows the idle color, now the old one.
+    assert after["live"] == new and after["weights"] == {new: 100, live: 0} and after["test"] == live and not after["paused"]
+
+
+def test_a_failing_after_install_check_leaves_production_untouched_and_names_the_hook(env, smoke_server):
+    emulator = env["emulator"]
+    before = state()
+    live, new = before["live"], OTHER[before["live"]]
+    hooks = {"after_install": [{"name": "smoke", "http": {"url": "/broken", "retries": 2, "delay": 1, "timeout": 5}}]}
+    emulator.reset_recording()
+    proc, dummy = play(env, ROLLOUT, rollout_image="nginx:1.32", rollout_hooks=hooks, rollout_test_base_url=smoke_server, **FAST)
+    text = flat(proc)
+    assert proc.returncode != 0
+    assert (f"Rollout of nginx:1.32 to {new} aborted: hook after_install failed: check smoke (http GET {smoke_server}/broken expects 200 "
+            f"(2 tries, 1 s apart)): {smoke_server}/broken answered 503 after 2 tries, expected 200. Traffic is back on {live} (weight 100), "
+            f"{new} is scaled to 0.") in text, text[-3000:]
+    assert Smoke.paths == ["/app/broken", "/app/broken"]
+    after = state()
+    assert after["live"] == live and after["weights"] == {live: 100, new: 0} and after["desired"] == {live: 2, new: 0}
+    # Production never gave the new color any weight; the migrator was never asked (expand comes after the hook).
+    assert set(traffic_listener_shifts(emulator, new)) <= {0}
+    assert emulator.lambda_invocations() == []
+
+
+def test_a_paused_rollout_stops_with_the_split_and_resumes_with_the_header_rule_only_meanwhile(env):
+    emulator = env["emulator"]
+    before = state()
+    live, new = before["live"], OTHER[before["live"]]
+    settings = {"rollout_image": "nginx:1.33", "rollout_pause_after_step": 1, "rollout_pause_timeout": 3600,
+                "rollout_header_canary": {"name": "X-Canary", "value": "1"}, **FAST}
+
+    # The plan shows the hooks' place, the pause and the rule, with the estimate.
+    emulator.reset_recording()
+    proc, counts = ok(play(env, ROLLOUT, ["--check"], **settings))
+    assert emulator.mutating_requests() == [] and counts["changed"] == 0
+    text = flat(proc)
+    for line in (f"test listener port 8080 forwards to {new} before any production weight moves",
+                 f"header canary: a rule of the production listener (before its weighted default action) sends requests with X-Canary: 1 to {new}",
+                 f"pause after step 1/3 (10 %): the run stops with {new} 10 / {live} 90; continue with -e rollout_resume=true",
+                 "(then paused until approved)"):
+        assert line in text, line
+    assert f"step 2/3: {new} 50" not in text and "promote:" not in text
+
+    queue(emulator, 2)  # expand + validate at step 1
+    proc, counts = ok(play(env, ROLLOUT, **settings))
+    assert "Continue: ansible-playbook playbooks/rollout.yml -i <inventory> -e rollout_resume=true" in flat(proc)
+    paused = state()
+    assert paused["live"] == live and paused["weights"] == {new: 10, live: 90} and paused["paused"] and paused["image"][new] == "nginx:1.33"
+    assert canary_rules() == [("X-Canary", ["1"], new)]
+
+    # Without rollout_resume it stays paused and changes nothing.
+    proc, counts = ok(play(env, ROLLOUT, **settings))
+    assert counts["changed"] == 0 and state() == paused
+    assert "paused after step 1/3 (10 %) for" in flat(proc) and "nothing is changed" in flat(proc)
+
+    queue(emulator, 3)  # expand again, validate at steps 2 and 3
+    proc, counts = ok(play(env, ROLLOUT, rollout_resume=True, **settings))
+    assert f"resume: {new} already runs nginx:1.33 at weight 10" in flat(proc)
+    after = state()
+    assert after["live"] == new and after["weights"] == {new: 100, live: 0} and not after["paused"] and after["test"] == live
+    assert canary_rules() == []
+
+    # Converged: the same rollout again has nothing to do.
+    dummy, counts = ok(play(env, ROLLOUT, **settings))
+    assert counts["changed"] == 0 and state() == after
+
+
+def test_two_rollouts_started_together_exactly_one_proceeds(env):
+    """Two rollout.yml launched at once on one environment (two AWX jobs): one takes the lock
+    and rolls out; the other fails at the lock, before any write, naming the winner."""
+    emulator = env["emulator"]
+    before = state()
+    live, new = before["live"], OTHER[before["live"]]
+    emulator.reset_recording()
+    queue(emulator, 4)  # the winner's expand and three validates; the loser invokes nothing
+    runs = {
+        "alice": popen_rollout(env, rollout_image="nginx:1.31", awx_user_name="alice", awx_job_id=201, **FAST),
+        "bob": popen_rollout(env, rollout_image="nginx:1.32", awx_user_name="bob", awx_job_id=202, **FAST),
+    }
+    outputs = {who: " ".join(proc.communicate(timeout=600)[0].split()) for who, proc in runs.items()}
+    codes = {who: proc.returncode for who, proc in runs.items()}
+    assert sorted(codes.values())[0] == 0 and sorted(codes.values())[1] != 0, codes
+    winner = next(who for who, code in codes.items() if code == 0)
+    loser = "bob" if winner == "alice" else "alice"
+    text = outputs[loser]
+    job = {"alice": 201, "bob": 202}[winner]
+    assert f"environment {SUFFIX} is locked by {winner} (AWX job {job})" in text, text[-3000:]
+    assert "Nothing was changed." in text and "changed=0" in text, text[-3000:]
+    # The loser stopped at the lock: nothing after it ran (no state read, no deploy, no step).
+    assert "Read the settings and the blue-green state" not in text and "Step |" not in text, text[-3000:]
+    image = {"alice": "nginx:1.31", "bob": "nginx:1.32"}[winner]
+    after = state()
+    assert after["live"] == new and after["weights"] == {new: 100, live: 0} and after["image"][new] == image
+    assert len(emulator.lambda_invocations()) == 4
 
 
 def test_teardown_refused_held_then_complete_and_again(env):

@@ -47,7 +47,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.fact
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.findings import DEFAULTS, ERROR, OPTIONAL, WARNING, Findings, as_bool, resolve
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.kms import check_kms, kms_keys_to_check, logs_actions_missing, logs_statement
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.migrator import check_ca_bundle, check_migrator, find_handler
-from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.network import check_network
+from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.network import check_network, check_test_listener
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.report import finding_line, format_report
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.rollout import check_rollout
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.specs import check_specs
@@ -101,6 +101,7 @@ def run_checks(variables, key_policies=None, search_dirs=(), environ=None, aws_l
     check_emulator_guard(f, environ if environ is not None else os.environ)
     names = check_environment(f)
     check_network(f)
+    check_test_listener(f)
     check_ecs(f)
     check_kms(f, names, key_policies)
     check_aurora(f)

@@ -161,3 +161,55 @@ def check_endpoints(f, az_count):
             % (len(interface), ", ".join(interface), each * len(interface), each, az_count),
             "keep them only if traffic must not leave the VPC; s3 and dynamodb are free as gateway endpoints",
         )
+
+
+def check_test_listener(f):
+    """The test listener (the idle color): its port is one the load balancer's security group
+    opens to it, and who may reach it is a list of valid CIDRs (none by default)."""
+    port = as_int(f.variables.get("ecs_service_test_listener_port"))
+    certificate = f.variables.get("ecs_service_certificate_arn") or ""
+    if port is None or port < 0 or port > 65535:
+        f.error("ecs_service_test_listener_port", "range", "ecs_service_test_listener_port must be 0 (automatic) or a TCP port", "set it to 0, 8080 or 8443")
+        return
+    if port in (80, 443):
+        f.error(
+            "ecs_service_test_listener_port",
+            "test_listener",
+            "port %d is the production listener's: the test listener needs a port of its own" % port,
+            "set ecs_service_test_listener_port to 0 (8080, or 8443 with a certificate)",
+        )
+        return
+    resolved = port or (8443 if certificate else 8080)
+    opened = f.variables.get("network_test_listener_ports")
+    if isinstance(opened, list) and resolved not in [as_int(item) for item in opened]:
+        f.error(
+            "ecs_service_test_listener_port",
+            "test_listener",
+            "the test listener would be on port %d but network_test_listener_ports opens %s: nothing could reach it" % (resolved, opened),
+            "add %d to network_test_listener_ports (or change ecs_service_test_listener_port)" % resolved,
+        )
+    cidrs = f.variables.get("network_test_ingress_cidrs")
+    for block in cidrs if isinstance(cidrs, list) else []:
+        try:
+            if not isinstance(block, str) or "/" not in block:
+                raise ValueError("no /prefix")
+            network = ipaddress.ip_network(block, strict=True)
+        except ValueError as e:
+            f.error(
+                "network_test_ingress_cidrs",
+                "cidr",
+                "%r is not a valid CIDR block (%s)" % (block, e),
+                "use network addresses with a prefix, e.g. 203.0.113.0/24",
+                value=block,
+                use_value=True,
+            )
+            continue
+        if network.prefixlen == 0:
+            f.warning(
+                "network_test_ingress_cidrs",
+                "test_listener",
+                "%s opens the test listener, which serves the unreleased version, to the whole internet" % block,
+                "list the testers' CIDRs only (the VPC and the migrator reach it without any)",
+                value=block,
+                use_value=True,
+            )

@@ -32,14 +32,30 @@ NODE_SCHEMA = {
     "properties": {
         "identifier": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$"},
         "unified_job_template": {
-            "type": "object",
-            "required": ["name", "type", "organization"],
-            "additionalProperties": False,
-            "properties": {
-                "name": {"type": "string"},
-                "type": {"enum": ["job_template", "workflow_job_template", "project", "inventory_source"]},
-                "organization": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
-            },
+            "oneOf": [
+                {
+                    "type": "object",
+                    "required": ["name", "type", "organization"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string"},
+                        "type": {"enum": ["job_template", "workflow_job_template", "project", "inventory_source"]},
+                        "organization": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
+                    },
+                },
+                # An approval node: AWX creates its approval template from these, in no organization.
+                {
+                    "type": "object",
+                    "required": ["name", "type", "timeout"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "name": {"type": "string"},
+                        "type": {"const": "workflow_approval"},
+                        "description": {"type": "string"},
+                        "timeout": {"type": "integer", "minimum": 1},
+                    },
+                },
+            ],
         },
         "extra_data": {"type": "object"},
         "job_slice_count": {"type": "integer", "minimum": 1},
@@ -194,6 +210,18 @@ def test_job_templates_cover_every_operation_and_survey():
     assert teardown["survey"] == "teardown" and teardown["inventory"] == "", "teardown has no default inventory"
 
 
+CHANGES_AN_ENVIRONMENT = ("site.yml", "playbooks/rollout.yml", "playbooks/rollback.yml", "playbooks/migrate.yml", "playbooks/teardown.yml")
+
+
+@pytest.mark.parametrize("playbook", CHANGES_AN_ENVIRONMENT)
+def test_every_template_that_changes_an_environment_can_break_its_lock(playbook):
+    """A job killed with its node leaves its lock until the TTL: the operator must be able to
+    take it over from the template, a choice that defaults to false."""
+    for jt in (jt for jt in JOB_TEMPLATES if jt["playbook"] == playbook):
+        asked = question(jt["survey"], "bluegreen_lock_break") if "survey" in jt else None
+        assert asked is not None and asked["default"] == "false" and sorted(asked["choices"]) == ["false", "true"], jt["name"]
+
+
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
 def test_job_template_playbook_exists_and_uses_survey_variables(name):
     jt = TEMPLATES[name]
@@ -254,6 +282,24 @@ def test_controller_data():
 # --- Workflow graph --------------------------------------------------------------------------
 
 
+# Each workflow's path from the root along the success edges: (template, migrate_phase or rollout_resume).
+HAPPY_PATHS = {
+    "bluegreen release": [
+        ("bluegreen preflight", None),
+        ("bluegreen deploy", None),
+        ("bluegreen migrate", "expand"),
+        ("bluegreen rollout", None),
+        ("bluegreen migrate", "contract"),
+    ],
+    "bluegreen gated rollout": [
+        ("bluegreen preflight", None),
+        ("bluegreen rollout", None),
+        ("Approve the rest of the rollout", None),
+        ("bluegreen rollout", "true"),
+    ],
+}
+
+
 def edges(node, kind):
     return [e["identifier"] for e in node["related"][kind]]
 
@@ -265,6 +311,10 @@ def test_workflow_graph(workflow):
     for node in nodes.values():
         jsonschema.validate(node, NODE_SCHEMA)
         ujt = node["unified_job_template"]
+        if ujt["type"] == "workflow_approval":
+            # Nothing runs: denied or timed out is its failure edge.
+            assert edges(node, "failure_nodes"), f"{node['identifier']}: a denied approval must lead somewhere (rollback)"
+            continue
         assert ujt["type"] == "job_template" and ujt["name"] in TEMPLATES, f"{node['identifier']}: no job template {ujt['name']!r}"
         assert ujt["organization"]["name"] == CONTROLLER["awx_organization"]
         for kind in ("success_nodes", "failure_nodes", "always_nodes"):
@@ -303,17 +353,12 @@ def test_workflow_graph(workflow):
     path, current = [], "preflight"
     while current:
         node = nodes[current]
-        path.append((node["unified_job_template"]["name"], node.get("extra_data", {}).get("migrate_phase")))
+        extra = node.get("extra_data", {})
+        path.append((node["unified_job_template"]["name"], extra.get("migrate_phase") or extra.get("rollout_resume")))
         successors = edges(node, "success_nodes")
         assert len(successors) <= 1
         current = successors[0] if successors else None
-    assert path == [
-        ("bluegreen preflight", None),
-        ("bluegreen deploy", None),
-        ("bluegreen migrate", "expand"),
-        ("bluegreen rollout", None),
-        ("bluegreen migrate", "contract"),
-    ]
+    assert path == HAPPY_PATHS[workflow["name"]]
 
     # Failure paths: expand and rollout fall back to rollback; rollback is terminal and only
     # reached on failure.

@@ -107,3 +107,140 @@ def test_settings_that_lack_a_key_raise():
     del settings["drain"]
     with pytest.raises(RolloutPlanError, match="drain"):
         rollout_plan(state(), settings, "nginx:3")
+
+
+# --- lifecycle hooks, pause, header canary
+
+HOOKS = {
+    "before_install": [{"name": "ticket", "lambda": {"function": "change-gate", "payload": {"change": 42}}}],
+    "after_install": [{"name": "smoke", "http": {"url": "/health", "body_regex": "ok"}}, {"include_tasks": "/srv/checks/extra.yml"}],
+    "after_allow_traffic": [{"name": "live", "http": {"url": "health", "listener": "production", "retries": 2, "delay": 1, "timeout": 3}}],
+}
+
+
+def with_listeners(base=None, **extra):
+    result = state(**extra) if base is None else base
+    result.update(alb_dns_name="app-dev.elb", listener_port=80, listener_protocol="HTTP", target_groups={"blue": "tg-blue", "green": "tg-green"},
+                  test_listener={"listener_arn": "l-test", "port": 8080, "color": "green", "url": "http://app-dev.elb:8080/"})
+    return result
+
+
+def test_hooks_resolve_against_the_test_and_production_listeners_in_codedeploy_order():
+    plan = rollout_plan(with_listeners(), dict(SETTINGS, hooks=HOOKS), "nginx:3")
+    assert plan["problem"] == ""
+    assert list(plan["hooks"]) == ["before_install", "after_install", "before_allow_traffic", "after_allow_traffic"]
+    smoke, tasks = plan["hooks"]["after_install"]
+    assert (smoke["kind"], smoke["url"], smoke["status"], smoke["body_regex"], smoke["retries"]) == ("http", "http://app-dev.elb:8080/health", 200, "ok", 3)
+    assert (tasks["kind"], tasks["tasks"], tasks["name"]) == ("include_tasks", "/srv/checks/extra.yml", "include_tasks check 2")
+    assert plan["hooks"]["after_allow_traffic"][0]["url"] == "http://app-dev.elb:80/health"
+    assert plan["hooks"]["before_install"][0]["payload"] == {"change": 42}
+    lines = plan["lines"]
+    order = [next(i for i, line in enumerate(lines) if line.startswith(prefix))
+             for prefix in ("hook before_install", "deploy:", "test listener port 8080 forwards to green", "hook after_install",
+                            "step 1/3", "hook after_allow_traffic", "promote:")]
+    assert order == sorted(order), lines
+    # The estimate counts the checks; the bound every try of the HTTP checks.
+    assert plan["estimate"]["hooks"] == 2 + 1 + 10 + 1
+    assert plan["estimate"]["at_most"] == 3 * 60 + 30 + 900 + 2 + 3 * (10 + 5) + 10 + 2 * (3 + 1)
+    assert "+ hooks ~14 s" in lines[-1]
+
+
+def test_given_base_urls_win_over_the_load_balancers():
+    cfg = dict(SETTINGS, hooks=HOOKS, base_urls={"test": "http://127.0.0.1:9999/app", "production": ""})
+    plan = rollout_plan(with_listeners(), cfg, "nginx:3")
+    assert plan["hooks"]["after_install"][0]["url"] == "http://127.0.0.1:9999/app/health"
+    assert plan["hooks"]["after_allow_traffic"][0]["url"] == "http://app-dev.elb:80/health"
+
+
+def test_a_resumed_rollout_skips_the_hooks_before_traffic():
+    running = {"blue": "nginx:1", "green": "nginx:3"}
+    plan = rollout_plan(with_listeners(weights={"blue": 50, "green": 50}, running=running), dict(SETTINGS, hooks=HOOKS), "nginx:3")
+    assert plan["resume"] and [len(plan["hooks"][h]) for h in ("before_install", "after_install", "after_allow_traffic")] == [0, 0, 1]
+    assert any("passed in the run that moved the weights" in line for line in plan["lines"])
+
+
+def test_without_a_test_listener_an_http_check_on_it_is_a_problem():
+    base = with_listeners()
+    base["test_listener"] = {}
+    plan = rollout_plan(base, dict(SETTINGS, hooks=HOOKS), "nginx:3")
+    assert plan["problem"] == "hook after_install, check smoke: the load balancer has no test listener (re-run site.yml) and no base URL is given"
+
+
+@pytest.mark.parametrize(
+    "hooks, message",
+    [
+        ({"after_deploy": []}, "rollout_hooks has unknown hooks ['after_deploy']"),
+        ({"after_install": [{"http": {"url": "/"}, "lambda": {"function": "f"}}]}, "rollout_hooks.after_install[0] must have exactly one of"),
+        ({"after_install": [{"http": {"url": "http://x/health"}}]}, "rollout_hooks.after_install[0].http.url must be a path relative"),
+        ({"after_install": [{"http": {"url": "/", "listener": "admin"}}]}, "http.listener must be test or production"),
+        ({"after_install": [{"http": {"url": "/", "status": "ok"}}]}, "http.status must be a whole number (an HTTP status)"),
+        ({"after_install": [{"http": {"url": "/", "body_regex": "("}}]}, "http.body_regex is not a regular expression"),
+        ({"before_install": [{"lambda": {"payload": {}}}]}, "rollout_hooks.before_install[0].lambda.function is required"),
+        ({"before_install": [{"include_tasks": ""}]}, "include_tasks must be the path of a task file"),
+        ({"before_install": [{"shell": "true"}]}, "must have exactly one of http, lambda, include_tasks"),
+    ],
+)
+def test_a_malformed_hook_is_a_problem_naming_where(hooks, message):
+    plan = rollout_plan(with_listeners(), dict(SETTINGS, hooks=hooks), "nginx:3")
+    assert message in plan["problem"], plan["problem"]
+
+
+PAUSE = dict(SETTINGS, pause_after_step=1, pause_timeout=600, pause_timeout_action="abort", now=10000)
+RUNNING = {"blue": "nginx:1", "green": "nginx:3"}
+
+
+def paused_state(weights=None, paused_at=0):
+    result = with_listeners(weights=weights or {"blue": 90, "green": 10}, running=RUNNING)
+    result["paused_at"] = paused_at
+    return result
+
+
+def test_a_rollout_with_a_pause_stops_after_that_step_without_promoting():
+    plan = rollout_plan(with_listeners(), dict(PAUSE, hooks=HOOKS), "nginx:3")
+    assert plan["stop"] == "pause" and plan["run_steps"] == [10] and plan["remaining_steps"] == [10, 50, 100]
+    assert plan["pause"]["weight"] == 10 and plan["pause"]["mark"] == "10000" and not plan["pause"]["clear_mark"]
+    assert plan["hooks"]["after_allow_traffic"] == [] and len(plan["hooks"]["after_install"]) == 2
+    assert ("pause after step 1/3 (10 %): the run stops with green 10 / blue 90; continue with -e rollout_resume=true (or the AWX approval); "
+            "after 600 s paused the next run aborts") in plan["lines"]
+    assert not any(line.startswith("promote:") for line in plan["lines"])
+    assert plan["estimate"]["drain"] == 0 and plan["estimate"]["bake"] == 60 and "(then paused until approved)" in plan["lines"][-1]
+
+
+def test_a_paused_rollout_waits_unless_resumed():
+    plan = rollout_plan(paused_state(paused_at=9900), PAUSE, "nginx:3")
+    assert plan["stop"] == "waiting" and plan["run_steps"] == [] and not plan["pause"]["clear_mark"]
+    assert any(line.startswith("paused after step 1/3 (10 %) for 100 s: green 10 / blue 90; nothing is changed") for line in plan["lines"])
+    resumed = rollout_plan(paused_state(paused_at=9900), dict(PAUSE, resume=True), "nginx:3")
+    assert resumed["stop"] == "" and resumed["run_steps"] == [50, 100] and resumed["pause"]["clear_mark"]
+    assert any(line.startswith("promote:") for line in resumed["lines"])
+
+
+def test_a_paused_rollout_past_its_timeout_aborts_or_continues_as_configured():
+    aborted = rollout_plan(paused_state(paused_at=9000), PAUSE, "nginx:3")
+    assert aborted["stop"] == "abort" and aborted["pause"]["timed_out"] and aborted["pause"]["clear_mark"]
+    assert any("timed out (1000 s paused, timeout 600 s): abort" in line for line in aborted["lines"])
+    continued = rollout_plan(paused_state(paused_at=9000), dict(PAUSE, pause_timeout_action="continue"), "nginx:3")
+    assert continued["stop"] == "" and continued["run_steps"] == [50, 100]
+
+
+def test_a_run_killed_before_the_pause_goes_on_to_it_and_one_killed_after_the_resume_to_the_end():
+    assert rollout_plan(paused_state(weights={"blue": 100, "green": 0}), PAUSE, "nginx:3")["run_steps"] == [10]
+    after = rollout_plan(paused_state(weights={"blue": 50, "green": 50}), PAUSE, "nginx:3")
+    assert after["stop"] == "" and after["run_steps"] == [100]
+    # At the pause's weight without the mark (killed before it was written): it pauses there.
+    unmarked = rollout_plan(paused_state(), PAUSE, "nginx:3")
+    assert unmarked["stop"] == "pause" and unmarked["run_steps"] == []
+
+
+@pytest.mark.parametrize("after, message", [(3, "a step before the last (1..2 of [10, 50, 100])"), (-1, "rollout_pause_after_step must be 0")])
+def test_a_pause_after_the_last_step_is_a_problem(after, message):
+    assert message in rollout_plan(with_listeners(), dict(SETTINGS, pause_after_step=after), "nginx:3")["problem"]
+
+
+def test_the_header_canary_forwards_to_the_new_color():
+    plan = rollout_plan(with_listeners(), dict(SETTINGS, header_canary={"name": "X-Canary", "value": 1}), "nginx:3")
+    assert plan["header_canary"] == {"name": "X-Canary", "value": "1", "target_group_arn": "tg-green"}
+    assert any(line.startswith("header canary: a rule of the production listener (before its weighted default action) sends requests with X-Canary: 1 to green")
+               for line in plan["lines"])
+    bad = rollout_plan(with_listeners(), dict(SETTINGS, header_canary={"name": "X Canary", "value": "1"}), "nginx:3")
+    assert "rollout_header_canary.name must be an HTTP header name" in bad["problem"]

@@ -86,12 +86,43 @@ def test_a_missing_service_or_forward_makes_the_environment_incomplete():
     assert "no listener that forwards by weight" in summarize(found=balancer(listeners))["problem"]
 
 
-def test_the_weighted_listener_is_the_highest_port_that_forwards():
-    http = {"port": 80, "weights": [{"target_group_arn": "a", "weight": 1}]}
-    https = {"port": 443, "weights": [{"target_group_arn": "b", "weight": 1}]}
+def test_the_weighted_listener_is_the_highest_port_that_forwards_to_both_colors():
+    both = [{"target_group_arn": "a", "weight": 1}, {"target_group_arn": "b", "weight": 0}]
+    http = {"port": 80, "weights": both}
+    https = {"port": 443, "weights": both}
     redirect = {"port": 8080, "weights": []}
-    assert bluegreen_state.weighted_listener([http, https, redirect]) is https
-    assert bluegreen_state.weighted_listener([redirect]) is None
+    # The test listener forwards to one target group: never the weighted one, whatever its port.
+    test = {"port": 8443, "weights": [{"target_group_arn": "b", "weight": 1}]}
+    assert bluegreen_state.weighted_listener([http, https, redirect, test]) is https
+    assert bluegreen_state.weighted_listener([redirect, test]) is None
+
+
+def with_test_listener(color="green", port=8080, tags=None):
+    listeners = copy.deepcopy(RECORDED["Listeners"])
+    groups = listeners[0]["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
+    arn = [g["TargetGroupArn"] for g in groups if "app-%s-dev" % color in g["TargetGroupArn"]][0]
+    test = dict(copy.deepcopy(listeners[0]), Port=port, ListenerArn=listeners[0]["ListenerArn"] + "t",
+                DefaultActions=[{"Type": "forward", "TargetGroupArn": arn,
+                                 "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": arn, "Weight": 1}]}}])
+    all_tags = dict(TAGS, **{test["ListenerArn"]: {}})
+    if tags:
+        all_tags[listeners[0]["ListenerArn"]] = dict(all_tags[listeners[0]["ListenerArn"]], **tags)
+    return balancer(listeners + [test], all_tags)
+
+
+def test_the_test_listener_is_the_one_forwarding_to_one_color():
+    state = summarize(found=with_test_listener())
+    assert state["listener_port"] == 80 and state["weights"] == {"blue": 90, "green": 10}
+    test = state["test_listener"]
+    assert (test["port"], test["color"], test["protocol"]) == (8080, "green", "HTTP")
+    assert test["url"] == "http://%s:8080/" % RECORDED["LoadBalancers"][0]["DNSName"]
+    assert summarize()["test_listener"] == {} and summarize()["paused_at"] == 0
+
+
+def test_a_pause_mark_on_the_traffic_listener_is_read_as_paused_at():
+    state = summarize(found=with_test_listener(tags={"bluegreen:paused-at": "1700000000"}))
+    assert state["paused_at"] == 1700000000 and state["listener_tags"]["bluegreen:paused-at"] == "1700000000"
+    assert summarize(found=with_test_listener(tags={"bluegreen:paused-at": "garbage"}))["paused_at"] == 0
 
 
 def test_alarms_per_color_come_from_the_kinds_and_the_rest_is_the_environments():

@@ -109,3 +109,33 @@ def test_a_redirect_listener_changed_by_hand_is_planned_back():
     assert list(change["fields"]) == ["listener 80"]
     assert change["fields"]["listener 80"]["before"]["redirect"]["StatusCode"] == "HTTP_302"
     assert result["live_color"] == "green" and not result["record_forward"]
+
+
+def test_the_test_listener_forwards_to_the_idle_color_and_is_planned_when_missing():
+    result = planned(wanted=dict(WANTED, test_port=8080))
+    change = only(result)
+    assert change["fields"]["listener 8080"] == {"before": None, "after": {"protocol": "HTTP", "actions": ["forward"], "forward_to": ARNS["green"]}}
+    test = result["listeners"][-1]
+    assert (test["Port"], test["Protocol"], result["idle_color"], result["test_port"]) == (8080, "HTTP", "green", 8080)
+    assert test["DefaultActions"][0]["ForwardConfig"]["TargetGroups"] == [{"TargetGroupArn": ARNS["green"], "Weight": 1}]
+    # The traffic listener keeps its weights: the test listener is never taken for it.
+    assert result["listeners"][0]["DefaultActions"][0]["ForwardConfig"] == LISTENERS[0]["DefaultActions"][0]["ForwardConfig"]
+
+
+def test_a_test_listener_on_the_idle_color_is_in_shape_and_one_on_the_live_color_is_planned_back():
+    def test_listener(color):
+        arn = ARNS[color]
+        return dict(copy.deepcopy(LISTENERS[0]), Port=8080, ListenerArn=LISTENERS[0]["ListenerArn"] + "t",
+                    DefaultActions=[{"Type": "forward", "TargetGroupArn": arn, "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": arn, "Weight": 1}]}}])
+    for color, changes in (("green", 0), ("blue", 1)):
+        listener = test_listener(color)
+        result = planned(wanted=dict(WANTED, test_port=8080), listeners=LISTENERS + [listener], tags=dict(TAGS, **{listener["ListenerArn"]: {}}))
+        assert len(result["changes"]) == changes, result["changes"]
+        assert result["live_color"] == "blue" and not result["record_forward"]
+    assert only(result)["fields"]["listener 8080"]["before"]["forward_to"] == ARNS["blue"]
+
+
+def test_with_a_certificate_the_test_listener_is_https():
+    result = planned(wanted=dict(WANTED, certificate_arn=CERT, traffic_port=443, test_port=8443))
+    test = result["listeners"][-1]
+    assert (test["Port"], test["Protocol"], test["Certificates"]) == (8443, "HTTPS", [{"CertificateArn": CERT}])

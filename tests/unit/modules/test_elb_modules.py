@@ -96,3 +96,36 @@ def test_elb_listener_weights(vpc):
     assert zero["failed"] is True and "every weight is 0" in zero["msg"]
     missing = run_module("elb_listener_weights", {**shifted, "listener_arn": arn + "0"})
     assert missing["failed"] is True and "does not exist" in missing["msg"]
+
+
+def test_elb_listener_rule(vpc):
+    elbv2 = client("elbv2")
+    alb = elbv2.create_load_balancer(Name="bluegreen-t2", Subnets=vpc["subnets"])["LoadBalancers"][0]["LoadBalancerArn"]
+    blue = run_module("elb_target_group", {"name": "bluegreen-blue-t2", "port": 80, "vpc_id": vpc["vpc_id"]})["target_group"]["target_group_arn"]
+    green = run_module("elb_target_group", {"name": "bluegreen-green-t2", "port": 80, "vpc_id": vpc["vpc_id"]})["target_group"]["target_group_arn"]
+    forward = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": blue, "Weight": 90}, {"TargetGroupArn": green, "Weight": 10}]}}]
+    arn = elbv2.create_listener(LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=forward)["Listeners"][0]["ListenerArn"]
+    # Someone else's rule takes priority 1: ours takes the lowest free one.
+    elbv2.create_rule(ListenerArn=arn, Priority=1, Conditions=[{"Field": "path-pattern", "Values": ["/admin/*"]}],
+                      Actions=[{"Type": "forward", "TargetGroupArn": blue}])
+
+    canary = {"listener_arn": arn, "header_name": "X-Canary", "header_values": ["1"], "target_group_arn": green, "tags": {"bluegreen:environment": "t2"}}
+    created = four_steps("elb_listener_rule", canary)
+    assert created["priority"] == 2 and created["target_group_arn"] == green and created["diff"]["before"] == {}
+    rules = {r["RuleArn"]: r for r in elbv2.describe_rules(ListenerArn=arn)["Rules"]}
+    rule = rules[created["rule_arn"]]
+    assert rule["Priority"] == "2" and rule["Conditions"][0]["HttpHeaderConfig"] == {"HttpHeaderName": "X-Canary", "Values": ["1"]}
+    # The default action is untouched.
+    assert elbv2.describe_listeners(ListenerArns=[arn])["Listeners"][0]["DefaultActions"][0]["ForwardConfig"]["TargetGroups"][1]["Weight"] == 10
+
+    # Found by its header name (any case): another value or target group is modified in place, priority kept.
+    moved = four_steps("elb_listener_rule", {**canary, "header_name": "x-canary", "target_group_arn": blue, "header_values": ["yes"]})
+    assert moved["rule_arn"] == created["rule_arn"] and moved["priority"] == 2
+    assert moved["diff"]["before"]["target_group_arn"] == green and moved["diff"]["after"]["target_group_arn"] == blue
+
+    missing = run_module("elb_listener_rule", {"listener_arn": arn, "header_name": "X-Other"})
+    assert missing["failed"] is True and "header_values is required with state=present" in missing["msg"]
+
+    gone = four_steps("elb_listener_rule", {"listener_arn": arn, "header_name": "X-Canary", "state": "absent"})
+    assert gone["rule_arn"] == "" and gone["diff"]["before"]["priority"] == 2
+    assert [r["Priority"] for r in elbv2.describe_rules(ListenerArn=arn)["Rules"]] == ["1", "default"]
