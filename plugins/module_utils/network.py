@@ -28,6 +28,7 @@ INTERNET_GATEWAY = "internet gateway"
 SUBNET = "subnet"
 ROUTE_TABLE = "route table"
 SECURITY_GROUP = "security group"
+NAT_GATEWAY = "nat gateway"
 
 
 class NetworkError(AnsibleAWSError):
@@ -76,6 +77,18 @@ def read_nat_gateways(client, vpc_id):
     filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "state", "Values": ["pending", "available"]}]
     found = _describe(client, "describe_nat_gateways", "NatGateways", filters)
     return [{"nat_gateway_id": n["NatGatewayId"], "subnet_id": n["SubnetId"], "state": n["State"]} for n in found]
+
+
+def plan_nat_gateways(wanted, found):
+    """`wanted`: [{name, subnet_id}], the public subnets that carry a NAT gateway; `found`:
+    read_nat_gateways' answer. A subnet without a pending or available NAT gateway gets one
+    (with a new elastic IP)."""
+    have = set(n["subnet_id"] for n in found)
+    return [
+        change(NAT_GATEWAY, nat["name"], "create", created({"subnet_id": nat["subnet_id"]}), "no NAT gateway in its public subnet")
+        for nat in wanted
+        if nat["subnet_id"] not in have
+    ]
 
 
 def read_vpc_endpoints(client, vpc_id):

@@ -12,6 +12,10 @@ __metaclass__ = type
 
 ACTIONS = ("create", "update", "replace", "delete")
 
+# The value a plan shows for an id AWS gives only once the resource is created (a subnet of a
+# VPC still to create): downstream resources that refer to it are planned as create.
+KNOWN_AFTER_CREATE = "(known after create)"
+
 
 def change(resource, name, action, fields=None, reason=""):
     """One planned change. `fields` maps a field to {"before": ..., "after": ...}."""
@@ -77,3 +81,99 @@ def line(item):
 def _short(value):
     text = repr(value) if not isinstance(value, str) else value or "''"
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+# --- The plan playbook's report ------------------------------------------------------------
+
+# The roles in the order a deploy runs them: the report groups the changes in that order.
+ROLE_ORDER = ("network", "aurora", "ecs_service", "migrator_lambda")
+
+
+def report(plans, suffix):
+    """The plan of one environment from each role's read-and-plan results.
+
+    `plans` maps a role to the results of its plan modules (a skipped or missing result counts
+    as no change). Returns {format_version, environment_suffix, changed, summary (count per
+    action), roles ({role: [change]}, every role listed), lines (one per change, grouped by role)}.
+    """
+    unknown = sorted(set(plans) - set(ROLE_ORDER))
+    if unknown:
+        raise ValueError("unknown role(s) in the plan: %s (expected %s)" % (", ".join(unknown), ", ".join(ROLE_ORDER)))
+    roles, seen = {}, set()
+    for role in ROLE_ORDER:
+        roles[role] = []
+        for result in plans.get(role) or []:
+            for item in (result or {}).get("changes") or []:
+                # A resource read by two modules of a role is listed once.
+                key = (item["resource"], item["name"], item["action"])
+                if key not in seen:
+                    seen.add(key)
+                    roles[role].append(item)
+    summary = dict((action, sum(1 for items in roles.values() for item in items if item["action"] == action)) for action in ACTIONS)
+    total = sum(summary.values())
+    return {
+        "format_version": 1,
+        "environment_suffix": suffix,
+        "changed": total > 0,
+        "summary": summary,
+        "roles": roles,
+        "lines": report_lines(roles, summary, suffix),
+    }
+
+
+def report_lines(roles, summary, suffix):
+    """The terminal's view: a headline, then per role with changes its name and one line per change."""
+    total = sum(summary.values())
+    if not total:
+        return ["%s: no change, AWS matches the inputs" % suffix]
+    counts = ", ".join("%d to %s" % (summary[action], action) for action in ACTIONS if summary[action])
+    lines = ["%s: %d change%s (%s)" % (suffix, total, "" if total == 1 else "s", counts)]
+    for role in ROLE_ORDER:
+        if roles[role]:
+            lines.append("%s:" % role)
+            lines.extend("  " + terminal_line(item) for item in roles[role])
+    return lines
+
+
+def terminal_line(item):
+    """line(), without the fields of a resource to create (every one of them is new; the JSON
+    report has them)."""
+    if item["action"] == "create":
+        return line(dict(item, fields={}))
+    return line(item)
+
+
+def drift_message(document):
+    """Why a plan run with plan_fail_on_drift fails: the environment and every change."""
+    lines = [text.strip() for text in document["lines"][1:] if not text.endswith(":")]
+    return "%s drifted from the inputs: %s" % (document["lines"][0], "; ".join(lines))
+
+
+def network_ids(base, subnet_plan, security_groups, nat_gateways, suffix_name):
+    """The ids the network will have, as network_plan read them, each one still to create
+    shown as KNOWN_AFTER_CREATE, in the shape of the bluegreen_network fact.
+
+    `base`: network_plan's result for the VPC, internet gateway, security groups, subnets and NAT
+    gateways; `subnet_plan`: the layout ([{tier, az, cidr}], tier-major, AZ order);
+    `security_groups`: [{key}]; `nat_gateways`: single or per_az; `suffix_name(base)`: the
+    resource name of a NAT gateway. Returns also `nat_gateway_subnets` ([{name, subnet_id}]).
+    """
+    found_subnets = (base.get("subnets") or {}).get("ids") or {}
+    subnets = {"public": [], "private": [], "isolated": []}
+    public_azs = []
+    for subnet in subnet_plan:
+        subnets[subnet["tier"]].append(found_subnets.get(subnet["cidr"]) or KNOWN_AFTER_CREATE)
+        if subnet["tier"] == "public":
+            public_azs.append(subnet["az"])
+    group_ids = (base.get("security_groups") or {}).get("ids") or {}
+    nat_count = 1 if nat_gateways == "single" else len(subnets["public"])
+    by_subnet = dict((n["subnet_id"], n["nat_gateway_id"]) for n in base.get("nat_gateways") or [])
+    nat_subnets = [{"name": suffix_name("nat-" + az[-1]), "subnet_id": subnet_id} for subnet_id, az in zip(subnets["public"][:nat_count], public_azs)]
+    return {
+        "vpc_id": (base.get("vpc") or {}).get("id") or KNOWN_AFTER_CREATE,
+        "internet_gateway_id": (base.get("internet_gateway") or {}).get("id") or KNOWN_AFTER_CREATE,
+        "subnets": subnets,
+        "security_groups": dict((g["key"], group_ids.get(g["key"]) or KNOWN_AFTER_CREATE) for g in security_groups),
+        "nat_gateway_ids": [by_subnet.get(n["subnet_id"]) or KNOWN_AFTER_CREATE for n in nat_subnets],
+        "nat_gateway_subnets": nat_subnets,
+    }

@@ -35,6 +35,8 @@ options:
   vpc_id:
     description:
       - The VPC whose resources are read.
+      - An empty string stands for a VPC still to create (the plan playbook on an empty account):
+        nothing is read and every wanted resource is planned for creation.
       - One of O(vpc_id) and O(vpc) is required.
     type: str
   vpc:
@@ -78,6 +80,13 @@ options:
     description: Whether to read the VPC's NAT gateways (pending or available).
     type: bool
     default: false
+  nat_gateway_subnets:
+    description:
+      - The NAT gateways the VPC should have, each with C(name) and C(subnet_id) (its public subnet);
+        one whose subnet has no pending or available NAT gateway is planned for creation.
+      - The NAT gateways are read only when given (or with O(nat_gateways)).
+    type: list
+    elements: dict
   vpc_endpoints:
     description:
       - The full service names of the wanted VPC endpoints (C(com.amazonaws.<region>.<service>));
@@ -180,11 +189,20 @@ internet_gateway:
       description: Whether M(amazon.aws.ec2_vpc_igw) has to create, attach or fix it.
       type: bool
 nat_gateways:
-  description: The VPC's NAT gateways that are pending or available (when nat_gateways is true).
-  returned: when nat_gateways is true
+  description: The VPC's NAT gateways that are pending or available (when nat_gateways is true or nat_gateway_subnets given).
+  returned: when nat_gateways is true or nat_gateway_subnets is given
   type: list
   elements: dict
   sample: [{"nat_gateway_id": "nat-0123456789abcdef0", "subnet_id": "subnet-0123456789abcdef0", "state": "available"}]
+nat_gateway_subnets:
+  description: The NAT gateways' plan (when nat_gateway_subnets was given).
+  returned: when nat_gateway_subnets is given
+  type: dict
+  contains:
+    changes:
+      description: The NAT gateways to create.
+      type: list
+      elements: dict
 vpc_endpoints:
   description: The VPC endpoints' plan (when vpc_endpoints was given).
   returned: when vpc_endpoints is given
@@ -311,8 +329,12 @@ def plan(client, params):
         igw_changes, igw_id, apply = network.plan_internet_gateway(gateway["name"], gateway["tags"], read(network.read_internet_gateways))
         result["internet_gateway"] = {"id": igw_id, "apply": apply}
         changes += igw_changes
-    if params["nat_gateways"]:
+    if params["nat_gateways"] or params["nat_gateway_subnets"] is not None:
         result["nat_gateways"] = read(network.read_nat_gateways)
+    if params["nat_gateway_subnets"] is not None:
+        nat_changes = network.plan_nat_gateways(params["nat_gateway_subnets"], result["nat_gateways"])
+        result["nat_gateway_subnets"] = {"changes": nat_changes}
+        changes += nat_changes
     if params["vpc_endpoints"] is not None:
         endpoint_changes, stale = network.plan_vpc_endpoints(params["vpc_endpoints"], read(network.read_vpc_endpoints))
         result["vpc_endpoints"] = {"changes": endpoint_changes, "stale": stale}
@@ -349,6 +371,7 @@ def main():
         internet_gateway=dict(type="dict", options=dict(name=dict(type="str", required=True), tags=dict(type="dict", required=True))),
         tags=dict(type="dict", default={}),
         nat_gateways=dict(type="bool", default=False),
+        nat_gateway_subnets=dict(type="list", elements="dict"),
         vpc_endpoints=dict(type="list", elements="str"),
         subnets=dict(type="list", elements="dict"),
         route_tables=dict(type="list", elements="dict"),

@@ -1,0 +1,48 @@
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.bluegreen.migration.plugins.module_utils import plan
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import NamingError, resource_name
+
+
+def plan_report(plans, suffix):
+    """The plan playbook's report of one environment (module_utils.plan.report)."""
+    if not isinstance(plans, dict):
+        raise AnsibleFilterError("plan_report expects {role: [plan results]}, got %s" % type(plans).__name__)
+    try:
+        return plan.report(plans, suffix)
+    except (KeyError, ValueError) as e:
+        raise AnsibleFilterError("plan_report of %s: %s" % (suffix, e)) from e
+
+
+def plan_drift_message(document):
+    """The failure message of a plan with changes (module_utils.plan.drift_message)."""
+    return plan.drift_message(document)
+
+
+def known_after_create(value):
+    """The value, or KNOWN_AFTER_CREATE when it is empty (an id of a resource still to create)."""
+    return value if value else plan.KNOWN_AFTER_CREATE
+
+
+def network_plan_ids(base, subnet_plan, security_groups, nat_gateways, suffix):
+    """The network's ids as read, KNOWN_AFTER_CREATE for those still to create (module_utils.plan.network_ids)."""
+    try:
+        return plan.network_ids(base, subnet_plan, security_groups, nat_gateways, lambda component: resource_name(component, suffix))
+    except (KeyError, NamingError) as e:
+        raise AnsibleFilterError("network_plan_ids of %s: %s" % (suffix, e)) from e
+
+
+class FilterModule(object):
+    """Plan report filters of bluegreen.migration."""
+
+    def filters(self):
+        return {"plan_report": plan_report, "plan_drift_message": plan_drift_message, "network_plan_ids": network_plan_ids,
+                "known_after_create": known_after_create}
