@@ -201,7 +201,7 @@ def test_migrate_survey_is_a_choice_of_phase():
 
 def test_job_templates_cover_every_operation_and_survey():
     playbooks = {jt["playbook"] for jt in JOB_TEMPLATES}
-    operations = ("preflight", "rollout", "rollback", "migrate", "status", "teardown")
+    operations = ("preflight", "plan", "rollout", "rollback", "migrate", "status", "teardown")
     assert {"site.yml"} | {f"playbooks/{op}.yml" for op in operations} <= playbooks
     assert len(TEMPLATES) == len(JOB_TEMPLATES), "job template names must be unique"
     used = {jt["survey"] for jt in JOB_TEMPLATES if "survey" in jt} | {wf["survey"] for wf in WORKFLOWS if "survey" in wf}

@@ -146,11 +146,14 @@ def test_rendered_arguments_are_module_options(configured):
         assert args["instance_groups"] and all(isinstance(g, str) and g for g in args["instance_groups"])
 
 
-def test_deploy_and_teardown_slice_on_the_execution_group(configured):
+def test_deploy_plan_and_teardown_slice_on_the_execution_group(configured):
     controller = yaml.safe_load((AWX / "vars" / "controller.yml").read_text())
     templates = by_name(configured, "awx.awx.job_template")
     deploy, teardown = templates["bluegreen deploy"], templates["bluegreen teardown"]
     assert deploy["job_slice_count"] > 1 and deploy["ask_job_slice_count_on_launch"] is True
+    # The plan previews the deploy over the same environments, sliced the same way.
+    plan = templates["bluegreen plan"]
+    assert plan["job_slice_count"] == deploy["job_slice_count"] and plan["ask_job_slice_count_on_launch"] is True
     # Teardown confirms a list of suffixes (every host of a slice finds its own): sliced too.
     assert teardown["job_slice_count"] > 1 and teardown["ask_job_slice_count_on_launch"] is True
     for args in templates.values():
@@ -158,7 +161,7 @@ def test_deploy_and_teardown_slice_on_the_execution_group(configured):
         assert args["forks"] == controller["awx_job_forks"]
         # One job per environment or per slice: every template asks for the inventory and the limit.
         assert args["ask_inventory_on_launch"] is True and args["ask_limit_on_launch"] is True
-    unsliced = set(templates) - {"bluegreen deploy", "bluegreen teardown"}
+    unsliced = set(templates) - {"bluegreen deploy", "bluegreen plan", "bluegreen teardown"}
     assert all(templates[name]["job_slice_count"] == 1 for name in unsliced)
     assert not any(templates[name]["ask_job_slice_count_on_launch"] for name in unsliced)
 
