@@ -168,7 +168,7 @@ def network_ids(base, subnet_plan, security_groups, nat_gateways, suffix_name):
     group_ids = (base.get("security_groups") or {}).get("ids") or {}
     nat_count = 1 if nat_gateways == "single" else len(subnets["public"])
     by_subnet = dict((n["subnet_id"], n["nat_gateway_id"]) for n in base.get("nat_gateways") or [])
-    nat_subnets = [{"name": suffix_name("nat-" + az[-1]), "subnet_id": subnet_id} for subnet_id, az in zip(subnets["public"][:nat_count], public_azs)]
+    nat_subnets = [{"name": suffix_name("nat-" + public_azs[i][-1]), "subnet_id": subnets["public"][i]} for i in range(min(nat_count, len(public_azs)))]
     return {
         "vpc_id": (base.get("vpc") or {}).get("id") or KNOWN_AFTER_CREATE,
         "internet_gateway_id": (base.get("internet_gateway") or {}).get("id") or KNOWN_AFTER_CREATE,

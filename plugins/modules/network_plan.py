@@ -35,8 +35,8 @@ options:
   vpc_id:
     description:
       - The VPC whose resources are read.
-      - An empty string stands for a VPC still to create (the plan playbook on an empty account):
-        nothing is read and every wanted resource is planned for creation.
+      - An empty string stands for a VPC still to create (the plan playbook on an empty account);
+        nothing is read then, and every wanted resource is planned for creation.
       - One of O(vpc_id) and O(vpc) is required.
     type: str
   vpc:
