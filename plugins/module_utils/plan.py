@@ -136,11 +136,31 @@ def report_lines(roles, summary, suffix):
 
 
 def terminal_line(item):
-    """line(), without the fields of a resource to create (every one of them is new; the JSON
-    report has them)."""
+    """line() for the terminal: a resource to create without its fields (every one of them is
+    new; the JSON report has them); of a dict that differs, only its keys that differ
+    (`tags.owner a -> b`); of a list, what goes and what comes (`ingress -[x] +[y]`)."""
     if item["action"] == "create":
         return line(dict(item, fields={}))
-    return line(item)
+    parts = []
+    for key, value in sorted(item["fields"].items()):
+        before, after = value["before"], value["after"]
+        if isinstance(before, dict) and isinstance(after, dict):
+            parts += ["%s.%s %s -> %s" % (key, sub, _short(before.get(sub)), _short(after.get(sub)))
+                      for sub in sorted(set(before) | set(after), key=str) if before.get(sub) != after.get(sub)]
+            continue
+        if isinstance(before, list) and isinstance(after, list):
+            gone, new = [x for x in before if x not in after], [x for x in after if x not in before]
+            if gone or new:
+                shown = ["-[%s]" % ", ".join(_short(x) for x in gone)] if gone else []
+                parts.append(" ".join([key] + shown + (["+[%s]" % ", ".join(_short(x) for x in new)] if new else [])))
+                continue
+        parts.append("%s %s -> %s" % (key, _short(before), _short(after)))
+    text = "%s %s %s" % (item["action"], item["resource"], item["name"])
+    if parts:
+        text += ": " + ", ".join(parts)
+    if item.get("reason"):
+        text += " (%s)" % item["reason"]
+    return text
 
 
 def drift_message(document):

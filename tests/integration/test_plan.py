@@ -56,10 +56,13 @@ def plan(env, **extra):
 
 
 def terminal_lines(stdout):
-    """The lines the plan printed (the debug task's msg block), whitespace squeezed."""
-    text = stdout.split("Show the plan, one line per change]", 1)[1]
-    block = text.split("msg: |-", 1)[1].split("\nTASK [", 1)[0]
-    return [" ".join(line.split()) for line in block.strip("\n").splitlines() if line.strip()]
+    """The lines the plan printed (the debug task's msg: one quoted line, or a block of them),
+    whitespace squeezed."""
+    text = stdout.split("Show the plan, one line per change]", 1)[1].split("\nTASK [", 1)[0]
+    message = text.split("msg: ", 1)[1]
+    if message.startswith("|"):
+        return [" ".join(line.split()) for line in message.splitlines()[1:] if line.strip()]
+    return [" ".join(message.strip().strip("'").split())]
 
 
 def changes(report):

@@ -44,7 +44,7 @@ def test_changes_are_grouped_by_role_in_the_deploy_order_with_before_and_after()
         "dev: 3 changes (1 to create, 2 to update)",
         "network:",
         "  create vpc vpc-dev (no VPC)",
-        "  update security group app-dev: ingress ['tcp 22-22 0.0.0.0/0', 'tcp 80-80 sg-1'] -> ['tcp 80-80 sg-1'] (differs from the inputs)",
+        "  update security group app-dev: ingress -[tcp 22-22 0.0.0.0/0] (differs from the inputs)",
         "aurora:",
         "  update aurora cluster aurora-dev: backup_retention_period 3 -> 1 (differs from the inputs)",
     ]
@@ -68,7 +68,7 @@ def test_an_unknown_role_is_refused():
 def test_the_drift_message_names_every_change():
     document = plan.report({"network": [{"changes": [rule_drift()]}], "aurora": [{"changes": [backup_drift()]}]}, "dev")
     message = plan_filters.plan_drift_message(document)
-    assert message.startswith("dev: 2 changes (2 to update) drifted from the inputs: update security group app-dev: ingress")
+    assert message.startswith("dev: 2 changes (2 to update) drifted from the inputs: update security group app-dev: ingress -[tcp 22-22 0.0.0.0/0]")
     assert "; update aurora cluster aurora-dev: backup_retention_period 3 -> 1" in message
 
 
@@ -107,3 +107,16 @@ def test_a_nat_gateway_is_planned_where_its_public_subnet_has_none():
     assert network.plan_nat_gateways([{"name": "nat-a-local", "subnet_id": here}], found) == []
     planned = network.plan_nat_gateways([{"name": "nat-a-local", "subnet_id": here}, {"name": "nat-b-local", "subnet_id": KNOWN}], found)
     assert planned == [plan.change("nat gateway", "nat-b-local", "create", {"subnet_id": plan.field(None, KNOWN)}, "no NAT gateway in its public subnet")]
+
+
+def test_the_terminal_shows_the_keys_of_a_dict_and_the_items_of_a_list_that_differ():
+    health = plan.change("target group", "app-blue-dev", "update",
+                         {"health_check": plan.field({"path": "/x", "port": "traffic-port"}, {"path": "/", "port": "traffic-port"})}, plan.DIFFERS)
+    tags = plan.change("load balancer", "app-dev", "update", {"tags": plan.field({"owner": "me", "a": "1"}, {"owner": "ops", "a": "1", "b": "2"})})
+    routes = plan.change("route table", "rt-dev", "update", {"routes": plan.field(["0.0.0.0/0 -> igw-1"], [])})
+    moved = plan.change("route table", "rt2-dev", "update", {"subnets": plan.field(["a", "b"], ["b", "a"])})
+    assert plan.terminal_line(health) == "update target group app-blue-dev: health_check.path /x -> / (differs from the inputs)"
+    assert plan.terminal_line(tags) == "update load balancer app-dev: tags.b None -> 2, tags.owner me -> ops"
+    assert plan.terminal_line(routes) == "update route table rt-dev: routes -[0.0.0.0/0 -> igw-1]"
+    assert plan.terminal_line(moved) == "update route table rt2-dev: subnets ['a', 'b'] -> ['b', 'a']"
+    assert plan.terminal_line(rule_drift()) == "update security group app-dev: ingress -[tcp 22-22 0.0.0.0/0] (differs from the inputs)"
