@@ -97,7 +97,8 @@ def plan_roles(wanted, found):
             if policies.get(policy_name) != document:
                 action = "update" if policy_name in policies else "create"
                 fields = {"document": field(policies.get(policy_name), document)}
-                changes.append(change(POLICY, "%s/%s" % (name, policy_name), action, fields, "differs from the inputs"))
+                reason = "differs from the inputs" if policy_name in policies else "the role has no inline policy of that name"
+                changes.append(change(POLICY, "%s/%s" % (name, policy_name), action, fields, reason))
                 apply["policies"].append({"role": name, "name": policy_name, "document": document, "role_exists": bool(have.get("exists"))})
         for policy_name in sorted(set(policies) - set(role.get("inline_policies", {}))):
             changes.append(change(POLICY, "%s/%s" % (name, policy_name), "delete", {"document": field(policies[policy_name], None)}, "not granted by the role"))
