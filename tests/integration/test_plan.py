@@ -102,17 +102,20 @@ def test_the_deployed_environment_plans_no_change(env):
     assert counts["failed"] == 0
 
 
+def tagged(name):
+    return [{"Name": "tag:Name", "Values": [name]}]
+
+
 def drift_by_hand():
     """Seven changes, one per kind; returns (role, action, resource, name, fields) of each."""
     ec2, elb, cloudwatch, rds = client("ec2"), client("elbv2"), client("cloudwatch"), client("rds")
-    tagged = lambda kind, name: [{"Name": "tag:Name", "Values": [name]}]  # noqa: E731
-    app = ec2.describe_security_groups(Filters=tagged("sg", f"app-{SUFFIX}"))["SecurityGroups"][0]
+    app = ec2.describe_security_groups(Filters=tagged(f"app-{SUFFIX}"))["SecurityGroups"][0]
     ec2.authorize_security_group_ingress(GroupId=app["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
                                                                                  "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    isolated = ec2.describe_route_tables(Filters=tagged("rt", f"rt-isolated-{SUFFIX}"))["RouteTables"][0]
-    igw = ec2.describe_internet_gateways(Filters=tagged("igw", f"igw-{SUFFIX}"))["InternetGateways"][0]["InternetGatewayId"]
+    isolated = ec2.describe_route_tables(Filters=tagged(f"rt-isolated-{SUFFIX}"))["RouteTables"][0]
+    igw = ec2.describe_internet_gateways(Filters=tagged(f"igw-{SUFFIX}"))["InternetGateways"][0]["InternetGatewayId"]
     ec2.create_route(RouteTableId=isolated["RouteTableId"], DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
-    subnet = ec2.describe_subnets(Filters=tagged("subnet", f"isolated-a-{SUFFIX}"))["Subnets"][0]
+    subnet = ec2.describe_subnets(Filters=tagged(f"isolated-a-{SUFFIX}"))["Subnets"][0]
     ec2.modify_subnet_attribute(SubnetId=subnet["SubnetId"], MapPublicIpOnLaunch={"Value": True})
     blue = elb.describe_target_groups(Names=[f"app-blue-{SUFFIX}"])["TargetGroups"][0]
     elb.modify_target_group(TargetGroupArn=blue["TargetGroupArn"], HealthCheckPath="/changed-by-hand")
@@ -147,7 +150,7 @@ def test_drift_is_planned_exactly_fails_when_asked_and_site_puts_it_back(env):
     for needle in needles:
         assert any(needle in line for line in lines), (needle, lines)
     flat = " ".join(proc.stdout.split())
-    assert "drifted from the inputs" in flat and all(f"update {resource} {name}" in flat for _role, _action, resource, name, _fields in expected), flat[-4000:]
+    assert "drifted from the inputs" in flat and all(f"update {item[2]} {item[3]}" in flat for item in expected), flat[-4000:]
 
     fixed = timed(env, "site.yml")
     assert fixed.returncode == 0, fixed.stdout[-8000:] + fixed.stderr[-3000:]
