@@ -80,7 +80,7 @@ options:
     default: false
   nat_layout:
     description:
-      - With O(subnets), plans the NAT gateways (the VPC's are read): one in the first public
+      - With O(subnets), plans the NAT gateways (the VPC's are read), one in the first public
         subnet (V(single)) or one in each public subnet (V(per_az)); gateways in other subnets
         are planned for deletion.
     type: str
