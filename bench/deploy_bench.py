@@ -1,13 +1,18 @@
 """Benchmark: deploy site.yml on a private AWS emulator and print where the time and the API
-calls go.
+calls go, side by side with a plain playbook of the same stack (bench/reference/).
 
-    python bench/deploy_bench.py [--envs 4] [--skip-multi] [--output bench/results/latest.json] [--env KEY=VALUE]
+    python bench/deploy_bench.py [--rounds 2] [--skip-reference] [--envs 4] [--skip-multi]
+                                 [--output bench/results/latest.json] [--env KEY=VALUE]
 
-Measures (each on its own moto server, started on a free port and stopped at the end):
+Measures (each run on a fresh moto server, started on a free port and stopped after it):
   a) full deploy of inventories/local: wall time, API calls and mutating calls (recorder);
   b) no-op re-run: wall time, API calls, calls per managed resource;
+  a) and b) for site.yml and for bench/reference/site.yml alternately (ours, reference, ours,
+     reference ...), --rounds times each; medians and the ratios ours / reference;
   c) N environments in one inventory (forks N) against one;
-  d) a model of the same deploy on real AWS: the recorded call order replayed with
+  d) playbooks/plan.yml on the converged environment of the last round, and on the N
+     converged environments of c), when that playbook exists;
+  e) a model of the same deploy on real AWS: the recorded call order replayed with
      typical AWS latencies (NAT ~2 min, ALB ~3 min, Aurora ~11 min, ECS healthy ~3 min),
      for our deploy (waits where the roles wait) and for a naive sequential one.
 Per-task timings come from the ansible.posix.profile_tasks callback (10 slowest tasks).
@@ -20,6 +25,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +39,20 @@ from emulator import Emulator, client_env, free_port, parse_recorded  # noqa: E4
 
 PLAYBOOK = "site.yml"
 INVENTORY = ROOT / "inventories" / "local"
+# The same stack as a plain amazon.aws + community.aws playbook (bench/reference/site.yml).
+REFERENCE = ROOT / "bench" / "reference" / "site.yml"
+# What a deploy would change; measured only once the playbook exists.
+PLAN = ROOT / "playbooks" / "plan.yml"
+STACKS = (("ours", PLAYBOOK), ("reference", REFERENCE))
+
+# Targets of issue 16 (README "Figures"): (what, key in the summary, limit).
+TARGETS = (
+    ("first deploy, ours / reference", "deploy_ratio", 0.7),
+    ("no-op re-run, ours / reference", "noop_ratio", 0.3),
+    ("no-op API calls per managed resource (ours)", "noop_calls_per_resource", 1.0),
+    ("plan.yml, one converged environment (s)", "plan_one_s", 8.0),
+    ("plan.yml, 4 environments / one", "plan_four_ratio", 2.0),
+)
 
 # A created resource: these calls each make one resource the deploy manages (tags, routes,
 # rules and associations are parts of a resource, not resources of their own).
@@ -83,7 +103,7 @@ EXTRA_ENV = {}
 EXTRA_ARGS = []
 
 
-def run_playbook(emu, inventory, forks=None, extra_args=()):
+def run_playbook(emu, inventory, forks=None, extra_args=(), playbook=PLAYBOOK):
     env = dict(os.environ)
     env.update(client_env(emu.port))
     env.update(
@@ -99,13 +119,13 @@ def run_playbook(emu, inventory, forks=None, extra_args=()):
     env.update(EXTRA_ENV)
     if forks:
         env["ANSIBLE_FORKS"] = str(forks)
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), PLAYBOOK, *EXTRA_ARGS, *extra_args]
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook), *EXTRA_ARGS, *extra_args]
     started = time.monotonic()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     wall = time.monotonic() - started
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-6000:] + proc.stderr[-3000:])
-        raise SystemExit(f"ansible-playbook {PLAYBOOK} -i {inventory} failed (rc={proc.returncode})")
+        raise SystemExit(f"ansible-playbook {playbook} -i {inventory} failed (rc={proc.returncode})")
     return wall, proc.stdout
 
 
@@ -130,9 +150,9 @@ def recorded_calls(emu):
     return calls
 
 
-def measure(emu, inventory, forks=None):
+def measure(emu, inventory, forks=None, playbook=PLAYBOOK):
     emu.reset_recording()
-    wall, stdout = run_playbook(emu, inventory, forks)
+    wall, stdout = run_playbook(emu, inventory, forks, playbook=playbook)
     calls = recorded_calls(emu)
     recap = re.findall(r"changed=(\d+)", stdout.split("PLAY RECAP", 1)[-1])
     return {
@@ -223,8 +243,114 @@ def minutes(seconds):
     return f"{seconds / 60:.1f} min" if seconds is not None else "-"
 
 
+def median(values):
+    """Median of the values that were measured (None: not measured), or None."""
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 2) if values else None
+
+
+def ratio(ours, reference):
+    """ours / reference, or None when either is missing (or the reference is 0)."""
+    if ours is None or not reference:
+        return None
+    return round(ours / reference, 2)
+
+
+def run_record(deploy, noop):
+    """The figures of one round of one stack (a first deploy and its no-op re-run)."""
+    return {
+        "deploy_wall_s": deploy["wall_s"],
+        "deploy_calls": deploy["api_calls"],
+        "deploy_mutating": deploy["mutating_calls"],
+        "deploy_changed": deploy["changed"],
+        "resources": deploy["created_resources"],
+        "noop_wall_s": noop["wall_s"],
+        "noop_calls": noop["api_calls"],
+        "noop_changed": noop["changed"],
+    }
+
+
+def summarize(runs):
+    """Medians over the rounds of one stack, with each round's wall times kept."""
+    keys = ("deploy_wall_s", "deploy_calls", "deploy_mutating", "resources", "noop_wall_s", "noop_calls")
+    summary = {key: median([run[key] for run in runs]) for key in keys}
+    summary["rounds"] = len(runs)
+    summary["deploy_wall_s_rounds"] = [run["deploy_wall_s"] for run in runs]
+    summary["noop_wall_s_rounds"] = [run["noop_wall_s"] for run in runs]
+    # A no-op that changed something is not a no-op: the worst round is reported.
+    summary["noop_changed"] = max(run["noop_changed"] for run in runs)
+    summary["noop_calls_per_resource"] = ratio(summary["noop_calls"], summary["resources"])
+    summary["deploy_calls_per_resource"] = ratio(summary["deploy_calls"], summary["resources"])
+    return summary
+
+
+def compare(ours_runs, reference_runs):
+    """Both stacks' medians and the ratios ours / reference."""
+    ours, reference = summarize(ours_runs), summarize(reference_runs)
+    keys = ("deploy_wall_s", "noop_wall_s", "deploy_calls", "noop_calls", "noop_calls_per_resource")
+    return {"ours": ours, "reference": reference, "ratios": {key: ratio(ours[key], reference[key]) for key in keys}}
+
+
+def target_rows(comparison, plan):
+    """(what, today, limit, met) for each target of issue 16; today None: not measured."""
+    ratios = comparison["ratios"] if comparison else {}
+    today = {
+        "deploy_ratio": ratios.get("deploy_wall_s"),
+        "noop_ratio": ratios.get("noop_wall_s"),
+        "noop_calls_per_resource": comparison["ours"]["noop_calls_per_resource"] if comparison else None,
+        "plan_one_s": (plan.get("one") or {}).get("wall_s"),
+        "plan_four_ratio": plan.get("four_ratio_to_one"),
+    }
+    return [(what, today[key], limit, None if today[key] is None else today[key] <= limit) for what, key, limit in TARGETS]
+
+
+def comparison_lines(comparison):
+    """The side-by-side table: ours and the reference (medians) and their ratio."""
+    ours, ref, ratios = comparison["ours"], comparison["reference"], comparison["ratios"]
+    rows = (
+        ("first deploy, wall", "deploy_wall_s", "{:.1f} s"),
+        ("no-op re-run, wall", "noop_wall_s", "{:.1f} s"),
+        ("first deploy, API calls", "deploy_calls", "{:g}"),
+        ("no-op re-run, API calls", "noop_calls", "{:g}"),
+        ("managed resources", "resources", "{:g}"),
+        ("no-op API calls per resource", "noop_calls_per_resource", "{:.2f}"),
+        ("no-op re-run, changed", "noop_changed", "{:g}"),
+    )
+    lines = [f"{'median of ' + str(ours['rounds']) + ' rounds':<32}{'ours':>12}{'reference':>12}{'ours/ref':>10}"]
+    for label, key, fmt in rows:
+        share = ratios.get(key)
+        lines.append(f"{label:<32}{fmt.format(ours[key]):>12}{fmt.format(ref[key]):>12}{(f'{share:.2f}x' if share is not None else ''):>10}")
+    walls = "; ".join(
+        f"{name}: deploy {', '.join(f'{w:.1f}' for w in s['deploy_wall_s_rounds'])} s, no-op {', '.join(f'{w:.1f}' for w in s['noop_wall_s_rounds'])} s"
+        for name, s in (("ours", ours), ("reference", ref))
+    )
+    lines.append(f"each round, in order: {walls}")
+    return lines
+
+
+def target_lines(rows):
+    lines = []
+    for what, today, limit, met in rows:
+        status = "not measured" if met is None else ("met" if met else "NOT MET")
+        value = "-" if today is None else f"{today:g}"
+        lines.append(f"  {what:<46} {value:>8}  (target <= {limit:g}): {status}")
+    return lines
+
+
+def fresh_emulator(work, name):
+    emu = Emulator(port=free_port(), state_dir=Path(work) / name)
+    emu.start()
+    return emu
+
+
+def load_now():
+    return round(os.getloadavg()[0], 2)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2, help="deploys of each stack, alternating (medians are reported)")
+    parser.add_argument("--skip-reference", action="store_true", help="deploy site.yml only, without the reference playbook")
     parser.add_argument("--envs", type=int, default=4, help="environments of the multi-environment run")
     parser.add_argument("--skip-multi", action="store_true", help="skip the multi-environment run")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "latest.json"))
@@ -232,28 +358,71 @@ def main():
     args = parser.parse_args()
     EXTRA_ENV.update(item.split("=", 1) for item in args.env)
 
-    results = {"machine": machine(), "extra_env": EXTRA_ENV}
+    results = {"machine": machine(), "extra_env": EXTRA_ENV, "loads": []}
+    stacks = STACKS[:1] if args.skip_reference else STACKS
+    rounds = {name: [] for name, _playbook in stacks}
+    first, walls, plan = {}, {}, {}
     with tempfile.TemporaryDirectory(prefix="deploy-bench-") as work:
         # The outputs role writes outputs/<suffix>.json|md: keep them out of the project's outputs/.
-        EXTRA_ARGS[:] = ["-e", f"outputs_dir={Path(work) / 'outputs'}"]
-        emu = Emulator(port=free_port(), state_dir=work)
-        emu.start()
-        try:
-            deploy = measure(emu, INVENTORY)
-            noop = measure(emu, INVENTORY)
-            noop["calls_per_resource"] = round(noop["api_calls"] / max(deploy["created_resources"], 1), 2)
-            results["model"] = modelled(deploy["calls"])
-            results["deploy"] = {k: v for k, v in deploy.items() if k != "calls"}
-            results["noop"] = {k: v for k, v in noop.items() if k != "calls"}
-            if not args.skip_multi:
-                emu.reset()
+        # The reference keeps its zip and generated password in its build directory.
+        EXTRA_ARGS[:] = ["-e", f"outputs_dir={Path(work) / 'outputs'}", "-e", f"reference_build_dir={Path(work) / 'reference'}"]
+        for number in range(max(args.rounds, 1)):
+            for name, playbook in stacks:
+                results["loads"].append({"run": f"{name} {number + 1}", "load_at_start": load_now()})
+                emu = fresh_emulator(work, f"{name}-{number + 1}")
+                try:
+                    deploy = measure(emu, INVENTORY, playbook=playbook)
+                    noop = measure(emu, INVENTORY, playbook=playbook)
+                    # plan.yml on the converged environment of the last round of ours.
+                    if name == "ours" and number == args.rounds - 1 and PLAN.exists():
+                        plan["one"] = {k: v for k, v in measure(emu, INVENTORY, playbook=PLAN).items() if k != "calls"}
+                finally:
+                    emu.stop()
+                rounds[name].append(run_record(deploy, noop))
+                first.setdefault(name, (deploy, noop))
+                walls.setdefault(name, []).append((deploy["wall_s"], noop["wall_s"]))
+                print(f"round {number + 1}, {name}: deploy {deploy['wall_s']} s, no-op {noop['wall_s']} s (changed={noop['changed']})", flush=True)
+
+        deploy, noop = first["ours"]
+        results["model"] = modelled(deploy["calls"])
+        results["deploy"] = {k: v for k, v in deploy.items() if k != "calls"}
+        results["noop"] = {k: v for k, v in noop.items() if k != "calls"}
+        # Wall times: the median of ours over the rounds; calls and tasks from the first round.
+        results["deploy"]["wall_s"] = median(w[0] for w in walls["ours"])
+        results["noop"]["wall_s"] = median(w[1] for w in walls["ours"])
+        results["noop"]["calls_per_resource"] = round(noop["api_calls"] / max(deploy["created_resources"], 1), 2)
+        results["rounds"] = rounds
+        if not args.skip_reference:
+            results["comparison"] = compare(rounds["ours"], rounds["reference"])
+            results["reference"] = {
+                "deploy_slowest_tasks": first["reference"][0]["slowest_tasks"],
+                "noop_slowest_tasks": first["reference"][1]["slowest_tasks"],
+            }
+
+        if not args.skip_multi:
+            results["loads"].append({"run": f"{args.envs} environments", "load_at_start": load_now()})
+            emu = fresh_emulator(work, "multi")
+            try:
                 inventory, _suffixes = multi_inventory(work, args.envs)
                 multi = measure(emu, inventory, forks=args.envs)
-                multi["ratio_to_one"] = round(multi["wall_s"] / deploy["wall_s"], 2)
+                multi["ratio_to_one"] = round(multi["wall_s"] / results["deploy"]["wall_s"], 2)
                 results["multi"] = {k: v for k, v in multi.items() if k != "calls"}
-        finally:
-            emu.stop()
+                if PLAN.exists():
+                    plan["four"] = {k: v for k, v in measure(emu, inventory, forks=args.envs, playbook=PLAN).items() if k != "calls"}
+            finally:
+                emu.stop()
 
+    if not PLAN.exists():
+        plan["skipped"] = f"{PLAN.relative_to(ROOT)} does not exist yet"
+    elif "four" not in plan:
+        plan["skipped"] = f"{args.envs} environments: needs the multi-environment run (without --skip-multi)"
+    if plan.get("one") and plan.get("four"):
+        plan["four_ratio_to_one"] = ratio(plan["four"]["wall_s"], plan["one"]["wall_s"])
+    results["plan"] = plan
+    results["targets"] = [
+        {"what": what, "today": today, "target_max": limit, "met": met} for what, today, limit, met in target_rows(results.get("comparison"), plan)
+    ]
+    results["machine"]["load_average_end"] = load_now()
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
     report(results, args.output)
@@ -262,7 +431,7 @@ def main():
 def report(results, output):
     m = results["machine"]
     d, n = results["deploy"], results["noop"]
-    print(f"\nDeploy benchmark - {m['date']}, {m['cpus']} CPUs (load {m['load_average']} at start), Python {m['python']}")
+    print(f"\nDeploy benchmark - {m['date']}, {m['cpus']} CPUs (load {m['load_average']} at start, {m['load_average_end']} at the end), Python {m['python']}")
     print(f"{'run':<34}{'wall':>9}{'API calls':>11}{'mutating':>10}{'changed':>9}")
     print(f"{'full deploy (inventories/local)':<34}{d['wall_s']:>8.1f}s{d['api_calls']:>11}{d['mutating_calls']:>10}{d['changed']:>9}")
     print(f"{'no-op re-run':<34}{n['wall_s']:>8.1f}s{n['api_calls']:>11}{n['mutating_calls']:>10}{n['changed']:>9}")
@@ -271,7 +440,22 @@ def report(results, output):
         label = f"{mu['created_resources'] // max(d['created_resources'], 1)} environments, one inventory"
         print(f"{label:<34}{mu['wall_s']:>8.1f}s{mu['api_calls']:>11}{mu['mutating_calls']:>10}{mu['changed']:>9}")
         print(f"  {mu['ratio_to_one']}x the time of one environment (target <= 2x)")
-    print(f"managed resources: {d['created_resources']}; no-op calls per resource: {n['calls_per_resource']} (target <= 1.5)")
+    print(f"managed resources: {d['created_resources']}; no-op calls per resource: {n['calls_per_resource']} (target <= 1.0)")
+    loads = ", ".join(f"{x['run']} {x['load_at_start']}" for x in results["loads"])
+    print(f"load at the start of each run: {loads}")
+    if "comparison" in results:
+        print("\nSide by side with the plain playbook (bench/reference/site.yml), alternating, each on a fresh emulator:")
+        for line in comparison_lines(results["comparison"]):
+            print(f"  {line}")
+    plan = results["plan"]
+    if "skipped" in plan:
+        print(f"\nplan.yml: skipped ({plan['skipped']})")
+    for key, label in (("one", "one converged environment"), ("four", "converged environments, forks N")):
+        if plan.get(key):
+            print(f"plan.yml, {label}: {plan[key]['wall_s']:.1f} s, {plan[key]['api_calls']} API calls, {plan[key]['mutating_calls']} mutating")
+    print("\nTargets (issue 16):")
+    for line in target_lines([(t["what"], t["today"], t["target_max"], t["met"]) for t in results["targets"]]):
+        print(line)
     mo = results["model"]
     print("\nModelled real-AWS deploy (recorded call order, typical AWS latencies):")
     print(f"  ours: {minutes(mo['ours_s'])}   naive sequential: {minutes(mo['naive_sequential_s'])}   Aurora path alone: {minutes(mo['aurora_path_s'])}")
@@ -279,6 +463,11 @@ def report(results, output):
         print(f"\n10 slowest tasks, {title}:")
         for task, seconds in run["slowest_tasks"]:
             print(f"  {seconds:6.2f}s  {task}")
+    if "reference" in results:
+        for title, key in (("full deploy", "deploy_slowest_tasks"), ("no-op re-run", "noop_slowest_tasks")):
+            print(f"\n10 slowest tasks of the reference, {title}:")
+            for task, seconds in results["reference"][key]:
+                print(f"  {seconds:6.2f}s  {task}")
     print(f"\nresults: {output}")
 
 

@@ -201,11 +201,18 @@ def table(rows, with_scope=False):
 def render_role_table(role, specs):
     entries = [(entry, spec) for scope, entry, spec in specs if scope == role]
     lines = []
+    shown = {}  # entry point -> its options, to name the one an entry point shares them with
     for entry, spec in entries:
+        options = spec.get("options") or {}
+        same = next((other for other, known in shown.items() if known == options), None)
         if len(entries) > 1:
             how = "" if entry == "main" else " (`tasks_from: %s.yml`)" % entry
             lines += ["", "Entry point `%s`%s: %s" % (entry, how, markdown(spec.get("short_description", ""))), ""]
-        lines += table([(name, option, None) for name, option in (spec.get("options") or {}).items()])
+            if same:
+                lines += ["The variables of entry point `%s`." % same]
+                continue
+        shown[entry] = options
+        lines += table([(name, option, None) for name, option in options.items()])
     return lines
 
 

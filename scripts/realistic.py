@@ -70,7 +70,7 @@ DEFAULTS = {
     #   `secret_refusals` CreateSecret calls (at most `secret_seconds`), and DescribeSecret
     #   answers with a DeletedDate meanwhile.
     "dependent_drain": {
-        "enabled": True, "eni_polls": 2, "eni_seconds": 120, "ecs_refusals": 2, "ecs_seconds": 300, "secret_refusals": 2, "secret_seconds": 600,
+        "enabled": True, "eni_polls": 2, "eni_seconds": 600, "ecs_refusals": 2, "ecs_seconds": 300, "secret_refusals": 2, "secret_seconds": 600,
     },
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html and botocore's
     # 60 s default read timeout: a synchronous Invoke answers only after `seconds` (0: off).

@@ -29,6 +29,7 @@ SUBNET = "subnet"
 ROUTE_TABLE = "route table"
 SECURITY_GROUP = "security group"
 NAT_GATEWAY = "nat gateway"
+WAITS_FOR_NAT = "; applied once the NAT gateway is available"
 
 
 class NetworkError(AnsibleAWSError):
@@ -79,16 +80,121 @@ def read_nat_gateways(client, vpc_id):
     return [{"nat_gateway_id": n["NatGatewayId"], "subnet_id": n["SubnetId"], "state": n["State"]} for n in found]
 
 
-def plan_nat_gateways(wanted, found):
-    """`wanted`: [{name, subnet_id}], the public subnets that carry a NAT gateway; `found`:
-    read_nat_gateways' answer. A subnet without a pending or available NAT gateway gets one
-    (with a new elastic IP)."""
-    have = set(n["subnet_id"] for n in found)
-    return [
-        change(NAT_GATEWAY, nat["name"], "create", created({"subnet_id": nat["subnet_id"]}), "no NAT gateway in its public subnet")
-        for nat in wanted
-        if nat["subnet_id"] not in have
-    ]
+# --- NAT gateways --------------------------------------------------------------------------
+
+
+def nat_subnets(wanted_subnets, layout):
+    """The wanted public subnets that carry a NAT gateway, in AZ order: the first one
+    (`single`) or one per AZ (`per_az`)."""
+    public = [s for s in wanted_subnets if s["tier"] == "public"]
+    return public[:1] if layout == "single" else public
+
+
+def _nat_by_subnet(found_nats):
+    """{subnet id: NAT gateway} of read_nat_gateways' answer; an available gateway wins over a
+    pending one of the same subnet."""
+    by_subnet = {}
+    for nat in sorted(found_nats, key=lambda n: n["state"] == "available"):
+        by_subnet[nat["subnet_id"]] = nat
+    return by_subnet
+
+
+def plan_nat_gateways(wanted_subnets, layout, found_subnets, found_nats):
+    """The NAT gateways of the `layout` (single or per_az) compared with read_nat_gateways'
+    answer. Returns (changes, plan): plan["apply"] lists the NAT subnets (wanted subnet entries,
+    with their `index` in the tier) without a pending or available gateway, plan["pending"] the
+    ids of the wanted gateways still pending (a run stopped while creating them), and
+    plan["stale"] the gateways outside the NAT subnets (the other layout's), to delete once no
+    route names them."""
+    ids = subnet_ids(found_subnets)
+    by_subnet = _nat_by_subnet(found_nats)
+    changes, missing, pending, kept = [], [], [], set()
+    for subnet in nat_subnets(wanted_subnets, layout):
+        nat = by_subnet.get(ids.get(subnet["cidr"]))
+        if nat is None:
+            fields = {"subnet": field(None, subnet["name"])}
+            changes.append(change(NAT_GATEWAY, subnet["name"], "create", fields, "the NAT subnet %s has no NAT gateway" % subnet["name"]))
+            missing.append(subnet)
+            continue
+        kept.add(nat["nat_gateway_id"])
+        if nat["state"] != "available":
+            pending.append(nat["nat_gateway_id"])
+    stale = [dict(nat_gateway_id=n["nat_gateway_id"], subnet_id=n["subnet_id"]) for n in found_nats if n["nat_gateway_id"] not in kept]
+    for nat in stale:
+        fields = {"subnet": field(nat["subnet_id"], None)}
+        changes.append(change(NAT_GATEWAY, nat["nat_gateway_id"], "delete", fields, "not in a NAT subnet of the %s layout" % layout))
+    return changes, {"apply": missing, "pending": pending, "stale": stale}
+
+
+def nat_gateways_now(found_nats, created):
+    """read_nat_gateways' answer with the gateways created since (the results of
+    amazon.aws.ec2_vpc_nat_gateway; those without an id, as in check mode, are left out). A
+    created gateway counts as pending whatever its answer said: AWS refuses a route to a
+    gateway that is not available yet, and a read right after the create may even miss it."""
+    now = [dict(n) for n in found_nats]
+    for result in created:
+        if result.get("nat_gateway_id") and result.get("subnet_id"):
+            now = [n for n in now if n["subnet_id"] != result["subnet_id"]]
+            now.append({"nat_gateway_id": result["nat_gateway_id"], "subnet_id": result["subnet_id"], "state": "pending"})
+    return now
+
+
+def wanted_route_tables(names, tags, subnets, internet_gateway_id, nat_gateways):
+    """Every route table of the network, in order: public (through the internet gateway),
+    private (one for all private subnets when `names["private"]` has one name, else one per
+    AZ, each through the NAT gateway of its AZ's NAT subnet), isolated (no way out).
+    `subnets`: subnet ids per tier in AZ order; `nat_gateways`: nat_gateways_now's answer."""
+    by_subnet = _nat_by_subnet(nat_gateways)
+
+    def entry(name, tier, subnet_ids, routes):
+        return {"tags": dict(tags, Name=name, **{"bluegreen:tier": tier}), "subnets": list(subnet_ids), "routes": routes}
+
+    tables = [entry(names["public"], "public", subnets["public"], [{"dest": "0.0.0.0/0", "gateway_id": internet_gateway_id}])]
+    single = len(names["private"]) == 1
+    for index, name in enumerate(names["private"]):
+        nat_subnet = subnets["public"][0 if single else index] if subnets["public"] else None
+        nat_id = by_subnet.get(nat_subnet, {}).get("nat_gateway_id")
+        private = subnets["private"] if single else subnets["private"][index:index + 1]
+        tables.append(entry(name, "private", private, [{"dest": "0.0.0.0/0", "nat_gateway_id": nat_id}]))
+    tables.append(entry(names["isolated"], "isolated", subnets["isolated"], []))
+    return tables
+
+
+def waiting_for_nat(changes, to_apply, nat_gateways):
+    """plan_route_tables' (changes, to_apply) split by NAT gateway state: returns (ready,
+    waiting, nat_ids), the tables to apply now, those whose route names a NAT gateway that is
+    not available (AWS refuses such a route), and the ids of those gateways, to wait for
+    before applying them. The changes of the waiting tables say so."""
+    not_available = set(n["nat_gateway_id"] for n in nat_gateways if n["state"] != "available")
+    ready, waiting, nat_ids = [], [], []
+    for table in to_apply:
+        names = [r.get("nat_gateway_id") for r in table["routes"] if r.get("nat_gateway_id") in not_available]
+        if names:
+            waiting.append(table)
+            nat_ids += [n for n in names if n not in nat_ids]
+        else:
+            ready.append(table)
+    held = set(t["tags"]["Name"] for t in waiting)
+    for item in changes:
+        if item["resource"] == ROUTE_TABLE and item["name"] in held:
+            item["reason"] += WAITS_FOR_NAT
+    return ready, waiting, nat_ids
+
+
+def route_table_ids(found):
+    """{Name tag: route table id} of the route tables AWS has."""
+    return dict((tags_of(t)["Name"], t["RouteTableId"]) for t in found if tags_of(t).get("Name"))
+
+
+def plan_stale_route_tables(wanted, found):
+    """(changes, stale): the role's route tables (they carry a bluegreen:tier tag) that are not
+    wanted any more, e.g. the private tables of the other NAT layout, each as {id, name}; they
+    are deleted once their subnets have moved to the wanted tables."""
+    names = set(t["tags"]["Name"] for t in wanted)
+    stale = [{"id": t["RouteTableId"], "name": tags_of(t).get("Name", "")} for t in found
+             if tags_of(t).get("bluegreen:tier") and tags_of(t).get("Name") not in names]
+    changes = [change(ROUTE_TABLE, t["name"], "delete", {"route_table_id": field(t["id"], None)}, "not a route table of this layout") for t in stale]
+    return changes, stale
 
 
 def read_vpc_endpoints(client, vpc_id):
@@ -255,7 +361,7 @@ def plan_route_tables(wanted, found, deferred_tiers=()):
             # Fixed by its id: a lookup by tags would miss a table whose tags drifted and create a second one.
             table = dict(table, route_table_id=same_name[0]["RouteTableId"])
         if deferred:
-            item["reason"] += "; applied once the NAT gateway is available"
+            item["reason"] += WAITS_FOR_NAT
         changes.append(item)
         if not deferred:
             moved = sorted(s for s in table["subnets"] if table_of_subnet.get(s, table.get("route_table_id")) != table.get("route_table_id"))

@@ -176,7 +176,9 @@ def network_ids(base, subnet_plan, security_groups, nat_gateways, suffix_name):
     `base`: network_plan's result for the VPC, internet gateway, security groups, subnets and NAT
     gateways; `subnet_plan`: the layout ([{tier, az, cidr}], tier-major, AZ order);
     `security_groups`: [{key}]; `nat_gateways`: single or per_az; `suffix_name(base)`: the
-    resource name of a NAT gateway. Returns also `nat_gateway_subnets` ([{name, subnet_id}]).
+    resource name of a NAT gateway. Returns also `nat_gateways_created`: the NAT gateways still
+    to create, each {nat_gateway_id: KNOWN_AFTER_CREATE, subnet_id}, in the shape network_plan's
+    nat_gateways_created takes (the private tables routed through them are planned as waiting).
     """
     found_subnets = (base.get("subnets") or {}).get("ids") or {}
     subnets = {"public": [], "private": [], "isolated": []}
@@ -195,5 +197,7 @@ def network_ids(base, subnet_plan, security_groups, nat_gateways, suffix_name):
         "subnets": subnets,
         "security_groups": dict((g["key"], group_ids.get(g["key"]) or KNOWN_AFTER_CREATE) for g in security_groups),
         "nat_gateway_ids": [by_subnet.get(n["subnet_id"]) or KNOWN_AFTER_CREATE for n in nat_subnets],
-        "nat_gateway_subnets": nat_subnets,
+        "nat_gateways_created": [
+            {"nat_gateway_id": KNOWN_AFTER_CREATE, "subnet_id": n["subnet_id"]} for n in nat_subnets if not by_subnet.get(n["subnet_id"])
+        ],
     }

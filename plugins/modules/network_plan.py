@@ -35,8 +35,6 @@ options:
   vpc_id:
     description:
       - The VPC whose resources are read.
-      - An empty string stands for a VPC still to create (the plan playbook on an empty account);
-        nothing is read then, and every wanted resource is planned for creation.
       - One of O(vpc_id) and O(vpc) is required.
     type: str
   vpc:
@@ -80,13 +78,13 @@ options:
     description: Whether to read the VPC's NAT gateways (pending or available).
     type: bool
     default: false
-  nat_gateway_subnets:
+  nat_layout:
     description:
-      - The NAT gateways the VPC should have, each with C(name) and C(subnet_id) (its public subnet);
-        one whose subnet has no pending or available NAT gateway is planned for creation.
-      - The NAT gateways are read only when given (or with O(nat_gateways)).
-    type: list
-    elements: dict
+      - With O(subnets), plans the NAT gateways (the VPC's are read), one in the first public
+        subnet (V(single)) or one in each public subnet (V(per_az)); gateways in other subnets
+        are planned for deletion.
+    type: str
+    choices: [single, per_az]
   vpc_endpoints:
     description:
       - The full service names of the wanted VPC endpoints (C(com.amazonaws.<region>.<service>));
@@ -107,6 +105,50 @@ options:
       - Route tables are read only when given.
     type: list
     elements: dict
+  route_table_names:
+    description:
+      - Builds the wanted route tables (instead of O(route_tables)) from the subnets, the
+        internet gateway and the NAT gateways; the names of the tables, with the common O(tags)
+        plus C(Name) and C(bluegreen:tier).
+      - One private name puts every private subnet behind the first public subnet's NAT
+        gateway; one per AZ puts each private subnet behind its own AZ's.
+    type: dict
+    suboptions:
+      public:
+        description: The public table's name.
+        type: str
+        required: true
+      private:
+        description: The private tables' names, one or one per AZ.
+        type: list
+        elements: str
+        required: true
+      isolated:
+        description: The isolated table's name.
+        type: str
+        required: true
+  subnet_ids:
+    description: With O(route_table_names), the subnet ids of each tier (C(public), C(private), C(isolated)) in AZ order.
+    type: dict
+  internet_gateway_id:
+    description: With O(route_table_names), the internet gateway the public table routes through.
+    type: str
+  nat_gateways_found:
+    description:
+      - The NAT gateways as read before (this module's RV(nat_gateways)), each with C(nat_gateway_id),
+        C(subnet_id) and C(state).
+      - The private route tables route through them; a table whose NAT gateway is not available
+        is held back (RV(egress.route_tables)) with the gateway to wait for (RV(egress.wait_for)).
+    type: list
+    elements: dict
+    default: []
+  nat_gateways_created:
+    description:
+      - The results of M(amazon.aws.ec2_vpc_nat_gateway) for the gateways created since
+        O(nat_gateways_found) was read; each counts as pending, whatever its state said.
+    type: list
+    elements: dict
+    default: []
   deferred_tiers:
     description:
       - Tiers (the C(bluegreen:tier) tag) whose route tables are planned but not applied yet,
@@ -189,18 +231,48 @@ internet_gateway:
       description: Whether M(amazon.aws.ec2_vpc_igw) has to create, attach or fix it.
       type: bool
 nat_gateways:
-  description: The VPC's NAT gateways that are pending or available (when nat_gateways is true or nat_gateway_subnets given).
-  returned: when nat_gateways is true or nat_gateway_subnets is given
+  description: The VPC's NAT gateways that are pending or available (when nat_gateways is true).
+  returned: when nat_gateways is true
   type: list
   elements: dict
   sample: [{"nat_gateway_id": "nat-0123456789abcdef0", "subnet_id": "subnet-0123456789abcdef0", "state": "available"}]
-nat_gateway_subnets:
-  description: The NAT gateways' plan (when nat_gateway_subnets was given).
-  returned: when nat_gateway_subnets is given
+nat:
+  description: The NAT gateways' plan (when nat_layout was given).
+  returned: when nat_layout is given
   type: dict
   contains:
     changes:
-      description: The NAT gateways to create.
+      description: The NAT gateways to create or delete.
+      type: list
+      elements: dict
+    apply:
+      description: The NAT subnets (wanted subnet entries, with C(cidr), C(az), C(index) in the tier) without a NAT gateway.
+      type: list
+      elements: dict
+    pending:
+      description: The ids of the NAT subnets' gateways that are still pending.
+      type: list
+      elements: str
+    stale:
+      description: The gateways outside the NAT subnets (another layout's), each with C(nat_gateway_id) and C(subnet_id).
+      type: list
+      elements: dict
+egress:
+  description:
+    - The private subnets' egress (when route tables were planned) given the NAT gateways' states.
+  returned: when route_tables or route_table_names is given
+  type: dict
+  contains:
+    nat_gateway_ids:
+      description: The NAT gateway each private route table routes through, in the tables' order (null when unknown, as in check mode).
+      type: list
+      elements: str
+    wait_for:
+      description: The NAT gateways that are not available yet and that a route table to apply names.
+      type: list
+      elements: str
+    route_tables:
+      description: The route tables held back until RV(egress.wait_for) are available; the same shape as RV(route_tables.apply).
       type: list
       elements: dict
 vpc_endpoints:
@@ -268,6 +340,17 @@ route_tables:
       description: Every route table of the VPC, each with C(id), C(tags) (a dict) and the rest in snake case.
       type: list
       elements: dict
+    ids:
+      description: Name tag to id of the route tables the VPC has.
+      type: dict
+    wanted:
+      description: The wanted route tables (as given, or as built from O(route_table_names)).
+      type: list
+      elements: dict
+    stale:
+      description: The role's route tables (tagged C(bluegreen:tier)) that are not wanted, each with C(id) and C(name).
+      type: list
+      elements: dict
 security_groups:
   description: The security groups' plan (when security groups were given).
   returned: when security_groups is given
@@ -315,6 +398,30 @@ def with_tags(entries, common, tier=False):
     return tagged
 
 
+def plan_egress(params, found):
+    """The route tables' plan and the private subnets' egress: a table whose NAT gateway is
+    not available yet is held back with the gateway to wait for."""
+    nats = network.nat_gateways_now(params["nat_gateways_found"], params["nat_gateways_created"])
+    wanted = params["route_tables"]
+    if wanted is None:
+        subnets = dict((tier, (params["subnet_ids"] or {}).get(tier) or []) for tier in ("public", "private", "isolated"))
+        wanted = network.wanted_route_tables(params["route_table_names"], params["tags"], subnets, params["internet_gateway_id"], nats)
+    table_changes, to_apply = network.plan_route_tables(wanted, found, params["deferred_tiers"])
+    ready, waiting, wait_for = network.waiting_for_nat(table_changes, to_apply, nats)
+    stale_changes, stale = network.plan_stale_route_tables(wanted, found) if params["route_table_names"] is not None else ([], [])
+    tables = {
+        "changes": table_changes + stale_changes,
+        "apply": ready,
+        "found": [snake_route_table(t) for t in found],
+        "ids": network.route_table_ids(found),
+        "wanted": wanted,
+        "stale": stale,
+    }
+    private = [t for t in wanted if t["tags"].get("bluegreen:tier") == "private"]
+    nat_ids = [next((r.get("nat_gateway_id") for r in t["routes"] if r.get("nat_gateway_id")), None) for t in private]
+    return tables, {"nat_gateway_ids": nat_ids, "wait_for": wait_for, "route_tables": waiting}
+
+
 def plan(client, params):
     result, changes = {}, []
     vpc_id = params["vpc_id"]
@@ -329,12 +436,8 @@ def plan(client, params):
         igw_changes, igw_id, apply = network.plan_internet_gateway(gateway["name"], gateway["tags"], read(network.read_internet_gateways))
         result["internet_gateway"] = {"id": igw_id, "apply": apply}
         changes += igw_changes
-    if params["nat_gateways"] or params["nat_gateway_subnets"] is not None:
+    if params["nat_gateways"] or params["nat_layout"]:
         result["nat_gateways"] = read(network.read_nat_gateways)
-    if params["nat_gateway_subnets"] is not None:
-        nat_changes = network.plan_nat_gateways(params["nat_gateway_subnets"], result["nat_gateways"])
-        result["nat_gateway_subnets"] = {"changes": nat_changes}
-        changes += nat_changes
     if params["vpc_endpoints"] is not None:
         endpoint_changes, stale = network.plan_vpc_endpoints(params["vpc_endpoints"], read(network.read_vpc_endpoints))
         result["vpc_endpoints"] = {"changes": endpoint_changes, "stale": stale}
@@ -344,11 +447,13 @@ def plan(client, params):
         subnet_changes, to_apply = network.plan_subnets(with_tags(params["subnets"], params["tags"], tier=True), found)
         result["subnets"] = {"changes": subnet_changes, "apply": to_apply, "ids": network.subnet_ids(found)}
         changes += subnet_changes
-    if params["route_tables"] is not None:
-        found = read(network.read_route_tables)
-        table_changes, to_apply = network.plan_route_tables(params["route_tables"], found, params["deferred_tiers"])
-        result["route_tables"] = {"changes": table_changes, "apply": to_apply, "found": [snake_route_table(t) for t in found]}
-        changes += table_changes
+        if params["nat_layout"]:
+            nat_changes, result["nat"] = network.plan_nat_gateways(params["subnets"], params["nat_layout"], found, result["nat_gateways"])
+            result["nat"]["changes"] = nat_changes
+            changes += nat_changes
+    if params["route_tables"] is not None or params["route_table_names"] is not None:
+        result["route_tables"], result["egress"] = plan_egress(params, read(network.read_route_tables))
+        changes += result["route_tables"]["changes"]
     if params["security_groups"] is not None:
         found = read(network.read_security_groups)
         by_name = dict((g["GroupName"], g["GroupId"]) for g in found)
@@ -371,14 +476,21 @@ def main():
         internet_gateway=dict(type="dict", options=dict(name=dict(type="str", required=True), tags=dict(type="dict", required=True))),
         tags=dict(type="dict", default={}),
         nat_gateways=dict(type="bool", default=False),
-        nat_gateway_subnets=dict(type="list", elements="dict"),
         vpc_endpoints=dict(type="list", elements="str"),
         subnets=dict(type="list", elements="dict"),
         route_tables=dict(type="list", elements="dict"),
+        nat_layout=dict(type="str", choices=["single", "per_az"]),
+        route_table_names=dict(type="dict", options=dict(
+            public=dict(type="str", required=True), private=dict(type="list", elements="str", required=True), isolated=dict(type="str", required=True))),
+        subnet_ids=dict(type="dict"),
+        internet_gateway_id=dict(type="str"),
+        nat_gateways_found=dict(type="list", elements="dict", default=[]),
+        nat_gateways_created=dict(type="list", elements="dict", default=[]),
         deferred_tiers=dict(type="list", elements="str", default=[]),
         security_groups=dict(type="list", elements="dict"),
     )
-    module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True, required_one_of=[("vpc_id", "vpc")])
+    module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True, required_one_of=[("vpc_id", "vpc")],
+                             required_by={"nat_layout": ("subnets",)}, mutually_exclusive=[("route_tables", "route_table_names")])
     try:
         result, changes = plan(module.client("ec2"), module.params)
     except AnsibleAWSError as e:

@@ -1,8 +1,13 @@
 """Distribution: the tarball `ansible-galaxy collection build` makes installs into an empty
 collections path and deploys as `ansible-playbook bluegreen.migration.site` from there, with
-nothing of the dev tree on the way (no ansible.cfg, no build/collections); and
-`ansible-builder create` turns execution-environment.yml into a build context that carries the
-same tarball, amazon.aws and the pinned Python requirements."""
+nothing of the dev tree on the way (no ansible.cfg, no build/collections); `ansible-builder
+create` turns execution-environment.yml into a build context that carries the same tarball,
+amazon.aws and the pinned Python requirements; and the same environment is deployed again and
+read through ansible-runner, the engine AWX runs every job with.
+
+One environment for the module (a deploy is the most expensive step of each test): the
+installed collection deploys it on a fresh account and rolls it out; the AWX jobs then run
+on it (their deploy is a re-run, which writes the report into the job's own project)."""
 
 import json
 import os
@@ -14,17 +19,19 @@ import tarfile
 import time
 from pathlib import Path
 
+import ansible_runner
 import jsonschema
 import pytest
 import yaml
 
-from tests.harness.aws import ROOT, recap
+from tests.harness.aws import ROOT, client_env, recap
 from tests.harness.environment import register_healthy_targets
 
 BIN = Path(sys.executable).parent
 GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text())
 TARBALL = f"{GALAXY['namespace']}-{GALAXY['name']}-{GALAXY['version']}.tar.gz"
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "outputs.schema.json").read_text())
+SUFFIX = "local"
 
 
 def pins(path):
@@ -83,33 +90,52 @@ def test_tarball_contents(tarball):
     assert leaked == []
 
 
-@pytest.mark.slow(seconds=100)
-def test_installed_tarball_deploys_as_bluegreen_migration_site(aws, tarball, tmp_path):
+def small_inventory(path):
+    """inventories/local in a smaller shape (two AZs, no Aurora reader): every kind of resource,
+    fewer of each; what is checked here (packaging, AWX's engine) does not depend on the sizes."""
+    shutil.copytree(ROOT / "inventories" / "local", path)
+    group_vars = path / "group_vars" / "bluegreen_envs.yml"
+    text = group_vars.read_text().replace("network_az_count: 3", "network_az_count: 2").replace("aurora_reader_count: 2", "aurora_reader_count: 0")
+    assert "network_az_count: 2" in text and "aurora_reader_count: 0" in text
+    group_vars.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def deployed(emulator, tarball, tmp_path_factory):
+    """A fresh account, the tarball installed into an empty collections path and the environment
+    deployed from there as bluegreen.migration.site, in a user's shell in the project directory
+    (the outputs go to ./outputs, never inside the installed collection)."""
+    emulator.reset()
+    tmp_path = tmp_path_factory.mktemp("installed")
     collections = tmp_path / "collections"
     env = clean_env(tmp_path, collections)
     # --no-deps: amazon.aws comes with the ansible package; resolving it would ask Galaxy.
     run([BIN / "ansible-galaxy", "collection", "install", "--no-deps", "-p", collections, tarball], cwd=tmp_path, env=env)
     installed = collections / "ansible_collections" / "bluegreen" / "migration"
-    assert (installed / "playbooks" / "site.yml").is_file()
-
-    # The role resolves to the installed copy, not the dev tree.
-    doc = run([BIN / "ansible-doc", "-t", "role", "bluegreen.migration.network"], cwd=tmp_path, env=env).stdout
-    assert f"({installed})" in doc and str(ROOT) not in doc
-
-    inventory = tmp_path / "inventory"
-    shutil.copytree(ROOT / "inventories" / "local", inventory)
-    # A user's shell in the project directory: the outputs go to ./outputs, never inside the
-    # installed collection, for site.yml and for the rollout after it alike.
+    inventory = small_inventory(tmp_path / "inventory")
     env["PWD"] = str(tmp_path)
-    outputs = tmp_path / "outputs"
     started = time.monotonic()
     proc = subprocess.run(
         [BIN / "ansible-playbook", "bluegreen.migration.site", "-i", inventory],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=1200,
     )
     print(f"deploy from the installed collection: {time.monotonic() - started:.0f}s")
+    return {"proc": proc, "env": env, "cwd": tmp_path, "installed": installed, "inventory": inventory, "outputs": tmp_path / "outputs",
+            "emulator": emulator, "deploy_actions": {r["action"] for r in emulator.mutating_requests()}}
+
+
+@pytest.mark.slow(seconds=180)
+def test_installed_tarball_deploys_as_bluegreen_migration_site(deployed):
+    installed, env, outputs, proc = deployed["installed"], deployed["env"], deployed["outputs"], deployed["proc"]
+    assert (installed / "playbooks" / "site.yml").is_file()
+
+    # The role resolves to the installed copy, not the dev tree.
+    doc = run([BIN / "ansible-doc", "-t", "role", "bluegreen.migration.network"], cwd=deployed["cwd"], env=env).stdout
+    assert f"({installed})" in doc and str(ROOT) not in doc
+
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
-    counts = recap(proc.stdout)["local"]
+    counts = recap(proc.stdout)[SUFFIX]
     assert counts["failed"] == 0 and counts["changed"] > 0
     assert "bluegreen.migration.migrator_lambda : " in proc.stdout
     document = json.loads((outputs / "local.json").read_text())
@@ -118,16 +144,16 @@ def test_installed_tarball_deploys_as_bluegreen_migration_site(aws, tarball, tmp
     assert document["live_color"] == "blue"
     assert not (installed / "outputs").exists()
     # The deploy really happened in the emulated account.
-    assert {"CreateVpc", "CreateDBCluster", "CreateLoadBalancer", "CreateService"} <= {r["action"] for r in aws.mutating_requests()}
+    assert {"CreateVpc", "CreateDBCluster", "CreateLoadBalancer", "CreateService"} <= deployed["deploy_actions"]
 
     # A rollout from the installed collection refreshes that same file (expand, then validate
     # at each step: the emulated migrator answers from a queue).
     register_healthy_targets("local")
-    aws.queue_lambda_answers({"ok": True, "action": "apply", "status": "up_to_date", "applied": [], "current_version": 3}, 4)
+    deployed["emulator"].queue_lambda_answers({"ok": True, "action": "apply", "status": "up_to_date", "applied": [], "current_version": 3}, 4)
     rollout = {"rollout_image": "nginx:1.27", "rollout_bake_seconds": 0, "rollout_drain_seconds": 0}
     proc = subprocess.run(
-        [BIN / "ansible-playbook", "bluegreen.migration.rollout", "-i", inventory, "-e", json.dumps(rollout)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=1200,
+        [BIN / "ansible-playbook", "bluegreen.migration.rollout", "-i", deployed["inventory"], "-e", json.dumps(rollout)],
+        cwd=deployed["cwd"], env=env, capture_output=True, text=True, check=False, timeout=1200,
     )
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
     assert json.loads((outputs / "local.json").read_text())["live_color"] == "green"
@@ -163,3 +189,99 @@ def test_ansible_builder_create_lists_our_requirements(tarball, tmp_path):
     assert pinned["ansible-core"] in refs and any(r.startswith("ansible-runner") for r in refs)
     assert "ansible-galaxy collection install" in containerfile
     assert "git" in (build / "bindep.txt").read_text()
+
+
+# What a project checkout would not carry (or AWX would not need): local state and caches.
+NOT_IN_PROJECT = {".git", ".venv", ".ansible", ".run", "build", "outputs", "tests", "molecule", "bench", ".ci", ".pytest_cache", ".ruff_cache"}
+CACHES = shutil.ignore_patterns("__pycache__", "*.tar.gz")
+
+
+def not_in_project(directory, names):
+    top = set(names) & NOT_IN_PROJECT if Path(directory) == ROOT else set()
+    return top | CACHES(directory, names)
+
+
+def private_data_dir(base, port, inventory):
+    """The directory tree AWX hands to ansible-runner for one job."""
+    pdd = base / "pdd"
+    project = pdd / "project"
+    shutil.copytree(ROOT, project, ignore=not_in_project)
+    # The project's collections/ on the collections path: bluegreen.migration is the project itself.
+    namespace = project / "collections" / "ansible_collections" / "bluegreen"
+    namespace.mkdir(parents=True)
+    (namespace / "migration").symlink_to(Path("..", "..", ".."), target_is_directory=True)
+    shutil.copytree(inventory, pdd / "inventory")
+    env = pdd / "env"
+    env.mkdir()
+    envvars = dict(client_env(port))
+    envvars.update(
+        # The controller's ansible-playbook (an EE has it on PATH).
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        ANSIBLE_CONFIG=str(project / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(project / "collections"),
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_NOCOLOR="1",
+    )
+    (env / "envvars").write_text(yaml.safe_dump(envvars))
+    return pdd
+
+
+def run_job(pdd, playbook, ident, extravars):
+    (pdd / "env" / "extravars").write_text(yaml.safe_dump(extravars))
+    started = time.monotonic()
+    result = ansible_runner.run(private_data_dir=str(pdd), playbook=playbook, ident=ident, quiet=True)
+    print(f"{ident} ({playbook}): {result.status} rc={result.rc} in {time.monotonic() - started:.0f}s")
+    return result
+
+
+def stats_event(result):
+    """The playbook_on_stats event, where ansible-runner keeps the set_stats data (artifact_data)."""
+    events = [e for e in result.events if e.get("event") == "playbook_on_stats"]
+    assert len(events) == 1, [e.get("event") for e in result.events][-20:]
+    return events[0]["event_data"]
+
+
+@pytest.mark.slow(seconds=60)
+def test_deploy_and_status_through_ansible_runner(deployed, tmp_path):
+    """Deploy and status as AWX runs them: ansible-runner in a private data dir laid out as AWX
+    lays it out: project/ (a copy of the repository, with the collection on
+    ANSIBLE_COLLECTIONS_PATH from the project's own collections/ directory, as AWX does after a
+    project sync), inventory/ (the environment's inventory), env/extravars and env/envvars (the
+    AWS credential's variables, here pointing at the emulator). Checks what AWX reads back: rc,
+    status, the recap counts, and the set_stats data (bluegreen_outputs.<suffix>) that a
+    workflow hands to its next node."""
+    pdd = private_data_dir(tmp_path, deployed["emulator"].port, deployed["inventory"])
+    # The environment is deployed (the test above): AWS has nothing to change, and the job's
+    # changes are the report written into its own project (outputs/, new in every job).
+    deploy = run_job(pdd, "site.yml", "deploy", {})
+    stdout = deploy.stdout.read()
+    assert deploy.rc == 0 and deploy.status == "successful", stdout[-8000:]
+    artifacts = pdd / "artifacts" / "deploy"
+    assert (artifacts / "rc").read_text().strip() == "0"
+    assert (artifacts / "status").read_text().strip() == "successful"
+    assert deploy.stats["failures"] == {} and deploy.stats["dark"] == {}
+    assert SUFFIX in deploy.stats["ok"] and deploy.stats["changed"].get(SUFFIX, 0) > 0
+
+    # set_stats, as AWX reads it: the stats event's artifact_data, also stored on disk in the
+    # job event files of the artifacts directory.
+    data = stats_event(deploy)["artifact_data"]
+    assert list(data) == ["bluegreen_outputs"] and list(data["bluegreen_outputs"]) == [SUFFIX]
+    published = data["bluegreen_outputs"][SUFFIX]
+    jsonschema.validate(published, SCHEMA)
+    assert published["environment_suffix"] == SUFFIX and published["region"] == "us-east-1"
+    assert published["vpc_id"].startswith("vpc-") and published["live_color"] in ("blue", "green")
+    assert published["alb_dns_name"] and published["aurora_writer_endpoint"] and published["migrator_function_name"]
+    on_disk = [json.loads(p.read_text()) for p in (artifacts / "job_events").glob("*.json")]
+    assert [e["event_data"]["artifact_data"] for e in on_disk if e.get("event") == "playbook_on_stats"] == [data]
+    # The outputs role wrote into the project of the job (AWX throws it away with the job), and
+    # the file says what set_stats published.
+    written = json.loads((pdd / "project" / "outputs" / f"{SUFFIX}.json").read_text())
+    assert written == published
+
+    # The next workflow node: AWX passes the artifacts on as extra vars.
+    status_playbook = "playbooks/status.yml" if (pdd / "project" / "playbooks" / "status.yml").is_file() else "playbooks/preflight.yml"
+    status = run_job(pdd, status_playbook, "status", data)
+    assert status.rc == 0 and status.status == "successful", status.stdout.read()[-8000:]
+    assert status.stats["failures"] == {} and SUFFIX in status.stats["ok"]
+    assert status.stats["changed"].get(SUFFIX, 0) == 0, f"{status_playbook} changed something"
+    assert (pdd / "artifacts" / "status" / "rc").read_text().strip() == "0"

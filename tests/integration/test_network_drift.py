@@ -1,7 +1,10 @@
 """Drift on the network role, through the emulator: a security group rule, a route, a subnet
 attribute, a route table's and the internet gateway's tags and the VPC's DNS hostnames changed
 by hand. `--check --diff` names exactly those six changes (before and after) and writes nothing; the next run puts them back; then the plan is
-empty and a re-run changes nothing."""
+empty and a re-run changes nothing. A subnet moved to a foreign route table is moved back in one run.
+
+One network for the module: each test starts from the converged network the previous one left
+(the deploy is the most expensive step of each)."""
 
 import pytest
 
@@ -38,8 +41,16 @@ def by_name(kind, name):
     return one(call(Filters=[{"Name": "tag:Name", "Values": [name]}])[key])
 
 
-def test_drift_is_planned_exactly_then_put_back(aws):
+@pytest.fixture(scope="module")
+def network(emulator):
+    """A fresh account with the network deployed once; yields the emulator."""
+    emulator.reset()
     run()
+    return emulator
+
+
+def test_drift_is_planned_exactly_then_put_back(network):
+    aws = network  # the emulator, the network deployed on it
     ec2 = client("ec2")
     app = by_name("sg", f"app-{SUFFIX}")
     ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
@@ -91,10 +102,9 @@ def test_drift_is_planned_exactly_then_put_back(aws):
     assert counts["changed"] == 0 and aws.mutating_requests() == []
 
 
-def test_a_subnet_moved_to_a_foreign_table_is_moved_back_in_one_run(aws):
+def test_a_subnet_moved_to_a_foreign_table_is_moved_back_in_one_run(network):
     # amazon.aws.ec2_vpc_route_table only disassociates a subnet it takes from another table:
     # the role associates it in the same run (not only after a NAT layout switch).
-    run()
     ec2 = client("ec2")
     vpc = by_name("vpc", f"vpc-{SUFFIX}")["VpcId"]
     subnet = by_name("subnet", f"isolated-a-{SUFFIX}")["SubnetId"]

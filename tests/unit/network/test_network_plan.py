@@ -327,3 +327,136 @@ def test_an_endpoint_no_longer_listed_is_deleted():
     assert [(c["action"], c["name"], c["fields"]) for c in changes] == [
         ("delete", interface["VpcEndpointId"], {"service_name": {"before": SECRETS, "after": None}})]
     assert len(network.plan_vpc_endpoints([], ENDPOINTS)[1]) == 2
+
+
+# --- NAT gateways and the private subnets' egress (DescribeNatGateways as recorded: the single
+# layout's one gateway, in the first public subnet) ---
+
+NATS = [{"nat_gateway_id": n["NatGatewayId"], "subnet_id": n["SubnetId"], "state": n["State"]}
+        for n in recorded("describe_nat_gateways", "NatGateways")]
+RT_NAMES = {"public": "rt-public-local", "private": ["rt-private-local"], "isolated": "rt-isolated-local"}
+PER_AZ_NAMES = dict(RT_NAMES, private=["rt-private-%s-local" % zone for zone in "abc"])
+TIER_IDS = {tier: tier_ids(tier) for tier in ("public", "private", "isolated")}
+
+
+def test_the_deployed_nat_gateway_plans_nothing():
+    assert network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS) == ([], {"apply": [], "pending": [], "stale": []})
+
+
+def test_no_nat_gateway_plans_one_per_nat_subnet():
+    changes, plan = network.plan_nat_gateways(LAYOUT, "per_az", SUBNETS, NATS)
+    assert [s["name"] for s in plan["apply"]] == ["public-b-local", "public-c-local"]
+    assert [(c["resource"], c["action"], c["name"]) for c in changes] == [
+        ("nat gateway", "create", "public-b-local"), ("nat gateway", "create", "public-c-local")]
+    # A VPC still to create: every NAT subnet, with its index in the tier (its subnet id is the subnet writer's answer).
+    assert [(s["name"], s["index"]) for s in network.plan_nat_gateways(LAYOUT, "per_az", [], [])[1]["apply"]] == [
+        ("public-a-local", 0), ("public-b-local", 1), ("public-c-local", 2)]
+
+
+def test_a_pending_nat_gateway_is_listed_not_created_again():
+    pending = [dict(NATS[0], state="pending")]
+    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, pending)
+    assert changes == [] and plan == {"apply": [], "pending": [NATS[0]["nat_gateway_id"]], "stale": []}
+
+
+def test_nat_gateways_of_the_other_layout_are_stale():
+    # per_az's gateways in the second and third public subnets, back to single.
+    others = [{"nat_gateway_id": "nat-0b", "subnet_id": TIER_IDS["public"][1], "state": "available"},
+              {"nat_gateway_id": "nat-0c", "subnet_id": TIER_IDS["public"][2], "state": "pending"}]
+    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS + others)
+    assert plan["stale"] == [{"nat_gateway_id": "nat-0b", "subnet_id": TIER_IDS["public"][1]}, {"nat_gateway_id": "nat-0c", "subnet_id": TIER_IDS["public"][2]}]
+    assert [(c["action"], c["name"]) for c in changes] == [("delete", "nat-0b"), ("delete", "nat-0c")] and plan["apply"] == []
+
+
+def test_an_available_gateway_wins_over_a_pending_one_in_the_same_subnet():
+    twin = dict(NATS[0], nat_gateway_id="nat-0twin", state="pending")
+    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, [twin] + NATS)
+    assert plan["pending"] == [] and plan["stale"] == [{"nat_gateway_id": "nat-0twin", "subnet_id": NATS[0]["subnet_id"]}]
+
+
+def test_a_created_gateway_counts_as_pending_whatever_its_answer():
+    created = [{"nat_gateway_id": "nat-0new", "subnet_id": TIER_IDS["public"][1], "state": "available", "item": ["..."]},
+               {"changed": True, "item": ["check mode: no id"]}]
+    now = network.nat_gateways_now(NATS, created)
+    assert now == NATS + [{"nat_gateway_id": "nat-0new", "subnet_id": TIER_IDS["public"][1], "state": "pending"}]
+
+
+def test_the_wanted_route_tables_are_built_from_names_subnets_and_gateways():
+    assert network.wanted_route_tables(RT_NAMES, TAGS, TIER_IDS, IGW, NATS) == WANTED_TABLES
+    nats = NATS + [{"nat_gateway_id": "nat-0%s" % z, "subnet_id": s, "state": "available"} for z, s in zip("bc", TIER_IDS["public"][1:], strict=True)]
+    per_az = network.wanted_route_tables(PER_AZ_NAMES, TAGS, TIER_IDS, IGW, nats)
+    assert [(t["tags"]["Name"], t["subnets"], t["routes"]) for t in per_az[1:4]] == [
+        ("rt-private-%s-local" % z, [s], [{"dest": "0.0.0.0/0", "nat_gateway_id": n}])
+        for z, s, n in zip("abc", TIER_IDS["private"], [NATS[0]["nat_gateway_id"], "nat-0b", "nat-0c"], strict=True)]
+    assert [t["tags"]["bluegreen:tier"] for t in per_az] == ["public", "private", "private", "private", "isolated"]
+
+
+def test_a_nat_gateway_not_known_yet_leaves_the_route_without_a_target():
+    # Check mode on a new VPC: the NAT module returns no id.
+    tables = network.wanted_route_tables(RT_NAMES, TAGS, TIER_IDS, IGW, [])
+    assert tables[1]["routes"] == [{"dest": "0.0.0.0/0", "nat_gateway_id": None}]
+
+
+def test_the_deployed_egress_holds_nothing_back():
+    changes, to_apply = network.plan_route_tables(WANTED_TABLES, TABLES)
+    assert network.waiting_for_nat(changes, to_apply, NATS) == ([], [], [])
+
+
+def test_a_private_table_waits_for_its_new_gateway_the_others_do_not():
+    # A first deploy: no table yet, the NAT gateway just requested.
+    now = network.nat_gateways_now([], [{"nat_gateway_id": NATS[0]["nat_gateway_id"], "subnet_id": NATS[0]["subnet_id"]}])
+    wanted = network.wanted_route_tables(RT_NAMES, TAGS, TIER_IDS, IGW, now)
+    changes, to_apply = network.plan_route_tables(wanted, [])
+    ready, waiting, nat_ids = network.waiting_for_nat(changes, to_apply, now)
+    assert [t["tags"]["Name"] for t in ready] == ["rt-public-local", "rt-isolated-local"]
+    assert waiting == [WANTED_TABLES[1]] and nat_ids == [NATS[0]["nat_gateway_id"]]
+    reasons = dict((c["name"], c["reason"]) for c in changes)
+    assert reasons["rt-private-local"].endswith(network.WAITS_FOR_NAT) and not reasons["rt-public-local"].endswith(network.WAITS_FOR_NAT)
+
+
+def test_a_table_routed_to_a_gateway_found_pending_waits():
+    # A run stopped while creating the gateway: the table still names the old one.
+    pending = [{"nat_gateway_id": "nat-0pending", "subnet_id": NATS[0]["subnet_id"], "state": "pending"}]
+    wanted = network.wanted_route_tables(RT_NAMES, TAGS, TIER_IDS, IGW, pending)
+    changes, to_apply = network.plan_route_tables(wanted, TABLES)
+    ready, waiting, nat_ids = network.waiting_for_nat(changes, to_apply, pending)
+    assert ready == [] and [t["tags"]["Name"] for t in waiting] == ["rt-private-local"] and nat_ids == ["nat-0pending"]
+    assert only(changes)["fields"]["routes"]["after"] == ["0.0.0.0/0 -> nat-0pending"]
+
+
+def test_the_single_table_is_stale_under_per_az_and_the_deployed_ones_are_not():
+    assert network.plan_stale_route_tables(WANTED_TABLES, TABLES) == ([], [])
+    per_az = network.wanted_route_tables(PER_AZ_NAMES, TAGS, TIER_IDS, IGW, NATS)
+    changes, stale = network.plan_stale_route_tables(per_az, TABLES)
+    single = next(t for t in TABLES if network.tags_of(t).get("Name") == "rt-private-local")
+    assert stale == [{"id": single["RouteTableId"], "name": "rt-private-local"}]
+    assert [(c["resource"], c["action"], c["name"]) for c in changes] == [("route table", "delete", "rt-private-local")]
+    # The VPC's main table carries no tier tag: never stale.
+    assert all(network.tags_of(t).get("bluegreen:tier") for t in TABLES if t["RouteTableId"] in [s["id"] for s in stale])
+
+
+def test_route_table_ids_by_name():
+    ids = network.route_table_ids(TABLES)
+    assert set(ids) >= {"rt-public-local", "rt-private-local", "rt-isolated-local"}
+
+
+def egress_params(**params):
+    base = {"route_tables": None, "route_table_names": RT_NAMES, "subnet_ids": TIER_IDS, "internet_gateway_id": IGW, "tags": TAGS,
+            "nat_gateways_found": NATS, "nat_gateways_created": [], "deferred_tiers": []}
+    return dict(base, **params)
+
+
+def test_the_module_holds_back_the_tables_of_a_new_gateway_and_names_it():
+    from ansible_collections.bluegreen.migration.plugins.modules.network_plan import plan_egress
+
+    tables, egress = plan_egress(egress_params(), TABLES)
+    assert (tables["changes"], tables["apply"], tables["stale"]) == ([], [], [])
+    assert egress == {"nat_gateway_ids": [NATS[0]["nat_gateway_id"]], "wait_for": [], "route_tables": []}
+    assert tables["wanted"] == WANTED_TABLES and tables["ids"]["rt-public-local"].startswith("rtb-")
+    # per_az after single: table a routes through the available gateway now, b and c wait for theirs.
+    created = [{"nat_gateway_id": "nat-0%s" % z, "subnet_id": s} for z, s in zip("bc", TIER_IDS["public"][1:], strict=True)]
+    tables, egress = plan_egress(egress_params(route_table_names=PER_AZ_NAMES, nat_gateways_created=created), TABLES)
+    assert [t["tags"]["Name"] for t in tables["apply"]] == ["rt-private-a-local"]
+    assert [t["tags"]["Name"] for t in egress["route_tables"]] == ["rt-private-b-local", "rt-private-c-local"]
+    assert egress["wait_for"] == ["nat-0b", "nat-0c"] and egress["nat_gateway_ids"] == [NATS[0]["nat_gateway_id"], "nat-0b", "nat-0c"]
+    assert [t["name"] for t in tables["stale"]] == ["rt-private-local"]

@@ -10,7 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.bluegreen.migration.plugins.filter import plan as plan_filters
 from ansible_collections.bluegreen.migration.plugins.filter.network import subnet_plan
-from ansible_collections.bluegreen.migration.plugins.module_utils import network, plan
+from ansible_collections.bluegreen.migration.plugins.module_utils import plan
 
 KNOWN = plan.KNOWN_AFTER_CREATE
 RECORDED = Path(__file__).parent.parent / "network" / "recorded"
@@ -85,7 +85,7 @@ def test_network_ids_of_an_empty_account_are_all_known_after_create():
     assert ids["subnets"] == {"public": [KNOWN, KNOWN], "private": [KNOWN, KNOWN], "isolated": [KNOWN, KNOWN]}
     assert ids["security_groups"] == {"alb": KNOWN, "app": KNOWN, "migrator": KNOWN, "db": KNOWN}
     assert ids["nat_gateway_ids"] == [KNOWN, KNOWN]
-    assert ids["nat_gateway_subnets"] == [{"name": "nat-a-dev", "subnet_id": KNOWN}, {"name": "nat-b-dev", "subnet_id": KNOWN}]
+    assert ids["nat_gateways_created"] == [{"nat_gateway_id": KNOWN, "subnet_id": KNOWN}] * 2
 
 
 def test_network_ids_of_a_partly_built_network_mix_read_and_unknown_ids():
@@ -97,16 +97,16 @@ def test_network_ids_of_a_partly_built_network_mix_read_and_unknown_ids():
     assert ids["subnets"]["public"] == ["subnet-a", KNOWN]
     assert ids["security_groups"] == {"alb": KNOWN, "app": "sg-app", "migrator": KNOWN, "db": KNOWN}
     assert ids["nat_gateway_ids"] == ["nat-1"]
-    assert ids["nat_gateway_subnets"] == [{"name": "nat-a-dev", "subnet_id": "subnet-a"}]
+    assert ids["nat_gateways_created"] == []
 
 
-def test_a_nat_gateway_is_planned_where_its_public_subnet_has_none():
-    answer = json.loads((RECORDED / "describe_nat_gateways.json").read_text())["NatGateways"]
-    found = [{"nat_gateway_id": n["NatGatewayId"], "subnet_id": n["SubnetId"], "state": n["State"]} for n in answer]
-    here = found[0]["subnet_id"]
-    assert network.plan_nat_gateways([{"name": "nat-a-local", "subnet_id": here}], found) == []
-    planned = network.plan_nat_gateways([{"name": "nat-a-local", "subnet_id": here}, {"name": "nat-b-local", "subnet_id": KNOWN}], found)
-    assert planned == [plan.change("nat gateway", "nat-b-local", "create", {"subnet_id": plan.field(None, KNOWN)}, "no NAT gateway in its public subnet")]
+def test_network_ids_plan_the_nat_gateway_of_a_public_subnet_without_one():
+    public_a = [s["cidr"] for s in LAYOUT if s["tier"] == "public"][0]
+    base = {"vpc": {"id": "vpc-1"}, "internet_gateway": {"id": "igw-1"}, "subnets": {"ids": {public_a: "subnet-a"}},
+            "security_groups": {"ids": {}}, "nat_gateways": []}
+    ids = plan.network_ids(base, LAYOUT, GROUPS, "single", lambda component: component + "-dev")
+    assert ids["nat_gateway_ids"] == [KNOWN]
+    assert ids["nat_gateways_created"] == [{"nat_gateway_id": KNOWN, "subnet_id": "subnet-a"}]
 
 
 def test_the_terminal_shows_the_keys_of_a_dict_and_the_items_of_a_list_that_differ():
