@@ -18,6 +18,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_name
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
@@ -99,13 +100,14 @@ def _nat_by_subnet(found_nats):
     return by_subnet
 
 
-def plan_nat_gateways(wanted_subnets, layout, found_subnets, found_nats):
+def plan_nat_gateways(wanted_subnets, layout, found_subnets, found_nats, suffix=None):
     """The NAT gateways of the `layout` (single or per_az) compared with read_nat_gateways'
     answer. Returns (changes, plan): plan["apply"] lists the NAT subnets (wanted subnet entries,
     with their `index` in the tier) without a pending or available gateway, plan["pending"] the
     ids of the wanted gateways still pending (a run stopped while creating them), and
     plan["stale"] the gateways outside the NAT subnets (the other layout's), to delete once no
-    route names them."""
+    route names them. With the environment's `suffix`, a gateway to create is named as the
+    role names it (nat-<AZ letter>-<suffix>), else by its subnet."""
     ids = subnet_ids(found_subnets)
     by_subnet = _nat_by_subnet(found_nats)
     changes, missing, pending, kept = [], [], [], set()
@@ -113,7 +115,8 @@ def plan_nat_gateways(wanted_subnets, layout, found_subnets, found_nats):
         nat = by_subnet.get(ids.get(subnet["cidr"]))
         if nat is None:
             fields = {"subnet": field(None, subnet["name"])}
-            changes.append(change(NAT_GATEWAY, subnet["name"], "create", fields, "the NAT subnet %s has no NAT gateway" % subnet["name"]))
+            name = resource_name("nat-" + subnet["az"][-1], suffix) if suffix else subnet["name"]
+            changes.append(change(NAT_GATEWAY, name, "create", fields, "the NAT subnet %s has no NAT gateway" % subnet["name"]))
             missing.append(subnet)
             continue
         kept.add(nat["nat_gateway_id"])

@@ -448,7 +448,9 @@ def plan(client, params):
         result["subnets"] = {"changes": subnet_changes, "apply": to_apply, "ids": network.subnet_ids(found)}
         changes += subnet_changes
         if params["nat_layout"]:
-            nat_changes, result["nat"] = network.plan_nat_gateways(params["subnets"], params["nat_layout"], found, result["nat_gateways"])
+            nat_changes, result["nat"] = network.plan_nat_gateways(
+                params["subnets"], params["nat_layout"], found, result["nat_gateways"], (params["tags"] or {}).get("bluegreen:environment")
+            )
             result["nat"]["changes"] = nat_changes
             changes += nat_changes
     if params["route_tables"] is not None or params["route_table_names"] is not None:

@@ -348,6 +348,10 @@ def test_no_nat_gateway_plans_one_per_nat_subnet():
     assert [s["name"] for s in plan["apply"]] == ["public-b-local", "public-c-local"]
     assert [(c["resource"], c["action"], c["name"]) for c in changes] == [
         ("nat gateway", "create", "public-b-local"), ("nat gateway", "create", "public-c-local")]
+    # With the environment's suffix, each is named as the role names it (nat-<AZ letter>-<suffix>).
+    named, dummy = network.plan_nat_gateways(LAYOUT, "per_az", SUBNETS, NATS, "local")
+    assert [c["name"] for c in named] == ["nat-b-local", "nat-c-local"]
+    assert [c["fields"]["subnet"]["after"] for c in named] == ["public-b-local", "public-c-local"]
     # A VPC still to create: every NAT subnet, with its index in the tier (its subnet id is the subnet writer's answer).
     assert [(s["name"], s["index"]) for s in network.plan_nat_gateways(LAYOUT, "per_az", [], [])[1]["apply"]] == [
         ("public-a-local", 0), ("public-b-local", 1), ("public-c-local", 2)]
