@@ -276,104 +276,30 @@ changes:
   sample: ["deployment_configuration.deployment_circuit_breaker.enable: False -> True"]
 """
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import differences
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import sorted_by
-
-# Options compared with the service; each maps to one UpdateService parameter.
-MANAGED = ("task_definition", "desired_count", "network", "load_balancers", "health_check_grace_period", "deployment_configuration")
-
-
-# ---------------------------------------------------------------- shapes
-
-
-def _network_from_aws(config):
-    vpc = (config or {}).get("awsvpcConfiguration")
-    if not vpc:
-        return None
-    return {
-        "subnets": sorted(vpc.get("subnets") or []),
-        "security_groups": sorted(vpc.get("securityGroups") or []),
-        "assign_public_ip": vpc.get("assignPublicIp") == "ENABLED",
-    }
-
-
-def _network_to_aws(network):
-    return {
-        "awsvpcConfiguration": {
-            "subnets": network["subnets"],
-            "securityGroups": network["security_groups"],
-            "assignPublicIp": "ENABLED" if network["assign_public_ip"] else "DISABLED",
-        }
-    }
-
-
-def _load_balancers_from_aws(items):
-    bindings = [
-        {"target_group_arn": lb.get("targetGroupArn"), "container_name": lb.get("containerName"), "container_port": lb.get("containerPort")}
-        for lb in items or []
-    ]
-    return sorted_by(bindings, "target_group_arn", "container_name", "container_port")
-
-
-def _load_balancers_to_aws(bindings):
-    return [{"targetGroupArn": b["target_group_arn"], "containerName": b["container_name"], "containerPort": b["container_port"]} for b in bindings]
-
-
-def _deployment_configuration_from_aws(config):
-    if not config:
-        return None  # not reported: unknown
-    breaker = config.get("deploymentCircuitBreaker") or {}
-    return {
-        "minimum_healthy_percent": config.get("minimumHealthyPercent"),
-        "maximum_percent": config.get("maximumPercent"),
-        # AWS's default when the breaker was never configured is off
-        "deployment_circuit_breaker": {"enable": bool(breaker.get("enable", False)), "rollback": bool(breaker.get("rollback", False))},
-    }
-
-
-def _deployment_configuration_to_aws(config):
-    breaker = config["deployment_circuit_breaker"]
-    return {
-        "minimumHealthyPercent": config["minimum_healthy_percent"],
-        "maximumPercent": config["maximum_percent"],
-        "deploymentCircuitBreaker": {"enable": breaker["enable"], "rollback": breaker["rollback"]},
-    }
-
-
-def _summary(service):
-    return {
-        "service_arn": service.get("serviceArn"),
-        "service_name": service.get("serviceName"),
-        "cluster_arn": service.get("clusterArn"),
-        "status": service.get("status"),
-        "task_definition": service.get("taskDefinition"),
-        "desired_count": service.get("desiredCount"),
-        "running_count": service.get("runningCount"),
-        "pending_count": service.get("pendingCount"),
-        "launch_type": service.get("launchType"),
-        "network": _network_from_aws(service.get("networkConfiguration")),
-        "load_balancers": _load_balancers_from_aws(service.get("loadBalancers")),
-        "health_check_grace_period": service.get("healthCheckGracePeriodSeconds"),
-        "deployment_configuration": _deployment_configuration_from_aws(service.get("deploymentConfiguration")),
-        "deployments": [camel_dict_to_snake_dict(d) for d in service.get("deployments") or []],
-        "tags": ecs.tags_to_dict(service.get("tags")),
-    }
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import DEPLOYMENT_CONFIGURATION_OPTIONS
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import NETWORK_OPTIONS
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import SERVICE_OPTIONS
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import deployment_configuration_to_aws
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import load_balancers_to_aws
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import network_to_aws
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import service_changes
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import service_options
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import service_summary
 
 
 def _managed(summary):
-    return {key: summary.get(key) for key in MANAGED}
+    return {key: summary.get(key) for key in SERVICE_OPTIONS}
 
 
 def find_service(client, cluster, name):
     service = ecs.describe_service(client, cluster, name)
-    return _summary(service) if service else None
+    return service_summary(service) if service else None
 
 
 # ---------------------------------------------------------------- desired state
@@ -388,44 +314,16 @@ def resolve_task_definition(module, client, name):
 
 
 def desired_state(module, client):
-    """The managed options the user set, in the shape _summary() produces."""
-    params = module.params
-    desired = {}
+    """The managed options the user set, in the shape service_summary() produces."""
+    params = dict(module.params)
     if params["task_definition"]:
-        desired["task_definition"] = resolve_task_definition(module, client, params["task_definition"])
-    if params["desired_count"] is not None:
-        desired["desired_count"] = params["desired_count"]
-    if params["network"]:
-        desired["network"] = {
-            "subnets": sorted(params["network"]["subnets"]),
-            "security_groups": sorted(params["network"]["security_groups"]),
-            "assign_public_ip": params["network"]["assign_public_ip"],
-        }
-    if params["load_balancers"] is not None:
-        desired["load_balancers"] = sorted_by([dict(b) for b in params["load_balancers"]], "target_group_arn", "container_name", "container_port")
-    if params["health_check_grace_period"] is not None:
-        desired["health_check_grace_period"] = params["health_check_grace_period"]
-    if params["deployment_configuration"]:
-        config = params["deployment_configuration"]
-        desired["deployment_configuration"] = {
-            "minimum_healthy_percent": config["minimum_healthy_percent"],
-            "maximum_percent": config["maximum_percent"],
-            "deployment_circuit_breaker": dict(config["deployment_circuit_breaker"]),
-        }
-    return desired
+        params["task_definition"] = resolve_task_definition(module, client, params["task_definition"])
+    return service_options(params)
 
 
 def changed_options(desired, current):
     """{option: [reasons]} for every managed option whose desired value differs."""
-    changes = {}
-    for key, want in desired.items():
-        have = current.get(key)
-        if key == "health_check_grace_period" and have is None:
-            have = 0  # AWS default
-        reasons = differences(want, have, key)
-        if reasons:
-            changes[key] = reasons
-    return changes
+    return service_changes(desired, current)
 
 
 def update_params(desired, keys):
@@ -437,13 +335,13 @@ def update_params(desired, keys):
         elif key == "desired_count":
             params["desiredCount"] = value
         elif key == "network":
-            params["networkConfiguration"] = _network_to_aws(value)
+            params["networkConfiguration"] = network_to_aws(value)
         elif key == "load_balancers":
-            params["loadBalancers"] = _load_balancers_to_aws(value)
+            params["loadBalancers"] = load_balancers_to_aws(value)
         elif key == "health_check_grace_period":
             params["healthCheckGracePeriodSeconds"] = value
         elif key == "deployment_configuration":
-            params["deploymentConfiguration"] = _deployment_configuration_to_aws(value)
+            params["deploymentConfiguration"] = deployment_configuration_to_aws(value)
     return params
 
 
@@ -464,9 +362,7 @@ def explain_wait_failure(client, cluster, name, wanted_task_definition, timeout)
                 f"deployment {deployment.get('id')} of {deployment.get('taskDefinition')} FAILED: {deployment.get('rolloutStateReason') or 'no reason given'}"
             )
     if wanted_task_definition and primary and primary.get("taskDefinition") != wanted_task_definition:
-        reasons.append(
-            f"the deployment circuit breaker rolled the service back to {primary.get('taskDefinition')} (wanted {wanted_task_definition})"
-        )
+        reasons.append(f"the deployment circuit breaker rolled the service back to {primary.get('taskDefinition')} (wanted {wanted_task_definition})")
     failed_tasks = sum(d.get("failedTasks") or 0 for d in deployments)
     stopped = ecs.describe_stopped_tasks(client, cluster, name) if failed_tasks else []
     if failed_tasks:
@@ -606,14 +502,7 @@ def main():
         initial_task_definition=dict(type="str"),
         initial_desired_count=dict(type="int", default=1),
         launch_type=dict(type="str", choices=["FARGATE"], default="FARGATE"),
-        network=dict(
-            type="dict",
-            options=dict(
-                subnets=dict(type="list", elements="str", required=True),
-                security_groups=dict(type="list", elements="str", default=[]),
-                assign_public_ip=dict(type="bool", default=False),
-            ),
-        ),
+        network=dict(type="dict", options=NETWORK_OPTIONS),
         load_balancers=dict(
             type="list",
             elements="dict",
@@ -624,19 +513,7 @@ def main():
             ),
         ),
         health_check_grace_period=dict(type="int"),
-        deployment_configuration=dict(
-            type="dict",
-            options=dict(
-                minimum_healthy_percent=dict(type="int", default=100),
-                maximum_percent=dict(type="int", default=200),
-                deployment_circuit_breaker=dict(
-                    type="dict",
-                    default={},
-                    apply_defaults=True,
-                    options=dict(enable=dict(type="bool", default=True), rollback=dict(type="bool", default=True)),
-                ),
-            ),
-        ),
+        deployment_configuration=dict(type="dict", options=DEPLOYMENT_CONFIGURATION_OPTIONS),
         force_new_deployment=dict(type="bool", default=False),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=600),

@@ -257,99 +257,12 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import apply_tag_plan
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import differences
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import sorted_by
-from ansible_collections.bluegreen.migration.plugins.module_utils.diff import strip_empty
-
-HEALTH_CHECK_DEFAULTS = {"interval": 30, "timeout": 5, "retries": 3, "startPeriod": 0}
-
-
-def _request(params):
-    """RegisterTaskDefinition parameters from the module options."""
-    containers = []
-    for c in params["containers"]:
-        container = {
-            "name": c["name"],
-            "image": c["image"],
-            "essential": c["essential"],
-            "portMappings": [
-                strip_empty({"containerPort": p["container_port"], "hostPort": p["host_port"], "protocol": p["protocol"]}) for p in c["port_mappings"]
-            ],
-            "environment": [{"name": k, "value": str(v)} for k, v in sorted(c["environment"].items())],
-            "secrets": [{"name": s["name"], "valueFrom": s["value_from"]} for s in c["secrets"]],
-        }
-        if c["log_configuration"]:
-            container["logConfiguration"] = {"logDriver": c["log_configuration"]["log_driver"], "options": c["log_configuration"]["options"]}
-        if c["health_check"]:
-            hc = c["health_check"]
-            container["healthCheck"] = {
-                "command": hc["command"],
-                "interval": hc["interval"],
-                "timeout": hc["timeout"],
-                "retries": hc["retries"],
-                "startPeriod": hc["start_period"],
-            }
-        containers.append(container)
-    request = {
-        "family": params["family"],
-        "cpu": params["cpu"],
-        "memory": params["memory"],
-        "networkMode": params["network_mode"],
-        "requiresCompatibilities": params["requires_compatibilities"],
-        "executionRoleArn": params["execution_role_arn"],
-        "taskRoleArn": params["task_role_arn"],
-        "containerDefinitions": containers,
-    }
-    return strip_empty(request)
-
-
-def _normalise_container(container, network_mode):
-    ports = []
-    for mapping in container.get("portMappings") or []:
-        port = {"containerPort": mapping["containerPort"], "protocol": mapping.get("protocol") or "tcp"}
-        host = mapping.get("hostPort")
-        if host is None and network_mode == "awsvpc":
-            host = mapping["containerPort"]
-        if host is not None:
-            port["hostPort"] = host
-        ports.append(port)
-    normal = {
-        "image": container.get("image"),
-        "essential": container.get("essential", True),
-        "portMappings": sorted_by(ports, "containerPort", "protocol"),
-        "environment": sorted_by(container.get("environment"), "name"),
-        "secrets": sorted_by(container.get("secrets"), "name"),
-        "logConfiguration": container.get("logConfiguration"),
-        # ECS stores container cpu 0 when it is not given: 0 means "no reservation"
-        "cpu": container.get("cpu") or None,
-    }
-    if container.get("healthCheck"):
-        normal["healthCheck"] = dict(HEALTH_CHECK_DEFAULTS, **container["healthCheck"])
-    return strip_empty(normal)
-
-
-def normalise(definition):
-    """The comparable form of a task definition (request or DescribeTaskDefinition output)."""
-    mode = definition.get("networkMode") or "bridge"
-    return strip_empty(
-        {
-            "cpu": str(definition["cpu"]) if definition.get("cpu") is not None else None,
-            "memory": str(definition["memory"]) if definition.get("memory") is not None else None,
-            "networkMode": mode,
-            "requiresCompatibilities": sorted(definition.get("requiresCompatibilities") or []),
-            "executionRoleArn": definition.get("executionRoleArn"),
-            "taskRoleArn": definition.get("taskRoleArn"),
-            "containers": {c["name"]: _normalise_container(c, mode) for c in definition.get("containerDefinitions") or []},
-        }
-    )
-
-
-def with_images_of(request, definition):
-    """The request with each container's image as `definition` (the latest revision) has it."""
-    images = dict((c["name"], c.get("image")) for c in definition.get("containerDefinitions") or [])
-    containers = [dict(c, image=images[c["name"]]) if images.get(c["name"]) else c for c in request["containerDefinitions"]]
-    return dict(request, containerDefinitions=containers)
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import TASK_DEFINITION_OPTIONS
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import normalise_task_definition
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import task_definition_reasons
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import task_definition_request
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import with_images_of
 
 
 def find_latest(client, family):
@@ -375,18 +288,18 @@ def ensure_present(module, client, latest):
     params = module.params
     if not params["containers"]:
         module.fail_json(msg="containers is required (at least one) when state is present")
-    request = _request(params)
+    request = task_definition_request(params)
     if params["keep_image"] and latest is not None:
         request = with_images_of(request, latest[0])
-    desired = normalise(request)
+    desired = normalise_task_definition(request)
 
     if latest is None:
         reasons = [f"family {params['family']} has no active revision"]
         current_definition, current_tags, before = {}, {}, {}
     else:
         current_definition, current_tags = latest
-        before = normalise(current_definition)
-        reasons = differences(desired, before, symmetric=True)
+        before = normalise_task_definition(current_definition)
+        reasons = task_definition_reasons(desired, before)
 
     if reasons:
         tags = params["tags"] if params["tags"] is not None else current_tags
@@ -437,52 +350,8 @@ def ensure_absent(module, client):
 
 
 def main():
-    container_spec = dict(
-        name=dict(type="str", required=True),
-        image=dict(type="str", required=True),
-        essential=dict(type="bool", default=True),
-        port_mappings=dict(
-            type="list",
-            elements="dict",
-            default=[],
-            options=dict(
-                container_port=dict(type="int", required=True),
-                host_port=dict(type="int"),
-                protocol=dict(type="str", choices=["tcp", "udp"], default="tcp"),
-            ),
-        ),
-        environment=dict(type="dict", default={}),
-        secrets=dict(
-            type="list",
-            elements="dict",
-            default=[],
-            no_log=False,
-            options=dict(name=dict(type="str", required=True), value_from=dict(type="str", required=True)),
-        ),
-        log_configuration=dict(
-            type="dict",
-            options=dict(log_driver=dict(type="str", required=True), options=dict(type="dict", default={})),
-        ),
-        health_check=dict(
-            type="dict",
-            options=dict(
-                command=dict(type="list", elements="str", required=True),
-                interval=dict(type="int", default=30),
-                timeout=dict(type="int", default=5),
-                retries=dict(type="int", default=3),
-                start_period=dict(type="int", default=0),
-            ),
-        ),
-    )
     argument_spec = dict(
-        family=dict(type="str", required=True),
-        cpu=dict(type="str"),
-        memory=dict(type="str"),
-        network_mode=dict(type="str", choices=["awsvpc", "bridge", "host", "none"], default="awsvpc"),
-        requires_compatibilities=dict(type="list", elements="str", choices=["FARGATE", "EC2"], default=["FARGATE"]),
-        execution_role_arn=dict(type="str"),
-        task_role_arn=dict(type="str"),
-        containers=dict(type="list", elements="dict", options=container_spec),
+        TASK_DEFINITION_OPTIONS,
         keep_image=dict(type="bool", default=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         tags=dict(type="dict", aliases=["resource_tags"]),
