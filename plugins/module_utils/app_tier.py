@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The ecs_service role's plan beside the load balancer (module_utils/load_balancer.py): its
-target groups, log group, cluster, alarm topic and alarms, each compared with the wanted state
+target groups, log group, cluster, alarm topic, alarms, task definitions and services, each compared with the wanted state
 by the same functions the writing modules use, so the role runs a writer only for what differs.
 Also builds the alarm definitions (three kinds per color), for the plan and for the writer."""
 
@@ -12,12 +12,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs
+from ansible_collections.bluegreen.migration.plugins.module_utils import ecs_services
 from ansible_collections.bluegreen.migration.plugins.module_utils.cloudwatch import AlarmDefinitionError
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
 from ansible_collections.bluegreen.migration.plugins.module_utils import logs
 from ansible_collections.bluegreen.migration.plugins.module_utils import sns
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import tag_drift
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import DIFFERS
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import KNOWN_AFTER_CREATE
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import update_or_nothing
 
 # ---------------------------------------------------------------- target groups
@@ -119,3 +124,156 @@ def _alarm_definitions(spec, alb_arn, target_group_arns, topic_arn):
                 }
             )
     return alarms
+
+
+# ---------------------------------------------------------------- task definitions and services
+
+TASK_DEFINITION = "task definition"
+SERVICE = "ECS service"
+RELEASED_REASON = "not the image its bluegreen:image tag records as released"
+
+
+def container_image(definition, container):
+    """The image of `container` in a task definition (DescribeTaskDefinition's shape), or ''."""
+    for item in (definition or {}).get("containerDefinitions") or []:
+        if item.get("name") == container:
+            return item.get("image") or ""
+    return ""
+
+
+def _with_image(options, container, image):
+    """ecs_task_definition options with `container` on `image`."""
+    containers = [dict(c, image=image) if c["name"] == container else c for c in options["containers"]]
+    return dict(options, containers=containers)
+
+
+def image_to_restore(current, running_image, new_environment):
+    """The image released to a service (its RELEASED_IMAGE_TAG) when it runs another one, else
+    ''. Not while a deployment is under way (a rollout's: the rollout records the image once the
+    service is steady), nor in a new environment (its services go to the latest revisions)."""
+    if current is None or new_environment or not running_image:
+        return ""
+    summary = ecs_services.service_summary(current)
+    released = summary["tags"].get(ecs_services.RELEASED_IMAGE_TAG) or ""
+    if not released or released == running_image or ecs_services.deployment_in_progress(summary):
+        return ""
+    return released
+
+
+def plan_task_definition(wanted, latest, container, released=""):
+    """(changes, apply, registers, image) of one family, compared as
+    bluegreen.migration.ecs_task_definition with keep_image compares: the request against the
+    family's latest revision, each container on the image that revision has (`wanted`'s image
+    only seeds a new family). `latest` is (DescribeTaskDefinition's taskDefinition, tags) or
+    None. With `released` (image_to_restore()) the container is wanted on that image instead;
+    that difference is the service's change, so it is not listed here, though the writer runs.
+    `registers`: a new revision is registered; `image`: the image the writer is given."""
+    seed = next((c["image"] for c in wanted["containers"] if c["name"] == container), "")
+    image = released or (container_image(latest[0], container) if latest else "") or seed
+    request = ecs_services.task_definition_request(_with_image(wanted, container, image))
+    if latest is not None and not released:
+        request = ecs_services.with_images_of(request, latest[0])
+    desired = ecs_services.normalise_task_definition(request)
+    tags = wanted.get("tags") or {}
+    family = wanted["family"]
+    if latest is None:
+        nothing = {"containers": dict((name, {}) for name in desired.get("containers") or {})}
+        fields = dict(ecs_services.task_definition_fields(desired, nothing), tags=field(None, tags))
+        return [change(TASK_DEFINITION, family, "create", fields, "family %s has no active revision" % family)], True, True, image
+    definition, current_tags = latest
+    current = ecs_services.normalise_task_definition(definition)
+    registers = bool(ecs_services.task_definition_reasons(desired, current))
+    fields = ecs_services.task_definition_fields(desired, current)
+    if released:
+        fields.pop("%s.image" % container, None)
+    tag_fields = tag_drift(current_tags, tags)
+    if tag_fields:
+        fields["tags"] = tag_fields
+    changes, dummy = update_or_nothing(TASK_DEFINITION, family, fields)
+    return changes, registers or bool(tag_fields), registers, image
+
+
+def plan_service(wanted, current, context):
+    """(changes, apply, tags) of one color's service, compared as bluegreen.migration.ecs_service
+    compares (the options services.yml gives it).
+
+    `wanted`: {color, name, network, load_balancers, health_check_grace_period,
+    deployment_configuration, tags}; `current`: the DescribeServices entry or None; `context`:
+    {live_color, new_environment, desired_count, task_definition (the ARN a new service or a
+    new environment runs, KNOWN_AFTER_CREATE when this run registers it), image (the image of
+    that task definition), running_image (the image the service runs), released (what
+    image_to_restore() found)}.
+
+    The live color runs the desired count; the idle one keeps its count (0 for a new one), and
+    an existing service keeps its task definition: a run never changes what a rollout does. The
+    one exception is a service whose image is not the one released to it: it goes back to that
+    image (the change names `image`). A service without the tag (deployed before it existed) is
+    tagged with the image it runs. `tags` are the tags the writer is given."""
+    summary = ecs_services.service_summary(current) if current else None
+    fresh = summary is None or context["new_environment"]
+    running, released = context.get("running_image") or "", context.get("released") or ""
+    recorded = ((summary or {}).get("tags") or {}).get(ecs_services.RELEASED_IMAGE_TAG) or ""
+    tags = dict(wanted.get("tags") or {}, **{ecs_services.RELEASED_IMAGE_TAG: context["image"] if fresh else (recorded or running)})
+    options = dict((key, wanted.get(key)) for key in ("network", "load_balancers", "health_check_grace_period", "deployment_configuration"))
+    if wanted["color"] == context["live_color"]:
+        options["desired_count"] = int(context["desired_count"])
+    elif fresh:
+        options["desired_count"] = 0
+    if fresh:
+        options["task_definition"] = context["task_definition"]
+    desired = ecs_services.service_options(options)
+    if summary is None:
+        fields = created(dict(desired, tags=tags))
+        return [change(SERVICE, wanted["name"], "create", fields, "no service of that name in the cluster")], True, tags
+    fields = dict((key, field(summary.get(key), desired[key])) for key in ecs_services.service_changes(desired, summary))
+    tag_fields = tag_drift(summary["tags"], tags)
+    if tag_fields:
+        fields["tags"] = tag_fields
+    reason = DIFFERS
+    if released:
+        fields["image"] = field(running, released)
+        reason = RELEASED_REASON if len(fields) == 1 else DIFFERS + "; " + RELEASED_REASON
+    if not fields:
+        return [], False, tags
+    return [change(SERVICE, wanted["name"], "update", fields, reason)], True, tags
+
+
+def plan_application(task_definitions, services, settings, read):
+    """(changes, result) of both colors' task definitions and services.
+
+    `task_definitions`: [ecs_task_definition options with `color`]; `services`: [plan_service's
+    `wanted`], the same colors; `settings`: {live_color, new_environment, desired_count,
+    container}; `read`: {latest: {color: (taskDefinition, tags) or None}, services: {color:
+    DescribeServices entry or None}, running: {color: the taskDefinition the service runs}}.
+
+    result: task_definitions {arns (the latest revision's, '' when none), apply (colors),
+    images (the image each writer is given)}; services {found (service_summary or {}), apply
+    (colors, the live one first), redeploy (colors moved back to the image released to them,
+    with a new revision if needed, and waited for), tags (the writer's, the record included)}."""
+    container = settings["container"]
+    changes, by_color = [], dict((item["color"], item) for item in services)
+    tds = {"arns": {}, "apply": [], "images": {}}
+    svcs = {"found": {}, "apply": [], "redeploy": [], "tags": {}}
+    for wanted in task_definitions:
+        color = wanted["color"]
+        latest, current = read["latest"].get(color), read["services"].get(color)
+        running_image = container_image(read["running"].get(color), container)
+        released = image_to_restore(current, running_image, settings["new_environment"])
+        planned, apply, registers, image = plan_task_definition(wanted, latest, container, released)
+        changes.extend(planned)
+        tds["arns"][color] = latest[0]["taskDefinitionArn"] if latest else ""
+        tds["images"][color] = image
+        if apply:
+            tds["apply"].append(color)
+        context = dict(settings, image=image, running_image=running_image, released=released)
+        context["task_definition"] = KNOWN_AFTER_CREATE if registers else tds["arns"][color]
+        planned, apply, tags = plan_service(by_color[color], current, context)
+        changes.extend(planned)
+        svcs["found"][color] = ecs_services.service_summary(current) if current else {}
+        svcs["tags"][color] = tags
+        if apply:
+            svcs["apply"].append(color)
+        if released:
+            svcs["redeploy"].append(color)
+    svcs["apply"].sort(key=lambda color: color != settings["live_color"])
+    return changes, {"task_definitions": tds, "services": svcs}

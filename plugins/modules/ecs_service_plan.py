@@ -11,7 +11,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: ecs_service_plan
-short_description: Read the blue-green application tier (load balancer, target groups, cluster, logs, alarms) and plan what differs
+short_description: Read the blue-green application tier (load balancer, target groups, cluster, logs, alarms, services) and plan what differs
 version_added: 0.1.0
 description:
   - Reads the load balancer, its listeners and the tags of both in one run
@@ -28,6 +28,15 @@ description:
     M(bluegreen.migration.ecs_cluster), M(bluegreen.migration.sns_topic),
     M(bluegreen.migration.metric_alarms)). A writer runs only for what the plan names, so a
     re-run reads the tier in one process.
+  - Also reads, when given, both colors' services (one C(DescribeServices)) and task definitions
+    (C(DescribeTaskDefinition) of each family's latest revision, and of the revision a service
+    runs when it is another one; no C(ListTaskDefinitions)), and compares them with the same
+    functions M(bluegreen.migration.ecs_task_definition) (with O(bluegreen.migration.ecs_task_definition#module:keep_image))
+    and M(bluegreen.migration.ecs_service) use, with the rules of the role: the live color runs
+    O(desired_count), the idle one keeps its count, an existing service keeps its task definition.
+  - A service whose image is not the one released to it (its C(bluegreen:image) tag, set when
+    the service is created and by a rollout once the service it deployed is steady) is planned
+    back to that image (the change names C(image)), unless a deployment is under way.
   - Returns the plan (each change with the fields before and after, and why), the live color
     (the C(bluegreen:live-color) tag of the forwarding listener; C(blue) for a new environment),
     and the weights and stickiness to record on the traffic listener.
@@ -140,6 +149,26 @@ options:
     description: Tags every alarm carries besides its C(Name).
     type: dict
     default: {}
+  task_definitions:
+    description:
+      - The wanted task definition of each color, with the options of M(bluegreen.migration.ecs_task_definition)
+        (checked and converted the same way) and C(color). The image only seeds a new family.
+      - Given with O(services) and O(cluster).
+    type: list
+    elements: dict
+    default: []
+  services:
+    description:
+      - The wanted service of each color, in O(cluster) (C(color), C(name), C(network), C(container_name),
+        C(container_port), C(health_check_grace_period), C(deployment_configuration), C(tags)), as
+        M(bluegreen.migration.ecs_service) takes them; each is bound to its color's target group.
+    type: list
+    elements: dict
+    default: []
+  desired_count:
+    description: Tasks the live color runs.
+    type: int
+    default: 1
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
@@ -219,6 +248,40 @@ alarms:
   description: Whether M(bluegreen.migration.metric_alarms) has something to do (C(apply)).
   returned: when O(alarms) is given
   type: dict
+task_definitions:
+  description: The families' latest revisions and what their writer has to do.
+  returned: when O(services) is given
+  type: dict
+  contains:
+    arns:
+      description: Per color, the ARN of the family's latest active revision (empty when none).
+      type: dict
+    apply:
+      description: The colors whose M(bluegreen.migration.ecs_task_definition) has something to do.
+      type: list
+      elements: str
+    images:
+      description: Per color, the image the writer is given (the latest revision's, the seed of a new family, or the image released to the service).
+      type: dict
+services:
+  description: The services as read and what their writer has to do.
+  returned: when O(services) is given
+  type: dict
+  contains:
+    found:
+      description: Per color, the service in the shape M(bluegreen.migration.ecs_service) returns (empty when missing).
+      type: dict
+    apply:
+      description: The colors whose M(bluegreen.migration.ecs_service) has something to do, the live one first.
+      type: list
+      elements: str
+    redeploy:
+      description: The colors to move back to the image released to them (a new revision when needed), and wait for.
+      type: list
+      elements: str
+    tags:
+      description: Per color, the tags the writer gives the service (the C(bluegreen:image) record included).
+      type: dict
 load_balancer:
   description: The load balancer as read, and what to do about it.
   returned: always
@@ -262,12 +325,28 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.bluegreen.migration.plugins.module_utils import app_tier
 from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs
+from ansible_collections.bluegreen.migration.plugins.module_utils import ecs_services
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
 from ansible_collections.bluegreen.migration.plugins.module_utils import load_balancer
 from ansible_collections.bluegreen.migration.plugins.module_utils import logs
 from ansible_collections.bluegreen.migration.plugins.module_utils import sns
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import validated
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import KNOWN_AFTER_CREATE
+
+# What the plan is given of each color's task definition (ecs_task_definition's options) and
+# service (ecs_service's options; the target group is the color's).
+TASK_DEFINITION_SPEC = dict(ecs_services.TASK_DEFINITION_OPTIONS, color=dict(type="str", required=True), tags=dict(type="dict", default={}))
+SERVICE_SPEC = dict(
+    color=dict(type="str", required=True),
+    name=dict(type="str", required=True),
+    network=dict(type="dict", required=True, options=ecs_services.NETWORK_OPTIONS),
+    container_name=dict(type="str", required=True),
+    container_port=dict(type="int", required=True),
+    health_check_grace_period=dict(type="int"),
+    deployment_configuration=dict(type="dict", options=ecs_services.DEPLOYMENT_CONFIGURATION_OPTIONS),
+    tags=dict(type="dict", default={}),
+)
 
 
 def read_and_plan(module):
@@ -323,7 +402,54 @@ def read_and_plan(module):
         planned, needed = cloudwatch.plan_alarm_changes(watch, definitions, current, params["alarm_tags"])
         changes.extend(planned)
         result["alarms"] = {"apply": needed}
+
+    if params["services"]:
+        planned, planned_result = plan_application(module, arns, result["load_balancer"])
+        changes.extend(planned)
+        result.update(planned_result)
     return changes, result
+
+
+def read_application(client, cluster, families, names):
+    """{latest, services, running} as app_tier.plan_application reads them: per color the
+    family's latest revision (DescribeTaskDefinition of the family), the service (one
+    DescribeServices for both) and the revision it runs (described only when not the latest)."""
+    latest = dict((color, ecs.describe_task_definition(client, family)) for color, family in families.items())
+    found = dict((service["serviceName"], service) for service in ecs.describe_services(client, cluster, list(names.values())))
+    services, running = {}, {}
+    for color, name in names.items():
+        services[color] = found.get(name)
+        arn = (services[color] or {}).get("taskDefinition")
+        if not arn:
+            running[color] = None
+        elif latest[color] and latest[color][0]["taskDefinitionArn"] == arn:
+            running[color] = latest[color][0]
+        else:
+            described = ecs.describe_task_definition(client, arn)
+            running[color] = described[0] if described else None
+    return {"latest": latest, "services": services, "running": running}
+
+
+def plan_application(module, target_group_arns, balancer):
+    """The task definitions and services of both colors (app_tier.plan_application)."""
+    params = module.params
+    if not params["cluster"] or sorted(item.get("color") for item in params["task_definitions"]) != sorted(item.get("color") for item in params["services"]):
+        raise ValueError("services need cluster and task_definitions of the same colors")
+    definitions = [validated(item, TASK_DEFINITION_SPEC, "task_definitions[%d]" % index) for index, item in enumerate(params["task_definitions"])]
+    services = [validated(item, SERVICE_SPEC, "services[%d]" % index) for index, item in enumerate(params["services"])]
+    for service in services:
+        arn = (params["target_group_arns"] or target_group_arns).get(service["color"]) or KNOWN_AFTER_CREATE
+        service["load_balancers"] = [{"target_group_arn": arn, "container_name": service["container_name"], "container_port": service["container_port"]}]
+    families = dict((item["color"], item["family"]) for item in definitions)
+    names = dict((item["color"], item["name"]) for item in services)
+    read = read_application(module.client("ecs"), params["cluster"]["name"], families, names)
+    settings = {
+        "live_color": balancer["live_color"],
+        "new_environment": balancer["new_environment"],
+        "desired_count": params["desired_count"],
+        "container": services[0]["container_name"],
+    }
+    return app_tier.plan_application(definitions, services, settings, read)
 
 
 def main():
@@ -363,6 +489,9 @@ def main():
         alarm_topic=dict(type="dict"),
         alarms=dict(type="dict"),
         alarm_tags=dict(type="dict", default={}),
+        task_definitions=dict(type="list", elements="dict", default=[]),
+        services=dict(type="list", elements="dict", default=[]),
+        desired_count=dict(type="int", default=1),
     )
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
