@@ -144,7 +144,9 @@ def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws
         family=f"app-green-{SUFFIX}", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="512", memory="1024",
         containerDefinitions=[{"name": "app", "image": "amazon/amazon-ecs-sample:rollout", "portMappings": [{"containerPort": 80}]}],
     )["taskDefinition"]["taskDefinitionArn"]
-    ecs.update_service(cluster=fact["cluster_name"], service=fact["services"]["green"]["name"], taskDefinition=rollout, desiredCount=2)
+    green_service = ecs.update_service(cluster=fact["cluster_name"], service=fact["services"]["green"]["name"], taskDefinition=rollout, desiredCount=2)
+    # ... recorded as the rollout records the image it released, once the service is steady.
+    ecs.tag_resource(resourceArn=green_service["service"]["serviceArn"], tags=[{"key": "bluegreen:image", "value": "amazon/amazon-ecs-sample:rollout"}])
     set_weights(elb, listener, {blue_tg: 50, green_tg: 50})
 
     # The inventory meanwhile names a new image: it only seeds new families, so no revision is
@@ -229,8 +231,9 @@ def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws
     assert sns.get_topic_attributes(TopicArn=fact["alarm_topic_arn"])["Attributes"]["DisplayName"] == f"bluegreen {SUFFIX} alarms"
     assert watch.describe_alarms(AlarmNames=[f"app-blue-cpu-{SUFFIX}"])["MetricAlarms"][0]["Threshold"] == 80.0
 
-    # In shape: the tier and the roles are read once and nothing is written; no writer runs
-    # beside the task definitions and the services.
+    # In shape: the tier, the task definitions, the services and the roles are read once and
+    # nothing is written; no writer runs. green runs a revision older than its family's latest
+    # (the one put back above): described too, by its ARN.
     aws.reset_recording()
     proc = run_playbook(tmp_path / "ecs_service.yml", inventory="localhost,", extra_vars={
         "environment_suffix": SUFFIX, "ecs_service_state": "present", "fact_file": str(tmp_path / "bluegreen_ecs_service.json"), **base})
@@ -240,7 +243,11 @@ def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws
     assert calls(aws, "elasticloadbalancing", ("DescribeTargetGroups",)) == ["DescribeTargetGroups"] * 2
     assert calls(aws, "monitoring", ("DescribeAlarms",)) == ["DescribeAlarms"]
     assert calls(aws, "ecs", ("DescribeClusters",)) == ["DescribeClusters"]
-    writers = ("Log group of the containers", "Target groups the plan", "Cluster", "SNS topic of", "CPU, unhealthy host", "Internet-facing load balancer")
+    assert calls(aws, "ecs", ("DescribeServices",)) == ["DescribeServices"]
+    assert calls(aws, "ecs", ("DescribeTaskDefinition",)) == ["DescribeTaskDefinition"] * 3
+    assert calls(aws, "ecs", ("ListTaskDefinitions",)) == []
+    writers = ("Log group of the containers", "Target groups the plan", "Cluster", "SNS topic of", "CPU, unhealthy host", "Internet-facing load balancer",
+               "Task definitions of the blue and green", "Blue and green services the plan")
     assert {name: outcome(proc.stdout, name) for name in writers} == dict.fromkeys(writers, "skipping")
     assert sorted(calls(aws, "iam")) == sorted(["GetRole", "ListAttachedRolePolicies", "ListRolePolicies", "GetRolePolicy"]
                                                + ["GetRole", "ListAttachedRolePolicies", "ListRolePolicies"])
