@@ -1,8 +1,8 @@
 """playbooks/plan.yml through the emulator: on an empty account it plans the whole stack as
 created, writes nothing to AWS and exits 0; on the deployed environment it plans nothing; after
-seven changes made by hand (a security group rule, a route, a subnet attribute, a target group's
+eight changes made by hand (a security group rule, a route, a subnet attribute, a target group's
 health check path, an alarm threshold, the Aurora cluster's backup retention, a load balancer
-tag) it names exactly those, in the JSON report and on the terminal, and fails with
+tag, a task definition's image put on the live service) it names exactly those, in the JSON report and on the terminal, and fails with
 plan_fail_on_drift; site.yml puts them back and the next plan is empty again. One deployment
 for the module, six playbook runs."""
 
@@ -107,7 +107,7 @@ def tagged(name):
 
 
 def drift_by_hand():
-    """Seven changes, one per kind; returns (role, action, resource, name, fields) of each."""
+    """Eight changes, one per kind; returns (role, action, resource, name, fields) of each."""
     ec2, elb, cloudwatch, rds = client("ec2"), client("elbv2"), client("cloudwatch"), client("rds")
     app = ec2.describe_security_groups(Filters=tagged(f"app-{SUFFIX}"))["SecurityGroups"][0]
     ec2.authorize_security_group_ingress(GroupId=app["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
@@ -126,6 +126,7 @@ def drift_by_hand():
     rds.modify_db_cluster(DBClusterIdentifier=f"aurora-{SUFFIX}", BackupRetentionPeriod=9, ApplyImmediately=True)
     alb = elb.describe_load_balancers(Names=[f"app-{SUFFIX}"])["LoadBalancers"][0]["LoadBalancerArn"]
     elb.add_tags(ResourceArns=[alb], Tags=[{"Key": "owner", "Value": "changed-by-hand"}])
+    image_by_hand(f"app-blue-{SUFFIX}", BY_HAND)
     return sorted([
         ("network", "update", "security group", f"app-{SUFFIX}", ("ingress",)),
         ("network", "update", "route table", f"rt-isolated-{SUFFIX}", ("routes",)),
@@ -134,19 +135,44 @@ def drift_by_hand():
         ("ecs_service", "update", "alarm", f"app-blue-cpu-{SUFFIX}", ("threshold",)),
         ("aurora", "update", "aurora cluster", f"aurora-{SUFFIX}", ("backup_retention_period",)),
         ("ecs_service", "update", "load balancer", f"app-{SUFFIX}", ("tags",)),
+        ("ecs_service", "update", "ECS service", f"app-blue-{SUFFIX}", ("image",)),
     ])
 
 
+BY_HAND = "registry.example.com/shop:by-hand"
+CLUSTER = f"app-{SUFFIX}"
+
+
+def image_by_hand(family, image):
+    """A revision of the family's latest task definition with another image, registered by hand
+    (tags and all) and put on the service of the same name, as someone would without a rollout."""
+    ecs = client("ecs")
+    found = ecs.describe_task_definition(taskDefinition=family, include=["TAGS"])
+    latest = found["taskDefinition"]
+    keys = ("family", "cpu", "memory", "networkMode", "requiresCompatibilities", "executionRoleArn", "taskRoleArn")
+    containers = [dict(c, image=image) for c in latest["containerDefinitions"]]
+    revision = ecs.register_task_definition(**{k: latest[k] for k in keys if k in latest}, containerDefinitions=containers, tags=found["tags"])
+    ecs.update_service(cluster=CLUSTER, service=family, taskDefinition=revision["taskDefinition"]["taskDefinitionArn"])
+
+
+def running_image(name):
+    ecs = client("ecs")
+    arn = ecs.describe_services(cluster=CLUSTER, services=[name])["services"][0]["taskDefinition"]
+    return ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["containerDefinitions"][0]["image"]
+
+
 def test_drift_is_planned_exactly_fails_when_asked_and_site_puts_it_back(env):
+    released = running_image(f"app-blue-{SUFFIX}")
     expected = drift_by_hand()
     proc, report, lines = plan(env, plan_fail_on_drift=True)
     assert proc.returncode != 0, proc.stdout[-6000:]
     assert changes(report) == expected, report["roles"]
-    assert report["summary"] == {"create": 0, "update": 7, "replace": 0, "delete": 0}
-    assert lines[0] == f"{SUFFIX}: 7 changes (7 to update)"
-    assert len(lines) == 1 + 3 + 7, lines
+    assert report["summary"] == {"create": 0, "update": 8, "replace": 0, "delete": 0}
+    assert lines[0] == f"{SUFFIX}: 8 changes (8 to update)"
+    assert len(lines) == 1 + 3 + 8, lines
     needles = ["update security group app-it-plan: ingress", "tcp 22-22 0.0.0.0/0", "/changed-by-hand", "changed-by-hand -> local-demo",
-               "update subnet isolated-a-it-plan: map_public_ip_on_launch True -> False", "update aurora cluster aurora-it-plan: backup_retention_period 9 ->"]
+               "update subnet isolated-a-it-plan: map_public_ip_on_launch True -> False", "update aurora cluster aurora-it-plan: backup_retention_period 9 ->",
+               f"update ECS service app-blue-it-plan: image {BY_HAND} -> {released} (not the image its bluegreen:image tag records as released)"]
     for needle in needles:
         assert any(needle in line for line in lines), (needle, lines)
     flat = " ".join(proc.stdout.split())
@@ -154,6 +180,8 @@ def test_drift_is_planned_exactly_fails_when_asked_and_site_puts_it_back(env):
 
     fixed = timed(env, "site.yml")
     assert fixed.returncode == 0, fixed.stdout[-8000:] + fixed.stderr[-3000:]
+    # The live service is back on the released image (a new revision of it), waited for.
+    assert running_image(f"app-blue-{SUFFIX}") == released
     proc, report, lines = plan(env, plan_fail_on_drift=True)
     assert proc.returncode == 0, (lines, proc.stdout[-6000:])
     assert report["changed"] is False and lines == [f"{SUFFIX}: no change, AWS matches the inputs"]
