@@ -32,8 +32,8 @@ description:
     (C(DescribeTaskDefinition) of each family's latest revision, and of the revision a service
     runs when it is another one; no C(ListTaskDefinitions)), and compares them with the same
     functions M(bluegreen.migration.ecs_task_definition) (with O(bluegreen.migration.ecs_task_definition#module:keep_image))
-    and M(bluegreen.migration.ecs_service) use, with the rules of the role: the live color runs
-    O(desired_count), the idle one keeps its count, an existing service keeps its task definition.
+    and M(bluegreen.migration.ecs_service) use, with the rules of the role (the live color runs
+    O(desired_count), the idle one keeps its count, an existing service keeps its task definition).
   - A service whose image is not the one released to it (its C(bluegreen:image) tag, set when
     the service is created and by a rollout once the service it deployed is steady) is planned
     back to that image (the change names C(image)), unless a deployment is under way.
