@@ -53,16 +53,35 @@ def group(key, rules, egress):
 
 
 WANTED_GROUPS = [
-    group("alb", [{"proto": "tcp", "ports": [80, 443], "cidr_ip": ["0.0.0.0/0"], "rule_desc": "HTTP(S) from allowed CIDRs"}],
-          [{"proto": "tcp", "ports": ["80"], "group_id": SG["app-local"], "rule_desc": "to application tasks"}]),
-    group("app", [{"proto": "tcp", "ports": ["80"], "group_id": SG["alb-local"], "rule_desc": "from the load balancer"}],
-          [{"proto": "tcp", "ports": [443], "cidr_ip": "0.0.0.0/0", "rule_desc": "HTTPS to AWS APIs and the image registry"},
-           {"proto": "tcp", "ports": ["5432"], "group_id": SG["db-local"], "rule_desc": "to the database"}]),
-    group("migrator", [],
-          [{"proto": "tcp", "ports": [443], "cidr_ip": "0.0.0.0/0", "rule_desc": "HTTPS to Secrets Manager"},
-           {"proto": "tcp", "ports": ["5432"], "group_id": SG["db-local"], "rule_desc": "to the database"}]),
-    group("db", [{"proto": "tcp", "ports": ["5432"], "group_id": SG["app-local"], "rule_desc": "from application tasks"},
-                 {"proto": "tcp", "ports": ["5432"], "group_id": SG["migrator-local"], "rule_desc": "from the migrator"}], []),
+    group(
+        "alb",
+        [{"proto": "tcp", "ports": [80, 443], "cidr_ip": ["0.0.0.0/0"], "rule_desc": "HTTP(S) from allowed CIDRs"}],
+        [{"proto": "tcp", "ports": ["80"], "group_id": SG["app-local"], "rule_desc": "to application tasks"}],
+    ),
+    group(
+        "app",
+        [{"proto": "tcp", "ports": ["80"], "group_id": SG["alb-local"], "rule_desc": "from the load balancer"}],
+        [
+            {"proto": "tcp", "ports": [443], "cidr_ip": "0.0.0.0/0", "rule_desc": "HTTPS to AWS APIs and the image registry"},
+            {"proto": "tcp", "ports": ["5432"], "group_id": SG["db-local"], "rule_desc": "to the database"},
+        ],
+    ),
+    group(
+        "migrator",
+        [],
+        [
+            {"proto": "tcp", "ports": [443], "cidr_ip": "0.0.0.0/0", "rule_desc": "HTTPS to Secrets Manager"},
+            {"proto": "tcp", "ports": ["5432"], "group_id": SG["db-local"], "rule_desc": "to the database"},
+        ],
+    ),
+    group(
+        "db",
+        [
+            {"proto": "tcp", "ports": ["5432"], "group_id": SG["app-local"], "rule_desc": "from application tasks"},
+            {"proto": "tcp", "ports": ["5432"], "group_id": SG["migrator-local"], "rule_desc": "from the migrator"},
+        ],
+        [],
+    ),
 ]
 
 
@@ -135,14 +154,19 @@ ROUTE_DRIFTS = {
     # The public table's default route deleted by hand.
     "route removed by hand": ("rt-public-local", routes_without_ours("rt-public-local"), [], ["0.0.0.0/0 -> " + IGW]),
     # The private table's default route pointed at the internet gateway instead of the NAT gateway.
-    "route target changed by hand": ("rt-private-local",
-                                     routes_without_ours("rt-private-local") + [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": IGW}],
-                                     ["0.0.0.0/0 -> " + IGW], ["0.0.0.0/0 -> " + NAT]),
+    "route target changed by hand": (
+        "rt-private-local",
+        routes_without_ours("rt-private-local") + [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": IGW}],
+        ["0.0.0.0/0 -> " + IGW],
+        ["0.0.0.0/0 -> " + NAT],
+    ),
     # A route to a peering connection added by hand (its target is no gateway the plan names).
-    "peering route added by hand": ("rt-isolated-local",
-                                    TABLES[table_at("rt-isolated-local")]["Routes"]
-                                    + [{"DestinationCidrBlock": "172.16.0.0/16", "VpcPeeringConnectionId": "pcx-0123456789abcdef0"}],
-                                    ["172.16.0.0/16 -> "], []),
+    "peering route added by hand": (
+        "rt-isolated-local",
+        TABLES[table_at("rt-isolated-local")]["Routes"] + [{"DestinationCidrBlock": "172.16.0.0/16", "VpcPeeringConnectionId": "pcx-0123456789abcdef0"}],
+        ["172.16.0.0/16 -> "],
+        [],
+    ),
 }
 
 
@@ -214,30 +238,62 @@ OPEN_EGRESS = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}], "Ipv6R
 # drift -> (group, AWS key, its drifted value, planned field, before, after)
 GROUP_DRIFTS = {
     "ingress rule removed by hand": (
-        "db-local", "IpPermissions", drop_peer(group_of("db-local")["IpPermissions"], 5432, SG["migrator-local"]),
-        "ingress", [APP_DB], [APP_DB, MIGRATOR_DB]),
+        "db-local",
+        "IpPermissions",
+        drop_peer(group_of("db-local")["IpPermissions"], 5432, SG["migrator-local"]),
+        "ingress",
+        [APP_DB],
+        [APP_DB, MIGRATOR_DB],
+    ),
     "ingress port changed by hand": (
-        "app-local", "IpPermissions", edit_permission(group_of("app-local")["IpPermissions"], 80, FromPort=8080, ToPort=8080),
-        "ingress", [rule("tcp", 8080, 8080, SG["alb-local"], "from the load balancer")], [FROM_ALB]),
+        "app-local",
+        "IpPermissions",
+        edit_permission(group_of("app-local")["IpPermissions"], 80, FromPort=8080, ToPort=8080),
+        "ingress",
+        [rule("tcp", 8080, 8080, SG["alb-local"], "from the load balancer")],
+        [FROM_ALB],
+    ),
     "ingress CIDR narrowed by hand": (
-        "alb-local", "IpPermissions",
+        "alb-local",
+        "IpPermissions",
         edit_permission(group_of("alb-local")["IpPermissions"], 443, IpRanges=[{"CidrIp": "203.0.113.0/24", "Description": "HTTP(S) from allowed CIDRs"}]),
-        "ingress", [rule("tcp", 443, 443, "203.0.113.0/24", "HTTP(S) from allowed CIDRs"), HTTP_IN], [HTTPS_IN, HTTP_IN]),
+        "ingress",
+        [rule("tcp", 443, 443, "203.0.113.0/24", "HTTP(S) from allowed CIDRs"), HTTP_IN],
+        [HTTPS_IN, HTTP_IN],
+    ),
     "ingress protocol changed by hand": (
-        "app-local", "IpPermissions", edit_permission(group_of("app-local")["IpPermissions"], 80, IpProtocol="udp"),
-        "ingress", [rule("udp", 80, 80, SG["alb-local"], "from the load balancer")], [FROM_ALB]),
+        "app-local",
+        "IpPermissions",
+        edit_permission(group_of("app-local")["IpPermissions"], 80, IpProtocol="udp"),
+        "ingress",
+        [rule("udp", 80, 80, SG["alb-local"], "from the load balancer")],
+        [FROM_ALB],
+    ),
     "egress rule removed by hand": (
-        "migrator-local", "IpPermissionsEgress", [p for p in group_of("migrator-local")["IpPermissionsEgress"] if p["FromPort"] != 443],
-        "egress", [TO_DB], [SECRETS_OUT, TO_DB]),
-    "egress rule added by hand (all traffic)": (
-        "db-local", "IpPermissionsEgress", [OPEN_EGRESS], "egress", [rule("-1", None, None, "0.0.0.0/0")], []),
+        "migrator-local",
+        "IpPermissionsEgress",
+        [p for p in group_of("migrator-local")["IpPermissionsEgress"] if p["FromPort"] != 443],
+        "egress",
+        [TO_DB],
+        [SECRETS_OUT, TO_DB],
+    ),
+    "egress rule added by hand (all traffic)": ("db-local", "IpPermissionsEgress", [OPEN_EGRESS], "egress", [rule("-1", None, None, "0.0.0.0/0")], []),
     "egress description changed by hand": (
-        "app-local", "IpPermissionsEgress",
+        "app-local",
+        "IpPermissionsEgress",
         edit_permission(group_of("app-local")["IpPermissionsEgress"], 443, IpRanges=[{"CidrIp": "0.0.0.0/0", "Description": "changed"}]),
-        "egress", [rule("tcp", 443, 443, "0.0.0.0/0", "changed"), TO_DB], [APIS_OUT, TO_DB]),
+        "egress",
+        [rule("tcp", 443, 443, "0.0.0.0/0", "changed"), TO_DB],
+        [APIS_OUT, TO_DB],
+    ),
     "group tag value changed by hand": (
-        "alb-local", "Tags", with_tag(group_of("alb-local")["Tags"], "owner", "someone"),
-        "tags", dict(resource_tags("network", SUFFIX, EXTRA, "alb-local"), owner="someone"), resource_tags("network", SUFFIX, EXTRA, "alb-local")),
+        "alb-local",
+        "Tags",
+        with_tag(group_of("alb-local")["Tags"], "owner", "someone"),
+        "tags",
+        dict(resource_tags("network", SUFFIX, EXTRA, "alb-local"), owner="someone"),
+        resource_tags("network", SUFFIX, EXTRA, "alb-local"),
+    ),
 }
 
 
@@ -260,8 +316,11 @@ def test_the_nat_gateway_deleted_by_hand_is_the_one_change():
     assert [s["name"] for s in plan["apply"]] == ["public-a-local"] and plan["stale"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="plan_vpc_endpoints only plans the deletion of endpoints no longer listed: a listed endpoint deleted by hand "
-                                      "is not in the plan (the deploy recreates it through amazon.aws.ec2_vpc_endpoint without the plan naming it)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="plan_vpc_endpoints only plans the deletion of endpoints no longer listed: a listed endpoint deleted by hand "
+    "is not in the plan (the deploy recreates it through amazon.aws.ec2_vpc_endpoint without the plan naming it)",
+)
 def test_a_listed_endpoint_deleted_by_hand_is_planned_for_creation():
     found = [e for e in ENDPOINTS if e["ServiceName"] != S3]
     changes, stale = network.plan_vpc_endpoints([S3, SECRETS], found)
