@@ -289,7 +289,8 @@ def main():
         subnet_group_tags=dict(type="dict", default={}),
         alarms=dict(type="list", elements="dict", default=[]),
         alarm_tags=dict(type="dict", default={}),
-        secret=dict(type="dict", options=SECRET_OPTIONS),
+        # The secret's name and non-secret keys (its value is never passed or read).
+        secret=dict(type="dict", options=SECRET_OPTIONS, no_log=False),
     )
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
