@@ -82,7 +82,9 @@ def test_an_empty_account_plans_every_role_as_created_and_writes_nothing(env):
     created = {(c["resource"], c["name"]) for role in ROLES for c in report["roles"][role]}
     for expected in [("vpc", f"vpc-{SUFFIX}"), ("subnet", f"isolated-b-{SUFFIX}"), ("nat gateway", f"nat-a-{SUFFIX}"),
                      ("route table", f"rt-private-{SUFFIX}"), ("security group", f"db-{SUFFIX}"), ("aurora cluster", f"aurora-{SUFFIX}"),
-                     ("load balancer", f"app-{SUFFIX}"), ("target group", f"app-green-{SUFFIX}"), ("iam role", f"migrator-{SUFFIX}-us-east-1")]:
+                     ("load balancer", f"app-{SUFFIX}"), ("target group", f"app-green-{SUFFIX}"), ("iam role", f"migrator-{SUFFIX}-us-east-1"),
+                     ("credentials secret", f"aurora-credentials-{SUFFIX}"), ("log group", f"/aws/lambda/migrator-{SUFFIX}"),
+                     ("lambda function", f"migrator-{SUFFIX}")]:
         assert expected in created, expected
     # What refers to a resource still to create is known after create, not a failure.
     routes = next(c for c in report["roles"]["network"] if c["name"] == f"rt-public-{SUFFIX}")["fields"]
