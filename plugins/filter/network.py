@@ -9,7 +9,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import TIERS, split_subnets
-from ansible_collections.bluegreen.migration.plugins.module_utils.naming import NamingError, resource_name
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import NamingError, zonal_name
 
 
 def subnet_plan(vpc_cidr, azs, suffix):
@@ -19,14 +19,13 @@ def subnet_plan(vpc_cidr, azs, suffix):
         plan = []
         for tier in TIERS:
             for index, az in enumerate(azs):
-                zone_letter = az[-1] if az and az[-1].isalpha() else str(index)
                 plan.append(
                     {
                         "tier": tier,
                         "az": az,
                         "index": index,
                         "cidr": cidrs[tier][index],
-                        "name": resource_name("%s-%s" % (tier, zone_letter), suffix),
+                        "name": zonal_name(tier, az, index, suffix),
                     }
                 )
         return plan

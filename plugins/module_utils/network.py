@@ -18,7 +18,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
-from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_name
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import nat_gateway_names
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import KNOWN_AFTER_CREATE
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
@@ -100,24 +101,24 @@ def _nat_by_subnet(found_nats):
     return by_subnet
 
 
-def plan_nat_gateways(wanted_subnets, layout, found_subnets, found_nats, suffix=None):
+def plan_nat_gateways(wanted_subnets, layout, found_subnets, found_nats, suffix):
     """The NAT gateways of the `layout` (single or per_az) compared with read_nat_gateways'
     answer. Returns (changes, plan): plan["apply"] lists the NAT subnets (wanted subnet entries,
-    with their `index` in the tier) without a pending or available gateway, plan["pending"] the
-    ids of the wanted gateways still pending (a run stopped while creating them), and
+    with their `index` in the tier, and the `nat_name` and `eip_name` the gateway and its elastic
+    IP get in the environment `suffix`) without a pending or available gateway, plan["pending"]
+    the ids of the wanted gateways still pending (a run stopped while creating them), and
     plan["stale"] the gateways outside the NAT subnets (the other layout's), to delete once no
-    route names them. With the environment's `suffix`, a gateway to create is named as the
-    role names it (nat-<AZ letter>-<suffix>), else by its subnet."""
+    route names them."""
     ids = subnet_ids(found_subnets)
     by_subnet = _nat_by_subnet(found_nats)
     changes, missing, pending, kept = [], [], [], set()
     for subnet in nat_subnets(wanted_subnets, layout):
         nat = by_subnet.get(ids.get(subnet["cidr"]))
         if nat is None:
-            fields = {"subnet": field(None, subnet["name"])}
-            name = resource_name("nat-" + subnet["az"][-1], suffix) if suffix else subnet["name"]
-            changes.append(change(NAT_GATEWAY, name, "create", fields, "the NAT subnet %s has no NAT gateway" % subnet["name"]))
-            missing.append(subnet)
+            nat_name, eip_name = nat_gateway_names(subnet["az"], subnet["index"], suffix)
+            reason = "the NAT subnet %s has no NAT gateway" % subnet["name"]
+            changes.append(change(NAT_GATEWAY, nat_name, "create", {"subnet": field(None, subnet["name"])}, reason))
+            missing.append(dict(subnet, nat_name=nat_name, eip_name=eip_name))
             continue
         kept.add(nat["nat_gateway_id"])
         if nat["state"] != "available":
@@ -127,6 +128,36 @@ def plan_nat_gateways(wanted_subnets, layout, found_subnets, found_nats, suffix=
         fields = {"subnet": field(nat["subnet_id"], None)}
         changes.append(change(NAT_GATEWAY, nat["nat_gateway_id"], "delete", fields, "not in a NAT subnet of the %s layout" % layout))
     return changes, {"apply": missing, "pending": pending, "stale": stale}
+
+
+def network_ids(base, subnet_plan, security_groups, layout):
+    """The ids the network will have, as network_plan read them, each one still to create
+    shown as KNOWN_AFTER_CREATE, in the shape of the bluegreen_network fact.
+
+    `base`: network_plan's result for the VPC, internet gateway, security groups, subnets and NAT
+    gateways; `subnet_plan`: the layout ([{tier, az, index, cidr}], tier-major, AZ order);
+    `security_groups`: [{key}]; `layout`: single or per_az. Returns also `nat_gateways_created`:
+    the NAT gateways still to create, each {nat_gateway_id: KNOWN_AFTER_CREATE, subnet_id}, in the
+    shape network_plan's nat_gateways_created takes (the private tables routed through them are
+    planned as waiting).
+    """
+    found_subnets = (base.get("subnets") or {}).get("ids") or {}
+    subnets = {"public": [], "private": [], "isolated": []}
+    for subnet in subnet_plan:
+        subnets[subnet["tier"]].append(found_subnets.get(subnet["cidr"]) or KNOWN_AFTER_CREATE)
+    group_ids = (base.get("security_groups") or {}).get("ids") or {}
+    by_subnet = dict((n["subnet_id"], n["nat_gateway_id"]) for n in base.get("nat_gateways") or [])
+    nat_subnet_ids = [found_subnets.get(s["cidr"]) or KNOWN_AFTER_CREATE for s in nat_subnets(subnet_plan, layout)]
+    return {
+        "vpc_id": (base.get("vpc") or {}).get("id") or KNOWN_AFTER_CREATE,
+        "internet_gateway_id": (base.get("internet_gateway") or {}).get("id") or KNOWN_AFTER_CREATE,
+        "subnets": subnets,
+        "security_groups": dict((g["key"], group_ids.get(g["key"]) or KNOWN_AFTER_CREATE) for g in security_groups),
+        "nat_gateway_ids": [by_subnet.get(subnet_id) or KNOWN_AFTER_CREATE for subnet_id in nat_subnet_ids],
+        "nat_gateways_created": [
+            {"nat_gateway_id": KNOWN_AFTER_CREATE, "subnet_id": subnet_id} for subnet_id in nat_subnet_ids if not by_subnet.get(subnet_id)
+        ],
+    }
 
 
 def nat_gateways_now(found_nats, created):

@@ -85,6 +85,12 @@ options:
         are planned for deletion.
     type: str
     choices: [single, per_az]
+  environment_suffix:
+    description:
+      - The environment suffix, for the names of the resources to create that the module names
+        (with the collection's naming function), such as a NAT gateway and its elastic IP.
+      - Required with O(nat_layout).
+    type: str
   vpc_endpoints:
     description:
       - The full service names of the wanted VPC endpoints (C(com.amazonaws.<region>.<service>));
@@ -246,7 +252,9 @@ nat:
       type: list
       elements: dict
     apply:
-      description: The NAT subnets (wanted subnet entries, with C(cidr), C(az), C(index) in the tier) without a NAT gateway.
+      description:
+        - The NAT subnets (wanted subnet entries, with C(cidr), C(az), C(index) in the tier) without a NAT gateway,
+          each with the C(nat_name) its gateway and the C(eip_name) the gateway's elastic IP get.
       type: list
       elements: dict
     pending:
@@ -449,7 +457,7 @@ def plan(client, params):
         changes += subnet_changes
         if params["nat_layout"]:
             nat_changes, result["nat"] = network.plan_nat_gateways(
-                params["subnets"], params["nat_layout"], found, result["nat_gateways"], (params["tags"] or {}).get("bluegreen:environment")
+                params["subnets"], params["nat_layout"], found, result["nat_gateways"], params["environment_suffix"]
             )
             result["nat"]["changes"] = nat_changes
             changes += nat_changes
@@ -482,6 +490,7 @@ def main():
         subnets=dict(type="list", elements="dict"),
         route_tables=dict(type="list", elements="dict"),
         nat_layout=dict(type="str", choices=["single", "per_az"]),
+        environment_suffix=dict(type="str"),
         route_table_names=dict(type="dict", options=dict(
             public=dict(type="str", required=True), private=dict(type="list", elements="str", required=True), isolated=dict(type="str", required=True))),
         subnet_ids=dict(type="dict"),
@@ -492,7 +501,7 @@ def main():
         security_groups=dict(type="list", elements="dict"),
     )
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True, required_one_of=[("vpc_id", "vpc")],
-                             required_by={"nat_layout": ("subnets",)}, mutually_exclusive=[("route_tables", "route_table_names")])
+                             required_by={"nat_layout": ("subnets", "environment_suffix")}, mutually_exclusive=[("route_tables", "route_table_names")])
     try:
         result, changes = plan(module.client("ec2"), module.params)
     except AnsibleAWSError as e:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.bluegreen.migration.plugins.filter.network import subnet_plan
-from ansible_collections.bluegreen.migration.plugins.module_utils import network
+from ansible_collections.bluegreen.migration.plugins.module_utils import naming, network
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_names, resource_tags
 
 RECORDED = Path(__file__).parent / "recorded"
@@ -340,26 +340,30 @@ TIER_IDS = {tier: tier_ids(tier) for tier in ("public", "private", "isolated")}
 
 
 def test_the_deployed_nat_gateway_plans_nothing():
-    assert network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS) == ([], {"apply": [], "pending": [], "stale": []})
+    assert network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS, SUFFIX) == ([], {"apply": [], "pending": [], "stale": []})
 
 
 def test_no_nat_gateway_plans_one_per_nat_subnet():
-    changes, plan = network.plan_nat_gateways(LAYOUT, "per_az", SUBNETS, NATS)
-    assert [s["name"] for s in plan["apply"]] == ["public-b-local", "public-c-local"]
-    assert [(c["resource"], c["action"], c["name"]) for c in changes] == [
-        ("nat gateway", "create", "public-b-local"), ("nat gateway", "create", "public-c-local")]
-    # With the environment's suffix, each is named as the role names it (nat-<AZ letter>-<suffix>).
-    named, dummy = network.plan_nat_gateways(LAYOUT, "per_az", SUBNETS, NATS, "local")
-    assert [c["name"] for c in named] == ["nat-b-local", "nat-c-local"]
-    assert [c["fields"]["subnet"]["after"] for c in named] == ["public-b-local", "public-c-local"]
+    changes, plan = network.plan_nat_gateways(LAYOUT, "per_az", SUBNETS, NATS, SUFFIX)
+    # Each named by the collection's naming function (nat-<AZ letter>-<suffix>), its address too.
+    assert [(s["name"], s["nat_name"], s["eip_name"]) for s in plan["apply"]] == [
+        ("public-b-local", "nat-b-local", "eip-nat-b-local"), ("public-c-local", "nat-c-local", "eip-nat-c-local")]
+    assert [(c["resource"], c["action"], c["name"]) for c in changes] == [("nat gateway", "create", "nat-b-local"), ("nat gateway", "create", "nat-c-local")]
+    assert [c["fields"]["subnet"]["after"] for c in changes] == ["public-b-local", "public-c-local"]
     # A VPC still to create: every NAT subnet, with its index in the tier (its subnet id is the subnet writer's answer).
-    assert [(s["name"], s["index"]) for s in network.plan_nat_gateways(LAYOUT, "per_az", [], [])[1]["apply"]] == [
+    assert [(s["name"], s["index"]) for s in network.plan_nat_gateways(LAYOUT, "per_az", [], [], SUFFIX)[1]["apply"]] == [
         ("public-a-local", 0), ("public-b-local", 1), ("public-c-local", 2)]
+
+
+def test_names_of_an_az_carry_its_letter_or_else_its_index():
+    assert naming.nat_gateway_names("us-east-1b", 1, "dev") == ("nat-b-dev", "eip-nat-b-dev")
+    assert naming.zonal_name("public", "us-east-1-wl1-bos-wlz-1", 2, "dev") == "public-2-dev"
+    assert [s["name"] for s in LAYOUT if s["tier"] == "private"] == ["private-a-local", "private-b-local", "private-c-local"]
 
 
 def test_a_pending_nat_gateway_is_listed_not_created_again():
     pending = [dict(NATS[0], state="pending")]
-    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, pending)
+    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, pending, SUFFIX)
     assert changes == [] and plan == {"apply": [], "pending": [NATS[0]["nat_gateway_id"]], "stale": []}
 
 
@@ -367,14 +371,14 @@ def test_nat_gateways_of_the_other_layout_are_stale():
     # per_az's gateways in the second and third public subnets, back to single.
     others = [{"nat_gateway_id": "nat-0b", "subnet_id": TIER_IDS["public"][1], "state": "available"},
               {"nat_gateway_id": "nat-0c", "subnet_id": TIER_IDS["public"][2], "state": "pending"}]
-    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS + others)
+    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS + others, SUFFIX)
     assert plan["stale"] == [{"nat_gateway_id": "nat-0b", "subnet_id": TIER_IDS["public"][1]}, {"nat_gateway_id": "nat-0c", "subnet_id": TIER_IDS["public"][2]}]
     assert [(c["action"], c["name"]) for c in changes] == [("delete", "nat-0b"), ("delete", "nat-0c")] and plan["apply"] == []
 
 
 def test_an_available_gateway_wins_over_a_pending_one_in_the_same_subnet():
     twin = dict(NATS[0], nat_gateway_id="nat-0twin", state="pending")
-    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, [twin] + NATS)
+    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, [twin] + NATS, SUFFIX)
     assert plan["pending"] == [] and plan["stale"] == [{"nat_gateway_id": "nat-0twin", "subnet_id": NATS[0]["subnet_id"]}]
 
 
