@@ -8,6 +8,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.bluegreen.migration.plugins.module_utils import network
 from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import TIERS, split_subnets
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import NamingError, zonal_name
 
@@ -33,8 +34,25 @@ def subnet_plan(vpc_cidr, azs, suffix):
         raise AnsibleFilterError("network_vpc_cidr=%s with %d AZs: %s" % (vpc_cidr, len(azs), e)) from e
 
 
+def _ids(name, func):
+    def run(*args):
+        try:
+            return func(*args)
+        except (AttributeError, KeyError, TypeError) as e:
+            raise AnsibleFilterError("%s: unexpected input (%s: %s)" % (name, type(e).__name__, e)) from e
+
+    run.__name__ = name
+    return run
+
+
 class FilterModule(object):
     """Network layout filters of bluegreen.migration."""
 
     def filters(self):
-        return {"subnet_plan": subnet_plan}
+        return {
+            "subnet_plan": subnet_plan,
+            # The ids read by the plan merged with those the writers answered (module_utils.network).
+            "network_subnet_ids": _ids("network_subnet_ids", network.subnet_ids_by_tier),
+            "network_security_group_ids": _ids("network_security_group_ids", network.security_group_ids),
+            "network_route_table_ids": _ids("network_route_table_ids", network.route_table_ids_by_tier),
+        }

@@ -338,6 +338,54 @@ def subnet_ids(found):
     return dict((s["CidrBlock"], s["SubnetId"]) for s in found)
 
 
+# --- Ids after the writers ------------------------------------------------------------------
+# The plan read the ids of what exists; the writers (run for the plan's items alone) answer with
+# the ids of what they created. These merge the two for the resources that refer to them.
+
+
+def subnet_ids_by_tier(subnet_plan, known, written):
+    """{tier: [subnet id]} in AZ order: `known` is the plan's {cidr: id}, `written` the loop results
+    of amazon.aws.ec2_vpc_subnet (each with its item's cidr and the subnet); an id not known yet
+    (as in check mode) is None."""
+    ids = dict(known or {})
+    for result in written or []:
+        subnet_id = (result.get("subnet") or {}).get("id")
+        if subnet_id:
+            ids[result["item"]["cidr"]] = subnet_id
+    tiers = {"public": [], "private": [], "isolated": []}
+    for subnet in subnet_plan:
+        tiers[subnet["tier"]].append(ids.get(subnet["cidr"]))
+    return tiers
+
+
+def security_group_ids(known, created):
+    """{key: group id}: `known` is the plan's, `created` the async_status results of the
+    amazon.aws.ec2_security_group jobs that created the missing groups (each job's item the group)."""
+    ids = dict(known or {})
+    for result in created or []:
+        if result.get("group_id"):
+            ids[result["item"]["item"]["key"]] = result["group_id"]
+    return ids
+
+
+def route_table_ids_by_tier(names, known, applied):
+    """{by_name: {Name: id}, public, private: [ids of the private tables that exist, in order],
+    isolated}: `known` is {Name: id} as read (or as indexed before), `applied` the async_status
+    results of the amazon.aws.ec2_vpc_route_table jobs (each job's item the wanted table; the
+    results of other jobs, without a route table, are passed over); `names` the tables' names."""
+    by_name = dict(known or {})
+    for result in applied or []:
+        table_id = (result.get("route_table") or {}).get("id")
+        if table_id:
+            by_name[result["item"]["item"]["tags"]["Name"]] = table_id
+    return {
+        "by_name": by_name,
+        "public": by_name.get(names["public"]),
+        "private": [by_name[name] for name in names["private"] if name in by_name],
+        "isolated": by_name.get(names["isolated"]),
+    }
+
+
 # --- Route tables ------------------------------------------------------------------------
 
 
