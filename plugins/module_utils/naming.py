@@ -153,6 +153,13 @@ def nat_gateway_names(az, index, suffix):
     return zonal_name("nat", az, index, suffix), zonal_name("eip-nat", az, index, suffix)
 
 
+def route_table_names(azs, nat_layout, suffix):
+    """The network's route tables: public, private (one for the single NAT layout, one per AZ for
+    per_az) and isolated."""
+    private = [resource_name("rt-private", suffix)] if nat_layout == "single" else [zonal_name("rt-private", az, i, suffix) for i, az in enumerate(azs)]
+    return {"public": resource_name("rt-public", suffix), "private": private, "isolated": resource_name("rt-isolated", suffix)}
+
+
 # A region code (us-east-1, us-gov-west-1, us-isob-east-1): the one syntax preflight checks too.
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
 

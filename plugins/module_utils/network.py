@@ -18,7 +18,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
-from ansible_collections.bluegreen.migration.plugins.module_utils.naming import nat_gateway_names
+from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import TIERS, split_subnets
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import nat_gateway_names, zonal_name
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import KNOWN_AFTER_CREATE
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
@@ -80,6 +81,59 @@ def read_nat_gateways(client, vpc_id):
     filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "state", "Values": ["pending", "available"]}]
     found = _describe(client, "describe_nat_gateways", "NatGateways", filters)
     return [{"nat_gateway_id": n["NatGatewayId"], "subnet_id": n["SubnetId"], "state": n["State"]} for n in found]
+
+
+# --- Layout --------------------------------------------------------------------------------
+
+
+def subnet_layout(vpc_cidr, azs, suffix):
+    """Every subnet of an environment, tier-major: [{tier, az, index, cidr, name}] (cidr.split_subnets
+    cuts the VPC CIDR; CidrError or NamingError when it cannot)."""
+    cidrs = split_subnets(vpc_cidr, len(azs))
+    return [
+        {"tier": tier, "az": az, "index": index, "cidr": cidrs[tier][index], "name": zonal_name(tier, az, index, suffix)}
+        for tier in TIERS
+        for index, az in enumerate(azs)
+    ]
+
+
+def azs_of_subnets(vpc_cidr, az_count, found_subnets):
+    """The AZs the VPC's subnets already fix, in layout order: for each index of the layout, the
+    AZ of a subnet AWS has with one of that index's CIDRs (the public one first). None when an
+    index has no subnet yet (the AZs are then the region's, listed)."""
+    cidrs = split_subnets(vpc_cidr, az_count)
+    az_of = dict((s["CidrBlock"], s.get("AvailabilityZone")) for s in found_subnets)
+    azs = []
+    for index in range(az_count):
+        az = next((az_of[cidrs[tier][index]] for tier in TIERS if az_of.get(cidrs[tier][index])), None)
+        if az is None:
+            return None
+        azs.append(az)
+    return azs
+
+
+@NetworkErrorHandler.common_error_handler("list the region's availability zones")
+@aws_retry()
+def read_availability_zones(client):
+    """The region's available AZs (not Local or Wavelength Zones), sorted by name."""
+    filters = [{"Name": "state", "Values": ["available"]}, {"Name": "zone-type", "Values": ["availability-zone"]}]
+    return sorted(z["ZoneName"] for z in client.describe_availability_zones(Filters=filters)["AvailabilityZones"])
+
+
+def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs):
+    """The layout's AZs: those given; else those the VPC's subnets fix (no call); else the first
+    `az_count` of the region's (`list_azs()`, DescribeAvailabilityZones). A region with fewer is
+    a NetworkError that says what to change."""
+    if wanted_azs:
+        return list(wanted_azs)
+    fixed = azs_of_subnets(vpc_cidr, az_count, found_subnets) if found_subnets else None
+    if fixed:
+        return fixed
+    available = list_azs()
+    if len(available) < az_count:
+        message = "network_az_count=%d but only %d AZs are available (%s); lower network_az_count or list network_azs"
+        raise NetworkError(message=message % (az_count, len(available), ", ".join(available)))
+    return available[:az_count]
 
 
 # --- NAT gateways --------------------------------------------------------------------------
@@ -488,6 +542,27 @@ def _wanted_rules(rules):
 
 def _shown_rules(rules):
     return ["%s %s-%s %s%s" % (proto, low, high, peer, " (%s)" % desc if desc else "") for proto, low, high, peer, desc in rules]
+
+
+def resolve_group_refs(groups, ids):
+    """The wanted groups with each rule's `group` (the key of another of the role's groups) given as
+    the `group_id` it stands for in `ids` ({key: id}); None while a named group has no id (it is
+    still to create, so its rules wait for a second read)."""
+    resolved = []
+    for group in groups:
+        entry = dict(group)
+        for kind in ("rules", "egress"):
+            if kind not in group:
+                continue
+            entry[kind] = []
+            for rule in group[kind] or []:
+                if "group" in rule:
+                    if not ids.get(rule["group"]):
+                        return None
+                    rule = dict(((k, v) for k, v in rule.items() if k != "group"), group_id=ids[rule["group"]])
+                entry[kind].append(rule)
+        resolved.append(entry)
+    return resolved
 
 
 def plan_security_groups(wanted, found):

@@ -468,3 +468,137 @@ def test_the_module_holds_back_the_tables_of_a_new_gateway_and_names_it():
     assert [t["tags"]["Name"] for t in egress["route_tables"]] == ["rt-private-b-local", "rt-private-c-local"]
     assert egress["wait_for"] == ["nat-0b", "nat-0c"] and egress["nat_gateway_ids"] == [NATS[0]["nat_gateway_id"], "nat-0b", "nat-0c"]
     assert [t["name"] for t in tables["stale"]] == ["rt-private-local"]
+
+
+# --- One run of network_plan, as the role's first read makes it (a stub EC2 client answering as recorded) ---
+
+ANSWERS = {
+    "describe_vpcs": ("Vpcs", lambda: [dict(VPCS[0], CidrBlock="10.0.0.0/16")]),
+    "describe_internet_gateways": ("InternetGateways", lambda: GATEWAYS),
+    "describe_nat_gateways": ("NatGateways", lambda: recorded("describe_nat_gateways", "NatGateways")),
+    "describe_vpc_endpoints": ("VpcEndpoints", lambda: ENDPOINTS),
+    "describe_subnets": ("Subnets", lambda: SUBNETS),
+    "describe_security_groups": ("SecurityGroups", lambda: GROUPS),
+    "describe_route_tables": ("RouteTables", lambda: TABLES),
+}
+
+
+class StubEC2:
+    """Answers the describe calls of network_plan as recorded, and counts them."""
+
+    def __init__(self, **answers):
+        self.calls, self.answers = [], dict((op, getter()) for op, (key, getter) in ANSWERS.items())
+        self.answers.update(answers)
+
+    def get_paginator(self, operation):
+        stub = self
+
+        class Pages:
+            def paginate(self, Filters):
+                stub.calls.append(operation)
+                return type("Result", (), {"build_full_result": lambda _self: {ANSWERS[operation][0]: stub.answers[operation]}})()
+
+        return Pages()
+
+    def describe_vpc_attribute(self, VpcId, Attribute):
+        self.calls.append("describe_vpc_attribute")
+        return {Attribute[0].upper() + Attribute[1:]: {"Value": True}}
+
+    def describe_availability_zones(self, Filters):
+        self.calls.append("describe_availability_zones")
+        return {"AvailabilityZones": [{"ZoneName": z} for z in ("us-east-1d", "us-east-1b", "us-east-1a", "us-east-1c")]}
+
+
+def by_key(rule):
+    """A rule of WANTED_GROUPS with its peer group named by key, as the role's vars name it."""
+    keys = dict((group_id, name.split("-")[0]) for name, group_id in SG.items())
+    if "group_id" not in rule:
+        return rule
+    return dict(((k, v) for k, v in rule.items() if k != "group_id"), group=keys[rule["group_id"]])
+
+
+def first_read(**params):
+    """The parameters of the role's first read (read.yml) for inventories/local."""
+    groups = [dict(g, rules=[by_key(r) for r in g["rules"]], egress=[by_key(r) for r in g["egress"]]) for g in WANTED_GROUPS]
+    base = {
+        "vpc_id": None, "vpc": WANTED_VPC, "internet_gateway": {"name": NAMES["igw"], "tags": IGW_TAGS},
+        "security_groups": [dict((k, v) for k, v in g.items() if k != "tags") for g in groups], "security_group_ids": {},
+        "layout": {"cidr": "10.0.0.0/16", "azs": [], "az_count": 3}, "subnets": None, "tags": TAGS, "nat_layout": "single",
+        "environment_suffix": SUFFIX, "vpc_endpoints": [S3, SECRETS], "route_tables_when_ready": True, "nat_gateways": False,
+        "route_tables": None, "route_table_names": None, "subnet_ids": None, "internet_gateway_id": None,
+        "nat_gateways_found": [], "nat_gateways_created": [], "deferred_tiers": [],
+    }
+    return dict(base, **params)
+
+
+def test_a_rerun_reads_each_kind_once_and_plans_everything_in_one_run():
+    from ansible_collections.bluegreen.migration.plugins.modules.network_plan import plan
+
+    ec2 = StubEC2()
+    result, changes = plan(ec2, first_read())
+    assert changes == []
+    # The AZs are those the subnets fix: no DescribeAvailabilityZones, and no kind read twice.
+    assert sorted(ec2.calls) == sorted(["describe_vpcs", "describe_vpc_attribute", "describe_vpc_attribute", "describe_internet_gateways",
+                                        "describe_nat_gateways", "describe_vpc_endpoints", "describe_subnets", "describe_security_groups",
+                                        "describe_route_tables"])
+    assert result["layout"]["azs"] == ["us-east-1a", "us-east-1b", "us-east-1c"] and result["layout"]["subnets"] == LAYOUT
+    assert result["layout"]["route_table_names"] == RT_NAMES
+    assert result["route_tables"]["wanted"] == WANTED_TABLES and result["route_tables"]["apply"] == []
+    assert result["egress"] == {"nat_gateway_ids": [NAT], "wait_for": [], "route_tables": []}
+    assert result["security_groups"]["apply"] == [] and result["security_groups"]["changes"] == []
+
+
+def test_a_rule_drift_is_planned_with_the_peer_groups_ids():
+    from ansible_collections.bluegreen.migration.plugins.modules.network_plan import plan
+
+    groups = copy.deepcopy(GROUPS)
+    app = index_of(groups, "GroupName", "app-local")
+    groups[app]["IpPermissions"].append({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+    result, changes = plan(StubEC2(describe_security_groups=groups), first_read())
+    assert [(c["resource"], c["name"]) for c in changes] == [("security group", "app-local")]
+    applied = only(result["security_groups"]["apply"])
+    assert applied["rules"] == [{"proto": "tcp", "ports": ["80"], "group_id": SG["alb-local"], "rule_desc": "from the load balancer"}]
+
+
+def test_a_missing_nat_gateway_leaves_the_route_tables_and_rules_to_the_second_read():
+    from ansible_collections.bluegreen.migration.plugins.modules.network_plan import plan
+
+    ec2 = StubEC2(describe_nat_gateways=[])
+    result, changes = plan(ec2, first_read(nat_layout="per_az"))
+    assert "describe_route_tables" not in ec2.calls and "route_tables" not in result and "changes" not in result["security_groups"]
+    assert [c["name"] for c in changes] == ["nat-a-local", "nat-b-local", "nat-c-local"]
+    # The second read names the groups by key too: their ids as read, or as just created.
+    second = first_read(vpc=None, vpc_id=VPCS[0]["VpcId"], internet_gateway=None, layout=None, nat_layout=None, vpc_endpoints=None,
+                        route_tables_when_ready=False, route_table_names=RT_NAMES, subnet_ids=TIER_IDS, internet_gateway_id=IGW,
+                        nat_gateways_found=NATS, security_group_ids={"db": "sg-just-created"})
+    result, changes = plan(StubEC2(describe_security_groups=[g for g in GROUPS if g["GroupName"] != "db-local"]), second)
+    app = next(g for g in result["security_groups"]["apply"] if g["key"] == "app")
+    assert {"proto": "tcp", "ports": ["5432"], "group_id": "sg-just-created", "rule_desc": "to the database"} in app["egress"]
+
+
+def test_a_new_vpc_takes_the_first_available_azs_and_reads_nothing_else():
+    from ansible_collections.bluegreen.migration.plugins.modules.network_plan import plan
+
+    ec2 = StubEC2(describe_vpcs=[])
+    result, changes = plan(ec2, first_read(layout={"cidr": "10.0.0.0/16", "azs": [], "az_count": 2}))
+    assert ec2.calls == ["describe_vpcs", "describe_availability_zones"]
+    assert result["layout"]["azs"] == ["us-east-1a", "us-east-1b"] and "route_tables" not in result
+    with pytest.raises(network.NetworkError, match="network_az_count=5 but only 4 AZs are available"):
+        plan(StubEC2(describe_vpcs=[]), first_read(layout={"cidr": "10.0.0.0/16", "azs": [], "az_count": 5}))
+
+
+def test_the_azs_are_listed_unless_every_index_of_the_layout_has_a_subnet():
+    listed = []
+    assert network.choose_azs(["us-east-1f"], 1, "10.0.0.0/16", [], lambda: listed.append(1)) == ["us-east-1f"]
+    # Only the public subnet of AZ b is left: it fixes index 1, but index 0 and 2 have none.
+    public_b = [s for s in SUBNETS if s["CidrBlock"] == LAYOUT[1]["cidr"]]
+    assert network.azs_of_subnets("10.0.0.0/16", 3, public_b) is None
+    # Any tier's subnet fixes its index.
+    some = [s for s in SUBNETS if s["CidrBlock"] in (LAYOUT[0]["cidr"], LAYOUT[4]["cidr"], LAYOUT[8]["cidr"])]
+    assert network.azs_of_subnets("10.0.0.0/16", 3, some) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert listed == []
+
+
+def test_route_table_names_come_from_the_naming_function():
+    assert naming.route_table_names(["us-east-1a", "us-east-1b", "us-east-1c"], "single", SUFFIX) == RT_NAMES
+    assert naming.route_table_names(["us-east-1a", "us-east-1b", "us-east-1c"], "per_az", SUFFIX) == PER_AZ_NAMES
