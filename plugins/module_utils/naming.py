@@ -160,6 +160,13 @@ def route_table_names(azs, nat_layout, suffix):
     return {"public": resource_name("rt-public", suffix), "private": private, "isolated": resource_name("rt-isolated", suffix)}
 
 
+def vpc_endpoint_name(service, suffix):
+    """Name of the VPC endpoint of `service` (s3, ecr.api or its full name com.amazonaws.<region>.ecr.api)."""
+    parts = service.split(".")
+    short = ".".join(parts[3:]) if parts[:2] == ["com", "amazonaws"] and len(parts) > 3 else service
+    return resource_name("vpce-" + short.replace(".", "-"), suffix)
+
+
 # A region code (us-east-1, us-gov-west-1, us-isob-east-1): the one syntax preflight checks too.
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
 

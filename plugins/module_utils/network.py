@@ -19,7 +19,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
 from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import TIERS, split_subnets
-from ansible_collections.bluegreen.migration.plugins.module_utils.naming import nat_gateway_names, zonal_name
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import nat_gateway_names, vpc_endpoint_name, zonal_name
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import KNOWN_AFTER_CREATE
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
@@ -32,6 +32,10 @@ SUBNET = "subnet"
 ROUTE_TABLE = "route table"
 SECURITY_GROUP = "security group"
 NAT_GATEWAY = "nat gateway"
+ELASTIC_IP = "elastic ip"
+VPC_ENDPOINT = "vpc endpoint"
+# The deploy reuses a free address of ours that carries the name (a run stopped in between).
+REUSED_EIP = "; a free one of ours of that name, left by a stopped run, is reused"
 WAITS_FOR_NAT = "; applied once the NAT gateway is available"
 
 
@@ -171,7 +175,8 @@ def plan_nat_gateways(wanted_subnets, layout, found_subnets, found_nats, suffix)
         if nat is None:
             nat_name, eip_name = nat_gateway_names(subnet["az"], subnet["index"], suffix)
             reason = "the NAT subnet %s has no NAT gateway" % subnet["name"]
-            changes.append(change(NAT_GATEWAY, nat_name, "create", {"subnet": field(None, subnet["name"])}, reason))
+            changes.append(change(NAT_GATEWAY, nat_name, "create", {"subnet": field(None, subnet["name"]), "elastic_ip": field(None, eip_name)}, reason))
+            changes.append(change(ELASTIC_IP, eip_name, "create", {"nat_gateway": field(None, nat_name)}, "the address of " + nat_name + REUSED_EIP))
             missing.append(dict(subnet, nat_name=nat_name, eip_name=eip_name))
             continue
         kept.add(nat["nat_gateway_id"])
@@ -292,17 +297,26 @@ def read_vpc_endpoints(client, vpc_id):
     return _describe(client, "describe_vpc_endpoints", "VpcEndpoints", filters)
 
 
-def plan_vpc_endpoints(wanted_services, found):
-    """(changes, stale): the endpoints of services no longer wanted, to delete. The wanted ones
-    are created or fixed by amazon.aws.ec2_vpc_endpoint itself."""
-    changes, stale = [], []
+def plan_vpc_endpoints(wanted_services, found, suffix):
+    """(changes, plan): the endpoints of the wanted services (full names) that the VPC lacks, to
+    create, named as amazon.aws.ec2_vpc_endpoint tags them (plan["names"], by full service name),
+    and those of services no longer wanted, to delete (plan["stale"]). An endpoint that exists is
+    fixed by amazon.aws.ec2_vpc_endpoint itself."""
+    have = set(e["ServiceName"] for e in found)
+    names = dict((service, vpc_endpoint_name(service, suffix)) for service in wanted_services)
+    changes = [
+        change(VPC_ENDPOINT, names[service], "create", {"service_name": field(None, service)}, "no endpoint of that service")
+        for service in wanted_services
+        if service not in have
+    ]
+    stale = []
     for endpoint in found:
         if endpoint["ServiceName"] not in wanted_services:
             item = {"vpc_endpoint_id": endpoint["VpcEndpointId"], "service_name": endpoint["ServiceName"]}
             fields = {"service_name": field(endpoint["ServiceName"], None)}
-            changes.append(change("vpc endpoint", endpoint["VpcEndpointId"], "delete", fields, "its service is not listed"))
+            changes.append(change(VPC_ENDPOINT, endpoint["VpcEndpointId"], "delete", fields, "its service is not listed"))
             stale.append(item)
-    return changes, stale
+    return changes, {"stale": stale, "names": names}
 
 
 def read_subnets(client, vpc_id):

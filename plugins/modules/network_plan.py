@@ -88,14 +88,15 @@ options:
   environment_suffix:
     description:
       - The environment suffix, for the names of the resources to create that the module names
-        (with the collection's naming function), such as a NAT gateway and its elastic IP.
-      - Required with O(nat_layout).
+        (with the collection's naming function), such as a NAT gateway and its elastic IP, and the VPC endpoints.
+      - Required with O(nat_layout), O(layout) and O(vpc_endpoints).
     type: str
   vpc_endpoints:
     description:
       - The full service names of the wanted VPC endpoints (C(com.amazonaws.<region>.<service>));
-        the VPC's endpoints are read only when given, and those of other services are planned
-        for deletion.
+        the VPC's endpoints are read only when given; those of the services the VPC lacks are
+        planned for creation, those of other services for deletion.
+      - Requires O(environment_suffix) (the endpoints' names).
     type: list
     elements: str
   subnets:
@@ -346,13 +347,16 @@ vpc_endpoints:
   type: dict
   contains:
     changes:
-      description: The endpoints to delete.
+      description: The endpoints to create (those of listed services the VPC lacks) and to delete.
       type: list
       elements: dict
     stale:
       description: The endpoints of services not listed, each with C(vpc_endpoint_id) and C(service_name).
       type: list
       elements: dict
+    names:
+      description: Full service name to the name (C(Name) tag) of its endpoint, for every listed service.
+      type: dict
 changes:
   description: The plan of every kind read, one entry per resource to create, update or replace.
   returned: always
@@ -543,8 +547,10 @@ def plan(client, params):
     if params["nat_gateways"] or params["nat_layout"]:
         result["nat_gateways"] = read(network.read_nat_gateways)
     if params["vpc_endpoints"] is not None:
-        endpoint_changes, stale = network.plan_vpc_endpoints(params["vpc_endpoints"], read(network.read_vpc_endpoints))
-        result["vpc_endpoints"] = {"changes": endpoint_changes, "stale": stale}
+        endpoint_changes, result["vpc_endpoints"] = network.plan_vpc_endpoints(
+            params["vpc_endpoints"], read(network.read_vpc_endpoints), params["environment_suffix"]
+        )
+        result["vpc_endpoints"]["changes"] = endpoint_changes
         changes += endpoint_changes
     wanted_subnets = params["subnets"]
     if params["layout"] is not None:
@@ -625,7 +631,7 @@ def main():
         route_tables_when_ready=dict(type="bool", default=False),
     )
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True, required_one_of=[("vpc_id", "vpc")],
-                             required_by={"nat_layout": ("environment_suffix",), "layout": ("environment_suffix",)},
+                             required_by={"nat_layout": ("environment_suffix",), "layout": ("environment_suffix",), "vpc_endpoints": ("environment_suffix",)},
                              mutually_exclusive=[("route_tables", "route_table_names"), ("subnets", "layout")])
     try:
         result, changes = plan(module.client("ec2"), module.params)

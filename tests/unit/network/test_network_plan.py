@@ -317,16 +317,26 @@ S3, SECRETS = "com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.secretsmana
 
 
 def test_listed_endpoints_plan_nothing():
-    assert network.plan_vpc_endpoints([S3, SECRETS], ENDPOINTS) == ([], [])
+    names = {S3: "vpce-s3-local", SECRETS: "vpce-secretsmanager-local"}
+    assert network.plan_vpc_endpoints([S3, SECRETS], ENDPOINTS, SUFFIX) == ([], {"stale": [], "names": names})
 
 
 def test_an_endpoint_no_longer_listed_is_deleted():
-    changes, stale = network.plan_vpc_endpoints([S3], ENDPOINTS)
+    changes, plan = network.plan_vpc_endpoints([S3], ENDPOINTS, SUFFIX)
     interface = next(e for e in ENDPOINTS if e["ServiceName"] == SECRETS)
-    assert stale == [{"vpc_endpoint_id": interface["VpcEndpointId"], "service_name": SECRETS}]
+    assert plan["stale"] == [{"vpc_endpoint_id": interface["VpcEndpointId"], "service_name": SECRETS}]
     assert [(c["action"], c["name"], c["fields"]) for c in changes] == [
         ("delete", interface["VpcEndpointId"], {"service_name": {"before": SECRETS, "after": None}})]
-    assert len(network.plan_vpc_endpoints([], ENDPOINTS)[1]) == 2
+    assert len(network.plan_vpc_endpoints([], ENDPOINTS, SUFFIX)[1]["stale"]) == 2
+
+
+def test_an_endpoint_listed_and_missing_is_created_by_the_name_the_role_gives_it():
+    ecr = "com.amazonaws.us-east-1.ecr.api"
+    changes, plan = network.plan_vpc_endpoints([S3, ecr], ENDPOINTS, SUFFIX)
+    assert [(c["resource"], c["action"], c["name"], c["fields"]) for c in changes][0] == (
+        "vpc endpoint", "create", "vpce-ecr-api-local", {"service_name": {"before": None, "after": ecr}})
+    assert [c["action"] for c in changes] == ["create", "delete"] and plan["names"][ecr] == "vpce-ecr-api-local"
+    assert naming.vpc_endpoint_name("ecr.api", SUFFIX) == "vpce-ecr-api-local"
 
 
 # --- NAT gateways and the private subnets' egress (DescribeNatGateways as recorded: the single
@@ -348,8 +358,11 @@ def test_no_nat_gateway_plans_one_per_nat_subnet():
     # Each named by the collection's naming function (nat-<AZ letter>-<suffix>), its address too.
     assert [(s["name"], s["nat_name"], s["eip_name"]) for s in plan["apply"]] == [
         ("public-b-local", "nat-b-local", "eip-nat-b-local"), ("public-c-local", "nat-c-local", "eip-nat-c-local")]
-    assert [(c["resource"], c["action"], c["name"]) for c in changes] == [("nat gateway", "create", "nat-b-local"), ("nat gateway", "create", "nat-c-local")]
-    assert [c["fields"]["subnet"]["after"] for c in changes] == ["public-b-local", "public-c-local"]
+    # The plan names the elastic IP each gateway gets too.
+    assert [(c["resource"], c["action"], c["name"]) for c in changes] == [
+        ("nat gateway", "create", "nat-b-local"), ("elastic ip", "create", "eip-nat-b-local"),
+        ("nat gateway", "create", "nat-c-local"), ("elastic ip", "create", "eip-nat-c-local")]
+    assert changes[0]["fields"] == {"subnet": {"before": None, "after": "public-b-local"}, "elastic_ip": {"before": None, "after": "eip-nat-b-local"}}
     # A VPC still to create: every NAT subnet, with its index in the tier (its subnet id is the subnet writer's answer).
     assert [(s["name"], s["index"]) for s in network.plan_nat_gateways(LAYOUT, "per_az", [], [], SUFFIX)[1]["apply"]] == [
         ("public-a-local", 0), ("public-b-local", 1), ("public-c-local", 2)]
@@ -566,7 +579,7 @@ def test_a_missing_nat_gateway_leaves_the_route_tables_and_rules_to_the_second_r
     ec2 = StubEC2(describe_nat_gateways=[])
     result, changes = plan(ec2, first_read(nat_layout="per_az"))
     assert "describe_route_tables" not in ec2.calls and "route_tables" not in result and "changes" not in result["security_groups"]
-    assert [c["name"] for c in changes] == ["nat-a-local", "nat-b-local", "nat-c-local"]
+    assert [c["name"] for c in changes if c["resource"] == "nat gateway"] == ["nat-a-local", "nat-b-local", "nat-c-local"]
     # The second read names the groups by key too: their ids as read, or as just created.
     second = first_read(vpc=None, vpc_id=VPCS[0]["VpcId"], internet_gateway=None, layout=None, nat_layout=None, vpc_endpoints=None,
                         route_tables_when_ready=False, route_table_names=RT_NAMES, subnet_ids=TIER_IDS, internet_gateway_id=IGW,
