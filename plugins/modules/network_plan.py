@@ -579,10 +579,10 @@ def plan(client, params):
     # The first run of a deploy (with route_tables_when_ready) goes on to the route tables and
     # the rules when everything they name exists, as on a re-run: the second run is then not needed.
     egress_now = params["route_tables"] is not None or params["route_table_names"] is not None
-    if params["route_tables_when_ready"] and vpc_id and ready_for_egress(result, wanted_subnets or []):
+    names = params["route_table_names"] or result.get("layout", {}).get("route_table_names")
+    if params["route_tables_when_ready"] and vpc_id and names and ready_for_egress(result, wanted_subnets or []):
         ids = result["subnets"]["ids"]
         subnet_ids = dict((tier, [ids[s["cidr"]] for s in wanted_subnets if s["tier"] == tier]) for tier in ("public", "private", "isolated"))
-        names = params["route_table_names"] or result["layout"]["route_table_names"]
         result["route_tables"], result["egress"] = plan_egress(
             params, read(network.read_route_tables), names, subnet_ids, result["internet_gateway"]["id"], result["nat_gateways"]
         )
