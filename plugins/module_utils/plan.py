@@ -167,4 +167,3 @@ def drift_message(document):
     """Why a plan run with plan_fail_on_drift fails: the environment and every change."""
     lines = [text.strip() for text in document["lines"][1:] if not text.endswith(":")]
     return "%s drifted from the inputs: %s" % (document["lines"][0], "; ".join(lines))
-
