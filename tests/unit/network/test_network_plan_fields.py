@@ -109,8 +109,8 @@ def test_the_recorded_answers_are_converged():
     assert network.plan_internet_gateway(NAMES["igw"], IGW_TAGS, GATEWAYS) == ([], IGW, False)
     assert network.plan_route_tables(WANTED_TABLES, TABLES) == ([], [])
     assert network.plan_security_groups(WANTED_GROUPS, GROUPS) == ([], [])
-    assert network.plan_vpc_endpoints([S3, SECRETS], ENDPOINTS) == ([], [])
-    assert network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS) == ([], {"apply": [], "pending": [], "stale": []})
+    assert network.plan_vpc_endpoints([S3, SECRETS], ENDPOINTS, SUFFIX)[0] == []
+    assert network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS, SUFFIX) == ([], {"apply": [], "pending": [], "stale": []})
 
 
 # --- VPC and internet gateway
@@ -312,18 +312,17 @@ def test_one_security_group_drift_is_the_one_change(drift):
 
 def test_the_nat_gateway_deleted_by_hand_is_the_one_change():
     changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, [], SUFFIX)
-    assert the_one_change(changes) == ("nat gateway", "nat-a-local", "create", {"subnet": {"before": None, "after": "public-a-local"}})
+    # The gateway, with the elastic IP allocated for it.
+    nat, eip = changes
+    fields = {"subnet": {"before": None, "after": "public-a-local"}, "elastic_ip": {"before": None, "after": "eip-nat-a-local"}}
+    assert the_one_change([nat]) == ("nat gateway", "nat-a-local", "create", fields)
+    assert the_one_change([eip]) == ("elastic ip", "eip-nat-a-local", "create", {"nat_gateway": {"before": None, "after": "nat-a-local"}})
     assert [s["name"] for s in plan["apply"]] == ["public-a-local"] and plan["stale"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan_vpc_endpoints only plans the deletion of endpoints no longer listed: a listed endpoint deleted by hand "
-    "is not in the plan (the deploy recreates it through amazon.aws.ec2_vpc_endpoint without the plan naming it)",
-)
 def test_a_listed_endpoint_deleted_by_hand_is_planned_for_creation():
     found = [e for e in ENDPOINTS if e["ServiceName"] != S3]
-    changes, stale = network.plan_vpc_endpoints([S3, SECRETS], found)
-    assert stale == []
+    changes, plan = network.plan_vpc_endpoints([S3, SECRETS], found, SUFFIX)
+    assert plan["stale"] == []
     resource, dummy, action, fields = the_one_change(changes)
     assert (resource, action, fields) == ("vpc endpoint", "create", {"service_name": {"before": None, "after": S3}})
