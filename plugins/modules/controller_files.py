@@ -57,8 +57,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Nothing is written; the files that would change are reported.
   diff_mode:
     support: full
+    description: Before and after of each file that changes.
   platform:
     support: full
     platforms: posix
@@ -66,7 +68,7 @@ attributes:
 notes:
   - The files are written on the controller, not on the managed host.
 author:
-  - bluegreen.migration contributors
+  - bluegreen.migration maintainers (@bluegreen)
 """
 
 EXAMPLES = r"""

@@ -115,7 +115,7 @@ options:
       actions_enabled:
         description:
           - Whether the actions run when the alarm changes state.
-          - When not given, V(true): an alarm whose actions were switched off is switched on again.
+          - When not given, V(true); an alarm whose actions were switched off is switched on again.
         type: bool
       alarm_actions:
         description:

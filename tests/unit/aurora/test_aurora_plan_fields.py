@@ -155,7 +155,8 @@ class TagsClient:
         return {"Tags": [{"Key": k, "Value": v} for k, v in self.tags.items()]}
 
 
-def alarm_plan(found, tags=ALARM_TAGS):
+def alarm_plan(found, tags=None):
+    tags = ALARM_TAGS if tags is None else tags
     return cloudwatch.plan_alarm_changes(TagsClient(tags), [ALARM_DEFINITION], {ALARM_NAME: found}, BASE_TAGS)
 
 

@@ -245,7 +245,8 @@ class TagsClient:
         return {"Tags": [{"Key": k, "Value": v} for k, v in self.tags.items()]}
 
 
-def alarm_plan(found, tags=ALARM_TAGS):
+def alarm_plan(found, tags=None):
+    tags = ALARM_TAGS if tags is None else tags
     return cloudwatch.plan_alarm_changes(TagsClient(tags), DEFINITIONS, {ALARM["AlarmName"]: found}, ENV_TAGS)
 
 
@@ -353,8 +354,16 @@ HTTP_STATE = {"protocol": "HTTP", "actions": ["forward"]}
 HTTPS_STATE = {"protocol": "HTTPS", "actions": ["forward"], "ssl_policy": WANTED_LB["ssl_policy"], "certificates": [CERT]}
 
 
-def lb_plan(wanted=WANTED_LB, balancer=BALANCER, listeners=LISTENERS, tags=LB_TAGS):
-    return load_balancer.plan("app-dev", wanted, balancer, listeners, tags, ARNS)
+def lb_plan(wanted=None, balancer=None, listeners=None, tags=None):
+    """The plan of the recorded load balancer, with what a test changes in place of the recorded part."""
+    return load_balancer.plan(
+        "app-dev",
+        WANTED_LB if wanted is None else wanted,
+        BALANCER if balancer is None else balancer,
+        LISTENERS if listeners is None else listeners,
+        LB_TAGS if tags is None else tags,
+        ARNS,
+    )
 
 
 def test_the_recorded_load_balancer_and_its_https_shape_are_converged():
