@@ -8,34 +8,46 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import TIERS, split_subnets
-from ansible_collections.bluegreen.migration.plugins.module_utils.naming import NamingError, resource_name
+from ansible_collections.bluegreen.migration.plugins.module_utils import naming, network
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import NamingError
 
 
 def subnet_plan(vpc_cidr, azs, suffix):
-    """Every subnet of an environment, tier-major: [{tier, az, index, cidr, name}]."""
+    """Every subnet of an environment, tier-major: [{tier, az, index, cidr, name}] (module_utils.network.subnet_layout)."""
     try:
-        cidrs = split_subnets(vpc_cidr, len(azs))
-        plan = []
-        for tier in TIERS:
-            for index, az in enumerate(azs):
-                zone_letter = az[-1] if az and az[-1].isalpha() else str(index)
-                plan.append(
-                    {
-                        "tier": tier,
-                        "az": az,
-                        "index": index,
-                        "cidr": cidrs[tier][index],
-                        "name": resource_name("%s-%s" % (tier, zone_letter), suffix),
-                    }
-                )
-        return plan
+        return network.subnet_layout(vpc_cidr, azs, suffix)
     except (NamingError, ValueError) as e:
         raise AnsibleFilterError("network_vpc_cidr=%s with %d AZs: %s" % (vpc_cidr, len(azs), e)) from e
+
+
+def route_table_names(azs, nat_layout, suffix):
+    """The network's route table names (module_utils.naming.route_table_names)."""
+    try:
+        return naming.route_table_names(azs, nat_layout, suffix)
+    except NamingError as e:
+        raise AnsibleFilterError(str(e)) from e
+
+
+def _ids(name, func):
+    def run(*args):
+        try:
+            return func(*args)
+        except (AttributeError, KeyError, TypeError) as e:
+            raise AnsibleFilterError("%s: unexpected input (%s: %s)" % (name, type(e).__name__, e)) from e
+
+    run.__name__ = name
+    return run
 
 
 class FilterModule(object):
     """Network layout filters of bluegreen.migration."""
 
     def filters(self):
-        return {"subnet_plan": subnet_plan}
+        return {
+            "subnet_plan": subnet_plan,
+            "network_route_table_names": route_table_names,
+            # The ids read by the plan merged with those the writers answered (module_utils.network).
+            "network_subnet_ids": _ids("network_subnet_ids", network.subnet_ids_by_tier),
+            "network_security_group_ids": _ids("network_security_group_ids", network.security_group_ids),
+            "network_route_table_ids": _ids("network_route_table_ids", network.route_table_ids_by_tier),
+        }

@@ -8,8 +8,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.bluegreen.migration.plugins.module_utils import plan
-from ansible_collections.bluegreen.migration.plugins.module_utils.naming import NamingError, resource_name
+from ansible_collections.bluegreen.migration.plugins.module_utils import network, plan
 
 
 def plan_report(plans, suffix):
@@ -32,12 +31,12 @@ def known_after_create(value):
     return value if value else plan.KNOWN_AFTER_CREATE
 
 
-def network_plan_ids(base, subnet_plan, security_groups, nat_gateways, suffix):
-    """The network's ids as read, KNOWN_AFTER_CREATE for those still to create (module_utils.plan.network_ids)."""
+def network_plan_ids(base, subnet_plan, security_groups, nat_gateways):
+    """The network's ids as read, KNOWN_AFTER_CREATE for those still to create (module_utils.network.network_ids)."""
     try:
-        return plan.network_ids(base, subnet_plan, security_groups, nat_gateways, lambda component: resource_name(component, suffix))
-    except (KeyError, NamingError) as e:
-        raise AnsibleFilterError("network_plan_ids of %s: %s" % (suffix, e)) from e
+        return network.network_ids(base, subnet_plan, security_groups, nat_gateways)
+    except (KeyError, TypeError) as e:
+        raise AnsibleFilterError("network_plan_ids: %s" % e) from e
 
 
 class FilterModule(object):

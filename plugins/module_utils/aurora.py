@@ -215,3 +215,12 @@ def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
             "instances": [w for w in wanted_instances if w["id"] in to_apply],
         },
     }
+
+
+def secret_wanted(secret, cluster):
+    """The credentials secret as the role writes it: its keys and, once the cluster exists, the
+    cluster's writer endpoint as `host`."""
+    wanted = dict(secret, fields=dict(secret.get("fields") or {}))
+    if cluster and cluster.get("Endpoint"):
+        wanted["fields"]["host"] = cluster["Endpoint"]
+    return wanted

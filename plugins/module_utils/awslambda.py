@@ -2,7 +2,8 @@
 # Copyright: bluegreen.migration contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Thin Lambda client layer for one synchronous invocation that is never sent twice.
+"""Thin Lambda client layer: one synchronous invocation that is never sent twice, and the read
+and plan of a function (GetFunction compared with what amazon.aws.lambda would set).
 
 botocore retries a read timeout like any connection error, so with its defaults (60 s read
 timeout, several attempts) a function that runs longer than 60 s is invoked again while the
@@ -28,6 +29,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import tag_drift
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import fields_that_differ
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import update_or_nothing
 
 # Added to the function's own timeout when no read timeout is given: start-up (cold start,
 # VPC attachment) and the answer's way back take time the function's timeout does not count.
@@ -140,3 +146,72 @@ def function_error(output, header=None):
         "message": output.get("errorMessage"),
         "trace": "\n".join(trace) if isinstance(trace, list) else str(trace),
     }
+
+
+# --- The read and plan of a function (lambda_function_plan) --------------------------------
+
+FUNCTION = "lambda function"
+
+
+@LambdaErrorHandler.list_error_handler("read Lambda function {name}")
+@aws_retry()
+def get_function(client, name):
+    """GetFunction's answer (Configuration, Code, Tags), or None when there is no such function."""
+    return client.get_function(FunctionName=name)
+
+
+def role_name(role):
+    """The role's name from its ARN (arn:aws:iam::123456789012:role/path/name), or the name itself."""
+    return (role or "").rsplit("/", 1)[-1]
+
+
+def function_state(answer):
+    """The fields amazon.aws.lambda sets, as GetFunction reports them (one call: the
+    configuration, the code's SHA-256 and the tags)."""
+    configuration = answer.get("Configuration") or {}
+    vpc = configuration.get("VpcConfig") or {}
+    return {
+        "description": configuration.get("Description", ""),
+        "runtime": configuration.get("Runtime"),
+        "handler": configuration.get("Handler"),
+        "role": role_name(configuration.get("Role")),
+        "memory_size": configuration.get("MemorySize"),
+        "timeout": configuration.get("Timeout"),
+        "vpc_subnet_ids": sorted(vpc.get("SubnetIds") or []),
+        "vpc_security_group_ids": sorted(vpc.get("SecurityGroupIds") or []),
+        "environment": (configuration.get("Environment") or {}).get("Variables") or {},
+        "code_sha256": configuration.get("CodeSha256"),
+        "tags": answer.get("Tags") or {},
+    }
+
+
+def function_desired(wanted):
+    """`wanted` (the options of amazon.aws.lambda the role passes) in function_state()'s shape:
+    lists sorted, environment values as strings (Lambda stores strings), the role by name."""
+    return {
+        "description": wanted.get("description") or "",
+        "runtime": wanted["runtime"],
+        "handler": wanted["handler"],
+        "role": role_name(wanted["role"]),
+        "memory_size": wanted["memory_size"],
+        "timeout": wanted["timeout"],
+        "vpc_subnet_ids": sorted(wanted.get("vpc_subnet_ids") or []),
+        "vpc_security_group_ids": sorted(wanted.get("vpc_security_group_ids") or []),
+        "environment": dict((key, str(value)) for key, value in (wanted.get("environment") or {}).items()),
+        "code_sha256": wanted["code_sha256"],
+        "tags": wanted.get("tags"),
+    }
+
+
+def plan_function(wanted, answer):
+    """(changes, apply) of the function: create when GetFunction found none, else one update
+    naming each field amazon.aws.lambda would change (tags purged, as it does)."""
+    desired = function_desired(wanted)
+    if answer is None:
+        return [change(FUNCTION, wanted["name"], "create", created(desired), "no function of that name")], True
+    current = function_state(answer)
+    drift = fields_that_differ(dict((key, value) for key, value in desired.items() if key != "tags"), current)
+    tags = tag_drift(current["tags"], desired["tags"])
+    if tags:
+        drift["tags"] = tags
+    return update_or_nothing(FUNCTION, wanted["name"], drift)

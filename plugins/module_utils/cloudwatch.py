@@ -191,11 +191,15 @@ def from_aws(alarm):
         view[option] = sorted(view[option] or [])
     if view["actions_enabled"] is None:
         view["actions_enabled"] = True
+    # No DatapointsToAlarm means N out of N, the same alarm as one that gives it equal to N.
+    if view["datapoints_to_alarm"] is None:
+        view["datapoints_to_alarm"] = view["evaluation_periods"]
     return view
 
 
 def wanted(alarm):
-    """The options given for one alarm, normalised like from_aws (sets sorted, dimension values as text)."""
+    """The options given for one alarm, normalised like from_aws (sets sorted, dimension values as
+    text), with the two defaults: actions enabled, and N out of N breaching periods."""
     found = {}
     for option in API_KEYS:
         value = alarm.get(option)
@@ -206,6 +210,11 @@ def wanted(alarm):
         elif option == "dimensions":
             value = dict((k, str(v)) for k, v in value.items())
         found[option] = value
+    # What an alarm of ours always is unless told otherwise, so that actions switched off or an
+    # "M out of N" rule set by hand are drift, not kept as found.
+    found.setdefault("actions_enabled", True)
+    if "evaluation_periods" in found:
+        found.setdefault("datapoints_to_alarm", found["evaluation_periods"])
     return found
 
 

@@ -56,6 +56,10 @@ class LockHeld(Exception):
     """The conditional write was refused: another run holds the lock (or changed it meanwhile)."""
 
 
+class TableMissing(Exception):
+    """The lock table does not exist (yet): the first lock of the account and region."""
+
+
 # --- time
 
 
@@ -299,11 +303,15 @@ def get_lock(client, name, suffix):
 
 
 def _conditional(call, **params):
-    """A conditional write; LockHeld when DynamoDB refuses the condition (never retried)."""
+    """A conditional write; LockHeld when DynamoDB refuses the condition (never retried),
+    TableMissing when there is no table. The write goes first, without reading the table or the
+    item: a read is needed only to explain a refusal."""
     try:
         return call(**params)
     except is_boto3_error_code("ConditionalCheckFailedException"):
         raise LockHeld() from None
+    except is_boto3_error_code("ResourceNotFoundException"):
+        raise TableMissing() from None
 
 
 def _with_condition(params, condition):
@@ -327,16 +335,17 @@ def put_lock(client, name, record, condition):
 @LockErrorHandler.common_error_handler("delete the lock of {suffix} in DynamoDB table {name}")
 @aws_retry(extra_codes=THROTTLED)
 def delete_lock(client, name, suffix, condition=None):
-    params = {"TableName": name, "Key": {KEY: {"S": suffix}}}
+    """Deletes the record; returns the record deleted (None when there was none)."""
+    params = {"TableName": name, "Key": {KEY: {"S": suffix}}, "ReturnValues": "ALL_OLD"}
     if condition:
         params = _with_condition(params, condition)
-    _conditional(client.delete_item, **params)
-    return True
+    return from_item(_conditional(client.delete_item, **params).get("Attributes"))
 
 
 @LockErrorHandler.common_error_handler("renew the lock of {suffix} in DynamoDB table {name}")
 @aws_retry(extra_codes=THROTTLED)
 def extend_lock(client, name, suffix, token, expires_at):
+    """Moves this run's expiry; returns the record as it was before."""
     expression, values = owner_condition(token)
     values = dict(values, **{":expires": {"N": str(int(expires_at))}})
     params = {
@@ -346,6 +355,6 @@ def extend_lock(client, name, suffix, token, expires_at):
         "ConditionExpression": expression,
         "ExpressionAttributeValues": values,
         "ExpressionAttributeNames": expression_names(expression),
+        "ReturnValues": "ALL_OLD",
     }
-    _conditional(client.update_item, **params)
-    return True
+    return from_item(_conditional(client.update_item, **params).get("Attributes"))

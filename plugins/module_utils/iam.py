@@ -69,6 +69,21 @@ ROLE = "iam role"
 POLICY = "iam inline policy"
 ROLE_FIELDS = ("description", "trust_policy", "managed_policy_arns", "tags")
 
+# The options of one wanted role (iam_roles_plan's roles, lambda_function_plan's roles).
+ROLE_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    description=dict(type="str", required=True),
+    trust_policy=dict(type="dict", required=True),
+    managed_policy_arns=dict(type="list", elements="str", default=[]),
+    tags=dict(type="dict", default={}),
+    inline_policies=dict(type="dict", default={}),
+)
+
+
+def read_roles(client, wanted):
+    """{name: find_role()} of each wanted role."""
+    return dict((role["name"], find_role(client, role["name"])) for role in wanted)
+
 
 def plan_roles(wanted, found):
     """Changes to roles and their inline policies, and what the writers do about them.

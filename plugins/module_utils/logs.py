@@ -16,7 +16,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import tag_drift
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import update_or_nothing
+
+LOG_GROUP = "log group"
 
 
 class LogsError(AnsibleAWSError):
@@ -74,3 +79,12 @@ def log_group_drift(wanted, current):
     if tags:
         drift["tags"] = tags
     return drift
+
+
+def plan_log_group(wanted, current):
+    """(changes, apply) of a log group `wanted` {name, retention, kms_key_id, tags} as
+    amazon.aws.cloudwatchlogs_log_group is given them: create when missing, else the drift."""
+    if current is None:
+        desired = {"retention": wanted.get("retention"), "kms_key_id": wanted.get("kms_key_id") or "", "tags": wanted.get("tags")}
+        return [change(LOG_GROUP, wanted["name"], "create", created(desired), "no log group of that name")], True
+    return update_or_nothing(LOG_GROUP, wanted["name"], log_group_drift(wanted, current))

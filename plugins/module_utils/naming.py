@@ -137,6 +137,36 @@ def resource_name(component, suffix, kind="generic", region=None):
     return name
 
 
+def zone_letter(az, index):
+    """The letter that ends an AZ's name (us-east-1a: a); the AZ's index in the layout when
+    the name ends otherwise."""
+    return az[-1] if az and az[-1].isalpha() else str(index)
+
+
+def zonal_name(component, az, index, suffix):
+    """Name of the `component` of one AZ of the layout: public-a-dev, nat-a-dev, eip-nat-a-dev."""
+    return resource_name("%s-%s" % (component, zone_letter(az, index)), suffix)
+
+
+def nat_gateway_names(az, index, suffix):
+    """(NAT gateway name, its elastic IP's name) of the NAT subnet in `az`."""
+    return zonal_name("nat", az, index, suffix), zonal_name("eip-nat", az, index, suffix)
+
+
+def route_table_names(azs, nat_layout, suffix):
+    """The network's route tables: public, private (one for the single NAT layout, one per AZ for
+    per_az) and isolated."""
+    private = [resource_name("rt-private", suffix)] if nat_layout == "single" else [zonal_name("rt-private", az, i, suffix) for i, az in enumerate(azs)]
+    return {"public": resource_name("rt-public", suffix), "private": private, "isolated": resource_name("rt-isolated", suffix)}
+
+
+def vpc_endpoint_name(service, suffix):
+    """Name of the VPC endpoint of `service` (s3, ecr.api or its full name com.amazonaws.<region>.ecr.api)."""
+    parts = service.split(".")
+    short = ".".join(parts[3:]) if parts[:2] == ["com", "amazonaws"] and len(parts) > 3 else service
+    return resource_name("vpce-" + short.replace(".", "-"), suffix)
+
+
 # A region code (us-east-1, us-gov-west-1, us-isob-east-1): the one syntax preflight checks too.
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
 

@@ -18,7 +18,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
-from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_name
+from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import TIERS, split_subnets
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import nat_gateway_names, vpc_endpoint_name, zonal_name
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import KNOWN_AFTER_CREATE
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
@@ -30,6 +32,10 @@ SUBNET = "subnet"
 ROUTE_TABLE = "route table"
 SECURITY_GROUP = "security group"
 NAT_GATEWAY = "nat gateway"
+ELASTIC_IP = "elastic ip"
+VPC_ENDPOINT = "vpc endpoint"
+# The deploy reuses a free address of ours that carries the name (a run stopped in between).
+REUSED_EIP = "; a free one of ours of that name, left by a stopped run, is reused"
 WAITS_FOR_NAT = "; applied once the NAT gateway is available"
 
 
@@ -81,6 +87,59 @@ def read_nat_gateways(client, vpc_id):
     return [{"nat_gateway_id": n["NatGatewayId"], "subnet_id": n["SubnetId"], "state": n["State"]} for n in found]
 
 
+# --- Layout --------------------------------------------------------------------------------
+
+
+def subnet_layout(vpc_cidr, azs, suffix):
+    """Every subnet of an environment, tier-major: [{tier, az, index, cidr, name}] (cidr.split_subnets
+    cuts the VPC CIDR; CidrError or NamingError when it cannot)."""
+    cidrs = split_subnets(vpc_cidr, len(azs))
+    return [
+        {"tier": tier, "az": az, "index": index, "cidr": cidrs[tier][index], "name": zonal_name(tier, az, index, suffix)}
+        for tier in TIERS
+        for index, az in enumerate(azs)
+    ]
+
+
+def azs_of_subnets(vpc_cidr, az_count, found_subnets):
+    """The AZs the VPC's subnets already fix, in layout order: for each index of the layout, the
+    AZ of a subnet AWS has with one of that index's CIDRs (the public one first). None when an
+    index has no subnet yet (the AZs are then the region's, listed)."""
+    cidrs = split_subnets(vpc_cidr, az_count)
+    az_of = dict((s["CidrBlock"], s.get("AvailabilityZone")) for s in found_subnets)
+    azs = []
+    for index in range(az_count):
+        az = next((az_of[cidrs[tier][index]] for tier in TIERS if az_of.get(cidrs[tier][index])), None)
+        if az is None:
+            return None
+        azs.append(az)
+    return azs
+
+
+@NetworkErrorHandler.common_error_handler("list the region's availability zones")
+@aws_retry()
+def read_availability_zones(client):
+    """The region's available AZs (not Local or Wavelength Zones), sorted by name."""
+    filters = [{"Name": "state", "Values": ["available"]}, {"Name": "zone-type", "Values": ["availability-zone"]}]
+    return sorted(z["ZoneName"] for z in client.describe_availability_zones(Filters=filters)["AvailabilityZones"])
+
+
+def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs):
+    """The layout's AZs: those given; else those the VPC's subnets fix (no call); else the first
+    `az_count` of the region's (`list_azs()`, DescribeAvailabilityZones). A region with fewer is
+    a NetworkError that says what to change."""
+    if wanted_azs:
+        return list(wanted_azs)
+    fixed = azs_of_subnets(vpc_cidr, az_count, found_subnets) if found_subnets else None
+    if fixed:
+        return fixed
+    available = list_azs()
+    if len(available) < az_count:
+        message = "network_az_count=%d but only %d AZs are available (%s); lower network_az_count or list network_azs"
+        raise NetworkError(message=message % (az_count, len(available), ", ".join(available)))
+    return available[:az_count]
+
+
 # --- NAT gateways --------------------------------------------------------------------------
 
 
@@ -100,24 +159,25 @@ def _nat_by_subnet(found_nats):
     return by_subnet
 
 
-def plan_nat_gateways(wanted_subnets, layout, found_subnets, found_nats, suffix=None):
+def plan_nat_gateways(wanted_subnets, layout, found_subnets, found_nats, suffix):
     """The NAT gateways of the `layout` (single or per_az) compared with read_nat_gateways'
     answer. Returns (changes, plan): plan["apply"] lists the NAT subnets (wanted subnet entries,
-    with their `index` in the tier) without a pending or available gateway, plan["pending"] the
-    ids of the wanted gateways still pending (a run stopped while creating them), and
+    with their `index` in the tier, and the `nat_name` and `eip_name` the gateway and its elastic
+    IP get in the environment `suffix`) without a pending or available gateway, plan["pending"]
+    the ids of the wanted gateways still pending (a run stopped while creating them), and
     plan["stale"] the gateways outside the NAT subnets (the other layout's), to delete once no
-    route names them. With the environment's `suffix`, a gateway to create is named as the
-    role names it (nat-<AZ letter>-<suffix>), else by its subnet."""
+    route names them."""
     ids = subnet_ids(found_subnets)
     by_subnet = _nat_by_subnet(found_nats)
     changes, missing, pending, kept = [], [], [], set()
     for subnet in nat_subnets(wanted_subnets, layout):
         nat = by_subnet.get(ids.get(subnet["cidr"]))
         if nat is None:
-            fields = {"subnet": field(None, subnet["name"])}
-            name = resource_name("nat-" + subnet["az"][-1], suffix) if suffix else subnet["name"]
-            changes.append(change(NAT_GATEWAY, name, "create", fields, "the NAT subnet %s has no NAT gateway" % subnet["name"]))
-            missing.append(subnet)
+            nat_name, eip_name = nat_gateway_names(subnet["az"], subnet["index"], suffix)
+            reason = "the NAT subnet %s has no NAT gateway" % subnet["name"]
+            changes.append(change(NAT_GATEWAY, nat_name, "create", {"subnet": field(None, subnet["name"]), "elastic_ip": field(None, eip_name)}, reason))
+            changes.append(change(ELASTIC_IP, eip_name, "create", {"nat_gateway": field(None, nat_name)}, "the address of " + nat_name + REUSED_EIP))
+            missing.append(dict(subnet, nat_name=nat_name, eip_name=eip_name))
             continue
         kept.add(nat["nat_gateway_id"])
         if nat["state"] != "available":
@@ -127,6 +187,36 @@ def plan_nat_gateways(wanted_subnets, layout, found_subnets, found_nats, suffix=
         fields = {"subnet": field(nat["subnet_id"], None)}
         changes.append(change(NAT_GATEWAY, nat["nat_gateway_id"], "delete", fields, "not in a NAT subnet of the %s layout" % layout))
     return changes, {"apply": missing, "pending": pending, "stale": stale}
+
+
+def network_ids(base, subnet_plan, security_groups, layout):
+    """The ids the network will have, as network_plan read them, each one still to create
+    shown as KNOWN_AFTER_CREATE, in the shape of the bluegreen_network fact.
+
+    `base`: network_plan's result for the VPC, internet gateway, security groups, subnets and NAT
+    gateways; `subnet_plan`: the layout ([{tier, az, index, cidr}], tier-major, AZ order);
+    `security_groups`: [{key}]; `layout`: single or per_az. Returns also `nat_gateways_created`:
+    the NAT gateways still to create, each {nat_gateway_id: KNOWN_AFTER_CREATE, subnet_id}, in the
+    shape network_plan's nat_gateways_created takes (the private tables routed through them are
+    planned as waiting).
+    """
+    found_subnets = (base.get("subnets") or {}).get("ids") or {}
+    subnets = {"public": [], "private": [], "isolated": []}
+    for subnet in subnet_plan:
+        subnets[subnet["tier"]].append(found_subnets.get(subnet["cidr"]) or KNOWN_AFTER_CREATE)
+    group_ids = (base.get("security_groups") or {}).get("ids") or {}
+    by_subnet = dict((n["subnet_id"], n["nat_gateway_id"]) for n in base.get("nat_gateways") or [])
+    nat_subnet_ids = [found_subnets.get(s["cidr"]) or KNOWN_AFTER_CREATE for s in nat_subnets(subnet_plan, layout)]
+    return {
+        "vpc_id": (base.get("vpc") or {}).get("id") or KNOWN_AFTER_CREATE,
+        "internet_gateway_id": (base.get("internet_gateway") or {}).get("id") or KNOWN_AFTER_CREATE,
+        "subnets": subnets,
+        "security_groups": dict((g["key"], group_ids.get(g["key"]) or KNOWN_AFTER_CREATE) for g in security_groups),
+        "nat_gateway_ids": [by_subnet.get(subnet_id) or KNOWN_AFTER_CREATE for subnet_id in nat_subnet_ids],
+        "nat_gateways_created": [
+            {"nat_gateway_id": KNOWN_AFTER_CREATE, "subnet_id": subnet_id} for subnet_id in nat_subnet_ids if not by_subnet.get(subnet_id)
+        ],
+    }
 
 
 def nat_gateways_now(found_nats, created):
@@ -207,17 +297,26 @@ def read_vpc_endpoints(client, vpc_id):
     return _describe(client, "describe_vpc_endpoints", "VpcEndpoints", filters)
 
 
-def plan_vpc_endpoints(wanted_services, found):
-    """(changes, stale): the endpoints of services no longer wanted, to delete. The wanted ones
-    are created or fixed by amazon.aws.ec2_vpc_endpoint itself."""
-    changes, stale = [], []
+def plan_vpc_endpoints(wanted_services, found, suffix):
+    """(changes, plan): the endpoints of the wanted services (full names) that the VPC lacks, to
+    create, named as amazon.aws.ec2_vpc_endpoint tags them (plan["names"], by full service name),
+    and those of services no longer wanted, to delete (plan["stale"]). An endpoint that exists is
+    fixed by amazon.aws.ec2_vpc_endpoint itself."""
+    have = set(e["ServiceName"] for e in found)
+    names = dict((service, vpc_endpoint_name(service, suffix)) for service in wanted_services)
+    changes = [
+        change(VPC_ENDPOINT, names[service], "create", {"service_name": field(None, service)}, "no endpoint of that service")
+        for service in wanted_services
+        if service not in have
+    ]
+    stale = []
     for endpoint in found:
         if endpoint["ServiceName"] not in wanted_services:
             item = {"vpc_endpoint_id": endpoint["VpcEndpointId"], "service_name": endpoint["ServiceName"]}
             fields = {"service_name": field(endpoint["ServiceName"], None)}
-            changes.append(change("vpc endpoint", endpoint["VpcEndpointId"], "delete", fields, "its service is not listed"))
+            changes.append(change(VPC_ENDPOINT, endpoint["VpcEndpointId"], "delete", fields, "its service is not listed"))
             stale.append(item)
-    return changes, stale
+    return changes, {"stale": stale, "names": names}
 
 
 def read_subnets(client, vpc_id):
@@ -305,6 +404,54 @@ def plan_subnets(wanted, found):
 def subnet_ids(found):
     """{cidr: subnet id} of the subnets AWS has."""
     return dict((s["CidrBlock"], s["SubnetId"]) for s in found)
+
+
+# --- Ids after the writers ------------------------------------------------------------------
+# The plan read the ids of what exists; the writers (run for the plan's items alone) answer with
+# the ids of what they created. These merge the two for the resources that refer to them.
+
+
+def subnet_ids_by_tier(subnet_plan, known, written):
+    """{tier: [subnet id]} in AZ order: `known` is the plan's {cidr: id}, `written` the loop results
+    of amazon.aws.ec2_vpc_subnet (each with its item's cidr and the subnet); an id not known yet
+    (as in check mode) is None."""
+    ids = dict(known or {})
+    for result in written or []:
+        subnet_id = (result.get("subnet") or {}).get("id")
+        if subnet_id:
+            ids[result["item"]["cidr"]] = subnet_id
+    tiers = {"public": [], "private": [], "isolated": []}
+    for subnet in subnet_plan:
+        tiers[subnet["tier"]].append(ids.get(subnet["cidr"]))
+    return tiers
+
+
+def security_group_ids(known, created):
+    """{key: group id}: `known` is the plan's, `created` the async_status results of the
+    amazon.aws.ec2_security_group jobs that created the missing groups (each job's item the group)."""
+    ids = dict(known or {})
+    for result in created or []:
+        if result.get("group_id"):
+            ids[result["item"]["item"]["key"]] = result["group_id"]
+    return ids
+
+
+def route_table_ids_by_tier(names, known, applied):
+    """{by_name: {Name: id}, public, private: [ids of the private tables that exist, in order],
+    isolated}: `known` is {Name: id} as read (or as indexed before), `applied` the async_status
+    results of the amazon.aws.ec2_vpc_route_table jobs (each job's item the wanted table; the
+    results of other jobs, without a route table, are passed over); `names` the tables' names."""
+    by_name = dict(known or {})
+    for result in applied or []:
+        table_id = (result.get("route_table") or {}).get("id")
+        if table_id:
+            by_name[result["item"]["item"]["tags"]["Name"]] = table_id
+    return {
+        "by_name": by_name,
+        "public": by_name.get(names["public"]),
+        "private": [by_name[name] for name in names["private"] if name in by_name],
+        "isolated": by_name.get(names["isolated"]),
+    }
 
 
 # --- Route tables ------------------------------------------------------------------------
@@ -409,6 +556,27 @@ def _wanted_rules(rules):
 
 def _shown_rules(rules):
     return ["%s %s-%s %s%s" % (proto, low, high, peer, " (%s)" % desc if desc else "") for proto, low, high, peer, desc in rules]
+
+
+def resolve_group_refs(groups, ids):
+    """The wanted groups with each rule's `group` (the key of another of the role's groups) given as
+    the `group_id` it stands for in `ids` ({key: id}); None while a named group has no id (it is
+    still to create, so its rules wait for a second read)."""
+    resolved = []
+    for group in groups:
+        entry = dict(group)
+        for kind in ("rules", "egress"):
+            if kind not in group:
+                continue
+            entry[kind] = []
+            for rule in group[kind] or []:
+                if "group" in rule:
+                    if not ids.get(rule["group"]):
+                        return None
+                    rule = dict(((k, v) for k, v in rule.items() if k != "group"), group_id=ids[rule["group"]])
+                entry[kind].append(rule)
+        resolved.append(entry)
+    return resolved
 
 
 def plan_security_groups(wanted, found):

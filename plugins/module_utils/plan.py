@@ -167,37 +167,3 @@ def drift_message(document):
     """Why a plan run with plan_fail_on_drift fails: the environment and every change."""
     lines = [text.strip() for text in document["lines"][1:] if not text.endswith(":")]
     return "%s drifted from the inputs: %s" % (document["lines"][0], "; ".join(lines))
-
-
-def network_ids(base, subnet_plan, security_groups, nat_gateways, suffix_name):
-    """The ids the network will have, as network_plan read them, each one still to create
-    shown as KNOWN_AFTER_CREATE, in the shape of the bluegreen_network fact.
-
-    `base`: network_plan's result for the VPC, internet gateway, security groups, subnets and NAT
-    gateways; `subnet_plan`: the layout ([{tier, az, cidr}], tier-major, AZ order);
-    `security_groups`: [{key}]; `nat_gateways`: single or per_az; `suffix_name(base)`: the
-    resource name of a NAT gateway. Returns also `nat_gateways_created`: the NAT gateways still
-    to create, each {nat_gateway_id: KNOWN_AFTER_CREATE, subnet_id}, in the shape network_plan's
-    nat_gateways_created takes (the private tables routed through them are planned as waiting).
-    """
-    found_subnets = (base.get("subnets") or {}).get("ids") or {}
-    subnets = {"public": [], "private": [], "isolated": []}
-    public_azs = []
-    for subnet in subnet_plan:
-        subnets[subnet["tier"]].append(found_subnets.get(subnet["cidr"]) or KNOWN_AFTER_CREATE)
-        if subnet["tier"] == "public":
-            public_azs.append(subnet["az"])
-    group_ids = (base.get("security_groups") or {}).get("ids") or {}
-    nat_count = 1 if nat_gateways == "single" else len(subnets["public"])
-    by_subnet = dict((n["subnet_id"], n["nat_gateway_id"]) for n in base.get("nat_gateways") or [])
-    nat_subnets = [{"name": suffix_name("nat-" + public_azs[i][-1]), "subnet_id": subnets["public"][i]} for i in range(min(nat_count, len(public_azs)))]
-    return {
-        "vpc_id": (base.get("vpc") or {}).get("id") or KNOWN_AFTER_CREATE,
-        "internet_gateway_id": (base.get("internet_gateway") or {}).get("id") or KNOWN_AFTER_CREATE,
-        "subnets": subnets,
-        "security_groups": dict((g["key"], group_ids.get(g["key"]) or KNOWN_AFTER_CREATE) for g in security_groups),
-        "nat_gateway_ids": [by_subnet.get(n["subnet_id"]) or KNOWN_AFTER_CREATE for n in nat_subnets],
-        "nat_gateways_created": [
-            {"nat_gateway_id": KNOWN_AFTER_CREATE, "subnet_id": n["subnet_id"]} for n in nat_subnets if not by_subnet.get(n["subnet_id"])
-        ],
-    }

@@ -3,12 +3,21 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Thin Secrets Manager client layer: one function per API call, each retried with
-backoff; a secret that does not exist comes back as None instead of an exception."""
+backoff; a secret that does not exist comes back as None instead of an exception. And the
+plan of a credentials secret from DescribeSecret alone: its value is never read to plan.
+
+The value's non-secret keys are known without reading it from one tag, FIELDS_TAG, that the
+writer (secretsmanager_secret) sets each time it writes or checks the value:
+`<SHA-256 of those keys>@<version id>`. When the tag names the current version (AWSCURRENT)
+and the digest of the wanted keys, the value holds them and a password; any other write of the
+value (by hand, by a rotation) makes a new version, and the next run reads the value once."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import json
 import random
 import time
 
@@ -20,7 +29,14 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
+from ansible_collections.bluegreen.migration.plugins.module_utils.diff import tag_drift
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import update_or_nothing
 
 
 class SecretsManagerError(AnsibleAWSError):
@@ -81,8 +97,10 @@ def when_name_free(call, timeout=NAME_FREE_TIMEOUT, sleep=time.sleep, clock=time
 
 @SecretsManagerErrorHandler.common_error_handler("create secret {name}")
 @aws_retry()
-def create_secret(client, name, secret_string, description=None, kms_key_id=None, tags=None):
+def create_secret(client, name, secret_string, description=None, kms_key_id=None, tags=None, version_id=None):
     params = {"Name": name, "SecretString": secret_string}
+    if version_id:
+        params["ClientRequestToken"] = version_id
     if description:
         params["Description"] = description
     if kms_key_id:
@@ -94,8 +112,11 @@ def create_secret(client, name, secret_string, description=None, kms_key_id=None
 
 @SecretsManagerErrorHandler.common_error_handler("store a new value in secret {name}")
 @aws_retry()
-def put_secret_string(client, name, secret_string):
-    return client.put_secret_value(SecretId=name, SecretString=secret_string)
+def put_secret_string(client, name, secret_string, version_id=None):
+    params = {"SecretId": name, "SecretString": secret_string}
+    if version_id:
+        params["ClientRequestToken"] = version_id
+    return client.put_secret_value(**params)
 
 
 @SecretsManagerErrorHandler.common_error_handler("update secret {name}")
@@ -143,3 +164,89 @@ def tag_secret(client, name, tags):
 @aws_retry()
 def untag_secret(client, name, tag_keys):
     return client.untag_resource(SecretId=name, TagKeys=tag_keys)
+
+
+# --- What the value holds, from DescribeSecret alone -----------------------------------------
+
+FIELDS_TAG = "bluegreen:fields"
+RESOURCE = "credentials secret"
+
+
+def fields_digest(fields):
+    """SHA-256 of the non-secret keys (never the password: the writer refuses it in `fields`)."""
+    return hashlib.sha256(json.dumps(fields or {}, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def fields_marker(fields, version_id):
+    """The value of FIELDS_TAG for a value holding `fields` (and a password) at `version_id`."""
+    return "%s@%s" % (fields_digest(fields), version_id)
+
+
+def current_version(description):
+    """Id of the AWSCURRENT version of the value, or None."""
+    for version_id, stages in ((description or {}).get("VersionIdsToStages") or {}).items():
+        if "AWSCURRENT" in stages:
+            return version_id
+    return None
+
+
+def secret_tags(description):
+    """The secret's tags without FIELDS_TAG (the writer keeps that one itself)."""
+    tags = boto3_tag_list_to_ansible_dict((description or {}).get("Tags") or [])
+    tags.pop(FIELDS_TAG, None)
+    return tags
+
+
+def value_drift(description, fields):
+    """None when FIELDS_TAG says the current value holds `fields` and a password (any fields,
+    when `fields` is empty), else why the value has to be read."""
+    marker = boto3_tag_list_to_ansible_dict(description.get("Tags") or []).get(FIELDS_TAG)
+    if not marker:
+        return "not recorded"
+    digest, dummy, version_id = marker.partition("@")
+    if version_id != current_version(description):
+        return "changed since recorded"
+    if fields and digest != fields_digest(fields):
+        return "other keys or values"
+    return None
+
+
+def secret_view(description):
+    """What a plan shows of the secret (no value): arn, name, description, kms_key_id, tags,
+    version_id, deleted; empty when there is none."""
+    if description is None:
+        return {}
+    return {
+        "arn": description.get("ARN"),
+        "name": description.get("Name"),
+        "description": description.get("Description", ""),
+        "kms_key_id": description.get("KmsKeyId", ""),
+        "tags": secret_tags(description),
+        "version_id": current_version(description),
+        "deleted": bool(description.get("DeletedDate")),
+    }
+
+
+def plan_secret(wanted, description):
+    """(changes, apply) of a credentials secret from its DescribeSecret answer. `wanted`:
+    {name, description, kms_key_id, fields, tags} as secretsmanager_secret is given them (None:
+    left alone). The value is compared through FIELDS_TAG, never read."""
+    name = wanted["name"]
+    if description is None or description.get("DeletedDate"):
+        desired = {"description": wanted.get("description"), "kms_key_id": wanted.get("kms_key_id"), "tags": wanted.get("tags")}
+        desired = dict((key, value) for key, value in desired.items() if value is not None)
+        desired["fields"] = wanted.get("fields") or {}
+        desired["password_set"] = True  # generated by Secrets Manager, never shown
+        reason = "no secret of that name" if description is None else "scheduled for deletion: restored"
+        return [change(RESOURCE, name, "create", created(desired), reason)], True
+    drift = {}
+    for key, found in (("description", description.get("Description")), ("kms_key_id", description.get("KmsKeyId"))):
+        if wanted.get(key) is not None and wanted[key] != found:
+            drift[key] = field(found, wanted[key])
+    tags = tag_drift(secret_tags(description), wanted.get("tags"))
+    if tags:
+        drift["tags"] = tags
+    why = value_drift(description, wanted.get("fields") or {})
+    if why:
+        drift["fields"] = field("(%s)" % why, wanted.get("fields") or {})
+    return update_or_nothing(RESOURCE, name, drift)

@@ -15,7 +15,8 @@ short_description: Read an Aurora cluster and its instances, and plan what diffe
 version_added: 0.1.0
 description:
   - Reads the cluster (C(DescribeDBClusters)) and its instances (C(DescribeDBInstances)) in one
-    run and compares them with the wanted settings.
+    run and compares them with the wanted settings; with O(subnet_group_subnets), O(alarms) and
+    O(secret), the DB subnet group, the alarms and the credentials secret too.
   - Returns the state as read and a plan, a list of changes, each with the resource, the action
     (C(create), C(update), C(replace)), the fields that differ (before and after) and why, and
     what the writers (M(amazon.aws.rds_cluster), M(amazon.aws.rds_instance)) have to do.
@@ -99,6 +100,33 @@ options:
     description: Tags every alarm carries besides its own.
     type: dict
     default: {}
+  secret:
+    description:
+      - The credentials secret, as M(bluegreen.migration.secretsmanager_secret) is given it; read
+        with C(DescribeSecret) only and compared when given (its value is never read; see
+        M(bluegreen.migration.secretsmanager_secret) for the C(bluegreen:fields) tag that tells
+        whether the value holds O(secret.fields)).
+    type: dict
+    suboptions:
+      name:
+        description: Name of the secret.
+        type: str
+        required: true
+      description:
+        description: Its description (not compared when not given).
+        type: str
+      kms_key_id:
+        description: Its KMS key (not compared when not given).
+        type: str
+      fields:
+        description:
+          - The non-secret keys its value holds. Once the cluster exists, its writer endpoint is one
+            of them as C(host) (the role records it there).
+        type: dict
+        default: {}
+      tags:
+        description: Its tags (all of them; not compared when not given).
+        type: dict
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
@@ -183,6 +211,13 @@ alarms:
   description: Whether M(bluegreen.migration.metric_alarms) has something to do (C(apply)).
   returned: when O(alarms) is given
   type: dict
+secret:
+  description:
+    - The credentials secret as read (C(found) - C(arn), C(name), C(description), C(kms_key_id),
+      C(tags), C(version_id), C(deleted), never its value) and whether
+      M(bluegreen.migration.secretsmanager_secret) has something to do (C(apply)).
+  returned: when O(secret) is given
+  type: dict
 ready:
   description: Whether the cluster and every instance of O(instance_ids) are C(available) as read (a run that writes nothing has nothing to wait for).
   returned: always
@@ -214,6 +249,7 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import aurora
 from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch
+from ansible_collections.bluegreen.migration.plugins.module_utils import secretsmanager
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import validated
 
@@ -224,6 +260,15 @@ def snake(resource):
     found = camel_dict_to_snake_dict(resource, ignore_list=["TagList"])
     found["tags"] = boto3_tag_list_to_ansible_dict(found.pop("tag_list", []))
     return found
+
+
+SECRET_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    description=dict(type="str"),
+    kms_key_id=dict(type="str"),
+    fields=dict(type="dict", default={}),
+    tags=dict(type="dict"),
+)
 
 
 def main():
@@ -244,6 +289,8 @@ def main():
         subnet_group_tags=dict(type="dict", default={}),
         alarms=dict(type="list", elements="dict", default=[]),
         alarm_tags=dict(type="dict", default={}),
+        # The secret's name and non-secret keys (its value is never passed or read).
+        secret=dict(type="dict", options=SECRET_OPTIONS, no_log=False),
     )
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
@@ -264,7 +311,7 @@ def main():
         alarms = [validated(alarm, cloudwatch.ALARM_OPTIONS, "alarms[%d]" % index) for index, alarm in enumerate(p["alarms"])]
     except ValueError as e:
         module.fail_json(msg=str(e))
-    subnet_group_changes, alarm_changes, more = [], [], {}
+    subnet_group_changes, alarm_changes, secret_changes, more = [], [], [], {}
     try:
         rds = module.client("rds")
         if p["subnet_group_subnets"] is not None:
@@ -278,6 +325,11 @@ def main():
             subnet_group_changes, needed = aurora.plan_subnet_group(wanted, current)
             more["subnet_group"] = {"found": current or {}, "apply": needed}
         cluster, instances = aurora.read(rds, p["identifier"])
+        if p["secret"]:
+            wanted = aurora.secret_wanted(p["secret"], cluster)
+            found = secretsmanager.describe_secret(module.client("secretsmanager"), wanted["name"])
+            secret_changes, needed = secretsmanager.plan_secret(wanted, found)
+            more["secret"] = {"found": secretsmanager.secret_view(found), "apply": needed}
         if alarms:
             watch = module.client("cloudwatch")
             current = cloudwatch.describe_alarms(watch, [alarm["name"] for alarm in alarms])
@@ -288,7 +340,7 @@ def main():
     except cloudwatch.AlarmDefinitionError as e:
         module.fail_json(msg=str(e))
     result = aurora.plan(desired, aurora.instance_plan(p["instance_ids"], p["instance_tags"]), p["instance_class"], cluster, instances)
-    changes = subnet_group_changes + result.pop("changes") + alarm_changes
+    changes = secret_changes + subnet_group_changes + result.pop("changes") + alarm_changes
     module.exit_with_plan(changes, cluster=snake(cluster), instances=[snake(i) for i in instances], ready=result["ready"], apply=result["apply"], **more)
 
 

@@ -237,24 +237,20 @@ def exit_with(module, changed, before, after, now, acquired, token, msg, previou
 
 
 def ensure_table(module, client):
-    """Creates the lock table on first use and waits until it is ACTIVE (not in check mode)."""
+    """Creates the lock table on first use and waits until it is ACTIVE (never in check mode)."""
     name = module.params["table_name"]
     table = lock.describe_table(client, name)
-    if table is not None and table.get("TableStatus") == "ACTIVE":
-        return True
-    if module.check_mode:
-        return table is not None
     if table is None:
         lock.create_table(client, name, module.params["tags"])
-    lock.wait_for_table(client, name, module.params["wait_timeout"])
-    return True
+    if table is None or table.get("TableStatus") != "ACTIVE":
+        lock.wait_for_table(client, name, module.params["wait_timeout"])
 
 
 def ensure_present(module, client, now):
     params = module.params
     suffix = params["environment_suffix"]
-    table_exists = ensure_table(module, client)
-    current = lock.get_lock(client, params["table_name"], suffix) if table_exists else None
+    # No item or no table yet read the same: free.
+    current = lock.get_lock(client, params["table_name"], suffix)
     if lock.plan_take(current, now, params["break"]) == "refuse":
         if module.check_mode:
             module.warn(lock.held_message(current, now))
@@ -270,7 +266,12 @@ def ensure_present(module, client, now):
         exit_with(module, True, current, record, now, False, None, "would have " + lock.taken_message(record, current, broke, now), current)
     condition = lock.break_condition(current) if params["break"] else lock.take_condition(now)
     try:
-        lock.put_lock(client, params["table_name"], record, condition)
+        try:
+            lock.put_lock(client, params["table_name"], record, condition)
+        except lock.TableMissing:
+            # The account and region's first lock: the table is made once, then the write again.
+            ensure_table(module, client)
+            lock.put_lock(client, params["table_name"], record, condition)
     except lock.LockHeld:
         # Another run took it between the read and the write: name that run.
         winner = lock.get_lock(client, params["table_name"], suffix)
@@ -280,24 +281,36 @@ def ensure_present(module, client, now):
     exit_with(module, True, current, record, now, True, token, lock.taken_message(record, current, broke, now), current)
 
 
+def not_released(module, suffix, current, now):
+    """Exit without a change: nothing to release, or the lock is not this run's any more."""
+    if current is None:
+        exit_with(module, False, None, None, now, False, None, "environment %s is not locked" % suffix)
+    # Ours expired and another run took it: theirs now, not ours to release.
+    msg = "not released: the lock of %s is not this run's, %s" % (suffix, lock.status_line(current, now))
+    exit_with(module, False, current, current, now, False, None, msg)
+
+
 def ensure_absent(module, client, now):
     params = module.params
     suffix = params["environment_suffix"]
     if not params["token"] and not params["force"]:
         module.fail_json(msg="releasing the lock of %s needs the token of the run that took it, or force=true" % suffix)
-    current = lock.get_lock(client, params["table_name"], suffix) if lock.describe_table(client, params["table_name"]) else None
-    if current is None:
-        exit_with(module, False, None, None, now, False, None, "environment %s is not locked" % suffix)
-    if not params["force"] and current["token"] != params["token"]:
-        # Ours expired and another run took it: theirs now, not ours to release.
-        exit_with(
-            module, False, current, current, now, False, None, "not released: the lock of %s is not this run's, %s" % (suffix, lock.status_line(current, now))
-        )
-    if not module.check_mode:
+    if module.check_mode:
+        current = lock.get_lock(client, params["table_name"], suffix)
+        if current is None or (not params["force"] and current["token"] != params["token"]):
+            not_released(module, suffix, current, now)
+    else:
+        # The delete is conditioned on the token and returns what it deleted: one call when the
+        # lock is ours; the read only explains a refusal.
         try:
-            lock.delete_lock(client, params["table_name"], suffix, None if params["force"] else lock.owner_condition(params["token"]))
-        except lock.LockHeld:
-            exit_with(module, False, current, current, now, False, None, "not released: the lock of %s was taken over meanwhile" % suffix)
+            current = lock.delete_lock(client, params["table_name"], suffix, None if params["force"] else lock.owner_condition(params["token"]))
+        except (lock.LockHeld, lock.TableMissing):
+            current = lock.get_lock(client, params["table_name"], suffix)
+            if current is not None and params["force"]:
+                module.fail_json(msg="the lock of %s changed while it was released; try again" % suffix, lock=lock.shown(current, now))
+            not_released(module, suffix, current, now)
+        if current is None:
+            not_released(module, suffix, None, now)
     exit_with(module, True, current, None, now, False, None, "released the lock of %s (%s)" % (suffix, lock.who(current)), current)
 
 
@@ -306,19 +319,26 @@ def ensure_renewed(module, client, now):
     suffix = params["environment_suffix"]
     if not params["token"]:
         module.fail_json(msg="renewing the lock of %s needs the token of the run that took it" % suffix)
-    current = lock.get_lock(client, params["table_name"], suffix) if lock.describe_table(client, params["table_name"]) else None
-    if current is None or current["token"] != params["token"]:
+    expires_at = int(now) + params["ttl_seconds"]
+    if module.check_mode:
+        current = lock.get_lock(client, params["table_name"], suffix)
+        held = current is not None and current["token"] == params["token"]
+    else:
+        # Conditioned on the token: one call when the lock is still this run's; the read
+        # only explains a refusal.
+        try:
+            current = lock.extend_lock(client, params["table_name"], suffix, params["token"], expires_at)
+            held = True
+        except (lock.LockHeld, lock.TableMissing):
+            current = lock.get_lock(client, params["table_name"], suffix)
+            held = False
+    if not held:
         module.fail_json(
             msg="cannot renew the lock of %s: this run does not hold it (%s); another run may be changing the environment"
             % (suffix, lock.status_line(current, now)),
             lock=lock.shown(current, now),
         )
-    after = dict(current, expires_at=int(now) + params["ttl_seconds"])
-    if not module.check_mode:
-        try:
-            lock.extend_lock(client, params["table_name"], suffix, params["token"], after["expires_at"])
-        except lock.LockHeld:
-            module.fail_json(msg="cannot renew the lock of %s: it was taken over meanwhile" % suffix)
+    after = dict(current, expires_at=expires_at)
     exit_with(module, True, current, after, now, True, params["token"], "renewed the lock of %s until %s" % (suffix, lock.iso(after["expires_at"])))
 
 

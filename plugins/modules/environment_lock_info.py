@@ -79,8 +79,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.naming import 
 
 
 def find_lock(client, table_name, suffix):
-    if lock.describe_table(client, table_name) is None:
-        return None
+    # No table yet (or one still CREATING) reads as no lock: GetItem's ResourceNotFoundException.
     return lock.get_lock(client, table_name, suffix)
 
 

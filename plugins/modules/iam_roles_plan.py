@@ -130,19 +130,11 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.core import Bl
 
 
 def main():
-    role_options = dict(
-        name=dict(type="str", required=True),
-        description=dict(type="str", required=True),
-        trust_policy=dict(type="dict", required=True),
-        managed_policy_arns=dict(type="list", elements="str", default=[]),
-        tags=dict(type="dict", default={}),
-        inline_policies=dict(type="dict", default={}),
-    )
-    module = BlueGreenModule(argument_spec=dict(roles=dict(type="list", elements="dict", required=True, options=role_options)), supports_check_mode=True)
+    module = BlueGreenModule(argument_spec=dict(roles=dict(type="list", elements="dict", required=True, options=iam.ROLE_OPTIONS)), supports_check_mode=True)
     client = module.client("iam")
     wanted = module.params["roles"]
     try:
-        found = dict((role["name"], iam.find_role(client, role["name"])) for role in wanted)
+        found = iam.read_roles(client, wanted)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     changes, apply = iam.plan_roles(wanted, found)

@@ -100,7 +100,10 @@ options:
         description: Number of most recent periods the alarm evaluates.
         type: int
       datapoints_to_alarm:
-        description: Number of breaching periods among O(alarms[].evaluation_periods) that trigger the alarm.
+        description:
+          - Number of breaching periods among O(alarms[].evaluation_periods) that trigger the alarm.
+          - When not given and O(alarms[].evaluation_periods) is, all of them (N out of N); an alarm set otherwise is
+            changed back.
         type: int
       dimensions:
         description: Dimensions of the metric, name to value.
@@ -110,7 +113,9 @@ options:
         type: str
         choices: [breaching, notBreaching, ignore, missing]
       actions_enabled:
-        description: Whether the actions run when the alarm changes state.
+        description:
+          - Whether the actions run when the alarm changes state.
+          - When not given, V(true); an alarm whose actions were switched off is switched on again.
         type: bool
       alarm_actions:
         description:
@@ -276,7 +281,7 @@ alarms:
       returned: when the alarm exists
       sample: 3
     datapoints_to_alarm:
-      description: Breaching periods that trigger the alarm, null when not set.
+      description: Breaching periods that trigger the alarm (the evaluation periods when the alarm does not set it).
       type: int
       returned: when the alarm exists
       sample: 2

@@ -15,9 +15,9 @@ short_description: Read a VPC, its internet gateway, subnets, route tables and s
 version_added: 0.1.0
 description:
   - Reads, in one run, the kinds of resource it is given wanted entries for (C(DescribeVpcs) and
-    C(DescribeVpcAttribute), C(DescribeInternetGateways), C(DescribeSubnets),
-    C(DescribeRouteTables), C(DescribeSecurityGroups), each filtered on the VPC) and compares
-    them with the wanted ones.
+    C(DescribeVpcAttribute), C(DescribeInternetGateways), C(DescribeSubnets), C(DescribeNatGateways),
+    C(DescribeVpcEndpoints), C(DescribeRouteTables), C(DescribeSecurityGroups), each filtered on the
+    VPC and each made once) and compares them with the wanted ones.
   - With O(vpc), the VPC is found by its C(Name) tag and CIDR, as M(amazon.aws.ec2_vpc_net)
     finds it. When it does not exist yet, everything in it is planned for creation (its id is
     known after the apply) and nothing more is read.
@@ -80,24 +80,64 @@ options:
     default: false
   nat_layout:
     description:
-      - With O(subnets), plans the NAT gateways (the VPC's are read), one in the first public
+      - With O(subnets) or O(layout), plans the NAT gateways (the VPC's are read), one in the first public
         subnet (V(single)) or one in each public subnet (V(per_az)); gateways in other subnets
         are planned for deletion.
     type: str
     choices: [single, per_az]
+  environment_suffix:
+    description:
+      - The environment suffix, for the names of the resources to create that the module names
+        (with the collection's naming function), such as a NAT gateway and its elastic IP, and the VPC endpoints.
+      - Required with O(nat_layout), O(layout) and O(vpc_endpoints).
+    type: str
   vpc_endpoints:
     description:
       - The full service names of the wanted VPC endpoints (C(com.amazonaws.<region>.<service>));
-        the VPC's endpoints are read only when given, and those of other services are planned
-        for deletion.
+        the VPC's endpoints are read only when given; those of the services the VPC lacks are
+        planned for creation, those of other services for deletion.
+      - Requires O(environment_suffix) (the endpoints' names).
     type: list
     elements: str
   subnets:
     description:
-      - Wanted subnets, each with C(name), C(cidr), C(az) and C(tier).
-      - Subnets are read only when given.
+      - Wanted subnets, each with C(name), C(cidr), C(az), C(tier) and C(index) (in its tier).
+      - Subnets are read only when given (or with O(layout)).
     type: list
     elements: dict
+  layout:
+    description:
+      - Builds the wanted subnets instead of O(subnets), the VPC CIDR cut into equal public,
+        private and isolated subnets across the AZs, named with O(environment_suffix).
+      - The AZs are O(layout.azs) when listed; else those the VPC's subnets already fix (each index of
+        the layout has a subnet), read with them; else the region's first O(layout.az_count)
+        available ones (C(DescribeAvailabilityZones)), a failure when the region has fewer.
+      - Returned as RV(layout), with the route tables' names.
+    type: dict
+    suboptions:
+      cidr:
+        description: The VPC's CIDR block.
+        type: str
+        required: true
+      azs:
+        description: Explicit AZs; empty picks them as said above.
+        type: list
+        elements: str
+        default: []
+      az_count:
+        description: How many AZs, when O(layout.azs) is empty.
+        type: int
+        default: 3
+  route_tables_when_ready:
+    description:
+      - With O(vpc), O(internet_gateway), O(layout) (or O(subnets)), O(nat_layout) and O(security_groups) with
+        their rules, also reads the route tables and plans them (named as in RV(layout.route_table_names) unless
+        O(route_table_names) is given) and the security group rules, in this run, when everything they name
+        exists (the internet gateway, every subnet, every security group and the NAT gateway of every NAT subnet).
+      - Otherwise RV(route_tables), RV(egress) and the rules' plan are not returned, and a second run with
+        O(vpc_id) after the writers plans them.
+    type: bool
+    default: false
   route_tables:
     description:
       - Wanted route tables, each with C(tags) (the C(Name) tag identifies it), C(subnets) (ids)
@@ -159,12 +199,20 @@ options:
   security_groups:
     description:
       - Wanted security groups, each with C(key) and C(name), and, to compare the rules,
-        C(rules) and C(egress) (each rule C(proto), C(ports), C(cidr_ip) or C(group_id), C(rule_desc)).
+        C(rules) and C(egress) (each rule C(proto), C(ports), C(cidr_ip), C(group_id) or C(group), C(rule_desc)).
+      - A rule's C(group) is the C(key) of one of these groups; the module gives its id (as read,
+        or from O(security_group_ids)) as C(group_id) in RV(security_groups.apply).
       - Without C(rules) and C(egress) only their existence is checked (groups to create first,
         before the rules that refer to each other).
       - Security groups are read only when given.
     type: list
     elements: dict
+  security_group_ids:
+    description:
+      - Key to id of security groups the read may not show yet (just created), or, in a plan,
+        C((known after create)) for those still to create; for the rules' C(group).
+    type: dict
+    default: {}
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
@@ -208,6 +256,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+layout:
+  description: The AZs, the subnets and the route tables' names (when layout was given).
+  returned: when layout is given
+  type: dict
+  contains:
+    azs:
+      description: The AZs, in the layout's order.
+      type: list
+      elements: str
+    subnets:
+      description: Every subnet, tier-major, each with C(tier), C(az), C(index), C(cidr) and C(name).
+      type: list
+      elements: dict
+    route_table_names:
+      description: C(public), C(private) (one, or one per AZ with the per_az NAT layout) and C(isolated).
+      type: dict
 vpc:
   description: The VPC's plan (when vpc was given).
   returned: when vpc is given
@@ -246,7 +310,9 @@ nat:
       type: list
       elements: dict
     apply:
-      description: The NAT subnets (wanted subnet entries, with C(cidr), C(az), C(index) in the tier) without a NAT gateway.
+      description:
+        - The NAT subnets (wanted subnet entries, with C(cidr), C(az), C(index) in the tier) without a NAT gateway,
+          each with the C(nat_name) its gateway and the C(eip_name) the gateway's elastic IP get.
       type: list
       elements: dict
     pending:
@@ -260,7 +326,7 @@ nat:
 egress:
   description:
     - The private subnets' egress (when route tables were planned) given the NAT gateways' states.
-  returned: when route_tables or route_table_names is given
+  returned: when route_tables or route_table_names is given, or route_tables_when_ready found everything they name
   type: dict
   contains:
     nat_gateway_ids:
@@ -281,13 +347,16 @@ vpc_endpoints:
   type: dict
   contains:
     changes:
-      description: The endpoints to delete.
+      description: The endpoints to create (those of listed services the VPC lacks) and to delete.
       type: list
       elements: dict
     stale:
       description: The endpoints of services not listed, each with C(vpc_endpoint_id) and C(service_name).
       type: list
       elements: dict
+    names:
+      description: Full service name to the name (C(Name) tag) of its endpoint, for every listed service.
+      type: dict
 changes:
   description: The plan of every kind read, one entry per resource to create, update or replace.
   returned: always
@@ -322,8 +391,8 @@ subnets:
       description: CIDR to subnet id of the subnets the VPC has.
       type: dict
 route_tables:
-  description: The route tables' plan (when route tables were given).
-  returned: when route_tables is given
+  description: The route tables' plan (when route tables were given, or with route_tables_when_ready when ready).
+  returned: when route_tables or route_table_names is given, or route_tables_when_ready found everything they name
   type: dict
   contains:
     changes:
@@ -376,7 +445,7 @@ security_groups:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
-from ansible_collections.bluegreen.migration.plugins.module_utils import network
+from ansible_collections.bluegreen.migration.plugins.module_utils import naming, network
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
 
 
@@ -398,17 +467,20 @@ def with_tags(entries, common, tier=False):
     return tagged
 
 
-def plan_egress(params, found):
+def plan_egress(params, found, names=None, subnet_ids=None, internet_gateway_id=None, nats_found=None):
     """The route tables' plan and the private subnets' egress: a table whose NAT gateway is
-    not available yet is held back with the gateway to wait for."""
-    nats = network.nat_gateways_now(params["nat_gateways_found"], params["nat_gateways_created"])
+    not available yet is held back with the gateway to wait for. The names, subnet ids, gateway
+    and NAT gateways are the parameters' unless given (as read in this run)."""
+    names = names or params["route_table_names"]
+    nats = network.nat_gateways_now(params["nat_gateways_found"] if nats_found is None else nats_found, params["nat_gateways_created"])
     wanted = params["route_tables"]
     if wanted is None:
-        subnets = dict((tier, (params["subnet_ids"] or {}).get(tier) or []) for tier in ("public", "private", "isolated"))
-        wanted = network.wanted_route_tables(params["route_table_names"], params["tags"], subnets, params["internet_gateway_id"], nats)
+        given = subnet_ids or params["subnet_ids"] or {}
+        subnets = dict((tier, given.get(tier) or []) for tier in ("public", "private", "isolated"))
+        wanted = network.wanted_route_tables(names, params["tags"], subnets, internet_gateway_id or params["internet_gateway_id"], nats)
     table_changes, to_apply = network.plan_route_tables(wanted, found, params["deferred_tiers"])
     ready, waiting, wait_for = network.waiting_for_nat(table_changes, to_apply, nats)
-    stale_changes, stale = network.plan_stale_route_tables(wanted, found) if params["route_table_names"] is not None else ([], [])
+    stale_changes, stale = network.plan_stale_route_tables(wanted, found) if names is not None else ([], [])
     tables = {
         "changes": table_changes + stale_changes,
         "apply": ready,
@@ -422,6 +494,34 @@ def plan_egress(params, found):
     return tables, {"nat_gateway_ids": nat_ids, "wait_for": wait_for, "route_tables": waiting}
 
 
+def plan_layout(client, params, found_subnets):
+    """The AZs (given, fixed by the VPC's subnets, or the region's first ones) and the subnets of
+    each tier across them, with the route tables' names."""
+    layout = params["layout"]
+    az_count = len(layout["azs"]) if layout["azs"] else layout["az_count"]
+    azs = network.choose_azs(layout["azs"], az_count, layout["cidr"], found_subnets, lambda: network.read_availability_zones(client))
+    suffix = params["environment_suffix"]
+    return {
+        "azs": azs,
+        "subnets": network.subnet_layout(layout["cidr"], azs, suffix),
+        "route_table_names": naming.route_table_names(azs, params["nat_layout"] or "single", suffix),
+    }
+
+
+def ready_for_egress(result, wanted_subnets):
+    """Whether every id the route tables and the rules name was read: the VPC's internet gateway,
+    every subnet, every security group and the NAT gateway of every NAT subnet."""
+    if not all(key in result for key in ("internet_gateway", "subnets", "nat", "security_groups")):
+        return False
+    found = result["subnets"]["ids"]
+    return bool(
+        result["internet_gateway"]["id"]
+        and all(s["cidr"] in found for s in wanted_subnets)
+        and not result["security_groups"]["missing"]
+        and not result["nat"]["apply"]
+    )
+
+
 def plan(client, params):
     result, changes = {}, []
     vpc_id = params["vpc_id"]
@@ -429,8 +529,16 @@ def plan(client, params):
         vpc_changes, vpc_id, apply = network.plan_vpc(params["vpc"], network.read_vpcs(client, params["vpc"]["name"], params["vpc"]["cidr"]))
         result["vpc"] = {"id": vpc_id, "apply": apply}
         changes += vpc_changes
-    # A VPC still to create has nothing in it: the reads below would find nothing.
-    read = (lambda reader: reader(client, vpc_id)) if vpc_id else (lambda reader: [])
+    # Each kind is read once per run; a VPC still to create has nothing in it to read.
+    answers = {}
+
+    def read(reader):
+        if not vpc_id:
+            return []
+        if reader not in answers:
+            answers[reader] = reader(client, vpc_id)
+        return answers[reader]
+
     if params["internet_gateway"] is not None:
         gateway = params["internet_gateway"]
         igw_changes, igw_id, apply = network.plan_internet_gateway(gateway["name"], gateway["tags"], read(network.read_internet_gateways))
@@ -439,35 +547,61 @@ def plan(client, params):
     if params["nat_gateways"] or params["nat_layout"]:
         result["nat_gateways"] = read(network.read_nat_gateways)
     if params["vpc_endpoints"] is not None:
-        endpoint_changes, stale = network.plan_vpc_endpoints(params["vpc_endpoints"], read(network.read_vpc_endpoints))
-        result["vpc_endpoints"] = {"changes": endpoint_changes, "stale": stale}
+        endpoint_changes, result["vpc_endpoints"] = network.plan_vpc_endpoints(
+            params["vpc_endpoints"], read(network.read_vpc_endpoints), params["environment_suffix"]
+        )
+        result["vpc_endpoints"]["changes"] = endpoint_changes
         changes += endpoint_changes
-    if params["subnets"] is not None:
+    wanted_subnets = params["subnets"]
+    if params["layout"] is not None:
+        result["layout"] = plan_layout(client, params, read(network.read_subnets))
+        wanted_subnets = result["layout"]["subnets"]
+    if wanted_subnets is not None:
         found = read(network.read_subnets)
-        subnet_changes, to_apply = network.plan_subnets(with_tags(params["subnets"], params["tags"], tier=True), found)
+        subnet_changes, to_apply = network.plan_subnets(with_tags(wanted_subnets, params["tags"], tier=True), found)
         result["subnets"] = {"changes": subnet_changes, "apply": to_apply, "ids": network.subnet_ids(found)}
         changes += subnet_changes
         if params["nat_layout"]:
             nat_changes, result["nat"] = network.plan_nat_gateways(
-                params["subnets"], params["nat_layout"], found, result["nat_gateways"], (params["tags"] or {}).get("bluegreen:environment")
+                wanted_subnets, params["nat_layout"], found, result["nat_gateways"], params["environment_suffix"]
             )
             result["nat"]["changes"] = nat_changes
             changes += nat_changes
-    if params["route_tables"] is not None or params["route_table_names"] is not None:
-        result["route_tables"], result["egress"] = plan_egress(params, read(network.read_route_tables))
-        changes += result["route_tables"]["changes"]
+    wanted_groups, group_ids = [], {}
     if params["security_groups"] is not None:
-        found = read(network.read_security_groups)
-        by_name = dict((g["GroupName"], g["GroupId"]) for g in found)
-        wanted = with_tags(params["security_groups"], params["tags"])
-        groups = {
-            "ids": dict((g["key"], by_name[g["name"]]) for g in wanted if g["name"] in by_name),
-            "missing": [g for g in wanted if g["name"] not in by_name],
+        by_name = dict((g["GroupName"], g["GroupId"]) for g in read(network.read_security_groups))
+        wanted_groups = with_tags(params["security_groups"], params["tags"])
+        result["security_groups"] = {
+            "ids": dict((g["key"], by_name[g["name"]]) for g in wanted_groups if g["name"] in by_name),
+            "missing": [g for g in wanted_groups if g["name"] not in by_name],
         }
-        if all("rules" in g or "egress" in g for g in wanted):
-            groups["changes"], groups["apply"] = network.plan_security_groups(wanted, found)
-            changes += groups["changes"]
-        result["security_groups"] = groups
+        group_ids = dict(params["security_group_ids"] or {}, **result["security_groups"]["ids"])
+    # The first run of a deploy (with route_tables_when_ready) goes on to the route tables and
+    # the rules when everything they name exists, as on a re-run: the second run is then not needed.
+    egress_now = params["route_tables"] is not None or params["route_table_names"] is not None
+    names = params["route_table_names"] or result.get("layout", {}).get("route_table_names")
+    if params["route_tables_when_ready"] and vpc_id and names and ready_for_egress(result, wanted_subnets or []):
+        ids = result["subnets"]["ids"]
+        subnet_ids = dict((tier, [ids[s["cidr"]] for s in wanted_subnets if s["tier"] == tier]) for tier in ("public", "private", "isolated"))
+        result["route_tables"], result["egress"] = plan_egress(
+            params, read(network.read_route_tables), names, subnet_ids, result["internet_gateway"]["id"], result["nat_gateways"]
+        )
+        changes += result["route_tables"]["changes"]
+        plan_rules = True
+    elif params["route_tables_when_ready"]:
+        plan_rules = False
+    else:
+        if egress_now:
+            result["route_tables"], result["egress"] = plan_egress(params, read(network.read_route_tables))
+            changes += result["route_tables"]["changes"]
+        plan_rules = True
+    if plan_rules and wanted_groups and all("rules" in g or "egress" in g for g in wanted_groups):
+        resolved = network.resolve_group_refs(wanted_groups, group_ids)
+        if resolved is None:
+            raise network.NetworkError(message="a rule names a security group without an id: pass it in security_group_ids")
+        groups = result["security_groups"]
+        groups["changes"], groups["apply"] = network.plan_security_groups(resolved, read(network.read_security_groups))
+        changes += groups["changes"]
     return result, changes
 
 
@@ -482,6 +616,7 @@ def main():
         subnets=dict(type="list", elements="dict"),
         route_tables=dict(type="list", elements="dict"),
         nat_layout=dict(type="str", choices=["single", "per_az"]),
+        environment_suffix=dict(type="str"),
         route_table_names=dict(type="dict", options=dict(
             public=dict(type="str", required=True), private=dict(type="list", elements="str", required=True), isolated=dict(type="str", required=True))),
         subnet_ids=dict(type="dict"),
@@ -490,9 +625,14 @@ def main():
         nat_gateways_created=dict(type="list", elements="dict", default=[]),
         deferred_tiers=dict(type="list", elements="str", default=[]),
         security_groups=dict(type="list", elements="dict"),
+        security_group_ids=dict(type="dict", default={}),
+        layout=dict(type="dict", options=dict(
+            cidr=dict(type="str", required=True), azs=dict(type="list", elements="str", default=[]), az_count=dict(type="int", default=3))),
+        route_tables_when_ready=dict(type="bool", default=False),
     )
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True, required_one_of=[("vpc_id", "vpc")],
-                             required_by={"nat_layout": ("subnets",)}, mutually_exclusive=[("route_tables", "route_table_names")])
+                             required_by={"nat_layout": ("environment_suffix",), "layout": ("environment_suffix",), "vpc_endpoints": ("environment_suffix",)},
+                             mutually_exclusive=[("route_tables", "route_table_names"), ("subnets", "layout")])
     try:
         result, changes = plan(module.client("ec2"), module.params)
     except AnsibleAWSError as e:

@@ -23,6 +23,11 @@ description:
   - Later runs keep the stored password and only merge the non-secret keys given in
     O(fields) (for example the database host once the cluster exists), so a re-run never
     resets a password that a database already uses.
+  - Each write or check of the value records in the tag C(bluegreen:fields) the SHA-256 of
+    O(fields) and the version it holds them at. While the current version is the one recorded
+    with the same O(fields) (or with O(fields) empty), the value is not read at all
+    (C(DescribeSecret) only); a value changed elsewhere (a new version) is read once. The tag is
+    kept by the module and is neither compared with O(tags) nor purged.
 options:
   name:
     description: Name of the secret.
@@ -123,15 +128,15 @@ secret:
     fields:
       description: The non-secret keys of the JSON document (the password key is left out).
       type: dict
-      returned: when the secret exists
+      returned: when the value was read or written (not when the C(bluegreen:fields) tag already matched)
       sample: {"username": "dbadmin", "port": 5432}
     password_set:
       description: Whether the document holds a password under O(password_key).
       type: bool
-      returned: when the secret exists
+      returned: when the value was read or written
       sample: true
     tags:
-      description: Tags of the secret.
+      description: Tags of the secret (without C(bluegreen:fields)).
       type: dict
       returned: when the secret exists
       sample: {"bluegreen:environment": "dev"}
@@ -139,6 +144,7 @@ secret:
 
 # Imports follow the documentation blocks, as in every Ansible module.
 import json  # noqa: E402
+import uuid  # noqa: E402
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (  # noqa: E402
     ansible_dict_to_boto3_tag_list,
@@ -173,28 +179,23 @@ def read_document(module, client, name):
 
 
 def public_view(module, description, document):
-    """What the module may show: everything but the password."""
+    """What the module may show: everything but the password (the keys only when the value was
+    read or written)."""
     if not description:
         return {}
-    key = module.params["password_key"]
     view = {
         "arn": description.get("ARN"),
         "name": description.get("Name"),
-        "fields": dict((k, v) for k, v in document.items() if k != key),
-        "password_set": bool(document.get(key)),
-        "tags": boto3_tag_list_to_ansible_dict(description.get("Tags") or []),
+        "tags": sm.secret_tags(description),
     }
-    version = current_version(description)
+    if document is not None:
+        key = module.params["password_key"]
+        view["fields"] = dict((k, v) for k, v in document.items() if k != key)
+        view["password_set"] = bool(document.get(key))
+    version = sm.current_version(description)
     if version:
         view["version_id"] = version
     return view
-
-
-def current_version(description):
-    for version_id, stages in (description.get("VersionIdsToStages") or {}).items():
-        if "AWSCURRENT" in stages:
-            return version_id
-    return None
 
 
 def new_password(module, client):
@@ -203,10 +204,17 @@ def new_password(module, client):
     return password
 
 
+def new_version_id():
+    """The id of the value's next version, chosen here (ClientRequestToken) so that the
+    fields tag can name it."""
+    return str(uuid.uuid4())
+
+
 def ensure_tags(module, client, name, current_tags, changed):
     desired = module.params["tags"]
     if desired is None:
         return changed
+    desired = dict((k, v) for k, v in desired.items() if k != sm.FIELDS_TAG)
     to_set, to_unset = compare_aws_tags(current_tags, desired, module.params["purge_tags"])
     if not (to_set or to_unset):
         return changed
@@ -218,35 +226,36 @@ def ensure_tags(module, client, name, current_tags, changed):
     return True
 
 
-def ensure_present(module, client, existing):
+def create(module, client):
+    name = module.params["name"]
+    fields = module.params["fields"]
+    document = dict(fields)
+    if module.check_mode:
+        after = {"name": name, "fields": dict(fields), "password_set": True, "tags": module.params["tags"] or {}}
+        module.exit_with_diff(True, {}, after, secret=after)
+    document[module.params["password_key"]] = new_password(module, client)
+    version = new_version_id()
+    tags = dict(module.params["tags"] or {})
+    tags[sm.FIELDS_TAG] = sm.fields_marker(fields, version)
+    secret_string = json.dumps(document, sort_keys=True)
+    sm.create_secret(client, name, secret_string, module.params["description"], module.params["kms_key_id"], ansible_dict_to_boto3_tag_list(tags), version)
+    created = find_secret(client, name)
+    module.exit_with_diff(True, {}, public_view(module, created, document), secret=public_view(module, created, document))
+
+
+def ensure_value(module, client, existing):
+    """(changed, before, document) of the value. It is read only when the fields tag does not
+    say that the current version holds O(fields) and a password; then the missing keys (and a
+    password, if none) are written as a new version and the tag is set to it."""
     name = module.params["name"]
     key = module.params["password_key"]
     fields = module.params["fields"]
-    changed = False
-
-    if existing is not None and existing.get("DeletedDate") and not module.check_mode:
-        # Scheduled for deletion: bring it back (with its password) rather than fail. A secret
-        # deleted without recovery cannot come back: it is created anew once its name is free.
-        if not sm.restore_secret(client, name):
-            existing = None
-
-    if existing is None:
-        document = dict(fields)
-        if module.check_mode:
-            after = {"name": name, "fields": dict(fields), "password_set": True, "tags": module.params["tags"] or {}}
-            module.exit_with_diff(True, {}, after, secret=after)
-        document[key] = new_password(module, client)
-        tags = ansible_dict_to_boto3_tag_list(module.params["tags"]) if module.params["tags"] else None
-        sm.create_secret(client, name, json.dumps(document, sort_keys=True), module.params["description"], module.params["kms_key_id"], tags)
-        created = find_secret(client, name)
-        module.exit_with_diff(True, {}, public_view(module, created, document), secret=public_view(module, created, document))
-
-    if existing.get("DeletedDate"):
-        changed = True  # restored above (or, in check mode, would be)
-
+    if not existing.get("DeletedDate") and sm.value_drift(existing, fields) is None:
+        return False, public_view(module, existing, None), None
     stored = read_document(module, client, name)
     before = public_view(module, existing, stored)
-
+    changed = False
+    version = sm.current_version(existing)
     document = dict(stored)
     document.update(fields)
     if not document.get(key):
@@ -256,9 +265,34 @@ def ensure_present(module, client, existing):
         if not module.check_mode:
             if document[key] is None:
                 document[key] = new_password(module, client)
-            sm.put_secret_string(client, name, json.dumps(document, sort_keys=True))
+            version = new_version_id()
+            sm.put_secret_string(client, name, json.dumps(document, sort_keys=True), version)
         elif document[key] is None:
             document[key] = True  # check mode: a password would be generated
+    # Without fields (a lookup), the tag is left as it is: it records the keys of the writer.
+    recorded = boto3_tag_list_to_ansible_dict(existing.get("Tags") or []).get(sm.FIELDS_TAG)
+    if fields and version and sm.fields_marker(fields, version) != recorded:
+        changed = True
+        if not module.check_mode:
+            sm.tag_secret(client, name, [{"Key": sm.FIELDS_TAG, "Value": sm.fields_marker(fields, version)}])
+    return changed, before, document
+
+
+def ensure_present(module, client, existing):
+    name = module.params["name"]
+
+    if existing is not None and existing.get("DeletedDate") and not module.check_mode:
+        # Scheduled for deletion: bring it back (with its password) rather than fail. A secret
+        # deleted without recovery cannot come back: it is created anew once its name is free.
+        if not sm.restore_secret(client, name):
+            existing = None
+
+    if existing is None:
+        create(module, client)
+
+    changed, before, document = ensure_value(module, client, existing)
+    if existing.get("DeletedDate"):
+        changed = True  # restored above (or, in check mode, would be)
 
     settings = {}
     if module.params["description"] is not None and module.params["description"] != existing.get("Description"):
@@ -270,8 +304,7 @@ def ensure_present(module, client, existing):
         if not module.check_mode:
             sm.update_secret_settings(client, name, **settings)
 
-    current_tags = boto3_tag_list_to_ansible_dict(existing.get("Tags") or [])
-    changed = ensure_tags(module, client, name, current_tags, changed)
+    changed = ensure_tags(module, client, name, sm.secret_tags(existing), changed)
 
     if changed and not module.check_mode:
         final = find_secret(client, name)
@@ -286,9 +319,7 @@ def ensure_present(module, client, existing):
 def ensure_absent(module, client, existing):
     if existing is None or existing.get("DeletedDate"):
         module.exit_with_diff(False, {}, {}, secret={})
-    before = public_view(module, existing, {})
-    before.pop("fields", None)
-    before.pop("password_set", None)
+    before = public_view(module, existing, None)
     if not module.check_mode:
         sm.delete_secret(client, module.params["name"], module.params["recovery_window_days"])
     module.exit_with_diff(True, before, {}, secret={})

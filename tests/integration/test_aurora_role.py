@@ -61,6 +61,8 @@ def test_aurora_role_converges_keeps_the_password_secret_and_tears_down(aws):
     assert aws.mutating_requests() == [], noop
     assert not [c for c in aws.requests() if c["action"] == "DescribeDBInstances" and "DBInstanceIdentifier" in c["params"]], noop
     assert noop.count("secretsmanager:DescribeSecret") == 1 and noop.count("monitoring:DescribeAlarms") == 1, noop
+    # The secret's value is never read on a no-op (its keys are known from its bluegreen:fields tag).
+    assert "secretsmanager:GetSecretValue" not in noop, noop
     # The cluster is read once, by the plan: everything was available then and nothing was
     # written, so the final wait does not run, nor do rds_cluster, rds_subnet_group or metric_alarms.
     assert noop.count("rds:DescribeDBClusters") == 1 and noop.count("rds:DescribeDBSubnetGroups") == 1, noop
@@ -129,7 +131,7 @@ def test_aurora_role_converges_keeps_the_password_secret_and_tears_down(aws):
     aws.reset_recording()
     planned, counts = play(aurora_wait=False, args=["--check", "--diff"])
     assert aws.mutating_requests() == [], aws.mutating_requests()
-    plan_diff = planned.stdout[planned.stdout.index("Read the subnet group, the cluster, its instances and alarms, and plan what differs"):]
+    plan_diff = planned.stdout[planned.stdout.index("Read the secret, the subnet group, the cluster, its instances and alarms, and plan what differs"):]
     plan_diff = plan_diff[: plan_diff.index("TASK [")]
     removed = sorted(" ".join(line.split()) for line in plan_diff.splitlines() if line.startswith("-") and not line.startswith("---"))
     added = sorted(" ".join(line.split()) for line in plan_diff.splitlines() if line.startswith("+") and not line.startswith("+++"))

@@ -94,6 +94,14 @@ def test_migrator_role_converges_idempotently_least_privilege_and_tears_down(aws
     assert writes == [], "a re-run must not re-upload the code or touch the configuration"
     discovery = {"DescribeSubnets", "DescribeSecurityGroups", "DescribeSecret", "GetSecretValue"}
     assert not discovery & {c["action"] for c in aws.requests()}, "the facts' values must be used, not discovery"
+    # One module run read the role, the log group and the function (one GetFunction: no
+    # ListTags, no second GET); neither the log group's nor the function's writer ran.
+    reads = sorted(c["action"] for c in aws.requests() if c["service"] in ("lambda", "logs"))
+    assert len([c for c in aws.requests() if c["service"] == "lambda"]) == 1, reads
+    assert [a for a in reads if not a.startswith("GET ")] == ["DescribeLogGroups", "ListTagsLogGroup"], reads
+    for task in ("Migrator function in the private subnets", "Log group of the function with its retention"):
+        after = second.stdout[second.stdout.index(task):]
+        assert after.split("TASK [")[0].count("skipping: [localhost]") == 1, after[:600]
     assert discovery <= {c["action"] for c in calls}
     dummy, counts = play_role(tmp_path, extra=facts, args=["--check"])
     assert counts["changed"] == 0
@@ -179,9 +187,15 @@ def test_migrator_role_drift_is_corrected_and_a_rerun_only_reads_the_role(aws, t
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
     iam.untag_role(RoleName=role, TagKeys=["bluegreen:owner"])
     iam.update_role(RoleName=role, Description="edited by hand")
+    # ... and the function's memory and the log group's retention.
+    client("lambda").update_function_configuration(FunctionName=f"migrator-{SUFFIX}", MemorySize=128)
+    client("logs").put_retention_policy(logGroupName=f"/aws/lambda/migrator-{SUFFIX}", retentionInDays=30)
 
     dummy, counts = play_role(tmp_path)
     assert counts["changed"] > 0 and counts["failed"] == 0
+    assert client("lambda").get_function(FunctionName=f"migrator-{SUFFIX}")["Configuration"]["MemorySize"] == 512
+    group = client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/migrator-{SUFFIX}")["logGroups"][0]
+    assert group["retentionInDays"] == 7
     found = iam.get_role(RoleName=role)["Role"]
     trust = found["AssumeRolePolicyDocument"]
     trust = json.loads(trust) if isinstance(trust, str) else trust

@@ -2,8 +2,8 @@
 created, writes nothing to AWS and exits 0; on the deployed environment it plans nothing; after
 eight changes made by hand (a security group rule, a route, a subnet attribute, a target group's
 health check path, an alarm threshold, the Aurora cluster's backup retention, a load balancer
-tag, a task definition's image put on the live service) it names exactly those, in the JSON report and on the terminal, and fails with
-plan_fail_on_drift; site.yml puts them back and the next plan is empty again. One deployment
+tag, a task definition's image put on the live service) it names exactly those, in the JSON
+report and on the terminal, and fails with plan_fail_on_drift; site.yml puts them back and the next plan is empty again. One deployment
 for the module, six playbook runs."""
 
 import json
@@ -82,7 +82,9 @@ def test_an_empty_account_plans_every_role_as_created_and_writes_nothing(env):
     created = {(c["resource"], c["name"]) for role in ROLES for c in report["roles"][role]}
     for expected in [("vpc", f"vpc-{SUFFIX}"), ("subnet", f"isolated-b-{SUFFIX}"), ("nat gateway", f"nat-a-{SUFFIX}"),
                      ("route table", f"rt-private-{SUFFIX}"), ("security group", f"db-{SUFFIX}"), ("aurora cluster", f"aurora-{SUFFIX}"),
-                     ("load balancer", f"app-{SUFFIX}"), ("target group", f"app-green-{SUFFIX}"), ("iam role", f"migrator-{SUFFIX}-us-east-1")]:
+                     ("load balancer", f"app-{SUFFIX}"), ("target group", f"app-green-{SUFFIX}"), ("iam role", f"migrator-{SUFFIX}-us-east-1"),
+                     ("credentials secret", f"aurora-credentials-{SUFFIX}"), ("log group", f"/aws/lambda/migrator-{SUFFIX}"),
+                     ("lambda function", f"migrator-{SUFFIX}")]:
         assert expected in created, expected
     # What refers to a resource still to create is known after create, not a failure.
     routes = next(c for c in report["roles"]["network"] if c["name"] == f"rt-public-{SUFFIX}")["fields"]

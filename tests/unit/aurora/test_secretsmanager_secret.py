@@ -114,3 +114,41 @@ def test_scheduled_deletion_is_restored_with_its_password(secret_args, aws):
     assert run_module("secretsmanager_secret", secret_args)["changed"] is False
     bad = run_module("secretsmanager_secret", {"name": NAME, "state": "absent", "recovery_window_days": 3})
     assert bad.get("failed") and "recovery_window_days" in bad["msg"]
+
+
+def secret_reads(aws):
+    return [c["action"] for c in aws.requests() if c["action"] in ("GetSecretValue", "PutSecretValue", "TagResource")]
+
+
+def test_a_rerun_or_a_lookup_never_reads_the_value_until_it_changes_elsewhere(secret_args, aws):
+    created = run_module("secretsmanager_secret", secret_args)
+    password = stored_document()["password"]
+    # The fields tag names the version the module chose for the value, and is not one of O(tags).
+    tags = {t["Key"]: t["Value"] for t in client("secretsmanager").describe_secret(SecretId=NAME)["Tags"]}
+    assert tags["bluegreen:fields"].endswith("@" + created["secret"]["version_id"]) and created["secret"]["tags"] == TAGS
+    aws.reset_recording()
+    again = run_module("secretsmanager_secret", secret_args, diff=True)
+    lookup = run_module("secretsmanager_secret", {"name": NAME}, check=True)
+    assert again["changed"] is False and lookup["changed"] is False
+    assert secret_reads(aws) == [], "a no-op reads DescribeSecret only"
+    assert "fields" not in again["secret"] and lookup["secret"]["arn"] == created["secret"]["arn"]
+
+    # A value written elsewhere is a new version: read once, the keys merged back, then quiet again.
+    sm = client("secretsmanager")
+    sm.put_secret_value(SecretId=NAME, SecretString=json.dumps({"username": "someone", "password": password}))
+    aws.reset_recording()
+    fixed = run_module("secretsmanager_secret", secret_args)
+    assert fixed["changed"] is True and secret_reads(aws) == ["GetSecretValue", "PutSecretValue", "TagResource"]
+    assert stored_document() == dict(VALUES, password=password)
+    assert_no_password(fixed, password)
+    aws.reset_recording()
+    assert run_module("secretsmanager_secret", secret_args)["changed"] is False
+    assert secret_reads(aws) == []
+
+    # Other fields than the recorded ones: read once, the tag then records them.
+    host = dict(secret_args, fields=dict(VALUES, host="aurora-unit.cluster-x.us-east-1.rds.amazonaws.com"))
+    aws.reset_recording()
+    assert run_module("secretsmanager_secret", host, check=True)["changed"] is True
+    assert run_module("secretsmanager_secret", host)["changed"] is True
+    assert run_module("secretsmanager_secret", host)["changed"] is False
+    assert secret_reads(aws) == ["GetSecretValue", "GetSecretValue", "PutSecretValue", "TagResource"]

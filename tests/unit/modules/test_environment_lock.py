@@ -113,3 +113,40 @@ def test_first_take_waits_for_the_new_table(realistic_aws):
     )
     info = run_module("environment_lock_info", {"environment_suffix": "t3", "table_name": "bluegreen-locks-new"})
     assert info.get("failed") is not True and info["line"] == "lock: free", info
+
+
+def dynamodb_actions(emulator, since):
+    return [c["action"] for c in emulator.requests()[since:] if c["service"] == "dynamodb"]
+
+
+def test_a_held_lock_costs_one_call_to_renew_and_one_to_release(aws):
+    """The writes go first, conditioned on the token; a read only explains a refusal. Taking
+    reads the record once (to name whose expired lock it replaces) and writes it."""
+    take("t5")  # creates the table
+    run_module("environment_lock", {"environment_suffix": "t5", "state": "absent", "force": True})
+    start = len(aws.requests())
+    taken = take("t5")
+    assert dynamodb_actions(aws, start) == ["GetItem", "PutItem"], dynamodb_actions(aws, start)
+    start = len(aws.requests())
+    renewed = run_module("environment_lock", {"environment_suffix": "t5", "state": "renewed", "token": taken["token"]}, diff=True)
+    assert renewed["changed"] is True and renewed["diff"]["before"]["holder"] == "alice", renewed
+    assert dynamodb_actions(aws, start) == ["UpdateItem"]
+    start = len(aws.requests())
+    released = run_module("environment_lock", {"environment_suffix": "t5", "state": "absent", "token": taken["token"]})
+    assert dynamodb_actions(aws, start) == ["DeleteItem"]
+    assert released["changed"] is True and "(alice" in released["msg"] and item("t5") is None, released
+    # A refused renewal reads the record to say why.
+    start = len(aws.requests())
+    refused = run_module("environment_lock", {"environment_suffix": "t5", "state": "renewed", "token": taken["token"]})
+    assert refused["failed"] is True and "does not hold it (lock: free)" in refused["msg"], refused
+    assert dynamodb_actions(aws, start) == ["UpdateItem", "GetItem"]
+
+
+def test_no_table_yet_release_and_renew(aws):
+    """Before the account's first lock there is no table: a release finds nothing to release,
+    a renewal fails saying the run holds no lock; neither creates the table."""
+    released = run_module("environment_lock", {"environment_suffix": "t6", "state": "absent", "token": "x"})
+    assert released["changed"] is False and released["msg"] == "environment t6 is not locked", released
+    renewed = run_module("environment_lock", {"environment_suffix": "t6", "state": "renewed", "token": "x"})
+    assert renewed["failed"] is True and "does not hold it" in renewed["msg"], renewed
+    assert TABLE not in client("dynamodb").list_tables()["TableNames"]

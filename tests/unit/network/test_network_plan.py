@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.bluegreen.migration.plugins.filter.network import subnet_plan
-from ansible_collections.bluegreen.migration.plugins.module_utils import network
+from ansible_collections.bluegreen.migration.plugins.module_utils import naming, network
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_names, resource_tags
 
 RECORDED = Path(__file__).parent / "recorded"
@@ -317,16 +317,26 @@ S3, SECRETS = "com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.secretsmana
 
 
 def test_listed_endpoints_plan_nothing():
-    assert network.plan_vpc_endpoints([S3, SECRETS], ENDPOINTS) == ([], [])
+    names = {S3: "vpce-s3-local", SECRETS: "vpce-secretsmanager-local"}
+    assert network.plan_vpc_endpoints([S3, SECRETS], ENDPOINTS, SUFFIX) == ([], {"stale": [], "names": names})
 
 
 def test_an_endpoint_no_longer_listed_is_deleted():
-    changes, stale = network.plan_vpc_endpoints([S3], ENDPOINTS)
+    changes, plan = network.plan_vpc_endpoints([S3], ENDPOINTS, SUFFIX)
     interface = next(e for e in ENDPOINTS if e["ServiceName"] == SECRETS)
-    assert stale == [{"vpc_endpoint_id": interface["VpcEndpointId"], "service_name": SECRETS}]
+    assert plan["stale"] == [{"vpc_endpoint_id": interface["VpcEndpointId"], "service_name": SECRETS}]
     assert [(c["action"], c["name"], c["fields"]) for c in changes] == [
         ("delete", interface["VpcEndpointId"], {"service_name": {"before": SECRETS, "after": None}})]
-    assert len(network.plan_vpc_endpoints([], ENDPOINTS)[1]) == 2
+    assert len(network.plan_vpc_endpoints([], ENDPOINTS, SUFFIX)[1]["stale"]) == 2
+
+
+def test_an_endpoint_listed_and_missing_is_created_by_the_name_the_role_gives_it():
+    ecr = "com.amazonaws.us-east-1.ecr.api"
+    changes, plan = network.plan_vpc_endpoints([S3, ecr], ENDPOINTS, SUFFIX)
+    assert [(c["resource"], c["action"], c["name"], c["fields"]) for c in changes][0] == (
+        "vpc endpoint", "create", "vpce-ecr-api-local", {"service_name": {"before": None, "after": ecr}})
+    assert [c["action"] for c in changes] == ["create", "delete"] and plan["names"][ecr] == "vpce-ecr-api-local"
+    assert naming.vpc_endpoint_name("ecr.api", SUFFIX) == "vpce-ecr-api-local"
 
 
 # --- NAT gateways and the private subnets' egress (DescribeNatGateways as recorded: the single
@@ -340,26 +350,33 @@ TIER_IDS = {tier: tier_ids(tier) for tier in ("public", "private", "isolated")}
 
 
 def test_the_deployed_nat_gateway_plans_nothing():
-    assert network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS) == ([], {"apply": [], "pending": [], "stale": []})
+    assert network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS, SUFFIX) == ([], {"apply": [], "pending": [], "stale": []})
 
 
 def test_no_nat_gateway_plans_one_per_nat_subnet():
-    changes, plan = network.plan_nat_gateways(LAYOUT, "per_az", SUBNETS, NATS)
-    assert [s["name"] for s in plan["apply"]] == ["public-b-local", "public-c-local"]
+    changes, plan = network.plan_nat_gateways(LAYOUT, "per_az", SUBNETS, NATS, SUFFIX)
+    # Each named by the collection's naming function (nat-<AZ letter>-<suffix>), its address too.
+    assert [(s["name"], s["nat_name"], s["eip_name"]) for s in plan["apply"]] == [
+        ("public-b-local", "nat-b-local", "eip-nat-b-local"), ("public-c-local", "nat-c-local", "eip-nat-c-local")]
+    # The plan names the elastic IP each gateway gets too.
     assert [(c["resource"], c["action"], c["name"]) for c in changes] == [
-        ("nat gateway", "create", "public-b-local"), ("nat gateway", "create", "public-c-local")]
-    # With the environment's suffix, each is named as the role names it (nat-<AZ letter>-<suffix>).
-    named, dummy = network.plan_nat_gateways(LAYOUT, "per_az", SUBNETS, NATS, "local")
-    assert [c["name"] for c in named] == ["nat-b-local", "nat-c-local"]
-    assert [c["fields"]["subnet"]["after"] for c in named] == ["public-b-local", "public-c-local"]
+        ("nat gateway", "create", "nat-b-local"), ("elastic ip", "create", "eip-nat-b-local"),
+        ("nat gateway", "create", "nat-c-local"), ("elastic ip", "create", "eip-nat-c-local")]
+    assert changes[0]["fields"] == {"subnet": {"before": None, "after": "public-b-local"}, "elastic_ip": {"before": None, "after": "eip-nat-b-local"}}
     # A VPC still to create: every NAT subnet, with its index in the tier (its subnet id is the subnet writer's answer).
-    assert [(s["name"], s["index"]) for s in network.plan_nat_gateways(LAYOUT, "per_az", [], [])[1]["apply"]] == [
+    assert [(s["name"], s["index"]) for s in network.plan_nat_gateways(LAYOUT, "per_az", [], [], SUFFIX)[1]["apply"]] == [
         ("public-a-local", 0), ("public-b-local", 1), ("public-c-local", 2)]
+
+
+def test_names_of_an_az_carry_its_letter_or_else_its_index():
+    assert naming.nat_gateway_names("us-east-1b", 1, "dev") == ("nat-b-dev", "eip-nat-b-dev")
+    assert naming.zonal_name("public", "us-east-1-wl1-bos-wlz-1", 2, "dev") == "public-2-dev"
+    assert [s["name"] for s in LAYOUT if s["tier"] == "private"] == ["private-a-local", "private-b-local", "private-c-local"]
 
 
 def test_a_pending_nat_gateway_is_listed_not_created_again():
     pending = [dict(NATS[0], state="pending")]
-    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, pending)
+    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, pending, SUFFIX)
     assert changes == [] and plan == {"apply": [], "pending": [NATS[0]["nat_gateway_id"]], "stale": []}
 
 
@@ -367,14 +384,14 @@ def test_nat_gateways_of_the_other_layout_are_stale():
     # per_az's gateways in the second and third public subnets, back to single.
     others = [{"nat_gateway_id": "nat-0b", "subnet_id": TIER_IDS["public"][1], "state": "available"},
               {"nat_gateway_id": "nat-0c", "subnet_id": TIER_IDS["public"][2], "state": "pending"}]
-    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS + others)
+    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS + others, SUFFIX)
     assert plan["stale"] == [{"nat_gateway_id": "nat-0b", "subnet_id": TIER_IDS["public"][1]}, {"nat_gateway_id": "nat-0c", "subnet_id": TIER_IDS["public"][2]}]
     assert [(c["action"], c["name"]) for c in changes] == [("delete", "nat-0b"), ("delete", "nat-0c")] and plan["apply"] == []
 
 
 def test_an_available_gateway_wins_over_a_pending_one_in_the_same_subnet():
     twin = dict(NATS[0], nat_gateway_id="nat-0twin", state="pending")
-    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, [twin] + NATS)
+    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, [twin] + NATS, SUFFIX)
     assert plan["pending"] == [] and plan["stale"] == [{"nat_gateway_id": "nat-0twin", "subnet_id": NATS[0]["subnet_id"]}]
 
 
@@ -464,3 +481,137 @@ def test_the_module_holds_back_the_tables_of_a_new_gateway_and_names_it():
     assert [t["tags"]["Name"] for t in egress["route_tables"]] == ["rt-private-b-local", "rt-private-c-local"]
     assert egress["wait_for"] == ["nat-0b", "nat-0c"] and egress["nat_gateway_ids"] == [NATS[0]["nat_gateway_id"], "nat-0b", "nat-0c"]
     assert [t["name"] for t in tables["stale"]] == ["rt-private-local"]
+
+
+# --- One run of network_plan, as the role's first read makes it (a stub EC2 client answering as recorded) ---
+
+ANSWERS = {
+    "describe_vpcs": ("Vpcs", lambda: [dict(VPCS[0], CidrBlock="10.0.0.0/16")]),
+    "describe_internet_gateways": ("InternetGateways", lambda: GATEWAYS),
+    "describe_nat_gateways": ("NatGateways", lambda: recorded("describe_nat_gateways", "NatGateways")),
+    "describe_vpc_endpoints": ("VpcEndpoints", lambda: ENDPOINTS),
+    "describe_subnets": ("Subnets", lambda: SUBNETS),
+    "describe_security_groups": ("SecurityGroups", lambda: GROUPS),
+    "describe_route_tables": ("RouteTables", lambda: TABLES),
+}
+
+
+class StubEC2:
+    """Answers the describe calls of network_plan as recorded, and counts them."""
+
+    def __init__(self, **answers):
+        self.calls, self.answers = [], dict((op, getter()) for op, (key, getter) in ANSWERS.items())
+        self.answers.update(answers)
+
+    def get_paginator(self, operation):
+        stub = self
+
+        class Pages:
+            def paginate(self, Filters):
+                stub.calls.append(operation)
+                return type("Result", (), {"build_full_result": lambda _self: {ANSWERS[operation][0]: stub.answers[operation]}})()
+
+        return Pages()
+
+    def describe_vpc_attribute(self, VpcId, Attribute):
+        self.calls.append("describe_vpc_attribute")
+        return {Attribute[0].upper() + Attribute[1:]: {"Value": True}}
+
+    def describe_availability_zones(self, Filters):
+        self.calls.append("describe_availability_zones")
+        return {"AvailabilityZones": [{"ZoneName": z} for z in ("us-east-1d", "us-east-1b", "us-east-1a", "us-east-1c")]}
+
+
+def by_key(rule):
+    """A rule of WANTED_GROUPS with its peer group named by key, as the role's vars name it."""
+    keys = dict((group_id, name.split("-")[0]) for name, group_id in SG.items())
+    if "group_id" not in rule:
+        return rule
+    return dict(((k, v) for k, v in rule.items() if k != "group_id"), group=keys[rule["group_id"]])
+
+
+def first_read(**params):
+    """The parameters of the role's first read (read.yml) for inventories/local."""
+    groups = [dict(g, rules=[by_key(r) for r in g["rules"]], egress=[by_key(r) for r in g["egress"]]) for g in WANTED_GROUPS]
+    base = {
+        "vpc_id": None, "vpc": WANTED_VPC, "internet_gateway": {"name": NAMES["igw"], "tags": IGW_TAGS},
+        "security_groups": [dict((k, v) for k, v in g.items() if k != "tags") for g in groups], "security_group_ids": {},
+        "layout": {"cidr": "10.0.0.0/16", "azs": [], "az_count": 3}, "subnets": None, "tags": TAGS, "nat_layout": "single",
+        "environment_suffix": SUFFIX, "vpc_endpoints": [S3, SECRETS], "route_tables_when_ready": True, "nat_gateways": False,
+        "route_tables": None, "route_table_names": None, "subnet_ids": None, "internet_gateway_id": None,
+        "nat_gateways_found": [], "nat_gateways_created": [], "deferred_tiers": [],
+    }
+    return dict(base, **params)
+
+
+def test_a_rerun_reads_each_kind_once_and_plans_everything_in_one_run():
+    from ansible_collections.bluegreen.migration.plugins.modules.network_plan import plan
+
+    ec2 = StubEC2()
+    result, changes = plan(ec2, first_read())
+    assert changes == []
+    # The AZs are those the subnets fix: no DescribeAvailabilityZones, and no kind read twice.
+    assert sorted(ec2.calls) == sorted(["describe_vpcs", "describe_vpc_attribute", "describe_vpc_attribute", "describe_internet_gateways",
+                                        "describe_nat_gateways", "describe_vpc_endpoints", "describe_subnets", "describe_security_groups",
+                                        "describe_route_tables"])
+    assert result["layout"]["azs"] == ["us-east-1a", "us-east-1b", "us-east-1c"] and result["layout"]["subnets"] == LAYOUT
+    assert result["layout"]["route_table_names"] == RT_NAMES
+    assert result["route_tables"]["wanted"] == WANTED_TABLES and result["route_tables"]["apply"] == []
+    assert result["egress"] == {"nat_gateway_ids": [NAT], "wait_for": [], "route_tables": []}
+    assert result["security_groups"]["apply"] == [] and result["security_groups"]["changes"] == []
+
+
+def test_a_rule_drift_is_planned_with_the_peer_groups_ids():
+    from ansible_collections.bluegreen.migration.plugins.modules.network_plan import plan
+
+    groups = copy.deepcopy(GROUPS)
+    app = index_of(groups, "GroupName", "app-local")
+    groups[app]["IpPermissions"].append({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
+    result, changes = plan(StubEC2(describe_security_groups=groups), first_read())
+    assert [(c["resource"], c["name"]) for c in changes] == [("security group", "app-local")]
+    applied = only(result["security_groups"]["apply"])
+    assert applied["rules"] == [{"proto": "tcp", "ports": ["80"], "group_id": SG["alb-local"], "rule_desc": "from the load balancer"}]
+
+
+def test_a_missing_nat_gateway_leaves_the_route_tables_and_rules_to_the_second_read():
+    from ansible_collections.bluegreen.migration.plugins.modules.network_plan import plan
+
+    ec2 = StubEC2(describe_nat_gateways=[])
+    result, changes = plan(ec2, first_read(nat_layout="per_az"))
+    assert "describe_route_tables" not in ec2.calls and "route_tables" not in result and "changes" not in result["security_groups"]
+    assert [c["name"] for c in changes if c["resource"] == "nat gateway"] == ["nat-a-local", "nat-b-local", "nat-c-local"]
+    # The second read names the groups by key too: their ids as read, or as just created.
+    second = first_read(vpc=None, vpc_id=VPCS[0]["VpcId"], internet_gateway=None, layout=None, nat_layout=None, vpc_endpoints=None,
+                        route_tables_when_ready=False, route_table_names=RT_NAMES, subnet_ids=TIER_IDS, internet_gateway_id=IGW,
+                        nat_gateways_found=NATS, security_group_ids={"db": "sg-just-created"})
+    result, changes = plan(StubEC2(describe_security_groups=[g for g in GROUPS if g["GroupName"] != "db-local"]), second)
+    app = next(g for g in result["security_groups"]["apply"] if g["key"] == "app")
+    assert {"proto": "tcp", "ports": ["5432"], "group_id": "sg-just-created", "rule_desc": "to the database"} in app["egress"]
+
+
+def test_a_new_vpc_takes_the_first_available_azs_and_reads_nothing_else():
+    from ansible_collections.bluegreen.migration.plugins.modules.network_plan import plan
+
+    ec2 = StubEC2(describe_vpcs=[])
+    result, changes = plan(ec2, first_read(layout={"cidr": "10.0.0.0/16", "azs": [], "az_count": 2}))
+    assert ec2.calls == ["describe_vpcs", "describe_availability_zones"]
+    assert result["layout"]["azs"] == ["us-east-1a", "us-east-1b"] and "route_tables" not in result
+    with pytest.raises(network.NetworkError, match="network_az_count=5 but only 4 AZs are available"):
+        plan(StubEC2(describe_vpcs=[]), first_read(layout={"cidr": "10.0.0.0/16", "azs": [], "az_count": 5}))
+
+
+def test_the_azs_are_listed_unless_every_index_of_the_layout_has_a_subnet():
+    listed = []
+    assert network.choose_azs(["us-east-1f"], 1, "10.0.0.0/16", [], lambda: listed.append(1)) == ["us-east-1f"]
+    # Only the public subnet of AZ b is left: it fixes index 1, but index 0 and 2 have none.
+    public_b = [s for s in SUBNETS if s["CidrBlock"] == LAYOUT[1]["cidr"]]
+    assert network.azs_of_subnets("10.0.0.0/16", 3, public_b) is None
+    # Any tier's subnet fixes its index.
+    some = [s for s in SUBNETS if s["CidrBlock"] in (LAYOUT[0]["cidr"], LAYOUT[4]["cidr"], LAYOUT[8]["cidr"])]
+    assert network.azs_of_subnets("10.0.0.0/16", 3, some) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert listed == []
+
+
+def test_route_table_names_come_from_the_naming_function():
+    assert naming.route_table_names(["us-east-1a", "us-east-1b", "us-east-1c"], "single", SUFFIX) == RT_NAMES
+    assert naming.route_table_names(["us-east-1a", "us-east-1b", "us-east-1c"], "per_az", SUFFIX) == PER_AZ_NAMES

@@ -115,8 +115,8 @@ def cost_table(markdown):
 
 def test_outputs_role_writes_valid_files_publishes_stats_and_is_idempotent(tmp_path):
     first, counts = play(tmp_path)
-    # two files each, and the directory once (either host may create it)
-    assert {c["changed"] for c in counts.values()} <= {2, 3} and sum(c["changed"] for c in counts.values()) >= 5, counts
+    # one task writes both files of each environment (and the directory, for whichever is first)
+    assert {c["changed"] for c in counts.values()} == {1}, counts
     out = tmp_path / "outputs"
     alpha = json.loads((out / "alpha.json").read_text())
     beta = json.loads((out / "beta.json").read_text())

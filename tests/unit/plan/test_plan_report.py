@@ -1,6 +1,6 @@
-"""The plan playbook's report (module_utils/plan.py report, network_ids; filter/plan.py): the
-roles' changes grouped in the deploy's order, counted, one terminal line each; the ids of a
-network still to create shown as known after create."""
+"""The plan playbook's report (module_utils/plan.py report, module_utils/network.py network_ids;
+filter/plan.py): the roles' changes grouped in the deploy's order, counted, one terminal line
+each; the ids of a network still to create shown as known after create."""
 
 import json
 from pathlib import Path
@@ -10,7 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.bluegreen.migration.plugins.filter import plan as plan_filters
 from ansible_collections.bluegreen.migration.plugins.filter.network import subnet_plan
-from ansible_collections.bluegreen.migration.plugins.module_utils import plan
+from ansible_collections.bluegreen.migration.plugins.module_utils import network, plan
 
 KNOWN = plan.KNOWN_AFTER_CREATE
 RECORDED = Path(__file__).parent.parent / "network" / "recorded"
@@ -80,7 +80,7 @@ def test_known_after_create_stands_for_an_empty_id():
 
 def test_network_ids_of_an_empty_account_are_all_known_after_create():
     base = {"vpc": {"id": None}, "internet_gateway": {"id": None}, "subnets": {"ids": {}}, "security_groups": {"ids": {}}, "nat_gateways": []}
-    ids = plan_filters.network_plan_ids(base, LAYOUT, GROUPS, "per_az", "dev")
+    ids = plan_filters.network_plan_ids(base, LAYOUT, GROUPS, "per_az")
     assert ids["vpc_id"] == ids["internet_gateway_id"] == KNOWN
     assert ids["subnets"] == {"public": [KNOWN, KNOWN], "private": [KNOWN, KNOWN], "isolated": [KNOWN, KNOWN]}
     assert ids["security_groups"] == {"alb": KNOWN, "app": KNOWN, "migrator": KNOWN, "db": KNOWN}
@@ -92,7 +92,7 @@ def test_network_ids_of_a_partly_built_network_mix_read_and_unknown_ids():
     public_a = [s["cidr"] for s in LAYOUT if s["tier"] == "public"][0]
     base = {"vpc": {"id": "vpc-1"}, "internet_gateway": {"id": "igw-1"}, "subnets": {"ids": {public_a: "subnet-a"}},
             "security_groups": {"ids": {"app": "sg-app"}}, "nat_gateways": [{"nat_gateway_id": "nat-1", "subnet_id": "subnet-a", "state": "pending"}]}
-    ids = plan.network_ids(base, LAYOUT, GROUPS, "single", lambda component: component + "-dev")
+    ids = network.network_ids(base, LAYOUT, GROUPS, "single")
     assert ids["vpc_id"] == "vpc-1" and ids["internet_gateway_id"] == "igw-1"
     assert ids["subnets"]["public"] == ["subnet-a", KNOWN]
     assert ids["security_groups"] == {"alb": KNOWN, "app": "sg-app", "migrator": KNOWN, "db": KNOWN}
@@ -104,7 +104,7 @@ def test_network_ids_plan_the_nat_gateway_of_a_public_subnet_without_one():
     public_a = [s["cidr"] for s in LAYOUT if s["tier"] == "public"][0]
     base = {"vpc": {"id": "vpc-1"}, "internet_gateway": {"id": "igw-1"}, "subnets": {"ids": {public_a: "subnet-a"}},
             "security_groups": {"ids": {}}, "nat_gateways": []}
-    ids = plan.network_ids(base, LAYOUT, GROUPS, "single", lambda component: component + "-dev")
+    ids = network.network_ids(base, LAYOUT, GROUPS, "single")
     assert ids["nat_gateway_ids"] == [KNOWN]
     assert ids["nat_gateways_created"] == [{"nat_gateway_id": KNOWN, "subnet_id": "subnet-a"}]
 

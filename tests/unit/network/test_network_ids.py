@@ -1,0 +1,61 @@
+"""The network role's ids after its writers (module_utils/network.py, filter/network.py): those the
+plan read merged with those the writers answered, in the shapes the role's tasks and its fact use."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.bluegreen.migration.plugins.filter.network import FilterModule, subnet_plan
+
+FILTERS = FilterModule().filters()
+LAYOUT = subnet_plan("10.0.0.0/16", ["us-east-1a", "us-east-1b"], "dev")
+CIDR = {(s["tier"], s["az"][-1]): s["cidr"] for s in LAYOUT}
+NAMES = {"public": "rt-public-dev", "private": ["rt-private-a-dev", "rt-private-b-dev"], "isolated": "rt-isolated-dev"}
+
+
+def job(item, **answer):
+    """An async_status result of a background job started for `item`."""
+    return dict({"finished": 1, "item": {"ansible_job_id": "j", "item": item}}, **answer)
+
+
+def test_subnet_ids_are_those_read_then_those_created_per_tier_in_az_order():
+    known = {CIDR["public", "a"]: "subnet-pa", CIDR["private", "b"]: "subnet-pb"}
+    written = [
+        {"item": {"cidr": CIDR["public", "b"]}, "subnet": {"id": "subnet-new-pb"}},
+        {"item": {"cidr": CIDR["private", "a"]}, "subnet": {"id": "subnet-new-va"}},
+        # A drifted subnet fixed by the writer keeps its id; check mode answers without one.
+        {"item": {"cidr": CIDR["private", "b"]}, "subnet": {"id": "subnet-pb"}},
+        {"item": {"cidr": CIDR["isolated", "a"]}, "changed": True},
+    ]
+    ids = FILTERS["network_subnet_ids"](LAYOUT, known, written)
+    assert ids == {"public": ["subnet-pa", "subnet-new-pb"], "private": ["subnet-new-va", "subnet-pb"], "isolated": [None, None]}
+
+
+def test_a_rerun_indexes_the_subnets_read_alone():
+    known = {s["cidr"]: "subnet-" + s["name"] for s in LAYOUT}
+    assert FILTERS["network_subnet_ids"](LAYOUT, known, [])["isolated"] == ["subnet-isolated-a-dev", "subnet-isolated-b-dev"]
+
+
+def test_security_group_ids_are_those_read_then_those_created():
+    created = [job({"key": "db", "name": "db-dev"}, group_id="sg-db"), job({"key": "app", "name": "app-dev"}, group_id="sg-app2")]
+    assert FILTERS["network_security_group_ids"]({"alb": "sg-alb", "app": "sg-app"}, created) == {"alb": "sg-alb", "app": "sg-app2", "db": "sg-db"}
+    assert FILTERS["network_security_group_ids"]({"alb": "sg-alb"}, []) == {"alb": "sg-alb"}
+
+
+def test_route_table_ids_by_name_and_tier_pass_over_other_jobs():
+    applied = [
+        job({"tags": {"Name": "rt-private-b-dev"}}, route_table={"id": "rtb-pb"}),
+        # A security group rules' job collected in the same loop.
+        job({"key": "app", "name": "app-dev"}, group_id="sg-app"),
+    ]
+    ids = FILTERS["network_route_table_ids"](NAMES, {"rt-public-dev": "rtb-pub", "rt-private-dev": "rtb-single"}, applied)
+    assert ids == {
+        "by_name": {"rt-public-dev": "rtb-pub", "rt-private-dev": "rtb-single", "rt-private-b-dev": "rtb-pb"},
+        "public": "rtb-pub",
+        "private": ["rtb-pb"],
+        "isolated": None,
+    }
+
+
+def test_an_unexpected_input_names_the_filter():
+    with pytest.raises(AnsibleFilterError, match="network_security_group_ids"):
+        FILTERS["network_security_group_ids"]({}, [{"group_id": "sg-1"}])
