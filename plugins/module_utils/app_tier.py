@@ -82,7 +82,7 @@ def alarm_definitions(spec, alb_arn, target_group_arns, topic_arn):
     """The metric_alarms options of every alarm: each kind of `spec` once per color.
 
     `spec`: {environment, colors, kinds: [{key, what, namespace, metric, statistic, comparison,
-    threshold}], names: {<key>_<color>: alarm name}, cluster, services: {color: name}, period,
+    threshold, unit (optional)}], names: {<key>_<color>: alarm name}, cluster, services: {color: name}, period,
     evaluation_periods, extra_actions}. ECS kinds watch the color's service, load balancer kinds
     its target group. `topic_arn` may be empty (check mode before the first deploy). A spec that
     lacks or mistypes a key raises AlarmDefinitionError naming it."""
@@ -123,6 +123,8 @@ def _alarm_definitions(spec, alb_arn, target_group_arns, topic_arn):
                     "tags": {"Name": name},
                 }
             )
+            if kind.get("unit"):
+                alarms[-1]["unit"] = kind["unit"]
     return alarms
 
 

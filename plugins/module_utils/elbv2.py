@@ -174,15 +174,16 @@ def describe_listeners(client, arn):
     return paginator.paginate(LoadBalancerArn=arn).build_full_result().get("Listeners", [])
 
 
-def read_load_balancer(client, name):
+def read_load_balancer(client, name, other_arns=()):
     """(balancer, listeners sorted by port, {arn: tags} of both) as AWS answers; (None, [], {})
-    when there is no load balancer of that name."""
+    when there is no load balancer of that name. The tags of `other_arns` (target groups read
+    before) come in the same DescribeTags calls, and in the answer's tags whatever happens."""
     balancer = describe_load_balancer(client, name)
     if balancer is None:
-        return None, [], {}
+        return None, [], describe_tags_of(client, list(other_arns)) if other_arns else {}
     arn = balancer["LoadBalancerArn"]
     listeners = sorted(describe_listeners(client, arn), key=lambda item: item["Port"])
-    return balancer, listeners, describe_tags_of(client, [arn] + [item["ListenerArn"] for item in listeners])
+    return balancer, listeners, describe_tags_of(client, [arn] + [item["ListenerArn"] for item in listeners] + list(other_arns))
 
 
 def load_balancer_result(balancer, listeners, tags):
@@ -292,6 +293,35 @@ def target_group_summary(group, attributes, tags):
         "load_balancer_arns": group.get("LoadBalancerArns") or [],
         "tags": tags,
     }
+
+
+@Elbv2ErrorHandler.list_error_handler("describe target groups {names}")
+@aws_retry()
+def _describe_target_groups_named(client, names):
+    return client.describe_target_groups(Names=list(names)).get("TargetGroups", [])
+
+
+def describe_target_groups_named(client, names):
+    """{name: DescribeTargetGroups entry or None}: one call when they all exist. AWS refuses the
+    whole call (TargetGroupNotFound) when one is missing, then each name is asked alone."""
+    groups = _describe_target_groups_named(client, names) if names else []
+    if groups is None:
+        return dict((name, describe_target_group(client, name)) for name in names)
+    by_name = dict((group["TargetGroupName"], group) for group in groups)
+    return dict((name, by_name.get(name)) for name in names)
+
+
+def read_target_groups(client, names):
+    """{name: the target group as target_group_summary() gives it, without tags, or None} and
+    the ARNs found: the attributes are read per group, the tags are left to the caller's
+    DescribeTags (read_load_balancer's other_arns) so that one call covers them all."""
+    found = {}
+    for name, group in describe_target_groups_named(client, names).items():
+        if group is None:
+            found[name] = None
+            continue
+        found[name] = target_group_summary(group, describe_target_group_attributes(client, group["TargetGroupArn"]), {})
+    return found
 
 
 def read_target_group(client, name):

@@ -96,12 +96,25 @@ def untag_resource(client, arn, keys):
 update_tags = tag_updater(tag_resource, untag_resource)
 
 
-def read_topic(client, name):
-    """The topic called `name` ({topic_arn, name, display_name, tags}), or None."""
-    arn = find_topic_arn(client, name)
+def topic_arn_beside(name, arn):
+    """The ARN the topic called `name` has in the partition, region and account of `arn` (any
+    ARN of the same account and region), or None when `arn` is not one."""
+    parts = (arn or "").split(":")
+    if len(parts) < 6 or parts[0] != "arn" or not (parts[1] and parts[3] and parts[4]):
+        return None
+    return "arn:%s:sns:%s:%s:%s" % (parts[1], parts[3], parts[4], name)
+
+
+def read_topic(client, name, arn_beside=None):
+    """The topic called `name` ({topic_arn, name, display_name, tags}), or None. With the ARN
+    of another resource of the account and region the topic's ARN is known without listing
+    every topic: GetTopicAttributes answers NotFound when there is no such topic."""
+    arn = topic_arn_beside(name, arn_beside) or find_topic_arn(client, name)
     if not arn:
         return None
-    attributes = get_topic_attributes(client, arn) or {}
+    attributes = get_topic_attributes(client, arn)
+    if attributes is None:
+        return None
     return {"topic_arn": arn, "name": name, "display_name": attributes.get("DisplayName", ""), "tags": list_tags(client, arn)}
 
 

@@ -360,21 +360,27 @@ def read_and_plan(module):
     elb = module.client("elbv2")
     changes, result = [], {}
 
-    found, arns, apply = {}, {}, []
-    for wanted in groups:
-        current = elbv2.read_target_group(elb, wanted["name"])
-        found[wanted["color"]] = current or {}
-        arns[wanted["color"]] = current["target_group_arn"] if current else ""
-        planned, needed = app_tier.plan_target_group(wanted, current)
-        changes.extend(planned)
-        if needed:
-            apply.append(wanted["color"])
-    result["target_groups"] = {"found": found, "arns": arns, "apply": apply}
-
+    # One DescribeTargetGroups for both colors; their tags come with the load balancer's below.
+    current_groups = elbv2.read_target_groups(elb, [wanted["name"] for wanted in groups])
+    group_arns = [group["target_group_arn"] for group in current_groups.values() if group]
     wanted = dict(params["load_balancer"])
     wanted["traffic_port"] = 443 if wanted["certificate_arn"] else 80
     wanted["test_port"] = wanted.pop("test_listener_port")
-    balancer, listeners, tags = elbv2.read_load_balancer(elb, wanted["name"])
+    balancer, listeners, tags = elbv2.read_load_balancer(elb, wanted["name"], group_arns)
+
+    found, arns, apply = {}, {}, []
+    for group in groups:
+        current = current_groups[group["name"]]
+        if current:
+            current = dict(current, tags=tags.get(current["target_group_arn"], {}))
+        found[group["color"]] = current or {}
+        arns[group["color"]] = current["target_group_arn"] if current else ""
+        planned, needed = app_tier.plan_target_group(group, current)
+        changes.extend(planned)
+        if needed:
+            apply.append(group["color"])
+    result["target_groups"] = {"found": found, "arns": arns, "apply": apply}
+
     planned = load_balancer.plan(wanted["name"], wanted, balancer, listeners, tags, params["target_group_arns"] or arns)
     changes.extend(planned.pop("changes"))
     planned["exists"] = balancer is not None
@@ -386,9 +392,14 @@ def read_and_plan(module):
         ("cluster", "ecs", ecs.read_cluster, app_tier.plan_cluster),
         ("alarm_topic", "sns", sns.read_topic, app_tier.plan_topic),
     )
+    # Any ARN read so far places the topic's ARN in the account and region (no ListTopics).
+    arn_beside = (balancer or {}).get("LoadBalancerArn") or (group_arns[0] if group_arns else None)
     for option, service, read, plan in singles:
         if params[option]:
-            current = read(module.client(service), params[option]["name"])
+            if option == "alarm_topic":
+                current = read(module.client(service), params[option]["name"], arn_beside)
+            else:
+                current = read(module.client(service), params[option]["name"])
             planned, needed = plan(params[option], current)
             changes.extend(planned)
             result[option] = {"found": current or {}, "apply": needed}

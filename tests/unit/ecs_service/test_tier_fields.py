@@ -207,7 +207,8 @@ def test_one_log_group_cluster_or_topic_drift_is_the_one_change(drift):
 
 # ---------------------------------------------------------------- alarms
 
-ALARM = RECORDED["DescribeAlarms"]["MetricAlarms"][0]
+# As a deploy now creates it: with the unit ECS publishes CPUUtilization in (the recording predates it).
+ALARM = dict(RECORDED["DescribeAlarms"]["MetricAlarms"][0], Unit="Percent")
 ALARM_TAGS = {t["Key"]: t["Value"] for t in RECORDED["ListTagsForAlarm"]["Tags"]}
 TOPIC_ARN = TOPIC["topic_arn"]
 SPEC = {
@@ -222,6 +223,7 @@ SPEC = {
             "statistic": "Average",
             "comparison": "GreaterThanThreshold",
             "threshold": "80",
+            "unit": "Percent",
         }
     ],
     "names": {"ecs_alarm_cpu_blue": "app-blue-cpu-dev"},
@@ -306,6 +308,14 @@ def test_an_alarm_tag_changed_by_hand_is_the_one_change():
 # DescribeAlarms key -> drifted value: settings alarm_definitions gives no option for, compared
 # with the alarm defaults (actions enabled, N out of N).
 DEFAULTED_ALARM_DRIFTS = {"ActionsEnabled": (False, True), "DatapointsToAlarm": (1, ALARM["EvaluationPeriods"])}
+
+
+@pytest.mark.parametrize("unit", ["Seconds", None])
+def test_a_unit_changed_or_removed_by_hand_is_planned_back(unit):
+    answer = copy.deepcopy(ALARM)
+    answer["Unit"] = unit
+    changes, dummy = alarm_plan(answer)
+    assert the_one_change(changes) == ("alarm", "app-blue-cpu-dev", "update", {"unit": {"before": unit, "after": "Percent"}})
 
 
 @pytest.mark.parametrize("key", sorted(DEFAULTED_ALARM_DRIFTS))
