@@ -240,7 +240,8 @@ def test_reruns_keep_the_rollout_drift_is_corrected_and_teardown_is_complete(aws
     counts = recap(proc.stdout)["localhost"]
     assert counts["changed"] == 0
     assert calls(aws, "elasticloadbalancing", ("DescribeLoadBalancers", "DescribeListeners")) == ["DescribeLoadBalancers", "DescribeListeners"]
-    assert calls(aws, "elasticloadbalancing", ("DescribeTargetGroups",)) == ["DescribeTargetGroups"] * 2
+    # Both colors' target groups in one call.
+    assert calls(aws, "elasticloadbalancing", ("DescribeTargetGroups",)) == ["DescribeTargetGroups"]
     assert calls(aws, "monitoring", ("DescribeAlarms",)) == ["DescribeAlarms"]
     assert calls(aws, "ecs", ("DescribeClusters",)) == ["DescribeClusters"]
     assert calls(aws, "ecs", ("DescribeServices",)) == ["DescribeServices"]

@@ -123,7 +123,8 @@ def drift_by_hand():
     elb.modify_target_group(TargetGroupArn=blue["TargetGroupArn"], HealthCheckPath="/changed-by-hand")
     alarm = cloudwatch.describe_alarms(AlarmNames=[f"app-blue-cpu-{SUFFIX}"])["MetricAlarms"][0]
     keys = ("AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions", "MetricName",
-            "Namespace", "Statistic", "Dimensions", "Period", "EvaluationPeriods", "ComparisonOperator", "TreatMissingData")
+            "Namespace", "Statistic", "Dimensions", "Period", "EvaluationPeriods", "DatapointsToAlarm", "ComparisonOperator", "TreatMissingData",
+            "Unit")
     cloudwatch.put_metric_alarm(**{k: alarm[k] for k in keys if k in alarm}, Threshold=alarm["Threshold"] + 5)
     rds.modify_db_cluster(DBClusterIdentifier=f"aurora-{SUFFIX}", BackupRetentionPeriod=9, ApplyImmediately=True)
     alb = elb.describe_load_balancers(Names=[f"app-{SUFFIX}"])["LoadBalancers"][0]["LoadBalancerArn"]
