@@ -15,7 +15,6 @@ from ansible_collections.bluegreen.migration.plugins.module_utils import ecs
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs_services
 from ansible_collections.bluegreen.migration.plugins.module_utils.cloudwatch import AlarmDefinitionError
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
-from ansible_collections.bluegreen.migration.plugins.module_utils import logs
 from ansible_collections.bluegreen.migration.plugins.module_utils import sns
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import tag_drift
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import DIFFERS
@@ -41,14 +40,7 @@ def plan_target_group(wanted, current):
     return update_or_nothing("target group", wanted["name"], elbv2.target_group_drift(wanted, current))
 
 
-# ---------------------------------------------------------------- log group, cluster, topic
-
-
-def plan_log_group(wanted, current):
-    if current is None:
-        desired = {"retention": wanted.get("retention"), "kms_key_id": wanted.get("kms_key_id") or "", "tags": wanted.get("tags")}
-        return [change("log group", wanted["name"], "create", created(desired), "no log group of that name")], True
-    return update_or_nothing("log group", wanted["name"], logs.log_group_drift(wanted, current))
+# ---------------------------------------------------------------- cluster, topic (the log group: logs.plan_log_group)
 
 
 def plan_cluster(wanted, current):

@@ -388,7 +388,7 @@ def read_and_plan(module):
     result["load_balancer"] = planned
 
     singles = (
-        ("log_group", "logs", logs.read_log_group, app_tier.plan_log_group),
+        ("log_group", "logs", logs.read_log_group, logs.plan_log_group),
         ("cluster", "ecs", ecs.read_cluster, app_tier.plan_cluster),
         ("alarm_topic", "sns", sns.read_topic, app_tier.plan_topic),
     )

@@ -13,6 +13,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils import app_tie
 from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
+from ansible_collections.bluegreen.migration.plugins.module_utils import logs
 
 RECORDED = json.loads((Path(__file__).parent / "recorded" / "app_tier.json").read_text())
 ENV_TAGS = {"bluegreen:environment": "dev", "bluegreen:component": "ecs_service"}
@@ -140,19 +141,19 @@ def test_a_port_that_cannot_change_in_place_is_a_replace_with_the_reason():
 
 
 def test_the_recorded_log_group_cluster_and_topic_are_in_shape():
-    assert app_tier.plan_log_group(WANTED_LOG_GROUP, LOG_GROUP) == ([], False)
+    assert logs.plan_log_group(WANTED_LOG_GROUP, LOG_GROUP) == ([], False)
     assert app_tier.plan_cluster(WANTED_CLUSTER, CLUSTER) == ([], False)
     assert app_tier.plan_topic(WANTED_TOPIC, TOPIC) == ([], False)
 
 
 def test_missing_log_group_cluster_and_topic_are_created():
-    for plan, wanted in ((app_tier.plan_log_group, WANTED_LOG_GROUP), (app_tier.plan_cluster, WANTED_CLUSTER), (app_tier.plan_topic, WANTED_TOPIC)):
+    for plan, wanted in ((logs.plan_log_group, WANTED_LOG_GROUP), (app_tier.plan_cluster, WANTED_CLUSTER), (app_tier.plan_topic, WANTED_TOPIC)):
         changes, apply = plan(wanted, None)
         assert apply and only(changes)["action"] == "create" and only(changes)["name"] == wanted["name"]
 
 
 def test_a_shorter_retention_is_an_update_of_the_retention_only():
-    change = only(app_tier.plan_log_group(dict(WANTED_LOG_GROUP, retention=14), LOG_GROUP)[0])
+    change = only(logs.plan_log_group(dict(WANTED_LOG_GROUP, retention=14), LOG_GROUP)[0])
     assert change["fields"] == {"retention": {"before": 7, "after": 14}}
 
 

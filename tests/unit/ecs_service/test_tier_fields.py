@@ -17,6 +17,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils import app_tie
 from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
+from ansible_collections.bluegreen.migration.plugins.module_utils import logs
 from ansible_collections.bluegreen.migration.plugins.module_utils import iam
 from ansible_collections.bluegreen.migration.plugins.module_utils import load_balancer
 
@@ -140,7 +141,7 @@ def cluster(**answer):
 
 
 def test_the_recorded_log_group_cluster_and_topic_are_converged():
-    assert app_tier.plan_log_group(WANTED_LOG_GROUP, LOG_GROUP) == ([], False)
+    assert logs.plan_log_group(WANTED_LOG_GROUP, LOG_GROUP) == ([], False)
     assert app_tier.plan_cluster(WANTED_CLUSTER, cluster()) == ([], False)
     assert app_tier.plan_topic(WANTED_TOPIC, TOPIC) == ([], False)
 
@@ -148,10 +149,10 @@ def test_the_recorded_log_group_cluster_and_topic_are_converged():
 OWNED = dict(ENV_TAGS, owner="someone")
 # drift -> (plan, wanted, drifted current, resource, planned field, before, after)
 SINGLE_DRIFTS = {
-    "log group retention set to never expire": (app_tier.plan_log_group, WANTED_LOG_GROUP, dict(LOG_GROUP, retention=None), "log group", "retention", None, 7),
-    "log group retention changed by hand": (app_tier.plan_log_group, WANTED_LOG_GROUP, dict(LOG_GROUP, retention=30), "log group", "retention", 30, 7),
+    "log group retention set to never expire": (logs.plan_log_group, WANTED_LOG_GROUP, dict(LOG_GROUP, retention=None), "log group", "retention", None, 7),
+    "log group retention changed by hand": (logs.plan_log_group, WANTED_LOG_GROUP, dict(LOG_GROUP, retention=30), "log group", "retention", 30, 7),
     "log group tag added by hand": (
-        app_tier.plan_log_group,
+        logs.plan_log_group,
         WANTED_LOG_GROUP,
         dict(LOG_GROUP, tags=dict(LOG_GROUP["tags"], owner="someone")),
         "log group",
