@@ -320,6 +320,8 @@ load_balancer:
       type: bool
 """
 
+import functools
+
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import app_tier
@@ -387,19 +389,16 @@ def read_and_plan(module):
     planned["found"] = elbv2.load_balancer_result(balancer, listeners, tags) if balancer else {}
     result["load_balancer"] = planned
 
+    # Any ARN read so far places the topic's ARN in the account and region (no ListTopics).
+    arn_beside = (balancer or {}).get("LoadBalancerArn") or (group_arns[0] if group_arns else None)
     singles = (
         ("log_group", "logs", logs.read_log_group, logs.plan_log_group),
         ("cluster", "ecs", ecs.read_cluster, app_tier.plan_cluster),
-        ("alarm_topic", "sns", sns.read_topic, app_tier.plan_topic),
+        ("alarm_topic", "sns", functools.partial(sns.read_topic, arn_beside=arn_beside), app_tier.plan_topic),
     )
-    # Any ARN read so far places the topic's ARN in the account and region (no ListTopics).
-    arn_beside = (balancer or {}).get("LoadBalancerArn") or (group_arns[0] if group_arns else None)
     for option, service, read, plan in singles:
         if params[option]:
-            if option == "alarm_topic":
-                current = read(module.client(service), params[option]["name"], arn_beside)
-            else:
-                current = read(module.client(service), params[option]["name"])
+            current = read(module.client(service), params[option]["name"])
             planned, needed = plan(params[option], current)
             changes.extend(planned)
             result[option] = {"found": current or {}, "apply": needed}
