@@ -23,41 +23,10 @@ description:
     (every one a role has that it is not given here).
   - Read-only. In check mode it reports C(changed) when the plan has changes, so that
     C(--check --diff) shows them before and after; otherwise it never does.
-options:
-  roles:
-    description: The wanted roles.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      name:
-        description: Name of the role.
-        type: str
-        required: true
-      description:
-        description: Its description.
-        type: str
-        required: true
-      trust_policy:
-        description: Its trust (assume role) policy document.
-        type: dict
-        required: true
-      managed_policy_arns:
-        description: The managed policies it has attached, and no other.
-        type: list
-        elements: str
-        default: []
-      tags:
-        description: Its tags (all of them).
-        type: dict
-        default: {}
-      inline_policies:
-        description: Its inline policies, name to document; any other inline policy is removed.
-        type: dict
-        default: {}
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
+  - bluegreen.migration.iam_roles
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -130,7 +99,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.core import Bl
 
 
 def main():
-    module = BlueGreenModule(argument_spec=dict(roles=dict(type="list", elements="dict", required=True, options=iam.ROLE_OPTIONS)), supports_check_mode=True)
+    module = BlueGreenModule(argument_spec=dict(roles=dict(type="list", elements="dict", default=[], options=iam.ROLE_OPTIONS)), supports_check_mode=True)
     client = module.client("iam")
     wanted = module.params["roles"]
     try:

@@ -100,40 +100,10 @@ options:
         description: Its tags (all of them).
         type: dict
         default: {}
-  roles:
-    description: The wanted execution roles, compared as M(bluegreen.migration.iam_roles_plan) compares them.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      name:
-        description: Name of the role.
-        type: str
-        required: true
-      description:
-        description: Its description.
-        type: str
-        required: true
-      trust_policy:
-        description: Its trust (assume role) policy document.
-        type: dict
-        required: true
-      managed_policy_arns:
-        description: The managed policies it has attached, and no other.
-        type: list
-        elements: str
-        default: []
-      tags:
-        description: Its tags (all of them).
-        type: dict
-        default: {}
-      inline_policies:
-        description: Its inline policies, name to document; any other inline policy is removed.
-        type: dict
-        default: {}
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
+  - bluegreen.migration.iam_roles
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
