@@ -583,6 +583,48 @@ def write_if_changed(dest, data):
     return True
 
 
+def handler_summary(handler, manifest, sha):
+    """One line on what was packaged: the handler's file, the migrations and the CodeSha256."""
+    summary = manifest_summary(manifest)
+    return "%s found in %s; %d migrations (expand %d, contract %d), CodeSha256 %s" % (
+        handler, handler.rpartition(".")[0].replace(".", "/") + ".py", summary["migrations"],
+        len(summary["expand"]), len(summary["contract"]), sha)
+
+
+def ensure_package(dest, source_dir=None, migrations_dir=None, handler="index.handler", dependencies=("pg8000",),
+                   squawk_path=None, ca_bundle=None, check_mode=False):
+    """Build the zip in memory and write it to dest when its bytes differ (never in check mode).
+    Returns the result of bluegreen.migration.migrator_package (path, code_sha256, size, handler,
+    files, manifest, msg, changed) and `before`, the CodeSha256 of the zip found at dest (None
+    when there is none). Raises PackagingError on a missing handler, bad migration, unreadable
+    CA bundle ...; OSError when dest cannot be written."""
+    dest = os.path.abspath(dest)
+    if not source_dir:
+        root = find_collection_root()
+        if root is None:
+            raise PackagingError("cannot find the bluegreen.migration collection's migrator directory; set source_dir")
+        source_dir = os.path.join(root, "migrator")
+    migrations_dir = migrations_dir or os.path.join(source_dir, "migrations")
+    data, manifest, names = build_package(source_dir, migrations_dir, handler=handler, dependencies=dependencies,
+                                          squawk=find_squawk(squawk_path), ca_bundle=ca_bundle)
+    before = file_sha256(dest)
+    after = code_sha256(data)
+    changed = before != after
+    if changed and not check_mode:
+        write_if_changed(dest, data)
+    return {
+        "changed": changed,
+        "before": before,
+        "path": dest,
+        "code_sha256": after,
+        "size": len(data),
+        "handler": handler,
+        "files": len(names),
+        "manifest": manifest_summary(manifest),
+        "msg": handler_summary(handler, manifest, after),
+    }
+
+
 def find_collection_root():
     """The bluegreen.migration collection directory on this controller, or None."""
     here = os.path.dirname(os.path.abspath(__file__))

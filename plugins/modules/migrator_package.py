@@ -7,8 +7,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# ruff: noqa: E402  (Ansible module layout: imports follow DOCUMENTATION, EXAMPLES and RETURN)
-
 DOCUMENTATION = r"""
 ---
 module: migrator_package
@@ -23,8 +21,11 @@ description:
     the result in C(manifest.json) inside the zip. The function refuses a contract migration during an expand run.
   - The zip is deterministic (sorted entries, fixed timestamps of 1980-01-01, mode 0644, no byte-code), so the
     same inputs give the same C(code_sha256) and a re-run changes nothing.
-  - Before writing, checks without importing it that the handler module exists in the zip and defines the function.
-  - Makes no AWS call. Run it on the controller, for example with C(delegate_to) set to C(localhost).
+  - Before writing, checks without importing it that the handler module exists in the zip and defines the function,
+    and fails with the reason when it does not (module missing from the package, no such top-level function, an
+    C(async) function, a function that does not take C(event, context)).
+  - Runs in the play's own process on the controller (an action plugin, no module process and no AWS call),
+    whatever the host of the task; no C(delegate_to) is needed.
 author:
   - bluegreen.migration maintainers (@bluegreen)
 options:
@@ -65,19 +66,24 @@ options:
   squawk_path:
     description:
       - Path of the C(squawk) binary (pip package C(squawk-cli)).
-      - Defaults to C(squawk) on C(PATH), then beside the Python interpreter running the module.
+      - Defaults to C(squawk) on C(PATH), then beside the Python interpreter running C(ansible-playbook).
     type: path
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
+    description: The zip is built and checked but not written; C(changed) tells whether it would change.
   diff_mode:
     support: full
+    description: Path and C(code_sha256) of the zip before and after.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the controller whatever the host.
 notes:
-  - Requires C(squawk-cli) and C(pg8000) installed for the Python interpreter that runs the module.
+  - Requires C(squawk-cli) and C(pg8000) installed for the Python interpreter that runs C(ansible-playbook) (the
+    controller's, or the execution environment's).
   - A migration that mixes C(CREATE INDEX CONCURRENTLY) (or another statement that cannot run in a transaction)
     with other statements is rejected, as is a migration with a syntax error.
 """
@@ -86,14 +92,12 @@ EXAMPLES = r"""
 - name: Build the migrator zip from the collection's example migrations
   bluegreen.migration.migrator_package:
     dest: "{{ playbook_dir }}/.build/migrator-{{ environment_suffix }}.zip"
-  delegate_to: localhost
   register: migrator_lambda_package
 
 - name: Build it from the application's own migrations
   bluegreen.migration.migrator_package:
     dest: /tmp/migrator.zip
     migrations_dir: "{{ playbook_dir }}/db/migrations"
-  delegate_to: localhost
 
 - name: Show which migrations are contract migrations
   ansible.builtin.debug:
@@ -116,6 +120,11 @@ size:
   returned: always
   type: int
   sample: 412337
+msg:
+  description: What was packaged, in one line.
+  returned: always
+  type: str
+  sample: "index.handler found in index.py; 4 migrations (expand 4, contract 0), CodeSha256 9Y0N3dJXnU1uYl1m4Yt4mQ2QyS1x0kOe3Nw8a0y2mIk="
 handler:
   description: The handler that was checked against the packaged code.
   returned: always
@@ -159,78 +168,3 @@ manifest:
       type: str
       sample: 2.70.0
 """
-
-import os
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.bluegreen.migration.plugins.module_utils import packaging
-
-
-def find_package(path):
-    """The current zip at path: its CodeSha256, or None when it does not exist."""
-    return packaging.file_sha256(path)
-
-
-def resolve_dirs(module):
-    source_dir = module.params["source_dir"]
-    if not source_dir:
-        root = packaging.find_collection_root()
-        if root is None:
-            module.fail_json(msg="cannot find the bluegreen.migration collection's migrator directory; set source_dir")
-        source_dir = os.path.join(root, "migrator")
-    migrations_dir = module.params["migrations_dir"] or os.path.join(source_dir, "migrations")
-    return source_dir, migrations_dir
-
-
-def ensure_present(module):
-    dest = os.path.abspath(module.params["dest"])
-    source_dir, migrations_dir = resolve_dirs(module)
-    try:
-        squawk = packaging.find_squawk(module.params["squawk_path"])
-        data, manifest, names = packaging.build_package(
-            source_dir, migrations_dir, handler=module.params["handler"],
-            dependencies=module.params["dependencies"], squawk=squawk, ca_bundle=module.params["ca_bundle"],
-        )
-    except packaging.PackagingError as exc:
-        module.fail_json(msg=str(exc))
-    before = find_package(dest)
-    after = packaging.code_sha256(data)
-    changed = before != after
-    if changed and not module.check_mode:
-        try:
-            packaging.write_if_changed(dest, data)
-        except OSError as exc:
-            module.fail_json(msg=f"cannot write {dest}: {exc}", exception=traceback.format_exc())
-    result = {
-        "path": dest,
-        "code_sha256": after,
-        "size": len(data),
-        "handler": module.params["handler"],
-        "files": len(names),
-        "manifest": packaging.manifest_summary(manifest),
-    }
-    diff_before = {"path": dest, "code_sha256": before} if before else {}
-    diff_after = {"path": dest, "code_sha256": after}
-    if module._diff:
-        result["diff"] = {"before": diff_before, "after": diff_after}
-    module.exit_json(changed=changed, **result)
-
-
-def main():
-    argument_spec = dict(
-        dest=dict(type="path", required=True),
-        source_dir=dict(type="path"),
-        migrations_dir=dict(type="path"),
-        handler=dict(type="str", default="index.handler"),
-        dependencies=dict(type="list", elements="str", default=["pg8000"]),
-        squawk_path=dict(type="path"),
-        ca_bundle=dict(type="path"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    ensure_present(module)
-
-
-if __name__ == "__main__":
-    main()
