@@ -53,7 +53,13 @@ class LockErrorHandler(AWSErrorHandler):
 
 
 class LockHeld(Exception):
-    """The conditional write was refused: another run holds the lock (or changed it meanwhile)."""
+    """The conditional write was refused: another run holds the lock (or changed it meanwhile).
+    `record` is the lock DynamoDB returned with the refusal (ReturnValuesOnConditionCheckFailure),
+    None when it returned none."""
+
+    def __init__(self, record=None):
+        super(LockHeld, self).__init__("the lock is held")
+        self.record = record
 
 
 class TableMissing(Exception):
@@ -308,8 +314,8 @@ def _conditional(call, **params):
     item: a read is needed only to explain a refusal."""
     try:
         return call(**params)
-    except is_boto3_error_code("ConditionalCheckFailedException"):
-        raise LockHeld() from None
+    except is_boto3_error_code("ConditionalCheckFailedException") as e:
+        raise LockHeld(from_item(e.response.get("Item"))) from None
     except is_boto3_error_code("ResourceNotFoundException"):
         raise TableMissing() from None
 
@@ -328,8 +334,10 @@ def _with_condition(params, condition):
 @LockErrorHandler.common_error_handler("write the lock of {record[environment]} in DynamoDB table {name}")
 @aws_retry(extra_codes=THROTTLED)
 def put_lock(client, name, record, condition):
-    _conditional(client.put_item, **_with_condition({"TableName": name, "Item": to_item(record)}, condition))
-    return True
+    """Writes the record; returns the one it replaced (an expired lock, or None). A refusal
+    carries the lock that holds (LockHeld.record): a take is one call either way."""
+    params = {"TableName": name, "Item": to_item(record), "ReturnValues": "ALL_OLD", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    return from_item(_conditional(client.put_item, **_with_condition(params, condition)).get("Attributes"))
 
 
 @LockErrorHandler.common_error_handler("delete the lock of {suffix} in DynamoDB table {name}")

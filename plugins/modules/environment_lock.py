@@ -249,9 +249,12 @@ def ensure_table(module, client):
 def ensure_present(module, client, now):
     params = module.params
     suffix = params["environment_suffix"]
-    # No item or no table yet read the same: free.
-    current = lock.get_lock(client, params["table_name"], suffix)
-    if lock.plan_take(current, now, params["break"]) == "refuse":
+    # A normal take writes at once, conditioned on "no lock, or an expired one": one call, which
+    # returns the expired lock it replaced or, refused, the lock that holds. Check mode and a
+    # break read first (a break is conditioned on the token read).
+    read_first = module.check_mode or params["break"]
+    current = lock.get_lock(client, params["table_name"], suffix) if read_first else None
+    if read_first and lock.plan_take(current, now, params["break"]) == "refuse":
         if module.check_mode:
             module.warn(lock.held_message(current, now))
             exit_with(module, False, current, current, now, False, None, lock.held_message(current, now))
@@ -261,24 +264,26 @@ def ensure_present(module, client, now):
     record = lock.new_record(
         suffix, params["holder"], params["job"], socket.gethostname(), params["playbook"], params["operation"], token, now, params["ttl_seconds"]
     )
-    broke = current is not None and not lock.is_expired(current, now)
     if module.check_mode:
+        broke = current is not None and not lock.is_expired(current, now)
         exit_with(module, True, current, record, now, False, None, "would have " + lock.taken_message(record, current, broke, now), current)
     condition = lock.break_condition(current) if params["break"] else lock.take_condition(now)
     try:
         try:
-            lock.put_lock(client, params["table_name"], record, condition)
+            replaced = lock.put_lock(client, params["table_name"], record, condition)
         except lock.TableMissing:
             # The account and region's first lock: the table is made once, then the write again.
             ensure_table(module, client)
-            lock.put_lock(client, params["table_name"], record, condition)
-    except lock.LockHeld:
-        # Another run took it between the read and the write: name that run.
-        winner = lock.get_lock(client, params["table_name"], suffix)
-        module.fail_json(
-            msg=lock.held_message(winner, now) if winner else "the lock of %s changed while it was taken; try again" % suffix, lock=lock.shown(winner, now)
-        )
-    exit_with(module, True, current, record, now, True, token, lock.taken_message(record, current, broke, now), current)
+            replaced = lock.put_lock(client, params["table_name"], record, condition)
+    except lock.LockHeld as held:
+        # Held by another run (or taken between a break's read and its write): name that run.
+        winner = held.record or lock.get_lock(client, params["table_name"], suffix)
+        if winner is None:
+            module.fail_json(msg="the lock of %s changed while it was taken; try again" % suffix, lock=None)
+        module.fail_json(msg=lock.held_message(winner, now), lock=lock.shown(winner, now), table_name=params["table_name"])
+    previous = current if params["break"] else replaced
+    broke = previous is not None and not lock.is_expired(previous, now)
+    exit_with(module, True, previous, record, now, True, token, lock.taken_message(record, previous, broke, now), previous)
 
 
 def not_released(module, suffix, current, now):

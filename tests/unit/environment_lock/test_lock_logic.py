@@ -169,7 +169,8 @@ def test_throttling_is_retried(monkeypatch):
     monkeypatch.setattr("time.sleep", lambda seconds: None)
     client = FakeClient(put_item=[client_error("ThrottlingException"), client_error("ProvisionedThroughputExceededException"), {}])
     new = lock.new_record("dev", "bob", "", "ctl", "Deploy", "site", "t-2", NOW, 3600)
-    assert lock.put_lock(client, "bluegreen-locks", new, lock.take_condition(NOW)) is True
+    # Nothing replaced: no previous lock.
+    assert lock.put_lock(client, "bluegreen-locks", new, lock.take_condition(NOW)) is None
     assert len(client.calls) == 3
 
 

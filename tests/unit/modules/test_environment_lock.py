@@ -120,13 +120,18 @@ def dynamodb_actions(emulator, since):
 
 
 def test_a_held_lock_costs_one_call_to_renew_and_one_to_release(aws):
-    """The writes go first, conditioned on the token; a read only explains a refusal. Taking
-    reads the record once (to name whose expired lock it replaces) and writes it."""
+    """The writes go first, conditioned on the token or on "no lock or an expired one"; their
+    answers carry the lock replaced or refused, and a read only explains a refusal."""
     take("t5")  # creates the table
     run_module("environment_lock", {"environment_suffix": "t5", "state": "absent", "force": True})
     start = len(aws.requests())
     taken = take("t5")
-    assert dynamodb_actions(aws, start) == ["GetItem", "PutItem"], dynamodb_actions(aws, start)
+    assert dynamodb_actions(aws, start) == ["PutItem"], dynamodb_actions(aws, start)
+    # Refused: the answer names the holder, no read.
+    start = len(aws.requests())
+    refused = take("t5", holder="bob")
+    assert refused["failed"] is True and "locked by alice" in refused["msg"], refused
+    assert dynamodb_actions(aws, start) == ["PutItem"]
     start = len(aws.requests())
     renewed = run_module("environment_lock", {"environment_suffix": "t5", "state": "renewed", "token": taken["token"]}, diff=True)
     assert renewed["changed"] is True and renewed["diff"]["before"]["holder"] == "alice", renewed
