@@ -218,6 +218,12 @@ secret:
       M(bluegreen.migration.secretsmanager_secret) has something to do (C(apply)).
   returned: when O(secret) is given
   type: dict
+writes:
+  description:
+    - Whether any writer has something to do - the secret, the subnet group, the cluster, an instance or the alarms.
+    - The role runs its writers only then, so a converged re-run runs none of them.
+  returned: always
+  type: bool
 ready:
   description: Whether the cluster and every instance of O(instance_ids) are C(available) as read (a run that writes nothing has nothing to wait for).
   returned: always
@@ -269,6 +275,12 @@ SECRET_OPTIONS = dict(
     fields=dict(type="dict", default={}),
     tags=dict(type="dict"),
 )
+
+
+def writes(apply, parts):
+    """Whether any writer has something to do: the cluster, an instance, or one of `parts` (the
+    subnet group, the secret, the alarms: each a dict with its own "apply")."""
+    return bool(apply["cluster"] or apply["instances"] or any(part["apply"] for part in parts.values()))
 
 
 def main():
@@ -341,7 +353,10 @@ def main():
         module.fail_json(msg=str(e))
     result = aurora.plan(desired, aurora.instance_plan(p["instance_ids"], p["instance_tags"]), p["instance_class"], cluster, instances)
     changes = secret_changes + subnet_group_changes + result.pop("changes") + alarm_changes
-    module.exit_with_plan(changes, cluster=snake(cluster), instances=[snake(i) for i in instances], ready=result["ready"], apply=result["apply"], **more)
+    module.exit_with_plan(
+        changes, cluster=snake(cluster), instances=[snake(i) for i in instances], ready=result["ready"], apply=result["apply"],
+        writes=writes(result["apply"], more), **more
+    )
 
 
 if __name__ == "__main__":

@@ -217,6 +217,13 @@ lines:
   returned: always
   type: list
   elements: str
+writes:
+  description:
+    - Whether any writer has something to do - a target group, the load balancer, the live color to record,
+      the log group, the cluster, the topic, the alarms, a task definition or a service.
+    - The role runs its writers only then, so a converged re-run runs none of them.
+  returned: always
+  type: bool
 target_groups:
   description: The target groups as read, and the colors whose writer has something to do.
   returned: always
@@ -349,6 +356,17 @@ SERVICE_SPEC = dict(
     deployment_configuration=dict(type="dict", options=ecs_services.DEPLOYMENT_CONFIGURATION_OPTIONS),
     tags=dict(type="dict", default={}),
 )
+
+
+def writes(result):
+    """Whether any writer of the tier has something to do (the role runs its writers only then)."""
+    load_balancer = result.get("load_balancer", {})
+    return bool(
+        result["target_groups"]["apply"]
+        or load_balancer.get("apply")
+        or load_balancer.get("record_forward")
+        or any(result.get(option, {}).get("apply") for option in ("log_group", "cluster", "alarm_topic", "alarms", "task_definitions", "services"))
+    )
 
 
 def read_and_plan(module):
@@ -510,7 +528,7 @@ def main():
         module.fail_json_aws_error(e)
     except (cloudwatch.AlarmDefinitionError, ValueError) as e:
         module.fail_json(msg=str(e))
-    module.exit_with_plan(changes, **result)
+    module.exit_with_plan(changes, writes=writes(result), **result)
 
 
 if __name__ == "__main__":

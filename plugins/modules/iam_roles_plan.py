@@ -73,6 +73,12 @@ lines:
   returned: always
   type: list
   elements: str
+writes:
+  description:
+    - Whether any writer has something to do - a role, an inline policy to put or remove.
+    - The role runs its writers only then, so a converged re-run runs none of them.
+  returned: always
+  type: bool
 apply:
   description: What the writers have to do.
   returned: always
@@ -98,6 +104,11 @@ from ansible_collections.bluegreen.migration.plugins.module_utils import iam
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
 
 
+def writes(apply):
+    """Whether any writer has something to do (every entry of `apply` is a list or a bool)."""
+    return any(bool(what) for what in apply.values())
+
+
 def main():
     module = BlueGreenModule(argument_spec=dict(roles=dict(type="list", elements="dict", default=[], options=iam.ROLE_OPTIONS)), supports_check_mode=True)
     client = module.client("iam")
@@ -107,7 +118,7 @@ def main():
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     changes, apply = iam.plan_roles(wanted, found)
-    module.exit_with_plan(changes, roles=found, apply=apply)
+    module.exit_with_plan(changes, roles=found, apply=apply, writes=writes(apply))
 
 
 if __name__ == "__main__":

@@ -163,6 +163,12 @@ lines:
   returned: always
   type: list
   elements: str
+writes:
+  description:
+    - Whether any writer has something to do - a role, an inline policy to put or remove, the log group or the function.
+    - The role runs its writers only then, so a converged re-run runs none of them.
+  returned: always
+  type: bool
 apply:
   description: What the writers have to do.
   returned: always
@@ -226,6 +232,11 @@ def function_view(answer):
     return {"configuration": camel_dict_to_snake_dict(answer.get("Configuration") or {}), "tags": answer.get("Tags") or {}}
 
 
+def writes(apply):
+    """Whether any writer has something to do (every entry of `apply` is a list or a bool)."""
+    return any(bool(what) for what in apply.values())
+
+
 def main():
     argument_spec = dict(
         function=dict(type="dict", required=True, options=FUNCTION_OPTIONS),
@@ -247,7 +258,7 @@ def main():
         changes += group_changes
     function_changes, apply["function"] = awslambda.plan_function(p["function"], answer)
     changes += function_changes
-    module.exit_with_plan(changes, function=function_view(answer), log_group=group or {}, roles=roles, apply=apply)
+    module.exit_with_plan(changes, function=function_view(answer), log_group=group or {}, roles=roles, apply=apply, writes=writes(apply))
 
 
 if __name__ == "__main__":

@@ -374,6 +374,23 @@ lines:
   returned: always
   type: list
   elements: str
+writes:
+  description:
+    - Whether a writer of the deploy's first pass has something to do - the VPC, the internet gateway,
+      a missing security group, a subnet, a NAT gateway, a route table or the rules of a security group;
+      or, with O(route_tables_when_ready), the route tables and rules are still to plan once what they name exists.
+    - The role runs those writers only then, so a converged re-run runs none of them.
+    - Not about the NAT gateways to wait for, the other NAT layout's leftovers or the VPC endpoints (the C(egress) entry point's).
+  returned: always
+  type: bool
+leftovers_or_endpoints:
+  description:
+    - Whether the C(egress) entry point has a route table or a NAT gateway of another NAT layout to delete, or
+      VPC endpoints to create, keep or delete; with O(route_tables_when_ready) also while the route tables are
+      still to plan (the later read lists the stale ones).
+    - The role runs those tasks only then, so a converged re-run runs none of them.
+  returned: always
+  type: bool
 subnets:
   description: The subnets' plan (when subnets were given).
   returned: when subnets is given
@@ -522,6 +539,30 @@ def ready_for_egress(result, wanted_subnets):
     )
 
 
+def writes(result, params):
+    """Whether a writer of the deploy's first pass has something to do: the VPC, the internet gateway,
+    a missing security group, a subnet, a NAT gateway, a route table or a group's rules; or, with
+    route_tables_when_ready, the route tables and rules could not be planned yet."""
+    if params["route_tables_when_ready"] and "route_tables" not in result:
+        return True
+    return bool(
+        any(result.get(kind, {}).get("apply") for kind in ("vpc", "internet_gateway", "subnets", "nat", "route_tables", "security_groups"))
+        or result.get("security_groups", {}).get("missing")
+    )
+
+
+def leftovers_or_endpoints(result, params):
+    """Whether the `egress` entry point has a route table or NAT gateway of another NAT layout to
+    delete, or VPC endpoints to create, keep or delete; with route_tables_when_ready also while the
+    route tables are still to plan (a later read finds the stale ones)."""
+    if params["route_tables_when_ready"] and "route_tables" not in result:
+        return True
+    endpoints = result.get("vpc_endpoints", {})
+    return bool(
+        result.get("route_tables", {}).get("stale") or result.get("nat", {}).get("stale") or endpoints.get("names") or endpoints.get("stale")
+    )
+
+
 def plan(client, params):
     result, changes = {}, []
     vpc_id = params["vpc_id"]
@@ -637,7 +678,7 @@ def main():
         result, changes = plan(module.client("ec2"), module.params)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
-    module.exit_with_plan(changes, **result)
+    module.exit_with_plan(changes, writes=writes(result, module.params), leftovers_or_endpoints=leftovers_or_endpoints(result, module.params), **result)
 
 
 if __name__ == "__main__":
