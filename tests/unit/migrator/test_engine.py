@@ -144,6 +144,24 @@ def test_two_concurrent_applies_exactly_one_applies(migrator):
     assert [row[0] for row in history(migrator)] == [1, 2, 3, 4, 5]
 
 
+def release_after_a_refused_wait(migrator, blocker, timeout=60):
+    """COMMIT `blocker` once another session has waited for a lock and stopped waiting."""
+    seen = False
+    watch = migrator.connect()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            waiting = watch.run("SELECT count(*) FROM pg_locks WHERE NOT granted")[0][0]
+            if waiting:
+                seen = True
+            elif seen:
+                break
+            time.sleep(0.01)
+    finally:
+        watch.close()
+        blocker.run("COMMIT")
+
+
 def test_lock_timeout_is_retried_then_gives_up(migrator, monkeypatch):
     migrator.add(*DEFAULT_SET[:1])
     assert migrator(action="apply", phase="expand")["ok"]
@@ -153,14 +171,15 @@ def test_lock_timeout_is_retried_then_gives_up(migrator, monkeypatch):
     blocker = migrator.connect()
     blocker.run("BEGIN")
     blocker.run("LOCK TABLE orders IN ACCESS SHARE MODE")  # like a long read of the old version
-    # Released after ~0.9 s: 200 ms timeouts with 100/200/400 ms back-off get through on a later attempt.
-    timer = threading.Timer(0.9, lambda: blocker.run("COMMIT"))
-    timer.start()
+    # Released once the migrator's first attempt has waited for the lock and given up (seen in
+    # pg_locks), however long the run takes to get there: a later attempt gets through.
+    watcher = threading.Thread(target=release_after_a_refused_wait, args=(migrator, blocker))
+    watcher.start()
     try:
         monkeypatch.setenv("MIGRATOR_LOCK_RETRIES", "6")
         result = migrator(action="apply", phase="expand")
     finally:
-        timer.join()
+        watcher.join()
     assert result["ok"], result
     assert result["applied"][0]["attempts"] > 1
 
