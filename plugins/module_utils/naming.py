@@ -47,7 +47,6 @@ LOG_GROUP_PREFIXES = {"ecs": "/aws/ecs/", "lambda": "/aws/lambda/"}
 CATALOGUE = {
     "vpc": ("vpc", "generic"),
     "igw": ("igw", "generic"),
-    "nat": ("nat", "generic"),
     "sg_alb": ("alb", "security_group"),
     "sg_app": ("app", "security_group"),
     "sg_migrator": ("migrator", "security_group"),
