@@ -48,6 +48,12 @@ def fields_that_differ(desired, current):
     return {key: field(current.get(key), want) for key, want in desired.items() if current.get(key) != want}
 
 
+def anything_to_apply(apply):
+    """Whether any writer has something to do: `apply` maps each writer to its list of items or
+    its flag (the `writes` of the plan modules whose `apply` is only that)."""
+    return any(bool(what) for what in apply.values())
+
+
 def version_tuple(version):
     """'16.4' -> (16, 4); a part that is not a number sorts as 0 (AWS versions are dotted numbers)."""
     parts = []

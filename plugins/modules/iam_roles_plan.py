@@ -102,11 +102,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import iam
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
-
-
-def writes(apply):
-    """Whether any writer has something to do (every entry of `apply` is a list or a bool)."""
-    return any(bool(what) for what in apply.values())
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import anything_to_apply
 
 
 def main():
@@ -118,7 +114,7 @@ def main():
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     changes, apply = iam.plan_roles(wanted, found)
-    module.exit_with_plan(changes, roles=found, apply=apply, writes=writes(apply))
+    module.exit_with_plan(changes, roles=found, apply=apply, writes=anything_to_apply(apply))
 
 
 if __name__ == "__main__":

@@ -202,6 +202,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils import awslamb
 from ansible_collections.bluegreen.migration.plugins.module_utils import iam
 from ansible_collections.bluegreen.migration.plugins.module_utils import logs
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import anything_to_apply
 
 FUNCTION_OPTIONS = dict(
     name=dict(type="str", required=True),
@@ -232,11 +233,6 @@ def function_view(answer):
     return {"configuration": camel_dict_to_snake_dict(answer.get("Configuration") or {}), "tags": answer.get("Tags") or {}}
 
 
-def writes(apply):
-    """Whether any writer has something to do (every entry of `apply` is a list or a bool)."""
-    return any(bool(what) for what in apply.values())
-
-
 def main():
     argument_spec = dict(
         function=dict(type="dict", required=True, options=FUNCTION_OPTIONS),
@@ -258,7 +254,7 @@ def main():
         changes += group_changes
     function_changes, apply["function"] = awslambda.plan_function(p["function"], answer)
     changes += function_changes
-    module.exit_with_plan(changes, function=function_view(answer), log_group=group or {}, roles=roles, apply=apply, writes=writes(apply))
+    module.exit_with_plan(changes, function=function_view(answer), log_group=group or {}, roles=roles, apply=apply, writes=anything_to_apply(apply))
 
 
 if __name__ == "__main__":

@@ -539,11 +539,17 @@ def ready_for_egress(result, wanted_subnets):
     )
 
 
+def route_tables_planned_later(result, params):
+    """Whether the route tables and rules were left to a later read (route_tables_when_ready, and
+    something they name does not exist yet): both flags below are then true."""
+    return bool(params["route_tables_when_ready"] and "route_tables" not in result)
+
+
 def writes(result, params):
     """Whether a writer of the deploy's first pass has something to do: the VPC, the internet gateway,
     a missing security group, a subnet, a NAT gateway, a route table or a group's rules; or, with
     route_tables_when_ready, the route tables and rules could not be planned yet."""
-    if params["route_tables_when_ready"] and "route_tables" not in result:
+    if route_tables_planned_later(result, params):
         return True
     return bool(
         any(result.get(kind, {}).get("apply") for kind in ("vpc", "internet_gateway", "subnets", "nat", "route_tables", "security_groups"))
@@ -555,7 +561,7 @@ def leftovers_or_endpoints(result, params):
     """Whether the `egress` entry point has a route table or NAT gateway of another NAT layout to
     delete, or VPC endpoints to create, keep or delete; with route_tables_when_ready also while the
     route tables are still to plan (a later read finds the stale ones)."""
-    if params["route_tables_when_ready"] and "route_tables" not in result:
+    if route_tables_planned_later(result, params):
         return True
     endpoints = result.get("vpc_endpoints", {})
     return bool(

@@ -4,7 +4,8 @@ something to do, and false for a converged plan (a no-op re-run then runs no wri
 
 import pytest
 
-from ansible_collections.bluegreen.migration.plugins.modules import aurora_plan, ecs_service_plan, iam_roles_plan, lambda_function_plan, network_plan
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import anything_to_apply
+from ansible_collections.bluegreen.migration.plugins.modules import aurora_plan, ecs_service_plan, network_plan
 
 NETWORK_PARAMS = {"route_tables_when_ready": True}
 NETWORK_CONVERGED = {
@@ -109,11 +110,12 @@ def test_each_aurora_writer_makes_writes_true(apply, parts):
     assert aurora_plan.writes(apply, parts) is True
 
 
-@pytest.mark.parametrize("module, converged", [
-    (iam_roles_plan, {"roles": [], "policies": [], "remove": []}),
-    (lambda_function_plan, {"roles": [], "policies": [], "remove": [], "log_group": False, "function": False}),
-])
-def test_each_role_policy_log_group_or_function_makes_writes_true(module, converged):
-    assert module.writes(converged) is False
+# iam_roles_plan's and lambda_function_plan's `writes` is plan.anything_to_apply of their `apply`.
+@pytest.mark.parametrize("converged", [
+    {"roles": [], "policies": [], "remove": []},
+    {"roles": [], "policies": [], "remove": [], "log_group": False, "function": False},
+], ids=["iam_roles_plan", "lambda_function_plan"])
+def test_each_role_policy_log_group_or_function_makes_writes_true(converged):
+    assert anything_to_apply(converged) is False
     for key in converged:
-        assert module.writes(dict(converged, **{key: True if converged[key] is False else [{"name": "x"}]})) is True
+        assert anything_to_apply(dict(converged, **{key: True if converged[key] is False else [{"name": "x"}]})) is True
