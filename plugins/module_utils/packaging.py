@@ -565,10 +565,8 @@ def file_sha256(path):
         return None
 
 
-def write_if_changed(dest, data):
-    """Write dest atomically unless it already holds exactly these bytes; True when written."""
-    if file_sha256(dest) == code_sha256(data):
-        return False
+def write_atomically(dest, data):
+    """Write dest atomically (a temporary file beside it, then a rename)."""
     directory = os.path.dirname(os.path.abspath(dest))
     os.makedirs(directory, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=directory, prefix=".migrator-", suffix=".zip")
@@ -580,7 +578,6 @@ def write_if_changed(dest, data):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return True
 
 
 def handler_summary(handler, manifest, sha):
@@ -611,7 +608,7 @@ def ensure_package(dest, source_dir=None, migrations_dir=None, handler="index.ha
     after = code_sha256(data)
     changed = before != after
     if changed and not check_mode:
-        write_if_changed(dest, data)
+        write_atomically(dest, data)
     return {
         "changed": changed,
         "before": before,
