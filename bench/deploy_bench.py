@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from emulator import Emulator, client_env, free_port, parse_recorded  # noqa: E402  (scripts/ is not a package)
+from emulator import Emulator, client_env, parse_recorded  # noqa: E402  (scripts/ is not a package)
 
 PLAYBOOK = "site.yml"
 INVENTORY = ROOT / "inventories" / "local"
@@ -338,9 +338,7 @@ def target_lines(rows):
 
 
 def fresh_emulator(work, name):
-    emu = Emulator(port=free_port(), state_dir=Path(work) / name)
-    emu.start()
-    return emu
+    return Emulator.on_free_port(Path(work) / name)
 
 
 def load_now():

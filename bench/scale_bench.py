@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from deploy_bench import machine, multi_inventory  # noqa: E402  (bench/ is not a package)
-from emulator import Emulator, client_env, free_port  # noqa: E402
+from emulator import Emulator, client_env  # noqa: E402
 
 PLAYBOOK = "site.yml"
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -202,8 +202,7 @@ def main():
                 plans.append((f"{slices} slices", awx_slices(hosts, slices), max(count // slices, 1)))
             for label, parts, forks in plans:
                 # A fresh emulator per run: every run deploys its environments from nothing.
-                emu = Emulator(port=free_port(), state_dir=Path(work) / f"emu-{count}-{len(parts)}")
-                emu.start()
+                emu = Emulator.on_free_port(Path(work) / f"emu-{count}-{len(parts)}")
                 try:
                     print(f"N={count}: {label}, forks {forks} ...", flush=True)
                     run = run_processes(emu, inventory, Path(work) / "outputs", parts, forks)

@@ -15,6 +15,7 @@ import argparse
 import base64
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -33,10 +34,35 @@ REGION = "us-east-1"
 READ_PREFIXES = ("Describe", "List", "Get", "Lookup", "Head", "Search", "Batch Get")
 
 
+def _ephemeral_range():
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
+    """A loopback port nothing listens on, below the kernel's ephemeral range: the many
+    outbound connections of a test run take their local ports from that range, and one of
+    them holding the port makes the server's bind fail."""
+    high = min(_ephemeral_range()[0], 32768)
+    low = max(1024, high - 12000)
+    for _attempt in range(50):
+        port = low + secrets.randbelow(high - low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class PortTaken(RuntimeError):
+    """The server could not keep its port: another process bound it first."""
 
 
 def client_env(port):
@@ -59,10 +85,37 @@ class Emulator:
         self.state_dir = Path(state_dir or DEFAULT_STATE_DIR)
         # None: plain moto on the port; "all", "none" or a comma list: the realistic proxy.
         self.realistic = realistic
-        self.pid_file = self.state_dir / f"moto-{self.port}.pid"
-        self.proxy_pid_file = self.state_dir / f"realistic-{self.port}.pid"
-        self.log_file = self.state_dir / f"moto-{self.port}.log"
-        self.recording = self.state_dir / f"moto-{self.port}.recording.jsonl"
+
+    @classmethod
+    def on_free_port(cls, state_dir, realistic=None, attempts=5, timeout=60):
+        """Start an emulator on a port of its own and return it. Picking a free port and
+        binding it are two steps, so a parallel test worker can take the port in between:
+        then the next attempt picks another."""
+        for attempt in range(1, attempts + 1):
+            emu = cls(port=free_port(), state_dir=state_dir, realistic=realistic)
+            try:
+                return emu.start(timeout=timeout)
+            except PortTaken:
+                emu.stop()
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    @property
+    def pid_file(self):
+        return self.state_dir / f"moto-{self.port}.pid"
+
+    @property
+    def proxy_pid_file(self):
+        return self.state_dir / f"realistic-{self.port}.pid"
+
+    @property
+    def log_file(self):
+        return self.state_dir / f"moto-{self.port}.log"
+
+    @property
+    def recording(self):
+        return self.state_dir / f"moto-{self.port}.recording.jsonl"
 
     @property
     def url(self):
@@ -100,6 +153,8 @@ class Emulator:
         for key in ("AWS_ENDPOINT_URL", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
             env.pop(key, None)
         self.recording.write_text("")
+        # Only this start's lines count when the log is read for its cause of failure.
+        self._log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
         moto_port = free_port() if self.realistic is not None else self.port
         with open(self.log_file, "ab") as log:
             proc = subprocess.Popen(
@@ -111,23 +166,36 @@ class Emulator:
                 cwd=self.state_dir,
             )
         self.pid_file.write_text(str(proc.pid))
+        procs = [proc]
         if self.realistic is not None:
-            self._start_proxy(moto_port)
+            procs.append(self._start_proxy(moto_port))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"moto server exited with {proc.returncode}; see {self.log_file}")
+            self._fail_if_exited(procs)
             # Another server may already answer on this port: only ours counts, so the
-            # process must still be alive a moment after the port answers.
-            if self.ready():
+            # processes must still be alive a moment after the port answers.
+            # A short probe: a port held by something that never answers must not stall
+            # the check that our processes are still alive.
+            if self.ready(timeout=1):
                 time.sleep(0.3)
-                if proc.poll() is not None:
-                    raise RuntimeError(f"port {self.port} is taken by another server; see {self.log_file}")
+                self._fail_if_exited(procs, answered=True)
                 self.configure()
                 return self
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"moto server did not answer on {self.url} within {timeout}s; see {self.log_file}")
+
+    def _fail_if_exited(self, procs, answered=False):
+        exited = [p for p in procs if p.poll() is not None]
+        if not exited:
+            return
+        self.stop()
+        with open(self.log_file, "rb") as handle:
+            handle.seek(self._log_start)
+            log = handle.read().decode(errors="replace")
+        if answered or "Address already in use" in log:
+            raise PortTaken(f"port {self.port} (or the emulator's upstream port) is taken by another server; see {self.log_file}")
+        raise RuntimeError(f"{exited[0].args[0]} exited with {exited[0].returncode}; see {self.log_file}")
 
     def _start_proxy(self, moto_port):
         with open(self.log_file, "ab") as log:
@@ -148,6 +216,7 @@ class Emulator:
                 cwd=self.state_dir,
             )
         self.proxy_pid_file.write_text(str(proxy.pid))
+        return proxy
 
     def realism(self, path, payload=None):
         """The realistic proxy's API: config (read, or update with payload), events, reset."""
@@ -156,11 +225,11 @@ class Emulator:
                 return json.loads(resp.read())
         return json.loads(self._post(f"/realistic-api/{path}", payload))
 
-    def ready(self):
+    def ready(self, timeout=5):
         """True once the server answers HTTP at all. A cheap path on purpose: moto's
         data.json dumps every resource and takes seconds once an environment is deployed."""
         try:
-            with urllib.request.urlopen(f"{self.url}/moto-api/bluegreen-ping", timeout=5):
+            with urllib.request.urlopen(f"{self.url}/moto-api/bluegreen-ping", timeout=timeout):
                 return True
         except urllib.error.HTTPError:
             return True
@@ -237,11 +306,24 @@ def _terminate(pid):
     except OSError:
         os.kill(pid, signal.SIGTERM)
     for _dummy in range(50):
-        try:
-            os.kill(pid, 0)
-        except OSError:
+        if not _alive(pid):
             break
         time.sleep(0.1)
+
+
+def _alive(pid):
+    """False once pid has exited; reaps it when it is our child (a zombie would still
+    answer kill(pid, 0))."""
+    try:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
 
 
 def _service_from_auth(headers):

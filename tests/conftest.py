@@ -7,7 +7,7 @@ import resource
 
 import pytest
 
-from tests.harness.aws import Emulator, client_env, free_port
+from tests.harness.aws import Emulator, client_env
 
 # The throwaway PostgreSQL server (fixtures postgres and pg_database).
 pytest_plugins = ["tests.harness.postgres"]
@@ -30,8 +30,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
-    emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("emulator"))
-    emu.start()
+    emu = Emulator.on_free_port(tmp_path_factory.mktemp("emulator"))
     saved = {k: os.environ.get(k) for k in client_env(emu.port)}
     os.environ.update(client_env(emu.port))
     yield emu
@@ -54,8 +53,7 @@ def aws(emulator):
 def realistic_emulator(tmp_path_factory):
     """A second emulator in realistic mode (scripts/realistic.py in front of moto, every
     behaviour on): what real AWS does and moto leaves out."""
-    emu = Emulator(port=free_port(), state_dir=tmp_path_factory.mktemp("realistic"), realistic="all")
-    emu.start()
+    emu = Emulator.on_free_port(tmp_path_factory.mktemp("realistic"), realistic="all")
     yield emu
     emu.stop()
 

@@ -12,7 +12,6 @@ per test, dropped afterwards). Register with `pytest_plugins = ["tests.harness.p
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -21,20 +20,18 @@ from pathlib import Path
 import pg8000.native
 import pytest
 
+from tests.harness.aws import free_port
+
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 SERVER_USER = "postgres"
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PostgresServer:
     """start() / stop() a private cluster; `params` are pg8000 connection keyword arguments."""
 
     def __init__(self, port=None, user="bluegreen_admin", tls=None):
+        # A port picked here may be bound by a parallel worker before the server binds it.
+        self.port_is_ours_to_pick = port is None
         self.port = port or free_port()
         self.user = user
         # (certificate PEM, key PEM) of the server: TLS on, as Aurora has it.
@@ -73,7 +70,7 @@ class PostgresServer:
         self._run("initdb", "-D", self.data_dir, "-U", self.user, f"--pwfile={pwfile}", "--auth=scram-sha-256",
                   "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
         pwfile.unlink()
-        options = (f"-p {self.port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+        options = (f"-k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
         if self.tls:
             for name, data in zip(("server.crt", "server.key"), self.tls, strict=True):
@@ -83,7 +80,15 @@ class PostgresServer:
                 if self.as_root:
                     shutil.chown(path, SERVER_USER)
             options += " -c ssl=on"
-        self._run("pg_ctl", "-D", self.data_dir, "-o", options, "-l", Path(self.base, "server.log"), "-w", "-t", "60", "start")
+        for attempt in range(5):
+            try:
+                self._run("pg_ctl", "-D", self.data_dir, "-o", f"-p {self.port} {options}", "-l", Path(self.base, "server.log"),
+                          "-w", "-t", "60", "start")
+                return self
+            except RuntimeError as err:
+                if not (self.port_is_ours_to_pick and "Address already in use" in str(err)) or attempt == 4:
+                    raise
+                self.port = free_port()
         return self
 
     def stop(self):
