@@ -381,7 +381,7 @@ def parse_recorded(entry):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["start", "stop", "status", "env", "reset", "calls"])
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 with start: a free port, printed in the start line")
     parser.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR))
     parser.add_argument(
         "--realistic",
@@ -391,7 +391,10 @@ def main(argv=None):
         help="put the realistic proxy in front of moto: all behaviours, or a comma list (scripts/realistic.py)",
     )
     args = parser.parse_args(argv)
-    emu = Emulator(args.port, args.state_dir, args.realistic)
+    if args.command == "start" and args.port == 0:
+        emu = Emulator.on_free_port(args.state_dir, args.realistic)
+    else:
+        emu = Emulator(args.port, args.state_dir, args.realistic)
     if args.command == "start":
         emu.start()
         mode = f", realistic: {args.realistic}" if args.realistic is not None else ""

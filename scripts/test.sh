@@ -55,8 +55,9 @@ run_stage() {
 molecule_jobs=${MOLECULE_JOBS:-2}
 molecule_one() {
   local s=$1 port state="$root/.run/molecule-$1" rc=0
-  port=$(python -c 'import sys; sys.path.insert(0, "scripts"); import emulator; print(emulator.free_port())')
-  python scripts/emulator.py start --port "$port" --state-dir "$state" >/dev/null || return 1
+  # --port 0: a free port, tried again elsewhere if another process binds it first.
+  port=$(python scripts/emulator.py start --port 0 --state-dir "$state" | sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\).*|\1|p')
+  [ -n "$port" ] || return 1
   (eval "$(python scripts/emulator.py env --port "$port")" && molecule test -s "$s") || rc=1
   python scripts/emulator.py stop --port "$port" --state-dir "$state" >/dev/null
   return $rc
