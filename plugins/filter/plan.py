@@ -31,6 +31,27 @@ def known_after_create(value):
     return value if value else plan.KNOWN_AFTER_CREATE
 
 
+def ran(registered):
+    """Whether a writer's registered result comes from a run (module_utils.plan.task_ran)."""
+    return plan.task_ran(registered)
+
+
+def answer_or(registered, fallback, path=None):
+    """The writer's answer when it ran, else the plan's value (module_utils.plan.answer_or)."""
+    try:
+        return plan.answer_or(registered, fallback, path)
+    except KeyError as e:
+        raise AnsibleFilterError("answer_or: %s" % e.args[0]) from e
+
+
+def loop_answers(registered, key, value):
+    """{key: value} of each loop item that ran (module_utils.plan.loop_answers)."""
+    try:
+        return plan.loop_answers(registered, key, value)
+    except KeyError as e:
+        raise AnsibleFilterError("loop_answers: %s" % e.args[0]) from e
+
+
 def network_plan_ids(base, subnet_plan, security_groups, nat_gateways):
     """The network's ids as read, KNOWN_AFTER_CREATE for those still to create (module_utils.network.network_ids)."""
     try:
@@ -44,4 +65,4 @@ class FilterModule(object):
 
     def filters(self):
         return {"plan_report": plan_report, "plan_drift_message": plan_drift_message, "network_plan_ids": network_plan_ids,
-                "known_after_create": known_after_create}
+                "known_after_create": known_after_create, "ran": ran, "answer_or": answer_or, "loop_answers": loop_answers}

@@ -54,6 +54,41 @@ def anything_to_apply(apply):
     return any(bool(what) for what in apply.values())
 
 
+def task_ran(registered):
+    """Whether a registered task result comes from a writer that ran: None (the task file was
+    not included, so the variable was undefined) and skipped results did not; a loop ran when
+    any of its items did (an empty loop registers as skipped)."""
+    if not isinstance(registered, dict) or registered.get("skipped"):
+        return False
+    items = registered.get("results")
+    if isinstance(items, list) and all(isinstance(item, dict) and "ansible_loop_var" in item for item in items):
+        return any(task_ran(item) for item in items)
+    return True
+
+
+def dig(value, path, what="value"):
+    """value["a"]["b"] for path "a.b"; a clear KeyError naming `what` and the path otherwise."""
+    for key in path.split(".") if path else []:
+        if not isinstance(value, dict) or key not in value:
+            raise KeyError("%s has no %s" % (what, path))
+        value = value[key]
+    return value
+
+
+def answer_or(registered, fallback, path=None):
+    """A writer's answer when it ran (its value at `path`, e.g. "cluster"), else `fallback`: what
+    the plan read. The roles' "the resource as it is now" after an apply that wrote only part."""
+    return dig(registered, path, "the writer's answer") if task_ran(registered) else fallback
+
+
+def loop_answers(registered, key, value):
+    """{item's key: answer's value} for each item of a writer's loop that ran (dotted paths into
+    each loop result, e.g. "item.color" and "target_group.target_group_arn"); {} when none ran."""
+    if not task_ran(registered):
+        return {}
+    return dict((dig(item, key, "a loop result"), dig(item, value, "a loop result")) for item in registered["results"] if task_ran(item))
+
+
 def version_tuple(version):
     """'16.4' -> (16, 4); a part that is not a number sorts as 0 (AWS versions are dotted numbers)."""
     parts = []
