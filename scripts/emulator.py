@@ -85,12 +85,16 @@ class Emulator:
         self.state_dir = Path(state_dir or DEFAULT_STATE_DIR)
         # None: plain moto on the port; "all", "none" or a comma list: the realistic proxy.
         self.realistic = realistic
+        self.pid_file = self.state_dir / f"moto-{self.port}.pid"
+        self.proxy_pid_file = self.state_dir / f"realistic-{self.port}.pid"
+        self.log_file = self.state_dir / f"moto-{self.port}.log"
+        self.recording = self.state_dir / f"moto-{self.port}.recording.jsonl"
 
     @classmethod
     def on_free_port(cls, state_dir, realistic=None, attempts=5, timeout=60):
         """Start an emulator on a port of its own and return it. Picking a free port and
         binding it are two steps, so a parallel test worker can take the port in between:
-        then the next attempt picks another."""
+        then the next attempt is another emulator on another port."""
         for attempt in range(1, attempts + 1):
             emu = cls(port=free_port(), state_dir=state_dir, realistic=realistic)
             try:
@@ -100,22 +104,6 @@ class Emulator:
                 if attempt == attempts:
                     raise
         raise AssertionError("unreachable")
-
-    @property
-    def pid_file(self):
-        return self.state_dir / f"moto-{self.port}.pid"
-
-    @property
-    def proxy_pid_file(self):
-        return self.state_dir / f"realistic-{self.port}.pid"
-
-    @property
-    def log_file(self):
-        return self.state_dir / f"moto-{self.port}.log"
-
-    @property
-    def recording(self):
-        return self.state_dir / f"moto-{self.port}.recording.jsonl"
 
     @property
     def url(self):

@@ -133,10 +133,7 @@ def alarm_states(groups, described):
 
 def target_health(descriptions):
     """Counts of one target group's targets by state: healthy, unhealthy, total, states."""
-    states = {}
-    for description in descriptions:
-        state = (description.get("TargetHealth") or {}).get("State", "unknown")
-        states[state] = states.get(state, 0) + 1
+    states = elbv2.target_states(descriptions)
     return {"healthy": states.get("healthy", 0), "unhealthy": states.get("unhealthy", 0), "total": len(descriptions), "states": states}
 
 

@@ -233,6 +233,15 @@ def describe_target_health(client, arn):
     return client.describe_target_health(TargetGroupArn=arn).get("TargetHealthDescriptions", [])
 
 
+def target_states(descriptions):
+    """How many targets of DescribeTargetHealth's answer are in each state ({"healthy": 2, ...})."""
+    states = {}
+    for description in descriptions:
+        state = (description.get("TargetHealth") or {}).get("State", "unknown")
+        states[state] = states.get(state, 0) + 1
+    return states
+
+
 def _healthy_targets_waiter(minimum):
     # Success once `minimum` targets are healthy; never fails early (a target may still be in
     # initial or unhealthy while it starts), so only the timeout ends an unsuccessful wait.

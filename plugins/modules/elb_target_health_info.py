@@ -168,10 +168,9 @@ def _target(description):
 
 
 def describe_health(client, group, min_healthy):
-    targets = [_target(d) for d in elbv2.describe_target_health(client, group["TargetGroupArn"])]
-    states = {}
-    for target in targets:
-        states[target["state"]] = states.get(target["state"], 0) + 1
+    descriptions = elbv2.describe_target_health(client, group["TargetGroupArn"])
+    targets = [_target(d) for d in descriptions]
+    states = elbv2.target_states(descriptions)
     healthy = states.get("healthy", 0)
     return {
         "target_group_name": group["TargetGroupName"],
