@@ -34,6 +34,10 @@ description:
     functions M(bluegreen.migration.ecs_task_definition) (with O(bluegreen.migration.ecs_task_definition#module:keep_image))
     and M(bluegreen.migration.ecs_service) use, with the rules of the role (the live color runs
     O(desired_count), the idle one keeps its count, an existing service keeps its task definition).
+  - Also reads, when given, the IAM roles of O(roles) (trust, managed and inline policies, tags)
+    and plans them as M(bluegreen.migration.iam_roles_plan) does (RV(iam)); the task
+    definitions take the ARNs of the roles O(task_definition_roles) names, C((known after create))
+    for a role still to create. The roles' writers run before the tier's.
   - A service whose image is not the one released to it (its C(bluegreen:image) tag, set when
     the service is created and by a rollout once the service it deployed is steady) is planned
     back to that image (the change names C(image)), unless a deployment is under way.
@@ -169,9 +173,22 @@ options:
     description: Tasks the live color runs.
     type: int
     default: 1
+  task_definition_roles:
+    description:
+      - Roles of O(roles) whose ARNs every task definition of O(task_definitions) takes, when
+        the definition does not give the ARN itself.
+    type: dict
+    suboptions:
+      execution_role:
+        description: Name of the execution role (C(execution_role_arn)).
+        type: str
+      task_role:
+        description: Name of the task role (C(task_role_arn)).
+        type: str
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
+  - bluegreen.migration.iam_roles
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -255,6 +272,21 @@ alarms:
   description: Whether M(bluegreen.migration.metric_alarms) has something to do (C(apply)).
   returned: when O(alarms) is given
   type: dict
+roles:
+  description: Each role of O(roles) as read, keyed by name (null when it does not exist).
+  returned: always
+  type: dict
+iam:
+  description: What the roles' writers (M(amazon.aws.iam_role), M(amazon.aws.iam_policy)) have to do.
+  returned: always
+  type: dict
+  contains:
+    writes:
+      description: Whether any of them has something to do (the role runs them only then).
+      type: bool
+    apply:
+      description: As M(bluegreen.migration.iam_roles_plan) returns it - C(roles) to create or fix, inline C(policies) to put, C(remove).
+      type: dict
 task_definitions:
   description: The families' latest revisions and what their writer has to do.
   returned: when O(services) is given
@@ -336,12 +368,14 @@ from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwa
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs_services
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
+from ansible_collections.bluegreen.migration.plugins.module_utils import iam
 from ansible_collections.bluegreen.migration.plugins.module_utils import load_balancer
 from ansible_collections.bluegreen.migration.plugins.module_utils import logs
 from ansible_collections.bluegreen.migration.plugins.module_utils import sns
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import validated
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import KNOWN_AFTER_CREATE
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import anything_to_apply
 
 # What the plan is given of each color's task definition (ecs_task_definition's options) and
 # service (ecs_service's options; the target group is the color's).
@@ -379,6 +413,12 @@ def read_and_plan(module):
     ]
     elb = module.client("elbv2")
     changes, result = [], {}
+
+    # The roles first: the task definitions below take their ARNs.
+    result["roles"] = iam.read_roles(module.client("iam"), params["roles"]) if params["roles"] else {}
+    planned, apply = iam.plan_roles(params["roles"], result["roles"])
+    changes.extend(planned)
+    result["iam"] = {"apply": apply, "writes": anything_to_apply(apply)}
 
     # One DescribeTargetGroups for both colors; their tags come with the load balancer's below.
     current_groups = elbv2.read_target_groups(elb, [wanted["name"] for wanted in groups])
@@ -432,7 +472,7 @@ def read_and_plan(module):
         result["alarms"] = {"apply": needed}
 
     if params["services"]:
-        planned, planned_result = plan_application(module, arns, result["load_balancer"])
+        planned, planned_result = plan_application(module, arns, result["load_balancer"], result["roles"])
         changes.extend(planned)
         result.update(planned_result)
     return changes, result
@@ -458,12 +498,26 @@ def read_application(client, cluster, families, names):
     return {"latest": latest, "services": services, "running": running}
 
 
-def plan_application(module, target_group_arns, balancer):
+def with_role_arns(definition, role_names, roles):
+    """The task definition with the ARN of each role `role_names` names ({"execution_role": name,
+    "task_role": name}) where it gives none; KNOWN_AFTER_CREATE for a role still to create."""
+    definition = dict(definition)
+    for key, name in (role_names or {}).items():
+        field = key + "_arn"
+        if name and not definition.get(field):
+            definition[field] = (roles.get(name) or {}).get("arn") or KNOWN_AFTER_CREATE
+    return definition
+
+
+def plan_application(module, target_group_arns, balancer, roles):
     """The task definitions and services of both colors (app_tier.plan_application)."""
     params = module.params
     if not params["cluster"] or sorted(item.get("color") for item in params["task_definitions"]) != sorted(item.get("color") for item in params["services"]):
         raise ValueError("services need cluster and task_definitions of the same colors")
-    definitions = [validated(item, TASK_DEFINITION_SPEC, "task_definitions[%d]" % index) for index, item in enumerate(params["task_definitions"])]
+    definitions = [
+        validated(with_role_arns(item, params["task_definition_roles"], roles), TASK_DEFINITION_SPEC, "task_definitions[%d]" % index)
+        for index, item in enumerate(params["task_definitions"])
+    ]
     services = [validated(item, SERVICE_SPEC, "services[%d]" % index) for index, item in enumerate(params["services"])]
     for service in services:
         arn = (params["target_group_arns"] or target_group_arns).get(service["color"]) or KNOWN_AFTER_CREATE
@@ -520,6 +574,8 @@ def main():
         task_definitions=dict(type="list", elements="dict", default=[]),
         services=dict(type="list", elements="dict", default=[]),
         desired_count=dict(type="int", default=1),
+        roles=dict(type="list", elements="dict", default=[], options=iam.ROLE_OPTIONS),
+        task_definition_roles=dict(type="dict", options=dict(execution_role=dict(type="str"), task_role=dict(type="str"))),
     )
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
     try:

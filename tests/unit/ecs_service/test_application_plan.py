@@ -418,3 +418,43 @@ def test_a_service_on_another_revision_costs_one_more_describe():
     read = ecs_service_plan.read_application(client, "app-dev", NAMES, NAMES)
     assert [call[0] for call in client.calls].count("DescribeTaskDefinition") == 3
     assert read["running"][services[0]["serviceName"].split("-")[1]]["revision"] == 7
+
+
+# --- The role ARNs the task definitions take from the roles the same module read (roles,
+# task_definition_roles), as the role gives them: names only, no ARN.
+ROLE_NAMES = {"execution_role": "app-execution-dev-us-east-1", "task_role": "app-task-dev-us-east-1"}
+ROLES_READ = {
+    "app-execution-dev-us-east-1": {"arn": "arn:aws:iam::123456789012:role/app-execution-dev-us-east-1"},
+    "app-task-dev-us-east-1": {"arn": "arn:aws:iam::123456789012:role/app-task-dev-us-east-1"},
+}
+
+
+def without_role_arns(color):
+    spec = wanted_task_definition(color)
+    del spec["execution_role_arn"], spec["task_role_arn"]
+    return spec
+
+
+def test_the_role_arns_come_from_the_roles_read_and_then_nothing_is_planned():
+    definitions = [ecs_service_plan.with_role_arns(without_role_arns(color), ROLE_NAMES, ROLES_READ) for color in COLORS]
+    assert definitions == [wanted_task_definition(color) for color in COLORS]
+    changes, _result = app_tier.plan_application(definitions, [wanted_service(color) for color in COLORS], SETTINGS, state())
+    assert changes == []
+
+
+def test_a_role_still_to_create_is_known_after_create_and_the_family_is_planned():
+    roles = {"app-execution-dev-us-east-1": None, "app-task-dev-us-east-1": ROLES_READ["app-task-dev-us-east-1"]}
+    definitions = [ecs_service_plan.with_role_arns(without_role_arns(color), ROLE_NAMES, roles) for color in COLORS]
+    assert {d["execution_role_arn"] for d in definitions} == {KNOWN_AFTER_CREATE}
+    changes, result = app_tier.plan_application(definitions, [wanted_service(color) for color in COLORS], SETTINGS, state())
+    assert result["task_definitions"]["apply"] == list(COLORS)
+    role_changes = [c["fields"]["execution_role_arn"] for c in changes if "execution_role_arn" in c["fields"]]
+    assert len(role_changes) == len(COLORS) and all(f["after"] == KNOWN_AFTER_CREATE for f in role_changes), changes
+
+
+def test_an_arn_the_definition_gives_is_kept():
+    spec = dict(without_role_arns("blue"), execution_role_arn="arn:aws:iam::123456789012:role/given")
+    filled = ecs_service_plan.with_role_arns(spec, ROLE_NAMES, ROLES_READ)
+    assert filled["execution_role_arn"] == "arn:aws:iam::123456789012:role/given"
+    assert filled["task_role_arn"] == ROLES_READ["app-task-dev-us-east-1"]["arn"]
+    assert ecs_service_plan.with_role_arns(spec, None, ROLES_READ) == spec
