@@ -62,6 +62,8 @@ def run_playbook(playbook, inventory="inventories/local", extra_vars=None, args=
     cmd += list(args)
     run_env = dict(os.environ)
     run_env.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
+    # The modules need this interpreter's boto3; discovery could find another python3 first.
+    run_env.setdefault("ANSIBLE_PYTHON_INTERPRETER", sys.executable)
     run_env["ANSIBLE_FORCE_COLOR"] = "0"
     run_env["ANSIBLE_NOCOLOR"] = "1"
     run_env.update(env or {})
