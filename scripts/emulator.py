@@ -161,9 +161,8 @@ class Emulator:
         while time.monotonic() < deadline:
             self._fail_if_exited(procs)
             # Another server may already answer on this port: only ours counts, so the
-            # processes must still be alive a moment after the port answers.
-            # A short probe: a port held by something that never answers must not stall
-            # the check that our processes are still alive.
+            # processes must still be alive a moment after the port answers. The probe is
+            # short so that a port held by something silent cannot stall that check.
             if self.ready(timeout=1):
                 time.sleep(0.3)
                 self._fail_if_exited(procs, answered=True)
@@ -280,10 +279,9 @@ class Emulator:
 def _live_pid(pid_file):
     try:
         pid = int(pid_file.read_text().strip())
-        os.kill(pid, 0)
-        return pid
     except (OSError, ValueError):
         return None
+    return pid if _alive(pid) else None
 
 
 def _terminate(pid):
@@ -383,8 +381,9 @@ def main(argv=None):
         emu = Emulator.on_free_port(args.state_dir, args.realistic)
     else:
         emu = Emulator(args.port, args.state_dir, args.realistic)
+        if args.command == "start":
+            emu.start()
     if args.command == "start":
-        emu.start()
         mode = f", realistic: {args.realistic}" if args.realistic is not None else ""
         print(f"emulator: moto server on {emu.url} (pid {emu.pid()}, log {emu.log_file}{mode})")
     elif args.command == "stop":

@@ -80,16 +80,18 @@ class PostgresServer:
                 if self.as_root:
                     shutil.chown(path, SERVER_USER)
             options += " -c ssl=on"
+        log = Path(self.base, "server.log")
         for attempt in range(5):
+            # Only this attempt's lines tell whether the port was the cause.
+            log.unlink(missing_ok=True)
             try:
-                self._run("pg_ctl", "-D", self.data_dir, "-o", f"-p {self.port} {options}", "-l", Path(self.base, "server.log"),
-                          "-w", "-t", "60", "start")
+                self._run("pg_ctl", "-D", self.data_dir, "-o", f"-p {self.port} {options}", "-l", log, "-w", "-t", "60", "start")
                 return self
             except RuntimeError as err:
                 if not (self.port_is_ours_to_pick and "Address already in use" in str(err)) or attempt == 4:
                     raise
                 self.port = free_port()
-        return self
+        raise AssertionError("unreachable")
 
     def stop(self):
         if self.base is None:
