@@ -72,6 +72,12 @@ DEFAULTS = {
     "dependent_drain": {
         "enabled": True, "eni_polls": 2, "eni_seconds": 600, "ecs_refusals": 2, "ecs_seconds": 300, "secret_refusals": 2, "secret_seconds": 600,
     },
+    # https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html ("You can't have
+    # multiple gateway endpoints to the same service in a single route table" - the route to the
+    # service's prefix list exists already): CreateVpcEndpoint or ModifyVpcEndpoint giving a route
+    # table a second gateway endpoint of one service is refused with RouteAlreadyExists. moto
+    # accepts it.
+    "gateway_endpoint_routes": {"enabled": True},
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html and botocore's
     # 60 s default read timeout: a synchronous Invoke answers only after `seconds` (0: off).
     "long_invocation": {"enabled": True, "seconds": 0},
@@ -143,6 +149,11 @@ class Call:
                 form.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             self.action = form.pop("Action", None) or f"{method} {self.path}"
             self.params = form
+
+
+def _members(params, name):
+    """The values of an EC2 query list parameter: Name.1, Name.2 ..."""
+    return [value for key, value in sorted(params.items()) if re.match(rf"^{name}\.\d+$", key)]
 
 
 def _json(body):
@@ -229,6 +240,8 @@ class Realism:
             self.enis = []  # dict(subnet, vpc, groups, until)
             self.services_deleted = {}  # cluster -> time
             self.secrets_deleted = {}  # name and ARN -> (time, name, arn)
+            self.endpoint_services = {}  # gateway VPC endpoint id -> service name
+            self.endpoint_routes = {}  # (route table, service) -> gateway VPC endpoint id
 
     def on(self, name):
         return self.config[name]["enabled"]
@@ -261,6 +274,7 @@ class Realism:
                 self._cluster_not_ready,
                 self._table_not_ready,
                 self._breaker,
+                self._endpoint_route_taken,
             )
             for check in checks:
                 answer = check(call)
@@ -357,6 +371,22 @@ class Realism:
                 return Answer(200, {"Content-Type": "application/x-amz-json-1.1"}, body.encode())
         return None
 
+    def _endpoint_route_taken(self, call):
+        if not (self.on("gateway_endpoint_routes") and call.service == "ec2"):
+            return None
+        if call.action == "CreateVpcEndpoint" and call.params.get("VpcEndpointType") == "Gateway":
+            service, tables = call.params.get("ServiceName"), _members(call.params, "RouteTableId")
+        elif call.action == "ModifyVpcEndpoint":
+            service, tables = self.endpoint_services.get(call.params.get("VpcEndpointId")), _members(call.params, "AddRouteTableId")
+        else:
+            return None
+        for table in tables:
+            holder = self.endpoint_routes.get((table, service))
+            if holder and holder != call.params.get("VpcEndpointId"):
+                self.event("gateway_endpoint_routes", call, f"RouteAlreadyExists {table} {service} ({holder})")
+                return error(call, "RouteAlreadyExists", f"route table {table} already has a route to the prefix list of {service} (endpoint {holder})")
+        return None
+
     def _cluster_not_ready(self, call):
         # https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
         # (InvalidDBClusterStateFault): a member instance asked for while the cluster is
@@ -443,7 +473,30 @@ class Realism:
                     }
                 )
 
+    def _track_gateway_endpoints(self, call, answer):
+        """The route tables each gateway endpoint routes from, as the calls that succeeded set them."""
+        params = call.params
+        if call.action == "CreateVpcEndpoint" and params.get("VpcEndpointType") == "Gateway":
+            match = re.search(r"<vpcEndpointId>([^<]+)</", answer.body.decode())
+            if match:
+                self.endpoint_services[match.group(1)] = params.get("ServiceName")
+                for table in _members(params, "RouteTableId"):
+                    self.endpoint_routes[(table, params.get("ServiceName"))] = match.group(1)
+        elif call.action == "ModifyVpcEndpoint" and params.get("VpcEndpointId") in self.endpoint_services:
+            endpoint = params["VpcEndpointId"]
+            service = self.endpoint_services[endpoint]
+            for table in _members(params, "RemoveRouteTableId"):
+                self.endpoint_routes.pop((table, service), None)
+            for table in _members(params, "AddRouteTableId"):
+                self.endpoint_routes[(table, service)] = endpoint
+        elif call.action in ("DeleteVpcEndpoints", "DeleteRouteTable"):
+            gone = set(_members(params, "VpcEndpointId")) | {params.get("RouteTableId")}
+            for key, endpoint in list(self.endpoint_routes.items()):
+                if endpoint in gone or key[0] in gone:
+                    del self.endpoint_routes[key]
+
     def _after_ec2(self, call, answer, now):
+        self._track_gateway_endpoints(call, answer)
         if call.action in EC2_CREATES:
             match = re.search(rf"<{EC2_CREATES[call.action]}>([^<]+)</", answer.body.decode())
             if match:

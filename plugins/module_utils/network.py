@@ -20,6 +20,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
 from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import TIERS, split_subnets
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import nat_gateway_names, vpc_endpoint_name, zonal_name
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import DIFFERS
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import KNOWN_AFTER_CREATE
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
@@ -297,26 +298,136 @@ def read_vpc_endpoints(client, vpc_id):
     return _describe(client, "describe_vpc_endpoints", "VpcEndpoints", filters)
 
 
-def plan_vpc_endpoints(wanted_services, found, suffix):
-    """(changes, plan): the endpoints of the wanted services (full names) that the VPC lacks, to
-    create, named as amazon.aws.ec2_vpc_endpoint tags them (plan["names"], by full service name),
-    and those of services no longer wanted, to delete (plan["stale"]). An endpoint that exists is
-    fixed by amazon.aws.ec2_vpc_endpoint itself."""
-    have = set(e["ServiceName"] for e in found)
-    names = dict((service, vpc_endpoint_name(service, suffix)) for service in wanted_services)
-    changes = [
-        change(VPC_ENDPOINT, names[service], "create", {"service_name": field(None, service)}, "no endpoint of that service")
-        for service in wanted_services
-        if service not in have
-    ]
-    stale = []
+class VpcEndpointErrorHandler(NetworkErrorHandler):
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("InvalidVpcEndpointId.NotFound")
+
+
+def endpoint_state(endpoint):
+    """An endpoint as vpc_endpoint_update returns it: ids sorted, tags as a dict."""
+    return dict(
+        _endpoint_now(endpoint),
+        vpc_endpoint_id=endpoint["VpcEndpointId"],
+        service_name=endpoint.get("ServiceName"),
+        vpc_endpoint_type=endpoint.get("VpcEndpointType"),
+    )
+
+
+# An endpoint created moments before may be unknown to Describe for a few seconds (EC2's
+# eventual consistency): a few retries, then None.
+@VpcEndpointErrorHandler.list_error_handler("describe VPC endpoint {endpoint_id}")
+@aws_retry(retries=5, extra_codes=("InvalidVpcEndpointId.NotFound",))
+def _describe_vpc_endpoint(client, endpoint_id):
+    return client.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
+
+
+def describe_vpc_endpoint(client, endpoint_id):
+    """The endpoint as endpoint_state() gives it, or None when it does not exist or is being deleted."""
+    found = [e for e in _describe_vpc_endpoint(client, endpoint_id) or [] if (e.get("State") or "").lower() not in ("deleting", "deleted")]
+    return endpoint_state(found[0]) if found else None
+
+
+# A route table, subnet or security group created moments before may not be known to the
+# endpoint service yet (EC2's eventual consistency); AWS lifts that refusal by itself.
+@NetworkErrorHandler.common_error_handler("modify VPC endpoint {endpoint_id}")
+@aws_retry(extra_codes=("InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound", "InvalidSubnetID.NotFound", "InvalidGroup.NotFound"))
+def modify_vpc_endpoint(client, endpoint_id, changes):
+    client.modify_vpc_endpoint(VpcEndpointId=endpoint_id, **changes)
+
+
+def short_service(service):
+    """s3 for com.amazonaws.us-east-1.s3 (a name that is not a full one is returned as it is)."""
+    parts = service.split(".")
+    return ".".join(parts[3:]) if parts[:2] == ["com", "amazonaws"] and len(parts) > 3 else service
+
+
+def wanted_vpc_endpoints(services, gateway_services, suffix, tags):
+    """The wanted endpoints of `services` (full names): each with its type (Gateway for the short
+    names in `gateway_services`, else Interface), its name (the collection's naming function) and
+    its full tags."""
+    wanted = []
+    for service in services:
+        name = vpc_endpoint_name(service, suffix)
+        kind = "Gateway" if short_service(service) in gateway_services else "Interface"
+        wanted.append({"service": service, "type": kind, "name": name, "tags": dict(tags, Name=name)})
+    return wanted
+
+
+def _endpoint_now(endpoint):
+    return {
+        "route_table_ids": sorted(endpoint.get("RouteTableIds") or []),
+        "subnet_ids": sorted(endpoint.get("SubnetIds") or []),
+        "security_group_ids": sorted(g["GroupId"] for g in endpoint.get("Groups") or []),
+        "tags": tags_of(endpoint),
+    }
+
+
+def _endpoint_wanted(want, attachments):
+    """What an endpoint of `want` should have: its tags, and the ids of `attachments` its type
+    takes (a gateway endpoint joins route tables, an interface endpoint has subnets and security
+    groups); an id still to create is KNOWN_AFTER_CREATE."""
+    keys = ("route_table_ids",) if want["type"] == "Gateway" else ("subnet_ids", "security_group_ids")
+    desired = dict((key, sorted(attachments[key])) for key in keys if attachments.get(key) is not None)
+    desired["tags"] = want["tags"]
+    return desired
+
+
+def _the_one_to_keep(candidates, want):
+    """Of the VPC's endpoints of a wanted service, the one to keep: of the wanted type, the one
+    named as the role names it first. None when no endpoint has the wanted type."""
+    typed = [e for e in candidates if e.get("VpcEndpointType") == want["type"]]
+    named = [e for e in typed if tags_of(e).get("Name") == want["name"]]
+    return (named or typed or [None])[0]
+
+
+def plan_vpc_endpoints(wanted, found, attachments=None):
+    """(changes, plan) for the VPC endpoints. `wanted`: wanted_vpc_endpoints' answer; `found`:
+    read_vpc_endpoints' answer; `attachments`: {route_table_ids, subnet_ids, security_group_ids}
+    the endpoints should have, as far as they are known (an id still to create is
+    KNOWN_AFTER_CREATE; a key left out is not compared).
+
+    An endpoint of a listed service is kept when it has the wanted type (one per service); its
+    route tables (gateway), subnets and security groups (interface) and tags are compared, and
+    it is planned for update when they differ. A listed service without one is planned for
+    creation. The others (unlisted service, other type, a second one) are planned for deletion:
+    AWS refuses a second gateway endpoint of a service on a route table, so a layout change
+    updates the endpoint instead of adding one.
+
+    plan: create [{service, type, name, tags}], modify [the same with vpc_endpoint_id], stale
+    [{vpc_endpoint_id, service_name}], ids {service: the kept endpoint's id}."""
+    attachments = attachments or {}
+    changes, plan = [], {"create": [], "modify": [], "stale": [], "ids": {}}
+    kept = set()
+    for want in wanted:
+        keep = _the_one_to_keep([e for e in found if e["ServiceName"] == want["service"]], want)
+        desired = _endpoint_wanted(want, attachments)
+        if keep is None:
+            shown = created(dict(desired, service_name=want["service"], type=want["type"]))
+            changes.append(change(VPC_ENDPOINT, want["name"], "create", shown, "no %s endpoint of that service" % want["type"].lower()))
+            plan["create"].append(want)
+            continue
+        kept.add(keep["VpcEndpointId"])
+        plan["ids"][want["service"]] = keep["VpcEndpointId"]
+        updates = fields_that_differ(desired, _endpoint_now(keep))
+        if updates:
+            changes.append(change(VPC_ENDPOINT, want["name"], "update", updates, DIFFERS))
+            plan["modify"].append(dict(want, vpc_endpoint_id=keep["VpcEndpointId"]))
+    wanted_types = dict((want["service"], want["type"]) for want in wanted)
     for endpoint in found:
-        if endpoint["ServiceName"] not in wanted_services:
-            item = {"vpc_endpoint_id": endpoint["VpcEndpointId"], "service_name": endpoint["ServiceName"]}
-            fields = {"service_name": field(endpoint["ServiceName"], None)}
-            changes.append(change(VPC_ENDPOINT, endpoint["VpcEndpointId"], "delete", fields, "its service is not listed"))
-            stale.append(item)
-    return changes, {"stale": stale, "names": names}
+        if endpoint["VpcEndpointId"] in kept:
+            continue
+        service = endpoint["ServiceName"]
+        if service not in wanted_types:
+            reason = "its service is not listed"
+        elif endpoint.get("VpcEndpointType") != wanted_types[service]:
+            reason = "a %s endpoint; the role makes %s ones of that service" % (endpoint.get("VpcEndpointType"), wanted_types[service])
+        else:
+            reason = "a second endpoint of that service"
+        fields = {"service_name": field(service, None)}
+        changes.append(change(VPC_ENDPOINT, endpoint["VpcEndpointId"], "delete", fields, reason))
+        plan["stale"].append({"vpc_endpoint_id": endpoint["VpcEndpointId"], "service_name": service})
+    return changes, plan
 
 
 def read_subnets(client, vpc_id):

@@ -94,11 +94,23 @@ options:
   vpc_endpoints:
     description:
       - The full service names of the wanted VPC endpoints (C(com.amazonaws.<region>.<service>));
-        the VPC's endpoints are read only when given; those of the services the VPC lacks are
-        planned for creation, those of other services for deletion.
+        the VPC's endpoints are read only when given. A listed service without an endpoint of its
+        type is planned for creation; the endpoints of other services, of another type or a second
+        one of a service for deletion.
+      - An endpoint kept is compared with what it should have - its tags, the private route tables and the
+        isolated one (gateway endpoints), the private subnets and the C(endpoints) security group of
+        O(security_groups) (interface endpoints) - and planned for update when they differ, so a NAT
+        layout change moves a gateway endpoint to the new route tables instead of adding a second
+        endpoint (AWS refuses two endpoints of one service on a route table).
       - Requires O(environment_suffix) (the endpoints' names).
     type: list
     elements: str
+  gateway_endpoint_services:
+    description:
+      - The services (short names) whose endpoints are gateway endpoints; the others are interface endpoints.
+    type: list
+    elements: str
+    default: [s3, dynamodb]
   subnets:
     description:
       - Wanted subnets, each with C(name), C(cidr), C(az), C(tier) and C(index) (in its tier).
@@ -347,15 +359,23 @@ vpc_endpoints:
   type: dict
   contains:
     changes:
-      description: The endpoints to create (those of listed services the VPC lacks) and to delete.
+      description: The endpoints to create, update and delete.
+      type: list
+      elements: dict
+    create:
+      description: The endpoints to create, each with C(service) (full name), C(type) (V(Gateway) or V(Interface)), C(name) and C(tags).
+      type: list
+      elements: dict
+    modify:
+      description: The endpoints whose route tables, subnets, security groups or tags differ; as RV(vpc_endpoints.create), with C(vpc_endpoint_id).
       type: list
       elements: dict
     stale:
-      description: The endpoints of services not listed, each with C(vpc_endpoint_id) and C(service_name).
+      description: The endpoints to delete, each with C(vpc_endpoint_id) and C(service_name).
       type: list
       elements: dict
-    names:
-      description: Full service name to the name (C(Name) tag) of its endpoint, for every listed service.
+    ids:
+      description: Full service name to the id of the endpoint kept for it (services whose endpoint is to create are not in it).
       type: dict
 changes:
   description: The plan of every kind read, one entry per resource to create, update or replace.
@@ -386,7 +406,7 @@ writes:
 leftovers_or_endpoints:
   description:
     - Whether the C(egress) entry point has a route table or a NAT gateway of another NAT layout to delete, or
-      VPC endpoints to create, keep or delete; with O(route_tables_when_ready) also while the route tables are
+      VPC endpoints to create, modify or delete; with O(route_tables_when_ready) also while the route tables are
       still to plan (the later read lists the stale ones).
     - The role runs those tasks only then, so a converged re-run runs none of them.
   returned: always
@@ -464,6 +484,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import naming, network
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import KNOWN_AFTER_CREATE
 
 
 def snake_route_table(table):
@@ -559,14 +580,44 @@ def writes(result, params):
 
 def leftovers_or_endpoints(result, params):
     """Whether the `egress` entry point has a route table or NAT gateway of another NAT layout to
-    delete, or VPC endpoints to create, keep or delete; with route_tables_when_ready also while the
+    delete, or VPC endpoints to create, modify or delete; with route_tables_when_ready also while the
     route tables are still to plan (a later read finds the stale ones)."""
     if route_tables_planned_later(result, params):
         return True
     endpoints = result.get("vpc_endpoints", {})
     return bool(
-        result.get("route_tables", {}).get("stale") or result.get("nat", {}).get("stale") or endpoints.get("names") or endpoints.get("stale")
+        result.get("route_tables", {}).get("stale")
+        or result.get("nat", {}).get("stale")
+        or any(endpoints.get(kind) for kind in ("create", "modify", "stale"))
     )
+
+
+def endpoint_attachments(params, read, result, wanted_subnets, names, group_ids):
+    """The route tables (gateway endpoints), subnets and security group (interface endpoints) the
+    endpoints should have, by the ids known in this run (KNOWN_AFTER_CREATE for one to create).
+    The route tables are read for this only when a gateway endpoint exists (a re-run reads them
+    anyway)."""
+    found = read(network.read_vpc_endpoints)
+    attachments = {}
+    if names and any(e.get("VpcEndpointType") == "Gateway" for e in found):
+        table_ids = network.route_table_ids(read(network.read_route_tables))
+        attachments["route_table_ids"] = [table_ids.get(name) or KNOWN_AFTER_CREATE for name in names["private"] + [names["isolated"]]]
+    if wanted_subnets is not None and "subnets" in result:
+        ids = result["subnets"]["ids"]
+        attachments["subnet_ids"] = [ids.get(s["cidr"]) or KNOWN_AFTER_CREATE for s in wanted_subnets if s["tier"] == "private"]
+    if params["security_groups"] is not None:
+        attachments["security_group_ids"] = [group_ids.get("endpoints") or KNOWN_AFTER_CREATE]
+    return attachments
+
+
+def plan_endpoints(params, read, result, wanted_subnets, names, group_ids):
+    """The VPC endpoints' plan (network.plan_vpc_endpoints) with its changes."""
+    wanted = network.wanted_vpc_endpoints(params["vpc_endpoints"], params["gateway_endpoint_services"], params["environment_suffix"], params["tags"])
+    found = read(network.read_vpc_endpoints)
+    attachments = endpoint_attachments(params, read, result, wanted_subnets, names, group_ids) if found else {}
+    changes, endpoints = network.plan_vpc_endpoints(wanted, found, attachments)
+    endpoints["changes"] = changes
+    return endpoints
 
 
 def plan(client, params):
@@ -593,12 +644,6 @@ def plan(client, params):
         changes += igw_changes
     if params["nat_gateways"] or params["nat_layout"]:
         result["nat_gateways"] = read(network.read_nat_gateways)
-    if params["vpc_endpoints"] is not None:
-        endpoint_changes, result["vpc_endpoints"] = network.plan_vpc_endpoints(
-            params["vpc_endpoints"], read(network.read_vpc_endpoints), params["environment_suffix"]
-        )
-        result["vpc_endpoints"]["changes"] = endpoint_changes
-        changes += endpoint_changes
     wanted_subnets = params["subnets"]
     if params["layout"] is not None:
         result["layout"] = plan_layout(client, params, read(network.read_subnets))
@@ -649,6 +694,10 @@ def plan(client, params):
         groups = result["security_groups"]
         groups["changes"], groups["apply"] = network.plan_security_groups(resolved, read(network.read_security_groups))
         changes += groups["changes"]
+    # Last: an endpoint's route tables, subnets and security group are those planned above.
+    if params["vpc_endpoints"] is not None:
+        result["vpc_endpoints"] = plan_endpoints(params, read, result, wanted_subnets, names, group_ids)
+        changes += result["vpc_endpoints"]["changes"]
     return result, changes
 
 
@@ -660,6 +709,7 @@ def main():
         tags=dict(type="dict", default={}),
         nat_gateways=dict(type="bool", default=False),
         vpc_endpoints=dict(type="list", elements="str"),
+        gateway_endpoint_services=dict(type="list", elements="str", default=["s3", "dynamodb"]),
         subnets=dict(type="list", elements="dict"),
         route_tables=dict(type="list", elements="dict"),
         nat_layout=dict(type="str", choices=["single", "per_az"]),

@@ -45,3 +45,72 @@ def test_interface_endpoint_reachable_from_tasks_and_migrator_only(aws):
     assert deploy()["changed"] == 0
     writes = [c["action"] for c in aws.mutating_requests()]
     assert writes == [], writes
+
+
+def endpoints_of(ec2, vpc_service):
+    """The live endpoints of one service in the test environment's VPC."""
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"vpc-{SUFFIX}"]}])["Vpcs"][0]["VpcId"]
+    found = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+    return [e for e in found if e["State"].lower() in ("available", "pending") and e["ServiceName"] == f"com.amazonaws.us-east-1.{vpc_service}"]
+
+
+def route_table_ids(ec2, tier):
+    env = [{"Name": "tag:bluegreen:environment", "Values": [SUFFIX]}, {"Name": "tag:bluegreen:tier", "Values": [tier]}]
+    return sorted(t["RouteTableId"] for t in ec2.describe_route_tables(Filters=env)["RouteTables"])
+
+
+def deploy_layout(layout, *args):
+    extra = {"environment_suffix": SUFFIX, "network_vpc_endpoints": ["secretsmanager", "s3"], "network_az_count": 2, "network_nat_gateways": layout}
+    proc = run_playbook(PLAYBOOK, inventory=ROOT / "inventories" / "local", extra_vars=extra, args=list(args))
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    return proc, recap(proc.stdout)["local"]
+
+
+@pytest.mark.slow(seconds=200)
+def test_nat_layout_change_moves_the_gateway_endpoint_and_hand_changes_are_put_back(realistic_aws):
+    """Real AWS refuses a second gateway endpoint of a service on a route table (the realistic
+    emulator does too): switching to one NAT gateway per AZ moves the S3 endpoint to the new
+    private route tables in place. Then endpoint drift made by hand (a route table taken off the
+    gateway endpoint, another security group on the interface endpoint, a tag removed) is named
+    by --check --diff, put back by the next run, and a further run writes nothing."""
+    ec2 = client("ec2")
+    deploy_layout("single")
+    [s3] = endpoints_of(ec2, "s3")
+    assert sorted(s3["RouteTableIds"]) == sorted(route_table_ids(ec2, "private") + route_table_ids(ec2, "isolated"))
+
+    deploy_layout("per_az")
+    refused = [e for e in realistic_aws.realism("events") if e["behaviour"] == "gateway_endpoint_routes"]
+    assert refused == [], refused
+    [moved] = endpoints_of(ec2, "s3")
+    private = route_table_ids(ec2, "private")
+    assert moved["VpcEndpointId"] == s3["VpcEndpointId"] and len(private) == 2
+    assert sorted(moved["RouteTableIds"]) == sorted(private + route_table_ids(ec2, "isolated"))
+
+    [interface] = endpoints_of(ec2, "secretsmanager")
+    app = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"app-{SUFFIX}"]}])["SecurityGroups"][0]["GroupId"]
+    ec2.modify_vpc_endpoint(VpcEndpointId=moved["VpcEndpointId"], RemoveRouteTableIds=[route_table_ids(ec2, "isolated")[0]])
+    ec2.modify_vpc_endpoint(VpcEndpointId=interface["VpcEndpointId"], AddSecurityGroupIds=[app])
+    ec2.delete_tags(Resources=[interface["VpcEndpointId"]], Tags=[{"Key": "bluegreen:component"}])
+
+    realistic_aws.reset_recording()
+    planned = deploy_layout("per_az", "--check", "--diff")[0]
+    assert realistic_aws.mutating_requests() == [], realistic_aws.mutating_requests()
+    text = planned.stdout
+    start = text.index("Read the VPC, its internet gateway")
+    plan = text[start:text.index("TASK [", start)]
+    # Exactly the three changes: the isolated table back on the S3 endpoint, the application's
+    # group off the interface endpoint, its tag back.
+    marked = sorted(" ".join(line.split()) for line in plan.splitlines() if line[:1] in ("+", "-") and not line.startswith(("---", "+++")))
+    assert marked == sorted([f"+ - {route_table_ids(ec2, 'isolated')[0]}", f"- - {app}", "+ bluegreen:component: network"]), plan
+
+    realistic_aws.reset_recording()
+    assert deploy_layout("per_az")[1]["changed"] == 1
+    assert sorted(c["action"] for c in realistic_aws.mutating_requests()) == ["CreateTags", "ModifyVpcEndpoint", "ModifyVpcEndpoint"]
+    [s3], [interface] = endpoints_of(ec2, "s3"), endpoints_of(ec2, "secretsmanager")
+    assert sorted(s3["RouteTableIds"]) == sorted(private + route_table_ids(ec2, "isolated"))
+    assert [g["GroupName"] for g in interface["Groups"]] == [f"endpoints-{SUFFIX}"]
+    assert {t["Key"]: t["Value"] for t in interface["Tags"]}["bluegreen:component"] == "network"
+
+    realistic_aws.reset_recording()
+    assert deploy_layout("per_az")[1]["changed"] == 0
+    assert [c["action"] for c in realistic_aws.mutating_requests()] == []

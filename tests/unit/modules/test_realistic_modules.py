@@ -3,6 +3,7 @@ states of real AWS that moto leaves out. Each test first checks that the behavio
 on really happened (the proxy's events), so none can pass because the proxy stayed quiet."""
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.harness.aws import client, run_module
 from tests.unit.modules.test_ecs_modules import make_network, service_args, task_definition_args
@@ -68,3 +69,35 @@ def test_secret_created_again_right_after_a_force_delete(realistic_aws):
     assert sum(d.startswith("InvalidRequestException db-t1 scheduled") for d in details) == 2
     assert client("secretsmanager").describe_secret(SecretId="db-t1").get("DeletedDate") is None
     assert run_module("secretsmanager_secret", args)["changed"] is False
+
+
+def test_gateway_endpoint_moves_between_route_tables_in_place(realistic_aws):
+    """AWS refuses a second gateway endpoint of a service on a route table (RouteAlreadyExists);
+    vpc_endpoint_update moves the one endpoint instead, in check mode only planned, and a re-run
+    changes nothing."""
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.31.0.0/16")["Vpc"]["VpcId"]
+    first, second = (ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _dummy in range(2))
+    s3 = "com.amazonaws.us-east-1.s3"
+    endpoint = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=s3, VpcEndpointType="Gateway", RouteTableIds=[first])["VpcEndpoint"]["VpcEndpointId"]
+    with pytest.raises(ClientError, match="RouteAlreadyExists"):
+        ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=s3, VpcEndpointType="Gateway", RouteTableIds=[second, first])
+    assert [e["detail"].split()[:2] for e in events(realistic_aws, "gateway_endpoint_routes")] == [["RouteAlreadyExists", first]]
+
+    args = {"vpc_endpoint_id": endpoint, "route_table_ids": [second], "tags": {"Name": "vpce-s3-t1"}}
+    realistic_aws.reset_recording()
+    planned = run_module("vpc_endpoint_update", args, check=True, diff=True)
+    assert planned["changed"] is True and realistic_aws.mutating_requests() == []
+    assert planned["diff"]["before"]["route_table_ids"] == [first] and planned["diff"]["after"]["route_table_ids"] == [second]
+    moved = run_module("vpc_endpoint_update", args)
+    assert moved["changed"] is True, moved
+    assert moved["vpc_endpoint"]["route_table_ids"] == [second] and moved["vpc_endpoint"]["tags"] == {"Name": "vpce-s3-t1"}
+    assert ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint])["VpcEndpoints"][0]["RouteTableIds"] == [second]
+    assert run_module("vpc_endpoint_update", args)["changed"] is False
+    # The first table is free again: an endpoint of the service may use it.
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=s3, VpcEndpointType="Gateway", RouteTableIds=[first])
+
+    wrong = run_module("vpc_endpoint_update", {"vpc_endpoint_id": endpoint, "subnet_ids": ["subnet-1"]})
+    assert wrong.get("failed") is True and "subnet_ids: only for Interface endpoints" in wrong["msg"], wrong
+    missing = run_module("vpc_endpoint_update", {"vpc_endpoint_id": "vpce-0123456789abcdef0", "route_table_ids": [first]})
+    assert missing.get("failed") is True and "no such endpoint" in missing["msg"], missing

@@ -310,33 +310,122 @@ def test_two_vpcs_with_the_name_and_cidr_fail_naming_both():
         network.plan_vpc(WANTED_VPC, [vpc_with_dns(), twin])
 
 
-# --- VPC endpoints (DescribeVpcEndpoints as recorded: an s3 gateway and a secretsmanager interface endpoint) ---
+# --- VPC endpoints. DescribeVpcEndpoints as recorded with the route tables and subnets above:
+# the s3 gateway endpoint of network_vpc_endpoints [s3]. The secretsmanager interface endpoint
+# comes from a deploy of [s3, secretsmanager] (its own subnet and group ids). ---
 
 ENDPOINTS = recorded("describe_vpc_endpoints", "VpcEndpoints")
+INTERFACE = recorded("describe_vpc_endpoints_interface", "VpcEndpoints")
 S3, SECRETS = "com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.secretsmanager"
+GATEWAY_SERVICES = ["s3", "dynamodb"]
+TABLE_IDS = network.route_table_ids(TABLES)
+# What the endpoints should have: the private route tables and the isolated one (gateway); the
+# private subnets and the endpoints group (interface), as the interface endpoint's deploy had them.
+ATTACHED = {
+    "route_table_ids": [TABLE_IDS["rt-private-local"], TABLE_IDS["rt-isolated-local"]],
+    "subnet_ids": INTERFACE[0]["SubnetIds"],
+    "security_group_ids": [g["GroupId"] for g in INTERFACE[0]["Groups"]],
+}
 
 
-def test_listed_endpoints_plan_nothing():
-    names = {S3: "vpce-s3-local", SECRETS: "vpce-secretsmanager-local"}
-    assert network.plan_vpc_endpoints([S3, SECRETS], ENDPOINTS, SUFFIX) == ([], {"stale": [], "names": names})
+def endpoints(*services):
+    return network.wanted_vpc_endpoints(list(services), GATEWAY_SERVICES, SUFFIX, TAGS)
+
+
+def with_endpoint(endpoint, **changed):
+    return [dict(copy.deepcopy(endpoint), **changed)]
+
+
+def test_the_recorded_endpoints_plan_nothing():
+    found = ENDPOINTS + INTERFACE
+    changes, plan = network.plan_vpc_endpoints(endpoints(S3, SECRETS), found, ATTACHED)
+    assert changes == [] and plan["create"] == plan["modify"] == plan["stale"] == []
+    assert plan["ids"] == {S3: ENDPOINTS[0]["VpcEndpointId"], SECRETS: INTERFACE[0]["VpcEndpointId"]}
+
+
+def test_the_type_comes_from_the_gateway_services_and_the_name_from_the_naming_function():
+    wanted = endpoints(S3, SECRETS, "com.amazonaws.us-east-1.ecr.api")
+    assert [(w["type"], w["name"]) for w in wanted] == [("Gateway", "vpce-s3-local"), ("Interface", "vpce-secretsmanager-local"),
+                                                        ("Interface", "vpce-ecr-api-local")]
+    assert wanted[0]["tags"] == dict(TAGS, Name="vpce-s3-local") and naming.vpc_endpoint_name("ecr.api", SUFFIX) == "vpce-ecr-api-local"
 
 
 def test_an_endpoint_no_longer_listed_is_deleted():
-    changes, plan = network.plan_vpc_endpoints([S3], ENDPOINTS, SUFFIX)
-    interface = next(e for e in ENDPOINTS if e["ServiceName"] == SECRETS)
-    assert plan["stale"] == [{"vpc_endpoint_id": interface["VpcEndpointId"], "service_name": SECRETS}]
-    assert [(c["action"], c["name"], c["fields"]) for c in changes] == [
-        ("delete", interface["VpcEndpointId"], {"service_name": {"before": SECRETS, "after": None}})]
-    assert len(network.plan_vpc_endpoints([], ENDPOINTS, SUFFIX)[1]["stale"]) == 2
+    changes, plan = network.plan_vpc_endpoints(endpoints(S3), ENDPOINTS + INTERFACE, ATTACHED)
+    interface = INTERFACE[0]["VpcEndpointId"]
+    assert plan["stale"] == [{"vpc_endpoint_id": interface, "service_name": SECRETS}] and plan["ids"] == {S3: ENDPOINTS[0]["VpcEndpointId"]}
+    assert [(c["action"], c["name"], c["fields"], c["reason"]) for c in changes] == [
+        ("delete", interface, {"service_name": {"before": SECRETS, "after": None}}, "its service is not listed")]
+    assert len(network.plan_vpc_endpoints([], ENDPOINTS + INTERFACE)[1]["stale"]) == 2
 
 
-def test_an_endpoint_listed_and_missing_is_created_by_the_name_the_role_gives_it():
+def test_an_endpoint_listed_and_missing_is_created_with_its_type_name_and_tags():
     ecr = "com.amazonaws.us-east-1.ecr.api"
-    changes, plan = network.plan_vpc_endpoints([S3, ecr], ENDPOINTS, SUFFIX)
-    assert [(c["resource"], c["action"], c["name"], c["fields"]) for c in changes][0] == (
-        "vpc endpoint", "create", "vpce-ecr-api-local", {"service_name": {"before": None, "after": ecr}})
-    assert [c["action"] for c in changes] == ["create", "delete"] and plan["names"][ecr] == "vpce-ecr-api-local"
-    assert naming.vpc_endpoint_name("ecr.api", SUFFIX) == "vpce-ecr-api-local"
+    changes, plan = network.plan_vpc_endpoints(endpoints(S3, ecr), ENDPOINTS, ATTACHED)
+    created = only(changes)
+    assert (created["resource"], created["action"], created["name"]) == ("vpc endpoint", "create", "vpce-ecr-api-local")
+    assert created["fields"]["service_name"] == {"before": None, "after": ecr} and created["fields"]["type"]["after"] == "Interface"
+    assert created["fields"]["security_group_ids"]["after"] == ATTACHED["security_group_ids"]
+    assert plan["create"] == endpoints(ecr) and plan["modify"] == []
+
+
+def test_a_nat_layout_change_moves_the_gateway_endpoint_to_the_new_tables():
+    # per_az after single: the new private tables are still to create.
+    after = ["(known after create)", "(known after create)", "(known after create)", TABLE_IDS["rt-isolated-local"]]
+    changes, plan = network.plan_vpc_endpoints(endpoints(S3), ENDPOINTS, dict(ATTACHED, route_table_ids=after))
+    change = only(changes)
+    assert (change["action"], change["name"]) == ("update", "vpce-s3-local")
+    assert change["fields"] == {"route_table_ids": {"before": sorted(ENDPOINTS[0]["RouteTableIds"]), "after": sorted(after)}}
+    assert [(m["vpc_endpoint_id"], m["type"]) for m in plan["modify"]] == [(ENDPOINTS[0]["VpcEndpointId"], "Gateway")]
+    assert plan["create"] == [] and plan["stale"] == []
+
+
+ENDPOINT_DRIFTS = {
+    "gateway endpoint taken off the isolated route table": (
+        ENDPOINTS, dict(RouteTableIds=[TABLE_IDS["rt-private-local"]]), "route_table_ids",
+        [TABLE_IDS["rt-private-local"]], sorted(ATTACHED["route_table_ids"])),
+    "gateway endpoint on a foreign route table too": (
+        ENDPOINTS, dict(RouteTableIds=ATTACHED["route_table_ids"] + [TABLE_IDS["rt-public-local"]]), "route_table_ids",
+        sorted(ATTACHED["route_table_ids"] + [TABLE_IDS["rt-public-local"]]), sorted(ATTACHED["route_table_ids"])),
+    "interface endpoint out of one private subnet": (
+        INTERFACE, dict(SubnetIds=INTERFACE[0]["SubnetIds"][:2]), "subnet_ids",
+        sorted(INTERFACE[0]["SubnetIds"][:2]), sorted(ATTACHED["subnet_ids"])),
+    "interface endpoint given another security group": (
+        INTERFACE, dict(Groups=INTERFACE[0]["Groups"] + [{"GroupId": "sg-0byhand", "GroupName": "by-hand"}]), "security_group_ids",
+        sorted(ATTACHED["security_group_ids"] + ["sg-0byhand"]), ATTACHED["security_group_ids"]),
+    "endpoint tag removed": (
+        ENDPOINTS, dict(Tags=[t for t in ENDPOINTS[0]["Tags"] if t["Key"] != "bluegreen:component"]), "tags",
+        dict((k, v) for k, v in dict(TAGS, Name="vpce-s3-local").items() if k != "bluegreen:component"), dict(TAGS, Name="vpce-s3-local")),
+}
+
+
+@pytest.mark.parametrize("drift", sorted(ENDPOINT_DRIFTS))
+def test_one_endpoint_drift_is_the_one_change(drift):
+    recorded_endpoints, changed, field, before, after = ENDPOINT_DRIFTS[drift]
+    wanted = endpoints(recorded_endpoints[0]["ServiceName"])
+    changes, plan = network.plan_vpc_endpoints(wanted, with_endpoint(recorded_endpoints[0], **changed), ATTACHED)
+    change = only(changes)
+    assert (change["resource"], change["name"], change["action"]) == ("vpc endpoint", wanted[0]["name"], "update")
+    assert change["fields"] == {field: {"before": before, "after": after}}
+    assert [m["vpc_endpoint_id"] for m in plan["modify"]] == [recorded_endpoints[0]["VpcEndpointId"]]
+
+
+def test_an_endpoint_of_another_type_is_replaced_and_a_second_one_deleted():
+    # An s3 interface endpoint made by hand: the role's gateway endpoint is created beside it and it goes.
+    by_hand = with_endpoint(INTERFACE[0], ServiceName=S3, VpcEndpointId="vpce-0byhand")
+    changes, plan = network.plan_vpc_endpoints(endpoints(S3), by_hand, ATTACHED)
+    assert [(c["action"], c["name"]) for c in changes] == [("create", "vpce-s3-local"), ("delete", "vpce-0byhand")]
+    assert changes[1]["reason"] == "a Interface endpoint; the role makes Gateway ones of that service"
+    # Two gateway endpoints of s3 (what amazon.aws.ec2_vpc_endpoint leaves on moto after a layout change):
+    # the one named as the role names it stays.
+    second = with_endpoint(ENDPOINTS[0], VpcEndpointId="vpce-0second", Tags=[])
+    changes, plan = network.plan_vpc_endpoints(endpoints(S3), second + ENDPOINTS, ATTACHED)
+    assert [(c["action"], c["name"], c["reason"]) for c in changes] == [("delete", "vpce-0second", "a second endpoint of that service")]
+    assert plan["ids"] == {S3: ENDPOINTS[0]["VpcEndpointId"]}
+
+
+def test_an_attachment_not_known_is_not_compared():
+    assert network.plan_vpc_endpoints(endpoints(S3), ENDPOINTS, {})[0] == []
 
 
 # --- NAT gateways and the private subnets' egress (DescribeNatGateways as recorded: the single
@@ -537,7 +626,8 @@ def first_read(**params):
         "vpc_id": None, "vpc": WANTED_VPC, "internet_gateway": {"name": NAMES["igw"], "tags": IGW_TAGS},
         "security_groups": [dict((k, v) for k, v in g.items() if k != "tags") for g in groups], "security_group_ids": {},
         "layout": {"cidr": "10.0.0.0/16", "azs": [], "az_count": 3}, "subnets": None, "tags": TAGS, "nat_layout": "single",
-        "environment_suffix": SUFFIX, "vpc_endpoints": [S3, SECRETS], "route_tables_when_ready": True, "nat_gateways": False,
+        "environment_suffix": SUFFIX, "vpc_endpoints": [S3], "gateway_endpoint_services": GATEWAY_SERVICES,
+        "route_tables_when_ready": True, "nat_gateways": False,
         "route_tables": None, "route_table_names": None, "subnet_ids": None, "internet_gateway_id": None,
         "nat_gateways_found": [], "nat_gateways_created": [], "deferred_tiers": [],
     }
@@ -576,9 +666,14 @@ def test_a_rule_drift_is_planned_with_the_peer_groups_ids():
 def test_a_missing_nat_gateway_leaves_the_route_tables_and_rules_to_the_second_read():
     from ansible_collections.bluegreen.migration.plugins.modules.network_plan import plan
 
-    ec2 = StubEC2(describe_nat_gateways=[])
+    ec2 = StubEC2(describe_nat_gateways=[], describe_vpc_endpoints=[])
     result, changes = plan(ec2, first_read(nat_layout="per_az"))
     assert "describe_route_tables" not in ec2.calls and "route_tables" not in result and "changes" not in result["security_groups"]
+    # With a gateway endpoint the route tables are read for it alone: it moves to the new ones.
+    ec2 = StubEC2(describe_nat_gateways=[])
+    result, changes = plan(ec2, first_read(nat_layout="per_az"))
+    assert ec2.calls.count("describe_route_tables") == 1 and "route_tables" not in result
+    assert [m["name"] for m in result["vpc_endpoints"]["modify"]] == ["vpce-s3-local"]
     assert [c["name"] for c in changes if c["resource"] == "nat gateway"] == ["nat-a-local", "nat-b-local", "nat-c-local"]
     # The second read names the groups by key too: their ids as read, or as just created.
     second = first_read(vpc=None, vpc_id=VPCS[0]["VpcId"], internet_gateway=None, layout=None, nat_layout=None, vpc_endpoints=None,

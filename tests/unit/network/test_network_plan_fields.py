@@ -109,7 +109,9 @@ def test_the_recorded_answers_are_converged():
     assert network.plan_internet_gateway(NAMES["igw"], IGW_TAGS, GATEWAYS) == ([], IGW, False)
     assert network.plan_route_tables(WANTED_TABLES, TABLES) == ([], [])
     assert network.plan_security_groups(WANTED_GROUPS, GROUPS) == ([], [])
-    assert network.plan_vpc_endpoints([S3, SECRETS], ENDPOINTS, SUFFIX)[0] == []
+    wanted = network.wanted_vpc_endpoints([S3], ["s3", "dynamodb"], SUFFIX, TAGS)
+    tables = network.route_table_ids(TABLES)
+    assert network.plan_vpc_endpoints(wanted, ENDPOINTS, {"route_table_ids": [tables["rt-private-local"], tables["rt-isolated-local"]]})[0] == []
     assert network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS, SUFFIX) == ([], {"apply": [], "pending": [], "stale": []})
 
 
@@ -321,8 +323,9 @@ def test_the_nat_gateway_deleted_by_hand_is_the_one_change():
 
 
 def test_a_listed_endpoint_deleted_by_hand_is_planned_for_creation():
-    found = [e for e in ENDPOINTS if e["ServiceName"] != S3]
-    changes, plan = network.plan_vpc_endpoints([S3, SECRETS], found, SUFFIX)
-    assert plan["stale"] == []
+    wanted = network.wanted_vpc_endpoints([S3], ["s3", "dynamodb"], SUFFIX, TAGS)
+    changes, plan = network.plan_vpc_endpoints(wanted, [], {})
+    assert plan["stale"] == [] and plan["create"] == wanted
     resource, dummy, action, fields = the_one_change(changes)
-    assert (resource, action, fields) == ("vpc endpoint", "create", {"service_name": {"before": None, "after": S3}})
+    assert (resource, action, fields) == ("vpc endpoint", "create", {
+        "service_name": {"before": None, "after": S3}, "type": {"before": None, "after": "Gateway"}, "tags": {"before": None, "after": wanted[0]["tags"]}})

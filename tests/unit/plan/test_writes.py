@@ -15,7 +15,8 @@ NETWORK_CONVERGED = {
     "nat": {"changes": [], "apply": [], "pending": [], "stale": []},
     "security_groups": {"ids": {}, "missing": [], "changes": [], "apply": []},
     "route_tables": {"changes": [], "apply": [], "stale": []},
-    "vpc_endpoints": {"changes": [], "stale": [], "names": {}},
+    # An endpoint kept as it is: a converged re-run with endpoints listed runs no endpoint task.
+    "vpc_endpoints": {"changes": [], "create": [], "modify": [], "stale": [], "ids": {"com.amazonaws.us-east-1.s3": "vpce-1"}},
 }
 
 
@@ -53,7 +54,8 @@ def test_route_tables_still_to_plan_make_both_flags_true():
 @pytest.mark.parametrize("path, value", [
     ("route_tables.stale", [{"id": "rtb-1", "name": "private-a"}]),
     ("nat.stale", [{"nat_gateway_id": "nat-1"}]),
-    ("vpc_endpoints.names", {"com.amazonaws.us-east-1.s3": "s3-dev"}),
+    ("vpc_endpoints.create", [{"service": "com.amazonaws.us-east-1.s3", "type": "Gateway"}]),
+    ("vpc_endpoints.modify", [{"vpc_endpoint_id": "vpce-1", "type": "Gateway"}]),
     ("vpc_endpoints.stale", [{"vpc_endpoint_id": "vpce-1"}]),
 ])
 def test_leftovers_and_endpoints_are_the_egress_entry_points_not_the_first_pass(path, value):
