@@ -177,6 +177,7 @@ options:
     description:
       - Roles of O(roles) whose ARNs every task definition of O(task_definitions) takes, when
         the definition does not give the ARN itself.
+      - A role that O(roles) does not list fails the module before any AWS call.
     type: dict
     suboptions:
       execution_role:
@@ -407,6 +408,7 @@ def read_and_plan(module):
     """(changes, result) of the whole tier, in dependency order: target groups, load balancer,
     log group, cluster, topic, alarms. The health checks are checked before any AWS call."""
     params = module.params
+    check_task_definition_roles(params)
     groups = [
         dict(group, health_check=validated(group["health_check"], elbv2.HEALTH_CHECK_SPEC, "target_groups[%d].health_check" % index))
         for index, group in enumerate(params["target_groups"])
@@ -507,6 +509,15 @@ def with_role_arns(definition, role_names, roles):
         if name and not definition.get(field):
             definition[field] = (roles.get(name) or {}).get("arn") or KNOWN_AFTER_CREATE
     return definition
+
+
+def check_task_definition_roles(params):
+    """task_definition_roles may name only roles of `roles` (their ARNs come from that read):
+    a ValueError naming the unknown ones and the roles given, before any AWS call."""
+    given = sorted(role["name"] for role in params["roles"])
+    unknown = ["%s=%s" % (key, name) for key, name in sorted((params["task_definition_roles"] or {}).items()) if name and name not in given]
+    if unknown:
+        raise ValueError("task_definition_roles names roles that roles does not list: %s; roles lists: %s" % (", ".join(unknown), ", ".join(given) or "none"))
 
 
 def plan_application(module, target_group_arns, balancer, roles):

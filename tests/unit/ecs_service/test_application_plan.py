@@ -458,3 +458,13 @@ def test_an_arn_the_definition_gives_is_kept():
     assert filled["execution_role_arn"] == "arn:aws:iam::123456789012:role/given"
     assert filled["task_role_arn"] == ROLES_READ["app-task-dev-us-east-1"]["arn"]
     assert ecs_service_plan.with_role_arns(spec, None, ROLES_READ) == spec
+
+
+def test_a_task_definition_role_not_among_the_roles_is_refused_before_any_call():
+    roles = [{"name": name} for name in ROLE_NAMES.values()]
+    ecs_service_plan.check_task_definition_roles({"roles": roles, "task_definition_roles": ROLE_NAMES})
+    ecs_service_plan.check_task_definition_roles({"roles": [], "task_definition_roles": None})
+    with pytest.raises(ValueError, match="names roles that roles does not list: task_role=app-task-dev-us-east-1; roles lists: app-execution"):
+        ecs_service_plan.check_task_definition_roles({"roles": roles[:1], "task_definition_roles": ROLE_NAMES})
+    with pytest.raises(ValueError, match="execution_role=x, task_role=y; roles lists: none"):
+        ecs_service_plan.check_task_definition_roles({"roles": [], "task_definition_roles": {"execution_role": "x", "task_role": "y"}})
