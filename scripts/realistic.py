@@ -68,9 +68,14 @@ DEFAULTS = {
     # https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html
     #   a force-deleted secret is removed asynchronously: its name stays taken for the next
     #   `secret_refusals` CreateSecret calls (at most `secret_seconds`), and DescribeSecret
-    #   answers with a DeletedDate meanwhile.
+    #   answers with a DeletedDate meanwhile;
+    # https://docs.aws.amazon.com/vpc/latest/privatelink/delete-interface-endpoint.html and
+    # terraform-provider-aws's wait for a deleted VPC endpoint: a deleted interface endpoint is
+    #   listed `deleting` while its network interfaces go, and they hold its security groups and
+    #   subnets, here until listed `endpoint_polls` times, at most `endpoint_seconds`.
     "dependent_drain": {
         "enabled": True, "eni_polls": 2, "eni_seconds": 600, "ecs_refusals": 2, "ecs_seconds": 300, "secret_refusals": 2, "secret_seconds": 600,
+        "endpoint_polls": 2, "endpoint_seconds": 600,
     },
     # https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html ("You can't have
     # multiple gateway endpoints to the same service in a single route table" - the route to the
@@ -154,6 +159,12 @@ class Call:
 def _members(params, name):
     """The values of an EC2 query list parameter: Name.1, Name.2 ..."""
     return [value for key, value in sorted(params.items()) if re.match(rf"^{name}\.\d+$", key)]
+
+
+def _filters(params):
+    """{filter name: [values]} of an EC2 query's Filter.N.Name / Filter.N.Value.M parameters."""
+    names = dict((key.split(".")[1], value) for key, value in params.items() if re.match(r"^Filter\.\d+\.Name$", key))
+    return dict((name, _members(params, f"Filter.{n}.Value")) for n, name in names.items())
 
 
 def _json(body):
@@ -242,6 +253,8 @@ class Realism:
             self.secrets_deleted = {}  # name and ARN -> (time, name, arn)
             self.endpoint_services = {}  # gateway VPC endpoint id -> service name
             self.endpoint_routes = {}  # (route table, service) -> gateway VPC endpoint id
+            self.interface_endpoints = {}  # interface VPC endpoint id -> dict(vpc, service, subnets, groups)
+            self.endpoints_deleting = []  # dict(id, vpc, service, subnets, groups, until, polls)
 
     def on(self, name):
         return self.config[name]["enabled"]
@@ -330,6 +343,10 @@ class Realism:
             for eni in self.enis:
                 if self._eni_alive(eni, now) and target in (eni["groups"] + [eni["subnet"]]):
                     self.event("dependent_drain", call, f"DependencyViolation {target} (Lambda ENI {eni['id']})")
+                    return error(call, "DependencyViolation", f"resource {target} has a dependent object")
+            for endpoint in self.endpoints_deleting:
+                if self._endpoint_deleting(endpoint, now) and target in (endpoint["groups"] + endpoint["subnets"]):
+                    self.event("dependent_drain", call, f"DependencyViolation {target} (endpoint {endpoint['id']} deleting)")
                     return error(call, "DependencyViolation", f"resource {target} has a dependent object")
         if call.service == "ecs" and call.action == "DeleteCluster":
             cluster = (call.params.get("cluster") or "").rsplit("/", 1)[-1]
@@ -495,8 +512,68 @@ class Realism:
                 if endpoint in gone or key[0] in gone:
                     del self.endpoint_routes[key]
 
+    def _track_interface_endpoints(self, call, answer, now):
+        """Each interface endpoint's subnets and groups, and those deleted: they drain."""
+        params = call.params
+        if call.action == "CreateVpcEndpoint" and params.get("VpcEndpointType") == "Interface":
+            match = re.search(r"<vpcEndpointId>([^<]+)</", answer.body.decode())
+            if match:
+                self.interface_endpoints[match.group(1)] = {
+                    "vpc": params.get("VpcId"), "service": params.get("ServiceName"),
+                    "subnets": _members(params, "SubnetId"), "groups": _members(params, "SecurityGroupId"),
+                }
+        elif call.action == "ModifyVpcEndpoint" and params.get("VpcEndpointId") in self.interface_endpoints:
+            endpoint = self.interface_endpoints[params["VpcEndpointId"]]
+            for key, stem in (("subnets", "SubnetId"), ("groups", "SecurityGroupId")):
+                removed = set(_members(params, "Remove" + stem))
+                endpoint[key] = [i for i in endpoint[key] if i not in removed] + _members(params, "Add" + stem)
+        elif call.action == "DeleteVpcEndpoints" and self.on("dependent_drain"):
+            for endpoint_id in _members(params, "VpcEndpointId"):
+                endpoint = self.interface_endpoints.pop(endpoint_id, None)
+                if endpoint:
+                    until = now + self.figure("dependent_drain", "endpoint_seconds")
+                    self.endpoints_deleting.append(dict(endpoint, id=endpoint_id, until=until, polls=0))
+
+    def _endpoint_deleting(self, endpoint, now):
+        return now < endpoint["until"] and endpoint["polls"] < self.figure("dependent_drain", "endpoint_polls")
+
+    def _endpoints_deleting(self, root, call, ns):
+        """Interface endpoints still draining answer `deleting`: moto's `deleted` rewritten, or
+        (moto leaves them out of a state filter) added when the filter asks for `deleting`."""
+        filters = _filters(call.params)
+        holder = root.find(f"{ns}vpcEndpointSet")
+        if holder is None:
+            return
+        now = time.time()
+        listed = {}
+        for item in holder.findall(f"{ns}item"):
+            endpoint_id = item.find(f"{ns}vpcEndpointId")
+            if endpoint_id is not None:
+                listed[endpoint_id.text] = item
+        for endpoint in self.endpoints_deleting:
+            if not self._endpoint_deleting(endpoint, now):
+                continue
+            item = listed.get(endpoint["id"])
+            if item is not None:
+                state = item.find(f"{ns}state")
+                if state is None or state.text.lower() != "deleted":
+                    continue
+                state.text = "deleting"
+            elif "deleting" in filters.get("vpc-endpoint-state", ["deleting"]) and endpoint["vpc"] in filters.get("vpc-id", [endpoint["vpc"]]):
+                item = ET.SubElement(holder, f"{ns}item")
+                for tag, text in (("vpcEndpointId", endpoint["id"]), ("vpcEndpointType", "Interface"), ("vpcId", endpoint["vpc"]),
+                                  ("serviceName", endpoint["service"]), ("state", "deleting")):
+                    ET.SubElement(item, f"{ns}{tag}").text = text
+            else:
+                continue
+            endpoint["polls"] += 1
+            self.event("dependent_drain", call, f"endpoint {endpoint['id']} deleting")
+
     def _after_ec2(self, call, answer, now):
         self._track_gateway_endpoints(call, answer)
+        self._track_interface_endpoints(call, answer, now)
+        if call.action == "DescribeVpcEndpoints" and self.on("dependent_drain") and self.endpoints_deleting:
+            return self._rewrite_xml(call, answer, self._endpoints_deleting)
         if call.action in EC2_CREATES:
             match = re.search(rf"<{EC2_CREATES[call.action]}>([^<]+)</", answer.body.decode())
             if match:

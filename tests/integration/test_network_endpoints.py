@@ -1,50 +1,31 @@
-"""Requested VPC endpoints on the emulator: an interface endpoint gets a security group of its
-own that admits HTTPS from the tasks and the migrator only (with private DNS, every call to the
-service from the VPC goes through it), a gateway endpoint's routes do not make the next run
-rewrite the route tables, and a re-run changes nothing."""
+"""Requested VPC endpoints, on the realistic emulator: an interface endpoint gets a security
+group of its own that admits HTTPS from the tasks and the migrator only (with private DNS, every
+call to the service from the VPC goes through it); a NAT layout change moves the gateway endpoint
+to the new route tables in place (AWS refuses a second gateway endpoint of a service on a route
+table); endpoint drift made by hand is planned exactly and put back; a re-run writes nothing (a
+gateway endpoint's routes do not make it rewrite the route tables); the teardown waits for the
+deleted interface endpoint."""
 
 import pytest
 
 from tests.harness.aws import ROOT, client, recap, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=40)
+pytestmark = pytest.mark.slow(seconds=200)
 
 PLAYBOOK = "tests/integration/playbooks/network.yml"
 SUFFIX = "it-vpce"
 
 
-def deploy():
-    proc = run_playbook(
-        PLAYBOOK,
-        inventory=ROOT / "inventories" / "local",
-        extra_vars={"environment_suffix": SUFFIX, "network_vpc_endpoints": ["secretsmanager", "s3"], "network_az_count": 2},
-    )
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-    return recap(proc.stdout)["local"]
-
-
-def test_interface_endpoint_reachable_from_tasks_and_migrator_only(aws):
-    deploy()
-    ec2 = client("ec2")
+def check_interface_endpoint_reachable_from_tasks_and_migrator_only(ec2):
     env = [{"Name": "tag:bluegreen:environment", "Values": [SUFFIX]}]
     groups = {g["GroupName"]: g for g in ec2.describe_security_groups(Filters=env)["SecurityGroups"]}
-    endpoints = [e for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"].lower() in ("available", "pending")]
-    interface = [e for e in endpoints if e["VpcEndpointType"] == "Interface"]
-    assert [e["ServiceName"] for e in interface] == ["com.amazonaws.us-east-1.secretsmanager"]
-    assert [g["GroupId"] for g in interface[0]["Groups"]] == [groups[f"endpoints-{SUFFIX}"]["GroupId"]]
-
+    [interface] = endpoints_of(ec2, "secretsmanager")
+    assert [g["GroupId"] for g in interface["Groups"]] == [groups[f"endpoints-{SUFFIX}"]["GroupId"]]
     ingress = groups[f"endpoints-{SUFFIX}"]["IpPermissions"]
     peers = sorted(pair["GroupId"] for rule in ingress for pair in rule.get("UserIdGroupPairs", []))
     assert peers == sorted([groups[f"app-{SUFFIX}"]["GroupId"], groups[f"migrator-{SUFFIX}"]["GroupId"]])
     assert {(r["IpProtocol"], r["FromPort"], r["ToPort"]) for r in ingress} == {("tcp", 443, 443)}
     assert not [r for r in ingress if r.get("IpRanges") or r.get("Ipv6Ranges")]
-    # The application's own group no longer stands in for the endpoint's.
-    assert groups[f"app-{SUFFIX}"]["GroupId"] not in [g["GroupId"] for g in interface[0]["Groups"]]
-
-    aws.reset_recording()
-    assert deploy()["changed"] == 0
-    writes = [c["action"] for c in aws.mutating_requests()]
-    assert writes == [], writes
 
 
 def endpoints_of(ec2, vpc_service):
@@ -66,7 +47,6 @@ def deploy_layout(layout, *args):
     return proc, recap(proc.stdout)["local"]
 
 
-@pytest.mark.slow(seconds=200)
 def test_nat_layout_change_moves_the_gateway_endpoint_and_hand_changes_are_put_back(realistic_aws):
     """Real AWS refuses a second gateway endpoint of a service on a route table (the realistic
     emulator does too): switching to one NAT gateway per AZ moves the S3 endpoint to the new
@@ -75,6 +55,7 @@ def test_nat_layout_change_moves_the_gateway_endpoint_and_hand_changes_are_put_b
     by --check --diff, put back by the next run, and a further run writes nothing."""
     ec2 = client("ec2")
     deploy_layout("single")
+    check_interface_endpoint_reachable_from_tasks_and_migrator_only(ec2)
     [s3] = endpoints_of(ec2, "s3")
     assert sorted(s3["RouteTableIds"]) == sorted(route_table_ids(ec2, "private") + route_table_ids(ec2, "isolated"))
 
@@ -114,3 +95,23 @@ def test_nat_layout_change_moves_the_gateway_endpoint_and_hand_changes_are_put_b
     realistic_aws.reset_recording()
     assert deploy_layout("per_az")[1]["changed"] == 0
     assert [c["action"] for c in realistic_aws.mutating_requests()] == []
+
+
+
+def test_teardown_waits_for_the_deleted_interface_endpoint(realistic_aws):
+    """The interface endpoint's network interfaces hold its subnets and group while it is
+    deleting: the teardown waits for it to be gone before deleting those. (Not the environment
+    above: moto does not move a gateway endpoint's routes with ModifyVpcEndpoint and then
+    refuses to delete it, see docs/real-aws.md.)"""
+    ec2 = client("ec2")
+    extra = {"environment_suffix": SUFFIX, "network_vpc_endpoints": ["secretsmanager"], "network_az_count": 2}
+    up = run_playbook(PLAYBOOK, inventory=ROOT / "inventories" / "local", extra_vars=extra)
+    assert up.returncode == 0, up.stdout[-4000:]
+    [interface] = endpoints_of(ec2, "secretsmanager")
+    mark = len(realistic_aws.realism("events"))
+    down = run_playbook(PLAYBOOK, inventory=ROOT / "inventories" / "local", extra_vars=dict(extra, network_state="absent"))
+    assert down.returncode == 0, down.stdout[-6000:]
+    drained = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "dependent_drain"]
+    assert f"endpoint {interface['VpcEndpointId']} deleting" in drained, drained
+    assert not [d for d in drained if d.startswith("DependencyViolation")], drained
+    assert ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"vpc-{SUFFIX}"]}])["Vpcs"] == []
