@@ -97,7 +97,6 @@ def test_nat_layout_change_moves_the_gateway_endpoint_and_hand_changes_are_put_b
     assert [c["action"] for c in realistic_aws.mutating_requests()] == []
 
 
-
 def test_teardown_waits_for_the_deleted_interface_endpoint(realistic_aws):
     """The interface endpoint's network interfaces hold its subnets and group while it is
     deleting: the teardown waits for it to be gone before deleting those. (Not the environment
