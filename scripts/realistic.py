@@ -490,15 +490,15 @@ class Realism:
                     }
                 )
 
-    def _track_gateway_endpoints(self, call, answer):
-        """The route tables each gateway endpoint routes from, as the calls that succeeded set them."""
+    def _track_gateway_endpoints(self, call, created):
+        """The route tables each gateway endpoint routes from, as the calls that succeeded set them
+        (`created`: the id a CreateVpcEndpoint answered)."""
         params = call.params
         if call.action == "CreateVpcEndpoint" and params.get("VpcEndpointType") == "Gateway":
-            match = re.search(r"<vpcEndpointId>([^<]+)</", answer.body.decode())
-            if match:
-                self.endpoint_services[match.group(1)] = params.get("ServiceName")
+            if created:
+                self.endpoint_services[created] = params.get("ServiceName")
                 for table in _members(params, "RouteTableId"):
-                    self.endpoint_routes[(table, params.get("ServiceName"))] = match.group(1)
+                    self.endpoint_routes[(table, params.get("ServiceName"))] = created
         elif call.action == "ModifyVpcEndpoint" and params.get("VpcEndpointId") in self.endpoint_services:
             endpoint = params["VpcEndpointId"]
             service = self.endpoint_services[endpoint]
@@ -512,13 +512,12 @@ class Realism:
                 if endpoint in gone or key[0] in gone:
                     del self.endpoint_routes[key]
 
-    def _track_interface_endpoints(self, call, answer, now):
+    def _track_interface_endpoints(self, call, created, now):
         """Each interface endpoint's subnets and groups, and those deleted: they drain."""
         params = call.params
         if call.action == "CreateVpcEndpoint" and params.get("VpcEndpointType") == "Interface":
-            match = re.search(r"<vpcEndpointId>([^<]+)</", answer.body.decode())
-            if match:
-                self.interface_endpoints[match.group(1)] = {
+            if created:
+                self.interface_endpoints[created] = {
                     "vpc": params.get("VpcId"), "service": params.get("ServiceName"),
                     "subnets": _members(params, "SubnetId"), "groups": _members(params, "SecurityGroupId"),
                 }
@@ -570,16 +569,19 @@ class Realism:
             self.event("dependent_drain", call, f"endpoint {endpoint['id']} deleting")
 
     def _after_ec2(self, call, answer, now):
-        self._track_gateway_endpoints(call, answer)
-        self._track_interface_endpoints(call, answer, now)
+        created = None
+        if call.action in EC2_CREATES:
+            match = re.search(rf"<{EC2_CREATES[call.action]}>([^<]+)</", answer.body.decode())
+            created = match.group(1) if match else None
+        self._track_gateway_endpoints(call, created)
+        self._track_interface_endpoints(call, created, now)
         if call.action == "DescribeVpcEndpoints" and self.on("dependent_drain") and self.endpoints_deleting:
             return self._rewrite_xml(call, answer, self._endpoints_deleting)
         if call.action in EC2_CREATES:
-            match = re.search(rf"<{EC2_CREATES[call.action]}>([^<]+)</", answer.body.decode())
-            if match:
-                self.created[match.group(1)] = now
+            if created:
+                self.created[created] = now
                 if call.action == "CreateNatGateway":
-                    self.nat_created[match.group(1)] = now
+                    self.nat_created[created] = now
             return answer
         if call.action == "DescribeNatGateways" and self.on("slow_states"):
             return self._rewrite_xml(call, answer, self._nats_pending)

@@ -159,11 +159,15 @@ def route_table_names(azs, nat_layout, suffix):
     return {"public": resource_name("rt-public", suffix), "private": private, "isolated": resource_name("rt-isolated", suffix)}
 
 
+def endpoint_service_short_name(service):
+    """ecr.api for com.amazonaws.<region>.ecr.api; a short name is returned as it is."""
+    parts = service.split(".")
+    return ".".join(parts[3:]) if parts[:2] == ["com", "amazonaws"] and len(parts) > 3 else service
+
+
 def vpc_endpoint_name(service, suffix):
     """Name of the VPC endpoint of `service` (s3, ecr.api or its full name com.amazonaws.<region>.ecr.api)."""
-    parts = service.split(".")
-    short = ".".join(parts[3:]) if parts[:2] == ["com", "amazonaws"] and len(parts) > 3 else service
-    return resource_name("vpce-" + short.replace(".", "-"), suffix)
+    return resource_name("vpce-" + endpoint_service_short_name(service).replace(".", "-"), suffix)
 
 
 # A region code (us-east-1, us-gov-west-1, us-isob-east-1): the one syntax preflight checks too.

@@ -19,7 +19,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
 from ansible_collections.bluegreen.migration.plugins.module_utils.cidr import TIERS, split_subnets
-from ansible_collections.bluegreen.migration.plugins.module_utils.naming import nat_gateway_names, vpc_endpoint_name, zonal_name
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import endpoint_service_short_name, nat_gateway_names, vpc_endpoint_name, zonal_name
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import DIFFERS
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import KNOWN_AFTER_CREATE
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
@@ -336,12 +336,6 @@ def modify_vpc_endpoint(client, endpoint_id, changes):
     client.modify_vpc_endpoint(VpcEndpointId=endpoint_id, **changes)
 
 
-def short_service(service):
-    """s3 for com.amazonaws.us-east-1.s3 (a name that is not a full one is returned as it is)."""
-    parts = service.split(".")
-    return ".".join(parts[3:]) if parts[:2] == ["com", "amazonaws"] and len(parts) > 3 else service
-
-
 def wanted_vpc_endpoints(services, gateway_services, suffix, tags):
     """The wanted endpoints of `services` (full names): each with its type (Gateway for the short
     names in `gateway_services`, else Interface), its name (the collection's naming function) and
@@ -349,7 +343,7 @@ def wanted_vpc_endpoints(services, gateway_services, suffix, tags):
     wanted = []
     for service in services:
         name = vpc_endpoint_name(service, suffix)
-        kind = "Gateway" if short_service(service) in gateway_services else "Interface"
+        kind = "Gateway" if endpoint_service_short_name(service) in gateway_services else "Interface"
         wanted.append({"service": service, "type": kind, "name": name, "tags": dict(tags, Name=name)})
     return wanted
 

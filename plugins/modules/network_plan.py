@@ -592,12 +592,11 @@ def leftovers_or_endpoints(result, params):
     )
 
 
-def endpoint_attachments(params, read, result, wanted_subnets, names, group_ids):
+def endpoint_attachments(params, read, result, found, wanted_subnets, names, group_ids):
     """The route tables (gateway endpoints), subnets and security group (interface endpoints) the
-    endpoints should have, by the ids known in this run (KNOWN_AFTER_CREATE for one to create).
-    The route tables are read for this only when a gateway endpoint exists (a re-run reads them
-    anyway)."""
-    found = read(network.read_vpc_endpoints)
+    endpoints `found` should have, by the ids known in this run (KNOWN_AFTER_CREATE for one to
+    create). The route tables are read for this only when a gateway endpoint exists (a re-run
+    reads them anyway)."""
     attachments = {}
     if names and any(e.get("VpcEndpointType") == "Gateway" for e in found):
         table_ids = network.route_table_ids(read(network.read_route_tables))
@@ -614,7 +613,7 @@ def plan_endpoints(params, read, result, wanted_subnets, names, group_ids):
     """The VPC endpoints' plan (network.plan_vpc_endpoints) with its changes."""
     wanted = network.wanted_vpc_endpoints(params["vpc_endpoints"], params["gateway_endpoint_services"], params["environment_suffix"], params["tags"])
     found = read(network.read_vpc_endpoints)
-    attachments = endpoint_attachments(params, read, result, wanted_subnets, names, group_ids) if found else {}
+    attachments = endpoint_attachments(params, read, result, found, wanted_subnets, names, group_ids) if found else {}
     changes, endpoints = network.plan_vpc_endpoints(wanted, found, attachments)
     endpoints["changes"] = changes
     return endpoints
