@@ -38,12 +38,20 @@ DEFAULTS = {
     "throttling": {"enabled": True, "every": 17},
     # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/query-api-troubleshooting.html#eventual-consistency
     # A Describe naming an EC2 id created less than `seconds` ago answers <Kind>.NotFound.
-    "eventual_consistency": {"enabled": True, "seconds": 2},
+    # ECS learns of new resources late too (terraform-provider-aws retries CreateService on both):
+    # CreateService less than `seconds` after its cluster's CreateCluster answers
+    # ClusterNotFoundException, and one naming a target group that a listener or listener rule
+    # took up less than `listener_seconds` ago "does not have an associated load balancer".
+    "eventual_consistency": {"enabled": True, "seconds": 2, "listener_seconds": 6},
     # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html and
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html (ENI permissions):
     # CreateFunction soon after its role or the role's policies changed is refused, first with
     # "cannot be assumed", then (function in a VPC) with "CreateNetworkInterface", once each.
-    "iam_propagation": {"enabled": True, "seconds": 60},
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html:
+    # an account's first CreateCluster creates ECS's service-linked role, and the first
+    # `service_linked_role_refusals` calls are refused until IAM has it ("Unable to assume the
+    # service linked role").
+    "iam_propagation": {"enabled": True, "seconds": 60, "service_linked_role_refusals": 2},
     # https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html (pending),
     # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html (creating),
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html (IN_PROGRESS):
@@ -115,6 +123,7 @@ IAM_ROLE_CHANGES = ("CreateRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", 
 LAMBDA_FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
 LAMBDA_FUNCTION = re.compile(r"^/2015-03-31/functions/([^/]+)$")
 LAMBDA_INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
+LISTENER_CHANGES = ("CreateListener", "ModifyListener", "CreateRule", "ModifyRule")
 DYNAMODB_ITEM_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan")
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
 
@@ -255,6 +264,9 @@ class Realism:
             self.endpoint_routes = {}  # (route table, service) -> gateway VPC endpoint id
             self.interface_endpoints = {}  # interface VPC endpoint id -> dict(vpc, service, subnets, groups)
             self.endpoints_deleting = []  # dict(id, vpc, service, subnets, groups, until, polls)
+            self.service_linked_role_refusals = 0  # CreateCluster refused so far
+            self.clusters_created = {}  # ECS cluster name -> time created
+            self.listener_groups = {}  # target group ARN -> time a listener or rule took it up
 
     def on(self, name):
         return self.config[name]["enabled"]
@@ -288,6 +300,7 @@ class Realism:
                 self._table_not_ready,
                 self._breaker,
                 self._endpoint_route_taken,
+                self._ecs_not_ready,
             )
             for check in checks:
                 answer = check(call)
@@ -404,6 +417,30 @@ class Realism:
                 return error(call, "RouteAlreadyExists", f"route table {table} already has a route to the prefix list of {service} (endpoint {holder})")
         return None
 
+    def _ecs_not_ready(self, call):
+        if call.service != "ecs" or call.action not in ("CreateCluster", "CreateService"):
+            return None
+        if call.action == "CreateCluster":
+            if self.on("iam_propagation") and self.service_linked_role_refusals < self.figure("iam_propagation", "service_linked_role_refusals"):
+                self.service_linked_role_refusals += 1
+                message = "Unable to assume the service linked role. Please verify that the ECS service linked role exists."
+                self.event("iam_propagation", call, message)
+                return error(call, "InvalidParameterException", message)
+            return None
+        if not self.on("eventual_consistency"):
+            return None
+        cluster = (call.params.get("cluster") or "default").rsplit("/", 1)[-1]
+        if self.recent(self.clusters_created.get(cluster), self.figure("eventual_consistency", "seconds")):
+            self.event("eventual_consistency", call, f"ClusterNotFoundException {cluster}")
+            return error(call, "ClusterNotFoundException", "Cluster not found.")
+        for balancer in call.params.get("loadBalancers") or []:
+            group = balancer.get("targetGroupArn")
+            if self.recent(self.listener_groups.get(group), self.figure("eventual_consistency", "listener_seconds")):
+                message = f"The target group with targetGroupArn {group} does not have an associated load balancer."
+                self.event("eventual_consistency", call, f"InvalidParameterException {message}")
+                return error(call, "InvalidParameterException", message)
+        return None
+
     def _cluster_not_ready(self, call):
         # https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
         # (InvalidDBClusterStateFault): a member instance asked for while the cluster is
@@ -465,6 +502,10 @@ class Realism:
                 return self._after_rds(call, answer, now)
             elif call.service == "ecs":
                 return self._after_ecs(call, answer, now)
+            elif call.service == "elasticloadbalancing" and call.action in LISTENER_CHANGES:
+                for value in call.params.values():
+                    if ":targetgroup/" in value:
+                        self.listener_groups[value] = now
             elif call.service == "dynamodb":
                 return self._after_dynamodb(call, answer, now)
             elif call.service == "secretsmanager" and call.action == "DeleteSecret" and call.params.get("ForceDeleteWithoutRecovery"):
@@ -646,7 +687,9 @@ class Realism:
                 self.event("slow_states", call, f"{name.text} creating")
 
     def _after_ecs(self, call, answer, now):
-        if call.action == "RegisterTaskDefinition":
+        if call.action == "CreateCluster":
+            self.clusters_created[(_json(answer.body).get("cluster") or {}).get("clusterName")] = now
+        elif call.action == "RegisterTaskDefinition":
             images = [c.get("image", "") for c in call.params.get("containerDefinitions", [])]
             arn = (_json(answer.body).get("taskDefinition") or {}).get("taskDefinitionArn", "")
             self.task_images[arn] = self.task_images[arn.rsplit("/", 1)[-1]] = images

@@ -35,10 +35,34 @@ if HAS_BOTO3:
 TRANSIENT_CODES = ["ThrottlingException", "InternalServiceError", "ServerException", "ServiceUnavailable", "InternalFailure", "ResourceInUse"]
 
 
-def aws_retry(retries=10, delay=1, max_delay=30, extra_codes=()):
+# What retry_on_messages() makes of an error whose message says it lifts by itself.
+LIFTS_BY_ITSELF = "(a refusal that lifts by itself)"
+
+
+def aws_retry(retries=10, delay=1, max_delay=30, extra_codes=(), extra_messages=None):
     """Jittered exponential backoff for one API call (throttling, 5xx and transient codes,
-    plus the call's own `extra_codes`: refusals AWS lifts by itself after a while)."""
-    return AWSRetry.jittered_backoff(retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=TRANSIENT_CODES + list(extra_codes))
+    plus the call's own `extra_codes`: refusals AWS lifts by itself after a while).
+    `extra_messages` {code: phrases}: a code that also means a real error, retried only when its
+    message holds one of the phrases."""
+    codes = TRANSIENT_CODES + list(extra_codes)
+    if not extra_messages:
+        return AWSRetry.jittered_backoff(retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=codes)
+    retry = retry_on_messages(extra_messages)
+    return retry.jittered_backoff(retries=retries, delay=delay, max_delay=max_delay, catch_extra_error_codes=codes + [LIFTS_BY_ITSELF])
+
+
+def retry_on_messages(messages):
+    """AWSRetry that reads an error named in `messages` ({code: phrases}) as LIFTS_BY_ITSELF
+    when its message holds one of that code's phrases."""
+
+    class RetryOnMessages(AWSRetry):
+        @staticmethod
+        def status_code_from_exception(error):
+            code = AWSRetry.status_code_from_exception(error)
+            text = error.response.get("Error", {}).get("Message") or ""
+            return LIFTS_BY_ITSELF if any(phrase in text for phrase in messages.get(code, ())) else code
+
+    return RetryOnMessages
 
 
 def tag_updater(tag_resource, untag_resource):

@@ -104,8 +104,22 @@ def cluster_drift(wanted, current):
     return drift
 
 
+# ECS learns late what was just made: an account's first cluster is refused until IAM has the
+# service-linked role ECS creates for it; a new service until ECS knows its new cluster and that
+# its target group is behind a load balancer. The same messages also mean a real error, so the
+# refusals are retried for about two minutes and then reported as they are.
+SERVICE_LINKED_ROLE = "Unable to assume the service linked role"
+LATE_FOR_A_SERVICE = {
+    "InvalidParameterException": (
+        SERVICE_LINKED_ROLE,
+        "does not have an associated load balancer",
+        "verify that the ECS service role being passed has the proper permissions",
+    ),
+}
+
+
 @EcsErrorHandler.common_error_handler("create ECS cluster")
-@aws_retry()
+@aws_retry(retries=12, extra_messages={"InvalidParameterException": (SERVICE_LINKED_ROLE,)})
 def create_cluster(client, **params):
     return client.create_cluster(**params)["cluster"]
 
@@ -224,7 +238,7 @@ def describe_service(client, cluster, name):
 
 
 @EcsErrorHandler.common_error_handler("create ECS service")
-@aws_retry()
+@aws_retry(retries=12, extra_codes=("ClusterNotFoundException",), extra_messages=LATE_FOR_A_SERVICE)
 def create_service(client, **params):
     return client.create_service(**params)["service"]
 

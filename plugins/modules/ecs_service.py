@@ -158,6 +158,11 @@ notes:
     sends them again with UpdateService in the same run, so that the next run compares the
     values the endpoint really holds. When AWS does not report a deployment configuration
     at all, the module treats it as unknown and applies the requested one.
+  - ECS learns late of what was just created. CreateService right after the cluster's creation
+    (C(ClusterNotFoundException)), right after a listener took up the target group (C(does not have
+    an associated load balancer)) or in an account whose ECS service-linked role is still
+    propagating is retried with jittered backoff for about two minutes; any other
+    C(InvalidParameterException) fails at once.
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:

@@ -65,10 +65,12 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
     emu = realistic_aws
     inventory(tmp_path)
 
-    # 1. First deploy: IAM not yet propagated for the migrator, states that take time, throttling.
+    # 1. First deploy: IAM not yet propagated (the migrator, ECS's service-linked role), states
+    #    that take time, throttling.
     ok(run("site.yml", tmp_path))
     refusals = [e["detail"] for e in events(emu, "iam_propagation")]
     assert any("cannot be assumed" in r for r in refusals) and any("CreateNetworkInterface" in r for r in refusals), refusals
+    assert any("Unable to assume the service linked role" in r for r in refusals), refusals
     assert events(emu, "throttling") and events(emu, "eventual_consistency")
     slow = " ".join(e["detail"] for e in events(emu, "slow_states"))
     assert "creating" in slow and "deployment in progress" in slow, slow

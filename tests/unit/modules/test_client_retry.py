@@ -6,6 +6,7 @@ import pytest
 from botocore.config import Config
 from botocore.stub import Stubber
 
+from ansible_collections.amazon.aws.plugins.module_utils import cloud
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs, elbv2
 
 CLUSTER = {"clusterArn": "arn:aws:ecs:us-east-1:123456789012:cluster/demo", "clusterName": "demo", "status": "ACTIVE"}
@@ -45,3 +46,63 @@ def test_not_found_is_none():
     with stub:
         assert elbv2.describe_target_group(api, "nope") is None
         stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def no_sleep(monkeypatch):
+    """The backoff's sleeps, recorded instead of slept."""
+    slept = []
+    monkeypatch.setattr(cloud.time, "sleep", slept.append)
+    return slept
+
+
+SERVICE = {"serviceName": "blue", "serviceArn": "arn:aws:ecs:us-east-1:123456789012:service/demo/blue", "status": "ACTIVE"}
+SLR = "Unable to assume the service linked role. Please verify that the ECS service linked role exists."
+GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/b/1"
+NO_BALANCER = f"The target group with targetGroupArn {GROUP} does not have an associated load balancer."
+
+
+def test_ecs_refusals_that_lift_by_themselves_are_retried(no_sleep):
+    api, stub = stubbed("ecs")
+    stub.add_client_error("create_cluster", service_error_code="InvalidParameterException", service_message=SLR, http_status_code=400)
+    stub.add_response("create_cluster", {"cluster": CLUSTER}, {"clusterName": "demo"})
+    stub.add_client_error("create_service", service_error_code="ClusterNotFoundException", service_message="Cluster not found.", http_status_code=400)
+    stub.add_client_error("create_service", service_error_code="InvalidParameterException", service_message=NO_BALANCER, http_status_code=400)
+    stub.add_response("create_service", {"service": SERVICE}, {"cluster": "demo", "serviceName": "blue"})
+    with stub:
+        assert ecs.create_cluster(api, clusterName="demo")["clusterName"] == "demo"
+        assert ecs.create_service(api, cluster="demo", serviceName="blue")["serviceName"] == "blue"
+        stub.assert_no_pending_responses()
+    assert len(no_sleep) == 3
+
+
+def test_the_same_code_with_another_message_is_not_retried(no_sleep):
+    api, stub = stubbed("ecs")
+    wrong = "Task definition does not support launch_type FARGATE."
+    stub.add_client_error("create_service", service_error_code="InvalidParameterException", service_message=wrong, http_status_code=400)
+    with stub:
+        with pytest.raises(ecs.EcsError) as failure:
+            ecs.create_service(api, cluster="demo", serviceName="blue")
+        stub.assert_no_pending_responses()
+    assert no_sleep == [] and wrong in str(failure.value.exception)
+    # create_cluster retries only the service-linked role's message, not the service's others
+    api, stub = stubbed("ecs")
+    stub.add_client_error("create_cluster", service_error_code="InvalidParameterException", service_message=NO_BALANCER, http_status_code=400)
+    with stub:
+        with pytest.raises(ecs.EcsError):
+            ecs.create_cluster(api, clusterName="demo")
+        stub.assert_no_pending_responses()
+    assert no_sleep == []
+
+
+def test_a_refusal_that_never_lifts_is_reported_after_the_retries(no_sleep):
+    api, stub = stubbed("ecs")
+    for _dummy in range(12):
+        stub.add_client_error("create_cluster", service_error_code="InvalidParameterException", service_message=SLR, http_status_code=400)
+    with stub:
+        with pytest.raises(ecs.EcsError) as failure:
+            ecs.create_cluster(api, clusterName="demo")
+        stub.assert_no_pending_responses()
+    assert SLR in str(failure.value.exception)
+    # 11 jittered sleeps, each below its doubling ceiling (1, 2, 4 ... at most 30 s)
+    assert len(no_sleep) == 11 and all(0 <= slept <= min(2**n, 30) for n, slept in enumerate(no_sleep))

@@ -101,3 +101,37 @@ def test_gateway_endpoint_moves_between_route_tables_in_place(realistic_aws):
     assert wrong.get("failed") is True and "subnet_ids: only for Interface endpoints" in wrong["msg"], wrong
     missing = run_module("vpc_endpoint_update", {"vpc_endpoint_id": "vpce-0123456789abcdef0", "route_table_ids": [first]})
     assert missing.get("failed") is True and "no such endpoint" in missing["msg"], missing
+
+
+def test_ecs_learns_late_of_its_role_cluster_and_listener(realistic_aws, network):
+    """An account's first cluster is refused until IAM has ECS's service-linked role; a service
+    is refused while ECS does not know its new cluster, or that its target group is behind the
+    listener just made. ecs_cluster and ecs_service retry those refusals and succeed."""
+    created = run_module("ecs_cluster", {"name": "bluegreen-app-t1"})
+    assert created.get("failed") is not True, created
+    refusals = [e["detail"] for e in events(realistic_aws, "iam_propagation", "CreateCluster")]
+    assert len(refusals) == 2 and all("Unable to assume the service linked role" in r for r in refusals), refusals
+
+    td = client("ecs").register_task_definition(
+        family="bluegreen-app-t1", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512",
+        containerDefinitions=[{"name": "app", "image": "amazon/amazon-ecs-sample", "portMappings": [{"containerPort": 80}]}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    # Windows long enough for a module started on a busy machine to meet them.
+    realistic_aws.realism("config", {"eventual_consistency": {"seconds": 8, "listener_seconds": 10}})
+
+    client("ecs").create_cluster(clusterName="bluegreen-app2-t1")
+    started = run_module("ecs_service", service_args(network, td, cluster="bluegreen-app2-t1"))
+    assert started.get("failed") is not True, started
+    late = [e["detail"] for e in events(realistic_aws, "eventual_consistency", "CreateService")]
+    assert late and all(d == "ClusterNotFoundException bluegreen-app2-t1" for d in late), late
+
+    elb = client("elbv2")
+    group = elb.create_target_group(Name="app-green-t1", Protocol="HTTP", Port=80, VpcId=network["vpc"], TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    balancer = elb.create_load_balancer(Name="app-t1", Subnets=network["subnets"], SecurityGroups=[network["sg"]])["LoadBalancers"][0]["LoadBalancerArn"]
+    elb.create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])
+    balanced = {"name": "bluegreen-green-t1", "load_balancers": [{"target_group_arn": group, "container_name": "app", "container_port": 80}]}
+    started = run_module("ecs_service", service_args(network, td, **balanced))
+    assert started.get("failed") is not True, started
+    late = [e["detail"] for e in events(realistic_aws, "eventual_consistency", "CreateService")][len(late):]
+    assert late and all(group in d and "does not have an associated load balancer" in d for d in late), late
+    assert client("ecs").describe_services(cluster="bluegreen-app-t1", services=["bluegreen-green-t1"])["services"][0]["status"] == "ACTIVE"
