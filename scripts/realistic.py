@@ -81,9 +81,13 @@ DEFAULTS = {
     # terraform-provider-aws's wait for a deleted VPC endpoint: a deleted interface endpoint is
     #   listed `deleting` while its network interfaces go, and they hold its security groups and
     #   subnets, here until listed `endpoint_polls` times, at most `endpoint_seconds`.
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteTargetGroup.html
+    # and terraform-provider-aws's retry of it: a target group stays "in use by a listener or a
+    #   rule" for a while after its load balancer was deleted, here for the next
+    #   `target_group_refusals` DeleteTargetGroup calls (at most `target_group_seconds`).
     "dependent_drain": {
         "enabled": True, "eni_polls": 2, "eni_seconds": 600, "ecs_refusals": 2, "ecs_seconds": 300, "secret_refusals": 2, "secret_seconds": 600,
-        "endpoint_polls": 2, "endpoint_seconds": 600,
+        "endpoint_polls": 2, "endpoint_seconds": 600, "target_group_refusals": 2, "target_group_seconds": 120,
     },
     # https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html ("You can't have
     # multiple gateway endpoints to the same service in a single route table" - the route to the
@@ -123,6 +127,7 @@ IAM_ROLE_CHANGES = ("CreateRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", 
 LAMBDA_FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
 LAMBDA_FUNCTION = re.compile(r"^/2015-03-31/functions/([^/]+)$")
 LAMBDA_INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
+BALANCER = re.compile(r":(?:loadbalancer|listener|listener-rule)/(app/[^/]+/[^/]+)")
 LISTENER_CHANGES = ("CreateListener", "ModifyListener", "CreateRule", "ModifyRule")
 DYNAMODB_ITEM_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan")
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
@@ -267,6 +272,8 @@ class Realism:
             self.service_linked_role_refusals = 0  # CreateCluster refused so far
             self.clusters_created = {}  # ECS cluster name -> time created
             self.listener_groups = {}  # target group ARN -> time a listener or rule took it up
+            self.balancer_groups = {}  # "app/<name>/<id>" -> target group ARNs its listeners and rules took up
+            self.groups_freed = {}  # target group ARN -> [time its balancer or listener went, refusals so far]
 
     def on(self, name):
         return self.config[name]["enabled"]
@@ -361,6 +368,17 @@ class Realism:
                 if self._endpoint_deleting(endpoint, now) and target in (endpoint["groups"] + endpoint["subnets"]):
                     self.event("dependent_drain", call, f"DependencyViolation {target} (endpoint {endpoint['id']} deleting)")
                     return error(call, "DependencyViolation", f"resource {target} has a dependent object")
+        if call.service == "elasticloadbalancing" and call.action == "DeleteTargetGroup":
+            group = call.params.get("TargetGroupArn")
+            freed = self.groups_freed.get(group)
+            if (
+                freed
+                and freed[1] < self.figure("dependent_drain", "target_group_refusals")
+                and self.recent(freed[0], self.figure("dependent_drain", "target_group_seconds"))
+            ):
+                freed[1] += 1
+                self.event("dependent_drain", call, f"ResourceInUse {group}")
+                return error(call, "ResourceInUse", f"The target group '{group}' is currently in use by a listener or a rule")
         if call.service == "ecs" and call.action == "DeleteCluster":
             cluster = (call.params.get("cluster") or "").rsplit("/", 1)[-1]
             refused = self.cluster_refusals.get(cluster, 0)
@@ -502,10 +520,8 @@ class Realism:
                 return self._after_rds(call, answer, now)
             elif call.service == "ecs":
                 return self._after_ecs(call, answer, now)
-            elif call.service == "elasticloadbalancing" and call.action in LISTENER_CHANGES:
-                for value in call.params.values():
-                    if ":targetgroup/" in value:
-                        self.listener_groups[value] = now
+            elif call.service == "elasticloadbalancing":
+                self._after_elbv2(call, now)
             elif call.service == "dynamodb":
                 return self._after_dynamodb(call, answer, now)
             elif call.service == "secretsmanager" and call.action == "DeleteSecret" and call.params.get("ForceDeleteWithoutRecovery"):
@@ -513,6 +529,19 @@ class Realism:
                 entry = (now, result.get("Name"), result.get("ARN"), [0])  # [CreateSecret refusals so far]
                 self.secrets_deleted[result.get("Name")] = self.secrets_deleted[result.get("ARN")] = entry
         return answer
+
+    def _after_elbv2(self, call, now):
+        # The balancer of a listener or rule: "app/<name>/<id>" in its own ARN or its balancer's.
+        owner = next((BALANCER.search(call.params[key]) for key in ("LoadBalancerArn", "ListenerArn", "RuleArn") if call.params.get(key)), None)
+        if call.action in LISTENER_CHANGES:
+            for value in call.params.values():
+                if ":targetgroup/" in value:
+                    self.listener_groups[value] = now
+                    if owner:
+                        self.balancer_groups.setdefault(owner.group(1), set()).add(value)
+        elif call.action == "DeleteLoadBalancer" and owner:
+            for group in self.balancer_groups.pop(owner.group(1), set()):
+                self.groups_freed[group] = [now, 0]
 
     def _after_lambda(self, call, now):
         if call.method == "POST" and LAMBDA_FUNCTIONS.match(call.path):

@@ -135,3 +135,18 @@ def test_ecs_learns_late_of_its_role_cluster_and_listener(realistic_aws, network
     late = [e["detail"] for e in events(realistic_aws, "eventual_consistency", "CreateService")][len(late):]
     assert late and all(group in d and "does not have an associated load balancer" in d for d in late), late
     assert client("ecs").describe_services(cluster="bluegreen-app-t1", services=["bluegreen-green-t1"])["services"][0]["status"] == "ACTIVE"
+
+
+def test_target_group_deleted_once_its_balancer_has_let_it_go(realistic_aws, network):
+    """Right after its load balancer is deleted a target group is still "in use by a listener
+    or a rule" for a while; elb_target_group's delete waits that out."""
+    elb = client("elbv2")
+    group = elb.create_target_group(Name="app-blue-t1", Protocol="HTTP", Port=80, VpcId=network["vpc"], TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    balancer = elb.create_load_balancer(Name="app-t1", Subnets=network["subnets"], SecurityGroups=[network["sg"]])["LoadBalancers"][0]["LoadBalancerArn"]
+    elb.create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": group}])
+    elb.delete_load_balancer(LoadBalancerArn=balancer)
+
+    deleted = run_module("elb_target_group", {"name": "app-blue-t1", "state": "absent"})
+    assert deleted.get("failed") is not True and deleted["changed"] is True, deleted
+    assert [e["detail"] for e in events(realistic_aws, "dependent_drain", "DeleteTargetGroup")] == [f"ResourceInUse {group}"] * 2
+    assert elb.describe_target_groups()["TargetGroups"] == []
