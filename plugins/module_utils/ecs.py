@@ -107,7 +107,7 @@ def cluster_drift(wanted, current):
 # ECS learns late what was just made: an account's first cluster is refused until IAM has the
 # service-linked role ECS creates for it; a new service until ECS knows its new cluster and that
 # its target group is behind a load balancer. The same messages also mean a real error, so the
-# refusals are retried for about two minutes and then reported as they are.
+# refusals are retried for up to about two minutes and then reported as they are.
 SERVICE_LINKED_ROLE = "Unable to assume the service linked role"
 LATE_FOR_A_SERVICE = {
     "InvalidParameterException": (
@@ -119,7 +119,7 @@ LATE_FOR_A_SERVICE = {
 
 
 @EcsErrorHandler.common_error_handler("create ECS cluster")
-@aws_retry(retries=12, extra_messages={"InvalidParameterException": (SERVICE_LINKED_ROLE,)})
+@aws_retry(extra_messages={"InvalidParameterException": (SERVICE_LINKED_ROLE,)})
 def create_cluster(client, **params):
     return client.create_cluster(**params)["cluster"]
 
@@ -238,7 +238,7 @@ def describe_service(client, cluster, name):
 
 
 @EcsErrorHandler.common_error_handler("create ECS service")
-@aws_retry(retries=12, extra_codes=("ClusterNotFoundException",), extra_messages=LATE_FOR_A_SERVICE)
+@aws_retry(extra_codes=("ClusterNotFoundException",), extra_messages=LATE_FOR_A_SERVICE)
 def create_service(client, **params):
     return client.create_service(**params)["service"]
 

@@ -49,7 +49,7 @@ notes:
     treats a missing list as empty.
   - An account's first cluster makes ECS create its service-linked role, and CreateCluster is
     refused (C(Unable to assume the service linked role)) until IAM has it; the module retries
-    that refusal with jittered backoff for about two minutes.
+    that refusal with jittered backoff for up to about two minutes.
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:

@@ -161,7 +161,7 @@ notes:
   - ECS learns late of what was just created. CreateService right after the cluster's creation
     (C(ClusterNotFoundException)), right after a listener took up the target group (C(does not have
     an associated load balancer)) or in an account whose ECS service-linked role is still
-    propagating is retried with jittered backoff for about two minutes; any other
+    propagating is retried with jittered backoff for up to about two minutes; any other
     C(InvalidParameterException) fails at once.
 author:
   - bluegreen.migration maintainers (@bluegreen)
