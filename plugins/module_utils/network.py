@@ -12,9 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry
@@ -304,8 +307,45 @@ class VpcEndpointErrorHandler(NetworkErrorHandler):
         return is_boto3_error_code("InvalidVpcEndpointId.NotFound")
 
 
+# The policy AWS gives an endpoint made without one (full access), which the role's endpoints keep:
+# https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html
+ENDPOINT_FULL_ACCESS_POLICY = {"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+FULL_ACCESS = "full access (AWS's default policy)"
+
+
+def endpoint_policy(document):
+    """An endpoint's policy as plans and diffs show and compare it: FULL_ACCESS for a policy
+    equivalent to AWS's default one (statement order, single values or lists do not matter),
+    else the document as sorted JSON; None when there is none (a service that takes no policy)."""
+    if not document:
+        return None
+    try:
+        parsed = json.loads(document) if isinstance(document, str) else document
+    except ValueError:
+        return document
+    if not compare_policies(parsed, ENDPOINT_FULL_ACCESS_POLICY):
+        return FULL_ACCESS
+    return json.dumps(parsed, sort_keys=True)
+
+
+def endpoint_policy_differs(shown, wanted):
+    """Whether the policy `wanted` (a document, or its JSON) differs from the one endpoint_policy()
+    showed as `shown`, as policies: statement order and a single value against a one-element list
+    do not matter."""
+    wanted = json.loads(wanted) if isinstance(wanted, str) else wanted
+    if shown == FULL_ACCESS:
+        current = ENDPOINT_FULL_ACCESS_POLICY
+    else:
+        try:
+            current = json.loads(shown) if shown else {}
+        except ValueError:
+            return True
+    return compare_policies(current, wanted)
+
+
 def endpoint_state(endpoint):
-    """An endpoint as vpc_endpoint_update returns it: ids sorted, tags as a dict."""
+    """An endpoint as vpc_endpoint_update returns it: ids sorted, tags as a dict, the policy as
+    endpoint_policy() shows it."""
     return dict(
         _endpoint_now(endpoint),
         vpc_endpoint_id=endpoint["VpcEndpointId"],
@@ -338,23 +378,32 @@ def modify_vpc_endpoint(client, endpoint_id, changes):
 
 def wanted_vpc_endpoints(services, gateway_services, suffix, tags):
     """The wanted endpoints of `services` (full names): each with its type (Gateway for the short
-    names in `gateway_services`, else Interface), its name (the collection's naming function) and
-    its full tags."""
+    names in `gateway_services`, else Interface), its name (the collection's naming function), its
+    full tags, its policy (AWS's default full access: the security groups and the private
+    subnets are what limits an endpoint here) and, for an interface endpoint, private DNS on (the
+    service's own hostname resolves to the endpoint, so nothing in the VPC needs configuring)."""
     wanted = []
     for service in services:
         name = vpc_endpoint_name(service, suffix)
         kind = "Gateway" if endpoint_service_short_name(service) in gateway_services else "Interface"
-        wanted.append({"service": service, "type": kind, "name": name, "tags": dict(tags, Name=name)})
+        want = {"service": service, "type": kind, "name": name, "tags": dict(tags, Name=name), "policy": ENDPOINT_FULL_ACCESS_POLICY}
+        if kind == "Interface":
+            want["private_dns_enabled"] = True
+        wanted.append(want)
     return wanted
 
 
 def _endpoint_now(endpoint):
-    return {
+    now = {
         "route_table_ids": sorted(endpoint.get("RouteTableIds") or []),
         "subnet_ids": sorted(endpoint.get("SubnetIds") or []),
         "security_group_ids": sorted(g["GroupId"] for g in endpoint.get("Groups") or []),
+        "policy": endpoint_policy(endpoint.get("PolicyDocument")),
         "tags": tags_of(endpoint),
     }
+    if endpoint.get("VpcEndpointType") == "Interface":
+        now["private_dns_enabled"] = bool(endpoint.get("PrivateDnsEnabled"))
+    return now
 
 
 def _endpoint_wanted(want, attachments):
@@ -363,6 +412,9 @@ def _endpoint_wanted(want, attachments):
     groups); an id still to create is KNOWN_AFTER_CREATE."""
     keys = ("route_table_ids",) if want["type"] == "Gateway" else ("subnet_ids", "security_group_ids")
     desired = dict((key, sorted(attachments[key])) for key in keys if attachments.get(key) is not None)
+    desired["policy"] = endpoint_policy(want["policy"])
+    if "private_dns_enabled" in want:
+        desired["private_dns_enabled"] = want["private_dns_enabled"]
     desired["tags"] = want["tags"]
     return desired
 
@@ -382,13 +434,14 @@ def plan_vpc_endpoints(wanted, found, attachments=None):
     KNOWN_AFTER_CREATE; a key left out is not compared).
 
     An endpoint of a listed service is kept when it has the wanted type (one per service); its
-    route tables (gateway), subnets and security groups (interface) and tags are compared, and
-    it is planned for update when they differ. A listed service without one is planned for
+    route tables (gateway), subnets, security groups and private DNS (interface), policy and tags
+    are compared, and it is planned for update when they differ. A listed service without one is planned for
     creation. The others (unlisted service, other type, a second one) are planned for deletion:
     AWS refuses a second gateway endpoint of a service on a route table, so a layout change
     updates the endpoint instead of adding one.
 
-    plan: create [{service, type, name, tags}], modify [the same with vpc_endpoint_id], stale
+    plan: create [{service, type, name, tags, policy, private_dns_enabled (interface)}], modify [the
+    same with vpc_endpoint_id], stale
     [{vpc_endpoint_id, service_name}], ids {service: the kept endpoint's id}."""
     attachments = attachments or {}
     changes, plan = [], {"create": [], "modify": [], "stale": [], "ids": {}}
@@ -403,7 +456,10 @@ def plan_vpc_endpoints(wanted, found, attachments=None):
             continue
         kept.add(keep["VpcEndpointId"])
         plan["ids"][want["service"]] = keep["VpcEndpointId"]
-        updates = fields_that_differ(desired, _endpoint_now(keep))
+        now = _endpoint_now(keep)
+        if now["policy"] is None:  # a service that takes no endpoint policy
+            desired.pop("policy")
+        updates = fields_that_differ(desired, now)
         if updates:
             changes.append(change(VPC_ENDPOINT, want["name"], "update", updates, DIFFERS))
             plan["modify"].append(dict(want, vpc_endpoint_id=keep["VpcEndpointId"]))

@@ -97,9 +97,10 @@ options:
         the VPC's endpoints are read only when given. A listed service without an endpoint of its
         type is planned for creation; the endpoints of other services, of another type or a second
         one of a service for deletion.
-      - An endpoint kept is compared with what it should have - its tags, the private route tables and the
-        isolated one (gateway endpoints), the private subnets and the C(endpoints) security group of
-        O(security_groups) (interface endpoints) - and planned for update when they differ, so a NAT
+      - An endpoint kept is compared with what it should have - its tags, AWS's default full-access policy,
+        the private route tables and the isolated one (gateway endpoints), the private subnets, the C(endpoints)
+        security group of O(security_groups) and private DNS on (interface endpoints) - and planned for update
+        when they differ, so a NAT
         layout change moves a gateway endpoint to the new route tables instead of adding a second
         endpoint (AWS refuses two endpoints of one service on a route table).
       - Requires O(environment_suffix) (the endpoints' names).
@@ -363,11 +364,15 @@ vpc_endpoints:
       type: list
       elements: dict
     create:
-      description: The endpoints to create, each with C(service) (full name), C(type) (V(Gateway) or V(Interface)), C(name) and C(tags).
+      description:
+        - The endpoints to create, each with C(service) (full name), C(type) (V(Gateway) or V(Interface)), C(name), C(tags),
+          C(policy) (the document) and, an interface endpoint, C(private_dns_enabled).
       type: list
       elements: dict
     modify:
-      description: The endpoints whose route tables, subnets, security groups or tags differ; as RV(vpc_endpoints.create), with C(vpc_endpoint_id).
+      description:
+        - The endpoints whose route tables, subnets, security groups, policy, private DNS or tags differ; as RV(vpc_endpoints.create),
+          with C(vpc_endpoint_id).
       type: list
       elements: dict
     stale:

@@ -11,15 +11,18 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: vpc_endpoint_update
-short_description: Bring an existing VPC endpoint to the wanted route tables, subnets, security groups and tags
+short_description: Bring an existing VPC endpoint to the wanted route tables, subnets, security groups, policy, private DNS and tags
 version_added: 0.1.0
 description:
   - Changes an existing VPC endpoint in place (C(ModifyVpcEndpoint)) - the route tables a gateway
-    endpoint joins, the subnets and security groups of an interface endpoint - and its tags.
+    endpoint joins, the subnets, security groups and private DNS of an interface endpoint, the
+    policy of either - and its tags.
   - What amazon.aws.ec2_vpc_endpoint leaves out - it finds a gateway endpoint only by its exact route
     tables and otherwise creates another one, which AWS refuses on a route table that already routes
     to the service; it changes nothing but the tags of one it finds.
-  - Only the lists given are compared, order-insensitively; the endpoint is modified only when they differ.
+  - Only the options given are compared, lists order-insensitively and policies as policies (statement
+    order, or a single value against a one-element list, does not matter); the endpoint is modified
+    only when they differ, in one C(ModifyVpcEndpoint) call.
     A route table, subnet or security group created moments before may still be unknown to the
     endpoint service; that refusal is retried with backoff, as throttling is.
   - Supports check mode and diff mode.
@@ -46,6 +49,16 @@ options:
       - Only for an interface endpoint.
     type: list
     elements: str
+  policy:
+    description:
+      - The endpoint's policy document; replaced when it is not equivalent.
+      - AWS gives an endpoint made without a policy a full-access one; pass that document to put it back.
+    type: json
+  private_dns_enabled:
+    description:
+      - Whether the service's own hostname resolves to the endpoint inside the VPC.
+      - Only for an interface endpoint.
+    type: bool
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
@@ -63,6 +76,18 @@ EXAMPLES = r"""
     tags:
       Name: vpce-s3-dev
       bluegreen:environment: dev
+
+- name: The Secrets Manager interface endpoint back to full access and private DNS
+  bluegreen.migration.vpc_endpoint_update:
+    vpc_endpoint_id: vpce-0fedcba9876543210
+    policy:
+      Version: "2008-10-17"
+      Statement:
+        - Effect: Allow
+          Principal: "*"
+          Action: "*"
+          Resource: "*"
+    private_dns_enabled: true
 """
 
 RETURN = r"""
@@ -98,6 +123,18 @@ vpc_endpoint:
       type: list
       elements: str
       sample: [sg-0123456789abcdef0]
+    policy:
+      description:
+        - The endpoint's policy, V(full access (AWS's default policy)) when it is equivalent to the policy
+          AWS gives an endpoint made without one, else the document as JSON with sorted keys.
+        - Null for a service that takes no endpoint policy.
+      type: str
+      sample: full access (AWS's default policy)
+    private_dns_enabled:
+      description: Whether private DNS is on (interface endpoints only).
+      type: bool
+      returned: for an interface endpoint
+      sample: true
     tags:
       description: The endpoint's tags.
       type: dict
@@ -118,6 +155,8 @@ ATTACHMENTS = {
     "subnet_ids": ("Interface", "SubnetIds"),
     "security_group_ids": ("Interface", "SecurityGroupIds"),
 }
+# Options only one endpoint type takes, with that type.
+ONE_TYPE_ONLY = dict([(key, kind) for key, (kind, _stem) in ATTACHMENTS.items()] + [("private_dns_enabled", "Interface")])
 
 
 def ensure(module, client):
@@ -125,10 +164,10 @@ def ensure(module, client):
     current = network.describe_vpc_endpoint(client, params["vpc_endpoint_id"])
     if current is None:
         module.fail_json(msg="vpc_endpoint_id %s: no such endpoint (or it is being deleted)" % params["vpc_endpoint_id"])
-    wrong = [key for key, (kind, _stem) in ATTACHMENTS.items() if params[key] is not None and kind != current["vpc_endpoint_type"]]
+    wrong = [key for key, kind in ONE_TYPE_ONLY.items() if params[key] is not None and kind != current["vpc_endpoint_type"]]
     if wrong:
         module.fail_json(msg="%s: only for %s endpoints; %s is a %s endpoint" % (
-            ", ".join(wrong), ATTACHMENTS[wrong[0]][0], params["vpc_endpoint_id"], current["vpc_endpoint_type"]))
+            ", ".join(wrong), ONE_TYPE_ONLY[wrong[0]], params["vpc_endpoint_id"], current["vpc_endpoint_type"]))
 
     modify, after = {}, dict(current)
     for key, (_kind, stem) in ATTACHMENTS.items():
@@ -142,6 +181,12 @@ def ensure(module, client):
         if remove:
             modify["Remove" + stem] = remove
         after[key] = wanted
+    if params["policy"] and network.endpoint_policy_differs(current["policy"], params["policy"]):
+        modify["PolicyDocument"] = params["policy"]
+        after["policy"] = network.endpoint_policy(params["policy"])
+    if params["private_dns_enabled"] is not None and params["private_dns_enabled"] != current["private_dns_enabled"]:
+        modify["PrivateDnsEnabled"] = params["private_dns_enabled"]
+        after["private_dns_enabled"] = params["private_dns_enabled"]
     to_set, to_unset = plan_tags(current["tags"], params["tags"], params["purge_tags"])
     after["tags"] = apply_tag_plan(current["tags"], to_set, to_unset)
     changed = bool(modify or to_set or to_unset)
@@ -161,6 +206,8 @@ def main():
         route_table_ids=dict(type="list", elements="str"),
         subnet_ids=dict(type="list", elements="str"),
         security_group_ids=dict(type="list", elements="str"),
+        policy=dict(type="json"),
+        private_dns_enabled=dict(type="bool"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )

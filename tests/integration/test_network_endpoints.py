@@ -6,6 +6,8 @@ table); endpoint drift made by hand is planned exactly and put back; a re-run wr
 gateway endpoint's routes do not make it rewrite the route tables); the teardown waits for the
 deleted interface endpoint."""
 
+import json
+
 import pytest
 
 from tests.harness.aws import ROOT, client, recap, run_playbook
@@ -13,6 +15,9 @@ from tests.harness.aws import ROOT, client, recap, run_playbook
 pytestmark = pytest.mark.slow(seconds=200)
 
 PLAYBOOK = "tests/integration/playbooks/network.yml"
+# An endpoint policy narrowed by hand to one bucket's objects.
+NARROWED = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                               "Resource": "arn:aws:s3:::one-bucket/*"}]})
 SUFFIX = "it-vpce"
 
 
@@ -51,8 +56,9 @@ def test_nat_layout_change_moves_the_gateway_endpoint_and_hand_changes_are_put_b
     """Real AWS refuses a second gateway endpoint of a service on a route table (the realistic
     emulator does too): switching to one NAT gateway per AZ moves the S3 endpoint to the new
     private route tables in place. Then endpoint drift made by hand (a route table taken off the
-    gateway endpoint, another security group on the interface endpoint, a tag removed) is named
-    by --check --diff, put back by the next run, and a further run writes nothing."""
+    gateway endpoint and its policy narrowed, another security group on the interface endpoint,
+    a tag removed) is named by --check --diff, put back by the next run, and a further run
+    writes nothing."""
     ec2 = client("ec2")
     deploy_layout("single")
     check_interface_endpoint_reachable_from_tasks_and_migrator_only(ec2)
@@ -69,7 +75,7 @@ def test_nat_layout_change_moves_the_gateway_endpoint_and_hand_changes_are_put_b
 
     [interface] = endpoints_of(ec2, "secretsmanager")
     app = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"app-{SUFFIX}"]}])["SecurityGroups"][0]["GroupId"]
-    ec2.modify_vpc_endpoint(VpcEndpointId=moved["VpcEndpointId"], RemoveRouteTableIds=[route_table_ids(ec2, "isolated")[0]])
+    ec2.modify_vpc_endpoint(VpcEndpointId=moved["VpcEndpointId"], RemoveRouteTableIds=[route_table_ids(ec2, "isolated")[0]], PolicyDocument=NARROWED)
     ec2.modify_vpc_endpoint(VpcEndpointId=interface["VpcEndpointId"], AddSecurityGroupIds=[app])
     ec2.delete_tags(Resources=[interface["VpcEndpointId"]], Tags=[{"Key": "bluegreen:component"}])
 
@@ -79,16 +85,21 @@ def test_nat_layout_change_moves_the_gateway_endpoint_and_hand_changes_are_put_b
     text = planned.stdout
     start = text.index("Read the VPC, its internet gateway")
     plan = text[start:text.index("TASK [", start)]
-    # Exactly the three changes: the isolated table back on the S3 endpoint, the application's
-    # group off the interface endpoint, its tag back.
+    # Exactly the four changes: the isolated table and the full-access policy back on the S3
+    # endpoint, the application's group off the interface endpoint, its tag back.
     marked = sorted(" ".join(line.split()) for line in plan.splitlines() if line[:1] in ("+", "-") and not line.startswith(("---", "+++")))
-    assert marked == sorted([f"+ - {route_table_ids(ec2, 'isolated')[0]}", f"- - {app}", "+ bluegreen:component: network"]), plan
+    # (the narrowed policy is shown as its JSON, which the diff may wrap over several lines)
+    policy = [line for line in marked if "policy:" in line or '"' in line]
+    assert sorted(set(marked) - set(policy)) == sorted([f"+ - {route_table_ids(ec2, 'isolated')[0]}", f"- - {app}", "+ bluegreen:component: network"]), plan
+    assert [line for line in policy if line.startswith("+")] == ["+ policy: full access (AWS's default policy)"], plan
+    assert "one-bucket" in "".join(line for line in policy if line.startswith("-")), plan
 
     realistic_aws.reset_recording()
     assert deploy_layout("per_az")[1]["changed"] == 1
     assert sorted(c["action"] for c in realistic_aws.mutating_requests()) == ["CreateTags", "ModifyVpcEndpoint", "ModifyVpcEndpoint"]
     [s3], [interface] = endpoints_of(ec2, "s3"), endpoints_of(ec2, "secretsmanager")
     assert sorted(s3["RouteTableIds"]) == sorted(private + route_table_ids(ec2, "isolated"))
+    assert json.loads(s3["PolicyDocument"])["Statement"] == [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]
     assert [g["GroupName"] for g in interface["Groups"]] == [f"endpoints-{SUFFIX}"]
     assert {t["Key"]: t["Value"] for t in interface["Tags"]}["bluegreen:component"] == "network"
 

@@ -328,6 +328,10 @@ ATTACHED = {
 }
 
 
+# A policy narrowed by hand to one bucket.
+ONE_BUCKET = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::one-bucket/*"}]}
+
+
 def endpoints(*services):
     return network.wanted_vpc_endpoints(list(services), GATEWAY_SERVICES, SUFFIX, TAGS)
 
@@ -396,6 +400,12 @@ ENDPOINT_DRIFTS = {
     "endpoint tag removed": (
         ENDPOINTS, dict(Tags=[t for t in ENDPOINTS[0]["Tags"] if t["Key"] != "bluegreen:component"]), "tags",
         dict((k, v) for k, v in dict(TAGS, Name="vpce-s3-local").items() if k != "bluegreen:component"), dict(TAGS, Name="vpce-s3-local")),
+    "gateway endpoint policy narrowed by hand": (
+        ENDPOINTS, dict(PolicyDocument=json.dumps(ONE_BUCKET)), "policy", json.dumps(ONE_BUCKET, sort_keys=True), network.FULL_ACCESS),
+    "interface endpoint policy narrowed by hand": (
+        INTERFACE, dict(PolicyDocument=json.dumps(ONE_BUCKET)), "policy", json.dumps(ONE_BUCKET, sort_keys=True), network.FULL_ACCESS),
+    "interface endpoint's private DNS turned off": (
+        INTERFACE, dict(PrivateDnsEnabled=False), "private_dns_enabled", False, True),
 }
 
 
@@ -426,6 +436,38 @@ def test_an_endpoint_of_another_type_is_replaced_and_a_second_one_deleted():
 
 def test_an_attachment_not_known_is_not_compared():
     assert network.plan_vpc_endpoints(endpoints(S3), ENDPOINTS, {})[0] == []
+
+
+@pytest.mark.parametrize("document", [
+    {"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": ["*"], "Resource": ["*"]}]},
+    {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]},
+    None,
+], ids=["lists of one", "no version", "a service that takes no policy"])
+def test_a_policy_equivalent_to_the_default_or_none_is_in_shape(document):
+    found = with_endpoint(ENDPOINTS[0], PolicyDocument=json.dumps(document) if document else None)
+    assert network.plan_vpc_endpoints(endpoints(S3), found, ATTACHED)[0] == []
+
+
+def test_the_gateway_endpoints_private_dns_is_not_compared():
+    # AWS answers false for a gateway endpoint (moto true); only interface endpoints have it.
+    assert network.plan_vpc_endpoints(endpoints(S3), with_endpoint(ENDPOINTS[0], PrivateDnsEnabled=False), ATTACHED)[0] == []
+    assert "private_dns_enabled" not in endpoints(S3)[0] and endpoints(SECRETS)[0]["private_dns_enabled"] is True
+
+
+def test_policies_are_compared_as_policies():
+    two = {"Version": "2012-10-17", "Statement": [dict(ONE_BUCKET["Statement"][0], Sid="a"), dict(ONE_BUCKET["Statement"][0], Sid="b")]}
+    reordered = dict(two, Statement=list(reversed(two["Statement"])))
+    assert not network.endpoint_policy_differs(network.endpoint_policy(json.dumps(two)), json.dumps(reordered))
+    assert network.endpoint_policy_differs(network.endpoint_policy(json.dumps(two)), ONE_BUCKET)
+    assert not network.endpoint_policy_differs(network.FULL_ACCESS, network.ENDPOINT_FULL_ACCESS_POLICY)
+    assert network.endpoint_policy_differs(network.FULL_ACCESS, ONE_BUCKET)
+    assert network.endpoint_policy_differs("{not json", ONE_BUCKET)
+
+
+def test_the_writer_gets_the_default_policy_and_an_unparsable_one_is_shown_as_it_is():
+    assert endpoints(S3)[0]["policy"] == network.ENDPOINT_FULL_ACCESS_POLICY
+    assert network.endpoint_policy(json.dumps(network.ENDPOINT_FULL_ACCESS_POLICY)) == network.FULL_ACCESS
+    assert network.endpoint_policy("{not json") == "{not json"
 
 
 # --- NAT gateways and the private subnets' egress (DescribeNatGateways as recorded: the single

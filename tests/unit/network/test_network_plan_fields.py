@@ -328,4 +328,5 @@ def test_a_listed_endpoint_deleted_by_hand_is_planned_for_creation():
     assert plan["stale"] == [] and plan["create"] == wanted
     resource, dummy, action, fields = the_one_change(changes)
     assert (resource, action, fields) == ("vpc endpoint", "create", {
-        "service_name": {"before": None, "after": S3}, "type": {"before": None, "after": "Gateway"}, "tags": {"before": None, "after": wanted[0]["tags"]}})
+        "service_name": {"before": None, "after": S3}, "type": {"before": None, "after": "Gateway"},
+        "policy": {"before": None, "after": network.FULL_ACCESS}, "tags": {"before": None, "after": wanted[0]["tags"]}})
