@@ -15,6 +15,7 @@ At run time: GET/POST /realistic-api/config (switches and their figures), GET
 """
 
 import argparse
+import fnmatch
 import http.client
 import http.server
 import json
@@ -85,9 +86,19 @@ DEFAULTS = {
     # and terraform-provider-aws's retry of it: a target group stays "in use by a listener or a
     #   rule" for a while after its load balancer was deleted, here for the next
     #   `target_group_refusals` DeleteTargetGroup calls (at most `target_group_seconds`).
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteLoadBalancer.html
+    #   and terraform-provider-aws's wait for them ("the cleanup is asynchronous and may take time"):
+    #   a deleted load balancer's network interfaces ("ELB app/<name>/<id>", one per subnet) stay
+    #   listed and hold its security groups and subnets, here until listed `elb_eni_polls` times,
+    #   at most `elb_eni_seconds`;
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-task-networking.html (each
+    #   task's network interface is deleted after the task stops) and terraform-provider-aws's retry of
+    #   DeleteSubnet on DependencyViolation: a deleted service's task interfaces hold its subnets and
+    #   security groups for `task_eni_seconds`.
     "dependent_drain": {
         "enabled": True, "eni_polls": 2, "eni_seconds": 600, "ecs_refusals": 2, "ecs_seconds": 300, "secret_refusals": 2, "secret_seconds": 600,
         "endpoint_polls": 2, "endpoint_seconds": 600, "target_group_refusals": 2, "target_group_seconds": 120,
+        "elb_eni_polls": 2, "elb_eni_seconds": 300, "task_eni_seconds": 20,
     },
     # https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html ("You can't have
     # multiple gateway endpoints to the same service in a single route table" - the route to the
@@ -262,7 +273,9 @@ class Realism:
             self.task_images = {}  # task definition ARN and family:revision -> images
             self.breaker_trips = {}  # (cluster, service) -> (time, failed task definition)
             self.function_vpc = {}  # function name -> VpcConfig at create
-            self.enis = []  # dict(subnet, vpc, groups, until)
+            self.enis = []  # dict(id, subnet, groups, until, polls, max_polls, description, interface_type): lingering ENIs
+            self.balancer_placement = {}  # load balancer name -> dict(subnets, groups)
+            self.service_network = {}  # (cluster, service) -> dict(subnets, groups) of its tasks
             self.services_deleted = {}  # cluster -> time
             self.secrets_deleted = {}  # name and ARN -> (time, name, arn)
             self.endpoint_services = {}  # gateway VPC endpoint id -> service name
@@ -362,7 +375,7 @@ class Realism:
             target = call.params.get("GroupId") or call.params.get("SubnetId")
             for eni in self.enis:
                 if self._eni_alive(eni, now) and target in (eni["groups"] + [eni["subnet"]]):
-                    self.event("dependent_drain", call, f"DependencyViolation {target} (Lambda ENI {eni['id']})")
+                    self.event("dependent_drain", call, f"DependencyViolation {target} ({eni['description']} {eni['id']})")
                     return error(call, "DependencyViolation", f"resource {target} has a dependent object")
             for endpoint in self.endpoints_deleting:
                 if self._endpoint_deleting(endpoint, now) and target in (endpoint["groups"] + endpoint["subnets"]):
@@ -542,6 +555,25 @@ class Realism:
         elif call.action == "DeleteLoadBalancer" and owner:
             for group in self.balancer_groups.pop(owner.group(1), set()):
                 self.groups_freed[group] = [now, 0]
+            placement = self.balancer_placement.pop(owner.group(1).split("/")[1], None) or {}
+            for subnet in placement.get("subnets") or []:
+                self._linger(subnet, placement.get("groups") or [], "ELB " + owner.group(1), "interface", "elb_eni", now)
+        elif call.action == "CreateLoadBalancer":
+            self.balancer_placement[call.params.get("Name")] = {
+                "subnets": _members(call.params, "Subnets.member"), "groups": _members(call.params, "SecurityGroups.member")}
+        elif call.action in ("SetSubnets", "SetSecurityGroups") and owner:
+            placement = self.balancer_placement.setdefault(owner.group(1).split("/")[1], {})
+            key, member = ("subnets", "Subnets.member") if call.action == "SetSubnets" else ("groups", "SecurityGroups.member")
+            placement[key] = _members(call.params, member)
+
+    def _linger(self, subnet, groups, description, interface_type, figures, now):
+        """A network interface AWS releases late, holding `subnet` and `groups` until listed
+        `<figures>_polls` times (if that figure exists), at most `<figures>_seconds`."""
+        self.enis.append({
+            "id": f"eni-{uuid.uuid4().hex[:17]}", "subnet": subnet, "groups": list(groups), "description": description,
+            "interface_type": interface_type, "until": now + self.figure("dependent_drain", f"{figures}_seconds"), "polls": 0,
+            "max_polls": self.config["dependent_drain"].get(f"{figures}_polls", float("inf")),
+        })
 
     def _after_lambda(self, call, now):
         if call.method == "POST" and LAMBDA_FUNCTIONS.match(call.path):
@@ -550,15 +582,7 @@ class Realism:
         if call.method == "DELETE" and match:
             vpc = self.function_vpc.pop(urllib.parse.unquote(match.group(1)), None) or {}
             for subnet in vpc.get("SubnetIds") or []:
-                self.enis.append(
-                    {
-                        "id": f"eni-{uuid.uuid4().hex[:17]}",
-                        "subnet": subnet,
-                        "groups": list(vpc.get("SecurityGroupIds") or []),
-                        "until": now + self.figure("dependent_drain", "eni_seconds"),
-                        "polls": 0,
-                    }
-                )
+                self._linger(subnet, vpc.get("SecurityGroupIds") or [], "AWS Lambda VPC ENI-migrator", "lambda", "eni", now)
 
     def _track_gateway_endpoints(self, call, created):
         """The route tables each gateway endpoint routes from, as the calls that succeeded set them
@@ -656,7 +680,7 @@ class Realism:
         if call.action == "DescribeNatGateways" and self.on("slow_states"):
             return self._rewrite_xml(call, answer, self._nats_pending)
         if call.action == "DescribeNetworkInterfaces" and self.on("dependent_drain"):
-            return self._rewrite_xml(call, answer, self._lambda_enis)
+            return self._rewrite_xml(call, answer, self._lingering_enis)
         return answer
 
     def _nats_pending(self, root, call, ns):
@@ -667,21 +691,33 @@ class Realism:
                 state.text = "pending"
                 self.event("slow_states", call, f"{nat_id.text} pending")
 
-    def _lambda_enis(self, root, call, ns):
-        wanted = {v for k, v in call.params.items() if k.startswith("Filter.") and ".Value." in k}
+    @staticmethod
+    def _eni_matches(eni, filters):
+        """Whether a lingering ENI answers DescribeNetworkInterfaces' filters: by group, subnet
+        and description (a pattern); a listing with none of those filters is not shown them."""
+        checks = {
+            "group-id": lambda values: bool(set(values) & set(eni["groups"])),
+            "subnet-id": lambda values: eni["subnet"] in values,
+            "description": lambda values: any(fnmatch.fnmatchcase(eni["description"], value) for value in values),
+        }
+        known = [name for name in filters if name in checks]
+        return bool(known) and all(checks[name](filters[name]) for name in known)
+
+    def _lingering_enis(self, root, call, ns):
+        filters = _filters(call.params)
         holder = root.find(f"{ns}networkInterfaceSet")
         if holder is None:
             return
         now = time.time()
         for eni in self.enis:
-            if self._eni_alive(eni, now) and wanted & set(eni["groups"] + [eni["subnet"]]):
+            if self._eni_alive(eni, now) and self._eni_matches(eni, filters):
                 eni["polls"] += 1
                 item = ET.SubElement(holder, f"{ns}item")
                 for tag, text in (
                     ("networkInterfaceId", eni["id"]),
                     ("subnetId", eni["subnet"]),
-                    ("description", "AWS Lambda VPC ENI-migrator"),
-                    ("interfaceType", "lambda"),
+                    ("description", eni["description"]),
+                    ("interfaceType", eni["interface_type"]),
                     ("requesterManaged", "true"),
                     ("status", "in-use"),
                 ):
@@ -690,10 +726,10 @@ class Realism:
                 groups = ET.SubElement(item, f"{ns}groupSet")
                 for group in eni["groups"]:
                     ET.SubElement(ET.SubElement(groups, f"{ns}item"), f"{ns}groupId").text = group
-                self.event("dependent_drain", call, f"Lambda ENI {eni['id']} still in use")
+                self.event("dependent_drain", call, f"{eni['description']} {eni['id']} still in use")
 
     def _eni_alive(self, eni, now):
-        return now < eni["until"] and eni["polls"] < self.figure("dependent_drain", "eni_polls")
+        return now < eni["until"] and eni["polls"] < eni["max_polls"]
 
     def _after_rds(self, call, answer, now):
         if call.action == "CreateDBCluster":
@@ -724,11 +760,19 @@ class Realism:
             self.task_images[arn] = self.task_images[arn.rsplit("/", 1)[-1]] = images
         elif call.action in ("CreateService", "UpdateService"):
             service = _json(answer.body).get("service") or {}
-            self.ecs_deployed[(service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))] = now
+            key = (service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))
+            self.ecs_deployed[key] = now
+            awsvpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+            if awsvpc:
+                self.service_network[key] = {"subnets": awsvpc.get("subnets") or [], "groups": awsvpc.get("securityGroups") or []}
         elif call.action == "DeleteService":
             cluster = (call.params.get("cluster") or "default").rsplit("/", 1)[-1]
             self.services_deleted[cluster] = now
             self.cluster_refusals.pop(cluster, None)
+            network = self.service_network.pop((cluster, (call.params.get("service") or "").rsplit("/", 1)[-1]), None) or {}
+            for subnet in network.get("subnets") or []:
+                attachment = f"arn:aws:ecs:us-east-1:123456789012:attachment/{uuid.uuid4()}"
+                self._linger(subnet, network.get("groups") or [], attachment, "interface", "task_eni", now)
         elif call.action == "DescribeServices":
             result = _json(answer.body)
             for service in result.get("services", []):

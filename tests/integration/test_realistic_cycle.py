@@ -95,11 +95,13 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
     assert client("ecs").describe_services(cluster=f"app-{SUFFIX}", services=[f"app-{new}-{SUFFIX}"])["services"][0]["desiredCount"] == 0
 
     # 4. Teardown: the cluster refuses while its services drain, the target groups while the
-    #    load balancer lets them go, the migrator's Lambda ENIs hold its security group.
+    #    load balancer lets them go, the load balancer's network interfaces hold its subnets and
+    #    group for a while, the migrator's Lambda ENIs hold its security group.
     mark = len(emu.realism("events"))
     ok(run("playbooks/teardown.yml", tmp_path, teardown_confirm=SUFFIX))
     drained = " ".join(e["detail"] for e in events(emu, "dependent_drain", mark))
-    assert "ClusterContainsServicesException" in drained and "Lambda ENI" in drained, drained
+    assert "ClusterContainsServicesException" in drained and "AWS Lambda VPC ENI" in drained, drained
+    assert f"ELB app/app-{SUFFIX}/" in drained, drained
     assert "ResourceInUse" in drained and f":targetgroup/app-blue-{SUFFIX}/" in drained, drained
     assert leftovers(SUFFIX) == {}
 

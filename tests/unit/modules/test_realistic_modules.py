@@ -5,7 +5,7 @@ on really happened (the proxy's events), so none can pass because the proxy stay
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.harness.aws import client, run_module
+from tests.harness.aws import client, run_module, run_playbook
 from tests.unit.modules.test_ecs_modules import make_network, service_args, task_definition_args
 
 
@@ -150,3 +150,83 @@ def test_target_group_deleted_once_its_balancer_has_let_it_go(realistic_aws, net
     assert deleted.get("failed") is not True and deleted["changed"] is True, deleted
     assert [e["detail"] for e in events(realistic_aws, "dependent_drain", "DeleteTargetGroup")] == [f"ResourceInUse {group}"] * 2
     assert elb.describe_target_groups()["TargetGroups"] == []
+
+
+ECS_SERVICE_TEARDOWN = """
+- name: The ecs_service role's teardown
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+    aws_region: us-east-1
+    ecs_service_state: absent
+  module_defaults:
+    group/bluegreen.migration.aws:
+      region: "{{ aws_region }}"
+  roles:
+    - role: bluegreen.migration.ecs_service
+"""
+
+
+def test_teardown_waits_for_the_load_balancers_network_interfaces(realistic_aws, network, tmp_path):
+    """A deleted load balancer's network interfaces stay a while and hold its subnets and
+    security group. The ecs_service role's teardown waits for them, so that the network's
+    deletes after it are not refused."""
+    ec2, elb = client("ec2"), client("elbv2")
+    # The behaviour: the group of a load balancer just deleted cannot be deleted yet.
+    other = ec2.create_security_group(GroupName="other-t1", Description="other", VpcId=network["vpc"])["GroupId"]
+    gone = elb.create_load_balancer(Name="other-t1", Subnets=network["subnets"], SecurityGroups=[other])["LoadBalancers"][0]["LoadBalancerArn"]
+    elb.delete_load_balancer(LoadBalancerArn=gone)
+    with pytest.raises(ClientError, match="DependencyViolation"):
+        ec2.delete_security_group(GroupId=other)
+
+    elb.create_load_balancer(Name="app-t1", Subnets=network["subnets"], SecurityGroups=[network["sg"]])
+    playbook = tmp_path / "teardown.yml"
+    playbook.write_text(ECS_SERVICE_TEARDOWN)
+    proc = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t1"})
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    listed = [e["detail"] for e in events(realistic_aws, "dependent_drain", "DescribeNetworkInterfaces") if "ELB app/app-t1/" in e["detail"]]
+    assert len(listed) == 2 * len(network["subnets"]), listed  # each interface listed until AWS lets it go
+    assert elb.describe_load_balancers()["LoadBalancers"] == []
+    ec2.delete_security_group(GroupId=network["sg"])
+    # The other balancer's interfaces still hold the subnets, until listed as the role lists them.
+    with pytest.raises(ClientError, match="DependencyViolation"):
+        ec2.delete_subnet(SubnetId=network["subnets"][0])
+    for _dummy in range(2):
+        ec2.describe_network_interfaces(Filters=[{"Name": "description", "Values": ["ELB app/other-t1/*"]}])
+    for subnet in network["subnets"]:
+        ec2.delete_subnet(SubnetId=subnet)
+
+
+NETWORK_TEARDOWN = ECS_SERVICE_TEARDOWN.replace("ecs_service", "network")
+
+
+def test_network_teardown_outlasts_a_deleted_services_task_interfaces(realistic_aws, tmp_path):
+    """The interfaces of a just-deleted service's tasks hold its subnets and security group for
+    a while (DependencyViolation); the network's teardown retries those deletes until AWS has
+    let them go, and leaves nothing."""
+    ec2 = client("ec2")
+
+    def tagged(kind, name):
+        tags = [{"Key": "bluegreen:environment", "Value": "t3"}, {"Key": "bluegreen:component", "Value": "network"}, {"Key": "Name", "Value": name}]
+        return [{"ResourceType": kind, "Tags": tags}]
+
+    vpc = ec2.create_vpc(CidrBlock="10.22.0.0/16", TagSpecifications=tagged("vpc", "vpc-t3"))["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.22.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    group = ec2.create_security_group(GroupName="app-t3", Description="app", VpcId=vpc, TagSpecifications=tagged("security-group", "app-t3"))["GroupId"]
+    assert run_module("ecs_cluster", {"name": "app-t3"}).get("failed") is not True
+    td = run_module("ecs_task_definition", task_definition_args())["arn"]
+    network = {"vpc": vpc, "subnets": subnets, "sg": group}
+    started = run_module("ecs_service", service_args(network, td, cluster="app-t3", name="app-blue-t3", wait=False))
+    assert started.get("failed") is not True, started
+    client("ecs").delete_service(cluster="app-t3", service="app-blue-t3", force=True)
+
+    playbook = tmp_path / "teardown.yml"
+    playbook.write_text(NETWORK_TEARDOWN)
+    proc = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t3"})
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    held = [e["detail"] for e in events(realistic_aws, "dependent_drain", "DeleteSecurityGroup") + events(realistic_aws, "dependent_drain", "DeleteSubnet")]
+    assert held and all(":attachment/" in detail for detail in held), held
+    assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"] == []
