@@ -17,7 +17,27 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from emulator import Emulator, client_env, free_port  # noqa: E402  (scripts/ is not a package)
 
-__all__ = ["Emulator", "client_env", "free_port", "client", "run_module", "run_playbook", "kill_playbook", "ROOT"]
+__all__ = ["Emulator", "client_env", "free_port", "client", "role_playbook", "run_module", "run_playbook", "kill_playbook", "ROOT"]
+
+
+def role_playbook(role, role_vars=None, post_tasks=""):
+    """A one-play playbook (YAML text) that runs the collection's `role` on localhost against the
+    emulator, with `role_vars` as play vars and `post_tasks` (YAML, indented for the play) after it."""
+    play_vars = "".join("    %s: %s\n" % (key, json.dumps(value)) for key, value in (role_vars or {}).items())
+    return (
+        "- name: %s role on the emulator\n"
+        "  hosts: localhost\n"
+        "  connection: local\n"
+        "  gather_facts: false\n"
+        "  vars:\n"
+        "    ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n"
+        "    aws_region: us-east-1\n%s"
+        "  module_defaults:\n"
+        "    group/bluegreen.migration.aws:\n"
+        "      region: \"{{ aws_region }}\"\n"
+        "  roles:\n"
+        "    - role: bluegreen.migration.%s\n%s"
+    ) % (role, play_vars, role, post_tasks)
 
 
 def client(service, region="us-east-1"):

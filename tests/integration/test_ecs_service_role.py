@@ -11,31 +11,19 @@ import json
 
 import pytest
 
-from tests.harness.aws import client, recap, run_playbook
+from tests.harness.aws import client, recap, role_playbook, run_playbook
 
 pytestmark = pytest.mark.slow(seconds=230)
 
 SUFFIX = "it-ecs"
-PLAYBOOK = """
-- name: ecs_service role on the emulator
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-    aws_region: us-east-1
-  module_defaults:
-    group/bluegreen.migration.aws:
-      region: "{{ aws_region }}"
-  roles:
-    - role: bluegreen.migration.ecs_service
+PLAYBOOK = role_playbook("ecs_service", post_tasks="""\
   post_tasks:
     - name: Save the published fact
       ansible.builtin.copy:
         content: "{{ bluegreen_ecs_service | to_json }}"
         dest: "{{ fact_file }}"
         mode: "0600"
-"""
+""")
 
 
 def network(ec2):

@@ -5,7 +5,7 @@ on really happened (the proxy's events), so none can pass because the proxy stay
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.harness.aws import client, run_module, run_playbook
+from tests.harness.aws import client, role_playbook, run_module, run_playbook
 from tests.unit.modules.test_ecs_modules import make_network, service_args, task_definition_args
 
 
@@ -152,21 +152,7 @@ def test_target_group_deleted_once_its_balancer_has_let_it_go(realistic_aws, net
     assert elb.describe_target_groups()["TargetGroups"] == []
 
 
-ECS_SERVICE_TEARDOWN = """
-- name: The ecs_service role's teardown
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-    aws_region: us-east-1
-    ecs_service_state: absent
-  module_defaults:
-    group/bluegreen.migration.aws:
-      region: "{{ aws_region }}"
-  roles:
-    - role: bluegreen.migration.ecs_service
-"""
+ECS_SERVICE_TEARDOWN = role_playbook("ecs_service", {"ecs_service_state": "absent"})
 
 
 def test_teardown_waits_for_the_load_balancers_network_interfaces(realistic_aws, network, tmp_path):
@@ -199,7 +185,7 @@ def test_teardown_waits_for_the_load_balancers_network_interfaces(realistic_aws,
         ec2.delete_subnet(SubnetId=subnet)
 
 
-NETWORK_TEARDOWN = ECS_SERVICE_TEARDOWN.replace("ecs_service", "network")
+NETWORK_TEARDOWN = role_playbook("network", {"network_state": "absent"})
 
 
 def test_network_teardown_outlasts_a_deleted_services_task_interfaces(realistic_aws, tmp_path):
