@@ -331,13 +331,16 @@ def endpoint_policy(document):
 def endpoint_policy_differs(shown, wanted):
     """Whether the policy `wanted` (a document, or its JSON) differs from the one endpoint_policy()
     showed as `shown`, as policies: statement order and a single value against a one-element list
-    do not matter."""
+    do not matter. An endpoint without a policy (None: its service takes none, AWS would refuse
+    one) never differs, as in plan_vpc_endpoints."""
+    if shown is None:
+        return False
     wanted = json.loads(wanted) if isinstance(wanted, str) else wanted
     if shown == FULL_ACCESS:
         current = ENDPOINT_FULL_ACCESS_POLICY
     else:
         try:
-            current = json.loads(shown) if shown else {}
+            current = json.loads(shown)
         except ValueError:
             return True
     return compare_policies(current, wanted)

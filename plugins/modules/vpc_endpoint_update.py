@@ -53,6 +53,7 @@ options:
     description:
       - The endpoint's policy document; replaced when it is not equivalent.
       - AWS gives an endpoint made without a policy a full-access one; pass that document to put it back.
+      - Ignored for an endpoint that has no policy (its service takes none).
     type: json
   private_dns_enabled:
     description:

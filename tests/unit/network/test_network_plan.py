@@ -462,6 +462,8 @@ def test_policies_are_compared_as_policies():
     assert not network.endpoint_policy_differs(network.FULL_ACCESS, network.ENDPOINT_FULL_ACCESS_POLICY)
     assert network.endpoint_policy_differs(network.FULL_ACCESS, ONE_BUCKET)
     assert network.endpoint_policy_differs("{not json", ONE_BUCKET)
+    # A service that takes no endpoint policy: nothing to send (AWS would refuse it).
+    assert not network.endpoint_policy_differs(None, ONE_BUCKET)
 
 
 def test_the_writer_gets_the_default_policy_and_an_unparsable_one_is_shown_as_it_is():
