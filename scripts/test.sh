@@ -10,17 +10,16 @@ export ANSIBLE_CONFIG="$root/ansible.cfg"
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(ruff pytest lint sanity molecule)
 # Scenarios whose steps another run already makes are only syntax-checked here:
-#   default (the whole stack: site.yml, its re-run, verify.yml, teardown.yml):
-#     tests/integration/test_rollout.py runs those steps on its environment, with the
-#     scenario's verify.yml, and more checks;
-#   network: the ecs_service scenario converges the network under ecs_service (idempotence
-#     included), imports network/verify.yml and its destroy checks that no VPC is left;
+#   default, ecs_service and network (the whole stack, the application tier over its network,
+#     the network): tests/integration/test_rollout.py deploys the whole environment, re-runs
+#     it (changed=0), runs the three scenarios' verify.yml on it, and its teardown checks that
+#     nothing of the environment is left;
 #   aurora: the migrator_lambda scenario converges network, aurora and the migrator,
 #     imports aurora/verify.yml and its destroy checks that no cluster is left.
-# So every role keeps molecule's converge, idempotence, verify and destroy, with each network
-# and database deployed twice instead of four times. The other scenarios run whole;
+# So every role keeps molecule's converge, idempotence, verify and destroy, and the one
+# scenario run whole (migrator_lambda) keeps molecule itself a gate.
 # MOLECULE_SCENARIOS="network aurora ..." runs those whole as well.
-syntax_only="default network aurora"
+syntax_only="default ecs_service network aurora"
 scenarios=${MOLECULE_SCENARIOS:-$(ls -d molecule/*/ 2>/dev/null | xargs -n1 basename | grep -vxF -f <(tr ' ' '\n' <<<"$syntax_only") | sort | tr '\n' ' ')}
 # Three pytest workers by default (each with its own emulator and PostgreSQL): the playbook
 # runs spend part of their time waiting (AWS-style retries and polls, above all on the

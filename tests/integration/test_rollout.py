@@ -70,10 +70,13 @@ def env(emulator, tmp_path_factory):
     print(f"deploy: {time.monotonic() - started:.0f}s")
     counts = logged(run_playbook("site.yml", tmp / "inventory", args=VERBOSE), "re-run", logs)
     assert counts["changed"] == 0, (counts, [line for line in logs["re-run"].splitlines() if line.startswith(("TASK", "changed"))][-80:])
-    # The molecule default scenario's checks (its converge, idempotence and destroy are this
-    # deploy, its re-run and the teardown of the last test; make test does not repeat them).
-    verify = run_playbook("molecule/default/verify.yml", tmp / "inventory")
-    assert verify.returncode == 0, verify.stdout[-8000:]
+    # The checks of the molecule scenarios default, ecs_service and network (their converge,
+    # idempotence and destroy are this deploy, its re-run and the teardown of the last test;
+    # make test does not repeat them). ecs_service's checks the secret ARN this deploy made.
+    secret_arn = json.loads((tmp / "outputs" / f"{SUFFIX}.json").read_text())["db_secret_arn"]
+    for scenario, extra in (("default", None), ("ecs_service", {"ecs_service_db_secret_arn": secret_arn})):
+        verify = run_playbook(f"molecule/{scenario}/verify.yml", tmp / "inventory", extra_vars=extra)
+        assert verify.returncode == 0, (scenario, verify.stdout[-8000:])
 
     register_healthy_targets(SUFFIX)
     return {"inventory": tmp / "inventory", "outputs": tmp / "outputs", "emulator": emulator, "logs": logs}
