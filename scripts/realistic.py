@@ -95,10 +95,15 @@ DEFAULTS = {
     #   task's network interface is deleted after the task stops) and terraform-provider-aws's retry of
     #   DeleteSubnet on DependencyViolation: a deleted service's task interfaces hold its subnets and
     #   security groups for `task_eni_seconds`.
+    # https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html (the
+    #   cluster is `deleting` until gone) and API_DeleteDBSubnetGroup.html (InvalidDBSubnetGroupStateFault
+    #   while a cluster uses the group); terraform-provider-aws waits up to 120 minutes for it: a
+    #   deleted Aurora cluster stays listed `deleting` and holds its DB subnet group, here until
+    #   described `rds_cluster_polls` times by identifier, at most `rds_cluster_seconds`.
     "dependent_drain": {
         "enabled": True, "eni_polls": 2, "eni_seconds": 600, "ecs_refusals": 2, "ecs_seconds": 300, "secret_refusals": 2, "secret_seconds": 600,
         "endpoint_polls": 2, "endpoint_seconds": 600, "target_group_refusals": 2, "target_group_seconds": 120,
-        "elb_eni_polls": 2, "elb_eni_seconds": 300, "task_eni_seconds": 20,
+        "elb_eni_polls": 2, "elb_eni_seconds": 300, "task_eni_seconds": 20, "rds_cluster_polls": 2, "rds_cluster_seconds": 600,
     },
     # https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html ("You can't have
     # multiple gateway endpoints to the same service in a single route table" - the route to the
@@ -282,6 +287,7 @@ class Realism:
             self.endpoint_routes = {}  # (route table, service) -> gateway VPC endpoint id
             self.interface_endpoints = {}  # interface VPC endpoint id -> dict(vpc, service, subnets, groups)
             self.endpoints_deleting = []  # dict(id, vpc, service, subnets, groups, until, polls)
+            self.rds_deleting = {}  # Aurora cluster id -> dict(element (XML, status deleting), subnet_group, until, polls)
             self.service_linked_role_refusals = 0  # CreateCluster refused so far
             self.clusters_created = {}  # ECS cluster name -> time created
             self.listener_groups = {}  # target group ARN -> time a listener or rule took it up
@@ -410,6 +416,8 @@ class Realism:
                     else "The Cluster cannot be deleted while Services are active."
                 )
                 return error(call, code, message)
+        if call.service == "rds" and call.action in ("DescribeDBClusters", "DeleteDBSubnetGroup"):
+            return self._rds_cluster_deleting(call, now)
         if call.service == "secretsmanager" and call.action in ("CreateSecret", "DescribeSecret", "RestoreSecret"):
             key = call.params.get("Name") or call.params.get("SecretId")
             deleted = self.secrets_deleted.get(key)
@@ -431,6 +439,32 @@ class Realism:
                 body = json.dumps({"ARN": deleted[2], "Name": deleted[1], "DeletedDate": deleted[0], "Tags": []})
                 return Answer(200, {"Content-Type": "application/x-amz-json-1.1"}, body.encode())
         return None
+
+    def _rds_cluster_deleting(self, call, now):
+        """A cluster moto deleted at once is still `deleting` when described by identifier (the
+        answer DeleteDBCluster gave, status deleting), and its DB subnet group cannot be deleted."""
+        alive = {
+            cluster: entry for cluster, entry in self.rds_deleting.items()
+            if now < entry["until"] and entry["polls"] < self.figure("dependent_drain", "rds_cluster_polls")
+        }
+        if call.action == "DeleteDBSubnetGroup":
+            group = call.params.get("DBSubnetGroupName")
+            holders = [cluster for cluster, entry in alive.items() if entry["subnet_group"] == group]
+            if not holders:
+                return None
+            self.event("dependent_drain", call, f"InvalidDBSubnetGroupStateFault {group} (cluster {holders[0]} deleting)")
+            return error(call, "InvalidDBSubnetGroupStateFault", f"DB subnet group {group} is in use by DB cluster {holders[0]}.")
+        entry = alive.get(call.params.get("DBClusterIdentifier"))
+        if entry is None:
+            return None
+        entry["polls"] += 1
+        self.event("dependent_drain", call, f"DBCluster {call.params['DBClusterIdentifier']} deleting")
+        body = (
+            '<DescribeDBClustersResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeDBClustersResult><DBClusters>'
+            f"{entry['element']}</DBClusters></DescribeDBClustersResult><ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId>"
+            "</ResponseMetadata></DescribeDBClustersResponse>"
+        )
+        return Answer(200, {"Content-Type": "text/xml"}, body.encode())
 
     def _endpoint_route_taken(self, call):
         if not (self.on("gateway_endpoint_routes") and call.service == "ec2"):
@@ -732,13 +766,36 @@ class Realism:
         return now < eni["until"] and eni["polls"] < eni["max_polls"]
 
     def _after_rds(self, call, answer, now):
-        if call.action == "CreateDBCluster":
+        if call.action == "DeleteDBCluster" and self.on("dependent_drain"):
+            self._track_deleted_cluster(call, answer, now)
+        elif call.action == "CreateDBCluster":
             self.rds_created[call.params.get("DBClusterIdentifier")] = [now, False]
         elif call.action == "CreateDBInstance":
             self.rds_created[call.params.get("DBInstanceIdentifier")] = [now, True]
         elif call.action in ("DescribeDBClusters", "DescribeDBInstances") and self.on("slow_states"):
             return self._rewrite_xml(call, answer, self._rds_creating)
         return answer
+
+    def _track_deleted_cluster(self, call, answer, now):
+        """Keep the deleted cluster as DeleteDBCluster answered it, status `deleting` (moto says
+        `available`), for the Describes that follow."""
+        try:
+            root = ET.fromstring(answer.body)  # noqa: S314 (moto's own answer, on loopback)
+        except ET.ParseError:
+            return
+        ns = root.tag.split("}", 1)[0] + "}" if root.tag.startswith("{") else ""
+        element = root.find(f".//{ns}DBCluster")
+        if element is None:
+            return
+        status, group = element.find(f"{ns}Status"), element.find(f"{ns}DBSubnetGroup")
+        if status is not None:
+            status.text = "deleting"
+        for node in element.iter():
+            node.tag = node.tag.split("}", 1)[-1]  # no namespace: the response wrapper gives it
+        self.rds_deleting[call.params.get("DBClusterIdentifier")] = {
+            "element": ET.tostring(element, encoding="unicode"), "subnet_group": group.text if group is not None else None,
+            "until": now + self.figure("dependent_drain", "rds_cluster_seconds"), "polls": 0,
+        }
 
     def _rds_creating(self, root, call, ns):
         seconds = self.figure("slow_states", "rds_seconds")

@@ -96,13 +96,15 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
 
     # 4. Teardown: the cluster refuses while its services drain, the target groups while the
     #    load balancer lets them go, the load balancer's network interfaces hold its subnets and
-    #    group for a while, the migrator's Lambda ENIs hold its security group.
+    #    group for a while, the migrator's Lambda ENIs hold its security group, the Aurora
+    #    cluster is deleting for a while and holds its DB subnet group.
     mark = len(emu.realism("events"))
     ok(run("playbooks/teardown.yml", tmp_path, teardown_confirm=SUFFIX))
     drained = " ".join(e["detail"] for e in events(emu, "dependent_drain", mark))
     assert "ClusterContainsServicesException" in drained and "AWS Lambda VPC ENI" in drained, drained
     assert f"ELB app/app-{SUFFIX}/" in drained, drained
     assert "ResourceInUse" in drained and f":targetgroup/app-blue-{SUFFIX}/" in drained, drained
+    assert f"DBCluster aurora-{SUFFIX} deleting" in drained, drained
     assert leftovers(SUFFIX) == {}
 
     # 5. Deploy again at once: the secret's name is still taken for a while.

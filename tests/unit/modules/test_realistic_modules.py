@@ -5,6 +5,7 @@ on really happened (the proxy's events), so none can pass because the proxy stay
 import pytest
 from botocore.exceptions import ClientError
 
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_names
 from tests.harness.aws import client, role_playbook, run_module, run_playbook
 from tests.unit.modules.test_ecs_modules import make_network, service_args, task_definition_args
 
@@ -216,3 +217,47 @@ def test_network_teardown_outlasts_a_deleted_services_task_interfaces(realistic_
     held = [e["detail"] for e in events(realistic_aws, "dependent_drain", "DeleteSecurityGroup") + events(realistic_aws, "dependent_drain", "DeleteSubnet")]
     assert held and all(":attachment/" in detail for detail in held), held
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"] == []
+
+
+AURORA_TEARDOWN = role_playbook("aurora", {"aurora_state": "absent", "aurora_wait_delay": 1})
+
+
+def test_aurora_teardown_waits_for_a_cluster_still_deleting(realistic_aws, tmp_path):
+    """A deleted Aurora cluster stays `deleting` a while and holds its DB subnet group. A teardown
+    that finds it so (the run before stopped or ran out of time while it was going) waits for it
+    to be gone before deleting the group; a wait that runs out says what is left and how to
+    finish, and the next run does finish."""
+    ec2, rds = client("ec2"), client("rds")
+    names = resource_names("t4", "us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.24.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.24.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    rds.create_db_subnet_group(DBSubnetGroupName=names["aurora_subnet_group"], DBSubnetGroupDescription="t4", SubnetIds=subnets)
+    rds.create_db_cluster(DBClusterIdentifier=names["aurora_cluster"], Engine="aurora-postgresql", MasterUsername="dbadmin",
+                          MasterUserPassword="not-a-real-one-4", DBSubnetGroupName=names["aurora_subnet_group"])
+    # The behaviour: once deleted, the cluster is listed deleting and its subnet group is in use.
+    rds.delete_db_cluster(DBClusterIdentifier=names["aurora_cluster"], SkipFinalSnapshot=True)
+    assert rds.describe_db_clusters(DBClusterIdentifier=names["aurora_cluster"])["DBClusters"][0]["Status"] == "deleting"
+    with pytest.raises(ClientError, match="InvalidDBSubnetGroupStateFault"):
+        rds.delete_db_subnet_group(DBSubnetGroupName=names["aurora_subnet_group"])
+
+    playbook = tmp_path / "teardown.yml"
+    playbook.write_text(AURORA_TEARDOWN)
+    # Longer than the wait: the run fails saying so, and keeps the subnet group.
+    realistic_aws.realism("config", {"dependent_drain": {"rds_cluster_polls": 50}})
+    short = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t4", "aurora_wait_timeout": 3})
+    assert short.returncode != 0
+    text = " ".join(short.stdout.split())
+    assert f"After 3 s the Aurora cluster {names['aurora_cluster']} is still deleting" in text, text[-3000:]
+    assert "Re-run this teardown later" in text
+    assert [g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]] == [names["aurora_subnet_group"]]
+
+    # Gone after eight more looks (each look is one event): the next run finds it deleting,
+    # waits for it, then deletes the group.
+    looks = len(events(realistic_aws, "dependent_drain", "DescribeDBClusters"))
+    realistic_aws.realism("config", {"dependent_drain": {"rds_cluster_polls": looks + 8}})
+    done = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t4"})
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    assert "FAILED - RETRYING: [localhost]: bluegreen.migration.aurora : Wait until the cluster is gone" in done.stdout, done.stdout[-4000:]
+    assert len(events(realistic_aws, "dependent_drain", "DeleteDBSubnetGroup")) == 1, "the group was deleted while the cluster held it"
+    assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []
