@@ -57,4 +57,3 @@ def test_per_az_then_back_to_single(aws):
     addresses = ec2.describe_addresses()["Addresses"]
     assert [a["AllocationId"] for a in addresses] == [nats[0]["NatGatewayAddresses"][0]["AllocationId"]]
     assert {t["Key"]: t["Value"] for t in addresses[0]["Tags"]}["bluegreen:environment"] == SUFFIX
-
