@@ -767,8 +767,8 @@ class Realism:
 
     def _after_rds(self, call, answer, now):
         if call.action == "DeleteDBCluster" and self.on("dependent_drain"):
-            self._track_deleted_cluster(call, answer, now)
-        elif call.action == "CreateDBCluster":
+            return self._rewrite_xml(call, answer, self._cluster_deleted)
+        if call.action == "CreateDBCluster":
             self.rds_created[call.params.get("DBClusterIdentifier")] = [now, False]
         elif call.action == "CreateDBInstance":
             self.rds_created[call.params.get("DBInstanceIdentifier")] = [now, True]
@@ -776,26 +776,21 @@ class Realism:
             return self._rewrite_xml(call, answer, self._rds_creating)
         return answer
 
-    def _track_deleted_cluster(self, call, answer, now):
-        """Keep the deleted cluster as DeleteDBCluster answered it, status `deleting` (moto says
-        `available`), for the Describes that follow."""
-        try:
-            root = ET.fromstring(answer.body)  # noqa: S314 (moto's own answer, on loopback)
-        except ET.ParseError:
-            return
-        ns = root.tag.split("}", 1)[0] + "}" if root.tag.startswith("{") else ""
+    def _cluster_deleted(self, root, call, ns):
+        """DeleteDBCluster answers the cluster `deleting` (moto: `available`); it is kept as
+        answered for the Describes that follow."""
         element = root.find(f".//{ns}DBCluster")
         if element is None:
             return
         status, group = element.find(f"{ns}Status"), element.find(f"{ns}DBSubnetGroup")
         if status is not None:
             status.text = "deleting"
-        for node in element.iter():
-            node.tag = node.tag.split("}", 1)[-1]  # no namespace: the response wrapper gives it
-        self.rds_deleting[call.params.get("DBClusterIdentifier")] = {
+        cluster = call.params.get("DBClusterIdentifier")
+        self.rds_deleting[cluster] = {
             "element": ET.tostring(element, encoding="unicode"), "subnet_group": group.text if group is not None else None,
-            "until": now + self.figure("dependent_drain", "rds_cluster_seconds"), "polls": 0,
+            "until": time.time() + self.figure("dependent_drain", "rds_cluster_seconds"), "polls": 0,
         }
+        self.event("dependent_drain", call, f"cluster {cluster} deleted, listed until gone")
 
     def _rds_creating(self, root, call, ns):
         seconds = self.figure("slow_states", "rds_seconds")
