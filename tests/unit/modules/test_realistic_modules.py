@@ -235,14 +235,19 @@ def test_aurora_teardown_waits_for_a_cluster_still_deleting(realistic_aws, tmp_p
     rds.create_db_subnet_group(DBSubnetGroupName=names["aurora_subnet_group"], DBSubnetGroupDescription="t4", SubnetIds=subnets)
     rds.create_db_cluster(DBClusterIdentifier=names["aurora_cluster"], Engine="aurora-postgresql", MasterUsername="dbadmin",
                           MasterUserPassword="not-a-real-one-4", DBSubnetGroupName=names["aurora_subnet_group"])
+    playbook = tmp_path / "teardown.yml"
+    playbook.write_text(AURORA_TEARDOWN)
+    # Check mode deletes nothing, so it has nothing to wait for.
+    checked = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t4", "aurora_wait_timeout": 3}, args=["--check"])
+    assert checked.returncode == 0, checked.stdout[-4000:]
+    assert rds.describe_db_clusters(DBClusterIdentifier=names["aurora_cluster"])["DBClusters"][0]["Status"] == "available"
+
     # The behaviour: once deleted, the cluster is listed deleting and its subnet group is in use.
     rds.delete_db_cluster(DBClusterIdentifier=names["aurora_cluster"], SkipFinalSnapshot=True)
     assert rds.describe_db_clusters(DBClusterIdentifier=names["aurora_cluster"])["DBClusters"][0]["Status"] == "deleting"
     with pytest.raises(ClientError, match="InvalidDBSubnetGroupStateFault"):
         rds.delete_db_subnet_group(DBSubnetGroupName=names["aurora_subnet_group"])
 
-    playbook = tmp_path / "teardown.yml"
-    playbook.write_text(AURORA_TEARDOWN)
     # Longer than the wait: the run fails saying so, and keeps the subnet group.
     realistic_aws.realism("config", {"dependent_drain": {"rds_cluster_polls": 50}})
     short = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t4", "aurora_wait_timeout": 3})
