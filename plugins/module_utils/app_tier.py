@@ -5,7 +5,9 @@
 """The ecs_service role's plan beside the load balancer (module_utils/load_balancer.py): its
 target groups, log group, cluster, alarm topic, alarms, task definitions and services, each compared with the wanted state
 by the same functions the writing modules use, so the role runs a writer only for what differs.
-Also builds the alarm definitions (three kinds per color), for the plan and for the writer."""
+Also builds, from the role's declared settings, where the tier lives (its inputs, else what the
+role found by tag and name), each color's target group, task definition and service, and the
+alarm definitions (three kinds per color), for the plan and for the writers."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -23,6 +25,100 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.plan import ch
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import update_or_nothing
+
+# ---------------------------------------------------------------- desired state
+
+
+class TierSpecError(ValueError):
+    """A declared setting of the application tier lacks or mistypes a key."""
+
+
+def placement(given, found_vpcs=None, found_subnets=None, found_security_groups=None, security_group_names=None):
+    """Where the tier lives: each key of `given` (vpc_id, public_subnet_ids, private_subnet_ids,
+    alb_security_group_ids, app_security_group_ids) when set, otherwise what was found by tag and
+    name: the registered answers of amazon.aws ec2_vpc_net_info (`vpcs`), ec2_vpc_subnet_info
+    (`subnets`, tier from the `bluegreen:tier` tag, ids sorted) and ec2_security_group_info
+    (`security_groups`, by the names in `security_group_names`: {alb, app}). A find that did not
+    run (skipped, or not registered) gives nothing."""
+    vpcs = (found_vpcs or {}).get("vpcs") or []
+    subnets = (found_subnets or {}).get("subnets") or []
+    groups = (found_security_groups or {}).get("security_groups") or []
+    names = security_group_names or {}
+
+    def tier(name):
+        return sorted(s["id"] for s in subnets if (s.get("tags") or {}).get("bluegreen:tier") == name)
+
+    def group(key):
+        return [g["group_id"] for g in groups if names.get(key) and g.get("group_name") == names[key]]
+
+    found = {
+        "vpc_id": vpcs[0]["id"] if vpcs else "",
+        "public_subnet_ids": tier("public"),
+        "private_subnet_ids": tier("private"),
+        "alb_security_group_ids": group("alb"),
+        "app_security_group_ids": group("app"),
+    }
+    return {key: given.get(key) or value for key, value in found.items()}
+
+
+def container_secrets(secret_arn, keys):
+    """ECS `secrets` of the container: each environment variable of `keys` (name -> JSON key of the
+    secret) read from that key of the secret; none without a secret."""
+    if not secret_arn:
+        return []
+    return [{"name": name, "value_from": "%s:%s::" % (secret_arn, key)} for name, key in keys.items()]
+
+
+def color_specs(spec):
+    """Each color's target group, task definition and service, as the plan and the writers take them.
+
+    `spec`: {colors, names (<kind>_<color> -> name), tags, target_group (the target group's options
+    but color, name and tags), task_definition (cpu, memory, network_mode, requires_compatibilities,
+    container: {name, image, port, environment, secret_arn, secret_keys, log_group, region}),
+    service (the service's options but color, name and tags)}. Each resource is named by the naming
+    function's name for its color and tagged with it; a container knows its color
+    (BLUEGREEN_COLOR) and logs under it. A spec that lacks or mistypes a key raises TierSpecError."""
+    try:
+        return _color_specs(spec)
+    except (KeyError, TypeError, AttributeError) as e:
+        raise TierSpecError("the application tier's settings lack or mistype %s" % e) from e
+
+
+def _color_specs(spec):
+    names, tags = spec["names"], spec["tags"]
+    definition, container = dict(spec["task_definition"]), spec["task_definition"]["container"]
+    del definition["container"]
+    secrets = container_secrets(container["secret_arn"], container["secret_keys"])
+    specs = {"target_groups": [], "task_definitions": [], "services": []}
+
+    def named(kind, color, options):
+        name = names["%s_%s" % (kind, color)]
+        return dict(options, color=color, tags=dict(tags, Name=name, **{"bluegreen:color": color})), name
+
+    for color in spec["colors"]:
+        group, name = named("target_group", color, spec["target_group"])
+        specs["target_groups"].append(dict(group, name=name))
+        service, name = named("ecs_service", color, spec["service"])
+        specs["services"].append(dict(service, name=name))
+        family, name = named("task_family", color, definition)
+        family["family"] = name
+        family["containers"] = [
+            {
+                "name": container["name"],
+                "image": container["image"],
+                "essential": True,
+                "port_mappings": [{"container_port": int(container["port"])}],
+                "environment": dict(container["environment"], BLUEGREEN_COLOR=color),
+                "secrets": secrets,
+                "log_configuration": {
+                    "log_driver": "awslogs",
+                    "options": {"awslogs-group": container["log_group"], "awslogs-region": container["region"], "awslogs-stream-prefix": color},
+                },
+            }
+        ]
+        specs["task_definitions"].append(family)
+    return specs
+
 
 # ---------------------------------------------------------------- target groups
 
