@@ -8,7 +8,10 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import status_lines
 from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import RolloutPlanError
+from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import alarm_gate as gate_alarms
+from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import containers_with_image
 from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import rollout_plan as plan_rollout
 
 
@@ -20,8 +23,31 @@ def rollout_plan(state, settings, image=""):
         raise AnsibleFilterError("rollout_plan: %s" % e) from e
 
 
+def alarm_gate(alarms, wanted, at=""):
+    """The alarm gate's verdict from cloudwatch_metric_alarm_info's answer."""
+    if not isinstance(alarms, dict) or not isinstance(wanted, list):
+        raise AnsibleFilterError("alarm_gate: expects cloudwatch_metric_alarm_info's answer and a list of alarm names")
+    return gate_alarms(alarms, wanted, at)
+
+
+def with_image(containers, container, image):
+    """The containers with `container` on `image`."""
+    try:
+        return containers_with_image(containers, container, image)
+    except (RolloutPlanError, AttributeError, TypeError) as e:
+        raise AnsibleFilterError("with_image: %s" % e) from e
+
+
+def blue_green_status(state, context, invocation=None, lock_info=None):
+    """Where an environment stands, one line per item."""
+    try:
+        return status_lines(state, context, invocation, lock_info)
+    except (KeyError, TypeError, AttributeError) as e:
+        raise AnsibleFilterError("blue_green_status: the state or the context lacks or mistypes %s" % e) from e
+
+
 class FilterModule(object):
     """Blue-green operation filters of bluegreen.migration."""
 
     def filters(self):
-        return {"rollout_plan": rollout_plan}
+        return {"alarm_gate": alarm_gate, "blue_green_status": blue_green_status, "rollout_plan": rollout_plan, "with_image": with_image}

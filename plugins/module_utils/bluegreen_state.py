@@ -11,6 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
 from ansible_collections.bluegreen.migration.plugins.module_utils import naming
@@ -207,3 +209,72 @@ def read_state(clients, suffix, region, alarm_keys=(), include_task_definitions=
         described = cloudwatch.describe_alarms(clients["cloudwatch"], [name for group in groups.values() for name in group])
         state["alarms"] = alarm_states(groups, described)
     return state
+
+
+# ---------------------------------------------------------------- status report
+
+
+def _revision(arn):
+    """family:revision, the end of a task definition ARN."""
+    return (arn or "").rsplit("/", 1)[-1]
+
+
+def _shortened(text, length=120, end="..."):
+    """`text` cut at a word to `length` characters (a few more are let through), marked with `end`."""
+    if len(text) <= length + 5:
+        return text
+    return text[: length - len(end)].rsplit(" ", 1)[0] + end
+
+
+def _color_line(state, color, container):
+    service = state["services"][color] or {}
+    health = (state.get("target_health") or {}).get(color) or {}
+    running = service.get("task_definition") or ""
+    image = ((service.get("task_definition_details") or {}).get("images") or {}).get(container) or "?"
+    line = "%s%s: weight %s, %s/%s tasks running, %s/%s targets healthy, %s (%s)" % (
+        color,
+        " (live)" if color == state["live_color"] else "",
+        state["weights"][color],
+        service.get("running_count"),
+        service.get("desired_count"),
+        health.get("healthy"),
+        health.get("total"),
+        _revision(running),
+        image,
+    )
+    latest = service.get("latest_task_definition_details") or {}
+    if (latest.get("arn") or running) != running:
+        line += ", latest revision %s (%s) not deployed" % (_revision(latest["arn"]), (latest.get("images") or {}).get(container) or "?")
+    return line
+
+
+def _schema_line(invocation, migrator_function):
+    output = ((invocation or {}).get("result") or {}).get("output", "")
+    answer = output if isinstance(output, dict) else {}
+    if "current_version" in answer:
+        line = "schema: version %s (latest %s, pending %d)" % (
+            answer["current_version"], answer.get("latest_version", "?"), len(answer.get("pending") or []))
+        return line if answer.get("ok") else line + ", " + str(answer.get("error", "not ok"))
+    why = (invocation or {}).get("msg")
+    if why is None:
+        why = _shortened(json.dumps(output))
+    return "schema: unknown (the migrator %s gave no status: %s)" % (migrator_function, why)
+
+
+def status_lines(state, context, invocation=None, lock_info=None):
+    """Where an environment stands, one line per item, from blue_green_state's `state` (with
+    target health), the migrator's status answer (lambda_invoke's result, or its failure) and
+    environment_lock_info's answer. `context`: {environment, region, container, migrator_function}."""
+    container = context["container"]
+    lines = ["environment %s (%s): live color %s, http://%s/" % (context["environment"], context["region"], state["live_color"], state["alb_dns_name"])]
+    if state.get("test_listener"):
+        lines.append("test listener: %s forwards to %s" % (state["test_listener"]["url"], state["test_listener"]["color"]))
+    if int(state.get("paused_at") or 0) > 0:
+        lines.append("rollout paused since epoch %s: continue with rollout.yml -e rollout_resume=true" % state["paused_at"])
+    lines.extend(_color_line(state, color, container) for color in COLORS)
+    lines.append(_schema_line(invocation, context["migrator_function"]))
+    firing = sorted(name for alarms in (state.get("alarms") or {}).values() for name in alarms.get("firing") or [])
+    lines.append("alarms in ALARM: %s" % (", ".join(firing) or "none"))
+    lock = lock_info or {}
+    lines.append(lock["line"] if "line" in lock else "lock: unknown (%s)" % lock.get("msg", "no answer"))
+    return lines

@@ -435,3 +435,30 @@ def describe(plan, cfg, state):
            times["drain"], times["waits"], hooks, until, times["at_most"])
     )
     return lines
+
+
+def alarm_gate(alarms, wanted, at=""):
+    """The alarm gate's verdict `at` a step: every alarm of `wanted` (the new color's, by name)
+    exists and none is in ALARM. `alarms` is amazon.aws.cloudwatch_metric_alarm_info's answer
+    (its `metric_alarms`). Returns {passed, firing (names), missing (names), message}."""
+    found = (alarms or {}).get("metric_alarms") or []
+    firing = [a for a in found if a.get("state_value") == "ALARM"]
+    names = {a.get("alarm_name") for a in found}
+    missing = [name for name in wanted if name not in names]
+    if firing:
+        message = "gate alarms failed %s: %s in ALARM (%s)" % (
+            at, ", ".join(a["alarm_name"] for a in firing), "; ".join(a.get("state_reason") or "" for a in firing))
+    elif missing:
+        message = "gate alarms failed %s: alarms %s do not exist (re-run site.yml)" % (at, ", ".join(missing))
+    else:
+        message = "gate alarms passed %s: %s not in ALARM" % (at, ", ".join(wanted))
+    return {"passed": not firing and not missing, "firing": [a["alarm_name"] for a in firing], "missing": missing, "message": message}
+
+
+def containers_with_image(containers, container, image):
+    """A task definition's containers (ecs_task_definition's options) with `container` on `image`,
+    the others and the order as they are. A container that is not there is an error: the rollout
+    would otherwise register a revision that still runs the old image."""
+    if not any(c.get("name") == container for c in containers):
+        raise RolloutPlanError("the task definition has no container %r (it has %s)" % (container, ", ".join(c.get("name", "?") for c in containers) or "none"))
+    return [dict(c, image=image) if c.get("name") == container else c for c in containers]
