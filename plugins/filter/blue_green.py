@@ -12,6 +12,8 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_stat
 from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import RolloutPlanError
 from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import alarm_gate as gate_alarms
 from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import containers_with_image
+from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import contract_gate as gate_contract
+from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import migrator_verdict as verdict_of_migrator
 from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import rollout_plan as plan_rollout
 
 
@@ -46,8 +48,29 @@ def blue_green_status(state, context, invocation=None, lock_info=None):
         raise AnsibleFilterError("blue_green_status: the state or the context lacks or mistypes %s" % e) from e
 
 
+def contract_gate(state, load_balancer):
+    """Whether the schema may be contracted now."""
+    if not isinstance(state, dict):
+        raise AnsibleFilterError("contract_gate: expects the state of blue_green_state, got %s" % type(state).__name__)
+    return gate_contract(state, load_balancer)
+
+
+def migrator_verdict(invocation, function_name):
+    """What the migrator answered, from lambda_invoke's registered result."""
+    if not isinstance(invocation, dict):
+        raise AnsibleFilterError("migrator_verdict: expects the registered result of lambda_invoke, got %s" % type(invocation).__name__)
+    return verdict_of_migrator(invocation, function_name)
+
+
 class FilterModule(object):
     """Blue-green operation filters of bluegreen.migration."""
 
     def filters(self):
-        return {"alarm_gate": alarm_gate, "blue_green_status": blue_green_status, "rollout_plan": rollout_plan, "with_image": with_image}
+        return {
+            "alarm_gate": alarm_gate,
+            "blue_green_status": blue_green_status,
+            "contract_gate": contract_gate,
+            "migrator_verdict": migrator_verdict,
+            "rollout_plan": rollout_plan,
+            "with_image": with_image,
+        }

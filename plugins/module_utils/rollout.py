@@ -462,3 +462,51 @@ def containers_with_image(containers, container, image):
     if not any(c.get("name") == container for c in containers):
         raise RolloutPlanError("the task definition has no container %r (it has %s)" % (container, ", ".join(c.get("name", "?") for c in containers) or "none"))
     return [dict(c, image=image) if c.get("name") == container else c for c in containers]
+
+
+def contract_gate(state, load_balancer):
+    """Whether the schema may be contracted now, from blue_green_state's `state`: the environment's
+    own load balancer is there, at most one color takes traffic, and the color without traffic runs
+    no task (a drain not over: the old version may still write with the columns contract removes).
+    Returns {passed, message}."""
+    forwarded = state.get("forwarded") or {}
+    weights = json.dumps(forwarded)
+    busy = state.get("busy_without_traffic") or []
+    if not state.get("deployed"):
+        message = "contract refused: %s; the drain of the idle color cannot be confirmed" % state.get("problem")
+    elif len(state.get("colors_with_traffic") or []) > 1:
+        message = "contract refused: both colors still take traffic on %s (weights %s); finish or roll back the switch before contracting the schema" % (
+            load_balancer, weights)
+    elif busy:
+        message = (
+            "contract refused: %s gets no traffic but still runs %s task(s) (desired %s); the old version may still use the columns contract removes. "
+            "Let the rollout's drain finish (it scales the old color to 0), then contract."
+            % tuple(", ".join(str(s[key]) for s in busy) for key in ("service_name", "running_count", "desired_count"))
+        )
+    else:
+        taking = ", ".join(name for name, weight in forwarded.items() if weight > 0) or "neither color"
+        return {"passed": True, "message": "%s sends traffic to %s only (weights %s); no task runs without traffic" % (load_balancer, taking, weights)}
+    return {"passed": False, "message": message}
+
+
+def migrator_verdict(invocation, function_name):
+    """What the migrator answered, from lambda_invoke's registered result: {ok (the answer's ok is
+    true), error (why not: the migrator's own error, or that the function did not answer like the
+    migrator), answer (the answer, {} when it is not a mapping), current_version, applied and
+    would_apply (the migrations' files)}."""
+    output = ((invocation or {}).get("result") or {}).get("output", "")
+    answer = output if isinstance(output, dict) else {}
+    if answer.get("ok") is True:
+        error = ""
+    elif "ok" in answer:
+        error = answer.get("error") or "the migrator answered ok=false without an error text"
+    else:
+        error = "the function %s did not answer like the migrator (no ok field): %s" % (function_name, json.dumps(output))
+    return {
+        "ok": not error,
+        "error": error,
+        "answer": answer,
+        "current_version": answer.get("current_version", ""),
+        "applied": [m.get("file") for m in answer.get("applied") or []],
+        "would_apply": [m.get("file") for m in answer.get("would_apply") or []],
+    }
