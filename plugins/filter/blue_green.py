@@ -8,12 +8,13 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.bluegreen.migration.plugins.module_utils.app_tier import TierSpecError
+from ansible_collections.bluegreen.migration.plugins.module_utils.app_tier import containers_with_image
+from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import migrator_verdict as verdict_of_migrator
 from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import status_lines
 from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import RolloutPlanError
 from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import alarm_gate as gate_alarms
-from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import containers_with_image
 from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import contract_gate as gate_contract
-from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import migrator_verdict as verdict_of_migrator
 from ansible_collections.bluegreen.migration.plugins.module_utils.rollout import rollout_plan as plan_rollout
 
 
@@ -36,7 +37,7 @@ def with_image(containers, container, image):
     """The containers with `container` on `image`."""
     try:
         return containers_with_image(containers, container, image)
-    except (RolloutPlanError, AttributeError, TypeError) as e:
+    except (TierSpecError, AttributeError, TypeError, KeyError) as e:
         raise AnsibleFilterError("with_image: %s" % e) from e
 
 

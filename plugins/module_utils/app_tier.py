@@ -237,6 +237,15 @@ def _with_image(options, container, image):
     return dict(options, containers=containers)
 
 
+def containers_with_image(containers, container, image):
+    """A task definition's containers (ecs_task_definition's options) with `container` on `image`,
+    the others and the order as they are. A container that is not there is an error: a rollout
+    would otherwise register a revision that still runs the old image."""
+    if not any(c.get("name") == container for c in containers):
+        raise TierSpecError("the task definition has no container %r (it has %s)" % (container, ", ".join(c.get("name", "?") for c in containers) or "none"))
+    return _with_image({"containers": containers}, container, image)["containers"]
+
+
 def image_to_restore(current, running_image, new_environment):
     """The image released to a service (its RELEASED_IMAGE_TAG) when it runs another one, else
     ''. Not while a deployment is under way (a rollout's: the rollout records the image once the

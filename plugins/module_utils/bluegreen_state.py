@@ -16,6 +16,7 @@ import json
 from ansible_collections.bluegreen.migration.plugins.module_utils import cloudwatch
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
 from ansible_collections.bluegreen.migration.plugins.module_utils import naming
+from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import name_of
 from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import read_services
 
 COLORS = ("blue", "green")
@@ -214,16 +215,40 @@ def read_state(clients, suffix, region, alarm_keys=(), include_task_definitions=
 # ---------------------------------------------------------------- status report
 
 
-def _revision(arn):
-    """family:revision, the end of a task definition ARN."""
-    return (arn or "").rsplit("/", 1)[-1]
-
-
 def _shortened(text, length=120, end="..."):
     """`text` cut at a word to `length` characters (a few more are let through), marked with `end`."""
     if len(text) <= length + 5:
         return text
     return text[: length - len(end)].rsplit(" ", 1)[0] + end
+
+
+def _migrator_output(invocation):
+    """lambda_invoke's registered result: the function's output ('' without one) and the
+    migrator's answer in it ({} when the output is not a mapping)."""
+    output = ((invocation or {}).get("result") or {}).get("output", "")
+    return output, output if isinstance(output, dict) else {}
+
+
+def migrator_verdict(invocation, function_name):
+    """What the migrator answered, from lambda_invoke's registered result: {ok (the answer's ok is
+    true), error (why not: the migrator's own error, or that the function did not answer like the
+    migrator), answer (the answer, {} when it is not a mapping), current_version, applied and
+    would_apply (the migrations' files)}."""
+    output, answer = _migrator_output(invocation)
+    if answer.get("ok") is True:
+        error = ""
+    elif "ok" in answer:
+        error = answer.get("error") or "the migrator answered ok=false without an error text"
+    else:
+        error = "the function %s did not answer like the migrator (no ok field): %s" % (function_name, json.dumps(output))
+    return {
+        "ok": not error,
+        "error": error,
+        "answer": answer,
+        "current_version": answer.get("current_version", ""),
+        "applied": [m.get("file") for m in answer.get("applied") or []],
+        "would_apply": [m.get("file") for m in answer.get("would_apply") or []],
+    }
 
 
 def _color_line(state, color, container):
@@ -239,18 +264,17 @@ def _color_line(state, color, container):
         service.get("desired_count"),
         health.get("healthy"),
         health.get("total"),
-        _revision(running),
+        name_of(running),
         image,
     )
     latest = service.get("latest_task_definition_details") or {}
     if (latest.get("arn") or running) != running:
-        line += ", latest revision %s (%s) not deployed" % (_revision(latest["arn"]), (latest.get("images") or {}).get(container) or "?")
+        line += ", latest revision %s (%s) not deployed" % (name_of(latest["arn"]), (latest.get("images") or {}).get(container) or "?")
     return line
 
 
 def _schema_line(invocation, migrator_function):
-    output = ((invocation or {}).get("result") or {}).get("output", "")
-    answer = output if isinstance(output, dict) else {}
+    output, answer = _migrator_output(invocation)
     if "current_version" in answer:
         line = "schema: version %s (latest %s, pending %d)" % (
             answer["current_version"], answer.get("latest_version", "?"), len(answer.get("pending") or []))

@@ -455,15 +455,6 @@ def alarm_gate(alarms, wanted, at=""):
     return {"passed": not firing and not missing, "firing": [a["alarm_name"] for a in firing], "missing": missing, "message": message}
 
 
-def containers_with_image(containers, container, image):
-    """A task definition's containers (ecs_task_definition's options) with `container` on `image`,
-    the others and the order as they are. A container that is not there is an error: the rollout
-    would otherwise register a revision that still runs the old image."""
-    if not any(c.get("name") == container for c in containers):
-        raise RolloutPlanError("the task definition has no container %r (it has %s)" % (container, ", ".join(c.get("name", "?") for c in containers) or "none"))
-    return [dict(c, image=image) if c.get("name") == container else c for c in containers]
-
-
 def contract_gate(state, load_balancer):
     """Whether the schema may be contracted now, from blue_green_state's `state`: the environment's
     own load balancer is there, at most one color takes traffic, and the color without traffic runs
@@ -487,26 +478,3 @@ def contract_gate(state, load_balancer):
         taking = ", ".join(name for name, weight in forwarded.items() if weight > 0) or "neither color"
         return {"passed": True, "message": "%s sends traffic to %s only (weights %s); no task runs without traffic" % (load_balancer, taking, weights)}
     return {"passed": False, "message": message}
-
-
-def migrator_verdict(invocation, function_name):
-    """What the migrator answered, from lambda_invoke's registered result: {ok (the answer's ok is
-    true), error (why not: the migrator's own error, or that the function did not answer like the
-    migrator), answer (the answer, {} when it is not a mapping), current_version, applied and
-    would_apply (the migrations' files)}."""
-    output = ((invocation or {}).get("result") or {}).get("output", "")
-    answer = output if isinstance(output, dict) else {}
-    if answer.get("ok") is True:
-        error = ""
-    elif "ok" in answer:
-        error = answer.get("error") or "the migrator answered ok=false without an error text"
-    else:
-        error = "the function %s did not answer like the migrator (no ok field): %s" % (function_name, json.dumps(output))
-    return {
-        "ok": not error,
-        "error": error,
-        "answer": answer,
-        "current_version": answer.get("current_version", ""),
-        "applied": [m.get("file") for m in answer.get("applied") or []],
-        "would_apply": [m.get("file") for m in answer.get("would_apply") or []],
-    }
