@@ -13,7 +13,7 @@ import pytest
 from tests.harness.aws import client, recap, run_playbook
 from tests.integration.test_migrator_lambda_role import inventory
 
-pytestmark = pytest.mark.slow(seconds=40)
+pytestmark = pytest.mark.slow(seconds=5)
 
 SUFFIX = "it-discover"
 STATUS = "playbooks/status.yml"

@@ -13,7 +13,7 @@ import pytest
 
 from tests.harness.aws import ROOT, client, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=90)
+pytestmark = pytest.mark.slow(seconds=30)
 
 PLAYBOOK = "tests/integration/playbooks/environment_lock.yml"
 INVENTORY = "localhost,"

@@ -25,7 +25,7 @@ import pytest
 
 from tests.harness.aws import client, recap, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=150)
+pytestmark = pytest.mark.slow(seconds=100)
 
 ROLE_PLAYBOOK = "tests/integration/playbooks/migrator_lambda.yml"
 MIGRATE_PLAYBOOK = "playbooks/migrate.yml"

@@ -1,24 +1,31 @@
-"""Drift on the network role, through the emulator: a security group rule, a route, a subnet
-attribute, a route table's and the internet gateway's tags and the VPC's DNS hostnames changed
-by hand. `--check --diff` names exactly those six changes (before and after) and writes nothing; the next run puts them back; then the plan is
-empty and a re-run changes nothing. A subnet moved to a foreign route table is moved back in one run.
+"""The network role on the emulator, one network for the module (a deploy is the most expensive
+step of each test): each test starts from the network the previous one left.
 
-One network for the module: each test starts from the converged network the previous one left
-(the deploy is the most expensive step of each)."""
+NAT layouts: per_az gives one NAT gateway and one private route table per AZ, and switching back
+to single converges to one of each. Every NAT gateway's elastic IP carries the environment's
+tags, and no address is left over. (A re-run of per_az changing nothing is checked by
+test_network_endpoints.py.)
+
+Drift: a security group rule, a route, a subnet attribute, a route table's and the internet
+gateway's tags and the VPC's DNS hostnames changed by hand. `--check --diff` names exactly those
+six changes (before and after) and writes nothing (so the single layout the first test left was
+converged); the next run puts them back; then the plan is empty and a re-run changes nothing. A
+subnet moved to a foreign route table is moved back in one run."""
 
 import pytest
 
 from tests.harness.aws import ROOT, client, recap, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=110)
+pytestmark = pytest.mark.slow(seconds=140)
 
 PLAYBOOK = "tests/integration/playbooks/network.yml"
 INVENTORY = ROOT / "inventories" / "local"
 SUFFIX = "it-drift"
 
 
-def run(*args):
-    proc = run_playbook(PLAYBOOK, inventory=INVENTORY, extra_vars={"environment_suffix": SUFFIX, "network_az_count": 2}, args=list(args))
+def run(*args, nat_gateways="single"):
+    extra_vars = {"environment_suffix": SUFFIX, "network_az_count": 2, "network_nat_gateways": nat_gateways}
+    proc = run_playbook(PLAYBOOK, inventory=INVENTORY, extra_vars=extra_vars, args=list(args))
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     return proc, recap(proc.stdout)["local"]
 
@@ -41,12 +48,45 @@ def by_name(kind, name):
     return one(call(Filters=[{"Name": "tag:Name", "Values": [name]}])[key])
 
 
+def layout_in_aws(ec2):
+    env = [{"Name": "tag:bluegreen:environment", "Values": [SUFFIX]}]
+    nats = [n for n in ec2.describe_nat_gateways(Filters=env)["NatGateways"] if n["State"] in ("pending", "available")]
+    private = ec2.describe_route_tables(Filters=env + [{"Name": "tag:bluegreen:tier", "Values": ["private"]}])["RouteTables"]
+    subnets = ec2.describe_subnets(Filters=env + [{"Name": "tag:bluegreen:tier", "Values": ["private"]}])["Subnets"]
+    routes = {
+        assoc["SubnetId"]: next(r.get("NatGatewayId") for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0")
+        for table in private
+        for assoc in table["Associations"]
+        if assoc.get("SubnetId")
+    }
+    return nats, private, subnets, routes
+
+
 @pytest.fixture(scope="module")
 def network(emulator):
-    """A fresh account with the network deployed once; yields the emulator."""
+    """A fresh account with the network deployed once, a NAT gateway per AZ; yields the emulator."""
     emulator.reset()
-    run()
+    run(nat_gateways="per_az")
     return emulator
+
+
+def test_per_az_then_back_to_single(network):
+    ec2 = client("ec2")
+    nats, private, subnets, routes = layout_in_aws(ec2)
+    assert len(nats) == 2 and len(private) == 2
+    assert len({n["SubnetId"] for n in nats}) == 2
+    # every private subnet leaves through the NAT gateway of its own AZ
+    nat_zone = {n["NatGatewayId"]: ec2.describe_subnets(SubnetIds=[n["SubnetId"]])["Subnets"][0]["AvailabilityZone"] for n in nats}
+    assert {s["SubnetId"]: s["AvailabilityZone"] for s in subnets} == {subnet: nat_zone[nat] for subnet, nat in routes.items()}
+
+    run()
+    nats, private, subnets, routes = layout_in_aws(ec2)
+    assert len(nats) == 1 and len(private) == 1
+    assert set(routes) == {s["SubnetId"] for s in subnets} and set(routes.values()) == {nats[0]["NatGatewayId"]}
+    # One tagged address, the NAT gateway's; per_az's other one was released with its NAT gateway.
+    addresses = ec2.describe_addresses()["Addresses"]
+    assert [a["AllocationId"] for a in addresses] == [nats[0]["NatGatewayAddresses"][0]["AllocationId"]]
+    assert {t["Key"]: t["Value"] for t in addresses[0]["Tags"]}["bluegreen:environment"] == SUFFIX
 
 
 def test_drift_is_planned_exactly_then_put_back(network):

@@ -15,7 +15,7 @@ import pytest
 from tests.harness.aws import ROOT, client, recap, run_playbook
 from tests.harness.environment import leftovers
 
-pytestmark = pytest.mark.slow(seconds=530)
+pytestmark = pytest.mark.slow(seconds=590)
 
 SUFFIX = "local"
 

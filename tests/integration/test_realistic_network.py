@@ -5,14 +5,14 @@ pending NAT gateway as if its id did not exist."""
 import pytest
 
 from tests.harness.aws import client
-from tests.integration.test_network_nat_layouts import deploy, layout_in_aws
+from tests.integration.test_network_drift import layout_in_aws, run
 
-pytestmark = pytest.mark.slow(seconds=85)
+pytestmark = pytest.mark.slow(seconds=105)
 
 
 def test_nat_found_pending_is_waited_for_before_the_routes(realistic_aws):
     ec2 = client("ec2")
-    deploy("single")
+    run()
     nats, _private, _subnets, routes = layout_in_aws(ec2)
     assert len(nats) == 1 and set(routes.values()) == {nats[0]["NatGatewayId"]}
 
@@ -28,7 +28,7 @@ def test_nat_found_pending_is_waited_for_before_the_routes(realistic_aws):
     )["NatGateway"]["NatGatewayId"]
     mark = len(realistic_aws.realism("events"))
 
-    deploy("single")
+    run()
     details = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "slow_states"]
     assert f"{new} pending" in details, details
     assert not [d for d in details if d.startswith("InvalidNatGatewayID")], details
