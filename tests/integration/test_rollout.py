@@ -412,14 +412,8 @@ def image_by_hand(family, image):
     ecs.update_service(cluster=CLUSTER, service=family, taskDefinition=revision["taskDefinition"]["taskDefinitionArn"])
 
 
-def running_image(name):
-    ecs = client("ecs")
-    arn = ecs.describe_services(cluster=CLUSTER, services=[name])["services"][0]["taskDefinition"]
-    return ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["containerDefinitions"][0]["image"]
-
-
 def test_drift_is_planned_exactly_fails_when_asked_and_site_puts_it_back(env):
-    released = running_image(f"app-blue-{SUFFIX}")
+    released = state()["image"]["blue"]
     expected = drift_by_hand()
     proc, report, lines = plan(env, plan_fail_on_drift=True)
     assert proc.returncode != 0, proc.stdout[-6000:]
@@ -438,7 +432,7 @@ def test_drift_is_planned_exactly_fails_when_asked_and_site_puts_it_back(env):
 
     ok(play(env, "site.yml"))
     # The live service is back on the released image (a new revision of it), waited for.
-    assert running_image(f"app-blue-{SUFFIX}") == released
+    assert state()["image"]["blue"] == released
     proc, report, lines = plan(env, plan_fail_on_drift=True)
     assert proc.returncode == 0, (lines, proc.stdout[-6000:])
     assert report["changed"] is False and lines == [f"{SUFFIX}: no change, AWS matches the inputs"]
