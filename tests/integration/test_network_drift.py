@@ -10,7 +10,10 @@ Drift: a security group rule, a route, a subnet attribute, a route table's and t
 gateway's tags and the VPC's DNS hostnames changed by hand. `--check --diff` names exactly those
 six changes (before and after) and writes nothing (so the single layout the first test left was
 converged); the next run puts them back; then the plan is empty and a re-run changes nothing. A
+run that fails between the role's two passes leaves none of its background writes running. A
 subnet moved to a foreign route table is moved back in one run."""
+
+import json
 
 import pytest
 
@@ -19,6 +22,7 @@ from tests.harness.aws import ROOT, client, recap, run_playbook
 pytestmark = pytest.mark.slow(seconds=140)
 
 PLAYBOOK = "tests/integration/playbooks/network.yml"
+FAILS_BETWEEN_PASSES = "tests/integration/playbooks/network_fails_between_passes.yml"
 INVENTORY = ROOT / "inventories" / "local"
 SUFFIX = "it-drift"
 
@@ -140,6 +144,33 @@ def test_drift_is_planned_exactly_then_put_back(network):
     assert counts["changed"] == 0 and diff_lines(again.stdout) == [], again.stdout[-4000:]
     again, counts = run()
     assert counts["changed"] == 0 and aws.mutating_requests() == []
+
+
+def test_a_run_failing_between_the_passes_leaves_no_write_running(network, tmp_path):
+    """The first pass leaves its route table and rule writes running (site.yml requests Aurora
+    meanwhile); a run that fails before the second pass lets them finish before it ends (and
+    releases its lock), so when it exits no job is still writing and the next run has nothing
+    left to do."""
+    ec2 = client("ec2")
+    public = by_name("rt", f"rt-public-{SUFFIX}")
+    ec2.delete_route(RouteTableId=public["RouteTableId"], DestinationCidrBlock="0.0.0.0/0")
+    app = by_name("sg", f"app-{SUFFIX}")
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    ec2.authorize_security_group_ingress(GroupId=app["GroupId"], IpPermissions=[ssh])
+
+    jobs = tmp_path / "async"
+    extra_vars = {"environment_suffix": SUFFIX, "network_az_count": 2, "network_nat_gateways": "single"}
+    proc = run_playbook(FAILS_BETWEEN_PASSES, inventory=INVENTORY, extra_vars=extra_vars, env={"ANSIBLE_ASYNC_DIR": str(jobs)})
+    assert proc.returncode != 0 and "failed between the network's passes" in proc.stdout, proc.stdout[-4000:]
+    # a job's file holds {"started": 1, "finished": 0} until the module has answered
+    results = {path.name: json.loads(path.read_text()) for path in jobs.iterdir() if path.is_file()}
+    assert len(results) >= 2, results  # the public table's and the app group's
+    assert [jid for jid, result in results.items() if result.get("started") and not result.get("finished")] == [], results
+
+    _, counts = run()
+    assert counts["changed"] == 0
+    assert any(r.get("GatewayId", "").startswith("igw-") for r in by_name("rt", f"rt-public-{SUFFIX}")["Routes"])
+    assert all(p["FromPort"] != 22 for p in by_name("sg", f"app-{SUFFIX}")["IpPermissions"])
 
 
 def test_a_subnet_moved_to_a_foreign_table_is_moved_back_in_one_run(network):
