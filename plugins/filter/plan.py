@@ -52,6 +52,21 @@ def loop_answers(registered, key, value):
         raise AnsibleFilterError("loop_answers: %s" % e.args[0]) from e
 
 
+def given_or_found(given, registered, items_key, attribute):
+    """The input's ids, else the discovered ones (module_utils.plan.given_or_found)."""
+    try:
+        return plan.given_or_found(given, registered, items_key, attribute)
+    except (KeyError, TypeError) as e:
+        raise AnsibleFilterError("given_or_found: %s" % (e.args[0] if isinstance(e, KeyError) else e)) from e
+
+
+def string_values(mapping):
+    """Every value as a string (module_utils.plan.string_values)."""
+    if not isinstance(mapping, dict):
+        raise AnsibleFilterError("string_values expects a mapping, got %s" % type(mapping).__name__)
+    return plan.string_values(mapping)
+
+
 def network_plan_ids(base, subnet_plan, security_groups, nat_gateways):
     """The network's ids as read, KNOWN_AFTER_CREATE for those still to create (module_utils.network.network_ids)."""
     try:
@@ -65,4 +80,5 @@ class FilterModule(object):
 
     def filters(self):
         return {"plan_report": plan_report, "plan_drift_message": plan_drift_message, "network_plan_ids": network_plan_ids,
-                "known_after_create": known_after_create, "ran": ran, "answer_or": answer_or, "loop_answers": loop_answers}
+                "known_after_create": known_after_create, "ran": ran, "answer_or": answer_or, "loop_answers": loop_answers,
+                "given_or_found": given_or_found, "string_values": string_values}

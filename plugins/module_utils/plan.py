@@ -89,6 +89,23 @@ def loop_answers(registered, key, value):
     return dict((dig(item, key, "a loop result"), dig(item, value, "a loop result")) for item in registered["results"] if task_ran(item))
 
 
+def given_or_found(given, registered, items_key, attribute):
+    """The ids an input gives when it gives any, else those a discovery task found: each item's
+    `attribute` in the task's registered `items_key` list (e.g. "subnets", "subnet_id"); [] when
+    that task did not run (skipped, or its variable undefined and passed as None)."""
+    if given:
+        return list(given)
+    if not task_ran(registered):
+        return []
+    return [dig(item, attribute, "a found item") for item in dig(registered, items_key, "the discovery's answer")]
+
+
+def string_values(mapping):
+    """The mapping with every value as a string, as Lambda (and ECS) report environment
+    variables: comparing and writing strings keeps a re-run from seeing 5 and "5" as a change."""
+    return dict((key, value if isinstance(value, str) else str(value)) for key, value in (mapping or {}).items())
+
+
 def version_tuple(version):
     """'16.4' -> (16, 4); a part that is not a number sorts as 0 (AWS versions are dotted numbers)."""
     parts = []
