@@ -48,6 +48,7 @@ class FilterModule(object):
             "network_route_table_names": route_table_names,
             # The ids read by the plan merged with those the writers answered (module_utils.network).
             "network_subnet_ids": _ids("network_subnet_ids", network.subnet_ids_by_tier),
+            "network_subnets_unlisted": _ids("network_subnets_unlisted", network.subnets_unlisted),
             "network_security_group_ids": _ids("network_security_group_ids", network.security_group_ids),
             "network_route_table_ids": _ids("network_route_table_ids", network.route_table_ids_by_tier),
         }

@@ -575,15 +575,24 @@ def subnet_ids(found):
 # the ids of what they created. These merge the two for the resources that refer to them.
 
 
-def subnet_ids_by_tier(subnet_plan, known, written):
+def subnets_unlisted(written):
+    """The CIDRs of the subnets amazon.aws.ec2_vpc_subnet created but answered without an id: it
+    reads a new subnet back by filter, and EC2 may not list it yet (eventual consistency)."""
+    return [result["item"]["cidr"] for result in written or [] if result.get("changed") and not (result.get("subnet") or {}).get("id")]
+
+
+def subnet_ids_by_tier(subnet_plan, known, written, listed=None):
     """{tier: [subnet id]} in AZ order: `known` is the plan's {cidr: id}, `written` the loop results
-    of amazon.aws.ec2_vpc_subnet (each with its item's cidr and the subnet); an id not known yet
-    (as in check mode) is None."""
+    of amazon.aws.ec2_vpc_subnet (each with its item's cidr and the subnet), `listed` the subnets
+    amazon.aws.ec2_vpc_subnet_info listed again for those answered without an id; an id not
+    known yet (as in check mode) is None."""
     ids = dict(known or {})
     for result in written or []:
         subnet_id = (result.get("subnet") or {}).get("id")
         if subnet_id:
             ids[result["item"]["cidr"]] = subnet_id
+    for subnet in listed or []:
+        ids[subnet["cidr_block"]] = subnet["subnet_id"]
     tiers = {"public": [], "private": [], "isolated": []}
     for subnet in subnet_plan:
         tiers[subnet["tier"]].append(ids.get(subnet["cidr"]))

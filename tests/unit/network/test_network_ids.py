@@ -30,6 +30,24 @@ def test_subnet_ids_are_those_read_then_those_created_per_tier_in_az_order():
     assert ids == {"public": ["subnet-pa", "subnet-new-pb"], "private": ["subnet-new-va", "subnet-pb"], "isolated": [None, None]}
 
 
+def test_subnets_created_but_not_listed_yet_are_listed_again_then_indexed():
+    """amazon.aws.ec2_vpc_subnet reads a new subnet back by filter: when EC2 does not list it yet
+    it answers `subnet: null`. Those CIDRs are listed again (ec2_vpc_subnet_info) and indexed."""
+    written = [
+        {"item": {"cidr": CIDR["public", "a"]}, "changed": True, "subnet": {"id": "subnet-pa"}},
+        {"item": {"cidr": CIDR["public", "b"]}, "changed": True, "subnet": None},
+        {"item": {"cidr": CIDR["private", "a"]}, "changed": True, "subnet": {}},
+        # a drifted subnet's fix that answered nothing is not a creation to look for
+        {"item": {"cidr": CIDR["isolated", "a"]}, "changed": False, "subnet": None},
+    ]
+    unlisted = FILTERS["network_subnets_unlisted"](written)
+    assert unlisted == [CIDR["public", "b"], CIDR["private", "a"]]
+    listed = [{"cidr_block": CIDR["private", "a"], "subnet_id": "subnet-va"}, {"cidr_block": CIDR["public", "b"], "subnet_id": "subnet-pb"}]
+    ids = FILTERS["network_subnet_ids"](LAYOUT, {CIDR["isolated", "a"]: "subnet-ia"}, written, listed)
+    assert ids == {"public": ["subnet-pa", "subnet-pb"], "private": ["subnet-va", None], "isolated": ["subnet-ia", None]}
+    assert FILTERS["network_subnets_unlisted"]([]) == []
+
+
 def test_a_rerun_indexes_the_subnets_read_alone():
     known = {s["cidr"]: "subnet-" + s["name"] for s in LAYOUT}
     assert FILTERS["network_subnet_ids"](LAYOUT, known, [])["isolated"] == ["subnet-isolated-a-dev", "subnet-isolated-b-dev"]
