@@ -43,7 +43,10 @@ DEFAULTS = {
     # CreateService less than `seconds` after its cluster's CreateCluster answers
     # ClusterNotFoundException, and one naming a target group that a listener or listener rule
     # took up less than `listener_seconds` ago "does not have an associated load balancer".
-    "eventual_consistency": {"enabled": True, "seconds": 2, "listener_seconds": 6},
+    # A Describe that lists by filter (no id named) leaves out what was created less than
+    # `filter_seconds` ago (the same reference: a command's result "might not be immediately
+    # visible to all subsequent commands"; https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
+    "eventual_consistency": {"enabled": True, "seconds": 2, "listener_seconds": 6, "filter_seconds": 2},
     # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html and
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html (ENI permissions):
     # CreateFunction soon after its role or the role's policies changed is refused, first with
@@ -137,6 +140,17 @@ EC2_NOT_FOUND = {
     "nat-": "NatGatewayNotFound",
     "eipalloc-": "InvalidAllocationID.NotFound",
     "vpce-": "InvalidVpcEndpointId.NotFound",
+}
+# The id element of the items each listing Describe answers with (its items name other ids too).
+EC2_LISTED_IDS = {
+    "DescribeVpcs": "vpcId",
+    "DescribeSubnets": "subnetId",
+    "DescribeSecurityGroups": "groupId",
+    "DescribeRouteTables": "routeTableId",
+    "DescribeInternetGateways": "internetGatewayId",
+    "DescribeNatGateways": "natGatewayId",
+    "DescribeAddresses": "allocationId",
+    "DescribeVpcEndpoints": "vpcEndpointId",
 }
 ID_PARAM = re.compile(r"^(VpcId|SubnetId|GroupId|RouteTableId|InternetGatewayId|NatGatewayId|AllocationId|VpcEndpointId)(\.\d+)?$")
 IAM_ROLE_CHANGES = ("CreateRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy")
@@ -697,6 +711,8 @@ class Realism:
             self.event("dependent_drain", call, f"endpoint {endpoint['id']} deleting")
 
     def _after_ec2(self, call, answer, now):
+        if call.action in EC2_LISTED_IDS and self.on("eventual_consistency") and not any(ID_PARAM.match(key) for key in call.params):
+            answer = self._rewrite_xml(call, answer, self._not_yet_listed)
         created = None
         if call.action in EC2_CREATES:
             match = re.search(rf"<{EC2_CREATES[call.action]}>([^<]+)</", answer.body.decode())
@@ -716,6 +732,16 @@ class Realism:
         if call.action == "DescribeNetworkInterfaces" and self.on("dependent_drain"):
             return self._rewrite_xml(call, answer, self._lingering_enis)
         return answer
+
+    def _not_yet_listed(self, root, call, ns):
+        """Leave out of a listing the items created less than `filter_seconds` ago."""
+        seconds = self.figure("eventual_consistency", "filter_seconds")
+        for listing in list(root):
+            for item in listing.findall(f"{ns}item"):
+                item_id = item.findtext(f"{ns}{EC2_LISTED_IDS[call.action]}")
+                if item_id and self.recent(self.created.get(item_id), seconds):
+                    listing.remove(item)
+                    self.event("eventual_consistency", call, f"{item_id} not listed yet")
 
     def _nats_pending(self, root, call, ns):
         seconds = self.figure("slow_states", "nat_seconds")

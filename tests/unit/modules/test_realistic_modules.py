@@ -2,6 +2,8 @@
 states of real AWS that moto leaves out. Each test first checks that the behaviour it relies
 on really happened (the proxy's events), so none can pass because the proxy stayed quiet."""
 
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -17,6 +19,22 @@ def events(emulator, behaviour, action=None):
 @pytest.fixture
 def network(realistic_aws):
     return make_network("10.21")
+
+
+def test_a_listing_by_filter_leaves_out_what_was_just_created(realistic_aws):
+    """Describe by filter right after a create may not list it yet (EC2 eventual consistency);
+    by its id it is NotFound for the same moment. Both end within the proxy's window."""
+    ec2 = client("ec2")
+    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 1, "seconds": 1}, "throttling": {"enabled": False}})
+    vpc = ec2.create_vpc(CidrBlock="10.31.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "lag-t1"}]}])["Vpc"]["VpcId"]
+    by_tag = [{"Name": "tag:Name", "Values": ["lag-t1"]}]
+    assert ec2.describe_vpcs(Filters=by_tag)["Vpcs"] == []
+    assert [e["detail"] for e in events(realistic_aws, "eventual_consistency", "DescribeVpcs")] == [f"{vpc} not listed yet"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.31.0.0/24")["Subnet"]["SubnetId"]
+    assert ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"] == []
+    time.sleep(1.2)
+    assert [v["VpcId"] for v in ec2.describe_vpcs(Filters=by_tag)["Vpcs"]] == [vpc]
+    assert [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]] == [subnet]
 
 
 def test_breaker_trip_fails_the_deploy_and_the_scale_down_still_settles(realistic_aws, network):
