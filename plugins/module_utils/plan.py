@@ -103,7 +103,7 @@ def given_or_found(given, registered, items_key, attribute):
 def string_values(mapping):
     """The mapping with every value as a string, as Lambda (and ECS) report environment
     variables: comparing and writing strings keeps a re-run from seeing 5 and "5" as a change."""
-    return dict((key, value if isinstance(value, str) else str(value)) for key, value in (mapping or {}).items())
+    return dict((key, str(value)) for key, value in (mapping or {}).items())
 
 
 def version_tuple(version):

@@ -1,6 +1,6 @@
 """The whole life of an environment on the realistic emulator, every behaviour on (throttling,
-eventual consistency (by id and in listings), IAM propagation, NAT/Aurora/ECS states that take time, a circuit breaker
-that trips, deletions refused while dependents drain):
+eventual consistency by id and in listings, IAM propagation, NAT/Aurora/ECS states that take
+time, a circuit breaker that trips, deletions refused while dependents drain):
 
 site.yml -> site.yml again (changed=0) -> a rollout whose new color trips the breaker ->
 teardown.yml -> site.yml again at once -> teardown.yml, with nothing left.

@@ -23,7 +23,7 @@ def network(realistic_aws):
 
 def test_a_listing_by_filter_leaves_out_what_was_just_created(realistic_aws):
     """Describe by filter right after a create may not list it yet (EC2 eventual consistency);
-    by its id it is NotFound for the same moment. Both end within the proxy's window."""
+    once the proxy's window has passed, the same listing has it."""
     ec2 = client("ec2")
     realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 1, "seconds": 1}, "throttling": {"enabled": False}})
     vpc = ec2.create_vpc(CidrBlock="10.31.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": "lag-t1"}]}])["Vpc"]["VpcId"]
