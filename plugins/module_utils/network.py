@@ -41,6 +41,7 @@ VPC_ENDPOINT = "vpc endpoint"
 # The deploy reuses a free address of ours that carries the name (a run stopped in between).
 REUSED_EIP = "; a free one of ours of that name, left by a stopped run, is reused"
 WAITS_FOR_NAT = "; applied once the NAT gateway is available"
+ROUTE_WAITS_FOR_NAT = "; created now, its route through the NAT gateway added once the gateway is available"
 
 
 class NetworkError(AnsibleAWSError):
@@ -259,23 +260,82 @@ def wanted_route_tables(names, tags, subnets, internet_gateway_id, nat_gateways)
 
 def waiting_for_nat(changes, to_apply, nat_gateways):
     """plan_route_tables' (changes, to_apply) split by NAT gateway state: returns (ready,
-    waiting, nat_ids), the tables to apply now, those whose route names a NAT gateway that is
-    not available (AWS refuses such a route), and the ids of those gateways, to wait for
-    before applying them. The changes of the waiting tables say so."""
+    waiting, nat_ids, routes), the tables to apply now, those held back whole because their
+    route names a NAT gateway that is not available (AWS refuses such a route), the ids of
+    those gateways, to wait for, and the routes held back alone. A new table that takes no
+    subnet from another table (a first deploy) is applied now without those routes, which
+    follow once the gateway is available ({route_table, dest, nat_gateway_id}, the table by
+    its Name tag): its subnets had no egress before, so none is lost meanwhile, and the table
+    is ready when the gateway is. A table that exists, or takes subnets that route elsewhere
+    (a NAT layout switch), waits whole, so those subnets keep their egress until then. The
+    changes of the tables held back say so."""
     not_available = set(n["nat_gateway_id"] for n in nat_gateways if n["state"] != "available")
-    ready, waiting, nat_ids = [], [], []
+    ready, waiting, nat_ids, routes = [], [], [], []
     for table in to_apply:
-        names = [r.get("nat_gateway_id") for r in table["routes"] if r.get("nat_gateway_id") in not_available]
-        if names:
-            waiting.append(table)
-            nat_ids += [n for n in names if n not in nat_ids]
-        else:
+        held = [r for r in table["routes"] if r.get("nat_gateway_id") in not_available]
+        nat_ids += [r["nat_gateway_id"] for r in held if r["nat_gateway_id"] not in nat_ids]
+        if not held:
             ready.append(table)
-    held = set(t["tags"]["Name"] for t in waiting)
+        elif "route_table_id" in table or table.get("subnets_moved"):
+            waiting.append(table)
+        else:
+            ready.append(dict(table, routes=[r for r in table["routes"] if r not in held]))
+            routes += [dict(r, route_table=table["tags"]["Name"]) for r in held]
+    suffixes = dict([(t["tags"]["Name"], WAITS_FOR_NAT) for t in waiting] + [(r["route_table"], ROUTE_WAITS_FOR_NAT) for r in routes])
     for item in changes:
-        if item["resource"] == ROUTE_TABLE and item["name"] in held:
-            item["reason"] += WAITS_FOR_NAT
-    return ready, waiting, nat_ids
+        if item["resource"] == ROUTE_TABLE and item["name"] in suffixes:
+            item["reason"] += suffixes[item["name"]]
+    return ready, waiting, nat_ids, routes
+
+
+class RouteTableErrorHandler(NetworkErrorHandler):
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code(["InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound"])
+
+
+# A table created moments before may be unknown to Describe for a few seconds (EC2's eventual
+# consistency): a few retries, then None.
+@RouteTableErrorHandler.list_error_handler("describe route table {route_table_id}")
+@aws_retry(retries=8, max_delay=4, extra_codes=("InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound"))
+def describe_route_table(client, route_table_id):
+    return client.describe_route_tables(RouteTableIds=[route_table_id])["RouteTables"][0]
+
+
+def route_of(table, destination):
+    """The route of `table` (as DescribeRouteTables answers it) to an IPv4 `destination`, as
+    {route_table_id, destination_cidr_block, gateway_id, nat_gateway_id, state, origin}, or None."""
+    for route in table.get("Routes") or []:
+        if route.get("DestinationCidrBlock") == destination:
+            return {
+                "route_table_id": table["RouteTableId"],
+                "destination_cidr_block": destination,
+                "gateway_id": route.get("GatewayId"),
+                "nat_gateway_id": route.get("NatGatewayId"),
+                "state": route.get("State"),
+                "origin": route.get("Origin"),
+            }
+    return None
+
+
+# The table, or the NAT gateway, created moments before may not be known to CreateRoute yet
+# (EC2's eventual consistency, boto3 issue 779): AWS lifts that refusal by itself.
+ROUTE_TARGET_PROPAGATION = ("InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound", "InvalidNatGatewayID.NotFound", "InvalidGatewayID.NotFound")
+
+
+@NetworkErrorHandler.common_error_handler("{operation} {destination} in route table {route_table_id}")
+@aws_retry(retries=8, extra_codes=ROUTE_TARGET_PROPAGATION)
+def write_route(client, operation, route_table_id, destination, target):
+    """CreateRoute or ReplaceRoute (`operation`: create_route, replace_route) to `target`
+    ({GatewayId} or {NatGatewayId})."""
+    getattr(client, operation)(RouteTableId=route_table_id, DestinationCidrBlock=destination, **target)
+
+
+@RouteTableErrorHandler.deletion_error_handler("delete route {destination} of route table {route_table_id}")
+@aws_retry()
+def delete_route(client, route_table_id, destination):
+    client.delete_route(RouteTableId=route_table_id, DestinationCidrBlock=destination)
+    return True
 
 
 def route_table_ids(found):

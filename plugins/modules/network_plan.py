@@ -191,7 +191,8 @@ options:
       - The NAT gateways as read before (this module's RV(nat_gateways)), each with C(nat_gateway_id),
         C(subnet_id) and C(state).
       - The private route tables route through them; a table whose NAT gateway is not available
-        is held back (RV(egress.route_tables)) with the gateway to wait for (RV(egress.wait_for)).
+        is held back (RV(egress.route_tables)), or only its route (RV(egress.routes)), with the gateway to wait for
+        (RV(egress.wait_for)).
     type: list
     elements: dict
     default: []
@@ -351,7 +352,18 @@ egress:
       type: list
       elements: str
     route_tables:
-      description: The route tables held back until RV(egress.wait_for) are available; the same shape as RV(route_tables.apply).
+      description:
+        - The route tables held back whole until RV(egress.wait_for) are available; the same shape as RV(route_tables.apply).
+        - A table that exists, or that takes subnets from another table (a NAT layout switch), so that those subnets keep
+          their egress until the new route works.
+      type: list
+      elements: dict
+    routes:
+      description:
+        - The routes held back alone until RV(egress.wait_for) are available, each with C(route_table) (the table's Name tag),
+          C(dest) and C(nat_gateway_id).
+        - Those of a new table that takes no subnet from another table (a first deploy); the table itself, without them,
+          is in RV(route_tables.apply).
       type: list
       elements: dict
 vpc_endpoints:
@@ -512,7 +524,8 @@ def with_tags(entries, common, tier=False):
 
 def plan_egress(params, found, names=None, subnet_ids=None, internet_gateway_id=None, nats_found=None):
     """The route tables' plan and the private subnets' egress: a table whose NAT gateway is
-    not available yet is held back with the gateway to wait for. The names, subnet ids, gateway
+    not available yet is held back, or only its route (a new table), with the gateway to wait
+    for. The names, subnet ids, gateway
     and NAT gateways are the parameters' unless given (as read in this run)."""
     names = names or params["route_table_names"]
     nats = network.nat_gateways_now(params["nat_gateways_found"] if nats_found is None else nats_found, params["nat_gateways_created"])
@@ -522,7 +535,7 @@ def plan_egress(params, found, names=None, subnet_ids=None, internet_gateway_id=
         subnets = dict((tier, given.get(tier) or []) for tier in ("public", "private", "isolated"))
         wanted = network.wanted_route_tables(names, params["tags"], subnets, internet_gateway_id or params["internet_gateway_id"], nats)
     table_changes, to_apply = network.plan_route_tables(wanted, found, params["deferred_tiers"])
-    ready, waiting, wait_for = network.waiting_for_nat(table_changes, to_apply, nats)
+    ready, waiting, wait_for, routes = network.waiting_for_nat(table_changes, to_apply, nats)
     stale_changes, stale = network.plan_stale_route_tables(wanted, found) if names is not None else ([], [])
     tables = {
         "changes": table_changes + stale_changes,
@@ -534,7 +547,7 @@ def plan_egress(params, found, names=None, subnet_ids=None, internet_gateway_id=
     }
     private = [t for t in wanted if t["tags"].get("bluegreen:tier") == "private"]
     nat_ids = [next((r.get("nat_gateway_id") for r in t["routes"] if r.get("nat_gateway_id")), None) for t in private]
-    return tables, {"nat_gateway_ids": nat_ids, "wait_for": wait_for, "route_tables": waiting}
+    return tables, {"nat_gateway_ids": nat_ids, "wait_for": wait_for, "route_tables": waiting, "routes": routes}
 
 
 def plan_layout(client, params, found_subnets):

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_names
 from tests.harness.aws import client, role_playbook, run_module, run_playbook
+from tests.unit.modules.test_ec2_vpc_route import network_with_gateways
 from tests.unit.modules.test_ecs_modules import make_network, service_args, task_definition_args
 
 
@@ -120,6 +121,23 @@ def test_gateway_endpoint_moves_between_route_tables_in_place(realistic_aws):
     assert wrong.get("failed") is True and "subnet_ids: only for Interface endpoints" in wrong["msg"], wrong
     missing = run_module("vpc_endpoint_update", {"vpc_endpoint_id": "vpce-0123456789abcdef0", "route_table_ids": [first]})
     assert missing.get("failed") is True and "no such endpoint" in missing["msg"], missing
+
+
+def test_a_route_to_a_gateway_just_requested_waits_until_aws_knows_both(realistic_aws):
+    """Right after CreateRouteTable and CreateNatGateway, AWS does not know the table by id yet
+    and refuses a route to the pending gateway as if it did not exist: ec2_vpc_route retries
+    both until they lift, and a re-run changes nothing."""
+    throttling_off = {"throttling": {"enabled": False}}
+    # Windows long enough that the module's first calls fall inside them on a loaded machine.
+    realistic_aws.realism("config", dict(throttling_off, eventual_consistency={"seconds": 4}, slow_states={"nat_seconds": 8}))
+    net = network_with_gateways("10.43")
+    args = {"route_table_id": net["table"], "destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": net["nat"]}
+    created = run_module("ec2_vpc_route", args)
+    assert created.get("changed") is True and created["route"]["nat_gateway_id"] == net["nat"], created
+    assert [e["detail"] for e in events(realistic_aws, "eventual_consistency", "DescribeRouteTables")][:1] == [
+        f"InvalidRouteTableID.NotFound {net['table']}"]
+    assert [e["detail"] for e in events(realistic_aws, "slow_states", "CreateRoute")][:1] == [f"InvalidNatGatewayID.NotFound {net['nat']} (pending)"]
+    assert run_module("ec2_vpc_route", args)["changed"] is False
 
 
 def test_ecs_learns_late_of_its_role_cluster_and_listener(realistic_aws, network):

@@ -553,19 +553,38 @@ def test_a_nat_gateway_not_known_yet_leaves_the_route_without_a_target():
 
 def test_the_deployed_egress_holds_nothing_back():
     changes, to_apply = network.plan_route_tables(WANTED_TABLES, TABLES)
-    assert network.waiting_for_nat(changes, to_apply, NATS) == ([], [], [])
+    assert network.waiting_for_nat(changes, to_apply, NATS) == ([], [], [], [])
 
 
-def test_a_private_table_waits_for_its_new_gateway_the_others_do_not():
+def test_a_new_private_table_is_created_now_and_only_its_route_waits_for_the_new_gateway():
     # A first deploy: no table yet, the NAT gateway just requested.
     now = network.nat_gateways_now([], [{"nat_gateway_id": NATS[0]["nat_gateway_id"], "subnet_id": NATS[0]["subnet_id"]}])
     wanted = network.wanted_route_tables(RT_NAMES, TAGS, TIER_IDS, IGW, now)
     changes, to_apply = network.plan_route_tables(wanted, [])
-    ready, waiting, nat_ids = network.waiting_for_nat(changes, to_apply, now)
-    assert [t["tags"]["Name"] for t in ready] == ["rt-public-local", "rt-isolated-local"]
-    assert waiting == [WANTED_TABLES[1]] and nat_ids == [NATS[0]["nat_gateway_id"]]
+    ready, waiting, nat_ids, routes = network.waiting_for_nat(changes, to_apply, now)
+    assert [t["tags"]["Name"] for t in ready] == ["rt-public-local", "rt-private-local", "rt-isolated-local"]
+    assert ready[1] == dict(WANTED_TABLES[1], routes=[]) and ready[0] == WANTED_TABLES[0]
+    assert waiting == [] and nat_ids == [NATS[0]["nat_gateway_id"]]
+    assert routes == [{"route_table": "rt-private-local", "dest": "0.0.0.0/0", "nat_gateway_id": NATS[0]["nat_gateway_id"]}]
     reasons = dict((c["name"], c["reason"]) for c in changes)
-    assert reasons["rt-private-local"].endswith(network.WAITS_FOR_NAT) and not reasons["rt-public-local"].endswith(network.WAITS_FOR_NAT)
+    assert reasons["rt-private-local"].endswith(network.ROUTE_WAITS_FOR_NAT)
+    assert not reasons["rt-public-local"].endswith((network.WAITS_FOR_NAT, network.ROUTE_WAITS_FOR_NAT))
+    # The plan still shows the whole table to create, its route through the gateway included.
+    private = next(c for c in changes if c["name"] == "rt-private-local")
+    assert private["action"] == "create" and private["fields"]["routes"]["after"] == ["0.0.0.0/0 -> %s" % NATS[0]["nat_gateway_id"]]
+
+
+def test_a_new_table_taking_subnets_that_route_elsewhere_waits_whole():
+    # single -> per_az: the new tables take the private subnets from the single table, whose
+    # route works; they move only once their own gateways are available.
+    created = [{"nat_gateway_id": "nat-0%s" % z, "subnet_id": s} for z, s in zip("abc", TIER_IDS["public"], strict=True)]
+    now = network.nat_gateways_now(NATS, created[1:])
+    wanted = network.wanted_route_tables(PER_AZ_NAMES, TAGS, TIER_IDS, IGW, now)
+    changes, to_apply = network.plan_route_tables(wanted, TABLES)
+    ready, waiting, nat_ids, routes = network.waiting_for_nat(changes, to_apply, now)
+    assert [t["tags"]["Name"] for t in waiting] == ["rt-private-b-local", "rt-private-c-local"] and routes == []
+    assert all(t["subnets_moved"] for t in waiting) and nat_ids == ["nat-0b", "nat-0c"]
+    assert [t["tags"]["Name"] for t in ready] == ["rt-private-a-local"]
 
 
 def test_a_table_routed_to_a_gateway_found_pending_waits():
@@ -573,8 +592,9 @@ def test_a_table_routed_to_a_gateway_found_pending_waits():
     pending = [{"nat_gateway_id": "nat-0pending", "subnet_id": NATS[0]["subnet_id"], "state": "pending"}]
     wanted = network.wanted_route_tables(RT_NAMES, TAGS, TIER_IDS, IGW, pending)
     changes, to_apply = network.plan_route_tables(wanted, TABLES)
-    ready, waiting, nat_ids = network.waiting_for_nat(changes, to_apply, pending)
+    ready, waiting, nat_ids, routes = network.waiting_for_nat(changes, to_apply, pending)
     assert ready == [] and [t["tags"]["Name"] for t in waiting] == ["rt-private-local"] and nat_ids == ["nat-0pending"]
+    assert routes == [] and only(changes)["reason"].endswith(network.WAITS_FOR_NAT)
     assert only(changes)["fields"]["routes"]["after"] == ["0.0.0.0/0 -> nat-0pending"]
 
 
@@ -605,7 +625,7 @@ def test_the_module_holds_back_the_tables_of_a_new_gateway_and_names_it():
 
     tables, egress = plan_egress(egress_params(), TABLES)
     assert (tables["changes"], tables["apply"], tables["stale"]) == ([], [], [])
-    assert egress == {"nat_gateway_ids": [NATS[0]["nat_gateway_id"]], "wait_for": [], "route_tables": []}
+    assert egress == {"nat_gateway_ids": [NATS[0]["nat_gateway_id"]], "wait_for": [], "route_tables": [], "routes": []}
     assert tables["wanted"] == WANTED_TABLES and tables["ids"]["rt-public-local"].startswith("rtb-")
     # per_az after single: table a routes through the available gateway now, b and c wait for theirs.
     created = [{"nat_gateway_id": "nat-0%s" % z, "subnet_id": s} for z, s in zip("bc", TIER_IDS["public"][1:], strict=True)]
@@ -691,7 +711,7 @@ def test_a_rerun_reads_each_kind_once_and_plans_everything_in_one_run():
     assert result["layout"]["azs"] == ["us-east-1a", "us-east-1b", "us-east-1c"] and result["layout"]["subnets"] == LAYOUT
     assert result["layout"]["route_table_names"] == RT_NAMES
     assert result["route_tables"]["wanted"] == WANTED_TABLES and result["route_tables"]["apply"] == []
-    assert result["egress"] == {"nat_gateway_ids": [NAT], "wait_for": [], "route_tables": []}
+    assert result["egress"] == {"nat_gateway_ids": [NAT], "wait_for": [], "route_tables": [], "routes": []}
     assert result["security_groups"]["apply"] == [] and result["security_groups"]["changes"] == []
 
 
