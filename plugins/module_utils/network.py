@@ -41,7 +41,7 @@ VPC_ENDPOINT = "vpc endpoint"
 # The deploy reuses a free address of ours that carries the name (a run stopped in between).
 REUSED_EIP = "; a free one of ours of that name, left by a stopped run, is reused"
 WAITS_FOR_NAT = "; applied once the NAT gateway is available"
-ROUTE_WAITS_FOR_NAT = "; created now, its route through the NAT gateway added once the gateway is available"
+ROUTE_WAITS_FOR_NAT = "; its route through the NAT gateway is added once the gateway is available"
 
 
 class NetworkError(AnsibleAWSError):
