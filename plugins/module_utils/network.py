@@ -258,7 +258,13 @@ def wanted_route_tables(names, tags, subnets, internet_gateway_id, nat_gateways)
     return tables
 
 
-def waiting_for_nat(changes, to_apply, nat_gateways):
+def main_table_routes_out(found):
+    """Whether the VPC's main route table (the one of every subnet without an association of its
+    own) has a route other than the VPC's own: then such a subnet has egress through it."""
+    return any(_ours(r) for t in found if any(a.get("Main") for a in t.get("Associations", [])) for r in t.get("Routes", []))
+
+
+def waiting_for_nat(changes, to_apply, nat_gateways, main_routes_out=False):
     """plan_route_tables' (changes, to_apply) split by NAT gateway state: returns (ready,
     waiting, nat_ids, routes), the tables to apply now, those held back whole because their
     route names a NAT gateway that is not available (AWS refuses such a route), the ids of
@@ -267,7 +273,8 @@ def waiting_for_nat(changes, to_apply, nat_gateways):
     follow once the gateway is available ({route_table, dest, nat_gateway_id}, the table by
     its Name tag): its subnets had no egress before, so none is lost meanwhile, and the table
     is ready when the gateway is. A table that exists, or takes subnets that route elsewhere
-    (a NAT layout switch), waits whole, so those subnets keep their egress until then. The
+    (a NAT layout switch, or any subnet when the VPC's main table routes out:
+    `main_routes_out`), waits whole, so those subnets keep their egress until then. The
     changes of the tables held back say so."""
     not_available = set(n["nat_gateway_id"] for n in nat_gateways if n["state"] != "available")
     ready, waiting, nat_ids, routes = [], [], [], []
@@ -276,7 +283,7 @@ def waiting_for_nat(changes, to_apply, nat_gateways):
         nat_ids += [r["nat_gateway_id"] for r in held if r["nat_gateway_id"] not in nat_ids]
         if not held:
             ready.append(table)
-        elif "route_table_id" in table or table.get("subnets_moved"):
+        elif "route_table_id" in table or table.get("subnets_moved") or main_routes_out:
             waiting.append(table)
         else:
             ready.append(dict(table, routes=[r for r in table["routes"] if r not in held]))
@@ -323,15 +330,32 @@ def route_of(table, destination):
 ROUTE_TARGET_PROPAGATION = ("InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound", "InvalidNatGatewayID.NotFound", "InvalidGatewayID.NotFound")
 
 
-@NetworkErrorHandler.common_error_handler("{operation} {destination} in route table {route_table_id}")
-@aws_retry(retries=8, extra_codes=ROUTE_TARGET_PROPAGATION)
-def write_route(client, operation, route_table_id, destination, target):
-    """CreateRoute or ReplaceRoute (`operation`: create_route, replace_route) to `target`
-    ({GatewayId} or {NatGatewayId})."""
+@aws_retry(retries=8, max_delay=8, extra_codes=ROUTE_TARGET_PROPAGATION)
+def _write_route(client, operation, route_table_id, destination, target):
     getattr(client, operation)(RouteTableId=route_table_id, DestinationCidrBlock=destination, **target)
 
 
-@RouteTableErrorHandler.deletion_error_handler("delete route {destination} of route table {route_table_id}")
+@NetworkErrorHandler.common_error_handler("{operation} {destination} in route table {route_table_id}")
+def write_route(client, operation, route_table_id, destination, target):
+    """CreateRoute or ReplaceRoute (`operation`: create_route, replace_route) to `target`
+    ({GatewayId} or {NatGatewayId}). A create that finds the route there (a retried request
+    that had gone through, or a route added meanwhile) replaces it."""
+    try:
+        _write_route(client, operation, route_table_id, destination, target)
+    except is_boto3_error_code("RouteAlreadyExists"):
+        if operation != "create_route":
+            raise
+        _write_route(client, "replace_route", route_table_id, destination, target)
+
+
+class RouteErrorHandler(NetworkErrorHandler):
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code(["InvalidRoute.NotFound", "InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound"])
+
+
+# A route (or table) gone between the read and the delete is what the delete wanted.
+@RouteErrorHandler.deletion_error_handler("delete route {destination} of route table {route_table_id}")
 @aws_retry()
 def delete_route(client, route_table_id, destination):
     client.delete_route(RouteTableId=route_table_id, DestinationCidrBlock=destination)

@@ -21,6 +21,7 @@ description:
   - A table or NAT gateway created moments before may still be unknown to EC2 (eventual consistency);
     that refusal is retried with jittered backoff, as throttling is.
   - The route is compared by its destination and its target; the VPC's local route cannot be changed.
+    A create that finds the route already there (a retried request that had gone through) replaces it.
   - Supports check mode and diff mode.
 options:
   route_table_id:
@@ -95,7 +96,7 @@ route:
       type: str
       sample: igw-0123456789abcdef0
     state:
-      description: V(active), or V(blackhole) when its target is gone; null in check mode for a route to create.
+      description: V(active), or V(blackhole) when its target is gone; null in check mode for a route to create or replace.
       type: str
       sample: active
     origin:

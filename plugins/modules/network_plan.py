@@ -362,8 +362,8 @@ egress:
       description:
         - The routes held back alone until RV(egress.wait_for) are available, each with C(route_table) (the table's Name tag),
           C(dest) and C(nat_gateway_id).
-        - Those of a new table that takes no subnet from another table (a first deploy); the table itself, without them,
-          is in RV(route_tables.apply).
+        - Those of a new table that takes no subnet from another table (a first deploy) while the VPC's main table routes
+          nowhere; the table itself, without them, is in RV(route_tables.apply).
       type: list
       elements: dict
 vpc_endpoints:
@@ -535,7 +535,7 @@ def plan_egress(params, found, names=None, subnet_ids=None, internet_gateway_id=
         subnets = dict((tier, given.get(tier) or []) for tier in ("public", "private", "isolated"))
         wanted = network.wanted_route_tables(names, params["tags"], subnets, internet_gateway_id or params["internet_gateway_id"], nats)
     table_changes, to_apply = network.plan_route_tables(wanted, found, params["deferred_tiers"])
-    ready, waiting, wait_for, routes = network.waiting_for_nat(table_changes, to_apply, nats)
+    ready, waiting, wait_for, routes = network.waiting_for_nat(table_changes, to_apply, nats, network.main_table_routes_out(found))
     stale_changes, stale = network.plan_stale_route_tables(wanted, found) if names is not None else ([], [])
     tables = {
         "changes": table_changes + stale_changes,

@@ -68,3 +68,21 @@ def test_bad_input_and_the_local_route_are_refused_before_any_write(aws):
     no_target = run_module("ec2_vpc_route", {"route_table_id": net["table"], "destination_cidr_block": "0.0.0.0/0"})
     assert no_target.get("failed") is True and "nat_gateway_id, gateway_id" in no_target["msg"], no_target
     assert aws.mutating_requests() == []
+
+
+def test_a_create_that_finds_the_route_replaces_it_and_a_delete_that_finds_none_is_done(aws):
+    """What a retried request or a concurrent change leaves between the module's read and its
+    write: CreateRoute answered RouteAlreadyExists becomes a ReplaceRoute to the wanted target,
+    and a DeleteRoute answered InvalidRoute.NotFound counts as done."""
+    from ansible_collections.bluegreen.migration.plugins.module_utils import network
+
+    net = network_with_gateways("10.44")
+    ec2 = client("ec2")
+    ec2.create_route(RouteTableId=net["table"], DestinationCidrBlock="0.0.0.0/0", GatewayId=net["igw"])
+    aws.reset_recording()
+    network.write_route(ec2, "create_route", net["table"], "0.0.0.0/0", {"NatGatewayId": net["nat"]})
+    assert [c["action"] for c in aws.mutating_requests()] == ["CreateRoute", "ReplaceRoute"]
+    assert routes_of(net["table"])["0.0.0.0/0"] == net["nat"]
+
+    ec2.delete_route(RouteTableId=net["table"], DestinationCidrBlock="0.0.0.0/0")
+    assert network.delete_route(ec2, net["table"], "0.0.0.0/0") is False

@@ -574,6 +574,22 @@ def test_a_new_private_table_is_created_now_and_only_its_route_waits_for_the_new
     assert private["action"] == "create" and private["fields"]["routes"]["after"] == ["0.0.0.0/0 -> %s" % NATS[0]["nat_gateway_id"]]
 
 
+def test_a_new_table_waits_whole_when_the_main_table_routes_out():
+    # A VPC whose main table routes out (changed by hand, or made so elsewhere): the private
+    # subnets without a table of their own have egress through it until their table is complete.
+    main = copy.deepcopy(next(t for t in TABLES if any(a.get("Main") for a in t.get("Associations", []))))
+    assert not network.main_table_routes_out([main])
+    main["Routes"].append({"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": IGW, "Origin": "CreateRoute", "State": "active"})
+    assert network.main_table_routes_out([main])
+    now = network.nat_gateways_now([], [{"nat_gateway_id": NATS[0]["nat_gateway_id"], "subnet_id": NATS[0]["subnet_id"]}])
+    wanted = network.wanted_route_tables(RT_NAMES, TAGS, TIER_IDS, IGW, now)
+    changes, to_apply = network.plan_route_tables(wanted, [main])
+    ready, waiting, nat_ids, routes = network.waiting_for_nat(changes, to_apply, now, network.main_table_routes_out([main]))
+    assert waiting == [WANTED_TABLES[1]] and routes == [] and nat_ids == [NATS[0]["nat_gateway_id"]]
+    assert [t["tags"]["Name"] for t in ready] == ["rt-public-local", "rt-isolated-local"]
+    assert next(c for c in changes if c["name"] == "rt-private-local")["reason"].endswith(network.WAITS_FOR_NAT)
+
+
 def test_a_new_table_taking_subnets_that_route_elsewhere_waits_whole():
     # single -> per_az: the new tables take the private subnets from the single table, whose
     # route works; they move only once their own gateways are available.
