@@ -76,6 +76,11 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
     assert any(e["action"] == "DescribeSubnets" and "not listed yet" in e["detail"] for e in events(emu, "eventual_consistency"))
     slow = " ".join(e["detail"] for e in events(emu, "slow_states"))
     assert "creating" in slow and "deployment in progress" in slow, slow
+    # The private table's route through the new NAT gateway went to one table, and only once the
+    # gateway was available: AWS refuses a route to a pending one (no refusal recorded).
+    nat_routes = [c for c in emu.requests() if c["action"] == "CreateRoute" and c["params"].get("NatGatewayId")]
+    assert len({c["params"]["RouteTableId"] for c in nat_routes}) == 1, nat_routes
+    assert not [e for e in events(emu, "slow_states") if e["action"] in ("CreateRoute", "ReplaceRoute")]
 
     # 2. Re-run: nothing to change.
     counts = ok(run("site.yml", tmp_path))
