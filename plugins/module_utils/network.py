@@ -42,6 +42,8 @@ VPC_ENDPOINT = "vpc endpoint"
 REUSED_EIP = "; a free one of ours of that name, left by a stopped run, is reused"
 WAITS_FOR_NAT = "; applied once the NAT gateway is available"
 ROUTE_WAITS_FOR_NAT = "; its route through the NAT gateway is added once the gateway is available"
+# What EC2 answers for a route table it does not know (both spellings occur).
+ROUTE_TABLE_NOT_FOUND = ("InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound")
 
 
 class NetworkError(AnsibleAWSError):
@@ -295,16 +297,17 @@ def waiting_for_nat(changes, to_apply, nat_gateways, main_routes_out=False):
     return ready, waiting, nat_ids, routes
 
 
-class RouteTableErrorHandler(NetworkErrorHandler):
+# A route, or its route table, that does not exist.
+class RouteErrorHandler(NetworkErrorHandler):
     @classmethod
     def _is_missing(cls):
-        return is_boto3_error_code(["InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound"])
+        return is_boto3_error_code(["InvalidRoute.NotFound"] + list(ROUTE_TABLE_NOT_FOUND))
 
 
 # A table created moments before may be unknown to Describe for a few seconds (EC2's eventual
 # consistency): a few retries, then None.
-@RouteTableErrorHandler.list_error_handler("describe route table {route_table_id}")
-@aws_retry(retries=8, max_delay=4, extra_codes=("InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound"))
+@RouteErrorHandler.list_error_handler("describe route table {route_table_id}")
+@aws_retry(retries=8, max_delay=4, extra_codes=ROUTE_TABLE_NOT_FOUND)
 def describe_route_table(client, route_table_id):
     return client.describe_route_tables(RouteTableIds=[route_table_id])["RouteTables"][0]
 
@@ -327,7 +330,7 @@ def route_of(table, destination):
 
 # The table, or the NAT gateway, created moments before may not be known to CreateRoute yet
 # (EC2's eventual consistency, boto3 issue 779): AWS lifts that refusal by itself.
-ROUTE_TARGET_PROPAGATION = ("InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound", "InvalidNatGatewayID.NotFound", "InvalidGatewayID.NotFound")
+ROUTE_TARGET_PROPAGATION = ROUTE_TABLE_NOT_FOUND + ("InvalidNatGatewayID.NotFound", "InvalidGatewayID.NotFound")
 
 
 @aws_retry(retries=8, max_delay=8, extra_codes=ROUTE_TARGET_PROPAGATION)
@@ -346,12 +349,6 @@ def write_route(client, operation, route_table_id, destination, target):
         if operation != "create_route":
             raise
         _write_route(client, "replace_route", route_table_id, destination, target)
-
-
-class RouteErrorHandler(NetworkErrorHandler):
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(["InvalidRoute.NotFound", "InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound"])
 
 
 # A route (or table) gone between the read and the delete is what the delete wanted.
@@ -458,7 +455,7 @@ def describe_vpc_endpoint(client, endpoint_id):
 # A route table, subnet or security group created moments before may not be known to the
 # endpoint service yet (EC2's eventual consistency); AWS lifts that refusal by itself.
 @NetworkErrorHandler.common_error_handler("modify VPC endpoint {endpoint_id}")
-@aws_retry(extra_codes=("InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound", "InvalidSubnetID.NotFound", "InvalidGroup.NotFound"))
+@aws_retry(extra_codes=ROUTE_TABLE_NOT_FOUND + ("InvalidSubnetID.NotFound", "InvalidGroup.NotFound"))
 def modify_vpc_endpoint(client, endpoint_id, changes):
     client.modify_vpc_endpoint(VpcEndpointId=endpoint_id, **changes)
 

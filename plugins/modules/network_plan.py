@@ -354,8 +354,8 @@ egress:
     route_tables:
       description:
         - The route tables held back whole until RV(egress.wait_for) are available; the same shape as RV(route_tables.apply).
-        - A table that exists, or that takes subnets from another table (a NAT layout switch), so that those subnets keep
-          their egress until the new route works.
+        - A table that exists, or that takes subnets from another table (a NAT layout switch), or any new table when the
+          VPC's main table routes out, so that those subnets keep their egress until the new route works.
       type: list
       elements: dict
     routes:
@@ -525,8 +525,8 @@ def with_tags(entries, common, tier=False):
 def plan_egress(params, found, names=None, subnet_ids=None, internet_gateway_id=None, nats_found=None):
     """The route tables' plan and the private subnets' egress: a table whose NAT gateway is
     not available yet is held back, or only its route (a new table), with the gateway to wait
-    for. The names, subnet ids, gateway
-    and NAT gateways are the parameters' unless given (as read in this run)."""
+    for. The names, subnet ids, gateway and NAT gateways are the parameters' unless given (as
+    read in this run)."""
     names = names or params["route_table_names"]
     nats = network.nat_gateways_now(params["nat_gateways_found"] if nats_found is None else nats_found, params["nat_gateways_created"])
     wanted = params["route_tables"]
