@@ -708,6 +708,20 @@ def route_table_ids_by_tier(names, known, applied):
     }
 
 
+def nat_routes_with_table_ids(routes, table_ids, check_mode=False):
+    """The NAT routes the plan held back ([{route_table (its Name), dest, nat_gateway_id}]), each
+    with its table's id from `table_ids` ({Name: id}, route_table_ids_by_tier's by_name). A table
+    without an id (its writer answered none) is a ValueError naming it, before any route is written;
+    in check mode it is None (the table is among the changes the first pass reported, not created)."""
+    missing = sorted({route["route_table"] for route in routes if not table_ids.get(route["route_table"])})
+    if missing and not check_mode:
+        raise ValueError(
+            "no id is known for route table(s) %s: the first pass created them but neither the plan nor "
+            "amazon.aws.ec2_vpc_route_table answered their id; run the deploy again" % ", ".join(missing)
+        )
+    return [dict(route, route_table_id=table_ids.get(route["route_table"])) for route in routes]
+
+
 # --- Route tables ------------------------------------------------------------------------
 
 

@@ -77,3 +77,32 @@ def test_route_table_ids_by_name_and_tier_pass_over_other_jobs():
 def test_an_unexpected_input_names_the_filter():
     with pytest.raises(AnsibleFilterError, match="network_security_group_ids"):
         FILTERS["network_security_group_ids"]({}, [{"group_id": "sg-1"}])
+
+
+HELD = [
+    {"route_table": "rt-private-a-dev", "dest": "0.0.0.0/0", "nat_gateway_id": "nat-a"},
+    {"route_table": "rt-private-b-dev", "dest": "0.0.0.0/0", "nat_gateway_id": "nat-b"},
+]
+
+
+def test_held_nat_routes_get_their_tables_ids():
+    routes = FILTERS["network_nat_routes"](HELD, {"rt-private-a-dev": "rtb-a", "rt-private-b-dev": "rtb-b", "rt-public-dev": "rtb-pub"})
+    assert [(r["route_table_id"], r["route_table"], r["dest"], r["nat_gateway_id"]) for r in routes] == [
+        ("rtb-a", "rt-private-a-dev", "0.0.0.0/0", "nat-a"),
+        ("rtb-b", "rt-private-b-dev", "0.0.0.0/0", "nat-b"),
+    ]
+
+
+def test_a_held_route_whose_table_has_no_id_names_the_table_before_any_write():
+    with pytest.raises(AnsibleFilterError, match=r"network_nat_routes: no id is known for route table\(s\) rt-private-b-dev:"):
+        FILTERS["network_nat_routes"](HELD, {"rt-private-a-dev": "rtb-a", "rt-private-b-dev": None})
+
+
+def test_in_check_mode_a_table_still_to_create_leaves_its_routes_without_id():
+    routes = FILTERS["network_nat_routes"](HELD, {"rt-private-a-dev": "rtb-a"}, True)
+    assert [r["route_table_id"] for r in routes] == ["rtb-a", None]
+
+
+def test_held_nat_routes_of_an_unexpected_shape_name_the_filter():
+    with pytest.raises(AnsibleFilterError, match="network_nat_routes: unexpected input"):
+        FILTERS["network_nat_routes"]([{"dest": "0.0.0.0/0"}], {})
