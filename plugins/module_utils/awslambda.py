@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import base64
 import json
+import re
 
 try:
     import botocore
@@ -43,6 +44,47 @@ CONNECT_TIMEOUT = 10
 # that mean the function was not started, so sending the call again cannot run it twice.
 # (ServiceException, a 500, is left out: it does not say whether the function ran.)
 NOT_STARTED_CODES = ["TooManyRequestsException", "EC2ThrottledException", "ResourceNotReadyException"]
+
+# A function's own environment variables, as Lambda's CreateFunction and
+# UpdateFunctionConfiguration accept them (InvalidParameterValueException otherwise): keys the
+# runtime sets itself are refused, a key is a letter then letters, digits or `_`, and the whole
+# set, measured as its JSON, fits in 4 KB.
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+RESERVED_ENVIRONMENT_KEYS = frozenset((
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
+))
+ENVIRONMENT_KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
+ENVIRONMENT_MAX_BYTES = 4096
+# Credentials reach the function through Secrets Manager, never its configuration (which
+# GetFunctionConfiguration shows to anyone allowed to read it).
+PASSWORD_LIKE_KEY = re.compile(r"(?i)pass(word)?|pwd")
+
+
+def environment_problems(extra, own):
+    """Why a function's environment would be refused: [message], empty when none. `extra` is
+    the user's variables, `own` those the role sets itself (which `extra` must not name); the
+    size is measured on both together, as Lambda measures what it is sent."""
+    problems = []
+    reserved = sorted(set(extra) & RESERVED_ENVIRONMENT_KEYS)
+    if reserved:
+        problems.append("%s: set by the Lambda runtime itself, which refuses them in a function's configuration" % ", ".join(reserved))
+    malformed = sorted(str(key) for key in extra if not ENVIRONMENT_KEY_PATTERN.match(str(key)))
+    if malformed:
+        problems.append("%s: a key must be a letter then letters, digits or _ (at least 2 characters)" % ", ".join(malformed))
+    secret = sorted(str(key) for key in extra if PASSWORD_LIKE_KEY.search(str(key)))
+    if secret:
+        problems.append("%s: looks like a password; the function reads the database password from its secret" % ", ".join(secret))
+    taken = sorted(set(extra) & set(own))
+    if taken:
+        problems.append("%s: set by the role (the secret's ARN and the TLS settings), not an input" % ", ".join(taken))
+    size = len(json.dumps(dict(extra, **own), separators=(",", ":")).encode("utf-8"))
+    if size > ENVIRONMENT_MAX_BYTES:
+        problems.append("%d bytes in all (as JSON) where Lambda takes at most %d" % (size, ENVIRONMENT_MAX_BYTES))
+    return problems
 
 
 class LambdaError(AnsibleAWSError):

@@ -60,6 +60,7 @@ INPUT_DEFAULTS = {
     "migrator_lambda_handler": "index.handler",
     "migrator_lambda_sslmode": "require",
     "migrator_lambda_ca_bundle": "",
+    "migrator_lambda_environment": {},
     "migrator_lambda_source_dir": "",
     "migrator_lambda_log_kms_key_id": "",
     # network
@@ -110,6 +111,7 @@ INPUT_SPECS = {
     "migrator_lambda_handler": {"type": "str", "default": "index.handler"},
     "migrator_lambda_sslmode": {"type": "str", "choices": ["require", "verify-full", "disable"], "default": "require"},
     "migrator_lambda_ca_bundle": {"type": "path", "default": ""},
+    "migrator_lambda_environment": {"type": "dict", "default": {}},
     "migrator_lambda_source_dir": {"type": "path", "default": ""},
     "migrator_lambda_log_kms_key_id": {"type": "str", "default": ""},
     "network_vpc_cidr": {"type": "str", "default": "10.0.0.0/16"},

@@ -172,6 +172,23 @@ def test_migrator_role_converges_idempotently_least_privilege_and_tears_down(aws
     assert counts["changed"] == 0
 
 
+def test_an_environment_lambda_would_refuse_fails_naming_its_keys_before_any_write(aws, tmp_path):
+    """moto accepts a reserved key such as AWS_REGION; Lambda answers InvalidParameterValueException
+    once the role and the log group are written. The role refuses it before writing anything."""
+    network_and_secret(client("ec2"), client("secretsmanager"))
+    aws.reset_recording()
+    extra_vars = {"environment_suffix": SUFFIX, "migrator_lambda_build_dir": str(tmp_path / "build"),
+                  "migrator_lambda_environment": {"AWS_REGION": "eu-west-1", "DB_PASSWORD": CANARY, "LOG_LEVEL": "info"}}
+    proc = run_playbook(ROLE_PLAYBOOK, inventory="localhost,", extra_vars=extra_vars)
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    assert "migrator_lambda_environment is refused: AWS_REGION: set by the Lambda runtime" in proc.stdout, proc.stdout[-3000:]
+    assert "DB_PASSWORD: looks like a password" in proc.stdout
+    assert CANARY not in proc.stdout + proc.stderr, "the refused value must not be printed"
+    writes = [c["action"] for c in aws.mutating_requests() if not c["action"].startswith(("GET ", "HEAD "))]
+    assert writes == [], writes
+    assert client("lambda").list_functions()["Functions"] == []
+
+
 def test_migrator_role_drift_is_corrected_and_a_rerun_only_reads_the_role(aws, tmp_path):
     ec2, sm, iam = client("ec2"), client("secretsmanager"), client("iam")
     dummy, dummy, dummy, secret_arn = network_and_secret(ec2, sm)

@@ -46,7 +46,12 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.fact
 )
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.findings import DEFAULTS, ERROR, OPTIONAL, WARNING, Findings, as_bool, resolve
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.kms import check_kms, kms_keys_to_check, logs_actions_missing, logs_statement
-from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.migrator import check_ca_bundle, check_migrator, find_handler
+from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.migrator import (
+    check_ca_bundle,
+    check_function_environment,
+    check_migrator,
+    find_handler,
+)
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.network import check_network, check_test_listener
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.report import finding_line, format_report
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.rollout import check_rollout
@@ -107,6 +112,7 @@ def run_checks(variables, key_policies=None, search_dirs=(), environ=None, aws_l
     check_aurora(f)
     check_migrator(f, search_dirs)
     check_ca_bundle(f, search_dirs)
+    check_function_environment(f, names)
     check_rollout(f)
     check_aws_limits(f, aws_limits_plan(values, peers) if aws_limits else None, aws_limits)
     estimate = cost_model.estimate(values)

@@ -13,7 +13,9 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.bluegreen.migration.plugins.module_utils import awslambda
 from ansible_collections.bluegreen.migration.plugins.module_utils import packaging
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import aws_partition
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.facts import LAMBDA_DEPRECATED, LAMBDA_PYTHON_RUNTIMES
 
 
@@ -106,3 +108,28 @@ def check_ca_bundle(f, search_dirs):
         text = handle.read().decode("ascii", "replace")
     if "-----BEGIN CERTIFICATE-----" not in text or "PRIVATE KEY" in text:
         f.error("migrator_lambda_ca_bundle", "ca_bundle", "%s holds no PEM certificate (or holds a private key)" % found, fix)
+
+
+def check_function_environment(f, names):
+    """migrator_lambda_environment as Lambda takes it (awslambda.environment_problems), measured
+    with the variables the role adds: the secret's ARN (its name, a 12-digit account and the
+    6-character suffix Secrets Manager appends) and the TLS settings."""
+    extra = f.variables.get("migrator_lambda_environment") or {}
+    if not isinstance(extra, dict):
+        return  # rule `spec` reports a value that is not a mapping
+    region = f.variables.get("aws_region") or "us-east-1"
+    secret = names.get("aurora_secret") or "aurora-credentials"
+    own = {
+        "DB_SECRET_ARN": "arn:%s:secretsmanager:%s:000000000000:secret:%s-XXXXXX" % (aws_partition(region), region, secret),
+        "MIGRATOR_SSLMODE": f.variables.get("migrator_lambda_sslmode") or "require",
+    }
+    if f.variables.get("migrator_lambda_ca_bundle"):
+        own["MIGRATOR_SSL_CA"] = "ca-bundle.pem"
+    for problem in awslambda.environment_problems(extra, own):
+        f.error(
+            "migrator_lambda_environment",
+            "lambda_environment",
+            problem,
+            "keep migrator_lambda_environment to non-secret settings the runtime and the role do not set "
+            "(e.g. MIGRATOR_LOCK_TIMEOUT_MS), under 4 KB in all",
+        )
