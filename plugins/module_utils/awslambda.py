@@ -34,6 +34,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.diff import ta
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import change
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import fields_that_differ
+from ansible_collections.bluegreen.migration.plugins.module_utils.plan import string_values
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import update_or_nothing
 
 # Added to the function's own timeout when no read timeout is given: start-up (cold start,
@@ -48,16 +49,17 @@ NOT_STARTED_CODES = ["TooManyRequestsException", "EC2ThrottledException", "Resou
 # A function's own environment variables, as Lambda's CreateFunction and
 # UpdateFunctionConfiguration accept them (InvalidParameterValueException otherwise): keys the
 # runtime sets itself are refused, a key is a letter then letters, digits or `_`, and the whole
-# set, measured as its JSON, fits in 4 KB.
-# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+# set, measured as the compact JSON of its string values, fits in 4 KB.
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html (TZ, LANG, PATH and
+# AWS_LAMBDA_EXEC_WRAPPER are not reserved: a function may set them).
 RESERVED_ENVIRONMENT_KEYS = frozenset((
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
     "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
     "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
     "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
 ))
-ENVIRONMENT_KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]+$")
+ENVIRONMENT_KEY_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
 ENVIRONMENT_MAX_BYTES = 4096
 # Credentials reach the function through Secrets Manager, never its configuration (which
 # GetFunctionConfiguration shows to anyone allowed to read it).
@@ -67,12 +69,13 @@ PASSWORD_LIKE_KEY = re.compile(r"(?i)pass(word)?|pwd")
 def environment_problems(extra, own):
     """Why a function's environment would be refused: [message], empty when none. `extra` is
     the user's variables, `own` those the role sets itself (which `extra` must not name); the
-    size is measured on both together, as Lambda measures what it is sent."""
+    size is measured on both together, as strings, as Lambda measures what it is sent."""
     problems = []
     reserved = sorted(set(extra) & RESERVED_ENVIRONMENT_KEYS)
     if reserved:
         problems.append("%s: set by the Lambda runtime itself, which refuses them in a function's configuration" % ", ".join(reserved))
-    malformed = sorted(str(key) for key in extra if not ENVIRONMENT_KEY_PATTERN.match(str(key)))
+    malformed = sorted(repr(key) if not isinstance(key, str) or not key.isprintable() else key
+                       for key in extra if not ENVIRONMENT_KEY_PATTERN.fullmatch(str(key)))
     if malformed:
         problems.append("%s: a key must be a letter then letters, digits or _ (at least 2 characters)" % ", ".join(malformed))
     secret = sorted(str(key) for key in extra if PASSWORD_LIKE_KEY.search(str(key)))
@@ -81,7 +84,8 @@ def environment_problems(extra, own):
     taken = sorted(set(extra) & set(own))
     if taken:
         problems.append("%s: set by the role (the secret's ARN and the TLS settings), not an input" % ", ".join(taken))
-    size = len(json.dumps(dict(extra, **own), separators=(",", ":")).encode("utf-8"))
+    sent = dict(string_values(extra), **string_values(own))
+    size = len(json.dumps(sent, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
     if size > ENVIRONMENT_MAX_BYTES:
         problems.append("%d bytes in all (as JSON) where Lambda takes at most %d" % (size, ENVIRONMENT_MAX_BYTES))
     return problems

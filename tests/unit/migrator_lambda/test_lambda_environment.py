@@ -23,12 +23,13 @@ def test_a_good_environment_is_the_users_values_as_strings_then_the_roles():
     "extra, named, why",
     [
         ({"AWS_REGION": "eu-west-1"}, "AWS_REGION", "set by the Lambda runtime"),
-        ({"TZ": "Europe/Paris", "LOG_LEVEL": "info"}, "TZ", "set by the Lambda runtime"),
+        ({"AWS_DEFAULT_REGION": "eu-west-1", "LOG_LEVEL": "info"}, "AWS_DEFAULT_REGION", "set by the Lambda runtime"),
         ({"_HANDLER": "x.y"}, "_HANDLER", "set by the Lambda runtime"),
         ({"AWS_SESSION_TOKEN": "t"}, "AWS_SESSION_TOKEN", "set by the Lambda runtime"),
         ({"1ST": "a"}, "1ST", "a key must be a letter"),
         ({"LOG-LEVEL": "info"}, "LOG-LEVEL", "a key must be a letter"),
         ({"X": "a"}, "X", "at least 2 characters"),
+        ({"LOG_LEVEL\n": "info"}, "'LOG_LEVEL\\n'", "a key must be a letter"),
         ({"DB_PASSWORD": "hunter2"}, "DB_PASSWORD", "looks like a password"),
         ({"pgpass": "x"}, "pgpass", "looks like a password"),
         ({"ADMIN_PWD": "x"}, "ADMIN_PWD", "looks like a password"),
@@ -40,8 +41,8 @@ def test_a_refused_environment_names_the_keys_and_why(extra, named, why):
     with pytest.raises(AnsibleFilterError, match="migrator_lambda_environment is refused") as raised:
         ENVIRONMENT(extra, OWN)
     assert named in str(raised.value) and why in str(raised.value)
-    # Keys the runtime does not reserve, with a value that fits, pass.
-    assert not awslambda.environment_problems({"LANG": "C.UTF-8", "PATH_EXTRA": "/opt/bin"}, OWN)
+    # Keys the runtime does not reserve (TZ no longer is), with a value that fits, pass.
+    assert not awslambda.environment_problems({"LANG": "C.UTF-8", "TZ": "Europe/Paris", "AWS_LAMBDA_EXEC_WRAPPER": "/opt/w"}, OWN)
 
 
 def test_the_size_is_measured_with_the_roles_variables_as_lambda_measures_the_whole_set():
@@ -50,6 +51,19 @@ def test_the_size_is_measured_with_the_roles_variables_as_lambda_measures_the_wh
     fits = 4096 - own_size - len('"A1":"",')
     assert not awslambda.environment_problems({"A1": "x" * fits}, OWN)
     assert awslambda.environment_problems({"A1": "x" * (fits + 1)}, OWN) == ["4097 bytes in all (as JSON) where Lambda takes at most 4096"]
+
+
+def test_the_size_is_that_of_the_strings_sent_in_utf_8():
+    """Values are sent as strings (True is 'True'), non-ASCII text as its UTF-8 bytes, not as
+    JSON escapes; a value YAML reads as a date is measured as its text, not a crash."""
+    import datetime
+
+    flags = {"F%03d" % n: True for n in range(330)}
+    sent = "{%s,\"DB_SECRET_ARN\":\"%s\",\"MIGRATOR_SSLMODE\":\"require\"}" % (",".join('"%s":"True"' % key for key in flags), OWN["DB_SECRET_ARN"])
+    assert awslambda.environment_problems(flags, OWN) == ["%d bytes in all (as JSON) where Lambda takes at most 4096" % len(sent)]
+    assert not awslambda.environment_problems({"NOTE": "\u00e9" * 1300}, OWN)  # 2600 bytes, not 7800
+    assert awslambda.environment_problems({"NOTE": "\u00e9" * 2000}, OWN)  # 4000 bytes and the role's
+    assert not awslambda.environment_problems({"SINCE": datetime.date(2026, 12, 5)}, OWN)
 
 
 def test_every_problem_is_named_at_once():

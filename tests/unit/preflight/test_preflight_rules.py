@@ -111,6 +111,7 @@ CORPUS = [
     ("suffix-double-hyphen", {"environment_suffix": "pr--1"}, None, None, "environment_suffix", "names"),
     ("suffix-over-20", {"environment_suffix": "a" * 21}, None, None, "environment_suffix", "names"),
     ("region-malformed", {"aws_region": "us-east"}, None, None, "aws_region", "region"),
+    ("region-not-a-string", {"aws_region": 123}, None, None, "aws_region", "region"),
     ("disposable-not-bool", {"environment_disposable": "maybe"}, None, None, "environment_disposable", "spec"),
     ("tags-reserved-prefix", {"bluegreen_tags": {"aws:owner": "me"}}, None, None, "bluegreen_tags", "tags"),
     ("tags-not-mapping", {"bluegreen_tags": ["Owner=me"]}, None, None, "bluegreen_tags", "spec"),
