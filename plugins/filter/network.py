@@ -32,21 +32,13 @@ def _ids(name, func):
     def run(*args):
         try:
             return func(*args)
+        except ValueError as e:  # the function's own message (e.g. a table without an id)
+            raise AnsibleFilterError("%s: %s" % (name, e)) from e
         except (AttributeError, KeyError, TypeError) as e:
             raise AnsibleFilterError("%s: unexpected input (%s: %s)" % (name, type(e).__name__, e)) from e
 
     run.__name__ = name
     return run
-
-
-def nat_routes(routes, table_ids, check_mode=False):
-    """The held-back NAT routes with their tables' ids (module_utils.network.nat_routes_with_table_ids)."""
-    try:
-        return network.nat_routes_with_table_ids(routes, table_ids, check_mode)
-    except ValueError as e:
-        raise AnsibleFilterError("network_nat_routes: %s" % e) from e
-    except (AttributeError, KeyError, TypeError) as e:
-        raise AnsibleFilterError("network_nat_routes: unexpected input (%s: %s)" % (type(e).__name__, e)) from e
 
 
 class FilterModule(object):
@@ -61,5 +53,5 @@ class FilterModule(object):
             "network_subnets_unlisted": _ids("network_subnets_unlisted", network.subnets_unlisted),
             "network_security_group_ids": _ids("network_security_group_ids", network.security_group_ids),
             "network_route_table_ids": _ids("network_route_table_ids", network.route_table_ids_by_tier),
-            "network_nat_routes": nat_routes,
+            "network_nat_routes": _ids("network_nat_routes", network.nat_routes_with_table_ids),
         }

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.bluegreen.migration.plugins.module_utils import awslambda, network, plan
+from ansible_collections.bluegreen.migration.plugins.module_utils import awslambda, network, packaging, plan
 
 
 def plan_report(plans, suffix):
@@ -67,11 +67,13 @@ def string_values(mapping):
     return plan.string_values(mapping)
 
 
-def lambda_environment(extra, own):
-    """A function's environment: the user's variables as strings, then the role's own; refused
-    as Lambda would refuse it (module_utils.awslambda.environment_problems)."""
-    if not isinstance(extra, dict) or not isinstance(own, dict):
-        raise AnsibleFilterError("lambda_environment expects two mappings, got %s and %s" % (type(extra).__name__, type(own).__name__))
+def migrator_environment(extra, secret_arn, sslmode, ca_bundle):
+    """The migrator function's environment: the user's variables as strings, then the role's own
+    (module_utils.packaging.migrator_environment); refused as Lambda would refuse it
+    (module_utils.awslambda.environment_problems)."""
+    if not isinstance(extra, dict):
+        raise AnsibleFilterError("migrator_environment expects a mapping, got %s" % type(extra).__name__)
+    own = packaging.migrator_environment(secret_arn, sslmode, ca_bundle)
     problems = awslambda.environment_problems(extra, own)
     if problems:
         raise AnsibleFilterError("migrator_lambda_environment is refused: %s" % "; ".join(problems))
@@ -93,4 +95,4 @@ class FilterModule(object):
         return {"plan_report": plan_report, "plan_drift_message": plan_drift_message, "network_plan_ids": network_plan_ids,
                 "known_after_create": known_after_create, "ran": ran, "answer_or": answer_or, "loop_answers": loop_answers,
                 "given_or_found": given_or_found, "string_values": string_values,
-                "lambda_environment": lambda_environment}
+                "migrator_environment": migrator_environment}

@@ -518,6 +518,15 @@ def zip_bytes(files):
 CA_BUNDLE_NAME = "ca-bundle.pem"
 
 
+def migrator_environment(secret_arn, sslmode, ca_bundle):
+    """The environment variables the packaged migrator reads (migrator/index.py) and the role
+    sets: the database secret's ARN, the TLS mode, and the packaged CA bundle when one is given."""
+    own = {"DB_SECRET_ARN": secret_arn, "MIGRATOR_SSLMODE": sslmode}
+    if ca_bundle:
+        own["MIGRATOR_SSL_CA"] = CA_BUNDLE_NAME
+    return own
+
+
 def ca_bundle_bytes(path):
     """The PEM bundle at `path`, checked to hold at least one certificate and nothing else."""
     try:

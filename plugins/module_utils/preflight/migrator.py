@@ -121,12 +121,11 @@ def check_function_environment(f, names):
     if not isinstance(region, str) or not region:
         region = "us-east-1"  # rule `region` reports a bad one; the ARN's length is all that counts here
     secret = names.get("aurora_secret") or "aurora-credentials"
-    own = {
-        "DB_SECRET_ARN": "arn:%s:secretsmanager:%s:000000000000:secret:%s-XXXXXX" % (aws_partition(region), region, secret),
-        "MIGRATOR_SSLMODE": f.variables.get("migrator_lambda_sslmode") or "require",
-    }
-    if f.variables.get("migrator_lambda_ca_bundle"):
-        own["MIGRATOR_SSL_CA"] = "ca-bundle.pem"
+    own = packaging.migrator_environment(
+        "arn:%s:secretsmanager:%s:000000000000:secret:%s-XXXXXX" % (aws_partition(region), region, secret),
+        f.variables.get("migrator_lambda_sslmode") or "require",
+        f.variables.get("migrator_lambda_ca_bundle"),
+    )
     for problem in awslambda.environment_problems(extra, own):
         f.error(
             "migrator_lambda_environment",

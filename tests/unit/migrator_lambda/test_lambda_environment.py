@@ -1,5 +1,5 @@
 """The migrator function's environment as Lambda takes it (module_utils/awslambda.py
-environment_problems, the lambda_environment filter the role uses and preflight's rule): what
+environment_problems, the migrator_environment filter the role uses and preflight's rule): what
 Lambda refuses (reserved keys, malformed keys, over 4 KB as JSON) and what the collection refuses
 (a password-like key, a key the role sets) fail naming the keys; a good set passes as strings."""
 
@@ -9,14 +9,23 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.bluegreen.migration.plugins.filter.plan import FilterModule
 from ansible_collections.bluegreen.migration.plugins.module_utils import awslambda
 
-ENVIRONMENT = FilterModule().filters()["lambda_environment"]
-OWN = {"DB_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:aurora-credentials-dev-AbCdEf", "MIGRATOR_SSLMODE": "require"}
+ENVIRONMENT = FilterModule().filters()["migrator_environment"]
+ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:aurora-credentials-dev-AbCdEf"
+ROLE = (ARN, "require", "")  # the role's secret ARN, TLS mode and (no) CA bundle
+OWN = {"DB_SECRET_ARN": ARN, "MIGRATOR_SSLMODE": "require"}
 
 
 def test_a_good_environment_is_the_users_values_as_strings_then_the_roles():
-    merged = ENVIRONMENT({"MIGRATOR_LOCK_TIMEOUT_MS": 5000, "FEATURE_X": True, "LOG_LEVEL": "info"}, OWN)
+    merged = ENVIRONMENT({"MIGRATOR_LOCK_TIMEOUT_MS": 5000, "FEATURE_X": True, "LOG_LEVEL": "info"}, *ROLE)
     assert merged == dict(OWN, MIGRATOR_LOCK_TIMEOUT_MS="5000", FEATURE_X="True", LOG_LEVEL="info")
-    assert ENVIRONMENT({}, OWN) == OWN
+    assert ENVIRONMENT({}, *ROLE) == OWN
+
+
+def test_with_a_ca_bundle_the_role_also_sets_its_packaged_name():
+    assert ENVIRONMENT({}, ARN, "verify-full", "/etc/rds/global-bundle.pem") == dict(OWN, MIGRATOR_SSLMODE="verify-full", MIGRATOR_SSL_CA="ca-bundle.pem")
+    assert ENVIRONMENT({"MIGRATOR_SSL_CA": "mine.pem"}, *ROLE)["MIGRATOR_SSL_CA"] == "mine.pem"
+    with pytest.raises(AnsibleFilterError, match="MIGRATOR_SSL_CA: set by the role"):
+        ENVIRONMENT({"MIGRATOR_SSL_CA": "mine.pem"}, ARN, "verify-full", "/etc/rds/global-bundle.pem")
 
 
 @pytest.mark.parametrize(
@@ -39,7 +48,7 @@ def test_a_good_environment_is_the_users_values_as_strings_then_the_roles():
 )
 def test_a_refused_environment_names_the_keys_and_why(extra, named, why):
     with pytest.raises(AnsibleFilterError, match="migrator_lambda_environment is refused") as raised:
-        ENVIRONMENT(extra, OWN)
+        ENVIRONMENT(extra, *ROLE)
     assert named in str(raised.value) and why in str(raised.value)
     # Keys the runtime does not reserve (TZ no longer is), with a value that fits, pass.
     assert not awslambda.environment_problems({"LANG": "C.UTF-8", "TZ": "Europe/Paris", "AWS_LAMBDA_EXEC_WRAPPER": "/opt/w"}, OWN)
@@ -71,6 +80,6 @@ def test_every_problem_is_named_at_once():
     assert [p.split(":")[0] for p in problems] == ["AWS_REGION", "9", "DB_PASS", "MIGRATOR_SSLMODE"]
 
 
-def test_the_filter_wants_two_mappings():
-    with pytest.raises(AnsibleFilterError, match="two mappings"):
-        ENVIRONMENT(["LOG_LEVEL=info"], OWN)
+def test_the_filter_wants_a_mapping():
+    with pytest.raises(AnsibleFilterError, match="migrator_environment expects a mapping, got list"):
+        ENVIRONMENT(["LOG_LEVEL=info"], *ROLE)
