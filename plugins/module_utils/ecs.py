@@ -267,13 +267,19 @@ def describe_stopped_tasks(client, cluster, service, limit=5):
 
 # ---------------------------------------------------------------- waiters
 
-# Steady: running == desired and no deployment left but the PRIMARY one, save FAILED ones a
-# circuit breaker left behind. Right after the breaker trips with rollback, ECS lists the
-# FAILED deployment next to the rollback one until its tasks are gone; a later wait (an
-# abort's scale to 0) must not fail on that leftover. The early failure is therefore the
-# FAILED rollout of the task definition being deployed (or, with none given, of the PRIMARY
-# deployment: a breaker without rollback).
-_STEADY = "length(services[?!(length(deployments[?status != 'PRIMARY' && rolloutState != 'FAILED']) == `0` && runningCount == desiredCount)]) == `0`"
+# Steady: running == desired, the PRIMARY deployment's rollout not IN_PROGRESS, and no
+# deployment left but the PRIMARY one, save FAILED ones a circuit breaker left behind. ECS
+# marks a rollout COMPLETED only once the service is steady (its tasks passed the load
+# balancer's health checks); until then the breaker may still trip, after the tasks run.
+# Right after the breaker trips with rollback, ECS lists the FAILED deployment next to the
+# rollback one until its tasks are gone; a later wait (an abort's scale to 0) must not fail on
+# that leftover. The early failure is therefore the FAILED rollout of the task definition being
+# deployed (or, with none given, of the PRIMARY deployment: a breaker without rollback).
+STEADY = (
+    "length(services[?!(length(deployments[?status != 'PRIMARY' && rolloutState != 'FAILED']) == `0`"
+    " && length(deployments[?status == 'PRIMARY' && rolloutState == 'IN_PROGRESS']) == `0`"
+    " && runningCount == desiredCount)]) == `0`"
+)
 
 
 def _waiters(task_definition=None):
@@ -293,7 +299,7 @@ def _waiters(task_definition=None):
                     {"matcher": "path", "argument": "length(failures[?reason == 'MISSING']) > `0`", "expected": True, "state": "failure"},
                     {"matcher": "pathAny", "argument": "services[].status", "expected": "INACTIVE", "state": "failure"},
                     {"matcher": "pathAny", "argument": failed, "expected": "FAILED", "state": "failure"},
-                    {"matcher": "path", "argument": _STEADY, "expected": True, "state": "success"},
+                    {"matcher": "path", "argument": STEADY, "expected": True, "state": "success"},
                 ],
             },
             "ServiceInactive": {
