@@ -64,7 +64,13 @@ DEFAULTS = {
     # new NAT gateways stay pending (a route to one is refused), new Aurora clusters and
     # instances creating, a new ECS deployment in progress with no task running, a new DynamoDB
     # table CREATING (its items unreachable: ResourceNotFoundException), for these many seconds.
-    "slow_states": {"enabled": True, "nat_seconds": 4, "rds_seconds": 6, "ecs_seconds": 3, "dynamodb_seconds": 3},
+    # A cluster still creating refuses DeleteDBCluster ("is not currently in the available
+    # state", InvalidDBClusterStateFault; terraform-provider-aws retries it).
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+    # (initial, Elb.RegistrationInProgress / Elb.InitialHealthChecking): the targets of a
+    # service just scaled up from 0 (or created) are `initial`, and get no traffic, until
+    # `targets_seconds` after its tasks run (AWS: health check interval x healthy threshold).
+    "slow_states": {"enabled": True, "nat_seconds": 4, "rds_seconds": 6, "ecs_seconds": 3, "dynamodb_seconds": 3, "targets_seconds": 20},
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
     # UpdateService to a task definition whose image contains one of `images` trips the breaker:
     # ECS rolls back to the previous task definition and, for `seconds`, lists the FAILED
@@ -73,7 +79,11 @@ DEFAULTS = {
     # Deletions refused while dependents drain:
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-enis
     #   a deleted VPC function's ENIs stay listed and hold its security groups and subnets
-    #   (AWS: up to 20-45 minutes), here until listed `eni_polls` times, at most `eni_seconds`;
+    #   (AWS: up to 20-45 minutes), here until listed `eni_polls` times, at most `eni_seconds`.
+    #   Lambda deletes them with the function's execution role: those whose role is deleted, or
+    #   loses the VPC access policy, before they are released stay for good (AWS Support, "If the
+    #   IAM role is deleted before Lambda can delete the ENI, ENI deletion by Lambda will not be
+    #   possible");
     # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteCluster.html
     #   a cluster whose services were just deleted refuses DeleteCluster while they and their
     #   tasks drain: the next `ecs_refusals` calls (at most `ecs_seconds`);
@@ -117,6 +127,11 @@ DEFAULTS = {
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html and botocore's
     # 60 s default read timeout: a synchronous Invoke answers only after `seconds` (0: off).
     "long_invocation": {"enabled": True, "seconds": 0},
+    # https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html and API_Invoke.html
+    # (ResourceNotReadyException): a VPC function idle for weeks is Inactive (Lambda reclaimed
+    # its network interfaces). An Invoke fails and wakes it: Pending (Restoring) for
+    # `waking_seconds`, then Active. `functions`: the names of the idle ones (none at start).
+    "idle_functions": {"enabled": True, "functions": [], "waking_seconds": 3},
 }
 
 # EC2 creates: action -> (response tag holding the new id); the id's prefix names its kind.
@@ -157,7 +172,9 @@ IAM_ROLE_CHANGES = ("CreateRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", 
 LAMBDA_FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
 LAMBDA_FUNCTION = re.compile(r"^/2015-03-31/functions/([^/]+)$")
 LAMBDA_INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
+LAMBDA_CONFIGURATION = re.compile(r"^/2015-03-31/functions/([^/]+)/configuration$")
 BALANCER = re.compile(r":(?:loadbalancer|listener|listener-rule)/(app/[^/]+/[^/]+)")
+LAMBDA_VPC_POLICY = "AWSLambdaVPCAccessExecutionRole"
 LISTENER_CHANGES = ("CreateListener", "ModifyListener", "CreateRule", "ModifyRule")
 DYNAMODB_ITEM_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan")
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
@@ -287,14 +304,18 @@ class Realism:
             self.created = {}  # EC2 id -> time created
             self.role_changed = {}  # role name -> [time, refusals so far]
             self.nat_created, self.rds_created, self.ecs_deployed = {}, {}, {}
+            self.rds_clusters = set()  # Aurora cluster ids created (rds_created also holds instances)
             self.tables_created = {}  # DynamoDB table name -> time created
             self.cluster_refusals = {}  # cluster -> DeleteCluster refused since its services were deleted
             self.task_images = {}  # task definition ARN and family:revision -> images
             self.breaker_trips = {}  # (cluster, service) -> (time, failed task definition)
-            self.function_vpc = {}  # function name -> VpcConfig at create
+            self.function_vpc = {}  # function name -> (VpcConfig, execution role name) at create
+            self.functions_waking = {}  # function name -> time an Invoke woke it from Inactive
             self.enis = []  # dict(id, subnet, groups, until, polls, max_polls, description, interface_type): lingering ENIs
             self.balancer_placement = {}  # load balancer name -> dict(subnets, groups)
             self.service_network = {}  # (cluster, service) -> dict(subnets, groups) of its tasks
+            self.service_counts = {}  # (cluster, service) -> desired count
+            self.targets_starting = {}  # target group ARN -> time its service was scaled up from 0
             self.services_deleted = {}  # cluster -> time
             self.secrets_deleted = {}  # name and ARN -> (time, name, arn)
             self.endpoint_services = {}  # gateway VPC endpoint id -> service name
@@ -341,12 +362,45 @@ class Realism:
                 self._breaker,
                 self._endpoint_route_taken,
                 self._ecs_not_ready,
+                self._function_idle,
             )
             for check in checks:
                 answer = check(call)
                 if answer is not None:
                     return answer
         return None
+
+    def _function_idle(self, call):
+        """An Invoke of an idle (Inactive) function fails, and wakes it."""
+        match = LAMBDA_INVOKE.match(call.path)
+        if not (self.on("idle_functions") and call.service == "lambda" and match):
+            return None
+        name = urllib.parse.unquote(match.group(1)).split(":")[0]
+        if name not in self.figure("idle_functions", "functions"):
+            return None
+        self.config["idle_functions"]["functions"].remove(name)
+        self.functions_waking[name] = time.time()
+        message = "The function is inactive and its VPC connection is no longer available. Wait for the VPC connection to reestablish and try again."
+        self.event("idle_functions", call, f"ResourceNotReadyException {name} inactive, waking")
+        return error(call, "ResourceNotReadyException", message, 502)
+
+    def _function_state(self, call, answer):
+        """GetFunction(Configuration) of an idle function answers Inactive; of a waking one, Pending."""
+        match = LAMBDA_FUNCTION.match(call.path) or LAMBDA_CONFIGURATION.match(call.path)
+        if not (self.on("idle_functions") and call.method == "GET" and match):
+            return answer
+        name = urllib.parse.unquote(match.group(1)).split(":")[0]
+        if name in self.figure("idle_functions", "functions"):
+            state = ("Inactive", "Idle", "The function is idle")
+        elif self.recent(self.functions_waking.get(name), self.figure("idle_functions", "waking_seconds")):
+            state = ("Pending", "Restoring", "The function is being restored")
+        else:
+            return answer
+        result = _json(answer.body)
+        configuration = result.get("Configuration", result)
+        configuration["State"], configuration["StateReasonCode"], configuration["StateReason"] = state
+        self.event("idle_functions", call, f"{name} {state[0]}")
+        return Answer(answer.status, answer.headers, json.dumps(result).encode())
 
     def _not_yet_consistent(self, call):
         if not (self.on("eventual_consistency") and call.service == "ec2" and call.action.startswith("Describe")):
@@ -523,11 +577,16 @@ class Realism:
     def _cluster_not_ready(self, call):
         # https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
         # (InvalidDBClusterStateFault): a member instance asked for while the cluster is
-        # still being created is refused once.
-        if not (self.on("slow_states") and call.service == "rds" and call.action == "CreateDBInstance"):
+        # still being created is refused once; the cluster's own deletion, as long as it is.
+        if not (self.on("slow_states") and call.service == "rds" and call.action in ("CreateDBInstance", "DeleteDBCluster")):
             return None
         cluster = call.params.get("DBClusterIdentifier")
         created = self.rds_created.get(cluster)
+        if call.action == "DeleteDBCluster":
+            if created and cluster in self.rds_clusters and self.recent(created[0], self.figure("slow_states", "rds_seconds")):
+                self.event("slow_states", call, f"InvalidDBClusterStateFault {cluster} creating")
+                return error(call, "InvalidDBClusterStateFault", f"DB cluster {cluster} is not currently in the available state.")
+            return None
         if created and not created[1] and self.recent(created[0], self.figure("slow_states", "rds_seconds")):
             created[1] = True
             self.event("slow_states", call, f"InvalidDBClusterStateFault {cluster}")
@@ -573,15 +632,21 @@ class Realism:
             now = time.time()
             if call.service == "ec2":
                 return self._after_ec2(call, answer, now)
-            if call.service == "iam" and call.action in IAM_ROLE_CHANGES:
-                self.role_changed[call.params.get("RoleName")] = [now, 0]
+            if call.service == "iam":
+                if call.action in IAM_ROLE_CHANGES:
+                    self.role_changed[call.params.get("RoleName")] = [now, 0]
+                if call.action == "DeleteRole" or (call.action == "DetachRolePolicy" and LAMBDA_VPC_POLICY in call.params.get("PolicyArn", "")):
+                    self._strand_lambda_enis(call, call.params.get("RoleName"), now)
             elif call.service == "lambda":
                 self._after_lambda(call, now)
+                return self._function_state(call, answer)
             elif call.service == "rds":
                 return self._after_rds(call, answer, now)
             elif call.service == "ecs":
                 return self._after_ecs(call, answer, now)
             elif call.service == "elasticloadbalancing":
+                if call.action == "DescribeTargetHealth" and self.on("slow_states"):
+                    return self._rewrite_xml(call, answer, self._targets_starting)
                 self._after_elbv2(call, now)
             elif call.service == "dynamodb":
                 return self._after_dynamodb(call, answer, now)
@@ -614,23 +679,49 @@ class Realism:
             key, member = ("subnets", "Subnets.member") if call.action == "SetSubnets" else ("groups", "SecurityGroups.member")
             placement[key] = _members(call.params, member)
 
-    def _linger(self, subnet, groups, description, interface_type, figures, now):
+    def _targets_starting(self, root, call, ns):
+        """The targets of a group whose service was just scaled up are still `initial`."""
+        group = call.params.get("TargetGroupArn")
+        if not self.recent(self.targets_starting.get(group), self.figure("slow_states", "ecs_seconds") + self.figure("slow_states", "targets_seconds")):
+            return
+        healths = list(root.iter(f"{ns}TargetHealth"))
+        for health in healths:
+            for tag, text in (("State", "initial"), ("Reason", "Elb.RegistrationInProgress"), ("Description", "Target registration is in progress")):
+                element = health.find(f"{ns}{tag}")
+                if element is None:
+                    element = ET.SubElement(health, f"{ns}{tag}")
+                element.text = text
+        if healths:
+            self.event("slow_states", call, f"targets of {group.rsplit(':', 1)[-1]} initial")
+
+    def _linger(self, subnet, groups, description, interface_type, figures, now, role=None):
         """A network interface AWS releases late, holding `subnet` and `groups` until listed
-        `<figures>_polls` times (if that figure exists), at most `<figures>_seconds`."""
+        `<figures>_polls` times (if that figure exists), at most `<figures>_seconds`; `role`: the
+        execution role its owner needs to release it."""
         self.enis.append({
             "id": f"eni-{uuid.uuid4().hex[:17]}", "subnet": subnet, "groups": list(groups), "description": description,
             "interface_type": interface_type, "until": now + self.figure("dependent_drain", f"{figures}_seconds"), "polls": 0,
-            "max_polls": self.config["dependent_drain"].get(f"{figures}_polls", float("inf")),
+            "max_polls": self.config["dependent_drain"].get(f"{figures}_polls", float("inf")), "role": role,
         })
 
     def _after_lambda(self, call, now):
         if call.method == "POST" and LAMBDA_FUNCTIONS.match(call.path):
-            self.function_vpc[call.params.get("FunctionName")] = call.params.get("VpcConfig") or {}
+            role = (call.params.get("Role") or "").rsplit("/", 1)[-1]
+            self.function_vpc[call.params.get("FunctionName")] = (call.params.get("VpcConfig") or {}, role)
         match = LAMBDA_FUNCTION.match(call.path)
         if call.method == "DELETE" and match:
-            vpc = self.function_vpc.pop(urllib.parse.unquote(match.group(1)), None) or {}
+            vpc, role = self.function_vpc.pop(urllib.parse.unquote(match.group(1)), None) or ({}, None)
             for subnet in vpc.get("SubnetIds") or []:
-                self._linger(subnet, vpc.get("SecurityGroupIds") or [], "AWS Lambda VPC ENI-migrator", "lambda", "eni", now)
+                self._linger(subnet, vpc.get("SecurityGroupIds") or [], "AWS Lambda VPC ENI-migrator", "lambda", "eni", now, role=role)
+
+    def _strand_lambda_enis(self, call, role, now):
+        """The Lambda ENIs not released yet whose execution role `call` took away stay for good."""
+        if not self.on("dependent_drain"):
+            return
+        for eni in self.enis:
+            if role and eni["role"] == role and self._eni_alive(eni, now) and eni["until"] != float("inf"):
+                eni["until"] = eni["max_polls"] = float("inf")
+                self.event("dependent_drain", call, f"{eni['description']} {eni['id']} stranded: Lambda needs the execution role {role} to delete it")
 
     def _track_gateway_endpoints(self, call, created):
         """The route tables each gateway endpoint routes from, as the calls that succeeded set them
@@ -796,6 +887,7 @@ class Realism:
             return self._rewrite_xml(call, answer, self._cluster_deleted)
         if call.action == "CreateDBCluster":
             self.rds_created[call.params.get("DBClusterIdentifier")] = [now, False]
+            self.rds_clusters.add(call.params.get("DBClusterIdentifier"))
         elif call.action == "CreateDBInstance":
             self.rds_created[call.params.get("DBInstanceIdentifier")] = [now, True]
         elif call.action in ("DescribeDBClusters", "DescribeDBInstances") and self.on("slow_states"):
@@ -843,6 +935,12 @@ class Realism:
             awsvpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
             if awsvpc:
                 self.service_network[key] = {"subnets": awsvpc.get("subnets") or [], "groups": awsvpc.get("securityGroups") or []}
+            count = service.get("desiredCount") or 0
+            if count > 0 and not self.service_counts.get(key):
+                for balancer in service.get("loadBalancers") or []:
+                    if balancer.get("targetGroupArn"):
+                        self.targets_starting[balancer["targetGroupArn"]] = now
+            self.service_counts[key] = count
         elif call.action == "DeleteService":
             cluster = (call.params.get("cluster") or "default").rsplit("/", 1)[-1]
             self.services_deleted[cluster] = now

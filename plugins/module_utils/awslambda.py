@@ -114,8 +114,20 @@ def invoke_config(read_timeout, connect_timeout=CONNECT_TIMEOUT):
 
 
 def not_ready(configuration):
-    """True while the function cannot be invoked yet (being created or updated)."""
-    return configuration.get("State", "Active") != "Active" or configuration.get("LastUpdateStatus") == "InProgress"
+    """True while the function cannot be invoked yet (being created, restored or updated). An
+    Inactive function is not waited for: it stays Inactive until an invocation wakes it."""
+    return configuration.get("State", "Active") not in ("Active", "Inactive") or configuration.get("LastUpdateStatus") == "InProgress"
+
+
+def inactive(configuration):
+    """True when Lambda has reclaimed the network interfaces of a VPC function idle for weeks
+    (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html): an invocation then
+    fails with ResourceNotReadyException and sets the function Pending until they are back."""
+    return configuration.get("State") == "Inactive"
+
+
+class FunctionInactive(LambdaError):
+    """The invocation of an Inactive function was refused (it was not run); the function wakes."""
 
 
 @LambdaErrorHandler.list_error_handler("read the configuration of Lambda function {name}")
@@ -141,10 +153,12 @@ class InvocationTimeout(LambdaError):
 
 
 @LambdaErrorHandler.common_error_handler("invoke Lambda function {name}")
-def invoke(client, name, payload, qualifier=None, tail_log=False, dry_run=False, read_timeout=None):
+def invoke(client, name, payload, qualifier=None, tail_log=False, dry_run=False, read_timeout=None, waking=False):
     """One synchronous Invoke (DryRun: only check parameters and permission). Returns the
     answer as amazon.aws.lambda_execute returns it, {output, logs, status}, and the function's
-    error (see function_error). A read timeout raises InvocationTimeout and is never retried."""
+    error (see function_error). A read timeout raises InvocationTimeout and is never retried.
+    `waking` (the function is Inactive): one attempt, and the refusal that wakes the function
+    raises FunctionInactive; the caller waits until it is Active and invokes it again."""
     params = {
         "FunctionName": name,
         "InvocationType": "DryRun" if dry_run else "RequestResponse",
@@ -154,7 +168,11 @@ def invoke(client, name, payload, qualifier=None, tail_log=False, dry_run=False,
     if qualifier:
         params["Qualifier"] = qualifier
     try:
-        response = _invoke(client, **params)
+        response = client.invoke(**params) if waking else _invoke(client, **params)
+    except botocore.exceptions.ClientError as e:
+        if waking and e.response.get("Error", {}).get("Code") == "ResourceNotReadyException":
+            raise FunctionInactive(message=f"Lambda function {name} is inactive (idle): the invocation woke it and was not run", exception=e) from e
+        raise
     except botocore.exceptions.ReadTimeoutError as e:
         raise InvocationTimeout(
             message=(

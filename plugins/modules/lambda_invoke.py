@@ -26,6 +26,10 @@ description:
     message that the function may still be running; the call is not retried.
   - The function's configuration is read first (C(GetFunctionConfiguration)); a function that is
     still being created or updated is waited for, as M(amazon.aws.lambda_execute) does.
+  - A VPC function idle for weeks is C(Inactive) (Lambda has reclaimed its network interfaces)
+    and stays so until invoked. It is invoked once; Lambda refuses without running it
+    (C(ResourceNotReadyException)) and restores it, and once it is C(Active) again it is invoked
+    as any other. So it runs once.
   - Fails when the function reports an error (C(FunctionError)), with its type, message and
     stack trace.
 options:
@@ -147,6 +151,22 @@ def find_function(module, client):
     return configuration
 
 
+def invoke_waking_it(module, client, configuration, read_timeout):
+    """The invocation's (result, error). An Inactive function (idle for weeks) is invoked once:
+    Lambda refuses without running it and restores its network interfaces; once it is Active
+    again it is invoked as any other. No waiter leads out of Inactive, so it is not waited for
+    before. Check mode sends only the DryRun."""
+    params = module.params
+    invoker = invoke_client(module, read_timeout)
+    call = dict(qualifier=params["qualifier"], tail_log=params["tail_log"], dry_run=module.check_mode, read_timeout=read_timeout)
+    if awslambda.inactive(configuration) and not module.check_mode:
+        try:
+            return awslambda.invoke(invoker, params["name"], params["payload"], waking=True, **call)
+        except awslambda.FunctionInactive:
+            awslambda.wait_until_ready(client, params["name"], params["qualifier"])
+    return awslambda.invoke(invoker, params["name"], params["payload"], **call)
+
+
 def invoke_client(module, read_timeout):
     """A Lambda client that waits read_timeout seconds for an answer and never retries by
     itself; aws_config applies, except for what the invocation relies on."""
@@ -169,17 +189,10 @@ def main():
     if params["read_timeout"] is not None and params["read_timeout"] < 1:
         module.fail_json(msg="read_timeout must be 1 or more seconds")
     try:
-        configuration = find_function(module, module.client("lambda"))
+        client = module.client("lambda")
+        configuration = find_function(module, client)
         read_timeout = params["read_timeout"] or awslambda.default_read_timeout(configuration)
-        result, error = awslambda.invoke(
-            invoke_client(module, read_timeout),
-            params["name"],
-            params["payload"],
-            qualifier=params["qualifier"],
-            tail_log=params["tail_log"],
-            dry_run=module.check_mode,
-            read_timeout=read_timeout,
-        )
+        result, error = invoke_waking_it(module, client, configuration, read_timeout)
     except awslambda.InvocationTimeout as e:
         module.fail_json(msg=e.message, read_timeout=read_timeout)
     except AnsibleAWSError as e:

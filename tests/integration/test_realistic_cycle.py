@@ -3,7 +3,8 @@ eventual consistency by id and in listings, IAM propagation, NAT/Aurora/ECS stat
 time, a circuit breaker that trips, deletions refused while dependents drain):
 
 site.yml -> site.yml again (changed=0) -> a rollout whose new color trips the breaker ->
-teardown.yml -> site.yml again at once -> teardown.yml, with nothing left.
+a rollback to that color, scaled up from 0 (its targets start `initial`) -> teardown.yml ->
+site.yml again at once -> teardown.yml, with nothing left.
 
 Each step checks, through the proxy's events, that the real-AWS behaviour it must survive
 did happen, so a quiet proxy cannot make it pass."""
@@ -13,14 +14,16 @@ import json
 import pytest
 
 from tests.harness.aws import ROOT, client, recap, run_playbook
-from tests.harness.environment import leftovers
+from tests.harness.environment import leftovers, register_healthy_targets
 
 pytestmark = pytest.mark.slow(seconds=590)
 
 SUFFIX = "local"
 
 # Shorter polling than the defaults (which are sized for real AWS), nothing else changed.
-FAST = {"aurora_wait_delay": 3, "migrator_lambda_create_delay": 3, "teardown_eni_wait_delay": 2}
+# The network interface wait is bounded at 2 minutes: interfaces stranded for good (their
+# function's role deleted first) fail the teardown then, instead of after 45 minutes.
+FAST = {"aurora_wait_delay": 3, "migrator_lambda_create_delay": 3, "migrator_lambda_eni_wait_delay": 2, "migrator_lambda_eni_wait_timeout": 120}
 
 
 def events(emulator, behaviour, since=0):
@@ -85,6 +88,8 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
     # 2. Re-run: nothing to change.
     counts = ok(run("site.yml", tmp_path))
     assert counts["changed"] == 0, counts
+    # The emulator runs no task: the targets ECS would register, healthy once started.
+    register_healthy_targets(SUFFIX)
 
     # 3. A rollout whose new color never starts: the breaker trips and rolls back; the run
     #    ends with the rollout's own message and every request on the old color.
@@ -101,6 +106,19 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
     assert traffic() == (live, {live: 100, new: 0})
     assert client("ecs").describe_services(cluster=f"app-{SUFFIX}", services=[f"app-{new}-{SUFFIX}"])["services"][0]["desiredCount"] == 0
 
+    # 3b. A rollback to the color at 0: scaled up, its targets `initial` for a while (the load
+    #     balancer sends them nothing); the listener moves only once they are healthy.
+    mark, calls = len(emu.realism("events")), len(emu.requests())
+    ok(run("playbooks/rollback.yml", tmp_path, rollout_drain_seconds=0))
+    assert traffic() == (new, {new: 100, live: 0})
+    initial = [e for e in events(emu, "slow_states", mark) if e["detail"].startswith(f"targets of targetgroup/app-{new}-{SUFFIX}/")]
+    assert initial, events(emu, "slow_states", mark)
+    later = emu.requests()[calls:]
+    switch = next(i for i, c in enumerate(later) if c["action"] == "ModifyListener")
+    looks = [c for c in later[:switch] if c["action"] == "DescribeTargetHealth"]
+    # Every `initial` answer came before the switch, and at least one healthy one after them.
+    assert len(looks) > len(initial), (len(looks), len(initial))
+
     # 4. Teardown: the cluster refuses while its services drain, the target groups while the
     #    load balancer lets them go, the load balancer's network interfaces hold its subnets and
     #    group for a while, the migrator's Lambda ENIs hold its security group, the Aurora
@@ -112,6 +130,8 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
     assert f"ELB app/app-{SUFFIX}/" in drained, drained
     assert "ResourceInUse" in drained and f":targetgroup/app-blue-{SUFFIX}/" in drained, drained
     assert f"DBCluster aurora-{SUFFIX} deleting" in drained, drained
+    # The migrator's execution role went only once Lambda had released the interfaces with it.
+    assert "AWS Lambda VPC ENI" in drained and "stranded" not in drained, drained
     assert leftovers(SUFFIX) == {}
 
     # 5. Deploy again at once: the secret's name is still taken for a while.

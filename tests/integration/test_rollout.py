@@ -856,14 +856,17 @@ def test_teardown_refused_held_then_complete_and_again(env):
     eni = ec2.create_network_interface(
         SubnetId=document["subnet_ids"]["private"][0], Groups=[migrator_sg], Description=f"AWS Lambda VPC ENI-migrator-{SUFFIX}-0b1c2d3e"
     )["NetworkInterface"]["NetworkInterfaceId"]
-    held = teardown(["-vvv"], teardown_confirm=SUFFIX, teardown_eni_wait_timeout=3, teardown_eni_wait_delay=1)
+    held = teardown(["-vvv"], teardown_confirm=SUFFIX, migrator_lambda_eni_wait_timeout=3, migrator_lambda_eni_wait_delay=1)
     logs["held teardown"] = held.stdout + held.stderr
     assert held.returncode != 0
     assert "FAILED - RETRYING" in held.stdout and "retries left" in held.stdout
     text = " ".join(held.stdout.split())
     assert f"still has not released 1 Lambda network interface(s) ({eni}" in text and "Re-run this teardown later" in text
+    assert f"its execution role migrator-{SUFFIX}-us-east-1 is kept, since Lambda needs it to release them" in text
     still = leftovers(SUFFIX)
     assert still["vpcs"] and still["security_groups"] and not still.get("lambda_functions") and not still.get("load_balancers")
+    # Lambda releases the interfaces with the function's execution role: it outlives them.
+    assert f"migrator-{SUFFIX}-us-east-1" in still["iam_roles"], still
     ec2.delete_network_interface(NetworkInterfaceId=eni)
 
     # The teardown proper, confirmed the way a sliced AWX teardown over several environments is

@@ -174,6 +174,24 @@ def test_check_mode_sends_a_dry_run(lam):
     assert result["result"] == {"output": "", "logs": "", "status": 204}
 
 
+def test_an_inactive_function_is_woken_then_invoked_once(lam):
+    """A VPC function idle for weeks is Inactive: no waiter leads out of it, an invocation is
+    refused without running it and wakes it, and once Active it runs the payload once."""
+    lam.queue_lambda_answers(ANSWER, count=2)
+    lam.realism("config", {"idle_functions": {"enabled": True, "functions": [FUNCTION], "waking_seconds": 3}})
+    started = time.monotonic()
+    result = run_module("lambda_invoke", {"name": FUNCTION, "payload": {"action": "validate"}})
+    assert result.get("failed") is not True, result
+    assert result["result"]["output"] == ANSWER
+    # The refused invocation never reached the function: it ran once.
+    assert lam.lambda_invocations() == [{"action": "validate"}]
+    details = [e["detail"] for e in lam.realism("events")]
+    assert details[:2] == [f"{FUNCTION} Inactive", f"ResourceNotReadyException {FUNCTION} inactive, waking"], details
+    assert f"{FUNCTION} Pending" in details
+    # Woken and waited for, not polled until a waiter gives up (5 minutes).
+    assert time.monotonic() - started < 60
+
+
 def test_a_missing_function_fails_before_any_invocation(lam):
     result = run_module("lambda_invoke", {"name": "no-such-function", "payload": {}})
     assert result["failed"] is True
