@@ -113,8 +113,15 @@ DEFAULTS = {
     #   while a cluster uses the group); terraform-provider-aws waits up to 120 minutes for it: a
     #   deleted Aurora cluster stays listed `deleting` and holds its DB subnet group, here until
     #   described `rds_cluster_polls` times by identifier, at most `rds_cluster_seconds`.
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeleteService.html
+    #   a deleted service is DRAINING while its tasks stop, then INACTIVE (moto: INACTIVE at
+    #   once), here for `service_seconds` (0: off, since every teardown's wait for INACTIVE would
+    #   then sleep one poll); meanwhile UpdateService is refused with ServiceNotActiveException
+    #   and CreateService of its name with "Unable to Start a service that is still Draining."
+    #   (InvalidParameterException).
     "dependent_drain": {
-        "enabled": True, "eni_polls": 2, "eni_seconds": 600, "ecs_refusals": 2, "ecs_seconds": 300, "secret_refusals": 2, "secret_seconds": 600,
+        "enabled": True, "service_seconds": 0,
+        "eni_polls": 2, "eni_seconds": 600, "ecs_refusals": 2, "ecs_seconds": 300, "secret_refusals": 2, "secret_seconds": 600,
         "endpoint_polls": 2, "endpoint_seconds": 600, "target_group_refusals": 2, "target_group_seconds": 120,
         "elb_eni_polls": 2, "elb_eni_seconds": 300, "task_eni_seconds": 20, "rds_cluster_polls": 2, "rds_cluster_seconds": 600,
     },
@@ -317,6 +324,7 @@ class Realism:
             self.service_counts = {}  # (cluster, service) -> desired count
             self.targets_starting = {}  # target group ARN -> time its service was scaled up from 0
             self.services_deleted = {}  # cluster -> time
+            self.services_draining = {}  # (cluster, service) -> time deleted
             self.secrets_deleted = {}  # name and ARN -> (time, name, arn)
             self.endpoint_services = {}  # gateway VPC endpoint id -> service name
             self.endpoint_routes = {}  # (route table, service) -> gateway VPC endpoint id
@@ -361,6 +369,7 @@ class Realism:
                 self._table_not_ready,
                 self._breaker,
                 self._endpoint_route_taken,
+                self._service_not_active,
                 self._ecs_not_ready,
                 self._function_idle,
             )
@@ -549,6 +558,23 @@ class Realism:
                 self.event("gateway_endpoint_routes", call, f"RouteAlreadyExists {table} {service} ({holder})")
                 return error(call, "RouteAlreadyExists", f"route table {table} already has a route to the prefix list of {service} (endpoint {holder})")
         return None
+
+    def _service_draining(self, key):
+        return self.on("dependent_drain") and self.recent(self.services_draining.get(key), self.figure("dependent_drain", "service_seconds"))
+
+    def _service_not_active(self, call):
+        """UpdateService or CreateService naming a service that is still DRAINING."""
+        if call.service != "ecs" or call.action not in ("CreateService", "UpdateService"):
+            return None
+        name = call.params.get("serviceName") if call.action == "CreateService" else call.params.get("service")
+        key = ((call.params.get("cluster") or "default").rsplit("/", 1)[-1], (name or "").rsplit("/", 1)[-1])
+        if not self._service_draining(key):
+            return None
+        if call.action == "UpdateService":
+            self.event("dependent_drain", call, f"ServiceNotActiveException {key[1]}")
+            return error(call, "ServiceNotActiveException", "Service was not ACTIVE.")
+        self.event("dependent_drain", call, f"InvalidParameterException {key[1]} still draining")
+        return error(call, "InvalidParameterException", "Unable to Start a service that is still Draining.")
 
     def _ecs_not_ready(self, call):
         if call.service != "ecs" or call.action not in ("CreateCluster", "CreateService"):
@@ -944,6 +970,7 @@ class Realism:
         elif call.action == "DeleteService":
             cluster = (call.params.get("cluster") or "default").rsplit("/", 1)[-1]
             self.services_deleted[cluster] = now
+            self.services_draining[(cluster, (call.params.get("service") or "").rsplit("/", 1)[-1])] = now
             self.cluster_refusals.pop(cluster, None)
             network = self.service_network.pop((cluster, (call.params.get("service") or "").rsplit("/", 1)[-1]), None) or {}
             for subnet in network.get("subnets") or []:
@@ -977,6 +1004,10 @@ class Realism:
 
     def _ecs_service_view(self, call, service, now):
         key = (service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))
+        if service.get("status") == "INACTIVE" and self._service_draining(key):
+            service["status"] = "DRAINING"
+            self.event("dependent_drain", call, f"{key[1]} DRAINING")
+            return
         deployments = service.get("deployments") or []
         primary = next((d for d in deployments if d.get("status") == "PRIMARY"), None)
         if primary is None or service.get("status") != "ACTIVE":

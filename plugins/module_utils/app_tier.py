@@ -307,7 +307,11 @@ def plan_service(wanted, current, context):
     an existing service keeps its task definition: a run never changes what a rollout does. The
     one exception is a service whose image is not the one released to it: it goes back to that
     image (the change names `image`). A service without the tag (deployed before it existed) is
-    tagged with the image it runs. `tags` are the tags the writer is given."""
+    tagged with the image it runs. `tags` are the tags the writer is given. A service found
+    DRAINING (deleted, its tasks stopping) is planned as created: ECS refuses to update it, and
+    the writer creates it again once it is INACTIVE."""
+    draining = bool(current) and current.get("status") == "DRAINING"
+    current = None if draining else current
     summary = ecs_services.service_summary(current) if current else None
     fresh = summary is None or context["new_environment"]
     running, released = context.get("running_image") or "", context.get("released") or ""
@@ -323,7 +327,8 @@ def plan_service(wanted, current, context):
     desired = ecs_services.service_options(options)
     if summary is None:
         fields = created(dict(desired, tags=tags))
-        return [change(SERVICE, wanted["name"], "create", fields, "no service of that name in the cluster")], True, tags
+        why = "the service of that name was deleted and is draining" if draining else "no service of that name in the cluster"
+        return [change(SERVICE, wanted["name"], "create", fields, why)], True, tags
     fields = dict((key, field(summary.get(key), desired[key])) for key in ecs_services.service_changes(desired, summary))
     tag_fields = tag_drift(summary["tags"], tags)
     if tag_fields:

@@ -19,10 +19,13 @@ description:
     configuration (including the deployment circuit breaker) and tags, or is absent.
   - Every option is compared with what AWS describes; what differs is sent in one
     UpdateService call. An option that is not set is left as it is.
-  - With O(wait=true) the module waits for the steady state (one deployment, running count
-    equal to the desired count). When the wait fails or times out, the message says why, naming
+  - With O(wait=true) the module waits for the steady state (one deployment, whose rollout is
+    not C(IN_PROGRESS), running count equal to the desired count). When the wait fails or times out, the message says why, naming
     a deployment the circuit breaker failed or rolled back, stopped tasks with their
     stopped reason, fewer running tasks than desired, and the latest service events.
+  - A service found C(DRAINING) (deleted, its tasks still stopping) is one to create; ECS
+    refuses to update it or to create its name again until it is C(INACTIVE), so the module
+    waits for that first (up to O(wait_timeout)). With O(state=absent) it only waits.
   - Supports check mode and diff mode.
 options:
   cluster:
@@ -471,8 +474,24 @@ def update(module, client, current, desired):
     module.exit_with_diff(True, before, dict(_managed(service), tags=service["tags"]), service=service, changes=reasons)
 
 
+def wait_until_drained(module, client):
+    """A service deleted and still DRAINING (its tasks stopping) cannot be updated
+    (ServiceNotActiveException) nor created again ("still Draining") until it is INACTIVE."""
+    params = module.params
+    failure = ecs.wait_for_service(client, params["cluster"], params["name"], params["wait_timeout"], state="inactive")
+    if failure is not None:
+        module.fail_json(
+            msg=f"service {params['name']} was deleted and is still DRAINING after {params['wait_timeout']}s; ECS refuses to create it "
+            "again until its tasks have stopped. Run again later, or wait longer with wait_timeout."
+        )
+
+
 def ensure_present(module, client, current):
     desired = desired_state(module, client)
+    if current is not None and current["status"] == "DRAINING":
+        if not module.check_mode:
+            wait_until_drained(module, client)
+        current = None
     if current is None:
         create(module, client, desired)
     update(module, client, current, desired)
@@ -483,6 +502,11 @@ def ensure_absent(module, client, current):
     if current is None:
         module.exit_with_diff(False, {}, {}, service={}, changes=[])
     before = dict(_managed(current), tags=current["tags"])
+    if current["status"] == "DRAINING":
+        # Deleted already (a run stopped during its wait): only the wait is left.
+        if not module.check_mode and params["wait"]:
+            wait_until_drained(module, client)
+        module.exit_with_diff(False, {}, {}, service={}, changes=[])
     if not module.check_mode:
         if current["desired_count"]:
             ecs.update_service(client, params["cluster"], params["name"], desiredCount=0)

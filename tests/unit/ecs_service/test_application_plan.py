@@ -361,6 +361,18 @@ def test_a_missing_service_is_created_on_its_family_s_latest_revision():
     assert result["services"]["apply"] == ["green"] and result["services"]["found"]["green"] == {}
 
 
+def test_a_service_found_draining_is_created_again():
+    """Deleted and DRAINING (a teardown stopped during its wait): ECS refuses to update it, so it
+    is planned as created, on its family's latest revision, saying why."""
+    read = state()
+    read["services"]["green"] = dict(read["services"]["green"], status="DRAINING", desiredCount=0, runningCount=1)
+    changes, result = plan(read)
+    assert named(changes)[0][:3] == ("ECS service", "app-green-dev", "create")
+    assert changes[0]["reason"] == "the service of that name was deleted and is draining"
+    assert changes[0]["fields"]["task_definition"]["after"] == definition("green")["taskDefinitionArn"]
+    assert result["services"]["apply"] == ["green"]
+
+
 def test_an_empty_account_plans_both_families_and_services_as_created():
     read = {"latest": {"blue": None, "green": None}, "services": {"blue": None, "green": None}, "running": {"blue": None, "green": None}}
     changes, result = plan(read, new_environment=True)

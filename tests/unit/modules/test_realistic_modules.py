@@ -73,6 +73,27 @@ def test_cluster_delete_waits_for_the_services_to_drain(realistic_aws, network):
     assert client("ecs").describe_clusters(clusters=["bluegreen-app-t1"])["clusters"][0]["status"] == "INACTIVE"
 
 
+def test_a_service_still_draining_is_created_again_once_inactive(realistic_aws, network):
+    """A teardown stopped while a deleted service drained, then a deploy: ECS refuses to update a
+    DRAINING service and to create its name again; ecs_service waits until it is INACTIVE."""
+    run_module("ecs_cluster", {"name": "bluegreen-app-t1"})
+    td = run_module("ecs_task_definition", task_definition_args())["arn"]
+    run_module("ecs_service", service_args(network, td))
+    realistic_aws.realism("config", {"dependent_drain": {"service_seconds": 5}})
+    client("ecs").delete_service(cluster="bluegreen-app-t1", service="bluegreen-blue-t1", force=True)
+
+    planned = run_module("ecs_service", dict(service_args(network, td), wait_timeout=20), check=True)
+    assert planned.get("changed") is True and planned["changes"] == ["service does not exist"], planned
+    created = run_module("ecs_service", dict(service_args(network, td), wait_timeout=20))
+    assert created.get("failed") is not True, created
+    assert created["changed"] is True
+    details = [e["detail"] for e in events(realistic_aws, "dependent_drain")]
+    assert "bluegreen-blue-t1 DRAINING" in details, details
+    assert not [d for d in details if "still draining" in d or "ServiceNotActiveException" in d], details
+    service = client("ecs").describe_services(cluster="bluegreen-app-t1", services=["bluegreen-blue-t1"])["services"][0]
+    assert service["status"] == "ACTIVE"
+
+
 def test_secret_created_again_right_after_a_force_delete(realistic_aws):
     """Teardown then deploy at once: the name of a secret deleted without recovery stays taken
     for a while and DescribeSecret still answers, with a DeletedDate."""
