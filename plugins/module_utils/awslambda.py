@@ -168,7 +168,7 @@ def invoke(client, name, payload, qualifier=None, tail_log=False, dry_run=False,
     if qualifier:
         params["Qualifier"] = qualifier
     try:
-        response = client.invoke(**params) if waking else _invoke(client, **params)
+        response = (_invoke_waking if waking else _invoke)(client, **params)
     except botocore.exceptions.ClientError as e:
         if waking and e.response.get("Error", {}).get("Code") == "ResourceNotReadyException":
             raise FunctionInactive(message=f"Lambda function {name} is inactive (idle): the invocation woke it and was not run", exception=e) from e
@@ -195,6 +195,12 @@ def invoke(client, name, payload, qualifier=None, tail_log=False, dry_run=False,
 
 @aws_retry(extra_codes=NOT_STARTED_CODES)
 def _invoke(client, **params):
+    return client.invoke(**params)
+
+
+# The same, but the refusal that wakes an Inactive function comes back at once.
+@aws_retry(extra_codes=[code for code in NOT_STARTED_CODES if code != "ResourceNotReadyException"])
+def _invoke_waking(client, **params):
     return client.invoke(**params)
 
 

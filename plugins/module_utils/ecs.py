@@ -275,9 +275,11 @@ def describe_stopped_tasks(client, cluster, service, limit=5):
 # rollback one until its tasks are gone; a later wait (an abort's scale to 0) must not fail on
 # that leftover. The early failure is therefore the FAILED rollout of the task definition being
 # deployed (or, with none given, of the PRIMARY deployment: a breaker without rollback).
+# A service scaled to 0 (an abort's new color) is steady once no task runs, whatever its
+# rollout says.
 STEADY = (
     "length(services[?!(length(deployments[?status != 'PRIMARY' && rolloutState != 'FAILED']) == `0`"
-    " && length(deployments[?status == 'PRIMARY' && rolloutState == 'IN_PROGRESS']) == `0`"
+    " && (desiredCount == `0` || length(deployments[?status == 'PRIMARY' && rolloutState == 'IN_PROGRESS']) == `0`)"
     " && runningCount == desiredCount)]) == `0`"
 )
 

@@ -25,7 +25,8 @@ description:
     stopped reason, fewer running tasks than desired, and the latest service events.
   - A service found C(DRAINING) (deleted, its tasks still stopping) is one to create; ECS
     refuses to update it or to create its name again until it is C(INACTIVE), so the module
-    waits for that first (up to O(wait_timeout)). With O(state=absent) it only waits.
+    waits for that first (up to O(wait_timeout)). With O(state=absent) and O(wait=true) it only
+    waits, and reports no change.
   - Supports check mode and diff mode.
 options:
   cluster:

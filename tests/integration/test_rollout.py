@@ -861,7 +861,7 @@ def test_teardown_refused_held_then_complete_and_again(env):
     assert held.returncode != 0
     assert "FAILED - RETRYING" in held.stdout and "retries left" in held.stdout
     text = " ".join(held.stdout.split())
-    assert f"still has not released 1 Lambda network interface(s) ({eni}" in text and "Re-run this teardown later" in text
+    assert f"still has not released 1 Lambda network interface(s) ({eni}" in text and "Run the teardown again later" in text
     assert f"its execution role migrator-{SUFFIX}-us-east-1 is kept, since Lambda needs it to release them" in text
     still = leftovers(SUFFIX)
     assert still["vpcs"] and still["security_groups"] and not still.get("lambda_functions") and not still.get("load_balancers")

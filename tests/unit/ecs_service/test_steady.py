@@ -31,6 +31,8 @@ def deployment(status="PRIMARY", rollout="COMPLETED", **more):
         pytest.param(service(deployments=[deployment(), deployment(status="ACTIVE", rollout="FAILED")]), True, id="a FAILED leftover of the breaker"),
         pytest.param(service(deployments=[deployment(rollout=None)]), True, id="no rollout state (not an ECS-controller rollout)"),
         pytest.param(service(running=0, desired=0), True, id="scaled to 0"),
+        pytest.param(service(running=0, desired=0, deployments=[deployment(rollout="IN_PROGRESS")]), True, id="scaled to 0 during a rollout"),
+        pytest.param(service(running=1, desired=0, deployments=[deployment(rollout="IN_PROGRESS")]), False, id="scaling to 0, a task left"),
     ],
 )
 def test_steady(answer, steady):

@@ -79,15 +79,17 @@ def test_a_service_still_draining_is_created_again_once_inactive(realistic_aws, 
     run_module("ecs_cluster", {"name": "bluegreen-app-t1"})
     td = run_module("ecs_task_definition", task_definition_args())["arn"]
     run_module("ecs_service", service_args(network, td))
-    realistic_aws.realism("config", {"dependent_drain": {"service_seconds": 5}})
+    realistic_aws.realism("config", {"dependent_drain": {"service_seconds": 15}})
     client("ecs").delete_service(cluster="bluegreen-app-t1", service="bluegreen-blue-t1", force=True)
 
-    planned = run_module("ecs_service", dict(service_args(network, td), wait_timeout=20), check=True)
+    planned = run_module("ecs_service", dict(service_args(network, td), wait_timeout=40), check=True)
     assert planned.get("changed") is True and planned["changes"] == ["service does not exist"], planned
-    created = run_module("ecs_service", dict(service_args(network, td), wait_timeout=20))
+    mark = len(realistic_aws.realism("events"))
+    created = run_module("ecs_service", dict(service_args(network, td), wait_timeout=40))
     assert created.get("failed") is not True, created
     assert created["changed"] is True
-    details = [e["detail"] for e in events(realistic_aws, "dependent_drain")]
+    # The run itself found the service draining, and waited instead of being refused.
+    details = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "dependent_drain"]
     assert "bluegreen-blue-t1 DRAINING" in details, details
     assert not [d for d in details if "still draining" in d or "ServiceNotActiveException" in d], details
     service = client("ecs").describe_services(cluster="bluegreen-app-t1", services=["bluegreen-blue-t1"])["services"][0]
