@@ -142,7 +142,10 @@ def target_health(descriptions):
 
 def summarize(suffix, region, names, balancer, services, missing_services):
     """The state from what was read: `balancer` as elbv2.load_balancer_result gives it (or
-    None), `services` as ecs_services.read_services does."""
+    None), `services` as ecs_services.read_services does. A service DRAINING (deleted, its tasks
+    stopping) counts as missing: ECS refuses to update it, and site.yml creates it again."""
+    missing_services = list(missing_services) + [s["service_name"] for s in services if s.get("status") == "DRAINING"]
+    services = [s for s in services if s.get("status") != "DRAINING"]
     problem = deployment_problem(suffix, region, names, balancer)
     listener = weighted_listener(balancer.get("listeners") or []) if balancer and not problem else None
     arns, weights, forwarded = color_forwarding(listener, names)

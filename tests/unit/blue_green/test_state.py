@@ -86,6 +86,14 @@ def test_a_missing_service_or_forward_makes_the_environment_incomplete():
     assert "no listener that forwards by weight" in summarize(found=balancer(listeners))["problem"]
 
 
+def test_a_service_still_draining_counts_as_missing():
+    """Deleted (a teardown stopped during its wait): ECS refuses to update it, so no rollout or
+    rollback may count on it; site.yml creates it again."""
+    state = summarize(services=[service("blue"), dict(service("green", running=1, desired=0), status="DRAINING")])
+    assert state["deployed"] and not state["complete"] and "services missing ['app-green-dev']" in state["problem"]
+    assert "green" not in [color for color, found in state["services"].items() if found]
+
+
 def test_the_weighted_listener_is_the_highest_port_that_forwards_to_both_colors():
     both = [{"target_group_arn": "a", "weight": 1}, {"target_group_arn": "b", "weight": 0}]
     http = {"port": 80, "weights": both}
