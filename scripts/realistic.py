@@ -235,6 +235,16 @@ def _filters(params):
     return dict((name, _members(params, f"Filter.{n}.Value")) for n, name in names.items())
 
 
+def _service_key(params, name_param="service"):
+    """(cluster name, service name) an ECS request names (either may be an ARN)."""
+    return ((params.get("cluster") or "default").rsplit("/", 1)[-1], (params.get(name_param) or "").rsplit("/", 1)[-1])
+
+
+def _function_name(match):
+    """The function a Lambda path names, without its qualifier (`name:alias`)."""
+    return urllib.parse.unquote(match.group(1)).split(":")[0]
+
+
 def _json(body):
     try:
         return json.loads(body) if body else {}
@@ -384,7 +394,7 @@ class Realism:
         match = LAMBDA_INVOKE.match(call.path)
         if not (self.on("idle_functions") and call.service == "lambda" and match):
             return None
-        name = urllib.parse.unquote(match.group(1)).split(":")[0]
+        name = _function_name(match)
         if name not in self.figure("idle_functions", "functions"):
             return None
         self.config["idle_functions"]["functions"].remove(name)
@@ -398,7 +408,7 @@ class Realism:
         match = LAMBDA_FUNCTION.match(call.path) or LAMBDA_CONFIGURATION.match(call.path)
         if not (self.on("idle_functions") and call.method == "GET" and match):
             return answer
-        name = urllib.parse.unquote(match.group(1)).split(":")[0]
+        name = _function_name(match)
         if name in self.figure("idle_functions", "functions"):
             state = ("Inactive", "Idle", "The function is idle")
         elif self.recent(self.functions_waking.get(name), self.figure("idle_functions", "waking_seconds")):
@@ -566,8 +576,7 @@ class Realism:
         """UpdateService or CreateService naming a service that is still DRAINING."""
         if call.service != "ecs" or call.action not in ("CreateService", "UpdateService"):
             return None
-        name = call.params.get("serviceName") if call.action == "CreateService" else call.params.get("service")
-        key = ((call.params.get("cluster") or "default").rsplit("/", 1)[-1], (name or "").rsplit("/", 1)[-1])
+        key = _service_key(call.params, "serviceName" if call.action == "CreateService" else "service")
         if not self._service_draining(key):
             return None
         if call.action == "UpdateService":
@@ -643,7 +652,7 @@ class Realism:
         params = dict(call.params)
         params.pop("taskDefinition")
         call.body = json.dumps(params).encode()
-        key = (params.get("cluster", "default").rsplit("/", 1)[-1], params["service"].rsplit("/", 1)[-1])
+        key = _service_key(params)
         self.breaker_trips[key] = (time.time(), task_definition)
         self.event("circuit_breaker", call, f"tripped on {task_definition}")
         return None
@@ -968,11 +977,12 @@ class Realism:
                         self.targets_starting[balancer["targetGroupArn"]] = now
             self.service_counts[key] = count
         elif call.action == "DeleteService":
-            cluster = (call.params.get("cluster") or "default").rsplit("/", 1)[-1]
+            key = _service_key(call.params)
+            cluster = key[0]
             self.services_deleted[cluster] = now
-            self.services_draining[(cluster, (call.params.get("service") or "").rsplit("/", 1)[-1])] = now
+            self.services_draining[key] = now
             self.cluster_refusals.pop(cluster, None)
-            network = self.service_network.pop((cluster, (call.params.get("service") or "").rsplit("/", 1)[-1]), None) or {}
+            network = self.service_network.pop(key, None) or {}
             for subnet in network.get("subnets") or []:
                 attachment = f"arn:aws:ecs:us-east-1:123456789012:attachment/{uuid.uuid4()}"
                 self._linger(subnet, network.get("groups") or [], attachment, "interface", "task_eni", now)

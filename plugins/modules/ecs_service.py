@@ -502,12 +502,12 @@ def ensure_absent(module, client, current):
     params = module.params
     if current is None:
         module.exit_with_diff(False, {}, {}, service={}, changes=[])
-    before = dict(_managed(current), tags=current["tags"])
     if current["status"] == "DRAINING":
         # Deleted already (a run stopped during its wait): only the wait is left.
         if not module.check_mode and params["wait"]:
             wait_until_drained(module, client)
         module.exit_with_diff(False, {}, {}, service={}, changes=[])
+    before = dict(_managed(current), tags=current["tags"])
     if not module.check_mode:
         if current["desired_count"]:
             ecs.update_service(client, params["cluster"], params["name"], desiredCount=0)

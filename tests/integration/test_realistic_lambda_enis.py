@@ -3,38 +3,26 @@ stay a while and hold its security group, and Lambda releases them with the func
 execution role, so taking the role away first leaves them for good (as on AWS). The migrator
 teardown's order (the role last) is checked on this by tests/integration/test_realistic_cycle.py."""
 
-import io
-import json
-import zipfile
-
 import pytest
 
 from tests.harness.aws import client
+from tests.unit.modules.test_lambda_invoke import create_function
 
 pytestmark = pytest.mark.slow(seconds=5)
 
 VPC_ACCESS = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
-TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
 def deleted_function_in_vpc(emulator):
     """A VPC function created and deleted; its security group id."""
     # Only the drain is looked at here: no throttling, listing lag or IAM propagation delay.
     emulator.realism("config", {name: {"enabled": False} for name in ("throttling", "eventual_consistency", "iam_propagation")})
-    ec2, iam, functions = client("ec2"), client("iam"), client("lambda")
+    ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="fn", Description="fn", VpcId=vpc)["GroupId"]
-    role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
-    iam.attach_role_policy(RoleName="fn-role", PolicyArn=VPC_ACCESS)
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
-    functions.create_function(
-        FunctionName="fn", Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": code.getvalue()},
-        VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [group]},
-    )
-    functions.delete_function(FunctionName="fn")
+    create_function(name="fn", role_name="fn-role", policies=[VPC_ACCESS], VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [group]})
+    client("lambda").delete_function(FunctionName="fn")
     return group
 
 

@@ -34,14 +34,20 @@ def lam(realistic_aws):
     return realistic_aws
 
 
-def create_function(timeout):
+def create_function(timeout=3, name=FUNCTION, role_name=None, policies=(), **options):
+    """A Python function `name` with an execution role of its own (`role_name`, else `name`)
+    holding the managed `policies`; `options`: more of CreateFunction's (VpcConfig ...)."""
     iam, lam = boto3.client("iam", region_name="us-east-1"), boto3.client("lambda", region_name="us-east-1")
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-    role = iam.create_role(RoleName=FUNCTION, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    role = iam.create_role(RoleName=role_name or name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    for policy in policies:
+        iam.attach_role_policy(RoleName=role_name or name, PolicyArn=policy)
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as zf:
         zf.writestr("index.py", "def handler(event, context):\n    return {}\n")
-    lam.create_function(FunctionName=FUNCTION, Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": code.getvalue()}, Timeout=timeout)
+    lam.create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": code.getvalue()}, Timeout=timeout, **options
+    )
 
 
 # ---------------------------------------------------------------- without the emulator
