@@ -119,11 +119,19 @@ DEFAULTS = {
     #   then sleep one poll); meanwhile UpdateService is refused with ServiceNotActiveException
     #   and CreateService of its name with "Unable to Start a service that is still Draining."
     #   (InvalidParameterException).
+    # terraform-provider-aws's detachInternetGateway and resourceVPCDelete, which retry
+    # DependencyViolation for the whole delete timeout: a NAT gateway's public address stays
+    #   mapped for a while after the gateway is deleted, and DetachInternetGateway is refused
+    #   ("Network vpc-... has some mapped public address(es)") for the next `public_address_refusals`
+    #   calls (at most `public_address_seconds`); a VPC whose last subnets were just deleted
+    #   refuses DeleteVpc ("has dependencies and cannot be deleted") for the next `vpc_refusals`
+    #   calls (at most `vpc_seconds`).
     "dependent_drain": {
         "enabled": True, "service_seconds": 0,
         "eni_polls": 2, "eni_seconds": 600, "ecs_refusals": 2, "ecs_seconds": 300, "secret_refusals": 2, "secret_seconds": 600,
         "endpoint_polls": 2, "endpoint_seconds": 600, "target_group_refusals": 2, "target_group_seconds": 120,
         "elb_eni_polls": 2, "elb_eni_seconds": 300, "task_eni_seconds": 20, "rds_cluster_polls": 2, "rds_cluster_seconds": 600,
+        "public_address_refusals": 1, "public_address_seconds": 300, "vpc_refusals": 1, "vpc_seconds": 120,
     },
     # https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html ("You can't have
     # multiple gateway endpoints to the same service in a single route table" - the route to the
@@ -346,6 +354,10 @@ class Realism:
             self.listener_groups = {}  # target group ARN -> time a listener or rule took it up
             self.balancer_groups = {}  # "app/<name>/<id>" -> target group ARNs its listeners and rules took up
             self.groups_freed = {}  # target group ARN -> [time its balancer or listener went, refusals so far]
+            self.nat_deleted = None  # time of the last DeleteNatGateway (its public address still mapped)
+            self.subnet_deleted = None  # time of the last DeleteSubnet
+            self.detach_refusals = {}  # internet gateway id -> DetachInternetGateway refused so far
+            self.vpc_delete_refusals = {}  # VPC id -> DeleteVpc refused so far
 
     def on(self, name):
         return self.config[name]["enabled"]
@@ -474,6 +486,8 @@ class Realism:
                 if self._endpoint_deleting(endpoint, now) and target in (endpoint["groups"] + endpoint["subnets"]):
                     self.event("dependent_drain", call, f"DependencyViolation {target} (endpoint {endpoint['id']} deleting)")
                     return error(call, "DependencyViolation", f"resource {target} has a dependent object")
+        if call.service == "ec2" and call.action in ("DetachInternetGateway", "DeleteVpc"):
+            return self._vpc_still_held(call)
         if call.service == "elasticloadbalancing" and call.action == "DeleteTargetGroup":
             group = call.params.get("TargetGroupArn")
             freed = self.groups_freed.get(group)
@@ -526,6 +540,27 @@ class Realism:
                 body = json.dumps({"ARN": deleted[2], "Name": deleted[1], "DeletedDate": deleted[0], "Tags": []})
                 return Answer(200, {"Content-Type": "application/x-amz-json-1.1"}, body.encode())
         return None
+
+    def _vpc_still_held(self, call):
+        """DetachInternetGateway right after a NAT gateway's deletion, or DeleteVpc right after
+        its subnets', refused with DependencyViolation a counted number of times."""
+        vpc = call.params.get("VpcId")
+        if call.action == "DetachInternetGateway":
+            key, since, refused = call.params.get("InternetGatewayId"), self.nat_deleted, self.detach_refusals
+            figures = "public_address"
+            message = f"Network {vpc} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway."
+            detail = f"DependencyViolation {key} (public addresses mapped in {vpc})"
+        else:
+            key, since, refused = vpc, self.subnet_deleted, self.vpc_delete_refusals
+            figures, message = "vpc", f"The vpc '{vpc}' has dependencies and cannot be deleted."
+            detail = f"DependencyViolation {vpc} (has dependencies)"
+        if not self.recent(since, self.figure("dependent_drain", f"{figures}_seconds")):
+            return None
+        if refused.get(key, 0) >= self.figure("dependent_drain", f"{figures}_refusals"):
+            return None
+        refused[key] = refused.get(key, 0) + 1
+        self.event("dependent_drain", call, detail)
+        return error(call, "DependencyViolation", message)
 
     def _rds_cluster_deleting(self, call, now):
         """A cluster moto deleted at once is still `deleting` when described by identifier (the
@@ -847,6 +882,10 @@ class Realism:
         self._track_interface_endpoints(call, created, now)
         if call.action == "DescribeVpcEndpoints" and self.on("dependent_drain") and self.endpoints_deleting:
             return self._rewrite_xml(call, answer, self._endpoints_deleting)
+        if call.action == "DeleteNatGateway":
+            self.nat_deleted = now
+        elif call.action == "DeleteSubnet":
+            self.subnet_deleted = now
         if call.action in EC2_CREATES:
             if created:
                 self.created[created] = now

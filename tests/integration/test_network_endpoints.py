@@ -108,20 +108,27 @@ def test_nat_layout_change_moves_the_gateway_endpoint_and_hand_changes_are_put_b
     assert [c["action"] for c in realistic_aws.mutating_requests()] == []
 
 
-def test_teardown_waits_for_the_deleted_interface_endpoint(realistic_aws):
+def test_teardown_waits_for_the_deleted_interface_endpoint_and_outlasts_the_gateway_and_vpc_refusals(realistic_aws):
     """The interface endpoint's network interfaces hold its subnets and group while it is
-    deleting: the teardown waits for it to be gone before deleting those. (Not the environment
-    above: moto does not move a gateway endpoint's routes with ModifyVpcEndpoint and then
-    refuses to delete it, see docs/real-aws.md.)"""
+    deleting: the teardown waits for it to be gone before deleting those. The NAT gateway's
+    public address stays mapped a while after its deletion, and the VPC keeps dependencies a
+    while after its subnets': the refused detach of the internet gateway and the refused VPC
+    delete are retried. (Not the environment above: moto does not move a gateway endpoint's
+    routes with ModifyVpcEndpoint and then refuses to delete it, see docs/real-aws.md.)"""
     ec2 = client("ec2")
     extra = {"environment_suffix": SUFFIX, "network_vpc_endpoints": ["secretsmanager"], "network_az_count": 2}
     up = run_playbook(PLAYBOOK, inventory=ROOT / "inventories" / "local", extra_vars=extra)
     assert up.returncode == 0, up.stdout[-4000:]
     [interface] = endpoints_of(ec2, "secretsmanager")
+    [vpc] = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"vpc-{SUFFIX}"]}])["Vpcs"]
+    [gateway] = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])["InternetGateways"]
     mark = len(realistic_aws.realism("events"))
     down = run_playbook(PLAYBOOK, inventory=ROOT / "inventories" / "local", extra_vars=dict(extra, network_state="absent"))
     assert down.returncode == 0, down.stdout[-6000:]
     drained = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "dependent_drain"]
     assert f"endpoint {interface['VpcEndpointId']} deleting" in drained, drained
-    assert not [d for d in drained if d.startswith("DependencyViolation")], drained
+    assert not [d for d in drained if d.startswith(("DependencyViolation subnet-", "DependencyViolation sg-"))], drained
+    assert f"DependencyViolation {gateway['InternetGatewayId']} (public addresses mapped in {vpc['VpcId']})" in drained, drained
+    assert f"DependencyViolation {vpc['VpcId']} (has dependencies)" in drained, drained
     assert ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"vpc-{SUFFIX}"]}])["Vpcs"] == []
+    assert ec2.describe_internet_gateways(Filters=[{"Name": "internet-gateway-id", "Values": [gateway["InternetGatewayId"]]}])["InternetGateways"] == []
