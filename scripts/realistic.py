@@ -38,7 +38,9 @@ DEFAULTS = {
     # Every n-th AWS call is refused with the service's own throttling error.
     "throttling": {"enabled": True, "every": 17},
     # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/query-api-troubleshooting.html#eventual-consistency
-    # A Describe naming an EC2 id created less than `seconds` ago answers <Kind>.NotFound.
+    # A Describe naming an EC2 id created less than `seconds` ago answers <Kind>.NotFound, and so
+    # does a call changing that resource (EC2_MODIFIES; the reference: "If you run a command to
+    # modify or describe the resource that you just created, its ID might not have propagated").
     # ECS learns of new resources late too (terraform-provider-aws retries CreateService on both):
     # CreateService less than `seconds` after its cluster's CreateCluster answers
     # ClusterNotFoundException, and one naming a target group that a listener or listener rule
@@ -182,6 +184,15 @@ EC2_LISTED_IDS = {
     "DescribeAddresses": "allocationId",
     "DescribeVpcEndpoints": "vpcEndpointId",
 }
+# EC2 calls that change a resource named by its id (not those creating one inside a parent).
+# CreateTags is left out: moto files an elastic IP's tags under another resource type than AWS,
+# so amazon.aws.ec2_eip tags again what AllocateAddress tagged, a call AWS never gets.
+EC2_MODIFIES = (
+    "ModifyVpcAttribute", "ModifySubnetAttribute", "AttachInternetGateway",
+    "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
+    "CreateRoute", "ReplaceRoute", "AssociateRouteTable",
+)
+MODIFIED_ID_PARAM = re.compile(r"^(VpcId|SubnetId|GroupId|RouteTableId|InternetGatewayId)$")
 ID_PARAM = re.compile(r"^(VpcId|SubnetId|GroupId|RouteTableId|InternetGatewayId|NatGatewayId|AllocationId|VpcEndpointId)(\.\d+)?$")
 IAM_ROLE_CHANGES = ("CreateRole", "UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy")
 LAMBDA_FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
@@ -434,10 +445,16 @@ class Realism:
         return Answer(answer.status, answer.headers, json.dumps(result).encode())
 
     def _not_yet_consistent(self, call):
-        if not (self.on("eventual_consistency") and call.service == "ec2" and call.action.startswith("Describe")):
+        if not (self.on("eventual_consistency") and call.service == "ec2"):
+            return None
+        if call.action.startswith("Describe"):
+            names = ID_PARAM
+        elif call.action in EC2_MODIFIES:
+            names = MODIFIED_ID_PARAM
+        else:
             return None
         for key, value in call.params.items():
-            if ID_PARAM.match(key) and self.recent(self.created.get(value), self.figure("eventual_consistency", "seconds")):
+            if names.match(key) and self.recent(self.created.get(value), self.figure("eventual_consistency", "seconds")):
                 code = next(c for p, c in EC2_NOT_FOUND.items() if value.startswith(p))
                 self.event("eventual_consistency", call, f"{code} {value}")
                 return error(call, code, f"The ID '{value}' does not exist")

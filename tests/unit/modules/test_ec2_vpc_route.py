@@ -1,6 +1,10 @@
 """ec2_vpc_route on the emulator: one route of a route table created, replaced and deleted,
 only planned in check mode, and nothing written when it is already as asked."""
 
+import time
+
+from botocore.exceptions import ClientError
+
 from tests.harness.aws import client, run_module
 
 
@@ -10,7 +14,15 @@ def network_with_gateways(prefix):
     vpc = ec2.create_vpc(CidrBlock=f"{prefix}.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=f"{prefix}.1.0/24")["Subnet"]["SubnetId"]
     igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    # On the realistic emulator EC2 may not know the new ids for a moment (as on AWS).
+    for attempt in range(20):
+        try:
+            ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+            break
+        except ClientError as e:
+            if attempt == 19 or not e.response["Error"]["Code"].endswith(".NotFound"):
+                raise
+            time.sleep(0.5)
     allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
     nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation)["NatGateway"]["NatGatewayId"]
     table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]

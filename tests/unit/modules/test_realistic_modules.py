@@ -146,6 +146,27 @@ def test_gateway_endpoint_moves_between_route_tables_in_place(realistic_aws):
     assert missing.get("failed") is True and "no such endpoint" in missing["msg"], missing
 
 
+def test_a_change_right_after_the_create_is_refused_until_the_id_has_propagated(realistic_aws):
+    """EC2 may not know a new id yet when a call changes that resource (a VPC's DNS attributes,
+    a group's rules): NotFound, as a Describe by id answers; once the window has passed, the same
+    call goes through. Creating inside a parent just created is not refused."""
+    ec2 = client("ec2")
+    realistic_aws.realism("config", {"eventual_consistency": {"seconds": 1}, "throttling": {"enabled": False}})
+    vpc = ec2.create_vpc(CidrBlock="10.32.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="lag-t2", Description="lag", VpcId=vpc)["GroupId"]
+    rule = {"GroupId": group, "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.32.0.0/16"}]}]}
+    with pytest.raises(ClientError, match="InvalidVpcID.NotFound"):
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    with pytest.raises(ClientError, match="InvalidGroup.NotFound"):
+        ec2.authorize_security_group_ingress(**rule)
+    assert [e["detail"] for e in events(realistic_aws, "eventual_consistency") if not e["action"].startswith("Describe")] == [
+        f"InvalidVpcID.NotFound {vpc}", f"InvalidGroup.NotFound {group}"]
+    time.sleep(1.2)
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    ec2.authorize_security_group_ingress(**rule)
+    assert ec2.describe_vpc_attribute(VpcId=vpc, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"] is True
+
+
 def test_a_route_to_a_gateway_just_requested_waits_until_aws_knows_both(realistic_aws):
     """Right after CreateRouteTable and CreateNatGateway, AWS does not know the table by id yet
     and refuses a route to the pending gateway as if it did not exist: ec2_vpc_route retries
