@@ -72,7 +72,13 @@ DEFAULTS = {
     # (initial, Elb.RegistrationInProgress / Elb.InitialHealthChecking): the targets of a
     # service just scaled up from 0 (or created) are `initial`, and get no traffic, until
     # `targets_seconds` after its tasks run (AWS: health check interval x healthy threshold).
-    "slow_states": {"enabled": True, "nat_seconds": 4, "rds_seconds": 6, "ecs_seconds": 3, "dynamodb_seconds": 3, "targets_seconds": 20},
+    # https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html: a new function is
+    # Pending ("Any invocations or other API actions that operate on the function will fail")
+    # and an updated one's LastUpdateStatus InProgress (a second update refused: "An update is in
+    # progress for resource"), both ResourceConflictException, for `lambda_seconds`.
+    "slow_states": {
+        "enabled": True, "nat_seconds": 4, "rds_seconds": 6, "ecs_seconds": 3, "dynamodb_seconds": 3, "targets_seconds": 20, "lambda_seconds": 3,
+    },
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
     # UpdateService to a task definition whose image contains one of `images` trips the breaker:
     # ECS rolls back to the previous task definition and, for `seconds`, lists the FAILED
@@ -199,6 +205,7 @@ LAMBDA_FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
 LAMBDA_FUNCTION = re.compile(r"^/2015-03-31/functions/([^/]+)$")
 LAMBDA_INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
 LAMBDA_CONFIGURATION = re.compile(r"^/2015-03-31/functions/([^/]+)/configuration$")
+LAMBDA_CODE = re.compile(r"^/2015-03-31/functions/([^/]+)/code$")
 BALANCER = re.compile(r":(?:loadbalancer|listener|listener-rule)/(app/[^/]+/[^/]+)")
 LAMBDA_VPC_POLICY = "AWSLambdaVPCAccessExecutionRole"
 LISTENER_CHANGES = ("CreateListener", "ModifyListener", "CreateRule", "ModifyRule")
@@ -347,6 +354,7 @@ class Realism:
             self.breaker_trips = {}  # (cluster, service) -> (time, failed task definition)
             self.function_vpc = {}  # function name -> (VpcConfig, execution role name) at create
             self.functions_waking = {}  # function name -> time an Invoke woke it from Inactive
+            self.functions_created, self.functions_updated = {}, {}  # function name -> time of its create, of its last update
             self.enis = []  # dict(id, subnet, groups, until, polls, max_polls, description, interface_type): lingering ENIs
             self.balancer_placement = {}  # load balancer name -> dict(subnets, groups)
             self.service_network = {}  # (cluster, service) -> dict(subnets, groups) of its tasks
@@ -405,6 +413,7 @@ class Realism:
                 self._service_not_active,
                 self._ecs_not_ready,
                 self._function_idle,
+                self._function_busy,
             )
             for check in checks:
                 answer = check(call)
@@ -426,22 +435,50 @@ class Realism:
         self.event("idle_functions", call, f"ResourceNotReadyException {name} inactive, waking")
         return error(call, "ResourceNotReadyException", message, 502)
 
+    def _function_busy(self, call):
+        """An Invoke of a function still Pending, or an update of a function Pending or being
+        updated, is refused (ResourceConflictException); an Invoke during an update runs."""
+        if not (self.on("slow_states") and call.service == "lambda"):
+            return None
+        invoke, update = LAMBDA_INVOKE.match(call.path), call.method == "PUT" and (LAMBDA_CODE.match(call.path) or LAMBDA_CONFIGURATION.match(call.path))
+        if not (invoke or update):
+            return None
+        name = _function_name(invoke or update)
+        seconds = self.figure("slow_states", "lambda_seconds")
+        if self.recent(self.functions_created.get(name), seconds):
+            message = "The operation cannot be performed at this time. The function is currently in the following state: Pending"
+        elif update and self.recent(self.functions_updated.get(name), seconds):
+            message = f"The operation cannot be performed at this time. An update is in progress for resource: {name}"
+        else:
+            return None
+        self.event("slow_states", call, f"ResourceConflictException {name} {'Pending' if 'Pending' in message else 'update in progress'}")
+        return error(call, "ResourceConflictException", message, 409)
+
     def _function_state(self, call, answer):
         """GetFunction(Configuration) of an idle function answers Inactive; of a waking one, Pending."""
         match = LAMBDA_FUNCTION.match(call.path) or LAMBDA_CONFIGURATION.match(call.path)
-        if not (self.on("idle_functions") and call.method == "GET" and match):
+        if not (call.method == "GET" and match):
             return answer
-        name = _function_name(match)
-        if name in self.figure("idle_functions", "functions"):
-            state = ("Inactive", "Idle", "The function is idle")
-        elif self.recent(self.functions_waking.get(name), self.figure("idle_functions", "waking_seconds")):
-            state = ("Pending", "Restoring", "The function is being restored")
+        name, state, update = _function_name(match), None, None
+        idle, slow = self.on("idle_functions"), self.on("slow_states")
+        seconds = self.figure("slow_states", "lambda_seconds")
+        if idle and name in self.figure("idle_functions", "functions"):
+            state, behaviour = ("Inactive", "Idle", "The function is idle"), "idle_functions"
+        elif idle and self.recent(self.functions_waking.get(name), self.figure("idle_functions", "waking_seconds")):
+            state, behaviour = ("Pending", "Restoring", "The function is being restored"), "idle_functions"
+        elif slow and self.recent(self.functions_created.get(name), seconds):
+            state, behaviour = ("Pending", "Creating", "The function is being created."), "slow_states"
+        elif slow and self.recent(self.functions_updated.get(name), seconds):
+            update, behaviour = ("InProgress", "The function is being updated."), "slow_states"
         else:
             return answer
         result = _json(answer.body)
         configuration = result.get("Configuration", result)
-        configuration["State"], configuration["StateReasonCode"], configuration["StateReason"] = state
-        self.event("idle_functions", call, f"{name} {state[0]}")
+        if state:
+            configuration["State"], configuration["StateReasonCode"], configuration["StateReason"] = state
+        if update:
+            configuration["LastUpdateStatus"], configuration["LastUpdateStatusReason"] = update
+        self.event(behaviour, call, f"{name} {(state or update)[0]}")
         return Answer(answer.status, answer.headers, json.dumps(result).encode())
 
     def _not_yet_consistent(self, call):
@@ -795,6 +832,10 @@ class Realism:
         if call.method == "POST" and LAMBDA_FUNCTIONS.match(call.path):
             role = (call.params.get("Role") or "").rsplit("/", 1)[-1]
             self.function_vpc[call.params.get("FunctionName")] = (call.params.get("VpcConfig") or {}, role)
+            self.functions_created[call.params.get("FunctionName")] = now
+        updated = call.method == "PUT" and (LAMBDA_CODE.match(call.path) or LAMBDA_CONFIGURATION.match(call.path))
+        if updated:
+            self.functions_updated[_function_name(updated)] = now
         match = LAMBDA_FUNCTION.match(call.path)
         if call.method == "DELETE" and match:
             vpc, role = self.function_vpc.pop(urllib.parse.unquote(match.group(1)), None) or ({}, None)

@@ -198,6 +198,34 @@ def test_an_inactive_function_is_woken_then_invoked_once(lam):
     assert time.monotonic() - started < 60
 
 
+def test_a_function_just_created_or_updated_is_waited_for_then_invoked_once(lam):
+    """Lambda refuses to invoke a function still Pending (just created) and to update one whose
+    last update is InProgress (ResourceConflictException): the module waits until it is Active
+    and updated, then sends the payload once."""
+    api = boto3.client("lambda", region_name="us-east-1")
+    lam.realism("config", {"slow_states": {"enabled": True, "lambda_seconds": 8}})
+    lam.queue_lambda_answers(ANSWER, count=2)
+    create_function(name="migrator-li-new")
+    with pytest.raises(api.exceptions.ResourceConflictException, match="following state: Pending"):
+        api.invoke(FunctionName="migrator-li-new", Payload=b"{}")
+    result = run_module("lambda_invoke", {"name": "migrator-li-new", "payload": {"action": "apply"}})
+    assert result.get("failed") is not True, result
+    assert result["result"]["output"] == ANSWER
+
+    api.update_function_configuration(FunctionName="migrator-li-new", Timeout=6)
+    with pytest.raises(api.exceptions.ResourceConflictException, match="update is in progress"):
+        api.update_function_configuration(FunctionName="migrator-li-new", Timeout=7)
+    result = run_module("lambda_invoke", {"name": "migrator-li-new", "payload": {"action": "validate"}})
+    assert result.get("failed") is not True, result
+    assert result["read_timeout"] == 36  # the updated Timeout (6 s) + 30 s
+    details = [e["detail"] for e in lam.realism("events")]
+    assert "migrator-li-new Pending" in details and "migrator-li-new InProgress" in details, details
+    # The module's own calls were never refused: each payload ran once, after the wait.
+    assert [d for d in details if d.startswith("ResourceConflictException")] == [
+        "ResourceConflictException migrator-li-new Pending", "ResourceConflictException migrator-li-new update in progress"]
+    assert lam.lambda_invocations() == [{"action": "apply"}, {"action": "validate"}]
+
+
 def test_a_missing_function_fails_before_any_invocation(lam):
     result = run_module("lambda_invoke", {"name": "no-such-function", "payload": {}})
     assert result["failed"] is True
