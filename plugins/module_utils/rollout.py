@@ -43,6 +43,9 @@ PAUSE_ACTIONS = ("abort", "continue")
 # Rough seconds a Lambda check and a task file take, for the estimate.
 LAMBDA_ESTIMATE = 2
 TASKS_ESTIMATE = 10
+# Seconds CloudWatch takes to publish a load balancer's or service's one-minute datapoint: an
+# alarm sees a minute of errors only about this long after it ends.
+METRIC_DELAY = 60
 
 
 class RolloutPlanError(ValueError):
@@ -309,9 +312,20 @@ def rollout_plan(state, cfg, image=""):
     if canary and not canary_problem(canary):
         plan["header_canary"] = {"name": canary["name"], "value": str(canary["value"]), "target_group_arn": (state.get("target_groups") or {}).get(new, "")}
     plan["problem"] = plan_problem(plan, cfg, latest)
+    plan["bakes"] = step_bakes(plan["run_steps"], cfg) if plan["stop"] not in ("waiting", "abort") else {}
     plan["estimate"] = estimate(plan, cfg)
     plan["lines"] = describe(plan, cfg, state)
     return plan
+
+
+def step_bakes(run_steps, cfg):
+    """{str(weight): seconds} each step of this run bakes before its gates. The last step (100 %)
+    bakes at least the new color's alarm window (`alarm_window`: period x evaluation periods;
+    0 when not asked) plus CloudWatch's metric delay: an alarm needs that long to fire on errors
+    that begin at the step, and after the promotion the old color is only kept for the drain."""
+    bake, window = int(cfg["bake"]), int(cfg.get("alarm_window") or 0)
+    last = max(bake, window + METRIC_DELAY) if window else bake
+    return dict((str(weight), last if weight == 100 else bake) for weight in run_steps)
 
 
 def estimate(plan, cfg):
@@ -319,7 +333,7 @@ def estimate(plan, cfg):
     timeouts instead of the typical waits)."""
     if plan.get("stop") in ("waiting", "abort"):
         return {"seconds": 0, "at_most": 0, "bake": 0, "drain": 0, "waits": 0}
-    bake = int(cfg["bake"]) * len(plan.get("run_steps", plan["remaining_steps"]))
+    bake = sum(plan["bakes"].values()) if "bakes" in plan else int(cfg["bake"]) * len(plan.get("run_steps", plan["remaining_steps"]))
     # A run that stops at the pause does not promote (no drain).
     drain = int(cfg["drain"]) if plan.get("stop", "") == "" else 0
     waits = 0 if plan["done"] else int(cfg.get("steady_estimate", 60)) + int(cfg.get("health_estimate", 60))
@@ -412,10 +426,13 @@ def describe(plan, cfg, state):
         if cfg["expand"]:
             lines.append("gate schema-expand before step 1: migrator apply expand")
         lines.extend(_hook_lines(plan, "before_allow_traffic"))
+        window = int(cfg.get("alarm_window") or 0)
         for weight in plan.get("run_steps", plan["remaining_steps"]):
+            bake = plan["bakes"].get(str(weight), cfg["bake"]) if "bakes" in plan else cfg["bake"]
+            why = " (the alarms' window %d s + %d s metric delay)" % (window, METRIC_DELAY) if window and int(bake) > int(cfg["bake"]) else ""
             lines.append(
-                "step %d/%d: %s %d / %s %d, bake %s s, gates healthy-targets, alarms, schema"
-                % (steps.index(weight) + 1, len(steps), new, weight, old, 100 - weight, cfg["bake"])
+                "step %d/%d: %s %d / %s %d, bake %s s%s, gates healthy-targets, alarms, schema"
+                % (steps.index(weight) + 1, len(steps), new, weight, old, 100 - weight, bake, why)
             )
         lines.append("gate healthy-targets: at least %s healthy and none unhealthy in %s" % (cfg["min_healthy"], target_group))
         lines.append("gate alarms: %s not in ALARM" % ", ".join(plan["alarms"]))
@@ -429,10 +446,14 @@ def describe(plan, cfg, state):
     times = plan["estimate"]
     hooks = " + hooks ~%d s" % times["hooks"] if times.get("hooks") else ""
     until = " (then paused until approved)" if stop == "pause" else ""
+    bakes = list((plan.get("bakes") or {}).values())
+    if len(set(bakes)) > 1:
+        bake = "%s s" % " + ".join(str(b) for b in bakes)
+    else:
+        bake = "%d x %s s" % (len(bakes), bakes[0] if bakes else cfg["bake"])
     lines.append(
-        "estimated duration: ~%d s (bake %d x %s s + drain %d s + waits ~%d s%s)%s, at most %d s with the wait timeouts"
-        % (times["seconds"], len(plan.get("run_steps", plan["remaining_steps"])) if stop not in ("waiting", "abort") else 0, cfg["bake"],
-           times["drain"], times["waits"], hooks, until, times["at_most"])
+        "estimated duration: ~%d s (bake %s + drain %d s + waits ~%d s%s)%s, at most %d s with the wait timeouts"
+        % (times["seconds"], bake, times["drain"], times["waits"], hooks, until, times["at_most"])
     )
     return lines
 

@@ -442,18 +442,21 @@ def test_check_mode_prints_the_plan_and_changes_nothing(env):
     emulator = env["emulator"]
     before = state()
     emulator.reset_recording()
-    proc, counts = ok(play(env, ROLLOUT, ["--check"], rollout_image="nginx:1.27", rollout_bake_seconds=60, rollout_drain_seconds=30))
+    proc, counts = ok(play(env, ROLLOUT, ["--check"], rollout_image="nginx:1.27", rollout_bake_seconds=60, rollout_drain_seconds=30,
+                           rollout_bake_alarm_window=True))
     assert emulator.mutating_requests() == [] and emulator.lambda_invocations() == []
     assert counts["changed"] == 0 and state() == before
     live, new = before["live"], OTHER[before["live"]]
     text = flat(proc)
     for line in (f"deploy: app-{new}-{SUFFIX} with nginx:1.27, {new} scaled to 2 tasks",
                  "gate healthy-targets before step 1", "gate schema-expand before step 1: migrator apply expand",
-                 f"step 1/3: {new} 10 / {live} 90, bake 60 s", f"step 2/3: {new} 50 / {live} 50", f"step 3/3: {new} 100 / {live} 0",
+                 f"step 1/3: {new} 10 / {live} 90, bake 60 s", f"step 2/3: {new} 50 / {live} 50",
+                 # the last step bakes the alarms' window: 3 periods of 60 s, + 60 s until CloudWatch has the metrics
+                 f"step 3/3: {new} 100 / {live} 0, bake 240 s (the alarms' window 180 s + 60 s metric delay)",
                  f"gate alarms: app-{new}-cpu-{SUFFIX}, app-{new}-unhealthy-hosts-{SUFFIX}, app-{new}-target-5xx-{SUFFIX} not in ALARM",
                  f"promote: live-color tag {new}, drain 30 s, {live} scaled to 0",
-                 # 3 x 60 s bake + 30 s drain + ~60 s task start + 2 x 30 s health checks
-                 "estimated duration: ~330 s (bake 3 x 60 s + drain 30 s + waits ~120 s)"):
+                 # 60 + 60 + 240 s bake + 30 s drain + ~60 s task start + 2 x 30 s health checks
+                 "estimated duration: ~510 s (bake 60 + 60 + 240 s + drain 30 s + waits ~120 s)"):
         assert line in text, line
     # The deploy tasks never ran
     assert "Deploy |" not in proc.stdout and "Step |" not in proc.stdout
