@@ -666,7 +666,7 @@ def refused_for_dependents(result):
     """True when a delete's registered result failed because AWS still counts dependents
     (DependencyViolation): a network interface, public address or subnet it releases late. The
     teardown retries those refusals, and fails at once on anything else."""
-    if not result or not result.get("failed"):
+    if not isinstance(result, dict) or not result.get("failed"):
         return False
     code = (result.get("error") or {}).get("code")
     return code == "DependencyViolation" if code else "DependencyViolation" in str(result.get("msg") or "")

@@ -312,7 +312,9 @@ def rollout_plan(state, cfg, image=""):
     if canary and not canary_problem(canary):
         plan["header_canary"] = {"name": canary["name"], "value": str(canary["value"]), "target_group_arn": (state.get("target_groups") or {}).get(new, "")}
     plan["problem"] = plan_problem(plan, cfg, latest)
-    plan["bakes"] = step_bakes(plan["run_steps"], cfg) if plan["stop"] not in ("waiting", "abort") else {}
+    # Without alarms on the new color there is no window to wait for.
+    bake_cfg = cfg if plan["alarms"] else dict(cfg, alarm_window=0)
+    plan["bakes"] = step_bakes(plan["run_steps"], bake_cfg) if plan["stop"] not in ("waiting", "abort") else {}
     plan["estimate"] = estimate(plan, cfg)
     plan["lines"] = describe(plan, cfg, state)
     return plan

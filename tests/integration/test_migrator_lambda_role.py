@@ -267,6 +267,8 @@ def deploy_function(iam, lam):
         zf.writestr("index.py", "def handler(event, context):\n    return {}\n")
     lam.create_function(FunctionName=f"migrator-{MIGRATE_SUFFIX}", Runtime="python3.12", Role=role, Handler="index.handler",
                         Code={"ZipFile": code.getvalue()})
+    # Lambda refuses to change a function still Pending (the realistic emulator too).
+    lam.get_waiter("function_active_v2").wait(FunctionName=f"migrator-{MIGRATE_SUFFIX}", WaiterConfig={"Delay": 1})
 
 
 def alb_with_weights(ec2, elb, blue, green):

@@ -452,7 +452,8 @@ def test_check_mode_prints_the_plan_and_changes_nothing(env):
                  "gate healthy-targets before step 1", "gate schema-expand before step 1: migrator apply expand",
                  f"step 1/3: {new} 10 / {live} 90, bake 60 s", f"step 2/3: {new} 50 / {live} 50",
                  # the last step bakes the alarms' window: 3 periods of 60 s, + 60 s until CloudWatch has the metrics
-                 f"step 3/3: {new} 100 / {live} 0, bake 240 s (the alarms' window 180 s + 60 s metric delay)",
+                 # (the YAML callback doubles the quote)
+                 f"step 3/3: {new} 100 / {live} 0, bake 240 s (the alarms'' window 180 s + 60 s metric delay)",
                  f"gate alarms: app-{new}-cpu-{SUFFIX}, app-{new}-unhealthy-hosts-{SUFFIX}, app-{new}-target-5xx-{SUFFIX} not in ALARM",
                  f"promote: live-color tag {new}, drain 30 s, {live} scaled to 0",
                  # 60 + 60 + 240 s bake + 30 s drain + ~60 s task start + 2 x 30 s health checks

@@ -260,6 +260,10 @@ def test_the_last_step_bakes_at_least_the_alarms_window_before_the_promotion():
     # A longer bake than the window is kept; without the window every step bakes the same.
     assert rollout_plan(state(), dict(SETTINGS, alarm_window=180, bake=300), "nginx:3")["bakes"] == {"10": 300, "50": 300, "100": 300}
     assert rollout_plan(state(), dict(SETTINGS, alarm_window=0), "nginx:3")["bakes"] == {"10": 60, "50": 60, "100": 60}
+    # Nor when the new color has no alarm (ecs_service_alarm_kinds: []): nothing could fire.
+    silent = state()
+    silent["alarms"]["green"]["alarms"] = []
+    assert rollout_plan(silent, dict(SETTINGS, alarm_window=180), "nginx:3")["bakes"] == {"10": 60, "50": 60, "100": 60}
     # A run stopping at a pause before the last step does not reach the window's step.
     paused = rollout_plan(state(), dict(SETTINGS, alarm_window=180, pause_after_step=1), "nginx:3")
     assert paused["bakes"] == {"10": 60} and paused["estimate"]["bake"] == 60

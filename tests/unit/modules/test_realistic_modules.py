@@ -272,7 +272,8 @@ NETWORK_TEARDOWN = role_playbook("network", {"network_state": "absent"})
 def test_network_teardown_outlasts_a_deleted_services_task_interfaces(realistic_aws, tmp_path):
     """The interfaces of a just-deleted service's tasks hold its subnets and security group for
     a while (DependencyViolation); the network's teardown retries those deletes until AWS has
-    let them go, and leaves nothing."""
+    let them go, and leaves nothing: not even an internet gateway a stopped run detached but
+    did not delete (found by its tags)."""
     ec2 = client("ec2")
 
     def tagged(kind, name):
@@ -283,6 +284,7 @@ def test_network_teardown_outlasts_a_deleted_services_task_interfaces(realistic_
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.22.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
                for i, az in ((1, "a"), (2, "b"))]
     group = ec2.create_security_group(GroupName="app-t3", Description="app", VpcId=vpc, TagSpecifications=tagged("security-group", "app-t3"))["GroupId"]
+    detached = ec2.create_internet_gateway(TagSpecifications=tagged("internet-gateway", "igw-t3"))["InternetGateway"]["InternetGatewayId"]
     assert run_module("ecs_cluster", {"name": "app-t3"}).get("failed") is not True
     td = run_module("ecs_task_definition", task_definition_args())["arn"]
     network = {"vpc": vpc, "subnets": subnets, "sg": group}
@@ -297,6 +299,7 @@ def test_network_teardown_outlasts_a_deleted_services_task_interfaces(realistic_
     held = [e["detail"] for e in events(realistic_aws, "dependent_drain", "DeleteSecurityGroup") + events(realistic_aws, "dependent_drain", "DeleteSubnet")]
     assert held and all(":attachment/" in detail for detail in held), held
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"] == []
+    assert ec2.describe_internet_gateways(Filters=[{"Name": "internet-gateway-id", "Values": [detached]}])["InternetGateways"] == []
 
 
 AURORA_TEARDOWN = role_playbook("aurora", {"aurora_state": "absent", "aurora_wait_delay": 1})

@@ -122,6 +122,7 @@ def test_held_nat_routes_of_an_unexpected_shape_name_the_filter():
         ({"changed": True, "msg": "DependencyViolation retried before"}, False),
         ({"skipped": True}, False),
         (None, False),
+        ("not a result", False),
     ],
 )
 def test_only_a_delete_refused_with_dependency_violation_is_retried(result, refused):
