@@ -296,7 +296,9 @@ def rollout_plan(state, cfg, image=""):
         "reset_first": not done and weights[new] > 0 and not resume,
         "start_weight": start,
         "steps": steps,
-        "remaining_steps": [] if done else [step for step in steps if step > start],
+        # A run stopped at the last step (100 %, not promoted yet) runs that step's bake and
+        # gates again: the promotion never follows an unfinished bake.
+        "remaining_steps": [] if done else [step for step in steps if step > start] or steps[-1:],
         "alarms": [alarm["name"] for alarm in ((state.get("alarms") or {}).get(new) or {}).get("alarms", [])],
         "hooks": dict((hook, []) for hook in HOOKS),
         "test_listener": state.get("test_listener") or {},

@@ -70,6 +70,17 @@ def test_an_interrupted_rollout_of_the_same_image_resumes_above_its_weight():
     assert plan["resume"] and not plan["reset_first"] and plan["start_weight"] == 50 and plan["remaining_steps"] == [100]
 
 
+def test_a_rollout_stopped_at_the_last_step_bakes_and_gates_it_again_before_the_promotion():
+    """Killed during the last step's bake: AWS has the new color at 100 % and the old one still
+    live. The next run does not promote at once: the last step's bake (the alarms' window) and
+    its gates run again (the weights are already there)."""
+    stopped = state(weights={"blue": 0, "green": 100}, running={"blue": "nginx:1", "green": "nginx:3"})
+    plan = rollout_plan(stopped, dict(SETTINGS, alarm_window=180), "nginx:3")
+    assert plan["resume"] and not plan["done"] and plan["start_weight"] == 100
+    assert plan["remaining_steps"] == [100] and plan["run_steps"] == [100] and plan["bakes"] == {"100": 240}
+    assert "step 3/3: green 100 / blue 0, bake 240 s (the alarms' window 180 s + 60 s metric delay), gates healthy-targets, alarms, schema" in plan["lines"]
+
+
 def test_an_interrupted_rollout_of_another_image_is_reset_first():
     plan = rollout_plan(state(weights={"blue": 90, "green": 10}, running={"blue": "nginx:1", "green": "nginx:2"}), SETTINGS, "nginx:3")
     assert plan["reset_first"] and not plan["resume"] and plan["remaining_steps"] == [10, 50, 100]
