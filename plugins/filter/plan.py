@@ -36,6 +36,11 @@ def ran(registered):
     return plan.task_ran(registered)
 
 
+def refused_with(registered, code):
+    """Whether an AWS call failed with the error `code` (module_utils.plan.refused_with)."""
+    return plan.refused_with(registered, code)
+
+
 def answer_or(registered, fallback, path=None):
     """The writer's answer when it ran, else the plan's value (module_utils.plan.answer_or)."""
     try:
@@ -93,6 +98,6 @@ class FilterModule(object):
 
     def filters(self):
         return {"plan_report": plan_report, "plan_drift_message": plan_drift_message, "network_plan_ids": network_plan_ids,
-                "known_after_create": known_after_create, "ran": ran, "answer_or": answer_or, "loop_answers": loop_answers,
+                "known_after_create": known_after_create, "ran": ran, "refused_with": refused_with, "answer_or": answer_or, "loop_answers": loop_answers,
                 "given_or_found": given_or_found, "string_values": string_values,
                 "migrator_environment": migrator_environment}

@@ -662,16 +662,6 @@ def subnets_unlisted(written):
     return [result["item"]["cidr"] for result in written or [] if result.get("changed") and not (result.get("subnet") or {}).get("id")]
 
 
-def refused_for_dependents(result):
-    """True when a delete's registered result failed because AWS still counts dependents
-    (DependencyViolation): a network interface, public address or subnet it releases late. The
-    teardown retries those refusals, and fails at once on anything else."""
-    if not isinstance(result, dict) or not result.get("failed"):
-        return False
-    code = (result.get("error") or {}).get("code")
-    return code == "DependencyViolation" if code else "DependencyViolation" in str(result.get("msg") or "")
-
-
 def subnet_ids_by_tier(subnet_plan, known, written, listed=None):
     """{tier: [subnet id]} in AZ order: `known` is the plan's {cidr: id}, `written` the loop results
     of amazon.aws.ec2_vpc_subnet (each with its item's cidr and the subnet), `listed` the subnets

@@ -66,6 +66,17 @@ def task_ran(registered):
     return True
 
 
+def refused_with(registered, code):
+    """True when a registered AWS call failed with the error `code` (its error code, or its
+    message when the module gave no code): the refusals a task retries (`until`) while AWS
+    finishes something, such as releasing a dependent (DependencyViolation) or a cluster
+    leaving a transitional state (InvalidDBClusterStateFault); any other failure fails at once."""
+    if not isinstance(registered, dict) or not registered.get("failed"):
+        return False
+    found = (registered.get("error") or {}).get("code")
+    return found == code if found else code in str(registered.get("msg") or "")
+
+
 def dig(value, path, what="value"):
     """value["a"]["b"] for path "a.b"; a clear KeyError naming `what` and the path otherwise."""
     for key in path.split(".") if path else []:

@@ -106,24 +106,3 @@ def test_in_check_mode_a_table_still_to_create_leaves_its_routes_without_id():
 def test_held_nat_routes_of_an_unexpected_shape_name_the_filter():
     with pytest.raises(AnsibleFilterError, match="network_nat_routes: unexpected input"):
         FILTERS["network_nat_routes"]([{"dest": "0.0.0.0/0"}], {})
-
-
-@pytest.mark.parametrize(
-    "result, refused",
-    [
-        # amazon.aws's fail_json_aws: the error's code, and the message naming it
-        ({"failed": True, "msg": "Failed to detach internet gateway: ... (DependencyViolation) ...", "error": {"code": "DependencyViolation"}}, True),
-        # a module that gave only the message
-        ({"failed": True, "msg": "An error occurred (DependencyViolation) when calling the DeleteVpc operation"}, True),
-        # another refusal names its own code, even if its message mentions dependents
-        ({"failed": True, "msg": "has a DependencyViolation-like name", "error": {"code": "InvalidGroup.InUse"}}, False),
-        ({"failed": True, "msg": "UnauthorizedOperation", "error": {"code": "UnauthorizedOperation"}}, False),
-        # a delete that went through, or did not run
-        ({"changed": True, "msg": "DependencyViolation retried before"}, False),
-        ({"skipped": True}, False),
-        (None, False),
-        ("not a result", False),
-    ],
-)
-def test_only_a_delete_refused_with_dependency_violation_is_retried(result, refused):
-    assert FILTERS["refused_for_dependents"](result) is refused
