@@ -271,6 +271,11 @@ def _function_name(match):
     return urllib.parse.unquote(match.group(1)).split(":")[0]
 
 
+def _function_update(call):
+    """The path match of an UpdateFunctionCode or UpdateFunctionConfiguration call, or None."""
+    return call.method == "PUT" and (LAMBDA_CODE.match(call.path) or LAMBDA_CONFIGURATION.match(call.path)) or None
+
+
 def _json(body):
     try:
         return json.loads(body) if body else {}
@@ -440,19 +445,19 @@ class Realism:
         updated, is refused (ResourceConflictException); an Invoke during an update runs."""
         if not (self.on("slow_states") and call.service == "lambda"):
             return None
-        invoke, update = LAMBDA_INVOKE.match(call.path), call.method == "PUT" and (LAMBDA_CODE.match(call.path) or LAMBDA_CONFIGURATION.match(call.path))
+        invoke, update = LAMBDA_INVOKE.match(call.path), _function_update(call)
         if not (invoke or update):
             return None
         name = _function_name(invoke or update)
         seconds = self.figure("slow_states", "lambda_seconds")
         if self.recent(self.functions_created.get(name), seconds):
-            message = "The operation cannot be performed at this time. The function is currently in the following state: Pending"
+            why, message = "Pending", "The function is currently in the following state: Pending"
         elif update and self.recent(self.functions_updated.get(name), seconds):
-            message = f"The operation cannot be performed at this time. An update is in progress for resource: {name}"
+            why, message = "update in progress", f"An update is in progress for resource: {name}"
         else:
             return None
-        self.event("slow_states", call, f"ResourceConflictException {name} {'Pending' if 'Pending' in message else 'update in progress'}")
-        return error(call, "ResourceConflictException", message, 409)
+        self.event("slow_states", call, f"ResourceConflictException {name} {why}")
+        return error(call, "ResourceConflictException", f"The operation cannot be performed at this time. {message}", 409)
 
     def _function_state(self, call, answer):
         """GetFunction(Configuration) of an idle function answers Inactive; of a waking one, Pending."""
@@ -833,7 +838,7 @@ class Realism:
             role = (call.params.get("Role") or "").rsplit("/", 1)[-1]
             self.function_vpc[call.params.get("FunctionName")] = (call.params.get("VpcConfig") or {}, role)
             self.functions_created[call.params.get("FunctionName")] = now
-        updated = call.method == "PUT" and (LAMBDA_CODE.match(call.path) or LAMBDA_CONFIGURATION.match(call.path))
+        updated = _function_update(call)
         if updated:
             self.functions_updated[_function_name(updated)] = now
         match = LAMBDA_FUNCTION.match(call.path)

@@ -315,19 +315,18 @@ def rollout_plan(state, cfg, image=""):
         plan["header_canary"] = {"name": canary["name"], "value": str(canary["value"]), "target_group_arn": (state.get("target_groups") or {}).get(new, "")}
     plan["problem"] = plan_problem(plan, cfg, latest)
     # Without alarms on the new color there is no window to wait for.
-    bake_cfg = cfg if plan["alarms"] else dict(cfg, alarm_window=0)
-    plan["bakes"] = step_bakes(plan["run_steps"], bake_cfg) if plan["stop"] not in ("waiting", "abort") else {}
+    window = int(cfg.get("alarm_window") or 0) if plan["alarms"] else 0
+    plan["bakes"] = step_bakes(plan["run_steps"], int(cfg["bake"]), window) if plan["stop"] not in ("waiting", "abort") else {}
     plan["estimate"] = estimate(plan, cfg)
     plan["lines"] = describe(plan, cfg, state)
     return plan
 
 
-def step_bakes(run_steps, cfg):
-    """{str(weight): seconds} each step of this run bakes before its gates. The last step (100 %)
-    bakes at least the new color's alarm window (`alarm_window`: period x evaluation periods;
-    0 when not asked) plus CloudWatch's metric delay: an alarm needs that long to fire on errors
+def step_bakes(run_steps, bake, window):
+    """{str(weight): seconds} each step of this run bakes before its gates: `bake`, and for the
+    last step (100 %) at least the new color's alarm `window` (period x evaluation periods; 0
+    when not asked) plus CloudWatch's metric delay: an alarm needs that long to fire on errors
     that begin at the step, and after the promotion the old color is only kept for the drain."""
-    bake, window = int(cfg["bake"]), int(cfg.get("alarm_window") or 0)
     last = max(bake, window + METRIC_DELAY) if window else bake
     return dict((str(weight), last if weight == 100 else bake) for weight in run_steps)
 
@@ -337,7 +336,7 @@ def estimate(plan, cfg):
     timeouts instead of the typical waits)."""
     if plan.get("stop") in ("waiting", "abort"):
         return {"seconds": 0, "at_most": 0, "bake": 0, "drain": 0, "waits": 0}
-    bake = sum(plan["bakes"].values()) if "bakes" in plan else int(cfg["bake"]) * len(plan.get("run_steps", plan["remaining_steps"]))
+    bake = sum(plan["bakes"].values())
     # A run that stops at the pause does not promote (no drain).
     drain = int(cfg["drain"]) if plan.get("stop", "") == "" else 0
     waits = 0 if plan["done"] else int(cfg.get("steady_estimate", 60)) + int(cfg.get("health_estimate", 60))
@@ -432,8 +431,8 @@ def describe(plan, cfg, state):
         lines.extend(_hook_lines(plan, "before_allow_traffic"))
         window = int(cfg.get("alarm_window") or 0)
         for weight in plan.get("run_steps", plan["remaining_steps"]):
-            bake = plan["bakes"].get(str(weight), cfg["bake"]) if "bakes" in plan else cfg["bake"]
-            why = " (the alarms' window %d s + %d s metric delay)" % (window, METRIC_DELAY) if window and int(bake) > int(cfg["bake"]) else ""
+            bake = plan["bakes"][str(weight)]
+            why = " (the alarms' window %d s + %d s metric delay)" % (window, METRIC_DELAY) if bake > int(cfg["bake"]) else ""
             lines.append(
                 "step %d/%d: %s %d / %s %d, bake %s s%s, gates healthy-targets, alarms, schema"
                 % (steps.index(weight) + 1, len(steps), new, weight, old, 100 - weight, bake, why)
@@ -450,7 +449,7 @@ def describe(plan, cfg, state):
     times = plan["estimate"]
     hooks = " + hooks ~%d s" % times["hooks"] if times.get("hooks") else ""
     until = " (then paused until approved)" if stop == "pause" else ""
-    bakes = list((plan.get("bakes") or {}).values())
+    bakes = list(plan["bakes"].values())
     if len(set(bakes)) > 1:
         bake = "%s s" % " + ".join(str(b) for b in bakes)
     else:

@@ -24,6 +24,7 @@ import zipfile
 import pytest
 
 from tests.harness.aws import client, recap, run_playbook
+from tests.unit.modules.test_lambda_invoke import create_function
 
 pytestmark = pytest.mark.slow(seconds=100)
 
@@ -258,15 +259,9 @@ def flat(proc):
     return " ".join(proc.stdout.split())
 
 
-def deploy_function(iam, lam):
-    role = iam.create_role(RoleName=f"migrator-{MIGRATE_SUFFIX}", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as zf:
-        zf.writestr("index.py", "def handler(event, context):\n    return {}\n")
-    lam.create_function(FunctionName=f"migrator-{MIGRATE_SUFFIX}", Runtime="python3.12", Role=role, Handler="index.handler",
-                        Code={"ZipFile": code.getvalue()})
+def deploy_function(lam):
+    """A stand-in migrator function (a handler answering {}), once Lambda has it Active."""
+    create_function(name=f"migrator-{MIGRATE_SUFFIX}")
     # Lambda refuses to change a function still Pending (the realistic emulator too).
     lam.get_waiter("function_active_v2").wait(FunctionName=f"migrator-{MIGRATE_SUFFIX}", WaiterConfig={"Delay": 1})
 
@@ -290,7 +285,7 @@ def alb_with_weights(ec2, elb, blue, green):
 
 
 def test_migrate_playbook_validates_gates_and_reports_the_functions_answer(aws, tmp_path):
-    iam, lam, ec2, elb = client("iam"), client("lambda"), client("ec2"), client("elbv2")
+    lam, ec2, elb = client("lambda"), client("ec2"), client("elbv2")
 
     # A wrong or missing phase fails before any AWS call, naming the variable and the choices.
     for phase in ("sideways", None):
@@ -300,7 +295,7 @@ def test_migrate_playbook_validates_gates_and_reports_the_functions_answer(aws, 
                 else "missing required arguments: migrate_phase") in flat(proc)
     assert aws.requests() == [], "migrate.yml called AWS before validating migrate_phase"
 
-    deploy_function(iam, lam)
+    deploy_function(lam)
 
     # moto's simple backend echoes the payload: not a migrator answer, and the play says so.
     proc, counts = migrate(tmp_path, "expand")

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow(seconds=75)
 def test_a_migration_longer_than_the_read_timeout_is_applied_once(realistic_aws, tmp_path):
     # The function is created straight through boto3 here: no IAM propagation to wait out.
     realistic_aws.realism("config", {"iam_propagation": {"enabled": False}, "long_invocation": {"seconds": 65}})
-    deploy_function(client("iam"), client("lambda"))
+    deploy_function(client("lambda"))
     # The role's function runs up to migrator_lambda_timeout (300 s); a 65 s migration fits.
     client("lambda").update_function_configuration(FunctionName="migrator-it-migrate", Timeout=300)
     realistic_aws.queue_lambda_answers({"ok": True, "action": "apply", "phase": "expand", "status": "applied", "changed": True,
