@@ -327,6 +327,8 @@ def test_aurora_teardown_waits_for_a_cluster_still_deleting(realistic_aws, tmp_p
     assert rds.describe_db_clusters(DBClusterIdentifier=names["aurora_cluster"])["DBClusters"][0]["Status"] in ("creating", "available")
 
     # The behaviour: once deleted, the cluster is listed deleting and its subnet group is in use.
+    # (A cluster still creating refuses its deletion, on AWS as in the emulator.)
+    rds.get_waiter("db_cluster_available").wait(DBClusterIdentifier=names["aurora_cluster"], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     rds.delete_db_cluster(DBClusterIdentifier=names["aurora_cluster"], SkipFinalSnapshot=True)
     assert rds.describe_db_clusters(DBClusterIdentifier=names["aurora_cluster"])["DBClusters"][0]["Status"] == "deleting"
     with pytest.raises(ClientError, match="InvalidDBSubnetGroupStateFault"):
