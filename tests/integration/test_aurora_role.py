@@ -8,7 +8,7 @@ import pytest
 
 from tests.harness.aws import client, recap, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=40)
+pytestmark = pytest.mark.slow(seconds=50)
 
 PLAYBOOK = "tests/integration/playbooks/aurora.yml"
 SUFFIX = "it-aurora"

@@ -13,7 +13,7 @@ import pytest
 
 from tests.harness.aws import ROOT, client, kill_playbook, recap, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=230)
+pytestmark = pytest.mark.slow(seconds=250)
 
 INVENTORY = "inventories/local"
 SUFFIX = "local"

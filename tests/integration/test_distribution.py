@@ -125,7 +125,7 @@ def deployed(emulator, tarball, tmp_path_factory):
             "emulator": emulator, "deploy_actions": {r["action"] for r in emulator.mutating_requests()}}
 
 
-@pytest.mark.slow(seconds=130)
+@pytest.mark.slow(seconds=140)
 def test_installed_tarball_deploys_as_bluegreen_migration_site(deployed):
     installed, env, outputs, proc = deployed["installed"], deployed["env"], deployed["outputs"], deployed["proc"]
     assert (installed / "playbooks" / "site.yml").is_file()

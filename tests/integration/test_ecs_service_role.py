@@ -13,7 +13,7 @@ import pytest
 
 from tests.harness.aws import client, recap, role_playbook, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=125)
+pytestmark = pytest.mark.slow(seconds=140)
 
 SUFFIX = "it-ecs"
 PLAYBOOK = role_playbook("ecs_service", post_tasks="""\

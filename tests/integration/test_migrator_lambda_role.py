@@ -26,7 +26,7 @@ import pytest
 from tests.harness.aws import client, recap, run_playbook
 from tests.unit.modules.test_lambda_invoke import create_function
 
-pytestmark = pytest.mark.slow(seconds=100)
+pytestmark = pytest.mark.slow(seconds=145)
 
 ROLE_PLAYBOOK = "tests/integration/playbooks/migrator_lambda.yml"
 MIGRATE_PLAYBOOK = "playbooks/migrate.yml"

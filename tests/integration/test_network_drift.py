@@ -19,7 +19,7 @@ import pytest
 
 from tests.harness.aws import ROOT, client, recap, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=140)
+pytestmark = pytest.mark.slow(seconds=160)
 
 PLAYBOOK = "tests/integration/playbooks/network.yml"
 FAILS_BETWEEN_PASSES = "tests/integration/playbooks/network_fails_between_passes.yml"

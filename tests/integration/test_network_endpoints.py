@@ -12,7 +12,7 @@ import pytest
 
 from tests.harness.aws import ROOT, client, recap, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=320)
+pytestmark = pytest.mark.slow(seconds=460)
 
 PLAYBOOK = "tests/integration/playbooks/network.yml"
 # An endpoint policy narrowed by hand to one bucket's objects.

@@ -8,7 +8,7 @@ import pytest
 from tests.harness.aws import client
 from tests.integration.test_migrator_lambda_role import deploy_function, flat, migrate
 
-pytestmark = pytest.mark.slow(seconds=75)
+pytestmark = pytest.mark.slow(seconds=80)
 
 
 def test_a_migration_longer_than_the_read_timeout_is_applied_once(realistic_aws, tmp_path):

@@ -14,7 +14,7 @@ import pytest
 from tests.harness.aws import ROOT, client, kill_playbook, recap, run_playbook
 from tests.harness.environment import leftovers
 
-pytestmark = pytest.mark.slow(seconds=50)
+pytestmark = pytest.mark.slow(seconds=90)
 
 INVENTORY = "inventories/local"
 SUFFIX = "local"

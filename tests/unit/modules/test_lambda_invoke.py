@@ -233,7 +233,7 @@ def test_a_missing_function_fails_before_any_invocation(lam):
     assert lam.lambda_invocations() == []
 
 
-@pytest.mark.slow(seconds=70)
+@pytest.mark.slow(seconds=115)
 def test_an_invocation_longer_than_60_s_is_sent_once(lam):
     """botocore's defaults (60 s read timeout, retried) would send this Invoke again after 60 s
     while the first one still runs; lambda_invoke waits for the one answer."""

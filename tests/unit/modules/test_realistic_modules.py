@@ -12,6 +12,10 @@ from tests.harness.aws import client, role_playbook, run_module, run_playbook
 from tests.unit.modules.test_ec2_vpc_route import network_with_gateways
 from tests.unit.modules.test_ecs_modules import make_network, service_args, task_definition_args
 
+# Mostly waiting on the emulated delays: scheduled early, beside the CPU-bound flows, instead of
+# running last and alone.
+pytestmark = pytest.mark.slow(seconds=260)
+
 
 def events(emulator, behaviour, action=None):
     return [e for e in emulator.realism("events") if e["behaviour"] == behaviour and (action is None or e["action"] == action)]
