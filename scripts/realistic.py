@@ -147,6 +147,13 @@ DEFAULTS = {
     # table a second gateway endpoint of one service is refused with RouteAlreadyExists. moto
     # accepts it.
     "gateway_endpoint_routes": {"enabled": True},
+    # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcEndpoint.html (State failed,
+    # LastError) and terraform-provider-aws's wait for an available endpoint, which ends on
+    # `failed` and reports its LastError: an endpoint can fail after CreateVpcEndpoint answered.
+    # Here the endpoints created of the listed `services` (short names: "secretsmanager") are
+    # described `failed`, and left out of a listing whose state filter does not ask for failed
+    # ones (moto filters on its own state, available). None are listed at start.
+    "endpoint_failures": {"enabled": True, "services": [], "code": "EmulatedFailure", "message": "the endpoint failed (emulated)"},
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html and botocore's
     # 60 s default read timeout: a synchronous Invoke answers only after `seconds` (0: off).
     "long_invocation": {"enabled": True, "seconds": 0},
@@ -372,6 +379,7 @@ class Realism:
             self.endpoint_routes = {}  # (route table, service) -> gateway VPC endpoint id
             self.interface_endpoints = {}  # interface VPC endpoint id -> dict(vpc, service, subnets, groups)
             self.endpoints_deleting = []  # dict(id, vpc, service, subnets, groups, until, polls)
+            self.endpoints_failed = set()  # VPC endpoint ids described `failed`
             self.rds_deleting = {}  # Aurora cluster id -> dict(element (XML, status deleting), subnet_group, until, polls)
             self.service_linked_role_refusals = 0  # CreateCluster refused so far
             self.clusters_created = {}  # ECS cluster name -> time created
@@ -899,6 +907,35 @@ class Realism:
                     until = now + self.figure("dependent_drain", "endpoint_seconds")
                     self.endpoints_deleting.append(dict(endpoint, id=endpoint_id, until=until, polls=0))
 
+    def _track_failed_endpoints(self, call, created):
+        if call.action == "CreateVpcEndpoint" and created and self.on("endpoint_failures"):
+            service = (call.params.get("ServiceName") or "").split(".", 3)[-1]
+            if service in self.figure("endpoint_failures", "services"):
+                self.endpoints_failed.add(created)
+        elif call.action == "DeleteVpcEndpoints":
+            self.endpoints_failed -= set(_members(call.params, "VpcEndpointId"))
+
+    def _endpoints_failed(self, root, call, ns):
+        """Failed endpoints answer `failed` with their last error, or are left out of a listing
+        by state that does not ask for failed ones."""
+        holder = root.find(f"{ns}vpcEndpointSet")
+        if holder is None:
+            return
+        states = [state.lower() for state in _filters(call.params).get("vpc-endpoint-state", ["failed"])]
+        for item in holder.findall(f"{ns}item"):
+            endpoint_id, state = item.findtext(f"{ns}vpcEndpointId"), item.find(f"{ns}state")
+            if endpoint_id not in self.endpoints_failed or state is None or state.text.lower() in ("deleting", "deleted"):
+                continue
+            if "failed" not in states:
+                holder.remove(item)
+                self.event("endpoint_failures", call, f"endpoint {endpoint_id} failed, not listed")
+                continue
+            state.text = "failed"
+            error = ET.SubElement(item, f"{ns}lastError")
+            ET.SubElement(error, f"{ns}code").text = self.figure("endpoint_failures", "code")
+            ET.SubElement(error, f"{ns}message").text = self.figure("endpoint_failures", "message")
+            self.event("endpoint_failures", call, f"endpoint {endpoint_id} failed")
+
     def _endpoint_deleting(self, endpoint, now):
         return now < endpoint["until"] and endpoint["polls"] < self.figure("dependent_drain", "endpoint_polls")
 
@@ -943,6 +980,9 @@ class Realism:
             created = match.group(1) if match else None
         self._track_gateway_endpoints(call, created)
         self._track_interface_endpoints(call, created, now)
+        self._track_failed_endpoints(call, created)
+        if call.action == "DescribeVpcEndpoints" and self.endpoints_failed:
+            answer = self._rewrite_xml(call, answer, self._endpoints_failed)
         if call.action == "DescribeVpcEndpoints" and self.on("dependent_drain") and self.endpoints_deleting:
             return self._rewrite_xml(call, answer, self._endpoints_deleting)
         if call.action == "DeleteNatGateway":

@@ -375,11 +375,30 @@ def plan_stale_route_tables(wanted, found):
     return changes, stale
 
 
+# The states of an endpoint that exists and is not going (the filter takes them in lower case,
+# the answer's State may be capitalized). Of these, an endpoint that failed or was rejected serves
+# nothing and is replaced; it is read so that the plan deletes it and a teardown does not leave it.
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcEndpoint.html
+ENDPOINT_LIVE_STATES = ("pendingacceptance", "pending", "available", "partial", "failed", "rejected", "expired")
+ENDPOINT_UNUSABLE_STATES = ("failed", "rejected", "expired")
+
+
 def read_vpc_endpoints(client, vpc_id):
-    """The VPC's endpoints that are pending or available (the filter takes the states in lower
-    case, while the answer's State is capitalized)."""
-    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "vpc-endpoint-state", "Values": ["pending", "available"]}]
+    """The VPC's endpoints in ENDPOINT_LIVE_STATES (all but those deleting or deleted)."""
+    states = ["pendingAcceptance" if state == "pendingacceptance" else state for state in ENDPOINT_LIVE_STATES]
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "vpc-endpoint-state", "Values": states}]
     return _describe(client, "describe_vpc_endpoints", "VpcEndpoints", filters)
+
+
+def endpoint_unusable(endpoint):
+    """Why an endpoint (as DescribeVpcEndpoints answers it) serves nothing, e.g. "failed
+    (InsufficientIps: ...)", or None when it is usable (pending counts: it is on its way)."""
+    state = (endpoint.get("State") or "").lower()
+    if state not in ENDPOINT_UNUSABLE_STATES:
+        return None
+    error = endpoint.get("LastError") or {}
+    cause = ": ".join(part for part in (error.get("Code"), error.get("Message") or endpoint.get("FailureReason")) if part)
+    return "%s (%s)" % (state, cause) if cause else state
 
 
 class VpcEndpointErrorHandler(NetworkErrorHandler):
@@ -452,6 +471,23 @@ def describe_vpc_endpoint(client, endpoint_id):
     return endpoint_state(found[0]) if found else None
 
 
+def find_usable_vpc_endpoint(client, vpc_id, service, endpoint_type, name):
+    """The endpoint (as endpoint_state() gives it) of `service` and `endpoint_type` in the VPC that
+    is usable (not going, failed, rejected or expired) and named `name` (any, when None); else None."""
+    found = [e for e in read_vpc_endpoints(client, vpc_id) if e["ServiceName"] == service and e.get("VpcEndpointType") == endpoint_type
+             and not endpoint_unusable(e) and (name is None or tags_of(e).get("Name") == name)]
+    return endpoint_state(found[0]) if found else None
+
+
+# A route table, subnet or security group created moments before may not be known to the
+# endpoint service yet (EC2's eventual consistency); AWS lifts that refusal by itself.
+@NetworkErrorHandler.common_error_handler("create a VPC endpoint of {request[ServiceName]}")
+@aws_retry(extra_codes=ROUTE_TABLE_NOT_FOUND + ("InvalidSubnetID.NotFound", "InvalidGroup.NotFound", "InvalidVpcID.NotFound"))
+def create_vpc_endpoint(client, request):
+    """CreateVpcEndpoint with `request` (its ClientToken makes a retried create one endpoint); the new id."""
+    return client.create_vpc_endpoint(**request)["VpcEndpoint"]["VpcEndpointId"]
+
+
 # A route table, subnet or security group created moments before may not be known to the
 # endpoint service yet (EC2's eventual consistency); AWS lifts that refusal by itself.
 @NetworkErrorHandler.common_error_handler("modify VPC endpoint {endpoint_id}")
@@ -504,9 +540,9 @@ def _endpoint_wanted(want, attachments):
 
 
 def _the_one_to_keep(candidates, want):
-    """Of the VPC's endpoints of a wanted service, the one to keep: of the wanted type, the one
-    named as the role names it first. None when no endpoint has the wanted type."""
-    typed = [e for e in candidates if e.get("VpcEndpointType") == want["type"]]
+    """Of the VPC's endpoints of a wanted service, the one to keep: usable, of the wanted type,
+    the one named as the role names it first. None when no endpoint is so."""
+    typed = [e for e in candidates if e.get("VpcEndpointType") == want["type"] and not endpoint_unusable(e)]
     named = [e for e in typed if tags_of(e).get("Name") == want["name"]]
     return (named or typed or [None])[0]
 
@@ -520,9 +556,9 @@ def plan_vpc_endpoints(wanted, found, attachments=None):
     An endpoint of a listed service is kept when it has the wanted type (one per service); its
     route tables (gateway), subnets, security groups and private DNS (interface), policy and tags
     are compared, and it is planned for update when they differ. A listed service without one is planned for
-    creation. The others (unlisted service, other type, a second one) are planned for deletion:
-    AWS refuses a second gateway endpoint of a service on a route table, so a layout change
-    updates the endpoint instead of adding one.
+    creation. The others (unlisted service, other type, a second one, one that failed or was
+    rejected) are planned for deletion: AWS refuses a second gateway endpoint of a service on a
+    route table, so a layout change updates the endpoint instead of adding one.
 
     plan: create [{service, type, name, tags, policy, private_dns_enabled (interface)}], modify [the
     same with vpc_endpoint_id], stale
@@ -552,7 +588,10 @@ def plan_vpc_endpoints(wanted, found, attachments=None):
         if endpoint["VpcEndpointId"] in kept:
             continue
         service = endpoint["ServiceName"]
-        if service not in wanted_types:
+        unusable = endpoint_unusable(endpoint)
+        if unusable:
+            reason = "%s: AWS does not serve it, a new one takes its place" % unusable
+        elif service not in wanted_types:
             reason = "its service is not listed"
         elif endpoint.get("VpcEndpointType") != wanted_types[service]:
             reason = "a %s endpoint; the role makes %s ones of that service" % (endpoint.get("VpcEndpointType"), wanted_types[service])

@@ -94,9 +94,10 @@ options:
   vpc_endpoints:
     description:
       - The full service names of the wanted VPC endpoints (C(com.amazonaws.<region>.<service>));
-        the VPC's endpoints are read only when given. A listed service without an endpoint of its
-        type is planned for creation; the endpoints of other services, of another type or a second
-        one of a service for deletion.
+        the VPC's endpoints are read only when given (all but those deleting or deleted). A listed
+        service without a usable endpoint of its type is planned for creation; the endpoints of
+        other services, of another type, a second one of a service and one that V(failed), was
+        V(rejected) or V(expired) (it serves nothing) for deletion, which comes first.
       - An endpoint kept is compared with what it should have - its tags, AWS's default full-access policy,
         the private route tables and the isolated one (gateway endpoints), the private subnets, the C(endpoints)
         security group of O(security_groups) and private DNS on (interface endpoints) - and planned for update

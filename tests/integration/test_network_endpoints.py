@@ -4,7 +4,7 @@ call to the service from the VPC goes through it); a NAT layout change moves the
 to the new route tables in place (AWS refuses a second gateway endpoint of a service on a route
 table); endpoint drift made by hand is planned exactly and put back; a re-run writes nothing (a
 gateway endpoint's routes do not make it rewrite the route tables); the teardown waits for the
-deleted interface endpoint."""
+deleted interface endpoint, and a failed endpoint is replaced."""
 
 import json
 
@@ -38,6 +38,12 @@ def endpoints_of(ec2, vpc_service):
     vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"vpc-{SUFFIX}"]}])["Vpcs"][0]["VpcId"]
     found = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
     return [e for e in found if e["State"].lower() in ("available", "pending") and e["ServiceName"] == f"com.amazonaws.us-east-1.{vpc_service}"]
+
+
+def live_endpoints(ec2, vpc_id):
+    """Every endpoint of the VPC, whatever its state, but those deleting or deleted."""
+    found = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]
+    return [e for e in found if e["State"].lower() not in ("deleting", "deleted")]
 
 
 def route_table_ids(ec2, tier):
@@ -108,19 +114,35 @@ def test_nat_layout_change_moves_the_gateway_endpoint_and_hand_changes_are_put_b
     assert [c["action"] for c in realistic_aws.mutating_requests()] == []
 
 
-def test_teardown_waits_for_the_deleted_interface_endpoint_and_outlasts_the_gateway_and_vpc_refusals(realistic_aws):
-    """The interface endpoint's network interfaces hold its subnets and group while it is
-    deleting: the teardown waits for it to be gone before deleting those. The NAT gateway's
+def test_a_failed_endpoint_is_replaced_and_the_teardown_waits_for_the_deleted_endpoint_and_outlasts_the_gateway_and_vpc_refusals(realistic_aws):
+    """An endpoint can fail after its creation answered (the realistic emulator fails those of
+    secretsmanager here): the next run deletes it, then creates a new one, and the teardown deletes
+    a failed one too. The interface endpoint's network interfaces hold its subnets and group while
+    it is deleting: the teardown waits for it to be gone before deleting those. The NAT gateway's
     public address stays mapped a while after its deletion, and the VPC keeps dependencies a
     while after its subnets': the refused detach of the internet gateway and the refused VPC
     delete are retried. (Not the environment above: moto does not move a gateway endpoint's
     routes with ModifyVpcEndpoint and then refuses to delete it, see docs/real-aws.md.)"""
     ec2 = client("ec2")
+    realistic_aws.realism("config", {"endpoint_failures": {"services": ["secretsmanager"]}})
     extra = {"environment_suffix": SUFFIX, "network_vpc_endpoints": ["secretsmanager"], "network_az_count": 2}
     up = run_playbook(PLAYBOOK, inventory=ROOT / "inventories" / "local", extra_vars=extra)
     assert up.returncode == 0, up.stdout[-4000:]
-    [interface] = endpoints_of(ec2, "secretsmanager")
     [vpc] = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"vpc-{SUFFIX}"]}])["Vpcs"]
+    [failed] = live_endpoints(ec2, vpc["VpcId"])
+    assert failed["State"] == "failed" and failed["LastError"]["Code"], failed
+
+    # The next run: the failed endpoint goes first, then its replacement is created.
+    calls = len(realistic_aws.requests())
+    again = run_playbook(PLAYBOOK, inventory=ROOT / "inventories" / "local", extra_vars=extra)
+    assert again.returncode == 0, again.stdout[-4000:]
+    writes = [(c["action"], c["params"].get("VpcEndpointId.1")) for c in realistic_aws.requests()[calls:] if "VpcEndpoint" in c["action"]
+              and not c["action"].startswith("Describe")]
+    assert writes == [("DeleteVpcEndpoints", failed["VpcEndpointId"]), ("CreateVpcEndpoint", None)], writes
+    [interface] = live_endpoints(ec2, vpc["VpcId"])
+    assert interface["VpcEndpointId"] != failed["VpcEndpointId"] and interface["State"] == "failed"
+
+    # The teardown, with the replacement failed too.
     [gateway] = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])["InternetGateways"]
     mark = len(realistic_aws.realism("events"))
     down = run_playbook(PLAYBOOK, inventory=ROOT / "inventories" / "local", extra_vars=dict(extra, network_state="absent"))
@@ -130,5 +152,6 @@ def test_teardown_waits_for_the_deleted_interface_endpoint_and_outlasts_the_gate
     assert not [d for d in drained if d.startswith(("DependencyViolation subnet-", "DependencyViolation sg-"))], drained
     assert f"DependencyViolation {gateway['InternetGatewayId']} (public addresses mapped in {vpc['VpcId']})" in drained, drained
     assert f"DependencyViolation {vpc['VpcId']} (has dependencies)" in drained, drained
+    assert live_endpoints(ec2, vpc["VpcId"]) == []
     assert ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"vpc-{SUFFIX}"]}])["Vpcs"] == []
     assert ec2.describe_internet_gateways(Filters=[{"Name": "internet-gateway-id", "Values": [gateway["InternetGatewayId"]]}])["InternetGateways"] == []

@@ -434,6 +434,31 @@ def test_an_endpoint_of_another_type_is_replaced_and_a_second_one_deleted():
     assert plan["ids"] == {S3: ENDPOINTS[0]["VpcEndpointId"]}
 
 
+def test_a_failed_endpoint_is_deleted_and_a_new_one_created_naming_its_error():
+    failed = with_endpoint(INTERFACE[0], State="failed", LastError={"Code": "SomeCode", "Message": "no free address"})
+    changes, plan = network.plan_vpc_endpoints(endpoints(SECRETS), failed, ATTACHED)
+    assert [(c["action"], c["name"]) for c in changes] == [("create", "vpce-secretsmanager-local"), ("delete", INTERFACE[0]["VpcEndpointId"])]
+    assert changes[1]["reason"] == "failed (SomeCode: no free address): AWS does not serve it, a new one takes its place"
+    assert plan["create"] == endpoints(SECRETS) and plan["ids"] == {}
+    assert plan["stale"] == [{"vpc_endpoint_id": INTERFACE[0]["VpcEndpointId"], "service_name": SECRETS}]
+
+
+@pytest.mark.parametrize("state", ["Rejected", "expired"])
+def test_a_rejected_or_expired_endpoint_beside_a_usable_one_is_deleted_and_the_usable_one_kept(state):
+    # The one named as the role names it is the unusable one: still not kept.
+    unusable = with_endpoint(ENDPOINTS[0], VpcEndpointId="vpce-0unusable", State=state)
+    renamed = with_endpoint(ENDPOINTS[0], Tags=[t for t in ENDPOINTS[0]["Tags"] if t["Key"] != "Name"])
+    changes, plan = network.plan_vpc_endpoints(endpoints(S3), unusable + renamed, ATTACHED)
+    assert [(c["action"], c["name"]) for c in changes] == [("update", "vpce-s3-local"), ("delete", "vpce-0unusable")]
+    assert changes[1]["reason"] == "%s: AWS does not serve it, a new one takes its place" % state.lower()
+    assert plan["ids"] == {S3: ENDPOINTS[0]["VpcEndpointId"]} and plan["create"] == []
+
+
+@pytest.mark.parametrize("state", ["pending", "Available", "pendingAcceptance"])
+def test_an_endpoint_on_its_way_or_available_is_kept(state):
+    assert network.plan_vpc_endpoints(endpoints(S3), with_endpoint(ENDPOINTS[0], State=state), ATTACHED)[0] == []
+
+
 def test_an_attachment_not_known_is_not_compared():
     assert network.plan_vpc_endpoints(endpoints(S3), ENDPOINTS, {})[0] == []
 

@@ -1,0 +1,207 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: bluegreen.migration contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+# ruff: noqa: E402  (Ansible module layout: imports follow DOCUMENTATION, EXAMPLES and RETURN)
+
+DOCUMENTATION = r"""
+module: vpc_endpoint_create
+short_description: Create a VPC endpoint, also where a failed or deleted one of its service is still listed
+version_added: 0.1.0
+description:
+  - Creates a VPC endpoint (C(CreateVpcEndpoint)) of a service in a VPC, with its tags, unless a usable
+    endpoint of that service and type with the same C(Name) tag is there already.
+  - What amazon.aws.ec2_vpc_endpoint leaves out - it takes any endpoint of the service it finds in the VPC
+    for the one asked for, whatever its state, so it creates nothing while a deleted endpoint is still
+    listed (AWS lists them a while) or one that failed is there.
+  - Usable means in none of the states C(deleting), C(deleted), C(failed), C(rejected), C(expired).
+  - A new endpoint may be unknown to C(DescribeVpcEndpoints) for a few seconds (EC2's eventual
+    consistency); that answer is retried. The create carries a client token, so a create that botocore
+    sends again after a lost answer makes one endpoint.
+  - Supports check mode and diff mode.
+options:
+  vpc_id:
+    description: The VPC.
+    type: str
+    required: true
+  service:
+    description: The full service name, C(com.amazonaws.<region>.<service>).
+    type: str
+    required: true
+  vpc_endpoint_type:
+    description: The endpoint type.
+    type: str
+    choices: [Gateway, Interface]
+    default: Gateway
+  route_table_ids:
+    description: The route tables of a gateway endpoint.
+    type: list
+    elements: str
+  subnet_ids:
+    description: The subnets of an interface endpoint (one per AZ).
+    type: list
+    elements: str
+  security_group_ids:
+    description: The security groups of an interface endpoint.
+    type: list
+    elements: str
+  policy:
+    description: The endpoint's policy document; AWS gives an endpoint made without one full access.
+    type: json
+  private_dns_enabled:
+    description: Whether the service's own hostname resolves to the endpoint inside the VPC (interface endpoints).
+    type: bool
+  tags:
+    description:
+      - The new endpoint's tags. Its C(Name) tells an endpoint of the role apart from one made by hand.
+      - The tags of an endpoint found are left as they are (bluegreen.migration.vpc_endpoint_update changes them).
+    type: dict
+    aliases: [resource_tags]
+author:
+  - bluegreen.migration maintainers (@bluegreen)
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: A Secrets Manager interface endpoint in the private subnets, behind its own security group
+  bluegreen.migration.vpc_endpoint_create:
+    vpc_id: vpc-0123456789abcdef0
+    service: com.amazonaws.us-east-1.secretsmanager
+    vpc_endpoint_type: Interface
+    subnet_ids: "{{ bluegreen_network.subnets.private }}"
+    security_group_ids: ["{{ bluegreen_network.security_groups.endpoints }}"]
+    private_dns_enabled: true
+    tags:
+      Name: vpce-secretsmanager-dev
+      bluegreen:environment: dev
+"""
+
+RETURN = r"""
+vpc_endpoint:
+  description:
+    - The endpoint, as bluegreen.migration.vpc_endpoint_update returns it (the one found, or the one
+      created).
+    - In check mode, when it would be created, what was asked for, with C(vpc_endpoint_id) V((known after create\)).
+  returned: always
+  type: dict
+  contains:
+    vpc_endpoint_id:
+      description: The endpoint's id.
+      type: str
+      sample: vpce-0123456789abcdef0
+    service_name:
+      description: The endpoint's service.
+      type: str
+      sample: com.amazonaws.us-east-1.secretsmanager
+    vpc_endpoint_type:
+      description: V(Gateway) or V(Interface).
+      type: str
+      sample: Interface
+    route_table_ids:
+      description: The route tables of a gateway endpoint, sorted.
+      type: list
+      elements: str
+      sample: []
+    subnet_ids:
+      description: The subnets of an interface endpoint, sorted.
+      type: list
+      elements: str
+      sample: [subnet-0123456789abcdef0]
+    security_group_ids:
+      description: The security groups of an interface endpoint, sorted.
+      type: list
+      elements: str
+      sample: [sg-0123456789abcdef0]
+    policy:
+      description: The endpoint's policy, as bluegreen.migration.vpc_endpoint_update returns it.
+      type: str
+      sample: full access (AWS's default policy)
+    private_dns_enabled:
+      description: Whether private DNS is on (interface endpoints only).
+      type: bool
+      returned: for an interface endpoint
+      sample: true
+    tags:
+      description: The endpoint's tags.
+      type: dict
+      sample: {"Name": "vpce-secretsmanager-dev"}
+"""
+
+import uuid
+
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
+
+from ansible_collections.bluegreen.migration.plugins.module_utils import network
+from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
+
+# Option -> CreateVpcEndpoint's parameter, and the endpoint type that takes it.
+CREATE_PARAMS = {
+    "route_table_ids": ("RouteTableIds", "Gateway"),
+    "subnet_ids": ("SubnetIds", "Interface"),
+    "security_group_ids": ("SecurityGroupIds", "Interface"),
+    "private_dns_enabled": ("PrivateDnsEnabled", "Interface"),
+    "policy": ("PolicyDocument", None),
+}
+
+
+def ensure(module, client):
+    params = module.params
+    wrong = [key for key, (_name, kind) in CREATE_PARAMS.items() if kind and params[key] is not None and kind != params["vpc_endpoint_type"]]
+    if wrong:
+        module.fail_json(msg="%s: only for %s endpoints, not %s ones" % (", ".join(wrong), CREATE_PARAMS[wrong[0]][1], params["vpc_endpoint_type"]))
+    tags = params["tags"] or {}
+    existing = network.find_usable_vpc_endpoint(client, params["vpc_id"], params["service"], params["vpc_endpoint_type"], tags.get("Name"))
+    if existing:
+        module.exit_with_diff(False, existing, existing, vpc_endpoint=existing)
+
+    request = {"VpcId": params["vpc_id"], "ServiceName": params["service"], "VpcEndpointType": params["vpc_endpoint_type"]}
+    for key, (name, _kind) in CREATE_PARAMS.items():
+        if params[key] is not None:
+            request[name] = params[key]
+    if tags:
+        request["TagSpecifications"] = boto3_tag_specifications(tags, ["vpc-endpoint"])
+    wanted = {
+        "service_name": params["service"], "vpc_endpoint_type": params["vpc_endpoint_type"],
+        "route_table_ids": sorted(params["route_table_ids"] or []), "subnet_ids": sorted(params["subnet_ids"] or []),
+        "security_group_ids": sorted(params["security_group_ids"] or []), "tags": tags,
+        "policy": network.endpoint_policy(params["policy"] or network.ENDPOINT_FULL_ACCESS_POLICY),
+    }
+    if params["vpc_endpoint_type"] == "Interface":
+        wanted["private_dns_enabled"] = bool(params["private_dns_enabled"])
+    if module.check_mode:
+        module.exit_with_diff(True, {}, wanted, vpc_endpoint=dict(wanted, vpc_endpoint_id=network.KNOWN_AFTER_CREATE))
+    created = network.create_vpc_endpoint(client, dict(request, ClientToken=str(uuid.uuid4())))
+    after = network.describe_vpc_endpoint(client, created) or dict(wanted, vpc_endpoint_id=created)
+    module.exit_with_diff(True, {}, after, vpc_endpoint=after)
+
+
+def main():
+    argument_spec = dict(
+        vpc_id=dict(type="str", required=True),
+        service=dict(type="str", required=True),
+        vpc_endpoint_type=dict(type="str", choices=["Gateway", "Interface"], default="Gateway"),
+        route_table_ids=dict(type="list", elements="str"),
+        subnet_ids=dict(type="list", elements="str"),
+        security_group_ids=dict(type="list", elements="str"),
+        policy=dict(type="json"),
+        private_dns_enabled=dict(type="bool"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+    )
+    module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
+    try:
+        ensure(module, module.client("ec2"))
+    except AnsibleAWSError as e:
+        module.fail_json_aws_error(e)
+
+
+if __name__ == "__main__":
+    main()
