@@ -102,7 +102,10 @@ DEFAULTS = {
     # https://docs.aws.amazon.com/vpc/latest/privatelink/delete-interface-endpoint.html and
     # terraform-provider-aws's wait for a deleted VPC endpoint: a deleted interface endpoint is
     #   listed `deleting` while its network interfaces go, and they hold its security groups and
-    #   subnets, here until listed `endpoint_polls` times, at most `endpoint_seconds`.
+    #   subnets, here until listed `endpoint_polls` times, at most `endpoint_seconds`; meanwhile it
+    #   holds its service's private DNS name in the VPC, and a new interface endpoint of that service
+    #   with private DNS is refused ("private-dns-enabled cannot be set because there is already a
+    #   conflicting DNS domain", hashicorp/terraform-provider-aws#17535), here `private_dns_refusals` times.
     # https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DeleteTargetGroup.html
     # and terraform-provider-aws's retry of it: a target group stays "in use by a listener or a
     #   rule" for a while after its load balancer was deleted, here for the next
@@ -137,7 +140,7 @@ DEFAULTS = {
     "dependent_drain": {
         "enabled": True, "service_seconds": 0,
         "eni_polls": 2, "eni_seconds": 600, "ecs_refusals": 2, "ecs_seconds": 300, "secret_refusals": 2, "secret_seconds": 600,
-        "endpoint_polls": 2, "endpoint_seconds": 600, "target_group_refusals": 2, "target_group_seconds": 120,
+        "endpoint_polls": 2, "endpoint_seconds": 600, "private_dns_refusals": 1, "target_group_refusals": 2, "target_group_seconds": 120,
         "elb_eni_polls": 2, "elb_eni_seconds": 300, "task_eni_seconds": 20, "rds_cluster_polls": 2, "rds_cluster_seconds": 600,
         "public_address_refusals": 1, "public_address_seconds": 300, "vpc_refusals": 1, "vpc_seconds": 120,
     },
@@ -152,7 +155,8 @@ DEFAULTS = {
     # `failed` and reports its LastError: an endpoint can fail after CreateVpcEndpoint answered.
     # Here the endpoints created of the listed `services` (short names: "secretsmanager") are
     # described `failed`, and left out of a listing whose state filter does not ask for failed
-    # ones (moto filters on its own state, available). None are listed at start.
+    # ones (moto filters on its own state, available, so a listing asking for failed ones only
+    # shows none). None are listed at start.
     "endpoint_failures": {"enabled": True, "services": [], "code": "EmulatedFailure", "message": "the endpoint failed (emulated)"},
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html and botocore's
     # 60 s default read timeout: a synchronous Invoke answers only after `seconds` (0: off).
@@ -423,6 +427,7 @@ class Realism:
                 self._table_not_ready,
                 self._breaker,
                 self._endpoint_route_taken,
+                self._private_dns_taken,
                 self._service_not_active,
                 self._ecs_not_ready,
                 self._function_idle,
@@ -669,6 +674,22 @@ class Realism:
             if holder and holder != call.params.get("VpcEndpointId"):
                 self.event("gateway_endpoint_routes", call, f"RouteAlreadyExists {table} {service} ({holder})")
                 return error(call, "RouteAlreadyExists", f"route table {table} already has a route to the prefix list of {service} (endpoint {holder})")
+        return None
+
+    def _private_dns_taken(self, call):
+        if not (self.on("dependent_drain") and call.action == "CreateVpcEndpoint" and call.params.get("VpcEndpointType") == "Interface"):
+            return None
+        if str(call.params.get("PrivateDnsEnabled", "true")).lower() != "true":
+            return None
+        now, most = time.time(), self.figure("dependent_drain", "private_dns_refusals")
+        for endpoint in self.endpoints_deleting:
+            same = (endpoint["vpc"], endpoint["service"]) == (call.params.get("VpcId"), call.params.get("ServiceName"))
+            if same and self._endpoint_deleting(endpoint, now) and endpoint.setdefault("dns_refusals", 0) < most:
+                endpoint["dns_refusals"] += 1
+                self.event("dependent_drain", call, f"InvalidParameter private DNS of {endpoint['service']} (endpoint {endpoint['id']} deleting)")
+                domain = endpoint["service"].split(".", 3)[-1] + "." + endpoint["service"].split(".")[2] + ".amazonaws.com"
+                return error(call, "InvalidParameter", f"private-dns-enabled cannot be set because there is already a conflicting DNS domain "
+                                                       f"for {domain} in the VPC {endpoint['vpc']}")
         return None
 
     def _service_draining(self, key):
@@ -981,7 +1002,7 @@ class Realism:
         self._track_gateway_endpoints(call, created)
         self._track_interface_endpoints(call, created, now)
         self._track_failed_endpoints(call, created)
-        if call.action == "DescribeVpcEndpoints" and self.endpoints_failed:
+        if call.action == "DescribeVpcEndpoints" and self.on("endpoint_failures") and self.endpoints_failed:
             answer = self._rewrite_xml(call, answer, self._endpoints_failed)
         if call.action == "DescribeVpcEndpoints" and self.on("dependent_drain") and self.endpoints_deleting:
             return self._rewrite_xml(call, answer, self._endpoints_deleting)

@@ -465,10 +465,13 @@ def _describe_vpc_endpoint(client, endpoint_id):
     return client.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
 
 
-def describe_vpc_endpoint(client, endpoint_id):
-    """The endpoint as endpoint_state() gives it, or None when it does not exist or is being deleted."""
+def describe_vpc_endpoint(client, endpoint_id, raw=False):
+    """The endpoint as endpoint_state() gives it (as DescribeVpcEndpoints does with `raw`), or None
+    when it does not exist or is being deleted."""
     found = [e for e in _describe_vpc_endpoint(client, endpoint_id) or [] if (e.get("State") or "").lower() not in ("deleting", "deleted")]
-    return endpoint_state(found[0]) if found else None
+    if not found:
+        return None
+    return found[0] if raw else endpoint_state(found[0])
 
 
 def find_usable_vpc_endpoint(client, vpc_id, service, endpoint_type, name):
@@ -480,9 +483,11 @@ def find_usable_vpc_endpoint(client, vpc_id, service, endpoint_type, name):
 
 
 # A route table, subnet or security group created moments before may not be known to the
-# endpoint service yet (EC2's eventual consistency); AWS lifts that refusal by itself.
+# endpoint service yet (EC2's eventual consistency), and an interface endpoint of the service
+# still deleting holds its private DNS name a while: AWS lifts both refusals by itself.
 @NetworkErrorHandler.common_error_handler("create a VPC endpoint of {request[ServiceName]}")
-@aws_retry(extra_codes=ROUTE_TABLE_NOT_FOUND + ("InvalidSubnetID.NotFound", "InvalidGroup.NotFound", "InvalidVpcID.NotFound"))
+@aws_retry(extra_codes=ROUTE_TABLE_NOT_FOUND + ("InvalidSubnetID.NotFound", "InvalidGroup.NotFound", "InvalidVpcID.NotFound"),
+           extra_messages={"InvalidParameter": ("conflicting DNS domain",)})
 def create_vpc_endpoint(client, request):
     """CreateVpcEndpoint with `request` (its ClientToken makes a retried create one endpoint); the new id."""
     return client.create_vpc_endpoint(**request)["VpcEndpoint"]["VpcEndpointId"]
@@ -590,7 +595,8 @@ def plan_vpc_endpoints(wanted, found, attachments=None):
         service = endpoint["ServiceName"]
         unusable = endpoint_unusable(endpoint)
         if unusable:
-            reason = "%s: AWS does not serve it, a new one takes its place" % unusable
+            replaced = any(want["service"] == service for want in plan["create"])
+            reason = "%s: AWS does not serve it%s" % (unusable, "; a new one takes its place" if replaced else "")
         elif service not in wanted_types:
             reason = "its service is not listed"
         elif endpoint.get("VpcEndpointType") != wanted_types[service]:

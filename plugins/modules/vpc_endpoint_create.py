@@ -17,12 +17,20 @@ description:
   - Creates a VPC endpoint (C(CreateVpcEndpoint)) of a service in a VPC, with its tags, unless a usable
     endpoint of that service and type with the same C(Name) tag is there already.
   - What amazon.aws.ec2_vpc_endpoint leaves out - it takes any endpoint of the service it finds in the VPC
-    for the one asked for, whatever its state, so it creates nothing while a deleted endpoint is still
-    listed (AWS lists them a while) or one that failed is there.
+    with the same route tables (any interface endpoint, which has none) for the one asked for, whatever
+    its state, so it creates nothing while a deleted endpoint is still listed (AWS lists them a while)
+    or one that failed is there.
   - Usable means in none of the states C(deleting), C(deleted), C(failed), C(rejected), C(expired).
+  - An endpoint found is returned as it is (its subnets, route tables, policy and tags are not changed;
+    bluegreen.migration.vpc_endpoint_update does that).
+  - The policy is sent only when it is not equivalent to AWS's default full access (a service that takes
+    only the default refuses any policy).
   - A new endpoint may be unknown to C(DescribeVpcEndpoints) for a few seconds (EC2's eventual
-    consistency); that answer is retried. The create carries a client token, so a create that botocore
-    sends again after a lost answer makes one endpoint.
+    consistency); that answer is retried. So is a refused private DNS name while an endpoint of the service
+    is still deleting (C(conflicting DNS domain)). The create carries a client token, so a create that
+    botocore sends again after a lost answer makes one endpoint.
+  - The new endpoint is described once; when it has failed already (or was rejected), the module fails
+    naming its state and last error. One still pending is not waited for.
   - Supports check mode and diff mode.
 options:
   vpc_id:
@@ -54,7 +62,9 @@ options:
     description: The endpoint's policy document; AWS gives an endpoint made without one full access.
     type: json
   private_dns_enabled:
-    description: Whether the service's own hostname resolves to the endpoint inside the VPC (interface endpoints).
+    description:
+      - Whether the service's own hostname resolves to the endpoint inside the VPC (interface endpoints).
+      - Left out, AWS turns it on.
     type: bool
   tags:
     description:
@@ -167,6 +177,10 @@ def ensure(module, client):
     for key, (name, _kind) in CREATE_PARAMS.items():
         if params[key] is not None:
             request[name] = params[key]
+    # AWS gives full access to an endpoint made without a policy, and refuses any policy, even
+    # that one, for a service that takes only the default.
+    if params["policy"] and network.endpoint_policy(params["policy"]) == network.FULL_ACCESS:
+        del request["PolicyDocument"]
     if tags:
         request["TagSpecifications"] = boto3_tag_specifications(tags, ["vpc-endpoint"])
     wanted = {
@@ -176,11 +190,17 @@ def ensure(module, client):
         "policy": network.endpoint_policy(params["policy"] or network.ENDPOINT_FULL_ACCESS_POLICY),
     }
     if params["vpc_endpoint_type"] == "Interface":
-        wanted["private_dns_enabled"] = bool(params["private_dns_enabled"])
+        wanted["private_dns_enabled"] = params["private_dns_enabled"] is not False  # AWS's default: on
     if module.check_mode:
         module.exit_with_diff(True, {}, wanted, vpc_endpoint=dict(wanted, vpc_endpoint_id=network.KNOWN_AFTER_CREATE))
     created = network.create_vpc_endpoint(client, dict(request, ClientToken=str(uuid.uuid4())))
-    after = network.describe_vpc_endpoint(client, created) or dict(wanted, vpc_endpoint_id=created)
+    found = network.describe_vpc_endpoint(client, created, raw=True)
+    after = network.endpoint_state(found) if found else dict(wanted, vpc_endpoint_id=created)
+    unusable = network.endpoint_unusable(found or {})
+    if unusable:
+        module.fail_json(msg="The %s endpoint %s of %s is %s: the next run deletes it and creates another; if it fails again, the cause "
+                             "stays (see the error)" % (params["vpc_endpoint_type"], created, params["service"], unusable),
+                         changed=True, vpc_endpoint=after)
     module.exit_with_diff(True, {}, after, vpc_endpoint=after)
 
 

@@ -116,8 +116,9 @@ def test_nat_layout_change_moves_the_gateway_endpoint_and_hand_changes_are_put_b
 
 def test_a_failed_endpoint_is_replaced_and_the_teardown_waits_for_the_deleted_endpoint_and_outlasts_the_gateway_and_vpc_refusals(realistic_aws):
     """An endpoint can fail after its creation answered (the realistic emulator fails those of
-    secretsmanager here): the next run deletes it, then creates a new one, and the teardown deletes
-    a failed one too. The interface endpoint's network interfaces hold its subnets and group while
+    secretsmanager here): the run fails naming the error; the next run deletes it, then creates a
+    new one (its private DNS name refused while the old one is deleting, and retried), and the
+    teardown deletes a failed one too. The interface endpoint's network interfaces hold its subnets and group while
     it is deleting: the teardown waits for it to be gone before deleting those. The NAT gateway's
     public address stays mapped a while after its deletion, and the VPC keeps dependencies a
     while after its subnets': the refused detach of the internet gateway and the refused VPC
@@ -127,15 +128,19 @@ def test_a_failed_endpoint_is_replaced_and_the_teardown_waits_for_the_deleted_en
     realistic_aws.realism("config", {"endpoint_failures": {"services": ["secretsmanager"]}})
     extra = {"environment_suffix": SUFFIX, "network_vpc_endpoints": ["secretsmanager"], "network_az_count": 2}
     up = run_playbook(PLAYBOOK, inventory=ROOT / "inventories" / "local", extra_vars=extra)
-    assert up.returncode == 0, up.stdout[-4000:]
     [vpc] = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"vpc-{SUFFIX}"]}])["Vpcs"]
     [failed] = live_endpoints(ec2, vpc["VpcId"])
-    assert failed["State"] == "failed" and failed["LastError"]["Code"], failed
+    assert failed["State"] == "failed" and failed["LastError"]["Code"] == "EmulatedFailure", failed
+    text = " ".join(up.stdout.split())
+    assert up.returncode != 0 and f"The Interface endpoint {failed['VpcEndpointId']} of com.amazonaws.us-east-1.secretsmanager is failed " \
+        "(EmulatedFailure: the endpoint failed (emulated))" in text, text[-4000:]
 
-    # The next run: the failed endpoint goes first, then its replacement is created.
-    calls = len(realistic_aws.requests())
+    # The next run: the failed endpoint goes first, then its replacement is created (and fails too).
+    calls, mark = len(realistic_aws.requests()), len(realistic_aws.realism("events"))
     again = run_playbook(PLAYBOOK, inventory=ROOT / "inventories" / "local", extra_vars=extra)
-    assert again.returncode == 0, again.stdout[-4000:]
+    assert again.returncode != 0 and "is failed (EmulatedFailure" in again.stdout, again.stdout[-4000:]
+    refused = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "dependent_drain"]
+    assert f"InvalidParameter private DNS of com.amazonaws.us-east-1.secretsmanager (endpoint {failed['VpcEndpointId']} deleting)" in refused, refused
     writes = [(c["action"], c["params"].get("VpcEndpointId.1")) for c in realistic_aws.requests()[calls:] if "VpcEndpoint" in c["action"]
               and not c["action"].startswith("Describe")]
     assert writes == [("DeleteVpcEndpoints", failed["VpcEndpointId"]), ("CreateVpcEndpoint", None)], writes

@@ -438,7 +438,7 @@ def test_a_failed_endpoint_is_deleted_and_a_new_one_created_naming_its_error():
     failed = with_endpoint(INTERFACE[0], State="failed", LastError={"Code": "SomeCode", "Message": "no free address"})
     changes, plan = network.plan_vpc_endpoints(endpoints(SECRETS), failed, ATTACHED)
     assert [(c["action"], c["name"]) for c in changes] == [("create", "vpce-secretsmanager-local"), ("delete", INTERFACE[0]["VpcEndpointId"])]
-    assert changes[1]["reason"] == "failed (SomeCode: no free address): AWS does not serve it, a new one takes its place"
+    assert changes[1]["reason"] == "failed (SomeCode: no free address): AWS does not serve it; a new one takes its place"
     assert plan["create"] == endpoints(SECRETS) and plan["ids"] == {}
     assert plan["stale"] == [{"vpc_endpoint_id": INTERFACE[0]["VpcEndpointId"], "service_name": SECRETS}]
 
@@ -450,7 +450,7 @@ def test_a_rejected_or_expired_endpoint_beside_a_usable_one_is_deleted_and_the_u
     renamed = with_endpoint(ENDPOINTS[0], Tags=[t for t in ENDPOINTS[0]["Tags"] if t["Key"] != "Name"])
     changes, plan = network.plan_vpc_endpoints(endpoints(S3), unusable + renamed, ATTACHED)
     assert [(c["action"], c["name"]) for c in changes] == [("update", "vpce-s3-local"), ("delete", "vpce-0unusable")]
-    assert changes[1]["reason"] == "%s: AWS does not serve it, a new one takes its place" % state.lower()
+    assert changes[1]["reason"] == "%s: AWS does not serve it" % state.lower()
     assert plan["ids"] == {S3: ENDPOINTS[0]["VpcEndpointId"]} and plan["create"] == []
 
 
