@@ -156,7 +156,8 @@ def test_a_change_right_after_the_create_is_refused_until_the_id_has_propagated(
     a group's rules): NotFound, as a Describe by id answers; once the window has passed, the same
     call goes through. Creating inside a parent just created is not refused."""
     ec2 = client("ec2")
-    realistic_aws.realism("config", {"eventual_consistency": {"seconds": 1}, "throttling": {"enabled": False}})
+    # A window of 5 s: the calls below come well within it even on a loaded machine.
+    realistic_aws.realism("config", {"eventual_consistency": {"seconds": 5}, "throttling": {"enabled": False}})
     vpc = ec2.create_vpc(CidrBlock="10.32.0.0/16")["Vpc"]["VpcId"]
     group = ec2.create_security_group(GroupName="lag-t2", Description="lag", VpcId=vpc)["GroupId"]
     rule = {"GroupId": group, "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.32.0.0/16"}]}]}
@@ -166,7 +167,7 @@ def test_a_change_right_after_the_create_is_refused_until_the_id_has_propagated(
         ec2.authorize_security_group_ingress(**rule)
     assert [e["detail"] for e in events(realistic_aws, "eventual_consistency") if not e["action"].startswith("Describe")] == [
         f"InvalidVpcID.NotFound {vpc}", f"InvalidGroup.NotFound {group}"]
-    time.sleep(1.2)
+    time.sleep(5.2)
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     ec2.authorize_security_group_ingress(**rule)
     assert ec2.describe_vpc_attribute(VpcId=vpc, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"] is True
