@@ -158,6 +158,13 @@ DEFAULTS = {
     # ones (moto filters on its own state, available, so a listing asking for failed ones only
     # shows none). None are listed at start.
     "endpoint_failures": {"enabled": True, "services": [], "code": "EmulatedFailure", "message": "the endpoint failed (emulated)"},
+    # https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html: a NAT
+    # gateway can fail after CreateNatGateway answered (state failed, FailureCode and
+    # FailureMessage; AWS deletes it after a while). Here the next `count` NAT gateways created
+    # are described `failed` with `code` and `message`, and left out of a listing whose state
+    # filter does not ask for failed ones (moto keeps them available). None at start.
+    "nat_failures": {"enabled": True, "count": 0, "code": "InsufficientFreeAddressesInSubnet",
+                     "message": "Subnet has insufficient free addresses to create this NAT gateway"},
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html and botocore's
     # 60 s default read timeout: a synchronous Invoke answers only after `seconds` (0: off).
     "long_invocation": {"enabled": True, "seconds": 0},
@@ -384,6 +391,7 @@ class Realism:
             self.interface_endpoints = {}  # interface VPC endpoint id -> dict(vpc, service, subnets, groups)
             self.endpoints_deleting = []  # dict(id, vpc, service, subnets, groups, until, polls)
             self.endpoints_failed = set()  # VPC endpoint ids described `failed`
+            self.nats_failed = set()  # NAT gateway ids described `failed`
             self.rds_deleting = {}  # Aurora cluster id -> dict(element (XML, status deleting), subnet_group, until, polls)
             self.service_linked_role_refusals = 0  # CreateCluster refused so far
             self.clusters_created = {}  # ECS cluster name -> time created
@@ -1015,7 +1023,11 @@ class Realism:
                 self.created[created] = now
                 if call.action == "CreateNatGateway":
                     self.nat_created[created] = now
+                    if self.on("nat_failures") and self.figure("nat_failures", "count") > len(self.nats_failed):
+                        self.nats_failed.add(created)
             return answer
+        if call.action == "DescribeNatGateways" and self.on("nat_failures") and self.nats_failed:
+            answer = self._rewrite_xml(call, answer, self._nats_failed)
         if call.action == "DescribeNatGateways" and self.on("slow_states"):
             return self._rewrite_xml(call, answer, self._nats_pending)
         if call.action == "DescribeNetworkInterfaces" and self.on("dependent_drain"):
@@ -1031,6 +1043,26 @@ class Realism:
                 if item_id and self.recent(self.created.get(item_id), seconds):
                     listing.remove(item)
                     self.event("eventual_consistency", call, f"{item_id} not listed yet")
+
+    def _nats_failed(self, root, call, ns):
+        """Failed NAT gateways answer `failed` with their failure code and message, or are left out
+        of a listing by state that does not ask for failed ones."""
+        holder = root.find(f"{ns}natGatewaySet")
+        if holder is None:
+            return
+        states = _filters(call.params).get("state", ["failed"])
+        for item in holder.findall(f"{ns}item"):
+            nat_id, state = item.findtext(f"{ns}natGatewayId"), item.find(f"{ns}state")
+            if nat_id not in self.nats_failed or state is None or state.text in ("deleting", "deleted"):
+                continue
+            if "failed" not in states:
+                holder.remove(item)
+                self.event("nat_failures", call, f"{nat_id} failed, not listed")
+                continue
+            state.text = "failed"
+            ET.SubElement(item, f"{ns}failureCode").text = self.figure("nat_failures", "code")
+            ET.SubElement(item, f"{ns}failureMessage").text = self.figure("nat_failures", "message")
+            self.event("nat_failures", call, f"{nat_id} failed")
 
     def _nats_pending(self, root, call, ns):
         seconds = self.figure("slow_states", "nat_seconds")

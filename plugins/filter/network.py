@@ -54,4 +54,5 @@ class FilterModule(object):
             "network_security_group_ids": _ids("network_security_group_ids", network.security_group_ids),
             "network_route_table_ids": _ids("network_route_table_ids", network.route_table_ids_by_tier),
             "network_nat_routes": _ids("network_nat_routes", network.nat_routes_with_table_ids),
+            "network_nat_waited": _ids("network_nat_waited", network.nat_gateways_waited),
         }

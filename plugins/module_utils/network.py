@@ -701,6 +701,25 @@ def subnet_ids(found):
 # the ids of what they created. These merge the two for the resources that refer to them.
 
 
+def nat_gateways_waited(found, wanted=None):
+    """What a wait for the NAT gateways `wanted` (ids) still waits for: `found` is
+    amazon.aws.ec2_vpc_nat_gateway_info's result. {pending: [ids not available yet, or not
+    described yet (EC2's eventual consistency)], failed: ["<id> (<code>: <message>)"]}. A gateway
+    that failed (or is going) will never be available: AWS deletes a failed one after a while, so
+    the wait stops on it instead of running to its timeout.
+    https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html"""
+    described = set(nat["nat_gateway_id"] for nat in found or [])
+    pending, failed = [nat_id for nat_id in wanted or [] if nat_id not in described], []
+    for nat in found or []:
+        state = nat.get("state")
+        if state in ("failed", "deleting", "deleted"):
+            cause = ": ".join(part for part in (nat.get("failure_code"), nat.get("failure_message")) if part)
+            failed.append("%s (%s)" % (nat["nat_gateway_id"], cause or state))
+        elif state != "available":
+            pending.append(nat["nat_gateway_id"])
+    return {"pending": pending, "failed": failed}
+
+
 def subnets_unlisted(written):
     """The CIDRs of the subnets amazon.aws.ec2_vpc_subnet created but answered without an id: it
     reads a new subnet back by filter, and EC2 may not list it yet (eventual consistency)."""

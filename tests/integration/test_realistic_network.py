@@ -1,16 +1,17 @@
 """The network role on the realistic emulator: a NAT gateway found still pending (a run stopped
 while creating it) is waited for before any private route names it; AWS refuses a route to a
-pending NAT gateway as if its id did not exist."""
+pending NAT gateway as if its id did not exist. A NAT gateway that failed stops the wait at once,
+naming AWS's failure code, and the next run puts another in its place."""
 
 import pytest
 
-from tests.harness.aws import client
-from tests.integration.test_network_drift import layout_in_aws, run
+from tests.harness.aws import client, run_playbook
+from tests.integration.test_network_drift import INVENTORY, PLAYBOOK, SUFFIX, layout_in_aws, run
 
 pytestmark = pytest.mark.slow(seconds=105)
 
 
-def test_nat_found_pending_is_waited_for_before_the_routes(realistic_aws):
+def test_nat_found_pending_is_waited_for_before_the_routes_and_a_failed_one_stops_the_wait(realistic_aws):
     ec2 = client("ec2")
     run()
     nats, _private, _subnets, routes = layout_in_aws(ec2)
@@ -35,3 +36,22 @@ def test_nat_found_pending_is_waited_for_before_the_routes(realistic_aws):
     nats, _private, _subnets, routes = layout_in_aws(ec2)
     assert [n["NatGatewayId"] for n in nats] == [new]
     assert set(routes.values()) == {new}
+
+    # The NAT gateway gone again, and the one the next run creates fails (AWS: e.g. no free
+    # address in its subnet): the wait stops on its first look, naming the failure.
+    ec2.delete_nat_gateway(NatGatewayId=new)
+    realistic_aws.realism("config", {"nat_failures": {"count": 1}})
+    extra_vars = {"environment_suffix": SUFFIX, "network_az_count": 2, "network_nat_gateways": "single", "network_nat_wait_timeout": 60}
+    failed = run_playbook(PLAYBOOK, inventory=INVENTORY, extra_vars=extra_vars)
+    [event] = [e["detail"] for e in realistic_aws.realism("events") if e["behaviour"] == "nat_failures" and e["detail"].endswith(" failed")][:1]
+    broken = event.split()[0]
+    text = " ".join(failed.stdout.split())
+    assert failed.returncode != 0, text[-3000:]
+    assert f"NAT gateway(s) failed: {broken} (InsufficientFreeAddressesInSubnet: Subnet has insufficient free addresses" in text, text[-3000:]
+    assert "RETRYING: [localhost]: bluegreen.migration.network : Wait until the NAT gateways" not in failed.stdout, failed.stdout[-3000:]
+
+    # The next run: the failed one is not taken for the NAT gateway (AWS deletes it after a while);
+    # another is created and the routes go to it.
+    run()
+    nats, _private, _subnets, routes = layout_in_aws(ec2)
+    assert len(nats) == 1 and nats[0]["NatGatewayId"] not in (broken, new) and set(routes.values()) == {nats[0]["NatGatewayId"]}

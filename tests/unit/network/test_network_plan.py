@@ -815,3 +815,23 @@ def test_the_azs_are_listed_unless_every_index_of_the_layout_has_a_subnet():
 def test_route_table_names_come_from_the_naming_function():
     assert naming.route_table_names(["us-east-1a", "us-east-1b", "us-east-1c"], "single", SUFFIX) == RT_NAMES
     assert naming.route_table_names(["us-east-1a", "us-east-1b", "us-east-1c"], "per_az", SUFFIX) == PER_AZ_NAMES
+
+
+# --- The wait for NAT gateways before their routes (amazon.aws.ec2_vpc_nat_gateway_info's result). ---
+
+
+def nat_info(nat_id, state, **failure):
+    return dict({"nat_gateway_id": nat_id, "state": state, "subnet_id": "subnet-0a"}, **failure)
+
+
+def test_the_nat_wait_waits_for_pending_and_undescribed_gateways_only():
+    found = [nat_info("nat-0a", "available"), nat_info("nat-0b", "pending")]
+    assert network.nat_gateways_waited(found, ["nat-0a", "nat-0b", "nat-0c"]) == {"pending": ["nat-0c", "nat-0b"], "failed": []}
+    assert network.nat_gateways_waited(found[:1], ["nat-0a"]) == {"pending": [], "failed": []}
+
+
+def test_a_failed_or_going_nat_gateway_stops_the_wait_naming_its_failure():
+    found = [nat_info("nat-0a", "failed", failure_code="InsufficientFreeAddressesInSubnet", failure_message="Subnet has insufficient free addresses"),
+             nat_info("nat-0b", "deleted"), nat_info("nat-0c", "pending")]
+    assert network.nat_gateways_waited(found, ["nat-0a", "nat-0b", "nat-0c"]) == {
+        "pending": ["nat-0c"], "failed": ["nat-0a (InsufficientFreeAddressesInSubnet: Subnet has insufficient free addresses)", "nat-0b (deleted)"]}
