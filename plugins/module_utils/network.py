@@ -703,10 +703,11 @@ def subnet_ids(found):
 
 def nat_gateways_waited(found, wanted=None):
     """What a wait for the NAT gateways `wanted` (ids) still waits for: `found` is
-    amazon.aws.ec2_vpc_nat_gateway_info's result. {pending: [ids not available yet, or not
-    described yet (EC2's eventual consistency)], failed: ["<id> (<code>: <message>)"]}. A gateway
-    that failed (or is going) will never be available: AWS deletes a failed one after a while, so
-    the wait stops on it instead of running to its timeout.
+    amazon.aws.ec2_vpc_nat_gateway_info's result (None when EC2 did not know an id yet).
+    {pending: [ids not available yet, or not described yet (EC2's eventual consistency)],
+    failed: ["<id> (<code>: <message>)"], done: whether the wait is over}. A gateway that failed
+    (or is going) will never be available: AWS deletes a failed one after a while, so the wait
+    stops on the first one found so, whatever the others' state, instead of running to its timeout.
     https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html"""
     described = set(nat["nat_gateway_id"] for nat in found or [])
     pending, failed = [nat_id for nat_id in wanted or [] if nat_id not in described], []
@@ -717,7 +718,7 @@ def nat_gateways_waited(found, wanted=None):
             failed.append("%s (%s)" % (nat["nat_gateway_id"], cause or state))
         elif state != "available":
             pending.append(nat["nat_gateway_id"])
-    return {"pending": pending, "failed": failed}
+    return {"pending": pending, "failed": failed, "done": not pending or bool(failed)}
 
 
 def subnets_unlisted(written):

@@ -48,7 +48,8 @@ def test_nat_found_pending_is_waited_for_before_the_routes_and_a_failed_one_stop
     text = " ".join(failed.stdout.split())
     assert failed.returncode != 0, text[-3000:]
     assert f"NAT gateway(s) failed: {broken} (InsufficientFreeAddressesInSubnet: Subnet has insufficient free addresses" in text, text[-3000:]
-    assert "RETRYING: [localhost]: bluegreen.migration.network : Wait until the NAT gateways" not in failed.stdout, failed.stdout[-3000:]
+    # (one more look is allowed: EC2 may not know the new id yet)
+    assert failed.stdout.count("RETRYING: [local]: bluegreen.migration.network : Wait until the NAT gateways") <= 1, failed.stdout[-3000:]
 
     # The next run: the failed one is not taken for the NAT gateway (AWS deletes it after a while);
     # another is created and the routes go to it.
