@@ -945,25 +945,34 @@ class Realism:
             self.endpoints_failed -= set(_members(call.params, "VpcEndpointId"))
 
     def _endpoints_failed(self, root, call, ns):
-        """Failed endpoints answer `failed` with their last error, or are left out of a listing
-        by state that does not ask for failed ones."""
-        holder = root.find(f"{ns}vpcEndpointSet")
+        def last_error(item, code, message):
+            error = ET.SubElement(item, f"{ns}lastError")
+            ET.SubElement(error, f"{ns}code").text = code
+            ET.SubElement(error, f"{ns}message").text = message
+
+        self._failed_items(root, call, ns, ("vpcEndpointSet", "vpcEndpointId", "vpc-endpoint-state"), self.endpoints_failed,
+                           "endpoint_failures", "endpoint ", last_error)
+
+    def _failed_items(self, root, call, ns, tags, failed_ids, behaviour, label, add_error):
+        """Items of `failed_ids` answer `failed` with the behaviour's code and message (added by
+        `add_error`), or are left out of a listing by state that does not ask for failed ones
+        (moto keeps them available). `tags`: the listing's set, the item's id, the state filter."""
+        set_tag, id_tag, state_filter = tags
+        holder = root.find(f"{ns}{set_tag}")
         if holder is None:
             return
-        states = [state.lower() for state in _filters(call.params).get("vpc-endpoint-state", ["failed"])]
+        states = [state.lower() for state in _filters(call.params).get(state_filter, ["failed"])]
         for item in holder.findall(f"{ns}item"):
-            endpoint_id, state = item.findtext(f"{ns}vpcEndpointId"), item.find(f"{ns}state")
-            if endpoint_id not in self.endpoints_failed or state is None or state.text.lower() in ("deleting", "deleted"):
+            item_id, state = item.findtext(f"{ns}{id_tag}"), item.find(f"{ns}state")
+            if item_id not in failed_ids or state is None or state.text.lower() in ("deleting", "deleted"):
                 continue
             if "failed" not in states:
                 holder.remove(item)
-                self.event("endpoint_failures", call, f"endpoint {endpoint_id} failed, not listed")
+                self.event(behaviour, call, f"{label}{item_id} failed, not listed")
                 continue
             state.text = "failed"
-            error = ET.SubElement(item, f"{ns}lastError")
-            ET.SubElement(error, f"{ns}code").text = self.figure("endpoint_failures", "code")
-            ET.SubElement(error, f"{ns}message").text = self.figure("endpoint_failures", "message")
-            self.event("endpoint_failures", call, f"endpoint {endpoint_id} failed")
+            add_error(item, self.figure(behaviour, "code"), self.figure(behaviour, "message"))
+            self.event(behaviour, call, f"{label}{item_id} failed")
 
     def _endpoint_deleting(self, endpoint, now):
         return now < endpoint["until"] and endpoint["polls"] < self.figure("dependent_drain", "endpoint_polls")
@@ -1045,24 +1054,11 @@ class Realism:
                     self.event("eventual_consistency", call, f"{item_id} not listed yet")
 
     def _nats_failed(self, root, call, ns):
-        """Failed NAT gateways answer `failed` with their failure code and message, or are left out
-        of a listing by state that does not ask for failed ones."""
-        holder = root.find(f"{ns}natGatewaySet")
-        if holder is None:
-            return
-        states = _filters(call.params).get("state", ["failed"])
-        for item in holder.findall(f"{ns}item"):
-            nat_id, state = item.findtext(f"{ns}natGatewayId"), item.find(f"{ns}state")
-            if nat_id not in self.nats_failed or state is None or state.text in ("deleting", "deleted"):
-                continue
-            if "failed" not in states:
-                holder.remove(item)
-                self.event("nat_failures", call, f"{nat_id} failed, not listed")
-                continue
-            state.text = "failed"
-            ET.SubElement(item, f"{ns}failureCode").text = self.figure("nat_failures", "code")
-            ET.SubElement(item, f"{ns}failureMessage").text = self.figure("nat_failures", "message")
-            self.event("nat_failures", call, f"{nat_id} failed")
+        def failure(item, code, message):
+            ET.SubElement(item, f"{ns}failureCode").text = code
+            ET.SubElement(item, f"{ns}failureMessage").text = message
+
+        self._failed_items(root, call, ns, ("natGatewaySet", "natGatewayId", "state"), self.nats_failed, "nat_failures", "", failure)
 
     def _nats_pending(self, root, call, ns):
         seconds = self.figure("slow_states", "nat_seconds")

@@ -375,18 +375,22 @@ def plan_stale_route_tables(wanted, found):
     return changes, stale
 
 
-# The states of an endpoint that exists and is not going (the filter takes them in lower case,
-# the answer's State may be capitalized). Of these, an endpoint that failed or was rejected serves
+# The states of an endpoint that exists and is not going, as the state filter takes them (the
+# answer's State may be capitalized). Of these, an endpoint that failed or was rejected serves
 # nothing and is replaced; it is read so that the plan deletes it and a teardown does not leave it.
 # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcEndpoint.html
-ENDPOINT_LIVE_STATES = ("pendingacceptance", "pending", "available", "partial", "failed", "rejected", "expired")
+ENDPOINT_LIVE_STATES = ("pendingAcceptance", "pending", "available", "partial", "failed", "rejected", "expired")
 ENDPOINT_UNUSABLE_STATES = ("failed", "rejected", "expired")
+
+
+def failure_cause(code, message):
+    """An AWS failure code and message as one phrase ("Code: message"), leaving out what is empty."""
+    return ": ".join(part for part in (code, message) if part)
 
 
 def read_vpc_endpoints(client, vpc_id):
     """The VPC's endpoints in ENDPOINT_LIVE_STATES (all but those deleting or deleted)."""
-    states = ["pendingAcceptance" if state == "pendingacceptance" else state for state in ENDPOINT_LIVE_STATES]
-    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "vpc-endpoint-state", "Values": states}]
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "vpc-endpoint-state", "Values": list(ENDPOINT_LIVE_STATES)}]
     return _describe(client, "describe_vpc_endpoints", "VpcEndpoints", filters)
 
 
@@ -397,7 +401,7 @@ def endpoint_unusable(endpoint):
     if state not in ENDPOINT_UNUSABLE_STATES:
         return None
     error = endpoint.get("LastError") or {}
-    cause = ": ".join(part for part in (error.get("Code"), error.get("Message") or endpoint.get("FailureReason")) if part)
+    cause = failure_cause(error.get("Code"), error.get("Message") or endpoint.get("FailureReason"))
     return "%s (%s)" % (state, cause) if cause else state
 
 
@@ -465,13 +469,16 @@ def _describe_vpc_endpoint(client, endpoint_id):
     return client.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
 
 
-def describe_vpc_endpoint(client, endpoint_id, raw=False):
-    """The endpoint as endpoint_state() gives it (as DescribeVpcEndpoints does with `raw`), or None
-    when it does not exist or is being deleted."""
+def live_vpc_endpoint(client, endpoint_id):
+    """The endpoint as DescribeVpcEndpoints answers it, or None when it does not exist or is being deleted."""
     found = [e for e in _describe_vpc_endpoint(client, endpoint_id) or [] if (e.get("State") or "").lower() not in ("deleting", "deleted")]
-    if not found:
-        return None
-    return found[0] if raw else endpoint_state(found[0])
+    return found[0] if found else None
+
+
+def describe_vpc_endpoint(client, endpoint_id):
+    """The endpoint as endpoint_state() gives it, or None when it does not exist or is being deleted."""
+    found = live_vpc_endpoint(client, endpoint_id)
+    return endpoint_state(found) if found else None
 
 
 def find_usable_vpc_endpoint(client, vpc_id, service, endpoint_type, name):
@@ -714,7 +721,7 @@ def nat_gateways_waited(found, wanted=None):
     for nat in found or []:
         state = nat.get("state")
         if state in ("failed", "deleting", "deleted"):
-            cause = ": ".join(part for part in (nat.get("failure_code"), nat.get("failure_message")) if part)
+            cause = failure_cause(nat.get("failure_code"), nat.get("failure_message"))
             failed.append("%s (%s)" % (nat["nat_gateway_id"], cause or state))
         elif state != "available":
             pending.append(nat["nat_gateway_id"])

@@ -194,7 +194,7 @@ def ensure(module, client):
     if module.check_mode:
         module.exit_with_diff(True, {}, wanted, vpc_endpoint=dict(wanted, vpc_endpoint_id=network.KNOWN_AFTER_CREATE))
     created = network.create_vpc_endpoint(client, dict(request, ClientToken=str(uuid.uuid4())))
-    found = network.describe_vpc_endpoint(client, created, raw=True)
+    found = network.live_vpc_endpoint(client, created)
     after = network.endpoint_state(found) if found else dict(wanted, vpc_endpoint_id=created)
     unusable = network.endpoint_unusable(found or {})
     if unusable:
