@@ -72,12 +72,18 @@ DEFAULTS = {
     # (initial, Elb.RegistrationInProgress / Elb.InitialHealthChecking): the targets of a
     # service just scaled up from 0 (or created) are `initial`, and get no traffic, until
     # `targets_seconds` after its tasks run (AWS: health check interval x healthy threshold).
+    # https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html and
+    # terraform-provider-aws's wait for an available endpoint: a new interface endpoint is
+    # `pending` (CreateVpcEndpoint's answer, then DescribeVpcEndpoints) for `endpoint_seconds`; a
+    # listing whose state filter does not ask for pending leaves it out (moto has it available,
+    # so a listing asking for pending only shows none). Gateway endpoints are available at once.
     # https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html: a new function is
     # Pending ("Any invocations or other API actions that operate on the function will fail")
     # and an updated one's LastUpdateStatus InProgress (a second update refused: "An update is in
     # progress for resource"), both ResourceConflictException, for `lambda_seconds`.
     "slow_states": {
         "enabled": True, "nat_seconds": 4, "rds_seconds": 6, "ecs_seconds": 3, "dynamodb_seconds": 3, "targets_seconds": 20, "lambda_seconds": 3,
+        "endpoint_seconds": 8,
     },
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
     # UpdateService to a task definition whose image contains one of `images` trips the breaker:
@@ -154,9 +160,10 @@ DEFAULTS = {
     # LastError) and terraform-provider-aws's wait for an available endpoint, which ends on
     # `failed` and reports its LastError: an endpoint can fail after CreateVpcEndpoint answered.
     # Here the endpoints created of the listed `services` (short names: "secretsmanager") are
-    # described `failed`, and left out of a listing whose state filter does not ask for failed
-    # ones (moto filters on its own state, available, so a listing asking for failed ones only
-    # shows none). None are listed at start.
+    # described `failed` (an interface endpoint once its `pending` time of slow_states is over),
+    # and left out of a listing whose state filter does not ask for failed ones (moto filters on
+    # its own state, available, so a listing asking for failed ones only shows none). None are
+    # listed at start.
     "endpoint_failures": {"enabled": True, "services": [], "code": "EmulatedFailure", "message": "the endpoint failed (emulated)"},
     # https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html: a NAT
     # gateway can fail after CreateNatGateway answered (state failed, FailureCode and
@@ -165,6 +172,12 @@ DEFAULTS = {
     # filter does not ask for failed ones (moto keeps them available). None at start.
     "nat_failures": {"enabled": True, "count": 0, "code": "InsufficientFreeAddressesInSubnet",
                      "message": "Subnet has insufficient free addresses to create this NAT gateway"},
+    # https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html and
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AWS_Fargate-Regions.html: an
+    # account lists the zones it was given, an older one some that a new one (and moto) does not,
+    # among them zones where Fargate runs no task (ap-northeast-1's apne1-az3, us-west-1's usw1-az2).
+    # DescribeAvailabilityZones in a region of `zones` ({region: {zone name: zone id}}) lists those too.
+    "older_account_zones": {"enabled": True, "zones": {"ap-northeast-1": {"ap-northeast-1b": "apne1-az3"}, "us-west-1": {"us-west-1c": "usw1-az2"}}},
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html and botocore's
     # 60 s default read timeout: a synchronous Invoke answers only after `seconds` (0: off).
     "long_invocation": {"enabled": True, "seconds": 0},
@@ -241,6 +254,13 @@ def _service(headers):
     return None
 
 
+def _region(headers):
+    """The region in the Authorization header's credential scope."""
+    auth = headers.get("Authorization") or ""
+    scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/") if "Credential=" in auth else []
+    return scope[2] if len(scope) >= 4 else None
+
+
 class Call:
     """One request as the proxy sees it: service, protocol, action and parameters."""
 
@@ -249,6 +269,7 @@ class Call:
         parsed = urllib.parse.urlparse(path)
         self.path = parsed.path
         self.service = _service(headers)
+        self.region = _region(headers)
         target = headers.get("X-Amz-Target")
         self.params = {}
         if target:
@@ -950,8 +971,34 @@ class Realism:
             ET.SubElement(error, f"{ns}code").text = code
             ET.SubElement(error, f"{ns}message").text = message
 
-        self._failed_items(root, call, ns, ("vpcEndpointSet", "vpcEndpointId", "vpc-endpoint-state"), self.endpoints_failed,
+        failed = {endpoint for endpoint in self.endpoints_failed if not self._endpoint_pending(endpoint)}
+        self._failed_items(root, call, ns, ("vpcEndpointSet", "vpcEndpointId", "vpc-endpoint-state"), failed,
                            "endpoint_failures", "endpoint ", last_error)
+
+    def _endpoint_pending(self, endpoint_id):
+        """Whether an interface endpoint is still in its `pending` time (slow_states)."""
+        return (self.on("slow_states") and endpoint_id in self.interface_endpoints
+                and self.recent(self.created.get(endpoint_id), self.figure("slow_states", "endpoint_seconds")))
+
+    def _endpoints_pending(self, root, call, ns):
+        """New interface endpoints answer `pending`: CreateVpcEndpoint's answer, and a listing (left
+        out of one whose state filter does not ask for pending)."""
+        created = root.find(f"{ns}vpcEndpoint")
+        items = [created] if created is not None else []
+        holder = root.find(f"{ns}vpcEndpointSet")
+        if holder is not None:
+            items += holder.findall(f"{ns}item")
+        states = [state.lower() for state in _filters(call.params).get("vpc-endpoint-state", ["pending"])]
+        for item in items:
+            endpoint_id, state = item.findtext(f"{ns}vpcEndpointId"), item.find(f"{ns}state")
+            if state is None or state.text.lower() != "available" or not self._endpoint_pending(endpoint_id):
+                continue
+            if item is not created and "pending" not in states:
+                holder.remove(item)
+                self.event("slow_states", call, f"endpoint {endpoint_id} pending, not listed")
+                continue
+            state.text = "pending"
+            self.event("slow_states", call, f"endpoint {endpoint_id} pending")
 
     def _failed_items(self, root, call, ns, tags, failed_ids, behaviour, label, add_error):
         """Items of `failed_ids` answer `failed` with the behaviour's code and message (added by
@@ -1009,31 +1056,52 @@ class Realism:
             endpoint["polls"] += 1
             self.event("dependent_drain", call, f"endpoint {endpoint['id']} deleting")
 
+    def _older_account_zones(self, root, call, ns):
+        """The region's zones of `older_account_zones` added to DescribeAvailabilityZones' answer,
+        unless its filters or zone names leave them out."""
+        holder = root.find(f"{ns}availabilityZoneInfo")
+        if holder is None:
+            return
+        filters, names = _filters(call.params), _members(call.params, "ZoneName")
+        for name, zone_id in sorted(self.figure("older_account_zones", "zones").get(call.region, {}).items()):
+            fields = {"region-name": call.region, "zone-name": name, "zone-id": zone_id, "state": "available", "zone-type": "availability-zone"}
+            if (names and name not in names) or any(key not in fields or fields[key] not in values for key, values in filters.items()):
+                continue
+            item = ET.SubElement(holder, f"{ns}item")
+            for tag, text in (("regionName", call.region), ("zoneName", name), ("zoneId", zone_id), ("zoneType", "availability-zone"),
+                              ("zoneState", "available")):
+                ET.SubElement(item, f"{ns}{tag}").text = text
+            self.event("older_account_zones", call, f"{name} ({zone_id}) listed")
+
     def _after_ec2(self, call, answer, now):
+        if call.action == "DescribeAvailabilityZones" and self.on("older_account_zones"):
+            return self._rewrite_xml(call, answer, self._older_account_zones)
         if call.action in EC2_LISTED_IDS and self.on("eventual_consistency") and not any(ID_PARAM.match(key) for key in call.params):
             answer = self._rewrite_xml(call, answer, self._not_yet_listed)
         created = None
         if call.action in EC2_CREATES:
             match = re.search(rf"<{EC2_CREATES[call.action]}>([^<]+)</", answer.body.decode())
             created = match.group(1) if match else None
+            if created:
+                self.created[created] = now
         self._track_gateway_endpoints(call, created)
         self._track_interface_endpoints(call, created, now)
         self._track_failed_endpoints(call, created)
         if call.action == "DescribeVpcEndpoints" and self.on("endpoint_failures") and self.endpoints_failed:
             answer = self._rewrite_xml(call, answer, self._endpoints_failed)
         if call.action == "DescribeVpcEndpoints" and self.on("dependent_drain") and self.endpoints_deleting:
-            return self._rewrite_xml(call, answer, self._endpoints_deleting)
+            answer = self._rewrite_xml(call, answer, self._endpoints_deleting)
+        if call.action in ("CreateVpcEndpoint", "DescribeVpcEndpoints") and self.on("slow_states") and self.interface_endpoints:
+            answer = self._rewrite_xml(call, answer, self._endpoints_pending)
         if call.action == "DeleteNatGateway":
             self.nat_deleted = now
         elif call.action == "DeleteSubnet":
             self.subnet_deleted = now
         if call.action in EC2_CREATES:
-            if created:
-                self.created[created] = now
-                if call.action == "CreateNatGateway":
-                    self.nat_created[created] = now
-                    if self.on("nat_failures") and self.figure("nat_failures", "count") > len(self.nats_failed):
-                        self.nats_failed.add(created)
+            if created and call.action == "CreateNatGateway":
+                self.nat_created[created] = now
+                if self.on("nat_failures") and self.figure("nat_failures", "count") > len(self.nats_failed):
+                    self.nats_failed.add(created)
             return answer
         if call.action == "DescribeNatGateways" and self.on("nat_failures") and self.nats_failed:
             answer = self._rewrite_xml(call, answer, self._nats_failed)

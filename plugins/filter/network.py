@@ -55,4 +55,6 @@ class FilterModule(object):
             "network_route_table_ids": _ids("network_route_table_ids", network.route_table_ids_by_tier),
             "network_nat_routes": _ids("network_nat_routes", network.nat_routes_with_table_ids),
             "network_nat_waited": _ids("network_nat_waited", network.nat_gateways_waited),
+            "network_vpc_endpoints_to_wait": _ids("network_vpc_endpoints_to_wait", network.vpc_endpoints_to_wait),
+            "network_vpc_endpoints_waited": _ids("network_vpc_endpoints_waited", network.vpc_endpoints_waited),
         }

@@ -123,27 +123,55 @@ def azs_of_subnets(vpc_cidr, az_count, found_subnets):
     return azs
 
 
+# Fargate runs tasks only in these AZs (by zone id, the same in every account) of these regions,
+# and in every AZ of the others; an older account may list another zone there.
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AWS_Fargate-Regions.html
+FARGATE_ZONE_IDS = {
+    "us-west-1": ("usw1-az1", "usw1-az3"),
+    "ap-northeast-1": ("apne1-az1", "apne1-az2", "apne1-az4"),
+    "cn-north-1": ("cnn1-az1", "cnn1-az2"),
+}
+
+
 @NetworkErrorHandler.common_error_handler("list the region's availability zones")
 @aws_retry()
 def read_availability_zones(client):
-    """The region's available AZs (not Local or Wavelength Zones), sorted by name."""
+    """The region's available AZs (not Local or Wavelength Zones): {name: zone id}, by name."""
     filters = [{"Name": "state", "Values": ["available"]}, {"Name": "zone-type", "Values": ["availability-zone"]}]
-    return sorted(z["ZoneName"] for z in client.describe_availability_zones(Filters=filters)["AvailabilityZones"])
+    zones = client.describe_availability_zones(Filters=filters)["AvailabilityZones"]
+    return dict(sorted((z["ZoneName"], z.get("ZoneId")) for z in zones))
 
 
-def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs):
+def without_fargate(zones, region):
+    """The names of `zones` ({name: zone id}) where Fargate runs no task in `region`."""
+    allowed = FARGATE_ZONE_IDS.get(region)
+    return [name for name, zone_id in zones.items() if allowed and zone_id not in allowed]
+
+
+def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs, region=None):
     """The layout's AZs: those given; else those the VPC's subnets fix (no call); else the first
-    `az_count` of the region's (`list_azs()`, DescribeAvailabilityZones). A region with fewer is
-    a NetworkError that says what to change."""
+    `az_count` of the region's (`list_azs()`, read_availability_zones) where Fargate runs tasks.
+    Given AZs are checked against that list in a region where Fargate leaves some out (one call).
+    A region with too few, or a given AZ without Fargate, is a NetworkError that says what to change."""
     if wanted_azs:
+        if region in FARGATE_ZONE_IDS:
+            zones = list_azs()
+            refused = [az for az in without_fargate(zones, region) if az in wanted_azs]
+            if refused:
+                message = "network_azs: Fargate runs no task in %s of %s; list others of %s"
+                shown = ", ".join("%s (%s)" % (az, zones[az]) for az in refused)
+                raise NetworkError(message=message % (shown, region, ", ".join(az for az in zones if az not in refused)))
         return list(wanted_azs)
     fixed = azs_of_subnets(vpc_cidr, az_count, found_subnets) if found_subnets else None
     if fixed:
         return fixed
-    available = list_azs()
+    zones = list_azs()
+    left_out = without_fargate(zones, region)
+    available = [az for az in zones if az not in left_out]
     if len(available) < az_count:
-        message = "network_az_count=%d but only %d AZs are available (%s); lower network_az_count or list network_azs"
-        raise NetworkError(message=message % (az_count, len(available), ", ".join(available)))
+        message = "network_az_count=%d but only %d AZs are available (%s)%s; lower network_az_count or list network_azs"
+        why = "; Fargate runs no task in %s" % ", ".join(left_out) if left_out else ""
+        raise NetworkError(message=message % (az_count, len(available), ", ".join(available), why))
     return available[:az_count]
 
 
@@ -451,13 +479,14 @@ def endpoint_policy_differs(shown, wanted):
 
 
 def endpoint_state(endpoint):
-    """An endpoint as vpc_endpoint_update returns it: ids sorted, tags as a dict, the policy as
-    endpoint_policy() shows it."""
+    """An endpoint as vpc_endpoint_create and vpc_endpoint_update return it: ids sorted, tags as a
+    dict, the policy as endpoint_policy() shows it, the state in lower case."""
     return dict(
         _endpoint_now(endpoint),
         vpc_endpoint_id=endpoint["VpcEndpointId"],
         service_name=endpoint.get("ServiceName"),
         vpc_endpoint_type=endpoint.get("VpcEndpointType"),
+        state=(endpoint.get("State") or "").lower() or None,
     )
 
 
@@ -469,16 +498,10 @@ def _describe_vpc_endpoint(client, endpoint_id):
     return client.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
 
 
-def live_vpc_endpoint(client, endpoint_id):
-    """The endpoint as DescribeVpcEndpoints answers it, or None when it does not exist or is being deleted."""
-    found = [e for e in _describe_vpc_endpoint(client, endpoint_id) or [] if (e.get("State") or "").lower() not in ("deleting", "deleted")]
-    return found[0] if found else None
-
-
 def describe_vpc_endpoint(client, endpoint_id):
     """The endpoint as endpoint_state() gives it, or None when it does not exist or is being deleted."""
-    found = live_vpc_endpoint(client, endpoint_id)
-    return endpoint_state(found) if found else None
+    found = [e for e in _describe_vpc_endpoint(client, endpoint_id) or [] if (e.get("State") or "").lower() not in ("deleting", "deleted")]
+    return endpoint_state(found[0]) if found else None
 
 
 def find_usable_vpc_endpoint(client, vpc_id, service, endpoint_type, name):
@@ -496,8 +519,9 @@ def find_usable_vpc_endpoint(client, vpc_id, service, endpoint_type, name):
 @aws_retry(extra_codes=ROUTE_TABLE_NOT_FOUND + ("InvalidSubnetID.NotFound", "InvalidGroup.NotFound", "InvalidVpcID.NotFound"),
            extra_messages={"InvalidParameter": ("conflicting DNS domain",)})
 def create_vpc_endpoint(client, request):
-    """CreateVpcEndpoint with `request` (its ClientToken makes a retried create one endpoint); the new id."""
-    return client.create_vpc_endpoint(**request)["VpcEndpoint"]["VpcEndpointId"]
+    """CreateVpcEndpoint with `request` (its ClientToken makes a retried create one endpoint); the new
+    endpoint as CreateVpcEndpoint answers it."""
+    return client.create_vpc_endpoint(**request)["VpcEndpoint"]
 
 
 # A route table, subnet or security group created moments before may not be known to the
@@ -574,9 +598,10 @@ def plan_vpc_endpoints(wanted, found, attachments=None):
 
     plan: create [{service, type, name, tags, policy, private_dns_enabled (interface)}], modify [the
     same with vpc_endpoint_id], stale
-    [{vpc_endpoint_id, service_name}], ids {service: the kept endpoint's id}."""
+    [{vpc_endpoint_id, service_name}], ids {service: the kept endpoint's id}, pending [ids of the
+    kept endpoints still pending (a run stopped before they were available), to wait for]."""
     attachments = attachments or {}
-    changes, plan = [], {"create": [], "modify": [], "stale": [], "ids": {}}
+    changes, plan = [], {"create": [], "modify": [], "stale": [], "ids": {}, "pending": []}
     kept = set()
     for want in wanted:
         keep = _the_one_to_keep([e for e in found if e["ServiceName"] == want["service"]], want)
@@ -588,6 +613,8 @@ def plan_vpc_endpoints(wanted, found, attachments=None):
             continue
         kept.add(keep["VpcEndpointId"])
         plan["ids"][want["service"]] = keep["VpcEndpointId"]
+        if (keep.get("State") or "").lower() == "pending":
+            plan["pending"].append(keep["VpcEndpointId"])
         now = _endpoint_now(keep)
         if now["policy"] is None:  # a service that takes no endpoint policy
             desired.pop("policy")
@@ -708,24 +735,72 @@ def subnet_ids(found):
 # the ids of what they created. These merge the two for the resources that refer to them.
 
 
+# What a wait for new resources found: each described one is ready, still PENDING, or failed (a phrase).
+PENDING = "pending"
+
+
+def _wait_outcome(found, wanted, id_key, verdict):
+    """{pending: [wanted ids not ready yet, or not described yet (EC2's eventual consistency)],
+    failed: [verdict's phrases], done: whether the wait is over}. `verdict(item)` is None for a
+    ready item, PENDING, or why it failed. One that failed will never be ready: the wait stops on
+    the first one found so, whatever the others' state, instead of running to its timeout."""
+    described = set(item[id_key] for item in found or [])
+    pending, failed = [item_id for item_id in wanted or [] if item_id not in described], []
+    for item in found or []:
+        outcome = verdict(item)
+        if outcome == PENDING:
+            pending.append(item[id_key])
+        elif outcome:
+            failed.append(outcome)
+    return {"pending": pending, "failed": failed, "done": not pending or bool(failed)}
+
+
 def nat_gateways_waited(found, wanted=None):
-    """What a wait for the NAT gateways `wanted` (ids) still waits for: `found` is
-    amazon.aws.ec2_vpc_nat_gateway_info's result (None when EC2 did not know an id yet).
-    {pending: [ids not available yet, or not described yet (EC2's eventual consistency)],
-    failed: ["<id> (<code>: <message>)"], done: whether the wait is over}. A gateway that failed
-    (or is going) will never be available: AWS deletes a failed one after a while, so the wait
-    stops on the first one found so, whatever the others' state, instead of running to its timeout.
+    """What a wait for the NAT gateways `wanted` (ids) still waits for (_wait_outcome): `found` is
+    amazon.aws.ec2_vpc_nat_gateway_info's result (None when EC2 did not know an id yet); a failed
+    one reads "<id> (<code>: <message>)". AWS deletes a failed gateway after a while.
     https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html"""
-    described = set(nat["nat_gateway_id"] for nat in found or [])
-    pending, failed = [nat_id for nat_id in wanted or [] if nat_id not in described], []
-    for nat in found or []:
+
+    def verdict(nat):
         state = nat.get("state")
         if state in ("failed", "deleting", "deleted"):
             cause = failure_cause(nat.get("failure_code"), nat.get("failure_message"))
-            failed.append("%s (%s)" % (nat["nat_gateway_id"], cause or state))
-        elif state != "available":
-            pending.append(nat["nat_gateway_id"])
-    return {"pending": pending, "failed": failed, "done": not pending or bool(failed)}
+            return "%s (%s)" % (nat["nat_gateway_id"], cause or state)
+        return None if state == "available" else PENDING
+
+    return _wait_outcome(found, wanted, "nat_gateway_id", verdict)
+
+
+def vpc_endpoints_to_wait(pending, created):
+    """The ids of the VPC endpoints to wait for: `pending`, the plan's kept endpoints still pending,
+    and those bluegreen.migration.vpc_endpoint_create answered pending (its loop results)."""
+    ids = list(pending or [])
+    for result in created or []:
+        endpoint = result.get("vpc_endpoint") or {}
+        if endpoint.get("state") == PENDING and endpoint.get("vpc_endpoint_id") not in ids:
+            ids.append(endpoint["vpc_endpoint_id"])
+    return ids
+
+
+def vpc_endpoints_waited(found, wanted=None):
+    """What a wait for the VPC endpoints `wanted` (ids) still waits for (_wait_outcome): `found` is
+    amazon.aws.ec2_vpc_endpoint_info's vpc_endpoints (an id EC2 does not know yet is left out). A
+    new interface endpoint is pending a minute or two, then available or failed (LastError); one
+    that failed reads "<id> of <service> is failed (<code>: <message>)". An endpoint waiting for
+    its service's acceptance (pendingAcceptance, services of other accounts) is not waited for.
+    https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcEndpoint.html"""
+
+    def verdict(endpoint):
+        state = (endpoint.get("state") or "").lower()
+        if state == PENDING:
+            return PENDING
+        if state in ENDPOINT_UNUSABLE_STATES + ("deleting", "deleted"):
+            error = endpoint.get("last_error") or {}
+            cause = failure_cause(error.get("code"), error.get("message") or endpoint.get("failure_reason"))
+            return "%s of %s is %s" % (endpoint["vpc_endpoint_id"], endpoint.get("service_name"), "%s (%s)" % (state, cause) if cause else state)
+        return None
+
+    return _wait_outcome(found, wanted, "vpc_endpoint_id", verdict)
 
 
 def subnets_unlisted(written):

@@ -126,6 +126,9 @@ options:
       - The AZs are O(layout.azs) when listed; else those the VPC's subnets already fix (each index of
         the layout has a subnet), read with them; else the region's first O(layout.az_count)
         available ones (C(DescribeAvailabilityZones)), a failure when the region has fewer.
+      - Fargate runs tasks in only some AZs (by zone id) of a few regions (us-west-1, ap-northeast-1, cn-north-1),
+        where an older account may list another. There the AZs picked leave those out, and listed AZs among them
+        fail the plan before any write, naming the zone ids.
       - Returned as RV(layout), with the route tables' names.
     type: dict
     suboptions:
@@ -395,6 +398,10 @@ vpc_endpoints:
     ids:
       description: Full service name to the id of the endpoint kept for it (services whose endpoint is to create are not in it).
       type: dict
+    pending:
+      description: The ids of the endpoints kept that are still C(pending) (a run stopped before they were available), to wait for.
+      type: list
+      elements: str
 changes:
   description: The plan of every kind read, one entry per resource to create, update or replace.
   returned: always
@@ -552,11 +559,12 @@ def plan_egress(params, found, names=None, subnet_ids=None, internet_gateway_id=
 
 
 def plan_layout(client, params, found_subnets):
-    """The AZs (given, fixed by the VPC's subnets, or the region's first ones) and the subnets of
-    each tier across them, with the route tables' names."""
+    """The AZs (given, fixed by the VPC's subnets, or the region's first ones where Fargate runs
+    tasks) and the subnets of each tier across them, with the route tables' names."""
     layout = params["layout"]
     az_count = len(layout["azs"]) if layout["azs"] else layout["az_count"]
-    azs = network.choose_azs(layout["azs"], az_count, layout["cidr"], found_subnets, lambda: network.read_availability_zones(client))
+    region = getattr(getattr(client, "meta", None), "region_name", None)
+    azs = network.choose_azs(layout["azs"], az_count, layout["cidr"], found_subnets, lambda: network.read_availability_zones(client), region)
     suffix = params["environment_suffix"]
     return {
         "azs": azs,
@@ -599,7 +607,7 @@ def writes(result, params):
 
 def leftovers_or_endpoints(result, params):
     """Whether the `egress` entry point has a route table or NAT gateway of another NAT layout to
-    delete, or VPC endpoints to create, modify or delete; with route_tables_when_ready also while the
+    delete, or VPC endpoints to create, modify, delete or wait for; with route_tables_when_ready also while the
     route tables are still to plan (a later read finds the stale ones)."""
     if route_tables_planned_later(result, params):
         return True
@@ -607,7 +615,7 @@ def leftovers_or_endpoints(result, params):
     return bool(
         result.get("route_tables", {}).get("stale")
         or result.get("nat", {}).get("stale")
-        or any(endpoints.get(kind) for kind in ("create", "modify", "stale"))
+        or any(endpoints.get(kind) for kind in ("create", "modify", "stale", "pending"))
     )
 
 

@@ -25,12 +25,13 @@ description:
     bluegreen.migration.vpc_endpoint_update does that).
   - The policy is sent only when it is not equivalent to AWS's default full access (a service that takes
     only the default refuses any policy).
-  - A new endpoint may be unknown to C(DescribeVpcEndpoints) for a few seconds (EC2's eventual
-    consistency); that answer is retried. So is a refused private DNS name while an endpoint of the service
-    is still deleting (C(conflicting DNS domain)). The create carries a client token, so a create that
-    botocore sends again after a lost answer makes one endpoint.
-  - The new endpoint is described once; when it has failed already (or was rejected), the module fails
-    naming its state and last error. One still pending is not waited for.
+  - A private DNS name refused while an endpoint of the service is still deleting (C(conflicting DNS domain))
+    is retried. The create carries a client token, so a create that botocore sends again after a lost answer
+    makes one endpoint.
+  - The new endpoint is returned as C(CreateVpcEndpoint) answers it, not waited for - a new interface endpoint
+    is V(pending) a minute or two (RV(vpc_endpoint.state)), then available or failed - so that a loop of them
+    is waited for once (the network role does). One answered failed (or rejected) already fails the module,
+    naming its state and last error.
   - Supports check mode and diff mode.
 options:
   vpc_id:
@@ -143,6 +144,13 @@ vpc_endpoint:
       description: The endpoint's tags.
       type: dict
       sample: {"Name": "vpce-secretsmanager-dev"}
+    state:
+      description:
+        - The endpoint's state in lower case; a new interface endpoint is V(pending) a minute or two, then V(available).
+        - Not returned in check mode for an endpoint still to create.
+      type: str
+      returned: when the endpoint exists
+      sample: pending
 """
 
 import uuid
@@ -193,10 +201,10 @@ def ensure(module, client):
         wanted["private_dns_enabled"] = params["private_dns_enabled"] is not False  # AWS's default: on
     if module.check_mode:
         module.exit_with_diff(True, {}, wanted, vpc_endpoint=dict(wanted, vpc_endpoint_id=network.KNOWN_AFTER_CREATE))
-    created = network.create_vpc_endpoint(client, dict(request, ClientToken=str(uuid.uuid4())))
-    found = network.live_vpc_endpoint(client, created)
-    after = network.endpoint_state(found) if found else dict(wanted, vpc_endpoint_id=created)
-    unusable = network.endpoint_unusable(found or {})
+    answered = network.create_vpc_endpoint(client, dict(request, ClientToken=str(uuid.uuid4())))
+    created = answered["VpcEndpointId"]
+    after = network.endpoint_state(answered)
+    unusable = network.endpoint_unusable(answered)
     if unusable:
         module.fail_json(msg="The %s endpoint %s of %s is %s: the next run deletes it and creates another; if it fails again, the cause "
                              "stays (see the error)" % (params["vpc_endpoint_type"], created, params["service"], unusable),

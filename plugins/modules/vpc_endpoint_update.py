@@ -140,6 +140,10 @@ vpc_endpoint:
       description: The endpoint's tags.
       type: dict
       sample: {"Name": "vpce-s3-dev"}
+    state:
+      description: The endpoint's state in lower case (V(available), or V(pending) for a new interface endpoint).
+      type: str
+      sample: available
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import ensure_ec2_tags

@@ -116,7 +116,8 @@ def test_nat_layout_change_moves_the_gateway_endpoint_and_hand_changes_are_put_b
 
 def test_a_failed_endpoint_is_replaced_and_the_teardown_waits_for_the_deleted_endpoint_and_outlasts_the_gateway_and_vpc_refusals(realistic_aws):
     """An endpoint can fail after its creation answered (the realistic emulator fails those of
-    secretsmanager here): the run fails naming the error; the next run deletes it, then creates a
+    secretsmanager here, once they have been pending a while): the run waits for it and fails
+    naming the error; the next run deletes it, then creates a
     new one (its private DNS name refused while the old one is deleting, and retried), and the
     teardown deletes a failed one too. The interface endpoint's network interfaces hold its subnets and group while
     it is deleting: the teardown waits for it to be gone before deleting those. The NAT gateway's
@@ -132,7 +133,11 @@ def test_a_failed_endpoint_is_replaced_and_the_teardown_waits_for_the_deleted_en
     [failed] = live_endpoints(ec2, vpc["VpcId"])
     assert failed["State"] == "failed" and failed["LastError"]["Code"] == "EmulatedFailure", failed
     text = " ".join(up.stdout.split())
-    assert up.returncode != 0 and f"The Interface endpoint {failed['VpcEndpointId']} of com.amazonaws.us-east-1.secretsmanager is failed " \
+    # AWS answered the create `pending`; the run waited, and stopped once the endpoint had failed.
+    pending = [e["action"] for e in realistic_aws.realism("events") if e["detail"] == f"endpoint {failed['VpcEndpointId']} pending"]
+    assert pending[:1] == ["CreateVpcEndpoint"], pending
+    assert "FAILED - RETRYING: [local]: bluegreen.migration.network : Wait until the VPC endpoints are available" in up.stdout, text[-4000:]
+    assert up.returncode != 0 and f"VPC endpoint(s) failed: {failed['VpcEndpointId']} of com.amazonaws.us-east-1.secretsmanager is failed " \
         "(EmulatedFailure: the endpoint failed (emulated))" in text, text[-4000:]
 
     # The next run: the failed endpoint goes first, then its replacement is created (and fails too).

@@ -119,6 +119,48 @@ def test_secret_created_again_right_after_a_force_delete(realistic_aws):
     assert run_module("secretsmanager_secret", args)["changed"] is False
 
 
+def test_a_new_interface_endpoint_is_pending_then_available_or_failed(realistic_aws):
+    """AWS answers a new interface endpoint `pending` and makes it available (or failed) a minute
+    or two later; a listing by the available state leaves it out meanwhile. vpc_endpoint_create
+    returns the state (a loop of them is waited for once); one whose service fails turns failed
+    only after its pending time."""
+    ec2 = client("ec2")
+    # 8 s pending: the calls below come well within it even on a loaded machine.
+    realistic_aws.realism("config", {"slow_states": {"endpoint_seconds": 8}, "throttling": {"enabled": False},
+                                     "endpoint_failures": {"services": ["logs"]}})
+    vpc = ec2.create_vpc(CidrBlock="10.35.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.35.1.0/24")["Subnet"]["SubnetId"]
+    made = run_module("vpc_endpoint_create", {"vpc_id": vpc, "service": "com.amazonaws.us-east-1.secretsmanager", "vpc_endpoint_type": "Interface",
+                                              "subnet_ids": [subnet], "tags": {"Name": "vpce-secretsmanager-t"}})
+    assert made["changed"] is True and made["vpc_endpoint"]["state"] == "pending", made
+    failing = run_module("vpc_endpoint_create", {"vpc_id": vpc, "service": "com.amazonaws.us-east-1.logs", "vpc_endpoint_type": "Interface",
+                                                 "subnet_ids": [subnet], "tags": {"Name": "vpce-logs-t"}})
+    assert failing.get("failed") is not True and failing["vpc_endpoint"]["state"] == "pending", failing
+    ids = [made["vpc_endpoint"]["vpc_endpoint_id"], failing["vpc_endpoint"]["vpc_endpoint_id"]]
+    available = [{"Name": "vpc-id", "Values": [vpc]}, {"Name": "vpc-endpoint-state", "Values": ["available"]}]
+    assert ec2.describe_vpc_endpoints(Filters=available)["VpcEndpoints"] == []
+    assert f"endpoint {ids[0]} pending" in [e["detail"] for e in events(realistic_aws, "slow_states", "CreateVpcEndpoint")]
+    time.sleep(8.2)
+    states = {e["VpcEndpointId"]: (e["State"], e.get("LastError", {}).get("Code")) for e in ec2.describe_vpc_endpoints(VpcEndpointIds=ids)["VpcEndpoints"]}
+    assert states == {ids[0]: ("available", None), ids[1]: ("failed", "EmulatedFailure")}, states
+    assert [e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints(Filters=available)["VpcEndpoints"]] == ids[:1]
+
+
+def test_the_azs_picked_in_an_older_account_leave_out_a_zone_where_fargate_runs_no_task(realistic_aws):
+    """An older account lists ap-northeast-1b (apne1-az3), where Fargate runs no task: the
+    network plan of a new VPC takes the next zone instead, and a listed one fails the plan
+    before any write, naming the zone id."""
+    args = {"vpc": {"name": "vpc-t1", "cidr": "10.0.0.0/16"}, "layout": {"cidr": "10.0.0.0/16", "az_count": 3},
+            "environment_suffix": "t1", "region": "ap-northeast-1"}
+    realistic_aws.reset_recording()
+    planned = run_module("network_plan", args, check=True)
+    assert [e["detail"] for e in events(realistic_aws, "older_account_zones")] == ["ap-northeast-1b (apne1-az3) listed"]
+    assert planned["layout"]["azs"] == ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"], planned
+    listed = run_module("network_plan", dict(args, layout={"cidr": "10.0.0.0/16", "azs": ["ap-northeast-1a", "ap-northeast-1b"]}), check=True)
+    assert listed.get("failed") is True and "network_azs: Fargate runs no task in ap-northeast-1b (apne1-az3) of ap-northeast-1" in listed["msg"], listed
+    assert realistic_aws.mutating_requests() == []
+
+
 def test_gateway_endpoint_moves_between_route_tables_in_place(realistic_aws):
     """AWS refuses a second gateway endpoint of a service on a route table (RouteAlreadyExists);
     vpc_endpoint_update moves the one endpoint instead, in check mode only planned, and a re-run

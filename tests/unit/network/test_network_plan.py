@@ -456,7 +456,40 @@ def test_a_rejected_or_expired_endpoint_beside_a_usable_one_is_deleted_and_the_u
 
 @pytest.mark.parametrize("state", ["pending", "Available", "pendingAcceptance"])
 def test_an_endpoint_on_its_way_or_available_is_kept(state):
-    assert network.plan_vpc_endpoints(endpoints(S3), with_endpoint(ENDPOINTS[0], State=state), ATTACHED)[0] == []
+    changes, plan = network.plan_vpc_endpoints(endpoints(S3), with_endpoint(ENDPOINTS[0], State=state), ATTACHED)
+    assert changes == [] and plan["ids"] == {S3: ENDPOINTS[0]["VpcEndpointId"]}
+    # A pending one (a run stopped before it was available) is waited for; one awaiting acceptance is not.
+    assert plan["pending"] == ([ENDPOINTS[0]["VpcEndpointId"]] if state == "pending" else [])
+
+
+def endpoint_info(endpoint_id, state, **extra):
+    """An endpoint as amazon.aws.ec2_vpc_endpoint_info lists it (snake_case keys)."""
+    return dict(vpc_endpoint_id=endpoint_id, state=state, service_name=SECRETS, **extra)
+
+
+def test_the_endpoints_to_wait_for_are_those_found_pending_and_those_created_pending():
+    created = [{"item": {"service": SECRETS}, "vpc_endpoint": {"vpc_endpoint_id": "vpce-0new", "state": "pending"}},
+               {"item": {"service": S3}, "vpc_endpoint": {"vpc_endpoint_id": "vpce-0gw", "state": "available"}},
+               {"item": {"service": S3}, "skipped": True}]
+    assert network.vpc_endpoints_to_wait(["vpce-0kept"], created) == ["vpce-0kept", "vpce-0new"]
+    assert network.vpc_endpoints_to_wait([], []) == [] and network.vpc_endpoints_to_wait(None, None) == []
+
+
+def test_the_endpoint_wait_waits_for_pending_and_undescribed_endpoints_only():
+    found = [endpoint_info("vpce-0a", "available"), endpoint_info("vpce-0b", "pending"), endpoint_info("vpce-0c", "pendingAcceptance")]
+    assert network.vpc_endpoints_waited(found, ["vpce-0a", "vpce-0b", "vpce-0c", "vpce-0d"]) == {
+        "pending": ["vpce-0d", "vpce-0b"], "failed": [], "done": False}
+    assert network.vpc_endpoints_waited([found[0], found[2]], ["vpce-0a", "vpce-0c"]) == {"pending": [], "failed": [], "done": True}
+    # EC2 did not know the ids yet: the info module lists none.
+    assert network.vpc_endpoints_waited([], ["vpce-0a"]) == {"pending": ["vpce-0a"], "failed": [], "done": False}
+
+
+def test_a_failed_endpoint_stops_the_wait_naming_its_error():
+    found = [endpoint_info("vpce-0a", "failed", last_error={"code": "InsufficientIps", "message": "no free address"}),
+             endpoint_info("vpce-0b", "Rejected"), endpoint_info("vpce-0c", "pending")]
+    assert network.vpc_endpoints_waited(found, ["vpce-0a", "vpce-0b", "vpce-0c"]) == {
+        "pending": ["vpce-0c"], "failed": ["vpce-0a of %s is failed (InsufficientIps: no free address)" % SECRETS, "vpce-0b of %s is rejected" % SECRETS],
+        "done": True}
 
 
 def test_an_attachment_not_known_is_not_compared():
@@ -798,6 +831,29 @@ def test_a_new_vpc_takes_the_first_available_azs_and_reads_nothing_else():
     assert result["layout"]["azs"] == ["us-east-1a", "us-east-1b"] and "route_tables" not in result
     with pytest.raises(network.NetworkError, match="network_az_count=5 but only 4 AZs are available"):
         plan(StubEC2(describe_vpcs=[]), first_read(layout={"cidr": "10.0.0.0/16", "azs": [], "az_count": 5}))
+
+
+# ap-northeast-1 as an older account lists it: ap-northeast-1b is apne1-az3, where Fargate runs no task.
+TOKYO = {"ap-northeast-1a": "apne1-az4", "ap-northeast-1b": "apne1-az3", "ap-northeast-1c": "apne1-az1", "ap-northeast-1d": "apne1-az2"}
+
+
+def test_the_azs_picked_leave_out_those_where_fargate_runs_no_task():
+    assert network.choose_azs([], 3, "10.0.0.0/16", [], lambda: TOKYO, "ap-northeast-1") == ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"]
+    # Elsewhere every zone is taken (a zone id of another region's list means nothing there).
+    assert network.choose_azs([], 2, "10.0.0.0/16", [], lambda: TOKYO, "us-east-1") == ["ap-northeast-1a", "ap-northeast-1b"]
+    with pytest.raises(network.NetworkError, match=r"network_az_count=4 but only 3 AZs are available \(ap-northeast-1a, ap-northeast-1c, "
+                       r"ap-northeast-1d\); Fargate runs no task in ap-northeast-1b; lower network_az_count"):
+        network.choose_azs([], 4, "10.0.0.0/16", [], lambda: TOKYO, "ap-northeast-1")
+
+
+def test_a_listed_az_where_fargate_runs_no_task_fails_naming_its_zone_id():
+    with pytest.raises(network.NetworkError, match=r"network_azs: Fargate runs no task in ap-northeast-1b \(apne1-az3\) of ap-northeast-1; "
+                       r"list others of ap-northeast-1a, ap-northeast-1c, ap-northeast-1d"):
+        network.choose_azs(["ap-northeast-1a", "ap-northeast-1b"], 2, "10.0.0.0/16", [], lambda: TOKYO, "ap-northeast-1")
+    assert network.choose_azs(["ap-northeast-1c", "ap-northeast-1d"], 2, "10.0.0.0/16", [], lambda: TOKYO, "ap-northeast-1") == [
+        "ap-northeast-1c", "ap-northeast-1d"]
+    # An existing VPC's subnets fix the AZs: they are not moved.
+    assert network.choose_azs([], 3, "10.0.0.0/16", SUBNETS, lambda: pytest.fail("listed"), "ap-northeast-1") == ["us-east-1a", "us-east-1b", "us-east-1c"]
 
 
 def test_the_azs_are_listed_unless_every_index_of_the_layout_has_a_subnet():
