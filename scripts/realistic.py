@@ -160,7 +160,8 @@ DEFAULTS = {
     # LastError) and terraform-provider-aws's wait for an available endpoint, which ends on
     # `failed` and reports its LastError: an endpoint can fail after CreateVpcEndpoint answered.
     # Here the endpoints created of the listed `services` (short names: "secretsmanager") are
-    # described `failed` (an interface endpoint once its `pending` time of slow_states is over),
+    # described `failed` (an interface endpoint once its `pending` time of slow_states is over, a
+    # gateway endpoint in CreateVpcEndpoint's answer already),
     # and left out of a listing whose state filter does not ask for failed ones (moto filters on
     # its own state, available, so a listing asking for failed ones only shows none). None are
     # listed at start.
@@ -972,6 +973,12 @@ class Realism:
             ET.SubElement(error, f"{ns}message").text = message
 
         failed = {endpoint for endpoint in self.endpoints_failed if not self._endpoint_pending(endpoint)}
+        created = root.find(f"{ns}vpcEndpoint")  # CreateVpcEndpoint's answer: a gateway endpoint has no pending time
+        if created is not None and created.findtext(f"{ns}vpcEndpointId") in failed and created.find(f"{ns}state") is not None:
+            created.find(f"{ns}state").text = "failed"
+            last_error(created, self.figure("endpoint_failures", "code"), self.figure("endpoint_failures", "message"))
+            self.event("endpoint_failures", call, f"endpoint {created.findtext(f'{ns}vpcEndpointId')} failed")
+            return
         self._failed_items(root, call, ns, ("vpcEndpointSet", "vpcEndpointId", "vpc-endpoint-state"), failed,
                            "endpoint_failures", "endpoint ", last_error)
 
@@ -1027,7 +1034,7 @@ class Realism:
     def _endpoints_deleting(self, root, call, ns):
         """Interface endpoints still draining answer `deleting`: moto's `deleted` rewritten, or
         (moto leaves them out of a state filter) added when the filter asks for `deleting`."""
-        filters = _filters(call.params)
+        filters, asked = _filters(call.params), _members(call.params, "VpcEndpointId")  # a listing by id shows only those
         holder = root.find(f"{ns}vpcEndpointSet")
         if holder is None:
             return
@@ -1046,7 +1053,8 @@ class Realism:
                 if state is None or state.text.lower() != "deleted":
                     continue
                 state.text = "deleting"
-            elif "deleting" in filters.get("vpc-endpoint-state", ["deleting"]) and endpoint["vpc"] in filters.get("vpc-id", [endpoint["vpc"]]):
+            elif ("deleting" in filters.get("vpc-endpoint-state", ["deleting"]) and endpoint["vpc"] in filters.get("vpc-id", [endpoint["vpc"]])
+                  and endpoint["id"] in (asked or [endpoint["id"]])):
                 item = ET.SubElement(holder, f"{ns}item")
                 for tag, text in (("vpcEndpointId", endpoint["id"]), ("vpcEndpointType", "Interface"), ("vpcId", endpoint["vpc"]),
                                   ("serviceName", endpoint["service"]), ("state", "deleting")):
@@ -1062,10 +1070,11 @@ class Realism:
         holder = root.find(f"{ns}availabilityZoneInfo")
         if holder is None:
             return
-        filters, names = _filters(call.params), _members(call.params, "ZoneName")
+        filters, names, ids = _filters(call.params), _members(call.params, "ZoneName"), _members(call.params, "ZoneId")
         for name, zone_id in sorted(self.figure("older_account_zones", "zones").get(call.region, {}).items()):
             fields = {"region-name": call.region, "zone-name": name, "zone-id": zone_id, "state": "available", "zone-type": "availability-zone"}
-            if (names and name not in names) or any(key not in fields or fields[key] not in values for key, values in filters.items()):
+            unasked = (names and name not in names) or (ids and zone_id not in ids)
+            if unasked or any(key not in fields or fields[key] not in values for key, values in filters.items()):
                 continue
             item = ET.SubElement(holder, f"{ns}item")
             for tag, text in (("regionName", call.region), ("zoneName", name), ("zoneId", zone_id), ("zoneType", "availability-zone"),
@@ -1087,7 +1096,7 @@ class Realism:
         self._track_gateway_endpoints(call, created)
         self._track_interface_endpoints(call, created, now)
         self._track_failed_endpoints(call, created)
-        if call.action == "DescribeVpcEndpoints" and self.on("endpoint_failures") and self.endpoints_failed:
+        if call.action in ("CreateVpcEndpoint", "DescribeVpcEndpoints") and self.on("endpoint_failures") and self.endpoints_failed:
             answer = self._rewrite_xml(call, answer, self._endpoints_failed)
         if call.action == "DescribeVpcEndpoints" and self.on("dependent_drain") and self.endpoints_deleting:
             answer = self._rewrite_xml(call, answer, self._endpoints_deleting)

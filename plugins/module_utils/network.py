@@ -151,16 +151,19 @@ def without_fargate(zones, region):
 def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs, region=None):
     """The layout's AZs: those given; else those the VPC's subnets fix (no call); else the first
     `az_count` of the region's (`list_azs()`, read_availability_zones) where Fargate runs tasks.
-    Given AZs are checked against that list in a region where Fargate leaves some out (one call).
+    Given AZs for a new VPC (no subnets found) are checked against that list in a region where
+    Fargate leaves some out (one call).
     A region with too few, or a given AZ without Fargate, is a NetworkError that says what to change."""
     if wanted_azs:
-        if region in FARGATE_ZONE_IDS:
+        # Checked for a new VPC only: the subnets of an existing one are not moved.
+        if region in FARGATE_ZONE_IDS and not found_subnets:
             zones = list_azs()
-            refused = [az for az in without_fargate(zones, region) if az in wanted_azs]
+            left_out = without_fargate(zones, region)
+            refused = [az for az in left_out if az in wanted_azs]
             if refused:
                 message = "network_azs: Fargate runs no task in %s of %s; list others of %s"
                 shown = ", ".join("%s (%s)" % (az, zones[az]) for az in refused)
-                raise NetworkError(message=message % (shown, region, ", ".join(az for az in zones if az not in refused)))
+                raise NetworkError(message=message % (shown, region, ", ".join(az for az in zones if az not in left_out)))
         return list(wanted_azs)
     fixed = azs_of_subnets(vpc_cidr, az_count, found_subnets) if found_subnets else None
     if fixed:
@@ -744,9 +747,10 @@ def _wait_outcome(found, wanted, id_key, verdict):
     failed: [verdict's phrases], done: whether the wait is over}. `verdict(item)` is None for a
     ready item, PENDING, or why it failed. One that failed will never be ready: the wait stops on
     the first one found so, whatever the others' state, instead of running to its timeout."""
-    described = set(item[id_key] for item in found or [])
+    found = [item for item in found or [] if not wanted or item[id_key] in wanted]  # only those waited for
+    described = set(item[id_key] for item in found)
     pending, failed = [item_id for item_id in wanted or [] if item_id not in described], []
-    for item in found or []:
+    for item in found:
         outcome = verdict(item)
         if outcome == PENDING:
             pending.append(item[id_key])
@@ -771,11 +775,12 @@ def nat_gateways_waited(found, wanted=None):
     return _wait_outcome(found, wanted, "nat_gateway_id", verdict)
 
 
-def vpc_endpoints_to_wait(pending, created):
+def vpc_endpoints_to_wait(pending, created, modified=None):
     """The ids of the VPC endpoints to wait for: `pending`, the plan's kept endpoints still pending,
-    and those bluegreen.migration.vpc_endpoint_create answered pending (its loop results)."""
+    and those bluegreen.migration.vpc_endpoint_create (`created`) and vpc_endpoint_update
+    (`modified`) answered pending (their loop results; a modify may put one back to pending)."""
     ids = list(pending or [])
-    for result in created or []:
+    for result in (created or []) + (modified or []):
         endpoint = result.get("vpc_endpoint") or {}
         if endpoint.get("state") == PENDING and endpoint.get("vpc_endpoint_id") not in ids:
             ids.append(endpoint["vpc_endpoint_id"])

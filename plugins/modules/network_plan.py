@@ -431,7 +431,7 @@ writes:
 leftovers_or_endpoints:
   description:
     - Whether the C(egress) entry point has a route table or a NAT gateway of another NAT layout to delete, or
-      VPC endpoints to create, modify or delete; with O(route_tables_when_ready) also while the route tables are
+      VPC endpoints to create, modify, delete or wait for; with O(route_tables_when_ready) also while the route tables are
       still to plan (the later read lists the stale ones).
     - The role runs those tasks only then, so a converged re-run runs none of them.
   returned: always

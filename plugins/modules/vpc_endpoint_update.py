@@ -141,7 +141,7 @@ vpc_endpoint:
       type: dict
       sample: {"Name": "vpce-s3-dev"}
     state:
-      description: The endpoint's state in lower case (V(available), or V(pending) for a new interface endpoint).
+      description: The endpoint's state in lower case (V(available); V(pending) for a new interface endpoint, or one a change put back there).
       type: str
       sample: available
 """

@@ -19,7 +19,7 @@ import pytest
 
 from tests.harness.aws import ROOT, client, kill_playbook, recap, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=400)
+pytestmark = pytest.mark.slow(seconds=420)
 
 INVENTORY = "inventories/local"
 SUFFIX = "local"

@@ -16,7 +16,7 @@ import pytest
 from tests.harness.aws import ROOT, client, recap, run_playbook
 from tests.harness.environment import leftovers, register_healthy_targets
 
-pytestmark = pytest.mark.slow(seconds=820)
+pytestmark = pytest.mark.slow(seconds=760)
 
 SUFFIX = "local"
 

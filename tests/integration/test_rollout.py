@@ -45,7 +45,7 @@ import pytest
 from tests.harness.aws import ROOT, client, kill_playbook, recap, run_playbook
 from tests.harness.environment import assert_password_stays_in_secrets_manager, leftovers, register_healthy_targets, the_password
 
-pytestmark = pytest.mark.slow(seconds=890)
+pytestmark = pytest.mark.slow(seconds=800)
 
 SUFFIX = "it-rollout"
 ROLLOUT, ROLLBACK, STATUS = "playbooks/rollout.yml", "playbooks/rollback.yml", "playbooks/status.yml"

@@ -14,7 +14,7 @@ from tests.unit.modules.test_ecs_modules import make_network, service_args, task
 
 # Mostly waiting on the emulated delays: scheduled early, beside the CPU-bound flows, instead of
 # running last and alone.
-pytestmark = pytest.mark.slow(seconds=260)
+pytestmark = pytest.mark.slow(seconds=300)
 
 
 def events(emulator, behaviour, action=None):
@@ -123,11 +123,11 @@ def test_a_new_interface_endpoint_is_pending_then_available_or_failed(realistic_
     """AWS answers a new interface endpoint `pending` and makes it available (or failed) a minute
     or two later; a listing by the available state leaves it out meanwhile. vpc_endpoint_create
     returns the state (a loop of them is waited for once); one whose service fails turns failed
-    only after its pending time."""
+    only after its pending time, and a gateway endpoint that fails fails the module at once."""
     ec2 = client("ec2")
-    # 8 s pending: the calls below come well within it even on a loaded machine.
-    realistic_aws.realism("config", {"slow_states": {"endpoint_seconds": 8}, "throttling": {"enabled": False},
-                                     "endpoint_failures": {"services": ["logs"]}})
+    # 15 s pending: the calls below come well within it even on a loaded machine.
+    realistic_aws.realism("config", {"slow_states": {"endpoint_seconds": 15}, "throttling": {"enabled": False},
+                                     "endpoint_failures": {"services": ["logs", "s3"]}})
     vpc = ec2.create_vpc(CidrBlock="10.35.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.35.1.0/24")["Subnet"]["SubnetId"]
     made = run_module("vpc_endpoint_create", {"vpc_id": vpc, "service": "com.amazonaws.us-east-1.secretsmanager", "vpc_endpoint_type": "Interface",
@@ -140,7 +140,11 @@ def test_a_new_interface_endpoint_is_pending_then_available_or_failed(realistic_
     available = [{"Name": "vpc-id", "Values": [vpc]}, {"Name": "vpc-endpoint-state", "Values": ["available"]}]
     assert ec2.describe_vpc_endpoints(Filters=available)["VpcEndpoints"] == []
     assert f"endpoint {ids[0]} pending" in [e["detail"] for e in events(realistic_aws, "slow_states", "CreateVpcEndpoint")]
-    time.sleep(8.2)
+    # A gateway endpoint has no pending time: one that fails is answered failed at once.
+    gateway = run_module("vpc_endpoint_create", {"vpc_id": vpc, "service": "com.amazonaws.us-east-1.s3", "tags": {"Name": "vpce-s3-t"}})
+    assert gateway.get("failed") is True and gateway["vpc_endpoint"]["state"] == "failed", gateway
+    assert "is failed (EmulatedFailure: the endpoint failed (emulated))" in gateway["msg"], gateway
+    time.sleep(15.2)
     states = {e["VpcEndpointId"]: (e["State"], e.get("LastError", {}).get("Code")) for e in ec2.describe_vpc_endpoints(VpcEndpointIds=ids)["VpcEndpoints"]}
     assert states == {ids[0]: ("available", None), ids[1]: ("failed", "EmulatedFailure")}, states
     assert [e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints(Filters=available)["VpcEndpoints"]] == ids[:1]

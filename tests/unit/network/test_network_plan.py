@@ -467,11 +467,15 @@ def endpoint_info(endpoint_id, state, **extra):
     return dict(vpc_endpoint_id=endpoint_id, state=state, service_name=SECRETS, **extra)
 
 
-def test_the_endpoints_to_wait_for_are_those_found_pending_and_those_created_pending():
+def test_the_endpoints_to_wait_for_are_those_found_pending_and_those_created_or_modified_pending():
     created = [{"item": {"service": SECRETS}, "vpc_endpoint": {"vpc_endpoint_id": "vpce-0new", "state": "pending"}},
                {"item": {"service": S3}, "vpc_endpoint": {"vpc_endpoint_id": "vpce-0gw", "state": "available"}},
                {"item": {"service": S3}, "skipped": True}]
     assert network.vpc_endpoints_to_wait(["vpce-0kept"], created) == ["vpce-0kept", "vpce-0new"]
+    # A modify may put an interface endpoint back to pending.
+    modified = [{"item": {"service": SECRETS}, "vpc_endpoint": {"vpc_endpoint_id": "vpce-0kept", "state": "pending"}},
+                {"item": {"service": SECRETS}, "vpc_endpoint": {"vpc_endpoint_id": "vpce-0moved", "state": "pending"}}]
+    assert network.vpc_endpoints_to_wait(["vpce-0kept"], created, modified) == ["vpce-0kept", "vpce-0new", "vpce-0moved"]
     assert network.vpc_endpoints_to_wait([], []) == [] and network.vpc_endpoints_to_wait(None, None) == []
 
 
@@ -482,6 +486,8 @@ def test_the_endpoint_wait_waits_for_pending_and_undescribed_endpoints_only():
     assert network.vpc_endpoints_waited([found[0], found[2]], ["vpce-0a", "vpce-0c"]) == {"pending": [], "failed": [], "done": True}
     # EC2 did not know the ids yet: the info module lists none.
     assert network.vpc_endpoints_waited([], ["vpce-0a"]) == {"pending": ["vpce-0a"], "failed": [], "done": False}
+    # Only the endpoints waited for count (an old one of the service still deleting is not this run's).
+    assert network.vpc_endpoints_waited([endpoint_info("vpce-0old", "deleting"), found[0]], ["vpce-0a"]) == {"pending": [], "failed": [], "done": True}
 
 
 def test_a_failed_endpoint_stops_the_wait_naming_its_error():
@@ -852,8 +858,10 @@ def test_a_listed_az_where_fargate_runs_no_task_fails_naming_its_zone_id():
         network.choose_azs(["ap-northeast-1a", "ap-northeast-1b"], 2, "10.0.0.0/16", [], lambda: TOKYO, "ap-northeast-1")
     assert network.choose_azs(["ap-northeast-1c", "ap-northeast-1d"], 2, "10.0.0.0/16", [], lambda: TOKYO, "ap-northeast-1") == [
         "ap-northeast-1c", "ap-northeast-1d"]
-    # An existing VPC's subnets fix the AZs: they are not moved.
+    # An existing VPC's subnets fix the AZs, listed or not: they are not moved, and a run keeps working.
     assert network.choose_azs([], 3, "10.0.0.0/16", SUBNETS, lambda: pytest.fail("listed"), "ap-northeast-1") == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert network.choose_azs(["ap-northeast-1a", "ap-northeast-1b"], 2, "10.0.0.0/16", SUBNETS, lambda: pytest.fail("listed"), "ap-northeast-1") == [
+        "ap-northeast-1a", "ap-northeast-1b"]
 
 
 def test_the_azs_are_listed_unless_every_index_of_the_layout_has_a_subnet():

@@ -57,6 +57,7 @@ def test_route_tables_still_to_plan_make_both_flags_true():
     ("vpc_endpoints.create", [{"service": "com.amazonaws.us-east-1.s3", "type": "Gateway"}]),
     ("vpc_endpoints.modify", [{"vpc_endpoint_id": "vpce-1", "type": "Gateway"}]),
     ("vpc_endpoints.stale", [{"vpc_endpoint_id": "vpce-1"}]),
+    ("vpc_endpoints.pending", ["vpce-1"]),
 ])
 def test_leftovers_and_endpoints_are_the_egress_entry_points_not_the_first_pass(path, value):
     result = changed(NETWORK_CONVERGED, path, value)
