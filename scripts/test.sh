@@ -24,7 +24,8 @@ scenarios=${MOLECULE_SCENARIOS:-$(ls -d molecule/*/ 2>/dev/null | xargs -n1 base
 # Three pytest workers by default (each with its own emulator and PostgreSQL): the playbook
 # runs spend part of their time waiting (AWS-style retries and polls, above all on the
 # realistic emulator), so three overlap well on 2 cores. Four were measured slower (30.3 min
-# against 25.0 and 26.4 with three): each process then needs more CPU for the same work.
+# against 25.0 and 26.4 with three), and again no faster on 2026-12-06 (23 min 54 s against
+# 24 min 6 s, 7 % more CPU): each process then needs more CPU for the same work.
 pytest_workers=${PYTEST_WORKERS:-3}
 passed=0
 failed=0
