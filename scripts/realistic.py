@@ -245,21 +245,21 @@ DYNAMODB_ITEM_ACTIONS = ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Quer
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
 
 
-def _service(headers):
-    """The signing name in the Authorization header's credential scope (ec2, iam, ecs ...)."""
+def _credential_scope(headers):
+    """The Authorization header's credential scope: [key id, date, region, service, "aws4_request"]."""
     auth = headers.get("Authorization") or ""
-    if "Credential=" in auth:
-        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
-        if len(scope) >= 4:
-            return scope[3]
-    return None
+    scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/") if "Credential=" in auth else []
+    return scope if len(scope) >= 4 else [None] * 4
+
+
+def _service(headers):
+    """The signing name in the credential scope (ec2, iam, ecs ...)."""
+    return _credential_scope(headers)[3]
 
 
 def _region(headers):
-    """The region in the Authorization header's credential scope."""
-    auth = headers.get("Authorization") or ""
-    scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/") if "Credential=" in auth else []
-    return scope[2] if len(scope) >= 4 else None
+    """The region in the credential scope."""
+    return _credential_scope(headers)[2]
 
 
 class Call:
@@ -973,14 +973,9 @@ class Realism:
             ET.SubElement(error, f"{ns}message").text = message
 
         failed = {endpoint for endpoint in self.endpoints_failed if not self._endpoint_pending(endpoint)}
-        created = root.find(f"{ns}vpcEndpoint")  # CreateVpcEndpoint's answer: a gateway endpoint has no pending time
-        if created is not None and created.findtext(f"{ns}vpcEndpointId") in failed and created.find(f"{ns}state") is not None:
-            created.find(f"{ns}state").text = "failed"
-            last_error(created, self.figure("endpoint_failures", "code"), self.figure("endpoint_failures", "message"))
-            self.event("endpoint_failures", call, f"endpoint {created.findtext(f'{ns}vpcEndpointId')} failed")
-            return
+        # CreateVpcEndpoint answers one endpoint (vpcEndpoint): a gateway endpoint has no pending time.
         self._failed_items(root, call, ns, ("vpcEndpointSet", "vpcEndpointId", "vpc-endpoint-state"), failed,
-                           "endpoint_failures", "endpoint ", last_error)
+                           "endpoint_failures", "endpoint ", last_error, answer_tag="vpcEndpoint")
 
     def _endpoint_pending(self, endpoint_id):
         """Whether an interface endpoint is still in its `pending` time (slow_states)."""
@@ -1007,20 +1002,21 @@ class Realism:
             state.text = "pending"
             self.event("slow_states", call, f"endpoint {endpoint_id} pending")
 
-    def _failed_items(self, root, call, ns, tags, failed_ids, behaviour, label, add_error):
+    def _failed_items(self, root, call, ns, tags, failed_ids, behaviour, label, add_error, answer_tag=None):
         """Items of `failed_ids` answer `failed` with the behaviour's code and message (added by
         `add_error`), or are left out of a listing by state that does not ask for failed ones
-        (moto keeps them available). `tags`: the listing's set, the item's id, the state filter."""
+        (moto keeps them available). `tags`: the listing's set, the item's id, the state filter;
+        `answer_tag`: the element of a create's answer, which holds the one item."""
         set_tag, id_tag, state_filter = tags
         holder = root.find(f"{ns}{set_tag}")
-        if holder is None:
-            return
+        answered = root.find(f"{ns}{answer_tag}") if answer_tag else None
+        items = (holder.findall(f"{ns}item") if holder is not None else []) + ([answered] if answered is not None else [])
         states = [state.lower() for state in _filters(call.params).get(state_filter, ["failed"])]
-        for item in holder.findall(f"{ns}item"):
+        for item in items:
             item_id, state = item.findtext(f"{ns}{id_tag}"), item.find(f"{ns}state")
             if item_id not in failed_ids or state is None or state.text.lower() in ("deleting", "deleted"):
                 continue
-            if "failed" not in states:
+            if item is not answered and "failed" not in states:
                 holder.remove(item)
                 self.event(behaviour, call, f"{label}{item_id} failed, not listed")
                 continue

@@ -425,15 +425,25 @@ def read_vpc_endpoints(client, vpc_id):
     return _describe(client, "describe_vpc_endpoints", "VpcEndpoints", filters)
 
 
+def _state_of(endpoint):
+    """An endpoint's state in lower case (the answer's State may be capitalized), "" when none."""
+    return (endpoint.get("State") or "").lower()
+
+
+def _state_with_cause(state, code, message):
+    """A state and its failure, e.g. "failed (InsufficientIps: ...)", or the state alone."""
+    cause = failure_cause(code, message)
+    return "%s (%s)" % (state, cause) if cause else state
+
+
 def endpoint_unusable(endpoint):
     """Why an endpoint (as DescribeVpcEndpoints answers it) serves nothing, e.g. "failed
     (InsufficientIps: ...)", or None when it is usable (pending counts: it is on its way)."""
-    state = (endpoint.get("State") or "").lower()
+    state = _state_of(endpoint)
     if state not in ENDPOINT_UNUSABLE_STATES:
         return None
     error = endpoint.get("LastError") or {}
-    cause = failure_cause(error.get("Code"), error.get("Message") or endpoint.get("FailureReason"))
-    return "%s (%s)" % (state, cause) if cause else state
+    return _state_with_cause(state, error.get("Code"), error.get("Message") or endpoint.get("FailureReason"))
 
 
 class VpcEndpointErrorHandler(NetworkErrorHandler):
@@ -489,7 +499,7 @@ def endpoint_state(endpoint):
         vpc_endpoint_id=endpoint["VpcEndpointId"],
         service_name=endpoint.get("ServiceName"),
         vpc_endpoint_type=endpoint.get("VpcEndpointType"),
-        state=(endpoint.get("State") or "").lower() or None,
+        state=_state_of(endpoint) or None,
     )
 
 
@@ -503,7 +513,7 @@ def _describe_vpc_endpoint(client, endpoint_id):
 
 def describe_vpc_endpoint(client, endpoint_id):
     """The endpoint as endpoint_state() gives it, or None when it does not exist or is being deleted."""
-    found = [e for e in _describe_vpc_endpoint(client, endpoint_id) or [] if (e.get("State") or "").lower() not in ("deleting", "deleted")]
+    found = [e for e in _describe_vpc_endpoint(client, endpoint_id) or [] if _state_of(e) not in ("deleting", "deleted")]
     return endpoint_state(found[0]) if found else None
 
 
@@ -616,7 +626,7 @@ def plan_vpc_endpoints(wanted, found, attachments=None):
             continue
         kept.add(keep["VpcEndpointId"])
         plan["ids"][want["service"]] = keep["VpcEndpointId"]
-        if (keep.get("State") or "").lower() == "pending":
+        if _state_of(keep) == PENDING:
             plan["pending"].append(keep["VpcEndpointId"])
         now = _endpoint_now(keep)
         if now["policy"] is None:  # a service that takes no endpoint policy
@@ -801,8 +811,8 @@ def vpc_endpoints_waited(found, wanted=None):
             return PENDING
         if state in ENDPOINT_UNUSABLE_STATES + ("deleting", "deleted"):
             error = endpoint.get("last_error") or {}
-            cause = failure_cause(error.get("code"), error.get("message") or endpoint.get("failure_reason"))
-            return "%s of %s is %s" % (endpoint["vpc_endpoint_id"], endpoint.get("service_name"), "%s (%s)" % (state, cause) if cause else state)
+            failure = _state_with_cause(state, error.get("code"), error.get("message") or endpoint.get("failure_reason"))
+            return "%s of %s is %s" % (endpoint["vpc_endpoint_id"], endpoint.get("service_name"), failure)
         return None
 
     return _wait_outcome(found, wanted, "vpc_endpoint_id", verdict)
