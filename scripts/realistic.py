@@ -173,6 +173,12 @@ DEFAULTS = {
     # filter does not ask for failed ones (moto keeps them available). None at start.
     "nat_failures": {"enabled": True, "count": 0, "code": "InsufficientFreeAddressesInSubnet",
                      "message": "Subnet has insufficient free addresses to create this NAT gateway"},
+    # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html#Overview.DBInstance.Status:
+    # a DB instance can end its creation in a status that does not end by itself (failed,
+    # incompatible-network when its subnet has no free address, incompatible-parameters ...).
+    # Here the next `count` DB instances created are described with `status` once their
+    # `creating` time (slow_states' rds_seconds) is over (moto: available). None at start.
+    "db_instance_failures": {"enabled": True, "count": 0, "status": "incompatible-network"},
     # https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html and
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AWS_Fargate-Regions.html: an
     # account lists the zones it was given, an older one some that a new one (and moto) does not,
@@ -414,6 +420,7 @@ class Realism:
             self.endpoints_deleting = []  # dict(id, vpc, service, subnets, groups, until, polls)
             self.endpoints_failed = set()  # VPC endpoint ids described `failed`
             self.nats_failed = set()  # NAT gateway ids described `failed`
+            self.db_instances_failed = set()  # DB instance ids described in db_instance_failures' status
             self.rds_deleting = {}  # Aurora cluster id -> dict(element (XML, status deleting), subnet_group, until, polls)
             self.service_linked_role_refusals = 0  # CreateCluster refused so far
             self.clusters_created = {}  # ECS cluster name -> time created
@@ -1189,9 +1196,25 @@ class Realism:
             self.rds_clusters.add(call.params.get("DBClusterIdentifier"))
         elif call.action == "CreateDBInstance":
             self.rds_created[call.params.get("DBInstanceIdentifier")] = [now, True]
-        elif call.action in ("DescribeDBClusters", "DescribeDBInstances") and self.on("slow_states"):
+            if self.on("db_instance_failures") and self.figure("db_instance_failures", "count") > len(self.db_instances_failed):
+                self.db_instances_failed.add(call.params.get("DBInstanceIdentifier"))
+        if call.action == "DescribeDBInstances" and self.on("db_instance_failures") and self.db_instances_failed:
+            answer = self._rewrite_xml(call, answer, self._db_instances_failed)
+        if call.action in ("DescribeDBClusters", "DescribeDBInstances") and self.on("slow_states"):
             return self._rewrite_xml(call, answer, self._rds_creating)
         return answer
+
+    def _db_instances_failed(self, root, call, ns):
+        """The failing DB instances, once their creating time is over, in the behaviour's status."""
+        for node in root.iter(f"{ns}DBInstance"):
+            name, status = node.findtext(f"{ns}DBInstanceIdentifier"), node.find(f"{ns}DBInstanceStatus")
+            created = self.rds_created.get(name)
+            if name not in self.db_instances_failed or status is None or status.text != "available" or not created:
+                continue
+            if self.on("slow_states") and self.recent(created[0], self.figure("slow_states", "rds_seconds")):
+                continue
+            status.text = self.figure("db_instance_failures", "status")
+            self.event("db_instance_failures", call, f"{name} {status.text}")
 
     def _cluster_deleted(self, root, call, ns):
         """DeleteDBCluster answers the cluster `deleting` (moto: `available`); it is kept as

@@ -23,6 +23,8 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.plan import fi
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import fields_that_differ
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import update_or_nothing
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import version_tuple
+from ansible_collections.bluegreen.migration.plugins.module_utils.waits import PENDING
+from ansible_collections.bluegreen.migration.plugins.module_utils.waits import wait_outcome
 
 CLUSTER = "aurora cluster"
 INSTANCE = "aurora instance"
@@ -186,6 +188,37 @@ def plan_instances(wanted_instances, instance_class, subnet_group, instances):
         if updates:
             changes.append(change(INSTANCE, wanted["id"], "update", updates, "differs from the inputs"))
     return changes
+
+
+# The statuses a DB instance passes through on its way to available, and those where it serves
+# (terraform-provider-aws's wait for an available instance polls through the same). Any other
+# (failed, incompatible-network, incompatible-parameters, inaccessible-encryption-credentials,
+# stopped, deleting ...) does not end by itself: a wait stops on it at once.
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html#Overview.DBInstance.Status
+INSTANCE_ON_THE_WAY = (
+    "backing-up", "configuring-enhanced-monitoring", "configuring-iam-database-auth", "configuring-log-exports", "creating",
+    "maintenance", "modifying", "rebooting", "renaming", "resetting-master-credentials", "starting", "upgrading",
+)
+INSTANCE_SERVING = ("available", "storage-optimization")
+
+
+def instances_waited(found, wanted=None, cluster_id=None):
+    """What a wait for the Aurora instances `wanted` (ids; none: every instance of the cluster,
+    at least one) still waits for (waits.wait_outcome): `found` is amazon.aws.rds_instance_info's
+    instances. One in a status that does not end by itself reads "<id> is <status>"."""
+
+    def verdict(instance):
+        status = instance.get("db_instance_status")
+        if status in INSTANCE_SERVING:
+            return None
+        if status in INSTANCE_ON_THE_WAY or not status:
+            return PENDING
+        return "%s is %s" % (instance["db_instance_identifier"], status)
+
+    outcome = wait_outcome(found, wanted, "db_instance_identifier", verdict)
+    if not wanted and not found:
+        outcome.update(pending=["the instances of %s (none listed yet)" % cluster_id], done=False)
+    return outcome
 
 
 def ready(cluster, instances, instance_ids):

@@ -29,6 +29,8 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.plan import ch
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import created
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import fields_that_differ
+from ansible_collections.bluegreen.migration.plugins.module_utils.waits import PENDING
+from ansible_collections.bluegreen.migration.plugins.module_utils.waits import wait_outcome
 
 VPC = "vpc"
 INTERNET_GATEWAY = "internet gateway"
@@ -748,29 +750,8 @@ def subnet_ids(found):
 # the ids of what they created. These merge the two for the resources that refer to them.
 
 
-# What a wait for new resources found: each described one is ready, still PENDING, or failed (a phrase).
-PENDING = "pending"
-
-
-def _wait_outcome(found, wanted, id_key, verdict):
-    """{pending: [wanted ids not ready yet, or not described yet (EC2's eventual consistency)],
-    failed: [verdict's phrases], done: whether the wait is over}. `verdict(item)` is None for a
-    ready item, PENDING, or why it failed. One that failed will never be ready: the wait stops on
-    the first one found so, whatever the others' state, instead of running to its timeout."""
-    found = [item for item in found or [] if not wanted or item[id_key] in wanted]  # only those waited for
-    described = set(item[id_key] for item in found)
-    pending, failed = [item_id for item_id in wanted or [] if item_id not in described], []
-    for item in found:
-        outcome = verdict(item)
-        if outcome == PENDING:
-            pending.append(item[id_key])
-        elif outcome:
-            failed.append(outcome)
-    return {"pending": pending, "failed": failed, "done": not pending or bool(failed)}
-
-
 def nat_gateways_waited(found, wanted=None):
-    """What a wait for the NAT gateways `wanted` (ids) still waits for (_wait_outcome): `found` is
+    """What a wait for the NAT gateways `wanted` (ids) still waits for (waits.wait_outcome): `found` is
     amazon.aws.ec2_vpc_nat_gateway_info's result (None when EC2 did not know an id yet); a failed
     one reads "<id> (<code>: <message>)". AWS deletes a failed gateway after a while.
     https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html"""
@@ -782,7 +763,7 @@ def nat_gateways_waited(found, wanted=None):
             return "%s (%s)" % (nat["nat_gateway_id"], cause or state)
         return None if state == "available" else PENDING
 
-    return _wait_outcome(found, wanted, "nat_gateway_id", verdict)
+    return wait_outcome(found, wanted, "nat_gateway_id", verdict)
 
 
 def vpc_endpoints_to_wait(pending, created, modified=None):
@@ -798,7 +779,7 @@ def vpc_endpoints_to_wait(pending, created, modified=None):
 
 
 def vpc_endpoints_waited(found, wanted=None):
-    """What a wait for the VPC endpoints `wanted` (ids) still waits for (_wait_outcome): `found` is
+    """What a wait for the VPC endpoints `wanted` (ids) still waits for (waits.wait_outcome): `found` is
     amazon.aws.ec2_vpc_endpoint_info's vpc_endpoints (an id EC2 does not know yet is left out). A
     new interface endpoint is pending a minute or two, then available or failed (LastError); one
     that failed reads "<id> of <service> is failed (<code>: <message>)". An endpoint waiting for
@@ -815,7 +796,7 @@ def vpc_endpoints_waited(found, wanted=None):
             return "%s of %s is %s" % (endpoint["vpc_endpoint_id"], endpoint.get("service_name"), failure)
         return None
 
-    return _wait_outcome(found, wanted, "vpc_endpoint_id", verdict)
+    return wait_outcome(found, wanted, "vpc_endpoint_id", verdict)
 
 
 def subnets_unlisted(written):

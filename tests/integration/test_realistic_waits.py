@@ -1,21 +1,26 @@
-"""The network role's waits on the realistic emulator when AWS takes longer than the timeout
-(a NAT gateway or an interface endpoint pending for minutes): the run fails naming what is still
-pending and the setting that sizes the wait, not with Ansible's bare "retries exhausted". A read
-that fails (here: nothing answers at the endpoint) stops the wait at once with its own message
-instead of being retried until the timeout.
+"""The roles' waits on the realistic emulator when AWS takes longer than the timeout (a NAT
+gateway, an interface endpoint or an Aurora instance pending for minutes): the run fails naming
+what is still pending and the setting that sizes the wait, not with Ansible's bare "retries
+exhausted". A read that fails (here: nothing answers at the endpoint) stops the wait at once with
+its own message instead of being retried until the timeout, and so does an Aurora instance in a
+status that does not end by itself (incompatible-network: no free address in its subnet).
 
 Before, a NAT wait that ran out let the run go on to the routes (its failed_when kept `until`
 from failing the task), and an endpoint wait's ended with Ansible's bare failure."""
 
-import pytest
+import time
 
+import pytest
+from botocore.exceptions import ClientError
+
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_name, resource_names
 from tests.harness.aws import client, free_port, run_playbook
 from tests.unit.modules.test_ec2_vpc_route import network_with_gateways
 
-pytestmark = pytest.mark.slow(seconds=60)
+pytestmark = pytest.mark.slow(seconds=90)
 
 WAIT_PLAYBOOK = """
-- name: One of the network role's waits on the emulator
+- name: One of the roles' waits on the emulator
   hosts: localhost
   connection: local
   gather_facts: false
@@ -27,16 +32,16 @@ WAIT_PLAYBOOK = """
   tasks:
     - name: Run the wait
       ansible.builtin.include_role:
-        name: bluegreen.migration.network
+        name: "bluegreen.migration.{{ wait_role }}"
         tasks_from: "{{ wait_tasks }}"
 """
 
 
-def run_wait(tmp_path, wait_tasks, extra_vars, env=None):
+def run_wait(tmp_path, wait_tasks, extra_vars, env=None, role="network"):
     playbook = tmp_path / "wait.yml"
     playbook.write_text(WAIT_PLAYBOOK)
     # A wait retried to its timeout would outlast this: the test then fails on it.
-    result = run_playbook(playbook, inventory="localhost,", extra_vars=dict(extra_vars, wait_tasks=wait_tasks), env=env, timeout=180)
+    result = run_playbook(playbook, inventory="localhost,", extra_vars=dict(extra_vars, wait_tasks=wait_tasks, wait_role=role), env=env, timeout=180)
     return result, " ".join(result.stdout.split())
 
 
@@ -86,3 +91,49 @@ def test_a_vpc_endpoint_pending_past_the_timeout_is_named_and_a_failed_read_is_n
     assert result.returncode != 0, text[-3000:]
     assert "Failed to describe vpc endpoints" in text, text[-3000:]
     assert "RETRYING" not in text and "still not available" not in text, text[-3000:]
+
+
+def aurora_cluster(suffix, readers):
+    """An Aurora cluster named as the aurora role names it, its writer, then `readers` readers."""
+    rds = client("rds")
+    cluster = resource_names(suffix, "us-east-1")["aurora_cluster"]
+    rds.create_db_cluster(DBClusterIdentifier=cluster, Engine="aurora-postgresql", MasterUsername="app",
+                          MasterUserPassword="emulated-only-1")  # noqa: S106 (the emulator's throwaway cluster)
+    ids = [resource_name(f"aurora-{n}", suffix, "rds") for n in range(1, readers + 2)]
+    for identifier in ids:
+        for attempt in range(20):
+            try:
+                rds.create_db_instance(DBInstanceIdentifier=identifier, DBClusterIdentifier=cluster, Engine="aurora-postgresql",
+                                       DBInstanceClass="db.t4g.medium")
+                break
+            except ClientError as e:  # a member of a cluster still creating is refused once, as on AWS
+                if attempt == 19 or e.response["Error"]["Code"] != "InvalidDBClusterStateFault":
+                    raise
+                time.sleep(0.5)
+    return cluster, ids
+
+
+def test_an_aurora_instance_in_a_status_that_does_not_end_stops_the_aurora_wait_at_once(realistic_aws, tmp_path):
+    # The first instance created fails once its 4 s of creating are over; the wait may last 10 minutes.
+    realistic_aws.realism("config", {"slow_states": {"rds_seconds": 4}, "db_instance_failures": {"count": 1}})
+    cluster, ids = aurora_cluster("t47", readers=1)
+
+    result, text = run_wait(tmp_path, "wait", {"environment_suffix": "t47", "aws_region": "us-east-1", "aurora_reader_count": 1,
+                                               "aurora_wait_timeout": 600, "aurora_wait_delay": 2}, role="aurora")
+    assert result.returncode != 0, text[-3000:]
+    assert [e["detail"] for e in realistic_aws.realism("events") if e["behaviour"] == "db_instance_failures"][:1] == [f"{ids[0]} incompatible-network"]
+    assert f"Aurora instance(s) will not become available by themselves: {ids[0]} is incompatible-network." in text, text[-3000:]
+    assert "still not available" not in text, text[-3000:]
+
+
+def test_aurora_instances_pending_past_the_migrators_timeout_are_named(realistic_aws, tmp_path):
+    realistic_aws.realism("config", {"slow_states": {"rds_seconds": 600}})
+    cluster, ids = aurora_cluster("t48", readers=1)
+
+    result, text = run_wait(tmp_path, "database", {"bluegreen_aurora": {"cluster_id": cluster, "instance_ids": ids},
+                                                   "migrator_lambda_database_wait_timeout": 4, "migrator_lambda_database_wait_delay": 2},
+                            role="migrator_lambda")
+    assert result.returncode != 0, text[-3000:]
+    assert [e for e in realistic_aws.realism("events") if e["behaviour"] == "slow_states" and e["detail"] == f"{ids[1]} creating"]
+    assert (f"After 4 s (migrator_lambda_database_wait_timeout) Aurora instance(s) still not available: {ids[0]}, {ids[1]}. "
+            "No migration was run") in text, text[-3000:]
