@@ -137,3 +137,24 @@ def test_aurora_instances_pending_past_the_migrators_timeout_are_named(realistic
     assert [e for e in realistic_aws.realism("events") if e["behaviour"] == "slow_states" and e["detail"] == f"{ids[1]} creating"]
     assert (f"After 4 s (migrator_lambda_database_wait_timeout) Aurora instance(s) still not available: {ids[0]}, {ids[1]}. "
             "No migration was run") in text, text[-3000:]
+
+
+def test_a_teardown_whose_deleted_endpoint_outlasts_the_wait_names_it(realistic_aws, tmp_path):
+    # The deleted endpoint stays `deleting` for a hundred looks (AWS: a minute or two, sometimes more).
+    realistic_aws.realism("config", {"dependent_drain": {"endpoint_polls": 100}})
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.49.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.49.1.0/24")["Subnet"]["SubnetId"]
+    endpoint_id = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.secretsmanager", VpcEndpointType="Interface",
+                                          SubnetIds=[subnet])["VpcEndpoint"]["VpcEndpointId"]
+    # Until EC2 lists the new endpoint (eventual consistency), a teardown would not find it.
+    for _attempt in range(20):
+        if ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]:
+            break
+        time.sleep(0.5)
+
+    result, text = run_wait(tmp_path, "absent_vpc", {"network_absent_vpc_id": vpc, "environment_suffix": "t49", "network_endpoint_delete_wait": 5})
+    assert result.returncode != 0, text[-3000:]
+    assert [e for e in realistic_aws.realism("events") if e["behaviour"] == "dependent_drain" and endpoint_id in e["detail"]]
+    assert f"After 5 s AWS is still deleting VPC endpoint(s) {endpoint_id} of {vpc}; their network interfaces hold" in text, text[-3000:]
+    assert "Run the teardown again later" in text
