@@ -150,6 +150,20 @@ def without_fargate(zones, region):
     return [name for name, zone_id in zones.items() if allowed and zone_id not in allowed]
 
 
+def subnets_without_fargate(found_subnets, cidrs, region):
+    """Of the subnets AWS has with one of `cidrs` (the private tier, where the services' tasks
+    run), those in a zone where Fargate runs no task in `region`: an existing VPC keeps its
+    zones, so the plan warns instead of refusing. One line each: "<cidr> in <az> (<zone id>)"."""
+    allowed = FARGATE_ZONE_IDS.get(region)
+    if not allowed:
+        return []
+    return [
+        "%s in %s (%s)" % (s["CidrBlock"], s.get("AvailabilityZone"), s["AvailabilityZoneId"])
+        for s in found_subnets
+        if s["CidrBlock"] in cidrs and s.get("AvailabilityZoneId") and s["AvailabilityZoneId"] not in allowed
+    ]
+
+
 def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs, region=None):
     """The layout's AZs: those given; else those the VPC's subnets fix (no call); else the first
     `az_count` of the region's (`list_azs()`, read_availability_zones) where Fargate runs tasks.

@@ -290,6 +290,12 @@ layout:
     route_table_names:
       description: C(public), C(private) (one, or one per AZ with the per_az NAT layout) and C(isolated).
       type: dict
+    warnings:
+      description:
+        - What the layout keeps that does not work as wanted, also shown as warnings; for now, private subnets of an
+          existing VPC in a zone where Fargate runs no task (us-west-1, ap-northeast-1, cn-north-1).
+      type: list
+      elements: str
 vpc:
   description: The VPC's plan (when vpc was given).
   returned: when vpc is given
@@ -566,10 +572,17 @@ def plan_layout(client, params, found_subnets):
     region = getattr(getattr(client, "meta", None), "region_name", None)
     azs = network.choose_azs(layout["azs"], az_count, layout["cidr"], found_subnets, lambda: network.read_availability_zones(client), region)
     suffix = params["environment_suffix"]
+    subnets = network.subnet_layout(layout["cidr"], azs, suffix)
+    private = [s["cidr"] for s in subnets if s["tier"] == "private"]
+    unplaced = network.subnets_without_fargate(found_subnets, private, region)
+    warnings = ["private subnet(s) %s of the existing VPC are in zones where Fargate runs no task in %s: no service task is placed there"
+                " (the VPC keeps its zones; a network in other zones needs another VPC CIDR or network_azs on a new VPC)"
+                % ("; ".join(unplaced), region)] if unplaced else []
     return {
         "azs": azs,
-        "subnets": network.subnet_layout(layout["cidr"], azs, suffix),
+        "subnets": subnets,
         "route_table_names": naming.route_table_names(azs, params["nat_layout"] or "single", suffix),
+        "warnings": warnings,
     }
 
 
@@ -758,6 +771,8 @@ def main():
                              mutually_exclusive=[("route_tables", "route_table_names"), ("subnets", "layout")])
     try:
         result, changes = plan(module.client("ec2"), module.params)
+        for warning in result.get("layout", {}).get("warnings", []):
+            module.warn(warning)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     module.exit_with_plan(changes, writes=writes(result, module.params), leftovers_or_endpoints=leftovers_or_endpoints(result, module.params), **result)

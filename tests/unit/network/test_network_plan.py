@@ -864,6 +864,36 @@ def test_a_listed_az_where_fargate_runs_no_task_fails_naming_its_zone_id():
         "ap-northeast-1a", "ap-northeast-1b"]
 
 
+def in_tokyo(subnets):
+    """The recorded subnets as an older account of ap-northeast-1 has them: AZ b is apne1-az3."""
+    zones = {"us-east-1a": "ap-northeast-1a", "us-east-1b": "ap-northeast-1b", "us-east-1c": "ap-northeast-1c"}
+    return [dict(s, AvailabilityZone=zones[s["AvailabilityZone"]], AvailabilityZoneId=TOKYO[zones[s["AvailabilityZone"]]]) for s in subnets]
+
+
+def test_private_subnets_of_an_existing_vpc_where_fargate_runs_no_task_are_warned_of():
+    private = [s["cidr"] for s in LAYOUT if s["tier"] == "private"]
+    # Only the private one of AZ b: the public and isolated subnets there hold no task.
+    assert network.subnets_without_fargate(in_tokyo(SUBNETS), private, "ap-northeast-1") == ["10.0.64.0/20 in ap-northeast-1b (apne1-az3)"]
+    # Other regions run Fargate in every zone.
+    assert network.subnets_without_fargate(SUBNETS, private, "us-east-1") == []
+
+
+def test_the_plan_of_an_existing_vpc_in_such_zones_keeps_them_and_warns():
+    from ansible_collections.bluegreen.migration.plugins.modules.network_plan import plan
+
+    class TokyoEC2(StubEC2):
+        meta = type("Meta", (), {"region_name": "ap-northeast-1"})()
+
+    result, changes = plan(TokyoEC2(describe_subnets=in_tokyo(SUBNETS)), first_read(layout={"cidr": "10.0.0.0/16", "azs": [], "az_count": 3}))
+    assert result["layout"]["azs"] == ["ap-northeast-1a", "ap-northeast-1b", "ap-northeast-1c"]
+    assert result["layout"]["warnings"] == [
+        "private subnet(s) 10.0.64.0/20 in ap-northeast-1b (apne1-az3) of the existing VPC are in zones where Fargate runs no task in ap-northeast-1:"
+        " no service task is placed there (the VPC keeps its zones; a network in other zones needs another VPC CIDR or network_azs on a new VPC)"]
+    assert not [c for c in changes if c["resource"] == "subnet"]
+    result, _changes = plan(StubEC2(), first_read(layout={"cidr": "10.0.0.0/16", "azs": [], "az_count": 3}))
+    assert result["layout"]["warnings"] == []
+
+
 def test_the_azs_are_listed_unless_every_index_of_the_layout_has_a_subnet():
     listed = []
     assert network.choose_azs(["us-east-1f"], 1, "10.0.0.0/16", [], lambda: listed.append(1)) == ["us-east-1f"]
