@@ -421,6 +421,7 @@ class Realism:
             self.endpoints_failed = set()  # VPC endpoint ids described `failed`
             self.nats_failed = set()  # NAT gateway ids described `failed`
             self.db_instances_failed = set()  # DB instance ids described in db_instance_failures' status
+            self.db_failures_made = 0  # how many of the `count` were made (a deleted one is not made again)
             self.rds_deleting = {}  # Aurora cluster id -> dict(element (XML, status deleting), subnet_group, until, polls)
             self.service_linked_role_refusals = 0  # CreateCluster refused so far
             self.clusters_created = {}  # ECS cluster name -> time created
@@ -1196,8 +1197,12 @@ class Realism:
             self.rds_clusters.add(call.params.get("DBClusterIdentifier"))
         elif call.action == "CreateDBInstance":
             self.rds_created[call.params.get("DBInstanceIdentifier")] = [now, True]
-            if self.on("db_instance_failures") and self.figure("db_instance_failures", "count") > len(self.db_instances_failed):
+            if self.on("db_instance_failures") and self.figure("db_instance_failures", "count") > self.db_failures_made:
                 self.db_instances_failed.add(call.params.get("DBInstanceIdentifier"))
+                self.db_failures_made += 1
+        elif call.action == "DeleteDBInstance":
+            # One created again under that name is a new instance.
+            self.db_instances_failed.discard(call.params.get("DBInstanceIdentifier"))
         if call.action == "DescribeDBInstances" and self.on("db_instance_failures") and self.db_instances_failed:
             answer = self._rewrite_xml(call, answer, self._db_instances_failed)
         if call.action in ("DescribeDBClusters", "DescribeDBInstances") and self.on("slow_states"):

@@ -11,16 +11,22 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.bluegreen.migration.plugins.module_utils import aurora
 
 
-def instances_waited(found, wanted=None, cluster_id=None):
-    """What a wait for Aurora instances still waits for (module_utils.aurora.instances_waited)."""
-    try:
-        return aurora.instances_waited(found, wanted, cluster_id)
-    except (AttributeError, KeyError, TypeError) as e:
-        raise AnsibleFilterError("aurora_instances_waited: unexpected input (%s: %s)" % (type(e).__name__, e)) from e
+def _filter(name, func):
+    def run(*args):
+        try:
+            return func(*args)
+        except (AttributeError, KeyError, TypeError) as e:
+            raise AnsibleFilterError("%s: unexpected input (%s: %s)" % (name, type(e).__name__, e)) from e
+
+    run.__name__ = name
+    return run
 
 
 class FilterModule(object):
-    """Aurora filters of bluegreen.migration."""
+    """Aurora filters of bluegreen.migration: what a wait for the database still waits for."""
 
     def filters(self):
-        return {"aurora_instances_waited": instances_waited}
+        return {
+            "aurora_instances_waited": _filter("aurora_instances_waited", aurora.instances_waited),
+            "aurora_cluster_waited": _filter("aurora_cluster_waited", aurora.cluster_waited),
+        }

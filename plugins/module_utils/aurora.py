@@ -196,29 +196,51 @@ def plan_instances(wanted_instances, instance_class, subnet_group, instances):
 # stopped, deleting ...) does not end by itself: a wait stops on it at once.
 # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html#Overview.DBInstance.Status
 INSTANCE_ON_THE_WAY = (
-    "backing-up", "configuring-enhanced-monitoring", "configuring-iam-database-auth", "configuring-log-exports", "creating",
-    "maintenance", "modifying", "rebooting", "renaming", "resetting-master-credentials", "starting", "upgrading",
+    "backing-up", "configuring-activity-stream", "configuring-enhanced-monitoring", "configuring-iam-database-auth", "configuring-log-exports",
+    "converting-to-vpc", "creating", "maintenance", "modifying", "moving-to-vpc", "rebooting", "renaming", "resetting-master-credentials",
+    "starting", "upgrading",
 )
-INSTANCE_SERVING = ("available", "storage-optimization")
+SERVING = ("available", "storage-optimization")
+# The same for the cluster (its own statuses; cloning-failed, migration-failed, stopped, deleting
+# and inaccessible-encryption-credentials do not end by themselves).
+# https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html#Aurora.Status
+CLUSTER_ON_THE_WAY = (
+    "backing-up", "backtracking", "creating", "failing-over", "maintenance", "migrating", "modifying", "preparing-data-migration", "promoting",
+    "rebooting", "renaming", "resetting-master-credentials", "starting", "update-iam-db-auth", "upgrading",
+)
+
+
+def _verdict(identifier_key, status_key, on_the_way):
+    """A wait_outcome verdict: serving, on the way (or no status yet), or "<id> is <status>"."""
+
+    def verdict(item):
+        status = item.get(status_key)
+        if status in SERVING:
+            return None
+        if status in on_the_way or not status:
+            return PENDING
+        return "%s is %s" % (item[identifier_key], status)
+
+    return verdict
 
 
 def instances_waited(found, wanted=None, cluster_id=None):
-    """What a wait for the Aurora instances `wanted` (ids; none: every instance of the cluster,
-    at least one) still waits for (waits.wait_outcome): `found` is amazon.aws.rds_instance_info's
-    instances. One in a status that does not end by itself reads "<id> is <status>"."""
-
-    def verdict(instance):
-        status = instance.get("db_instance_status")
-        if status in INSTANCE_SERVING:
-            return None
-        if status in INSTANCE_ON_THE_WAY or not status:
-            return PENDING
-        return "%s is %s" % (instance["db_instance_identifier"], status)
-
-    outcome = wait_outcome(found, wanted, "db_instance_identifier", verdict)
+    """What a wait for the Aurora instances `wanted` (ids; none: every instance of the cluster
+    not being deleted, at least one) still waits for (waits.wait_outcome): `found` is
+    amazon.aws.rds_instance_info's instances. One in a status that does not end by itself reads
+    "<id> is <status>"."""
+    if not wanted:
+        found = [i for i in found or [] if i.get("db_instance_status") != "deleting"]
+    outcome = wait_outcome(found, wanted, "db_instance_identifier", _verdict("db_instance_identifier", "db_instance_status", INSTANCE_ON_THE_WAY))
     if not wanted and not found:
         outcome.update(pending=["the instances of %s (none listed yet)" % cluster_id], done=False)
     return outcome
+
+
+def cluster_waited(found, cluster_id):
+    """What a wait for the cluster `cluster_id` to be available still waits for (waits.wait_outcome):
+    `found` is amazon.aws.rds_cluster_info's clusters."""
+    return wait_outcome(found, [cluster_id], "db_cluster_identifier", _verdict("db_cluster_identifier", "status", CLUSTER_ON_THE_WAY))
 
 
 def ready(cluster, instances, instance_ids):

@@ -59,7 +59,7 @@ def test_a_nat_gateway_pending_past_the_timeout_is_named_and_a_failed_read_is_no
 
     result, text = run_wait(tmp_path, "nat_wait", {"network_nat_wait_ids": [nat], "network_nat_wait_timeout": 10})
     assert result.returncode != 0, text[-3000:]
-    assert pending_events(realistic_aws, "DescribeNatGateways", f"{nat} pending"), realistic_aws.realism("events")
+    assert pending_events(realistic_aws, "DescribeNatGateways", f"{nat} pending"), text[-3000:]
     assert f"After 10 s (network_nat_wait_timeout) NAT gateway(s) still not available: {nat}." in text, text[-3000:]
     assert "-e network_nat_wait_timeout=<seconds>" in text
 
@@ -80,14 +80,14 @@ def test_a_vpc_endpoint_pending_past_the_timeout_is_named_and_a_failed_read_is_n
     assert endpoint["State"] == "pending", endpoint
     endpoint_id = endpoint["VpcEndpointId"]
 
-    result, text = run_wait(tmp_path, "endpoints_wait", {"network_endpoint_wait_ids": [endpoint_id], "network_vpc_endpoint_wait_timeout": 10})
+    waited = {"network_endpoint_wait_ids": [endpoint_id], "network_vpc_id": vpc}
+    result, text = run_wait(tmp_path, "endpoints_wait", dict(waited, network_vpc_endpoint_wait_timeout=10))
     assert result.returncode != 0, text[-3000:]
-    assert pending_events(realistic_aws, "DescribeVpcEndpoints", endpoint_id), realistic_aws.realism("events")
+    assert pending_events(realistic_aws, "DescribeVpcEndpoints", endpoint_id), text[-3000:]
     assert f"After 10 s (network_vpc_endpoint_wait_timeout) VPC endpoint(s) still not available: {endpoint_id}." in text, text[-3000:]
     assert "-e network_vpc_endpoint_wait_timeout=<seconds>" in text
 
-    result, text = run_wait(tmp_path, "endpoints_wait", {"network_endpoint_wait_ids": [endpoint_id], "network_vpc_endpoint_wait_timeout": 600},
-                            env=nothing_answers())
+    result, text = run_wait(tmp_path, "endpoints_wait", dict(waited, network_vpc_endpoint_wait_timeout=600), env=nothing_answers())
     assert result.returncode != 0, text[-3000:]
     assert "Failed to describe vpc endpoints" in text, text[-3000:]
     assert "RETRYING" not in text and "still not available" not in text, text[-3000:]
@@ -113,30 +113,53 @@ def aurora_cluster(suffix, readers):
     return cluster, ids
 
 
-def test_an_aurora_instance_in_a_status_that_does_not_end_stops_the_aurora_wait_at_once(realistic_aws, tmp_path):
-    # The first instance created fails once its 4 s of creating are over; the wait may last 10 minutes.
-    realistic_aws.realism("config", {"slow_states": {"rds_seconds": 4}, "db_instance_failures": {"count": 1}})
-    cluster, ids = aurora_cluster("t47", readers=1)
+def test_the_aurora_roles_wait_names_what_is_pending_stops_on_a_dead_instance_and_on_a_failed_read(realistic_aws, tmp_path):
+    role_vars = {"aws_region": "us-east-1", "aurora_reader_count": 1, "aurora_wait_delay": 2}
+    realistic_aws.realism("config", {"slow_states": {"rds_seconds": 600}})
+    _cluster, ids = aurora_cluster("t47", readers=1)
+    result, text = run_wait(tmp_path, "wait", dict(role_vars, environment_suffix="t47", aurora_wait_timeout=4), role="aurora")
+    assert result.returncode != 0, text[-3000:]
+    assert f"After 4 s (aurora_wait_timeout) Aurora instance(s) still not available: {ids[0]}, {ids[1]}. Re-run later" in text, text[-3000:]
 
-    result, text = run_wait(tmp_path, "wait", {"environment_suffix": "t47", "aws_region": "us-east-1", "aurora_reader_count": 1,
-                                               "aurora_wait_timeout": 600, "aurora_wait_delay": 2}, role="aurora")
+    # The first instance created next fails once its 4 s of creating are over; the wait may last 10 minutes.
+    realistic_aws.realism("config", {"slow_states": {"rds_seconds": 4}, "db_instance_failures": {"count": 1}})
+    _cluster, ids = aurora_cluster("t50", readers=1)
+    result, text = run_wait(tmp_path, "wait", dict(role_vars, environment_suffix="t50", aurora_wait_timeout=600), role="aurora")
     assert result.returncode != 0, text[-3000:]
     assert [e["detail"] for e in realistic_aws.realism("events") if e["behaviour"] == "db_instance_failures"][:1] == [f"{ids[0]} incompatible-network"]
     assert f"Aurora instance(s) will not become available by themselves: {ids[0]} is incompatible-network." in text, text[-3000:]
     assert "still not available" not in text, text[-3000:]
 
+    result, text = run_wait(tmp_path, "wait", dict(role_vars, environment_suffix="t50", aurora_wait_timeout=600), role="aurora", env=nothing_answers())
+    assert result.returncode != 0, text[-3000:]
+    assert "msg: Failed to describe db instances" in text, text[-3000:]
+    assert "RETRYING" not in text and "still not available" not in text, text[-3000:]
 
-def test_aurora_instances_pending_past_the_migrators_timeout_are_named(realistic_aws, tmp_path):
+
+def test_the_migrators_wait_names_what_is_pending_stops_on_a_dead_instance_and_on_a_failed_read(realistic_aws, tmp_path):
+    def wait_for(cluster, ids, timeout, env=None):
+        extra = {"bluegreen_aurora": {"cluster_id": cluster, "instance_ids": ids},
+                 "migrator_lambda_database_wait_timeout": timeout, "migrator_lambda_database_wait_delay": 2}
+        return run_wait(tmp_path, "database", extra, role="migrator_lambda", env=env)
+
     realistic_aws.realism("config", {"slow_states": {"rds_seconds": 600}})
     cluster, ids = aurora_cluster("t48", readers=1)
-
-    result, text = run_wait(tmp_path, "database", {"bluegreen_aurora": {"cluster_id": cluster, "instance_ids": ids},
-                                                   "migrator_lambda_database_wait_timeout": 4, "migrator_lambda_database_wait_delay": 2},
-                            role="migrator_lambda")
+    result, text = wait_for(cluster, ids, 4)
     assert result.returncode != 0, text[-3000:]
     assert [e for e in realistic_aws.realism("events") if e["behaviour"] == "slow_states" and e["detail"] == f"{ids[1]} creating"]
     assert (f"After 4 s (migrator_lambda_database_wait_timeout) Aurora instance(s) still not available: {ids[0]}, {ids[1]}. "
-            "No migration was run") in text, text[-3000:]
+            "The migrator function is deployed; migrations need the database.") in text, text[-3000:]
+
+    realistic_aws.realism("config", {"slow_states": {"rds_seconds": 4}, "db_instance_failures": {"count": 1}})
+    cluster, ids = aurora_cluster("t51", readers=1)
+    result, text = wait_for(cluster, ids, 600)
+    assert result.returncode != 0, text[-3000:]
+    assert f"Aurora instance(s) of {cluster} will not become available by themselves: {ids[0]} is incompatible-network." in text, text[-3000:]
+
+    result, text = wait_for(cluster, ids, 600, env=nothing_answers())
+    assert result.returncode != 0, text[-3000:]
+    assert "msg: Failed to describe db instances" in text, text[-3000:]
+    assert "RETRYING" not in text and "still not available" not in text, text[-3000:]
 
 
 def test_a_teardown_whose_deleted_endpoint_outlasts_the_wait_names_it(realistic_aws, tmp_path):

@@ -19,7 +19,7 @@ def test_an_instance_on_its_way_is_pending(status):
     assert aurora.instances_waited(found, WANTED, "aurora-dev") == {"pending": ["aurora-2-dev"], "failed": [], "done": False}
 
 
-@pytest.mark.parametrize("status", aurora.INSTANCE_SERVING)
+@pytest.mark.parametrize("status", aurora.SERVING)
 def test_instances_that_serve_end_the_wait(status):
     found = [instance("aurora-1-dev", "available"), instance("aurora-2-dev", status)]
     assert aurora.instances_waited(found, WANTED, "aurora-dev") == {"pending": [], "failed": [], "done": True}
@@ -44,3 +44,46 @@ def test_without_wanted_ids_every_listed_instance_counts_and_at_least_one_is_nee
     found = [instance("aurora-1-dev", "available"), instance("aurora-2-dev", "modifying")]
     assert aurora.instances_waited(found, [], "aurora-dev") == {"pending": ["aurora-2-dev"], "failed": [], "done": False}
     assert aurora.instances_waited(found[:1], [], "aurora-dev") == {"pending": [], "failed": [], "done": True}
+
+
+def test_without_wanted_ids_an_instance_being_deleted_does_not_count():
+    found = [instance("aurora-1-dev", "available"), instance("aurora-3-dev", "deleting")]
+    assert aurora.instances_waited(found, [], "aurora-dev") == {"pending": [], "failed": [], "done": True}
+    # Named in the wanted ids, it stops the wait: it will not become available.
+    assert aurora.instances_waited(found, ["aurora-1-dev", "aurora-3-dev"], "aurora-dev")["failed"] == ["aurora-3-dev is deleting"]
+
+
+def cluster(status):
+    return {"db_cluster_identifier": "aurora-dev", "status": status}
+
+
+@pytest.mark.parametrize("status", aurora.CLUSTER_ON_THE_WAY)
+def test_a_cluster_on_its_way_is_pending(status):
+    assert aurora.cluster_waited([cluster(status)], "aurora-dev") == {"pending": ["aurora-dev"], "failed": [], "done": False}
+
+
+@pytest.mark.parametrize("status,outcome", [
+    ("available", {"pending": [], "failed": [], "done": True}),
+    ("storage-optimization", {"pending": [], "failed": [], "done": True}),
+    ("stopped", {"pending": [], "failed": ["aurora-dev is stopped"], "done": True}),
+    ("inaccessible-encryption-credentials", {"pending": [], "failed": ["aurora-dev is inaccessible-encryption-credentials"], "done": True}),
+])
+def test_a_cluster_that_serves_or_will_not_by_itself_ends_the_wait(status, outcome):
+    assert aurora.cluster_waited([cluster(status)], "aurora-dev") == outcome
+
+
+def test_a_cluster_not_listed_yet_is_pending():
+    assert aurora.cluster_waited([], "aurora-dev") == {"pending": ["aurora-dev"], "failed": [], "done": False}
+
+
+def test_the_filters_say_which_of_them_had_unexpected_input():
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.bluegreen.migration.plugins.filter.aurora import FilterModule
+
+    filters = FilterModule().filters()
+    with pytest.raises(AnsibleFilterError, match=r"aurora_instances_waited: unexpected input \(KeyError"):
+        filters["aurora_instances_waited"]([{"db_instance_status": "creating"}], [], "aurora-dev")
+    with pytest.raises(AnsibleFilterError, match=r"aurora_cluster_waited: unexpected input"):
+        filters["aurora_cluster_waited"]([{"status": "creating"}], "aurora-dev")
+    assert filters["aurora_cluster_waited"]([cluster("available")], "aurora-dev")["done"] is True
