@@ -6,20 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.bluegreen.migration.plugins.module_utils import aurora
-
-
-def _filter(name, func):
-    def run(*args):
-        try:
-            return func(*args)
-        except (AttributeError, KeyError, TypeError) as e:
-            raise AnsibleFilterError("%s: unexpected input (%s: %s)" % (name, type(e).__name__, e)) from e
-
-    run.__name__ = name
-    return run
+from ansible_collections.bluegreen.migration.plugins.plugin_utils.filters import filter_errors
 
 
 class FilterModule(object):
@@ -27,6 +15,6 @@ class FilterModule(object):
 
     def filters(self):
         return {
-            "aurora_instances_waited": _filter("aurora_instances_waited", aurora.instances_waited),
-            "aurora_cluster_waited": _filter("aurora_cluster_waited", aurora.cluster_waited),
+            "aurora_instances_waited": filter_errors("aurora_instances_waited", aurora.instances_waited),
+            "aurora_cluster_waited": filter_errors("aurora_cluster_waited", aurora.cluster_waited),
         }

@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import naming, network
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import NamingError
+from ansible_collections.bluegreen.migration.plugins.plugin_utils.filters import filter_errors
 
 
 def subnet_plan(vpc_cidr, azs, suffix):
@@ -28,19 +29,6 @@ def route_table_names(azs, nat_layout, suffix):
         raise AnsibleFilterError(str(e)) from e
 
 
-def _ids(name, func):
-    def run(*args):
-        try:
-            return func(*args)
-        except ValueError as e:  # the function's own message (e.g. a table without an id)
-            raise AnsibleFilterError("%s: %s" % (name, e)) from e
-        except (AttributeError, KeyError, TypeError) as e:
-            raise AnsibleFilterError("%s: unexpected input (%s: %s)" % (name, type(e).__name__, e)) from e
-
-    run.__name__ = name
-    return run
-
-
 class FilterModule(object):
     """Network layout filters of bluegreen.migration."""
 
@@ -49,12 +37,12 @@ class FilterModule(object):
             "subnet_plan": subnet_plan,
             "network_route_table_names": route_table_names,
             # The ids read by the plan merged with those the writers answered (module_utils.network).
-            "network_subnet_ids": _ids("network_subnet_ids", network.subnet_ids_by_tier),
-            "network_subnets_unlisted": _ids("network_subnets_unlisted", network.subnets_unlisted),
-            "network_security_group_ids": _ids("network_security_group_ids", network.security_group_ids),
-            "network_route_table_ids": _ids("network_route_table_ids", network.route_table_ids_by_tier),
-            "network_nat_routes": _ids("network_nat_routes", network.nat_routes_with_table_ids),
-            "network_nat_waited": _ids("network_nat_waited", network.nat_gateways_waited),
-            "network_vpc_endpoints_to_wait": _ids("network_vpc_endpoints_to_wait", network.vpc_endpoints_to_wait),
-            "network_vpc_endpoints_waited": _ids("network_vpc_endpoints_waited", network.vpc_endpoints_waited),
+            "network_subnet_ids": filter_errors("network_subnet_ids", network.subnet_ids_by_tier),
+            "network_subnets_unlisted": filter_errors("network_subnets_unlisted", network.subnets_unlisted),
+            "network_security_group_ids": filter_errors("network_security_group_ids", network.security_group_ids),
+            "network_route_table_ids": filter_errors("network_route_table_ids", network.route_table_ids_by_tier),
+            "network_nat_routes": filter_errors("network_nat_routes", network.nat_routes_with_table_ids),
+            "network_nat_waited": filter_errors("network_nat_waited", network.nat_gateways_waited),
+            "network_vpc_endpoints_to_wait": filter_errors("network_vpc_endpoints_to_wait", network.vpc_endpoints_to_wait),
+            "network_vpc_endpoints_waited": filter_errors("network_vpc_endpoints_waited", network.vpc_endpoints_waited),
         }

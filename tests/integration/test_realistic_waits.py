@@ -49,6 +49,15 @@ def pending_events(emulator, action, resource_id):
     return [e for e in emulator.realism("events") if e["behaviour"] == "slow_states" and e["action"] == action and resource_id in e["detail"]]
 
 
+def interface_endpoint(ec2, prefix):
+    """A VPC with one subnet and a Secrets Manager interface endpoint in it: (VPC id, endpoint)."""
+    vpc = ec2.create_vpc(CidrBlock=f"{prefix}.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=f"{prefix}.1.0/24")["Subnet"]["SubnetId"]
+    endpoint = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.secretsmanager", VpcEndpointType="Interface",
+                                       SubnetIds=[subnet])["VpcEndpoint"]
+    return vpc, endpoint
+
+
 def nothing_answers():
     return {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
 
@@ -72,11 +81,7 @@ def test_a_nat_gateway_pending_past_the_timeout_is_named_and_a_failed_read_is_no
 
 def test_a_vpc_endpoint_pending_past_the_timeout_is_named_and_a_failed_read_is_not_retried(realistic_aws, tmp_path):
     realistic_aws.realism("config", {"slow_states": {"endpoint_seconds": 600}})
-    ec2 = client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.48.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.48.1.0/24")["Subnet"]["SubnetId"]
-    endpoint = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.secretsmanager", VpcEndpointType="Interface",
-                                       SubnetIds=[subnet])["VpcEndpoint"]
+    vpc, endpoint = interface_endpoint(client("ec2"), "10.48")
     assert endpoint["State"] == "pending", endpoint
     endpoint_id = endpoint["VpcEndpointId"]
 
@@ -166,10 +171,8 @@ def test_a_teardown_whose_deleted_endpoint_outlasts_the_wait_names_it(realistic_
     # The deleted endpoint stays `deleting` for a hundred looks (AWS: a minute or two, sometimes more).
     realistic_aws.realism("config", {"dependent_drain": {"endpoint_polls": 100}})
     ec2 = client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.49.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.49.1.0/24")["Subnet"]["SubnetId"]
-    endpoint_id = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.secretsmanager", VpcEndpointType="Interface",
-                                          SubnetIds=[subnet])["VpcEndpoint"]["VpcEndpointId"]
+    vpc, endpoint = interface_endpoint(ec2, "10.49")
+    endpoint_id = endpoint["VpcEndpointId"]
     # Until EC2 lists the new endpoint (eventual consistency), a teardown would not find it.
     for _attempt in range(20):
         if ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]:
