@@ -766,8 +766,8 @@ def subnet_ids(found):
 
 def nat_gateways_waited(found, wanted=None):
     """What a wait for the NAT gateways `wanted` (ids) still waits for (waits.wait_outcome): `found` is
-    amazon.aws.ec2_vpc_nat_gateway_info's result (None when EC2 did not know an id yet); a failed
-    one reads "<id> (<code>: <message>)". AWS deletes a failed gateway after a while.
+    amazon.aws.ec2_vpc_nat_gateway_info's result, listed by the nat-gateway-id filter (an id EC2
+    does not list yet is pending); a failed one reads "<id> (<code>: <message>)". AWS deletes a failed gateway after a while.
     https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html"""
 
     def verdict(nat):

@@ -16,9 +16,9 @@ def filter_errors(name, func):
     table without an id) and bad input (an unexpected shape of a registered result) become an
     AnsibleFilterError naming the filter."""
 
-    def run(*args):
+    def run(*args, **kwargs):
         try:
-            return func(*args)
+            return func(*args, **kwargs)
         except ValueError as e:
             raise AnsibleFilterError("%s: %s" % (name, e)) from e
         except (AttributeError, KeyError, TypeError) as e:

@@ -87,3 +87,5 @@ def test_the_filters_say_which_of_them_had_unexpected_input():
     with pytest.raises(AnsibleFilterError, match=r"aurora_cluster_waited: unexpected input"):
         filters["aurora_cluster_waited"]([{"status": "creating"}], "aurora-dev")
     assert filters["aurora_cluster_waited"]([cluster("available")], "aurora-dev")["done"] is True
+    # Options by name, as documented.
+    assert filters["aurora_instances_waited"]([], cluster_id="aurora-dev")["pending"] == ["the instances of aurora-dev (none listed yet)"]
