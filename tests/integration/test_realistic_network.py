@@ -3,6 +3,8 @@ while creating it) is waited for before any private route names it; AWS refuses 
 pending NAT gateway as if its id did not exist. A NAT gateway that failed stops the wait at once,
 naming AWS's failure code, and the next run puts another in its place."""
 
+import time
+
 import pytest
 
 from tests.harness.aws import client, run_playbook
@@ -27,6 +29,13 @@ def test_nat_found_pending_is_waited_for_before_the_routes_and_a_failed_one_stop
         AllocationId=ec2.allocate_address(Domain="vpc")["AllocationId"],
         TagSpecifications=[{"ResourceType": "natgateway", "Tags": [{"Key": k, "Value": v} for k, v in ((t["Key"], t["Value"]) for t in old["Tags"])]}],
     )["NatGateway"]["NatGatewayId"]
+    # A run stopped earlier, not a second ago: EC2 lists the gateway by then (a run started
+    # within its listing delay would not find it, and would create another).
+    in_subnet = [{"Name": "subnet-id", "Values": [old["SubnetId"]]}, {"Name": "state", "Values": ["pending", "available"]}]
+    for _attempt in range(40):
+        if new in [n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filters=in_subnet)["NatGateways"]]:
+            break
+        time.sleep(0.25)
     mark = len(realistic_aws.realism("events"))
 
     run()
