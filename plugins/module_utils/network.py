@@ -167,15 +167,17 @@ def subnets_without_fargate(found_subnets, cidrs, region):
 def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs, region=None):
     """The layout's AZs: those given; else those the VPC's subnets fix (no call); else the first
     `az_count` of the region's (`list_azs()`, read_availability_zones) where Fargate runs tasks.
-    Given AZs for a new VPC (no subnets found) are checked against that list in a region where
+    Given AZs where the VPC has no subnet yet are checked against that list in a region where
     Fargate leaves some out (one call).
     A region with too few, or a given AZ without Fargate, is a NetworkError that says what to change."""
     if wanted_azs:
-        # Checked for a new VPC only: the subnets of an existing one are not moved.
-        if region in FARGATE_ZONE_IDS and not found_subnets:
+        # Only the AZs the subnets would be new in: those of an existing subnet are not moved
+        # (the plan warns of its private ones, subnets_without_fargate).
+        held = set(s.get("AvailabilityZone") for s in found_subnets or [])
+        if region in FARGATE_ZONE_IDS and [az for az in wanted_azs if az not in held]:
             zones = list_azs()
             left_out = without_fargate(zones, region)
-            refused = [az for az in left_out if az in wanted_azs]
+            refused = [az for az in left_out if az in wanted_azs and az not in held]
             if refused:
                 message = "network_azs: Fargate runs no task in %s of %s; list others of %s"
                 shown = ", ".join("%s (%s)" % (az, zones[az]) for az in refused)

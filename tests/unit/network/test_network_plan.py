@@ -860,8 +860,14 @@ def test_a_listed_az_where_fargate_runs_no_task_fails_naming_its_zone_id():
         "ap-northeast-1c", "ap-northeast-1d"]
     # An existing VPC's subnets fix the AZs, listed or not: they are not moved, and a run keeps working.
     assert network.choose_azs([], 3, "10.0.0.0/16", SUBNETS, lambda: pytest.fail("listed"), "ap-northeast-1") == ["us-east-1a", "us-east-1b", "us-east-1c"]
-    assert network.choose_azs(["ap-northeast-1a", "ap-northeast-1b"], 2, "10.0.0.0/16", SUBNETS, lambda: pytest.fail("listed"), "ap-northeast-1") == [
+    tokyo = in_tokyo(SUBNETS)
+    assert network.choose_azs(["ap-northeast-1a", "ap-northeast-1b"], 2, "10.0.0.0/16", tokyo, lambda: pytest.fail("listed"), "ap-northeast-1") == [
         "ap-northeast-1a", "ap-northeast-1b"]
+    # A VPC built in part (a run stopped after AZ a's subnets): the subnets still to make in AZ b
+    # would hold no task, refused before any write as for a new VPC.
+    only_a = [s for s in tokyo if s["AvailabilityZone"] == "ap-northeast-1a"]
+    with pytest.raises(network.NetworkError, match=r"network_azs: Fargate runs no task in ap-northeast-1b \(apne1-az3\)"):
+        network.choose_azs(["ap-northeast-1a", "ap-northeast-1b"], 2, "10.0.0.0/16", only_a, lambda: TOKYO, "ap-northeast-1")
 
 
 def in_tokyo(subnets):
