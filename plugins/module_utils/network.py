@@ -761,9 +761,8 @@ def subnet_ids(found):
     return dict((s["CidrBlock"], s["SubnetId"]) for s in found)
 
 
-# --- Ids after the writers ------------------------------------------------------------------
-# The plan read the ids of what exists; the writers (run for the plan's items alone) answer with
-# the ids of what they created. These merge the two for the resources that refer to them.
+# --- Waits for new NAT gateways and VPC endpoints ------------------------------------------
+# What the role's waits found (waits.wait_outcome): each id ready, pending or failed.
 
 
 def nat_gateways_waited(found, wanted=None):
@@ -813,6 +812,11 @@ def vpc_endpoints_waited(found, wanted=None):
         return None
 
     return wait_outcome(found, wanted, "vpc_endpoint_id", verdict)
+
+
+# --- Ids after the writers ------------------------------------------------------------------
+# The plan read the ids of what exists; the writers (run for the plan's items alone) answer with
+# the ids of what they created. These merge the two for the resources that refer to them.
 
 
 def subnets_unlisted(written):
