@@ -166,6 +166,13 @@ def measure(emu, inventory, forks=None, playbook=PLAYBOOK):
     }
 
 
+def names_nat_gateways(params):
+    """True for a DescribeNatGateways naming gateways: by id, or by the `nat-gateway-id` filter."""
+    if any(key.startswith("NatGatewayId") for key in params):
+        return True
+    return any(key.startswith("Filter.") and key.endswith(".Name") and value == "nat-gateway-id" for key, value in params.items())
+
+
 def model(calls, naive=False, waits=True):
     """Seconds the recorded deploy would take on real AWS.
 
@@ -196,9 +203,9 @@ def model(calls, naive=False, waits=True):
             continue
         if not waits:
             continue
-        # Waiting for a NAT gateway: DescribeNatGateways by id (the module's own wait or the
-        # network role's egress step) after the create.
-        if action == "DescribeNatGateways" and "CreateNatGateway" in ready and any(k.startswith("NatGatewayId") for k in call["params"]):
+        # Waiting for a NAT gateway after the create: DescribeNatGateways by id (the NAT module's
+        # own wait) or by a `nat-gateway-id` filter (the network role's egress step).
+        if action == "DescribeNatGateways" and "CreateNatGateway" in ready and names_nat_gateways(call["params"]):
             clock = max([clock] + ready["CreateNatGateway"])
         if action == "DescribeDBInstances" and "DBInstanceIdentifier" not in call["params"] and "CreateDBInstance" in ready:
             clock = max([clock] + ready["CreateDBInstance"] + ready.get("CreateDBCluster", []))

@@ -79,3 +79,21 @@ def test_table_has_both_stacks_and_the_ratio():
     targets = deploy_bench.target_lines([("plan.yml, one converged environment (s)", None, 8.0, None), ("x", 0.5, 0.3, False)])
     assert targets[0].endswith("(target <= 8): not measured")
     assert targets[1].endswith("(target <= 0.3): NOT MET")
+
+
+def call(action, service="ec2", **params):
+    return {"action": action, "service": service, "method": "POST", "path": "/", "params": params}
+
+
+def test_the_model_waits_for_a_nat_gateway_described_by_id_or_by_filter():
+    """The NAT module's wait describes by id, the network role's egress step by the
+    `nat-gateway-id` filter: either blocks until the gateway is modelled available."""
+    create = call("CreateNatGateway", SubnetId="subnet-1")
+    ready = deploy_bench.WRITE_CALL_S + deploy_bench.LATENCY_S["CreateNatGateway"]
+    by_id = call("DescribeNatGateways", **{"NatGatewayId.1": "nat-1"})
+    by_filter = call("DescribeNatGateways", **{"Filter.1.Name": "nat-gateway-id", "Filter.1.Value.1": "nat-1"})
+    by_subnet = call("DescribeNatGateways", **{"Filter.1.Name": "subnet-id", "Filter.1.Value.1": "subnet-1"})
+    assert deploy_bench.model([create, by_id]) == ready
+    assert deploy_bench.model([create, by_filter]) == ready
+    # A listing by subnet (the plan's read, before any create) waits for nothing.
+    assert deploy_bench.model([create, by_subnet]) == deploy_bench.WRITE_CALL_S + deploy_bench.READ_CALL_S
