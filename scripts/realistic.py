@@ -19,7 +19,10 @@ import fnmatch
 import http.client
 import http.server
 import json
+import os
 import re
+import socket
+import struct
 import sys
 import threading
 import time
@@ -187,7 +190,14 @@ DEFAULTS = {
     "older_account_zones": {"enabled": True, "zones": {"ap-northeast-1": {"ap-northeast-1b": "apne1-az3"}, "us-west-1": {"us-west-1c": "usw1-az2"}}},
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html and botocore's
     # 60 s default read timeout: a synchronous Invoke answers only after `seconds` (0: off).
-    "long_invocation": {"enabled": True, "seconds": 0},
+    # https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html: a NAT
+    # gateway (or a load balancer) drops a TCP flow idle for 350 s, telling neither end, and
+    # answers a later packet of it with a reset. A held answer stands for an invocation longer
+    # than that (`idle_drop`): it is lost unless the client's end of the connection sends TCP
+    # keepalive probes within `idle_seconds` of quiet (read from the kernel's socket table). A
+    # client without probes waits until its own read timeout; one whose first probe comes later
+    # (botocore's tcp_keepalive on Linux: after 7200 s) has its connection reset.
+    "long_invocation": {"enabled": True, "seconds": 0, "idle_drop": True, "idle_seconds": 350},
     # https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html and API_Invoke.html
     # (ResourceNotReadyException): a VPC function idle for weeks is Inactive (Lambda reclaimed
     # its network interfaces). An Invoke fails and wakes it: Pending (Restoring) for
@@ -1352,16 +1362,54 @@ class Realism:
             return answer
         return Answer(answer.status, answer.headers, ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
-    def hold(self, call):
-        """Seconds to hold a synchronous Lambda invocation's answer before sending it."""
+    def hold(self, call, client, server):
+        """(seconds to hold a synchronous Lambda invocation's answer, what then happens to it:
+        None (sent), "silence" or "reset"): (0, None) for any other call. `client` and `server`:
+        the connection's two ends."""
         if self.on("long_invocation") and call.service == "lambda" and LAMBDA_INVOKE.match(call.path):
             if (call.headers.get("X-Amz-Invocation-Type") or "RequestResponse") == "RequestResponse":
                 seconds = self.figure("long_invocation", "seconds")
                 if seconds:
+                    lost, detail = None, f"answer held {seconds} s"
+                    if self.figure("long_invocation", "idle_drop"):
+                        idle = self.figure("long_invocation", "idle_seconds")
+                        probe = keepalive_probe_in(client, server)
+                        if probe is None:
+                            lost = "silence"
+                            detail += f", then lost: the connection sends no TCP keepalive probe, and is dropped after {idle} s of quiet"
+                        elif probe > idle:
+                            lost = "reset"
+                            detail += f", then lost: the connection's first TCP keepalive probe (in {probe:.0f} s) comes after {idle} s of quiet, and is reset"
+                        else:
+                            detail += f"; TCP keepalive probes (the next in {probe:.0f} s) keep the flow"
                     with self.lock:
-                        self.event("long_invocation", call, f"answer held {seconds} s")
-                    return seconds
-        return 0
+                        self.event("long_invocation", call, detail)
+                    return seconds, lost
+        return 0, None
+
+
+def keepalive_probe_in(client, server, table="/proc/net/tcp", within=1.0):
+    """Seconds until the next TCP keepalive probe of the client's end of a loopback connection
+    (`client`, `server`: (host, port) of its two ends), from the kernel's socket table, where
+    timer 2 is keepalive's; None when that end sends no probe (or is not in the table). Looked
+    at for up to a second: the retransmit timer of the request's segments shows first."""
+    def address(host, port):
+        return "%s:%04X" % (socket.inet_aton(host)[::-1].hex().upper(), port)
+
+    local, remote = address(*client[:2]), address(*server[:2])
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open(table, encoding="ascii") as rows:
+                found = [row.split() for row in rows if row.split()[1:3] == [local, remote]]
+        except OSError:
+            return None
+        if found:
+            timer, when = found[0][5].split(":")
+            if int(timer, 16) == 2:
+                return int(when, 16) / os.sysconf("SC_CLK_TCK")
+        time.sleep(0.05)
+    return None
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -1405,9 +1453,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         answer = realism.before(call)
         if answer is None:
             answer = realism.after(call, self._forward(call, self.path))
-        held = realism.hold(call)
+        held, lost = realism.hold(call, self.client_address, self.server.server_address)
         if held:
             time.sleep(held)
+        if lost == "reset":
+            # Closing with a zero linger time sends a reset, as the NAT gateway answers the probe.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        if lost:
+            return  # nothing reaches the client, which waits until its read timeout and closes
         try:
             self._respond(answer)
         except (BrokenPipeError, ConnectionResetError):

@@ -18,6 +18,7 @@ __metaclass__ = type
 import base64
 import json
 import re
+import socket
 
 try:
     import botocore
@@ -41,6 +42,13 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.plan import up
 # VPC attachment) and the answer's way back take time the function's timeout does not count.
 READ_TIMEOUT_MARGIN = 30
 CONNECT_TIMEOUT = 10
+# A NAT gateway or load balancer drops a TCP flow idle for 350 s, telling neither end
+# (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html): a controller
+# behind one would wait for an answer that never comes. TCP keepalive probes keep the flow; botocore's
+# tcp_keepalive turns them on but leaves their timing to the OS (Linux: the first after 7200 s).
+KEEPALIVE_IDLE = 60
+KEEPALIVE_INTERVAL = 20
+KEEPALIVE_PROBES = 5
 # https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors: answers
 # that mean the function was not started, so sending the call again cannot run it twice.
 # (ServiceException, a 500, is left out: it does not say whether the function ran.)
@@ -109,8 +117,36 @@ def default_read_timeout(configuration):
 
 
 def invoke_config(read_timeout, connect_timeout=CONNECT_TIMEOUT):
-    """botocore Config of the Invoke client: the read timeout, and exactly one attempt."""
-    return Config(read_timeout=read_timeout, connect_timeout=connect_timeout, retries={"total_max_attempts": 1})
+    """botocore Config of the Invoke client: the read timeout, exactly one attempt, and TCP
+    keepalive (timed by keep_alive)."""
+    return Config(read_timeout=read_timeout, connect_timeout=connect_timeout, retries={"total_max_attempts": 1}, tcp_keepalive=True)
+
+
+def keepalive_socket_options():
+    """Socket options for keepalive probes after KEEPALIVE_IDLE s of quiet, as far as the
+    platform names them (macOS calls the idle time TCP_KEEPALIVE)."""
+    options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    idle = getattr(socket, "TCP_KEEPIDLE", None) or getattr(socket, "TCP_KEEPALIVE", None)
+    for option, value in ((idle, KEEPALIVE_IDLE), (getattr(socket, "TCP_KEEPINTVL", None), KEEPALIVE_INTERVAL),
+                          (getattr(socket, "TCP_KEEPCNT", None), KEEPALIVE_PROBES)):
+        if option is not None:
+            options.append((socket.IPPROTO_TCP, option, value))
+    return options
+
+
+def keep_alive(client):
+    """Times the keepalive probes of a new client's connections (keepalive_socket_options).
+    botocore has no setting for it, so the options go into the socket options its HTTP session
+    opens connections with. Returns False, changing nothing, when that session is not found
+    (another botocore): the OS's timing applies then."""
+    session = getattr(getattr(client, "_endpoint", None), "http_session", None)
+    lists = [getattr(session, "_socket_options", None)]
+    lists.append(getattr(getattr(session, "_manager", None), "connection_pool_kw", {}).get("socket_options"))
+    if not all(isinstance(options, list) for options in lists):
+        return False
+    for options in {id(options): options for options in lists}.values():
+        options.extend(option for option in keepalive_socket_options() if option not in options)
+    return True
 
 
 def not_ready(configuration):
@@ -149,14 +185,16 @@ def wait_until_ready(client, name, qualifier=None):
 
 
 class InvocationTimeout(LambdaError):
-    """No answer within the read timeout: the function may still be running."""
+    """No answer came (none within the read timeout, or the connection was closed before it):
+    the function may still be running."""
 
 
 @LambdaErrorHandler.common_error_handler("invoke Lambda function {name}")
 def invoke(client, name, payload, qualifier=None, tail_log=False, dry_run=False, read_timeout=None, waking=False):
     """One synchronous Invoke (DryRun: only check parameters and permission). Returns the
     answer as amazon.aws.lambda_execute returns it, {output, logs, status}, and the function's
-    error (see function_error). A read timeout raises InvocationTimeout and is never retried.
+    error (see function_error). A read timeout, or a connection closed before the answer, raises
+    InvocationTimeout and is never retried.
     `waking` (the function is Inactive): one attempt, and the refusal that wakes the function
     raises FunctionInactive; the caller waits until it is Active and invokes it again."""
     params = {
@@ -178,6 +216,15 @@ def invoke(client, name, payload, qualifier=None, tail_log=False, dry_run=False,
             message=(
                 f"Lambda function {name} sent no answer within the read timeout of {read_timeout} s. The invocation was "
                 "sent once and not retried: the function may still be running. Check its logs before invoking it again."
+            ),
+            exception=e,
+        ) from e
+    except botocore.exceptions.ConnectionClosedError as e:
+        raise InvocationTimeout(
+            message=(
+                f"The connection to Lambda was closed before function {name} answered (a NAT gateway or load balancer on the way "
+                "may have dropped it). The invocation was not retried: the function may have run or still be running. "
+                "Check its logs before invoking it again."
             ),
             exception=e,
         ) from e

@@ -32,6 +32,11 @@ description:
     as any other. So it runs once.
   - Fails when the function reports an error (C(FunctionError)), with its type, message and
     stack trace.
+  - The connection sends TCP keepalive probes after 60 seconds of quiet, then every 20 seconds. A
+    NAT gateway or a load balancer drops a TCP flow idle for 350 seconds without telling either
+    end, so a controller behind one would otherwise wait out O(read_timeout) for the answer of an
+    invocation longer than that. botocore's C(tcp_keepalive) alone leaves the timing to the
+    operating system (on Linux, the first probe after two hours).
 options:
   name:
     description:
@@ -173,7 +178,13 @@ def invoke_client(module, read_timeout):
     config = awslambda.invoke_config(read_timeout)
     if module.params.get("aws_config"):
         config = Config(**module.params["aws_config"]).merge(config)
-    return module.client("lambda", aws_config=config)
+    client = module.client("lambda", aws_config=config)
+    if not awslambda.keep_alive(client):
+        module.warn(
+            "TCP keepalive probes are on with the OS's timing (botocore keeps its connections elsewhere than expected): "
+            "an invocation longer than 350 s may lose its answer behind a NAT gateway or load balancer"
+        )
+    return client
 
 
 def main():

@@ -149,7 +149,7 @@ def test_a_read_timeout_fails_clearly_after_exactly_one_invocation(lam):
     assert "may still be running" in result["msg"]
     assert result["read_timeout"] == 2
     assert lam.lambda_invocations() == [{"action": "apply"}]
-    assert [e["detail"] for e in lam.realism("events")] == ["answer held 5 s"]
+    assert [e["detail"].split(";")[0] for e in lam.realism("events")] == ["answer held 5 s"]
 
 
 def test_throttled_invocation_is_retried_and_runs_once(lam):
@@ -247,4 +247,51 @@ def test_an_invocation_longer_than_60_s_is_sent_once(lam):
     assert result["read_timeout"] == 150
     assert result["result"]["output"] == ANSWER
     assert lam.lambda_invocations() == [{"action": "apply", "phase": "expand"}]
-    assert [e["detail"] for e in lam.realism("events")] == ["answer held 65 s"]
+    # The emulator takes the held answer for one past a NAT gateway's 350 s idle timeout: it
+    # reached the client because the connection sent keepalive probes sooner.
+    [event] = [e["detail"] for e in lam.realism("events")]
+    assert event.startswith("answer held 65 s; TCP keepalive probes (the next in "), event
+    assert int(event.split("the next in ")[1].split(" s")[0]) <= awslambda.KEEPALIVE_IDLE, event
+
+
+def test_a_long_answer_is_lost_to_a_connection_without_timely_keepalive_probes(lam):
+    """The emulator's side of the test above: the answer of an invocation longer than a NAT
+    gateway's idle timeout never reaches a client whose connection stays quiet (botocore's
+    defaults: it waits until its read timeout), nor one whose first probe comes too late
+    (botocore's tcp_keepalive, timed by Linux: reset). The function ran each time."""
+    lam.queue_lambda_answers(ANSWER, count=3)
+    lam.realism("config", {"long_invocation": {"seconds": 1}})
+    quiet = boto3.client("lambda", region_name="us-east-1", config=Config(read_timeout=4, retries={"total_max_attempts": 1}))
+    with pytest.raises(botocore.exceptions.ReadTimeoutError):
+        quiet.invoke(FunctionName=FUNCTION, Payload=json.dumps({"action": "status"}))
+    # botocore's tcp_keepalive leaves the timing to the kernel (Linux's default: 7200 s).
+    assert int(open("/proc/sys/net/ipv4/tcp_keepalive_time").read()) > 350, "this machine probes idle connections within 350 s"
+    late = boto3.client("lambda", region_name="us-east-1", config=awslambda.invoke_config(30))
+    started = time.monotonic()
+    with pytest.raises(botocore.exceptions.ConnectionClosedError):
+        late.invoke(FunctionName=FUNCTION, Payload=json.dumps({"action": "status"}))
+    assert time.monotonic() - started < 10
+    # Through the module's invoke (the same client): the message says the function may have run.
+    with pytest.raises(awslambda.InvocationTimeout) as lost:
+        awslambda.invoke(late, FUNCTION, {"action": "status"}, read_timeout=30)
+    assert "closed before function migrator-li answered" in lost.value.message and "not retried" in lost.value.message
+    assert lam.lambda_invocations() == [{"action": "status"}] * 3
+    details = [e["detail"].split(", then lost: ")[-1] for e in lam.realism("events")]
+    assert details[0] == "the connection sends no TCP keepalive probe, and is dropped after 350 s of quiet", details
+    assert details[1:] == [details[1]] * 2 and details[1].startswith("the connection's first TCP keepalive probe (in "), details
+    assert details[1].endswith(") comes after 350 s of quiet, and is reset"), details
+
+
+def test_keep_alive_times_the_probes_of_the_clients_connections():
+    """botocore's tcp_keepalive sets SO_KEEPALIVE only; keep_alive adds the timing to the
+    options every connection of the client is opened with (once, however often it is called)."""
+    client = boto3.client("lambda", region_name="us-east-1", config=awslambda.invoke_config(10))
+    assert awslambda.keep_alive(client) and awslambda.keep_alive(client)
+    session = client._endpoint.http_session
+    for options in (session._socket_options, session._manager.connection_pool_kw["socket_options"]):
+        assert sorted(set(options)) == sorted(options)
+        assert set(awslambda.keepalive_socket_options()) <= set(options)
+    import socket
+    assert (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 60) in session._socket_options
+    # Another botocore, whose session keeps its options elsewhere: nothing changed, False.
+    assert awslambda.keep_alive(object()) is False
