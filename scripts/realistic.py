@@ -21,6 +21,7 @@ import http.server
 import json
 import os
 import re
+import select
 import socket
 import struct
 import sys
@@ -191,12 +192,12 @@ DEFAULTS = {
     # https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html and botocore's
     # 60 s default read timeout: a synchronous Invoke answers only after `seconds` (0: off).
     # https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html: a NAT
-    # gateway (or a load balancer) drops a TCP flow idle for 350 s, telling neither end, and
-    # answers a later packet of it with a reset. A held answer stands for an invocation longer
-    # than that (`idle_drop`): it is lost unless the client's end of the connection sends TCP
-    # keepalive probes within `idle_seconds` of quiet (read from the kernel's socket table). A
-    # client without probes waits until its own read timeout; one whose first probe comes later
-    # (botocore's tcp_keepalive on Linux: after 7200 s) has its connection reset.
+    # gateway drops a TCP flow idle for 350 s, telling neither end, and answers a later packet of
+    # it with a reset. A held answer stands for an invocation longer than that (`idle_drop`): it
+    # is lost unless the client's end of the connection sends a TCP keepalive probe within
+    # `idle_seconds` of quiet (judged from the kernel's socket table; exact for a connection
+    # opened for the call). A client without probes waits until its own read timeout; one whose
+    # probe comes later has its connection reset then (if it has not given up before).
     "long_invocation": {"enabled": True, "seconds": 0, "idle_drop": True, "idle_seconds": 350},
     # https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html and API_Invoke.html
     # (ResourceNotReadyException): a VPC function idle for weeks is Inactive (Lambda reclaimed
@@ -1362,10 +1363,9 @@ class Realism:
             return answer
         return Answer(answer.status, answer.headers, ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
-    def hold(self, call, client, server):
+    def hold(self, call, connection):
         """(seconds to hold a synchronous Lambda invocation's answer, what then happens to it:
-        None (sent), "silence" or "reset"): (0, None) for any other call. `client` and `server`:
-        the connection's two ends."""
+        None (sent), "silence" or ("reset", after seconds)): (0, None) for any other call."""
         if self.on("long_invocation") and call.service == "lambda" and LAMBDA_INVOKE.match(call.path):
             if (call.headers.get("X-Amz-Invocation-Type") or "RequestResponse") == "RequestResponse":
                 seconds = self.figure("long_invocation", "seconds")
@@ -1373,12 +1373,14 @@ class Realism:
                     lost, detail = None, f"answer held {seconds} s"
                     if self.figure("long_invocation", "idle_drop"):
                         idle = self.figure("long_invocation", "idle_seconds")
-                        probe = keepalive_probe_in(client, server)
-                        if probe is None:
+                        probe = keepalive_probe_in(connection)
+                        if probe == "unknown":
+                            detail += "; the connection's keepalive could not be read (no /proc/net/tcp entry): sent"
+                        elif probe is None:
                             lost = "silence"
                             detail += f", then lost: the connection sends no TCP keepalive probe, and is dropped after {idle} s of quiet"
                         elif probe > idle:
-                            lost = "reset"
+                            lost = ("reset", probe)
                             detail += f", then lost: the connection's first TCP keepalive probe (in {probe:.0f} s) comes after {idle} s of quiet, and is reset"
                         else:
                             detail += f"; TCP keepalive probes (the next in {probe:.0f} s) keep the flow"
@@ -1388,26 +1390,33 @@ class Realism:
         return 0, None
 
 
-def keepalive_probe_in(client, server, table="/proc/net/tcp", within=1.0):
-    """Seconds until the next TCP keepalive probe of the client's end of a loopback connection
-    (`client`, `server`: (host, port) of its two ends), from the kernel's socket table, where
-    timer 2 is keepalive's; None when that end sends no probe (or is not in the table). Looked
-    at for up to a second: the retransmit timer of the request's segments shows first."""
+def keepalive_probe_in(connection, table="/proc/net/tcp", within=1.0):
+    """Seconds until the next TCP keepalive probe of the client's end of an IPv4 loopback
+    `connection` (the proxy's socket), from the kernel's socket table, where timer 2 is
+    keepalive's; None when that end sends no probe; "unknown" when it is not in the table (not
+    Linux, IPv6). Looked at for up to a second: the retransmit timer of the request's segments
+    shows first. The timer runs from the connection's start, so a pooled connection may seem
+    to probe sooner than it does."""
     def address(host, port):
-        return "%s:%04X" % (socket.inet_aton(host)[::-1].hex().upper(), port)
+        return "%08X:%04X" % (struct.unpack("=I", socket.inet_aton(host))[0], port)
 
-    local, remote = address(*client[:2]), address(*server[:2])
+    try:
+        local, remote = address(*connection.getpeername()[:2]), address(*connection.getsockname()[:2])
+    except (OSError, ValueError):
+        return "unknown"
+    found = []
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
             with open(table, encoding="ascii") as rows:
                 found = [row.split() for row in rows if row.split()[1:3] == [local, remote]]
         except OSError:
-            return None
-        if found:
-            timer, when = found[0][5].split(":")
-            if int(timer, 16) == 2:
-                return int(when, 16) / os.sysconf("SC_CLK_TCK")
+            return "unknown"
+        if not found:
+            return "unknown"
+        timer, when = found[0][5].split(":")
+        if int(timer, 16) == 2:
+            return int(when, 16) / os.sysconf("SC_CLK_TCK")
         time.sleep(0.05)
     return None
 
@@ -1453,21 +1462,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
         answer = realism.before(call)
         if answer is None:
             answer = realism.after(call, self._forward(call, self.path))
-        held, lost = realism.hold(call, self.client_address, self.server.server_address)
+        held, lost = realism.hold(call, self.connection)
         if held:
             time.sleep(held)
-        if lost == "reset":
-            # Closing with a zero linger time sends a reset, as the NAT gateway answers the probe.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.connection.close()
-            self.close_connection = True
-            return
-        if lost:
+        if lost == "silence":
             return  # nothing reaches the client, which waits until its read timeout and closes
+        if lost:
+            self.close_connection = True
+            self._reset_at_probe(lost[1] - held)
+            return
         try:
             self._respond(answer)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up waiting (its read timeout): the call still happened
+
+    def _reset_at_probe(self, seconds):
+        """Reset the connection when the client's keepalive probe comes, as the NAT gateway
+        answers it, unless the client closed it before (its read timeout)."""
+        readable, _writable, _failed = select.select([self.connection], [], [], max(seconds, 0))
+        if readable:
+            return  # the client closed (or wrote): nothing to reset
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        # The socket closes (with the reset) once its last file object does.
+        self.rfile.close()
+        self.connection.close()
 
     def _api(self, path, body):
         realism = self.server.realism

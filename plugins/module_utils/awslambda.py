@@ -16,9 +16,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import errno
 import json
 import re
 import socket
+import time
 
 try:
     import botocore
@@ -42,11 +44,14 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.plan import up
 # VPC attachment) and the answer's way back take time the function's timeout does not count.
 READ_TIMEOUT_MARGIN = 30
 CONNECT_TIMEOUT = 10
-# A NAT gateway or load balancer drops a TCP flow idle for 350 s, telling neither end
-# (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html): a controller
-# behind one would wait for an answer that never comes. TCP keepalive probes keep the flow; botocore's
-# tcp_keepalive turns them on but leaves their timing to the OS (Linux: the first after 7200 s).
-KEEPALIVE_IDLE = 60
+# A NAT gateway drops a TCP flow idle for 350 s (a Network Load Balancer or Network Firewall by
+# default; their minimum is 60 s) and tells neither end until a later packet meets a reset
+# (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html): a
+# controller behind one would wait for an answer that never comes. TCP keepalive probes keep the
+# flow; botocore's tcp_keepalive turns them on but leaves their timing to the OS (Linux: the first
+# after 7200 s). Here: a probe after 45 s of quiet; unanswered ones every 20 s, and after 5 of them
+# (about 145 s) the connection counts as lost.
+KEEPALIVE_IDLE = 45
 KEEPALIVE_INTERVAL = 20
 KEEPALIVE_PROBES = 5
 # https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors: answers
@@ -124,28 +129,42 @@ def invoke_config(read_timeout, connect_timeout=CONNECT_TIMEOUT):
 
 def keepalive_socket_options():
     """Socket options for keepalive probes after KEEPALIVE_IDLE s of quiet, as far as the
-    platform names them (macOS calls the idle time TCP_KEEPALIVE)."""
-    options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    platform has them (macOS calls the idle time TCP_KEEPALIVE) and its sockets take them (an
+    option refused would fail every connection); None without a way to set the idle time."""
     idle = getattr(socket, "TCP_KEEPIDLE", None) or getattr(socket, "TCP_KEEPALIVE", None)
-    for option, value in ((idle, KEEPALIVE_IDLE), (getattr(socket, "TCP_KEEPINTVL", None), KEEPALIVE_INTERVAL),
-                          (getattr(socket, "TCP_KEEPCNT", None), KEEPALIVE_PROBES)):
+    if idle is None:
+        return None
+    wanted = [(socket.IPPROTO_TCP, idle, KEEPALIVE_IDLE)]
+    for option, value in ((getattr(socket, "TCP_KEEPINTVL", None), KEEPALIVE_INTERVAL), (getattr(socket, "TCP_KEEPCNT", None), KEEPALIVE_PROBES)):
         if option is not None:
-            options.append((socket.IPPROTO_TCP, option, value))
+            wanted.append((socket.IPPROTO_TCP, option, value))
+    options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    with socket.socket() as probe:
+        for option in wanted:
+            try:
+                probe.setsockopt(*option)
+            except OSError:
+                if option is wanted[0]:
+                    return None
+                continue
+            options.append(option)
     return options
 
 
 def keep_alive(client):
     """Times the keepalive probes of a new client's connections (keepalive_socket_options).
     botocore has no setting for it, so the options go into the socket options its HTTP session
-    opens connections with. Returns False, changing nothing, when that session is not found
-    (another botocore): the OS's timing applies then."""
+    opens connections with (before its first request: urllib3 keys its pools on them). Returns
+    False, changing nothing, when that session is not found (another botocore) or the platform
+    cannot set the idle time: the OS's timing applies then."""
+    wanted = keepalive_socket_options()
     session = getattr(getattr(client, "_endpoint", None), "http_session", None)
     lists = [getattr(session, "_socket_options", None)]
     lists.append(getattr(getattr(session, "_manager", None), "connection_pool_kw", {}).get("socket_options"))
-    if not all(isinstance(options, list) for options in lists):
+    if wanted is None or not all(isinstance(options, list) for options in lists):
         return False
     for options in {id(options): options for options in lists}.values():
-        options.extend(option for option in keepalive_socket_options() if option not in options)
+        options.extend(option for option in wanted if option not in options)
     return True
 
 
@@ -205,6 +224,7 @@ def invoke(client, name, payload, qualifier=None, tail_log=False, dry_run=False,
     }
     if qualifier:
         params["Qualifier"] = qualifier
+    started = time.monotonic()
     try:
         response = (_invoke_waking if waking else _invoke)(client, **params)
     except botocore.exceptions.ClientError as e:
@@ -212,13 +232,7 @@ def invoke(client, name, payload, qualifier=None, tail_log=False, dry_run=False,
             raise FunctionInactive(message=f"Lambda function {name} is inactive (idle): the invocation woke it and was not run", exception=e) from e
         raise
     except botocore.exceptions.ReadTimeoutError as e:
-        raise InvocationTimeout(
-            message=(
-                f"Lambda function {name} sent no answer within the read timeout of {read_timeout} s. The invocation was "
-                "sent once and not retried: the function may still be running. Check its logs before invoking it again."
-            ),
-            exception=e,
-        ) from e
+        raise InvocationTimeout(message=no_answer(name, read_timeout, time.monotonic() - started, e), exception=e) from e
     except botocore.exceptions.ConnectionClosedError as e:
         raise InvocationTimeout(
             message=(
@@ -232,12 +246,32 @@ def invoke(client, name, payload, qualifier=None, tail_log=False, dry_run=False,
     if response.get("LogResult"):
         result["logs"] = base64.b64decode(response["LogResult"]).decode("utf-8", "replace")
     if not dry_run:
-        text = response["Payload"].read().decode("utf-8", "replace")
+        try:
+            text = response["Payload"].read().decode("utf-8", "replace")
+        except (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ResponseStreamingError) as e:
+            raise InvocationTimeout(
+                message=f"Lambda function {name} ran (status {result['status']}), but its answer was cut off on the way. "
+                "Check its logs: it was not invoked again.",
+                exception=e,
+            ) from e
         try:
             result["output"] = json.loads(text) if text else ""
         except ValueError as e:
             raise LambdaError(message=f"Lambda function {name} answered with a payload that is not JSON: {text[:200]!r}") from e
     return result, function_error(result["output"], response.get("FunctionError"))
+
+
+def no_answer(name, read_timeout, waited, error=None):
+    """The message of a read that ended without an answer: the read timeout ran out, or the
+    connection was found dead (its keepalive probes went unanswered: the kernel's ETIMEDOUT,
+    which urllib3 also reports as a read timeout). `error`: botocore's ReadTimeoutError."""
+    cause = getattr((getattr(error, "kwargs", None) or {}).get("error"), "__cause__", None)
+    if getattr(cause, "errno", None) == errno.ETIMEDOUT:
+        what = (f"Lambda function {name} sent no answer: the connection was lost after {waited:.0f} s (its TCP keepalive probes went "
+                f"unanswered), before the read timeout of {read_timeout} s.")
+    else:
+        what = f"Lambda function {name} sent no answer within the read timeout of {read_timeout} s."
+    return what + " The invocation was sent once and not retried: the function may still be running. Check its logs before invoking it again."
 
 
 @aws_retry(extra_codes=NOT_STARTED_CODES)

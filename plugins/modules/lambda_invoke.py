@@ -32,11 +32,15 @@ description:
     as any other. So it runs once.
   - Fails when the function reports an error (C(FunctionError)), with its type, message and
     stack trace.
-  - The connection sends TCP keepalive probes after 60 seconds of quiet, then every 20 seconds. A
-    NAT gateway or a load balancer drops a TCP flow idle for 350 seconds without telling either
-    end, so a controller behind one would otherwise wait out O(read_timeout) for the answer of an
-    invocation longer than that. botocore's C(tcp_keepalive) alone leaves the timing to the
-    operating system (on Linux, the first probe after two hours).
+  - The connection sends a TCP keepalive probe after 45 seconds of quiet. A NAT gateway drops a
+    TCP flow idle for 350 seconds (a Network Load Balancer or Network Firewall by default) without
+    telling either end, so a controller behind one would otherwise wait out O(read_timeout) for
+    the answer of an invocation longer than that. botocore's C(tcp_keepalive) alone leaves the
+    timing to the operating system (on Linux, the first probe after two hours). When 5 probes,
+    20 seconds apart, go unanswered (about 145 seconds), the connection counts as lost and the
+    module fails as for a read timeout.
+  - Through an HTTPS proxy, the probes keep only the connection to the proxy alive; the proxy's
+    own connection to Lambda needs keepalive of its own.
 options:
   name:
     description:
@@ -181,8 +185,8 @@ def invoke_client(module, read_timeout):
     client = module.client("lambda", aws_config=config)
     if not awslambda.keep_alive(client):
         module.warn(
-            "TCP keepalive probes are on with the OS's timing (botocore keeps its connections elsewhere than expected): "
-            "an invocation longer than 350 s may lose its answer behind a NAT gateway or load balancer"
+            "TCP keepalive probes are on with the operating system's timing (this botocore or platform does not let the module set it): "
+            "an invocation longer than 350 s may lose its answer behind a NAT gateway"
         )
     return client
 

@@ -5,14 +5,18 @@ behaviour on: the proxy forwards the Invoke to moto (which records it and
 answers from its queue), then holds the answer for the configured seconds, as a function
 that runs that long would."""
 
+import errno
 import io
 import json
+import socket
+import sys
 import time
 import zipfile
 
 import boto3
 import botocore
 import pytest
+import urllib3
 from botocore.config import Config
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
@@ -254,34 +258,58 @@ def test_an_invocation_longer_than_60_s_is_sent_once(lam):
     assert int(event.split("the next in ")[1].split(" s")[0]) <= awslambda.KEEPALIVE_IDLE, event
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the emulator reads keepalive timers from Linux's /proc/net/tcp")
 def test_a_long_answer_is_lost_to_a_connection_without_timely_keepalive_probes(lam):
     """The emulator's side of the test above: the answer of an invocation longer than a NAT
-    gateway's idle timeout never reaches a client whose connection stays quiet (botocore's
-    defaults: it waits until its read timeout), nor one whose first probe comes too late
-    (botocore's tcp_keepalive, timed by Linux: reset). The function ran each time."""
+    gateway's idle timeout (2 s here) never reaches a client whose connection stays quiet
+    (botocore's defaults: it waits until its read timeout), and one whose first probe comes
+    after it (3 s) has its connection reset then. The function ran each time."""
     lam.queue_lambda_answers(ANSWER, count=3)
-    lam.realism("config", {"long_invocation": {"seconds": 1}})
+    lam.realism("config", {"long_invocation": {"seconds": 1, "idle_seconds": 2}})
     quiet = boto3.client("lambda", region_name="us-east-1", config=Config(read_timeout=4, retries={"total_max_attempts": 1}))
     with pytest.raises(botocore.exceptions.ReadTimeoutError):
         quiet.invoke(FunctionName=FUNCTION, Payload=json.dumps({"action": "status"}))
-    # botocore's tcp_keepalive leaves the timing to the kernel (Linux's default: 7200 s).
-    assert int(open("/proc/sys/net/ipv4/tcp_keepalive_time").read()) > 350, "this machine probes idle connections within 350 s"
     late = boto3.client("lambda", region_name="us-east-1", config=awslambda.invoke_config(30))
+    late._endpoint.http_session._socket_options.append((socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 3))
     started = time.monotonic()
     with pytest.raises(botocore.exceptions.ConnectionClosedError):
         late.invoke(FunctionName=FUNCTION, Payload=json.dumps({"action": "status"}))
-    assert time.monotonic() - started < 10
+    assert 2.5 < time.monotonic() - started < 15
     # Through the module's invoke (the same client): the message says the function may have run.
     with pytest.raises(awslambda.InvocationTimeout) as lost:
         awslambda.invoke(late, FUNCTION, {"action": "status"}, read_timeout=30)
     assert "closed before function migrator-li answered" in lost.value.message and "not retried" in lost.value.message
     assert lam.lambda_invocations() == [{"action": "status"}] * 3
     details = [e["detail"].split(", then lost: ")[-1] for e in lam.realism("events")]
-    assert details[0] == "the connection sends no TCP keepalive probe, and is dropped after 350 s of quiet", details
+    assert details[0] == "the connection sends no TCP keepalive probe, and is dropped after 2 s of quiet", details
     assert details[1:] == [details[1]] * 2 and details[1].startswith("the connection's first TCP keepalive probe (in "), details
-    assert details[1].endswith(") comes after 350 s of quiet, and is reset"), details
+    assert details[1].endswith(") comes after 2 s of quiet, and is reset"), details
 
 
+def read_timeout_error(cause):
+    """botocore's ReadTimeoutError as urllib3 raises it for this socket error."""
+    try:
+        try:
+            raise cause
+        except OSError as socket_error:
+            raise urllib3.exceptions.ReadTimeoutError(None, "/2015-03-31/functions/f/invocations", "Read timed out.") from socket_error
+    except urllib3.exceptions.ReadTimeoutError as e:
+        return botocore.exceptions.ReadTimeoutError(endpoint_url="http://127.0.0.1/", error=e)
+
+
+def test_a_read_ended_by_unanswered_keepalive_probes_is_a_lost_connection():
+    """The kernel ends a connection whose keepalive probes go unanswered with ETIMEDOUT, which
+    urllib3 reports as a read timeout: the message says the connection was lost, not that the
+    function was slow."""
+    lost = awslambda.no_answer("f", 930, 145.2, read_timeout_error(TimeoutError(errno.ETIMEDOUT, "Connection timed out")))
+    slow = awslambda.no_answer("f", 930, 930.4, read_timeout_error(TimeoutError("timed out")))
+    assert "the connection was lost after 145 s (its TCP keepalive probes went unanswered), before the read timeout of 930 s" in lost
+    assert "sent no answer within the read timeout of 930 s." in slow and "lost" not in slow
+    for message in (lost, slow):
+        assert message.endswith("the function may still be running. Check its logs before invoking it again.")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="TCP_KEEPIDLE is Linux's name")
 def test_keep_alive_times_the_probes_of_the_clients_connections():
     """botocore's tcp_keepalive sets SO_KEEPALIVE only; keep_alive adds the timing to the
     options every connection of the client is opened with (once, however often it is called)."""
@@ -291,7 +319,7 @@ def test_keep_alive_times_the_probes_of_the_clients_connections():
     for options in (session._socket_options, session._manager.connection_pool_kw["socket_options"]):
         assert sorted(set(options)) == sorted(options)
         assert set(awslambda.keepalive_socket_options()) <= set(options)
-    import socket
-    assert (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 60) in session._socket_options
+    assert (socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, awslambda.KEEPALIVE_IDLE) in session._socket_options
+    assert (socket.IPPROTO_TCP, socket.TCP_KEEPCNT, awslambda.KEEPALIVE_PROBES) in session._socket_options
     # Another botocore, whose session keeps its options elsewhere: nothing changed, False.
     assert awslambda.keep_alive(object()) is False
