@@ -21,7 +21,7 @@ import http.server
 import json
 import os
 import re
-import select
+import selectors
 import socket
 import struct
 import sys
@@ -196,8 +196,9 @@ DEFAULTS = {
     # it with a reset. A held answer stands for an invocation longer than that (`idle_drop`): it
     # is lost unless the client's end of the connection sends a TCP keepalive probe within
     # `idle_seconds` of quiet (judged from the kernel's socket table; exact for a connection
-    # opened for the call). A client without probes waits until its own read timeout; one whose
-    # probe comes later has its connection reset then (if it has not given up before).
+    # opened for the call; where the table cannot tell, as off Linux, the answer is sent). A
+    # client without probes waits until its own read timeout; one whose probe comes later has its
+    # connection reset then (if it has not given up before).
     "long_invocation": {"enabled": True, "seconds": 0, "idle_drop": True, "idle_seconds": 350},
     # https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html and API_Invoke.html
     # (ResourceNotReadyException): a VPC function idle for weeks is Inactive (Lambda reclaimed
@@ -1381,9 +1382,9 @@ class Realism:
                             detail += f", then lost: the connection sends no TCP keepalive probe, and is dropped after {idle} s of quiet"
                         elif probe > idle:
                             lost = ("reset", probe)
-                            detail += f", then lost: the connection's first TCP keepalive probe (in {probe:.0f} s) comes after {idle} s of quiet, and is reset"
+                            detail += f", then lost: the connection's first TCP keepalive probe (in {probe:.1f} s) comes after {idle} s of quiet, and is reset"
                         else:
-                            detail += f"; TCP keepalive probes (the next in {probe:.0f} s) keep the flow"
+                            detail += f"; TCP keepalive probes (the next in {probe:.1f} s) keep the flow"
                     with self.lock:
                         self.event("long_invocation", call, detail)
                     return seconds, lost
@@ -1409,7 +1410,8 @@ def keepalive_probe_in(connection, table="/proc/net/tcp", within=1.0):
     while time.monotonic() < deadline:
         try:
             with open(table, encoding="ascii") as rows:
-                found = [row.split() for row in rows if row.split()[1:3] == [local, remote]]
+                # the client's end, established (state 01)
+                found = [row.split() for row in rows if row.split()[1:4] == [local, remote, "01"]]
         except OSError:
             return "unknown"
         if not found:
@@ -1463,29 +1465,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if answer is None:
             answer = realism.after(call, self._forward(call, self.path))
         held, lost = realism.hold(call, self.connection)
+        if lost == "silence":
+            # Nothing reaches the client, which waits until its read timeout and closes.
+            self._until_the_client_closes(None)
+            return
+        if lost:
+            # The NAT gateway answers the client's late probe with a reset, unless it gave up first.
+            if not self._until_the_client_closes(lost[1]):
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.rfile.close()  # the socket closes, with the reset, once its last file object does
+                self.connection.close()
+            return
         if held:
             time.sleep(held)
-        if lost == "silence":
-            return  # nothing reaches the client, which waits until its read timeout and closes
-        if lost:
-            self.close_connection = True
-            self._reset_at_probe(lost[1] - held)
-            return
         try:
             self._respond(answer)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up waiting (its read timeout): the call still happened
 
-    def _reset_at_probe(self, seconds):
-        """Reset the connection when the client's keepalive probe comes, as the NAT gateway
-        answers it, unless the client closed it before (its read timeout)."""
-        readable, _writable, _failed = select.select([self.connection], [], [], max(seconds, 0))
-        if readable:
-            return  # the client closed (or wrote): nothing to reset
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        # The socket closes (with the reset) once its last file object does.
-        self.rfile.close()
-        self.connection.close()
+    def _until_the_client_closes(self, seconds):
+        """Waits until the client closes the connection (or writes to it), at most `seconds`
+        (None: however long it takes); then this connection serves no other request. True
+        when the client did close."""
+        self.close_connection = True
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.connection, selectors.EVENT_READ)
+            return bool(selector.select(seconds))
 
     def _api(self, path, body):
         realism = self.server.realism

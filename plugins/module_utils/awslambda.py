@@ -139,15 +139,18 @@ def keepalive_socket_options():
         if option is not None:
             wanted.append((socket.IPPROTO_TCP, option, value))
     options = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
-    with socket.socket() as probe:
-        for option in wanted:
-            try:
-                probe.setsockopt(*option)
-            except OSError:
-                if option is wanted[0]:
-                    return None
-                continue
-            options.append(option)
+    try:
+        with socket.socket() as probe:
+            for option in wanted:
+                try:
+                    probe.setsockopt(*option)
+                except OSError:
+                    if option is wanted[0]:
+                        return None
+                    continue  # the OS's interval or count applies
+                options.append(option)
+    except OSError:
+        return None  # no socket to try them on (no descriptor left, a sandbox)
     return options
 
 
@@ -204,16 +207,16 @@ def wait_until_ready(client, name, qualifier=None):
 
 
 class InvocationTimeout(LambdaError):
-    """No answer came (none within the read timeout, or the connection was closed before it):
-    the function may still be running."""
+    """No whole answer came (none within the read timeout, the connection lost or closed before
+    it, or the answer cut off): the function may have run, or still be running."""
 
 
 @LambdaErrorHandler.common_error_handler("invoke Lambda function {name}")
 def invoke(client, name, payload, qualifier=None, tail_log=False, dry_run=False, read_timeout=None, waking=False):
     """One synchronous Invoke (DryRun: only check parameters and permission). Returns the
     answer as amazon.aws.lambda_execute returns it, {output, logs, status}, and the function's
-    error (see function_error). A read timeout, or a connection closed before the answer, raises
-    InvocationTimeout and is never retried.
+    error (see function_error). A read timeout, a connection lost or closed before the answer, or
+    an answer cut off raises InvocationTimeout; nothing is ever sent again.
     `waking` (the function is Inactive): one attempt, and the refusal that wakes the function
     raises FunctionInactive; the caller waits until it is Active and invokes it again."""
     params = {
@@ -248,7 +251,7 @@ def invoke(client, name, payload, qualifier=None, tail_log=False, dry_run=False,
     if not dry_run:
         try:
             text = response["Payload"].read().decode("utf-8", "replace")
-        except (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ResponseStreamingError) as e:
+        except (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ResponseStreamingError, botocore.exceptions.IncompleteReadError) as e:
             raise InvocationTimeout(
                 message=f"Lambda function {name} ran (status {result['status']}), but its answer was cut off on the way. "
                 "Check its logs: it was not invoked again.",
@@ -265,9 +268,11 @@ def no_answer(name, read_timeout, waited, error=None):
     """The message of a read that ended without an answer: the read timeout ran out, or the
     connection was found dead (its keepalive probes went unanswered: the kernel's ETIMEDOUT,
     which urllib3 also reports as a read timeout). `error`: botocore's ReadTimeoutError."""
-    cause = getattr((getattr(error, "kwargs", None) or {}).get("error"), "__cause__", None)
+    read_error = (getattr(error, "kwargs", None) or {}).get("error")
+    # urllib3 2 raises its ReadTimeoutError `from` the socket's error, urllib3 1.26 within its handling.
+    cause = getattr(read_error, "__cause__", None) or getattr(read_error, "__context__", None)
     if getattr(cause, "errno", None) == errno.ETIMEDOUT:
-        what = (f"Lambda function {name} sent no answer: the connection was lost after {waited:.0f} s (its TCP keepalive probes went "
+        what = (f"Lambda function {name} sent no answer: the connection was lost within {waited:.0f} s (its TCP keepalive probes went "
                 f"unanswered), before the read timeout of {read_timeout} s.")
     else:
         what = f"Lambda function {name} sent no answer within the read timeout of {read_timeout} s."

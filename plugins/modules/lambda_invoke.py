@@ -37,10 +37,11 @@ description:
     telling either end, so a controller behind one would otherwise wait out O(read_timeout) for
     the answer of an invocation longer than that. botocore's C(tcp_keepalive) alone leaves the
     timing to the operating system (on Linux, the first probe after two hours). When 5 probes,
-    20 seconds apart, go unanswered (about 145 seconds), the connection counts as lost and the
-    module fails as for a read timeout.
-  - Through an HTTPS proxy, the probes keep only the connection to the proxy alive; the proxy's
-    own connection to Lambda needs keepalive of its own.
+    20 seconds apart, go unanswered (about 145 seconds of silence), the connection counts as lost
+    and the module fails as for a read timeout. Where the platform refuses the interval or the
+    count, its own apply; where it cannot set the idle time, the module warns.
+  - Through a proxy, the probes keep only the connection to the proxy alive; the proxy's own
+    connection to Lambda needs keepalive of its own.
 options:
   name:
     description:
