@@ -1405,7 +1405,6 @@ def keepalive_probe_in(connection, table="/proc/net/tcp", within=1.0):
         local, remote = address(*connection.getpeername()[:2]), address(*connection.getsockname()[:2])
     except (OSError, ValueError):
         return "unknown"
-    found = []
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:

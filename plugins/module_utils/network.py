@@ -174,10 +174,11 @@ def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs, region=N
         # Only the AZs the subnets would be new in: those of an existing subnet are not moved
         # (the plan warns of its private ones, subnets_without_fargate).
         held = set(s.get("AvailabilityZone") for s in found_subnets or [])
-        if region in FARGATE_ZONE_IDS and [az for az in wanted_azs if az not in held]:
+        new = [az for az in wanted_azs if az not in held]
+        if region in FARGATE_ZONE_IDS and new:
             zones = list_azs()
             left_out = without_fargate(zones, region)
-            refused = [az for az in left_out if az in wanted_azs and az not in held]
+            refused = [az for az in left_out if az in new]
             if refused:
                 message = "network_azs: Fargate runs no task in %s of %s; list others of %s"
                 shown = ", ".join("%s (%s)" % (az, zones[az]) for az in refused)
