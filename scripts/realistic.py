@@ -205,6 +205,16 @@ DEFAULTS = {
     # its network interfaces). An Invoke fails and wakes it: Pending (Restoring) for
     # `waking_seconds`, then Active. `functions`: the names of the idle ones (none at start).
     "idle_functions": {"enabled": True, "functions": [], "waking_seconds": 3},
+    # https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html: an EC2 create
+    # repeated with the same client token and parameters answers as the first did and makes
+    # nothing (moto makes another); with other parameters it is refused with
+    # IdempotentParameterMismatch. Tokens are kept until the emulator's reset.
+    "client_tokens": {"enabled": True},
+    # https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-basics.html (a NAT gateway's
+    # network interface) and the InterfaceType values of DescribeNetworkInterfaces: a NAT
+    # gateway's interface is described with InterfaceType nat_gateway and the description
+    # "Interface for NAT Gateway <id>" (moto: "interface", no description).
+    "nat_interfaces": {"enabled": True},
 }
 
 # EC2 creates: action -> (response tag holding the new id); the id's prefix names its kind.
@@ -444,6 +454,8 @@ class Realism:
             self.subnet_deleted = None  # time of the last DeleteSubnet
             self.detach_refusals = {}  # internet gateway id -> DetachInternetGateway refused so far
             self.vpc_delete_refusals = {}  # VPC id -> DeleteVpc refused so far
+            self.client_tokens = {}  # (region, action, ClientToken) -> (the other parameters, the answer given)
+            self.nat_interfaces = {}  # network interface id -> the NAT gateway id it belongs to
 
     def on(self, name):
         return self.config[name]["enabled"]
@@ -469,6 +481,7 @@ class Realism:
                 self.event("throttling", call, code)
                 return error(call, code, "Rate exceeded", status)
             checks = (
+                self._token_used,
                 self._not_yet_consistent,
                 self._nat_not_ready,
                 self._iam_not_propagated,
@@ -488,6 +501,29 @@ class Realism:
                 if answer is not None:
                     return answer
         return None
+
+    @staticmethod
+    def _token_key(call):
+        token = call.params.get("ClientToken") if call.service == "ec2" else None
+        return (call.region, call.action, token) if token else None
+
+    def _token_used(self, call):
+        """An EC2 call repeating an earlier one's client token: that call's answer (the same
+        parameters) or IdempotentParameterMismatch (others)."""
+        key = self._token_key(call) if self.on("client_tokens") else None
+        if key is None or key not in self.client_tokens:
+            return None
+        params, answer = self.client_tokens[key]
+        if params != {k: v for k, v in call.params.items() if k != "ClientToken"}:
+            self.event("client_tokens", call, f"token {key[2]} used with other parameters")
+            return error(call, "IdempotentParameterMismatch", f"Client token {key[2]} was used for a request with other parameters")
+        self.event("client_tokens", call, f"token {key[2]} repeated: the first answer")
+        return answer
+
+    def _remember_token(self, call, answer):
+        key = self._token_key(call) if self.on("client_tokens") else None
+        if key is not None:
+            self.client_tokens[key] = ({k: v for k, v in call.params.items() if k != "ClientToken"}, answer)
 
     def _function_idle(self, call):
         """An Invoke of an idle (Inactive) function fails, and wakes it."""
@@ -839,7 +875,9 @@ class Realism:
         with self.lock:
             now = time.time()
             if call.service == "ec2":
-                return self._after_ec2(call, answer, now)
+                answer = self._after_ec2(call, answer, now)
+                self._remember_token(call, answer)
+                return answer
             if call.service == "iam":
                 if call.action in IAM_ROLE_CHANGES:
                     self.role_changed[call.params.get("RoleName")] = [now, 0]
@@ -1125,16 +1163,34 @@ class Realism:
         if call.action in EC2_CREATES:
             if created and call.action == "CreateNatGateway":
                 self.nat_created[created] = now
+                interface = re.search(r"<networkInterfaceId>([^<]+)</", answer.body.decode())
+                if interface:
+                    self.nat_interfaces[interface.group(1)] = created
                 if self.on("nat_failures") and self.figure("nat_failures", "count") > len(self.nats_failed):
                     self.nats_failed.add(created)
+                if self.on("slow_states"):
+                    answer = self._rewrite_xml(call, answer, self._nats_pending)
             return answer
         if call.action == "DescribeNatGateways" and self.on("nat_failures") and self.nats_failed:
             answer = self._rewrite_xml(call, answer, self._nats_failed)
         if call.action == "DescribeNatGateways" and self.on("slow_states"):
             return self._rewrite_xml(call, answer, self._nats_pending)
+        if call.action == "DescribeNetworkInterfaces" and self.on("nat_interfaces") and self.nat_interfaces:
+            answer = self._rewrite_xml(call, answer, self._nat_interfaces)
         if call.action == "DescribeNetworkInterfaces" and self.on("dependent_drain"):
             return self._rewrite_xml(call, answer, self._lingering_enis)
         return answer
+
+    def _nat_interfaces(self, root, call, ns):
+        for item in root.iter(f"{ns}item"):
+            nat = self.nat_interfaces.get(item.findtext(f"{ns}networkInterfaceId") or "")
+            if nat:
+                for tag, text in (("interfaceType", "nat_gateway"), ("description", f"Interface for NAT Gateway {nat}")):
+                    element = item.find(f"{ns}{tag}")
+                    if element is None:
+                        element = ET.SubElement(item, f"{ns}{tag}")
+                    element.text = text
+                self.event("nat_interfaces", call, f"{item.findtext(f'{ns}networkInterfaceId')} of {nat}")
 
     def _not_yet_listed(self, root, call, ns):
         """Leave out of a listing the items created less than `filter_seconds` ago."""
@@ -1155,7 +1211,8 @@ class Realism:
 
     def _nats_pending(self, root, call, ns):
         seconds = self.figure("slow_states", "nat_seconds")
-        for item in root.iter(f"{ns}item"):
+        # DescribeNatGateways' items, and CreateNatGateway's one gateway (moto answers available).
+        for item in list(root.iter(f"{ns}item")) + list(root.iter(f"{ns}natGateway")):
             nat_id, state = item.find(f"{ns}natGatewayId"), item.find(f"{ns}state")
             if nat_id is not None and state is not None and state.text == "available" and self.recent(self.nat_created.get(nat_id.text), seconds):
                 state.text = "pending"
