@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
@@ -40,8 +41,6 @@ SECURITY_GROUP = "security group"
 NAT_GATEWAY = "nat gateway"
 ELASTIC_IP = "elastic ip"
 VPC_ENDPOINT = "vpc endpoint"
-# The deploy reuses a free address of ours that carries the name (a run stopped in between).
-REUSED_EIP = "; a free one of ours of that name, left by a stopped run, is reused"
 WAITS_FOR_NAT = "; applied once the NAT gateway is available"
 ROUTE_WAITS_FOR_NAT = "; its route through the NAT gateway is added once the gateway is available"
 # What EC2 answers for a route table it does not know (both spellings occur).
@@ -90,10 +89,48 @@ def read_internet_gateways(client, vpc_id):
 
 
 def read_nat_gateways(client, vpc_id):
-    """The VPC's NAT gateways that are pending or available, each as {nat_gateway_id, subnet_id, state}."""
-    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "state", "Values": ["pending", "available"]}]
-    found = _describe(client, "describe_nat_gateways", "NatGateways", filters)
-    return [{"nat_gateway_id": n["NatGatewayId"], "subnet_id": n["SubnetId"], "state": n["State"]} for n in found]
+    """The VPC's NAT gateways in every state EC2 still lists (a deleted or failed one stays listed
+    about an hour), each as {nat_gateway_id, subnet_id, state, allocation_ids, association_ids}
+    (its elastic IPs, and their associations with it)."""
+    found = _describe(client, "describe_nat_gateways", "NatGateways", [{"Name": "vpc-id", "Values": [vpc_id]}])
+    return [
+        {"nat_gateway_id": n["NatGatewayId"], "subnet_id": n["SubnetId"], "state": n["State"],
+         "allocation_ids": sorted(a["AllocationId"] for a in n.get("NatGatewayAddresses") or [] if a.get("AllocationId")),
+         "association_ids": sorted(a["AssociationId"] for a in n.get("NatGatewayAddresses") or [] if a.get("AssociationId"))}
+        for n in found
+    ]
+
+
+def live_nat_gateways(listed):
+    """read_nat_gateways' gateways that are pending or available, each as {nat_gateway_id, subnet_id, state}."""
+    return [dict((k, n[k]) for k in ("nat_gateway_id", "subnet_id", "state")) for n in listed if n["state"] in ("pending", "available")]
+
+
+@NetworkErrorHandler.common_error_handler("read the elastic IPs named {names}")
+@aws_retry()
+def _addresses_named(client, names):
+    return client.describe_addresses(Filters=[{"Name": "tag:Name", "Values": list(names)}])["Addresses"]
+
+
+def read_addresses(client, vpc_id, names):
+    """The elastic IPs whose Name tag is one of `names` (DescribeAddresses has no pagination), each
+    as {allocation_id, name, association_id, taken_elsewhere}. `taken_elsewhere`: associated with
+    a network interface EC2 lists that is not a NAT gateway's in `vpc_id` (an instance, or the
+    gateway of another VPC of the environment's name); one it does not list yet counts as a
+    gateway's being made (the interfaces are read only for associated addresses)."""
+    found = _addresses_named(client, names)
+    interfaces = [a["NetworkInterfaceId"] for a in found if a.get("AssociationId") and a.get("NetworkInterfaceId")]
+    listed = {}
+    if interfaces:
+        answer = _describe(client, "describe_network_interfaces", "NetworkInterfaces", [{"Name": "network-interface-id", "Values": interfaces}])
+        listed = dict((i["NetworkInterfaceId"], i) for i in answer)
+
+    def taken_elsewhere(address):
+        interface = listed.get(address.get("NetworkInterfaceId")) if address.get("AssociationId") else None
+        return bool(interface) and (interface.get("InterfaceType") != "nat_gateway" or interface.get("VpcId") != vpc_id)
+
+    return [{"allocation_id": a["AllocationId"], "name": tags_of(a).get("Name"), "association_id": a.get("AssociationId"),
+             "taken_elsewhere": taken_elsewhere(a)} for a in found]
 
 
 # --- Layout --------------------------------------------------------------------------------
@@ -216,34 +253,122 @@ def _nat_by_subnet(found_nats):
     return by_subnet
 
 
-def plan_nat_gateways(wanted_subnets, layout, found_subnets, found_nats, suffix):
+def plan_nat_gateways(wanted_subnets, layout, found_subnets, listed_nats, suffix, addresses_named=None):
     """The NAT gateways of the `layout` (single or per_az) compared with read_nat_gateways'
-    answer. Returns (changes, plan): plan["apply"] lists the NAT subnets (wanted subnet entries,
-    with their `index` in the tier, and the `nat_name` and `eip_name` the gateway and its elastic
-    IP get in the environment `suffix`) without a pending or available gateway, plan["pending"]
-    the ids of the wanted gateways still pending (a run stopped while creating them), and
-    plan["stale"] the gateways outside the NAT subnets (the other layout's), to delete once no
-    route names them."""
+    answer (every state). Returns (changes, plan): plan["apply"] lists the NAT subnets (wanted
+    subnet entries, with their `index` in the tier, and the `nat_name` and `eip_name` the gateway
+    and its elastic IP get in the environment `suffix`) without a pending or available gateway,
+    plan["pending"] the ids of the wanted gateways still pending (a run stopped while creating
+    them), and plan["stale"] the gateways outside the NAT subnets (the other layout's), to delete
+    once no route names them.
+
+    Each entry of plan["apply"] carries also `listed_nat_gateway_ids`, the gateways EC2 lists in
+    its subnet in any state (they go into the create's client token), and `allocation_id`, the
+    elastic IP of ours it gets (nat_address's choice among `addresses_named(names)`, called only
+    when a gateway is missing; None: one is allocated)."""
     ids = subnet_ids(found_subnets)
-    by_subnet = _nat_by_subnet(found_nats)
+    live = live_nat_gateways(listed_nats)
+    by_subnet = _nat_by_subnet(live)
     changes, missing, pending, kept = [], [], [], set()
     for subnet in nat_subnets(wanted_subnets, layout):
-        nat = by_subnet.get(ids.get(subnet["cidr"]))
+        subnet_id = ids.get(subnet["cidr"])
+        nat = by_subnet.get(subnet_id)
         if nat is None:
             nat_name, eip_name = nat_gateway_names(subnet["az"], subnet["index"], suffix)
-            reason = "the NAT subnet %s has no NAT gateway" % subnet["name"]
-            changes.append(change(NAT_GATEWAY, nat_name, "create", {"subnet": field(None, subnet["name"]), "elastic_ip": field(None, eip_name)}, reason))
-            changes.append(change(ELASTIC_IP, eip_name, "create", {"nat_gateway": field(None, nat_name)}, "the address of " + nat_name + REUSED_EIP))
-            missing.append(dict(subnet, nat_name=nat_name, eip_name=eip_name))
+            listed_here = sorted(n["nat_gateway_id"] for n in listed_nats if subnet_id and n["subnet_id"] == subnet_id)
+            missing.append(dict(subnet, nat_name=nat_name, eip_name=eip_name, listed_nat_gateway_ids=listed_here, allocation_id=None))
             continue
         kept.add(nat["nat_gateway_id"])
         if nat["state"] != "available":
             pending.append(nat["nat_gateway_id"])
-    stale = [dict(nat_gateway_id=n["nat_gateway_id"], subnet_id=n["subnet_id"]) for n in found_nats if n["nat_gateway_id"] not in kept]
+    addresses = addresses_named([m["eip_name"] for m in missing]) if missing and addresses_named else []
+    for entry in missing:
+        entry["allocation_id"] = nat_address(entry["eip_name"], addresses, listed_nats)
+        reason = "the NAT subnet %s has no NAT gateway" % entry["name"]
+        if entry["allocation_id"]:
+            reason += "; its elastic IP %s (%s, left by a stopped run) is reused" % (entry["eip_name"], entry["allocation_id"])
+        fields = {"subnet": field(None, entry["name"]), "elastic_ip": field(None, entry["eip_name"])}
+        changes.append(change(NAT_GATEWAY, entry["nat_name"], "create", fields, reason))
+        if not entry["allocation_id"]:
+            fields = {"nat_gateway": field(None, entry["nat_name"])}
+            changes.append(change(ELASTIC_IP, entry["eip_name"], "create", fields, "the address of " + entry["nat_name"]))
+    stale = [dict(nat_gateway_id=n["nat_gateway_id"], subnet_id=n["subnet_id"]) for n in live if n["nat_gateway_id"] not in kept]
     for nat in stale:
         fields = {"subnet": field(nat["subnet_id"], None)}
         changes.append(change(NAT_GATEWAY, nat["nat_gateway_id"], "delete", fields, "not in a NAT subnet of the %s layout" % layout))
     return changes, {"apply": missing, "pending": pending, "stale": stale}
+
+
+def nat_address(eip_name, addresses, listed_nats):
+    """The elastic IP of ours named `eip_name` a new NAT gateway gets, among read_addresses'
+    addresses: the lowest allocation id of those free; None when there is none.
+
+    Free: not associated, or associated with no gateway EC2 lists and with nothing else
+    (read_addresses' `taken_elsewhere`). Held: its association is one a listed gateway names, in
+    any state, or (a listing without association ids) it is the address of a listed gateway that
+    is not deleted (a deleted one's listing still names the address it gave back). An address associated with a gateway EC2 does not list yet is the one a run
+    stopped right after CreateNatGateway gave its gateway; the same create repeated with the same
+    client token and address answers with that gateway instead of making a second one. As the
+    association does not change the order, a resumed run chooses as the stopped one did."""
+    held_associations = set(a for n in listed_nats for a in n.get("association_ids") or [])
+    held_addresses = set(a for n in listed_nats if n["state"] != "deleted" and not n.get("association_ids") for a in n.get("allocation_ids") or [])
+
+    def free(address):
+        if not address["association_id"]:
+            return True
+        return not (address.get("taken_elsewhere") or address["association_id"] in held_associations or address["allocation_id"] in held_addresses)
+
+    chosen = sorted(a["allocation_id"] for a in addresses if a["name"] == eip_name and free(a))
+    return chosen[0] if chosen else None
+
+
+def nat_client_token(nat_name, subnet_id, listed_nat_gateway_ids, now):
+    """CreateNatGateway's client token for the gateway `nat_name` in `subnet_id`: the same for a
+    run that repeats a create a stopped run made (EC2 then answers with that run's gateway, even
+    before it lists it), another once that gateway is listed in any state, or after the UTC hour
+    of `now` (EC2 documents no lifetime for these tokens, and a gateway deleted by hand drops out
+    of the listing after about an hour: the same token, with the same address, would then answer
+    with the deleted gateway, and with another address be refused). A run resumed across the
+    turn of the hour makes another token, so the gap this closes stays open there.
+    64 ASCII characters at most, as EC2 requires."""
+    basis = "|".join([nat_name, subnet_id, ",".join(sorted(listed_nat_gateway_ids)), now.strftime("%Y-%m-%dT%H")])
+    return "bluegreen-" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:48]
+
+
+# A subnet or elastic IP created moments before may not be known to CreateNatGateway yet
+# (EC2's eventual consistency); AWS lifts that refusal by itself.
+@NetworkErrorHandler.common_error_handler("create a NAT gateway in {request[SubnetId]}")
+@aws_retry(extra_codes=("InvalidSubnetID.NotFound", "InvalidAllocationID.NotFound"))
+def create_nat_gateway(client, request):
+    """CreateNatGateway with `request` (its ClientToken makes a repeated create one gateway); the
+    gateway as CreateNatGateway answers it, or None when EC2 refused the token as one a request
+    with other parameters used (IdempotentParameterMismatch)."""
+    try:
+        return client.create_nat_gateway(**request)["NatGateway"]
+    except is_boto3_error_code("IdempotentParameterMismatch"):
+        return None
+
+
+def nat_gateway_state(answer):
+    """A NAT gateway as CreateNatGateway or DescribeNatGateways answers it, in the module's shape."""
+    addresses = answer.get("NatGatewayAddresses") or []
+    state = {
+        "nat_gateway_id": answer["NatGatewayId"], "subnet_id": answer["SubnetId"], "vpc_id": answer.get("VpcId"),
+        "state": answer["State"], "allocation_id": next((a["AllocationId"] for a in addresses if a.get("AllocationId")), None),
+        "tags": tags_of(answer),
+    }
+    if answer.get("FailureCode"):
+        state["failure"] = "%s: %s" % (answer["FailureCode"], answer.get("FailureMessage") or "")
+    return state
+
+
+def new_nat_gateway_in(client, subnet_id, known_ids):
+    """The NAT gateway EC2 lists in `subnet_id`, in any state, that is not one of `known_ids`
+    (a pending or available one first), in nat_gateway_state's shape; None while there is none."""
+    filters = [{"Name": "subnet-id", "Values": [subnet_id]}]
+    found = [n for n in _describe(client, "describe_nat_gateways", "NatGateways", filters) if n["NatGatewayId"] not in known_ids]
+    found.sort(key=lambda n: n["State"] not in ("pending", "available"))
+    return nat_gateway_state(found[0]) if found else None
 
 
 def network_ids(base, subnet_plan, security_groups, layout):
@@ -278,7 +403,8 @@ def network_ids(base, subnet_plan, security_groups, layout):
 
 def nat_gateways_now(found_nats, created):
     """read_nat_gateways' answer with the gateways created since (the results of
-    amazon.aws.ec2_vpc_nat_gateway; those without an id, as in check mode, are left out). A
+    bluegreen.migration.nat_gateway_create, whose id is KNOWN_AFTER_CREATE in check mode; results
+    without an id or subnet, as of a skipped item, are left out). A
     created gateway counts as pending whatever its answer said: AWS refuses a route to a
     gateway that is not available yet, and a read right after the create may even miss it."""
     now = [dict(n) for n in found_nats]

@@ -17,7 +17,9 @@ description:
   - Reads, in one run, the kinds of resource it is given wanted entries for (C(DescribeVpcs) and
     C(DescribeVpcAttribute), C(DescribeInternetGateways), C(DescribeSubnets), C(DescribeNatGateways),
     C(DescribeVpcEndpoints), C(DescribeRouteTables), C(DescribeSecurityGroups), each filtered on the
-    VPC and each made once) and compares them with the wanted ones.
+    VPC and each made once) and compares them with the wanted ones. C(DescribeAddresses) is read
+    only when a NAT gateway is missing from a VPC that exists (an elastic IP a stopped run left), and
+    C(DescribeNetworkInterfaces) then only for such an address that is associated.
   - With O(vpc), the VPC is found by its C(Name) tag and CIDR, as M(amazon.aws.ec2_vpc_net)
     finds it. When it does not exist yet, everything in it is planned for creation (its id is
     known after the apply) and nothing more is read.
@@ -337,6 +339,10 @@ nat:
       description:
         - The NAT subnets (wanted subnet entries, with C(cidr), C(az), C(index) in the tier) without a NAT gateway,
           each with the C(nat_name) its gateway and the C(eip_name) the gateway's elastic IP get.
+        - Each has also C(listed_nat_gateway_ids), the gateways EC2 lists in its subnet in any state (a failed or
+          deleted one stays listed about an hour), which bluegreen.migration.nat_gateway_create puts into its
+          client token, and C(allocation_id), the elastic IP of ours named C(eip_name) that no listed gateway holds
+          (the lowest id; null when there is none and one is to be allocated).
       type: list
       elements: dict
     pending:
@@ -682,7 +688,8 @@ def plan(client, params):
         result["internet_gateway"] = {"id": igw_id, "apply": apply}
         changes += igw_changes
     if params["nat_gateways"] or params["nat_layout"]:
-        result["nat_gateways"] = read(network.read_nat_gateways)
+        listed_nats = read(network.read_nat_gateways)
+        result["nat_gateways"] = network.live_nat_gateways(listed_nats)
     wanted_subnets = params["subnets"]
     if params["layout"] is not None:
         result["layout"] = plan_layout(client, params, read(network.read_subnets))
@@ -693,8 +700,10 @@ def plan(client, params):
         result["subnets"] = {"changes": subnet_changes, "apply": to_apply, "ids": network.subnet_ids(found)}
         changes += subnet_changes
         if params["nat_layout"]:
+            # The addresses are read only when a gateway is missing from a VPC that exists.
             nat_changes, result["nat"] = network.plan_nat_gateways(
-                wanted_subnets, params["nat_layout"], found, result["nat_gateways"], params["environment_suffix"]
+                wanted_subnets, params["nat_layout"], found, listed_nats, params["environment_suffix"],
+                (lambda names: network.read_addresses(client, vpc_id, names)) if vpc_id else None,
             )
             result["nat"]["changes"] = nat_changes
             changes += nat_changes

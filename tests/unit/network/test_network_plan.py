@@ -4,6 +4,7 @@ planned for the deployed state, exactly the drifted field when one thing differs
 entries the writers are asked to run for."""
 
 import copy
+import datetime
 import json
 from pathlib import Path
 
@@ -750,6 +751,10 @@ class StubEC2:
         self.calls.append("describe_vpc_attribute")
         return {Attribute[0].upper() + Attribute[1:]: {"Value": True}}
 
+    def describe_addresses(self, Filters):
+        self.calls.append("describe_addresses")
+        return {"Addresses": self.answers.get("describe_addresses", [])}
+
     def describe_availability_zones(self, Filters):
         self.calls.append("describe_availability_zones")
         return {"AvailabilityZones": [{"ZoneName": z} for z in ("us-east-1d", "us-east-1b", "us-east-1a", "us-east-1c")]}
@@ -819,6 +824,8 @@ def test_a_missing_nat_gateway_leaves_the_route_tables_and_rules_to_the_second_r
     assert ec2.calls.count("describe_route_tables") == 1 and "route_tables" not in result
     assert [m["name"] for m in result["vpc_endpoints"]["modify"]] == ["vpce-s3-local"]
     assert [c["name"] for c in changes if c["resource"] == "nat gateway"] == ["nat-a-local", "nat-b-local", "nat-c-local"]
+    # The addresses a stopped run may have left are read once, for the three gateways to create.
+    assert ec2.calls.count("describe_addresses") == 1 and [n["allocation_id"] for n in result["nat"]["apply"]] == [None] * 3
     # The second read names the groups by key too: their ids as read, or as just created.
     second = first_read(vpc=None, vpc_id=VPCS[0]["VpcId"], internet_gateway=None, layout=None, nat_layout=None, vpc_endpoints=None,
                         route_tables_when_ready=False, route_table_names=RT_NAMES, subnet_ids=TIER_IDS, internet_gateway_id=IGW,
@@ -939,3 +946,79 @@ def test_a_failed_or_going_nat_gateway_stops_the_wait_naming_its_failure():
     assert network.nat_gateways_waited(found, ["nat-0a", "nat-0b", "nat-0c"]) == {
         "pending": ["nat-0c"], "failed": ["nat-0a (InsufficientFreeAddressesInSubnet: Subnet has insufficient free addresses)", "nat-0b (deleted)"],
         "done": True}
+
+
+# --- A NAT gateway requested again: the address a stopped run left, the create's client token ---
+
+def test_the_gateways_listed_in_a_nat_subnet_in_any_state_go_with_its_entry():
+    failed = {"nat_gateway_id": "nat-0failed", "subnet_id": TIER_IDS["public"][0], "state": "failed", "allocation_ids": ["eipalloc-0f"]}
+    other = {"nat_gateway_id": "nat-0gone", "subnet_id": TIER_IDS["public"][1], "state": "deleted", "allocation_ids": []}
+    _changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, [failed, other], SUFFIX)
+    [entry] = plan["apply"]
+    # Only the first public subnet's; a failed or deleted one is neither kept, pending nor stale.
+    assert entry["listed_nat_gateway_ids"] == ["nat-0failed"] and plan["pending"] == [] and plan["stale"] == []
+    # A subnet still to create has none.
+    assert network.plan_nat_gateways(LAYOUT, "single", [], [], SUFFIX)[1]["apply"][0]["listed_nat_gateway_ids"] == []
+    assert network.live_nat_gateways([failed, other] + NATS) == NATS
+
+
+def test_the_address_a_stopped_run_left_is_reused_and_none_is_allocated():
+    asked = []
+
+    def addresses(names):
+        asked.append(names)
+        return [{"allocation_id": "eipalloc-0b", "name": "eip-nat-a-local", "association_id": "eipassoc-1"},
+                {"allocation_id": "eipalloc-0a", "name": "eip-nat-a-local", "association_id": None},
+                {"allocation_id": "eipalloc-00", "name": "eip-nat-b-local", "association_id": None}]
+
+    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, [], SUFFIX, addresses)
+    assert asked == [["eip-nat-a-local"]] and plan["apply"][0]["allocation_id"] == "eipalloc-0a"
+    # No elastic IP to create; the gateway's reason names the one reused.
+    assert [(c["resource"], c["action"]) for c in changes] == [("nat gateway", "create")]
+    assert "its elastic IP eip-nat-a-local (eipalloc-0a, left by a stopped run) is reused" in changes[0]["reason"]
+    # Nothing missing: the addresses are not read.
+    network.plan_nat_gateways(LAYOUT, "single", SUBNETS, NATS, SUFFIX, addresses)
+    assert len(asked) == 1
+    # None of ours: one is allocated, and the plan says so.
+    changes, plan = network.plan_nat_gateways(LAYOUT, "single", SUBNETS, [], SUFFIX, lambda names: [])
+    assert plan["apply"][0]["allocation_id"] is None and [c["resource"] for c in changes] == ["nat gateway", "elastic ip"]
+
+
+def test_an_address_is_free_unless_a_listed_gateway_holds_it():
+    listed = [{"nat_gateway_id": "nat-0a", "subnet_id": "subnet-1", "state": "available", "allocation_ids": ["eipalloc-1"], "association_ids": ["eipassoc-1"]},
+              {"nat_gateway_id": "nat-0f", "subnet_id": "subnet-2", "state": "failed", "allocation_ids": ["eipalloc-2"], "association_ids": ["eipassoc-2"]},
+              {"nat_gateway_id": "nat-0d", "subnet_id": "subnet-3", "state": "deleted", "allocation_ids": ["eipalloc-3"], "association_ids": ["eipassoc-3"]},
+              # a listing without association ids
+              {"nat_gateway_id": "nat-0p", "subnet_id": "subnet-4", "state": "pending", "allocation_ids": ["eipalloc-4"], "association_ids": []},
+              {"nat_gateway_id": "nat-0x", "subnet_id": "subnet-5", "state": "deleted", "allocation_ids": ["eipalloc-5"], "association_ids": []}]
+
+    def address(allocation_id, association_id):
+        return {"allocation_id": allocation_id, "name": "eip", "association_id": association_id}
+
+    # Still associated with a listed gateway, whatever its state (moto keeps a deleted one's): not free.
+    for number in "1234":
+        held = address("eipalloc-" + number, "eipassoc-" + number)
+        assert network.nat_address("eip", [held], listed) is None, held
+    # Given back (not associated), or associated anew since a deleted gateway's listing named it: free.
+    assert network.nat_address("eip", [address("eipalloc-2", None)], listed) == "eipalloc-2"
+    assert network.nat_address("eip", [address("eipalloc-3", "eipassoc-new")], listed) == "eipalloc-3"
+    assert network.nat_address("eip", [address("eipalloc-5", "eipassoc-new")], listed) == "eipalloc-5"
+    # Associated with a gateway EC2 does not list yet (a stopped run's): chosen, as the stopped run chose it.
+    assert network.nat_address("eip", [address("eipalloc-9", "eipassoc-9"), address("eipalloc-8", None)], listed) == "eipalloc-8"
+    assert network.nat_address("eip", [address("eipalloc-8", "eipassoc-8"), address("eipalloc-9", None)], listed) == "eipalloc-8"
+    # Another name is another gateway's.
+    assert network.nat_address("other", [address("eipalloc-8", None)], listed) is None
+
+
+def test_the_client_token_repeats_for_the_same_request_only():
+    hour = datetime.datetime(2026, 12, 6, 20, 5, tzinfo=datetime.timezone.utc)
+    token = network.nat_client_token("nat-a-dev", "subnet-1", ["nat-0b", "nat-0a"], hour)
+    assert len(token) <= 64 and token.isascii() and token.startswith("bluegreen-")
+    assert network.nat_client_token("nat-a-dev", "subnet-1", ["nat-0a", "nat-0b"], hour + datetime.timedelta(minutes=50)) == token
+    others = [
+        network.nat_client_token("nat-b-dev", "subnet-1", ["nat-0a", "nat-0b"], hour),
+        network.nat_client_token("nat-a-dev", "subnet-2", ["nat-0a", "nat-0b"], hour),
+        network.nat_client_token("nat-a-dev", "subnet-1", ["nat-0a", "nat-0b", "nat-0c"], hour),
+        network.nat_client_token("nat-a-dev", "subnet-1", ["nat-0a", "nat-0b"], hour + datetime.timedelta(hours=1)),
+    ]
+    assert token not in others and len(set(others)) == len(others)

@@ -1,0 +1,170 @@
+"""nat_gateway_create on the realistic emulator, which keeps EC2's client tokens (moto makes a
+gateway per request): a create repeated by a resumed run answers with the gateway the stopped run
+requested, a token used with another address waits for that gateway to be listed, and check
+mode and a missing address make no call."""
+
+import datetime
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from ansible_collections.bluegreen.migration.plugins.module_utils import network
+from tests.harness.aws import client, run_module
+
+pytestmark = pytest.mark.slow(seconds=30)
+
+
+def events(emulator, behaviour):
+    return [e["detail"] for e in emulator.realism("events") if e["behaviour"] == behaviour]
+
+
+@pytest.fixture
+def vpc_and_subnet(realistic_aws):
+    realistic_aws.realism("config", {"throttling": {"enabled": False}})
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.41.0.0/16")["Vpc"]["VpcId"]
+    return vpc, ec2.create_subnet(VpcId=vpc, CidrBlock="10.41.1.0/24")["Subnet"]["SubnetId"]
+
+
+@pytest.fixture
+def subnet(vpc_and_subnet):
+    return vpc_and_subnet[1]
+
+
+def live_gateways(emulator, subnet_id):
+    """The subnet's pending or available gateways, the listing delay over (a second one would show)."""
+    emulator.realism("config", {"eventual_consistency": {"filter_seconds": 0}})
+    answer = client("ec2").describe_nat_gateways(Filters=[{"Name": "subnet-id", "Values": [subnet_id]}])["NatGateways"]
+    return sorted(n["NatGatewayId"] for n in answer if n["SubnetId"] == subnet_id and n["State"] in ("pending", "available"))
+
+
+def test_a_repeated_create_answers_with_the_first_gateway(realistic_aws, subnet):
+    ec2 = client("ec2")
+    address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    args = {"subnet_id": subnet, "allocation_id": address, "listed_nat_gateway_ids": [], "tags": {"Name": "nat-a-t", "bluegreen:environment": "t"}}
+
+    realistic_aws.reset_recording()
+    planned = run_module("nat_gateway_create", args, check=True, diff=True)
+    assert planned["changed"] is True and planned["nat_gateway_id"] == "(known after create)" and realistic_aws.mutating_requests() == []
+    assert planned["diff"]["after"] == {"subnet_id": subnet, "allocation_id": address, "tags": args["tags"]}
+
+    made = run_module("nat_gateway_create", args)
+    assert made["changed"] is True and made["state"] == "pending" and made["allocation_id"] == address, made
+    [create] = realistic_aws.mutating_requests()
+    assert create["action"] == "CreateNatGateway" and create["params"]["ClientToken"] == made["client_token"]
+    assert made["client_token"].startswith("bluegreen-") and len(made["client_token"]) <= 64 and made["tags"]["Name"] == "nat-a-t"
+
+    # A resumed run makes the same request: the proxy answers as EC2 does, with the first gateway.
+    again = run_module("nat_gateway_create", args)
+    assert again["nat_gateway_id"] == made["nat_gateway_id"] and again["client_token"] == made["client_token"], again
+    assert events(realistic_aws, "client_tokens") == [f"token {made['client_token']} repeated: the first answer"]
+    assert live_gateways(realistic_aws, subnet) == [made["nat_gateway_id"]]
+
+    # Once that gateway is listed (here as if it had failed), the token is another: a new gateway.
+    fresh = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    other = run_module("nat_gateway_create", dict(args, allocation_id=fresh, listed_nat_gateway_ids=[made["nat_gateway_id"]]))
+    assert other["client_token"] != made["client_token"] and other["nat_gateway_id"] != made["nat_gateway_id"], other
+
+
+def test_the_token_used_with_another_address_gets_the_earlier_gateway_once_listed(realistic_aws, subnet):
+    ec2 = client("ec2")
+    first, second = (ec2.allocate_address(Domain="vpc")["AllocationId"] for _address in range(2))
+    args = {"subnet_id": subnet, "allocation_id": first, "tags": {"Name": "nat-a-t"}}
+    made = run_module("nat_gateway_create", args)
+    # The resumed run did not see the stopped run's address (a lagging listing) and allocated another.
+    got = run_module("nat_gateway_create", dict(args, allocation_id=second))
+    assert got["nat_gateway_id"] == made["nat_gateway_id"] and got["allocation_id"] == first, got
+    assert events(realistic_aws, "client_tokens") == [f"token {made['client_token']} used with other parameters"]
+    assert [w for w in got.get("warnings", []) if f"the elastic IP {second} was not used" in str(w)], got
+    assert live_gateways(realistic_aws, subnet) == [made["nat_gateway_id"]]
+
+
+def test_an_address_is_required_outside_check_mode(realistic_aws, subnet):
+    realistic_aws.reset_recording()
+    failed = run_module("nat_gateway_create", {"subnet_id": subnet})
+    assert failed["failed"] and "allocation_id is required" in failed["msg"] and realistic_aws.mutating_requests() == []
+
+
+class Ended(Exception):
+    pass
+
+
+class Module:
+    """What ensure() uses of the module: its parameters, and the ways it ends (recorded)."""
+
+    def __init__(self, **params):
+        self.params = dict({"listed_nat_gateway_ids": [], "client_token": None, "tags": {"Name": "nat-a-t"}, "wait_timeout": 10}, **params)
+        self.check_mode, self.warnings, self.result = False, [], None
+
+    def exit_with_diff(self, changed, before, after, **result):
+        self.result = dict(result, changed=changed)
+        raise Ended()
+
+    def fail_json(self, **result):
+        self.result = dict(result, failed=True)
+        raise Ended()
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+def nat_answer(nat_id, state):
+    return {"NatGateway": {"NatGatewayId": nat_id, "SubnetId": "subnet-1", "VpcId": "vpc-1", "State": state,
+                           "NatGatewayAddresses": [{"AllocationId": "eipalloc-1"}], "Tags": [{"Key": "Name", "Value": "nat-a-t"}]}}
+
+
+def test_a_gone_gateway_answered_for_the_token_is_requested_again_with_a_token_that_counts_it():
+    """EC2 answers a repeated token with the gateway as it is now: one deleted since (dropped out of
+    the listing the plan read) makes the module ask again with that gateway counted as listed."""
+    from ansible_collections.bluegreen.migration.plugins.modules.nat_gateway_create import ensure
+
+    ec2 = boto3.client("ec2", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")  # noqa: S106 (stubbed, never sent)
+    tokens = []
+
+    def record(params, **_kwargs):
+        tokens.append(params["ClientToken"])
+
+    ec2.meta.events.register("provide-client-params.ec2.CreateNatGateway", record)
+    expected = {"SubnetId": "subnet-1", "AllocationId": "eipalloc-1", "ConnectivityType": "public", "ClientToken": ANY, "TagSpecifications": ANY}
+    with Stubber(ec2) as stub:
+        stub.add_response("create_nat_gateway", nat_answer("nat-0old", "deleted"), expected)
+        stub.add_response("create_nat_gateway", nat_answer("nat-0new", "pending"), expected)
+        module = Module(subnet_id="subnet-1", allocation_id="eipalloc-1")
+        with pytest.raises(Ended):
+            ensure(module, ec2)
+        stub.assert_no_pending_responses()
+    assert module.result["nat_gateway_id"] == "nat-0new" and module.result["changed"] is True, module.result
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert tokens == [network.nat_client_token("nat-a-t", "subnet-1", [], now), network.nat_client_token("nat-a-t", "subnet-1", ["nat-0old"], now)]
+    assert module.result["client_token"] == tokens[1]
+
+    # Gone again and again: the module stops, naming the gateway and its state.
+    with Stubber(ec2) as stub:
+        for number in range(4):
+            stub.add_response("create_nat_gateway", nat_answer("nat-0gone%d" % number, "failed"), expected)
+        module = Module(subnet_id="subnet-1", allocation_id="eipalloc-1")
+        with pytest.raises(Ended):
+            ensure(module, ec2)
+    assert module.result["failed"] and "answered with the NAT gateway nat-0gone3, failed" in module.result["msg"], module.result
+
+
+def test_an_address_associated_with_anything_but_a_gateway_of_the_vpc_is_not_reused(realistic_aws, vpc_and_subnet):
+    """The plan's read: an address of the gateway's name associated with a NAT gateway's interface
+    in the VPC (one EC2 does not list as a gateway yet) may be reused, one on a plain interface not."""
+    ec2 = client("ec2")
+    vpc, subnet = vpc_and_subnet
+    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 0}})  # the reads below list what was just made
+    named = [{"ResourceType": "elastic-ip", "Tags": [{"Key": "Name", "Value": "eip-nat-a-t"}]}]
+    on_gateway, on_interface = (ec2.allocate_address(Domain="vpc", TagSpecifications=named)["AllocationId"] for _address in range(2))
+    run_module("nat_gateway_create", {"subnet_id": subnet, "allocation_id": on_gateway, "tags": {"Name": "nat-a-t"}})
+    interface = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["NetworkInterfaceId"]
+    ec2.associate_address(AllocationId=on_interface, NetworkInterfaceId=interface)
+
+    found = dict((a["allocation_id"], a) for a in network.read_addresses(ec2, vpc, ["eip-nat-a-t"]))
+    assert (found[on_gateway]["taken_elsewhere"], found[on_interface]["taken_elsewhere"]) == (False, True), found
+    assert [e for e in events(realistic_aws, "nat_interfaces") if e.endswith("of " + live_gateways(realistic_aws, subnet)[0])]
+    # The gateway not listed yet (no listed gateway holds the address): its address is the one reused.
+    assert network.nat_address("eip-nat-a-t", list(found.values()), []) == on_gateway
+    # Another VPC's gateway: taken elsewhere.
+    assert not [a for a in network.read_addresses(ec2, "vpc-other", ["eip-nat-a-t"]) if not a["taken_elsewhere"]]
