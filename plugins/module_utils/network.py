@@ -43,6 +43,9 @@ ELASTIC_IP = "elastic ip"
 VPC_ENDPOINT = "vpc endpoint"
 WAITS_FOR_NAT = "; applied once the NAT gateway is available"
 ROUTE_WAITS_FOR_NAT = "; its route through the NAT gateway is added once the gateway is available"
+# The InterfaceType of a NAT gateway's network interface (the API reference spells it natGateway,
+# DescribeNetworkInterfaces answers nat_gateway).
+NAT_INTERFACE_TYPES = ("nat_gateway", "natGateway")
 # What EC2 answers for a route table it does not know (both spellings occur).
 ROUTE_TABLE_NOT_FOUND = ("InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound")
 
@@ -127,7 +130,7 @@ def read_addresses(client, vpc_id, names):
 
     def taken_elsewhere(address):
         interface = listed.get(address.get("NetworkInterfaceId")) if address.get("AssociationId") else None
-        return bool(interface) and (interface.get("InterfaceType") != "nat_gateway" or interface.get("VpcId") != vpc_id)
+        return bool(interface) and (interface.get("InterfaceType") not in NAT_INTERFACE_TYPES or interface.get("VpcId") != vpc_id)
 
     return [{"allocation_id": a["AllocationId"], "name": tags_of(a).get("Name"), "association_id": a.get("AssociationId"),
              "taken_elsewhere": taken_elsewhere(a)} for a in found]
@@ -306,12 +309,14 @@ def nat_address(eip_name, addresses, listed_nats):
     Free: not associated, or associated with no gateway EC2 lists and with nothing else
     (read_addresses' `taken_elsewhere`). Held: its association is one a listed gateway names, in
     any state, or (a listing without association ids) it is the address of a listed gateway that
-    is not deleted (a deleted one's listing still names the address it gave back). An address associated with a gateway EC2 does not list yet is the one a run
+    is pending, available or deleting (a failed or deleted one gives its address back, and its
+    listing may still name it). An address associated with a gateway EC2 does not list yet is the one a run
     stopped right after CreateNatGateway gave its gateway; the same create repeated with the same
     client token and address answers with that gateway instead of making a second one. As the
     association does not change the order, a resumed run chooses as the stopped one did."""
     held_associations = set(a for n in listed_nats for a in n.get("association_ids") or [])
-    held_addresses = set(a for n in listed_nats if n["state"] != "deleted" and not n.get("association_ids") for a in n.get("allocation_ids") or [])
+    held_addresses = set(a for n in listed_nats if n["state"] in ("pending", "available", "deleting") and not n.get("association_ids")
+                         for a in n.get("allocation_ids") or [])
 
     def free(address):
         if not address["association_id"]:
@@ -328,11 +333,14 @@ def nat_client_token(nat_name, subnet_id, listed_nat_gateway_ids, now):
     before it lists it), another once that gateway is listed in any state, or after the UTC hour
     of `now` (EC2 documents no lifetime for these tokens, and a gateway deleted by hand drops out
     of the listing after about an hour: the same token, with the same address, would then answer
-    with the deleted gateway, and with another address be refused). A run resumed across the
-    turn of the hour makes another token, so the gap this closes stays open there.
-    64 ASCII characters at most, as EC2 requires."""
+    with the deleted gateway, and with another address be refused). 64 ASCII characters at most,
+    as EC2 requires."""
     basis = "|".join([nat_name, subnet_id, ",".join(sorted(listed_nat_gateway_ids)), now.strftime("%Y-%m-%dT%H")])
     return "bluegreen-" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:48]
+
+
+# CreateNatGateway's refusals when an earlier request (a stopped run's) may have made the gateway.
+EARLIER_REQUEST_CODES = ["IdempotentParameterMismatch", "Resource.AlreadyAssociated"]
 
 
 # A subnet or elastic IP created moments before may not be known to CreateNatGateway yet
@@ -341,12 +349,13 @@ def nat_client_token(nat_name, subnet_id, listed_nat_gateway_ids, now):
 @aws_retry(extra_codes=("InvalidSubnetID.NotFound", "InvalidAllocationID.NotFound"))
 def create_nat_gateway(client, request):
     """CreateNatGateway with `request` (its ClientToken makes a repeated create one gateway); the
-    gateway as CreateNatGateway answers it, or None when EC2 refused the token as one a request
-    with other parameters used (IdempotentParameterMismatch)."""
+    gateway as CreateNatGateway answers it, or the code of a refusal that says an earlier request
+    may have made it: IdempotentParameterMismatch (the token, with other parameters) or
+    Resource.AlreadyAssociated (the address, with another token)."""
     try:
         return client.create_nat_gateway(**request)["NatGateway"]
-    except is_boto3_error_code("IdempotentParameterMismatch"):
-        return None
+    except is_boto3_error_code(EARLIER_REQUEST_CODES) as e:
+        return e.response["Error"]["Code"]
 
 
 def nat_gateway_state(answer):

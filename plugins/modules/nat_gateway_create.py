@@ -27,12 +27,14 @@ description:
     is not answered again. A gateway deleted by hand drops out of the listing after about an hour, hence
     the hour in the token (EC2 documents no lifetime for these tokens). Should EC2 still answer with a
     failed or deleted gateway, the create is made again at once with a token that counts that gateway
-    as listed. A run resumed across the turn of a UTC hour makes another token, so there a second
-    gateway can still be made.
+    as listed; one answered V(deleting) still holds its address, and fails the module.
   - When EC2 refuses the token as used with other parameters (C(IdempotentParameterMismatch), as when the stopped
-    run's request had another elastic IP, which a lagging listing did not show), the gateway of that
-    request is waited for until EC2 lists it in the subnet (O(wait_timeout)) and returned, with a warning
-    that the elastic IP O(allocation_id) was not used; one listed failed fails the module at once.
+    run's request had another elastic IP, which a lagging listing did not show), or refuses the address as
+    associated already (C(Resource.AlreadyAssociated), as when the stopped run's request had the same address
+    and another token, the UTC hour having turned in between), the gateway of that request is waited for
+    until EC2 lists it in the subnet (O(wait_timeout)) and returned, with a warning that the elastic IP
+    O(allocation_id) was not used when it was another; one listed failed fails the module at once. So a
+    second gateway is made only when a run resumed across the turn of the hour also gets another address.
   - amazon.aws.ec2_vpc_nat_gateway takes a client token, but with it its success path compares an aware
     and a naive time and fails (amazon.aws 11.4).
   - A subnet or elastic IP created moments before and not known to EC2 yet is retried.
@@ -136,8 +138,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.bluegreen.migration.plugins.module_utils import network
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
 
-# A gateway answered in one of these states is one an earlier request with the token made.
-GONE = ("failed", "deleting", "deleted")
+# A gateway answered in one of these states is one an earlier request with the token made, and
+# is asked again with a token that counts it; one deleting still holds its address.
+GONE = ("failed", "deleted")
 POLL_SECONDS = 5
 # Creates made again when EC2 answers with a gone gateway, each counting one more as listed.
 AGAIN = 3
@@ -147,7 +150,13 @@ def describe_failure(gateway):
     return "%s%s" % (gateway["state"], " (%s)" % gateway["failure"] if gateway.get("failure") else "")
 
 
-def gateway_of_earlier_request(module, client, token, listed):
+REFUSALS = {
+    "IdempotentParameterMismatch": "the client token %s was used by a request with other parameters",
+    "Resource.AlreadyAssociated": "the elastic IP is associated already (the token was %s)",
+}
+
+
+def gateway_of_earlier_request(module, client, token, listed, refusal):
     """The gateway a request with `token` and other parameters made, once EC2 lists it in the subnet."""
     params = module.params
     deadline = time.monotonic() + params["wait_timeout"]
@@ -160,9 +169,10 @@ def gateway_of_earlier_request(module, client, token, listed):
         if found:
             return found
         if time.monotonic() >= deadline:
-            module.fail_json(msg="CreateNatGateway refused the client token %s of the NAT gateway in %s as used by a request with other "
-                                 "parameters (IdempotentParameterMismatch), and EC2 did not list that request's gateway in the subnet "
-                                 "within %d s (wait_timeout); run again once it does" % (token, params["subnet_id"], params["wait_timeout"]),
+            module.fail_json(msg="CreateNatGateway refused the NAT gateway in %s (%s: %s), and EC2 listed no new gateway in the subnet "
+                                 "within %d s (wait_timeout). If a stopped run requested one, run again once EC2 lists it; otherwise "
+                                 "the elastic IP %s is in use elsewhere" % (
+                                     params["subnet_id"], refusal, REFUSALS[refusal] % token, params["wait_timeout"], params["allocation_id"]),
                              client_token=token, subnet_id=params["subnet_id"], nat_gateway_id=None)
         time.sleep(POLL_SECONDS)
 
@@ -187,14 +197,18 @@ def ensure(module, client):
         request["TagSpecifications"] = boto3_tag_specifications(tags, ["natgateway"])
     for attempt in range(AGAIN + 1):
         answered = network.create_nat_gateway(client, dict(request, ClientToken=token))
-        if answered is None:
-            gateway = gateway_of_earlier_request(module, client, token, listed)
-            module.warn("The NAT gateway %s in %s is the one an earlier request with the same client token made (a stopped run); the elastic IP %s "
-                        "was not used, and the next run reuses it or teardown releases it" % (
-                            gateway["nat_gateway_id"], params["subnet_id"], params["allocation_id"]))
+        if isinstance(answered, str):
+            gateway = gateway_of_earlier_request(module, client, token, listed, answered)
+            if gateway["allocation_id"] != params["allocation_id"]:
+                module.warn("The NAT gateway %s in %s is the one an earlier request made (a stopped run); the elastic IP %s was not used "
+                            "(teardown releases it)" % (gateway["nat_gateway_id"], params["subnet_id"], params["allocation_id"]))
             module.exit_with_diff(True, {}, gateway, client_token=token, **gateway)
         gateway = network.nat_gateway_state(answered)
         if gateway["state"] not in GONE:
+            if gateway["state"] == "deleting":
+                module.fail_json(msg="CreateNatGateway answered with the NAT gateway %s, deleting: an earlier request with the client token %s "
+                                     "made it. Run again once it is deleted (it holds the elastic IP %s until then)" % (
+                                         gateway["nat_gateway_id"], token, params["allocation_id"]), changed=False, client_token=token, **gateway)
             module.exit_with_diff(True, {}, gateway, client_token=token, **gateway)
         # The token's earlier gateway, gone since and no longer listed: another token, as if it were.
         if params["client_token"] or attempt == AGAIN:

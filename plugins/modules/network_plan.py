@@ -204,7 +204,7 @@ options:
     default: []
   nat_gateways_created:
     description:
-      - The results of M(amazon.aws.ec2_vpc_nat_gateway) for the gateways created since
+      - The results of M(bluegreen.migration.nat_gateway_create) for the gateways created since
         O(nat_gateways_found) was read; each counts as pending, whatever its state said.
     type: list
     elements: dict
@@ -341,8 +341,10 @@ nat:
           each with the C(nat_name) its gateway and the C(eip_name) the gateway's elastic IP get.
         - Each has also C(listed_nat_gateway_ids), the gateways EC2 lists in its subnet in any state (a failed or
           deleted one stays listed about an hour), which bluegreen.migration.nat_gateway_create puts into its
-          client token, and C(allocation_id), the elastic IP of ours named C(eip_name) that no listed gateway holds
-          (the lowest id; null when there is none and one is to be allocated).
+          client token, and C(allocation_id), the elastic IP of ours named C(eip_name) to reuse (the lowest id; null
+          when there is none and one is to be allocated). One is reused when it is not associated, or associated
+          with a NAT gateway interface of the VPC that no listed gateway holds (a stopped run's gateway EC2 does
+          not list yet); one associated with anything else is left alone.
       type: list
       elements: dict
     pending:

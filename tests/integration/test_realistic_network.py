@@ -2,7 +2,8 @@
 while creating it) is waited for before any private route names it; AWS refuses a route to a
 pending NAT gateway as if its id did not exist. A NAT gateway that failed stops the wait at once,
 naming AWS's failure code, and the next run puts another in its place. A run stopped right after
-CreateNatGateway and resumed before EC2 lists the gateway gets that gateway, not a second one."""
+CreateNatGateway and resumed before EC2 lists the gateway gets that gateway, not a second one,
+whether EC2 lists the stopped run's address by then or not."""
 
 import datetime
 import os
@@ -73,45 +74,67 @@ def test_nat_found_pending_is_waited_for_before_the_routes_and_a_failed_one_stop
     assert len(nats) == 1 and nats[0]["NatGatewayId"] not in (broken, new) and set(routes.values()) == {nats[0]["NatGatewayId"]}
 
 
-def test_a_run_resumed_before_ec2_lists_the_requested_nat_gateway_makes_no_second_one(realistic_aws, tmp_path):
-    ec2 = client("ec2")
-    # EC2 lists a new gateway, and a new address, only after a while; here longer than the stop
-    # and the resume take. The resumed run sees neither, allocates another address, and repeats
-    # the create with the same client token: EC2 refuses the token as used with other parameters.
-    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 45}})
-    # The create's client token changes with the UTC hour: start away from its turn (the stop
-    # and the resume take about a minute).
-    now = datetime.datetime.now(datetime.timezone.utc)
-    if now.minute >= 58:
-        time.sleep((60 - now.minute) * 60 - now.second + 2)
-    realistic_aws.reset_recording()
-
-    # A first deploy stopped right after CreateNatGateway.
+def stopped_right_after_create_nat_gateway(emulator, log):
+    """Run the network playbook and kill it as soon as it has requested a NAT gateway; the request."""
+    emulator.reset_recording()
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(INVENTORY), PLAYBOOK,
            "-e", f"environment_suffix={SUFFIX} network_az_count=2 network_nat_gateways=single"]
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    with open(tmp_path / "stopped.log", "w") as out:
+    with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + 300
-            while not [c for c in realistic_aws.mutating_requests() if c["action"] == "CreateNatGateway"]:
-                assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "stopped.log").read_text()[-3000:]
+            while not [c for c in emulator.mutating_requests() if c["action"] == "CreateNatGateway"]:
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
                 time.sleep(0.1)
             time.sleep(0.5)  # the answer on its way back
         finally:
             kill_playbook(proc)
             proc.wait(timeout=30)
-    [create] = [c for c in realistic_aws.mutating_requests() if c["action"] == "CreateNatGateway"]
-    token = create["params"]["ClientToken"]
-    mark = len(realistic_aws.realism("events"))
+    [create] = [c for c in emulator.mutating_requests() if c["action"] == "CreateNatGateway"]
+    return create
 
+
+def test_a_run_resumed_before_ec2_lists_the_requested_nat_gateway_makes_no_second_one(realistic_aws, tmp_path):
+    ec2 = client("ec2")
+    # The create's client token changes with the UTC hour: start away from its turn (both parts
+    # take about three minutes).
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if now.minute >= 56:
+        time.sleep((60 - now.minute) * 60 - now.second + 2)
+
+    # A first deploy stopped right after CreateNatGateway. EC2 lists the new gateway, and the new
+    # address, only after a while; here longer than the stop and resume take. The resumed run sees
+    # neither, allocates another address, and repeats the create with the same client token: EC2
+    # refuses the token as used with other parameters.
+    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 45}})
+    create = stopped_right_after_create_nat_gateway(realistic_aws, tmp_path / "stopped.log")
+    mark = len(realistic_aws.realism("events"))
     resumed, _recap = run()
     refused = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "client_tokens"]
-    assert refused == [f"token {token} used with other parameters"], refused
+    assert refused == [f"token {create['params']['ClientToken']} used with other parameters"], refused
     # The gateway of the stopped run's request is taken once EC2 lists it; the address the
     # resumed run allocated is named as unused (teardown releases it).
     text = " ".join((resumed.stdout + resumed.stderr).split())  # warnings go to stderr
-    assert "is the one an earlier request with the same client token made (a stopped run)" in text, text[-3000:]
+    assert "is the one an earlier request made (a stopped run)" in text, text[-3000:]
+    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 0}})
+    nats, _private, _subnets, routes = layout_in_aws(ec2)
+    assert len(nats) == 1 and set(routes.values()) == {nats[0]["NatGatewayId"]}, nats
+    assert nats[0]["NatGatewayAddresses"][0]["AllocationId"] == create["params"]["AllocationId"]
+
+    # The address listed, the gateway not: the gateway deleted by hand (its address given back, as
+    # AWS does; moto keeps it associated), a run stopped right after requesting the next one, and
+    # resumed. Both reuse an address of the gateway's name; the same request is answered with the
+    # stopped run's gateway.
+    ec2.delete_nat_gateway(NatGatewayId=nats[0]["NatGatewayId"])
+    ec2.disassociate_address(AssociationId=nats[0]["NatGatewayAddresses"][0]["AssociationId"])
+    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 30}})
+    create = stopped_right_after_create_nat_gateway(realistic_aws, tmp_path / "stopped-again.log")
+    mark = len(realistic_aws.realism("events"))
+    run()
+    repeated = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "client_tokens"]
+    assert repeated == [f"token {create['params']['ClientToken']} repeated: the first answer"], repeated
+    assert not [c for c in realistic_aws.mutating_requests() if c["action"] == "AllocateAddress"]
     realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 0}})
     nats, _private, _subnets, routes = layout_in_aws(ec2)
     assert len(nats) == 1 and set(routes.values()) == {nats[0]["NatGatewayId"]}, nats

@@ -131,12 +131,13 @@ def test_a_gone_gateway_answered_for_the_token_is_requested_again_with_a_token_t
         stub.add_response("create_nat_gateway", nat_answer("nat-0old", "deleted"), expected)
         stub.add_response("create_nat_gateway", nat_answer("nat-0new", "pending"), expected)
         module = Module(subnet_id="subnet-1", allocation_id="eipalloc-1")
+        hours = [datetime.datetime.now(datetime.timezone.utc)]
         with pytest.raises(Ended):
             ensure(module, ec2)
+        hours.append(datetime.datetime.now(datetime.timezone.utc))
         stub.assert_no_pending_responses()
     assert module.result["nat_gateway_id"] == "nat-0new" and module.result["changed"] is True, module.result
-    now = datetime.datetime.now(datetime.timezone.utc)
-    assert tokens == [network.nat_client_token("nat-a-t", "subnet-1", [], now), network.nat_client_token("nat-a-t", "subnet-1", ["nat-0old"], now)]
+    assert tokens in [[network.nat_client_token("nat-a-t", "subnet-1", listed, hour) for listed in ([], ["nat-0old"])] for hour in hours]
     assert module.result["client_token"] == tokens[1]
 
     # Gone again and again: the module stops, naming the gateway and its state.
@@ -168,3 +169,32 @@ def test_an_address_associated_with_anything_but_a_gateway_of_the_vpc_is_not_reu
     assert network.nat_address("eip-nat-a-t", list(found.values()), []) == on_gateway
     # Another VPC's gateway: taken elsewhere.
     assert not [a for a in network.read_addresses(ec2, "vpc-other", ["eip-nat-a-t"]) if not a["taken_elsewhere"]]
+
+
+def test_the_address_refused_as_associated_gets_the_gateway_of_the_earlier_request(monkeypatch):
+    """A run resumed across the turn of the UTC hour makes another token; with the stopped run's
+    address EC2 refuses the create (Resource.AlreadyAssociated), and the module takes the gateway
+    of the earlier request once EC2 lists it. One answered deleting fails, holding the address."""
+    from ansible_collections.bluegreen.migration.plugins.modules import nat_gateway_create
+
+    ec2 = boto3.client("ec2", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")  # noqa: S106 (stubbed, never sent)
+    expected = {"SubnetId": "subnet-1", "AllocationId": "eipalloc-1", "ConnectivityType": "public", "ClientToken": ANY, "TagSpecifications": ANY}
+    listing = {"Filters": [{"Name": "subnet-id", "Values": ["subnet-1"]}]}
+    with Stubber(ec2) as stub:
+        stub.add_client_error("create_nat_gateway", "Resource.AlreadyAssociated", "Resource 203.0.113.7 is already associated.", 400, expected)
+        stub.add_response("describe_nat_gateways", {"NatGateways": []}, listing)
+        stub.add_response("describe_nat_gateways", {"NatGateways": [nat_answer("nat-0earlier", "pending")["NatGateway"]]}, listing)
+        module = Module(subnet_id="subnet-1", allocation_id="eipalloc-1")
+        monkeypatch.setattr(nat_gateway_create, "POLL_SECONDS", 0)
+        with pytest.raises(Ended):
+            nat_gateway_create.ensure(module, ec2)
+        stub.assert_no_pending_responses()
+    # Its address is the one given: no address goes unused, so no warning.
+    assert module.result["nat_gateway_id"] == "nat-0earlier" and module.warnings == [], module.result
+
+    with Stubber(ec2) as stub:
+        stub.add_response("create_nat_gateway", nat_answer("nat-0going", "deleting"), expected)
+        module = Module(subnet_id="subnet-1", allocation_id="eipalloc-1")
+        with pytest.raises(Ended):
+            nat_gateway_create.ensure(module, ec2)
+    assert module.result["failed"] and "nat-0going, deleting" in module.result["msg"] and "holds the elastic IP eipalloc-1" in module.result["msg"]

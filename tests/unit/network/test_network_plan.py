@@ -990,7 +990,8 @@ def test_an_address_is_free_unless_a_listed_gateway_holds_it():
               {"nat_gateway_id": "nat-0d", "subnet_id": "subnet-3", "state": "deleted", "allocation_ids": ["eipalloc-3"], "association_ids": ["eipassoc-3"]},
               # a listing without association ids
               {"nat_gateway_id": "nat-0p", "subnet_id": "subnet-4", "state": "pending", "allocation_ids": ["eipalloc-4"], "association_ids": []},
-              {"nat_gateway_id": "nat-0x", "subnet_id": "subnet-5", "state": "deleted", "allocation_ids": ["eipalloc-5"], "association_ids": []}]
+              {"nat_gateway_id": "nat-0x", "subnet_id": "subnet-5", "state": "deleted", "allocation_ids": ["eipalloc-5"], "association_ids": []},
+              {"nat_gateway_id": "nat-0y", "subnet_id": "subnet-6", "state": "failed", "allocation_ids": ["eipalloc-6"], "association_ids": []}]
 
     def address(allocation_id, association_id):
         return {"allocation_id": allocation_id, "name": "eip", "association_id": association_id}
@@ -1003,6 +1004,9 @@ def test_an_address_is_free_unless_a_listed_gateway_holds_it():
     assert network.nat_address("eip", [address("eipalloc-2", None)], listed) == "eipalloc-2"
     assert network.nat_address("eip", [address("eipalloc-3", "eipassoc-new")], listed) == "eipalloc-3"
     assert network.nat_address("eip", [address("eipalloc-5", "eipassoc-new")], listed) == "eipalloc-5"
+    assert network.nat_address("eip", [address("eipalloc-6", "eipassoc-new")], listed) == "eipalloc-6"
+    # Associated with an instance, or another VPC's gateway: not free either.
+    assert network.nat_address("eip", [dict(address("eipalloc-7", "eipassoc-7"), taken_elsewhere=True)], listed) is None
     # Associated with a gateway EC2 does not list yet (a stopped run's): chosen, as the stopped run chose it.
     assert network.nat_address("eip", [address("eipalloc-9", "eipassoc-9"), address("eipalloc-8", None)], listed) == "eipalloc-8"
     assert network.nat_address("eip", [address("eipalloc-8", "eipassoc-8"), address("eipalloc-9", None)], listed) == "eipalloc-8"
