@@ -225,7 +225,7 @@ def test_a_route_to_a_gateway_just_requested_waits_until_aws_knows_both(realisti
     both until they lift, and a re-run changes nothing."""
     throttling_off = {"throttling": {"enabled": False}}
     # Windows long enough that the module's first calls fall inside them on a loaded machine.
-    realistic_aws.realism("config", dict(throttling_off, eventual_consistency={"seconds": 4}, slow_states={"nat_seconds": 8}))
+    realistic_aws.realism("config", dict(throttling_off, eventual_consistency={"seconds": 4}, slow_states={"nat_seconds": 16}))
     net = network_with_gateways("10.43")
     args = {"route_table_id": net["table"], "destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": net["nat"]}
     created = run_module("ec2_vpc_route", args)
