@@ -46,6 +46,8 @@ ROUTE_WAITS_FOR_NAT = "; its route through the NAT gateway is added once the gat
 # The InterfaceType of a NAT gateway's network interface (the API reference spells it natGateway,
 # DescribeNetworkInterfaces answers nat_gateway).
 NAT_INTERFACE_TYPES = ("nat_gateway", "natGateway")
+# The states of a NAT gateway that is, or is becoming, a subnet's way out.
+LIVE_NAT_STATES = ("pending", "available")
 # What EC2 answers for a route table it does not know (both spellings occur).
 ROUTE_TABLE_NOT_FOUND = ("InvalidRouteTableID.NotFound", "InvalidRouteTableId.NotFound")
 
@@ -106,7 +108,7 @@ def read_nat_gateways(client, vpc_id):
 
 def live_nat_gateways(listed):
     """read_nat_gateways' gateways that are pending or available, each as {nat_gateway_id, subnet_id, state}."""
-    return [dict((k, n[k]) for k in ("nat_gateway_id", "subnet_id", "state")) for n in listed if n["state"] in ("pending", "available")]
+    return [dict((k, n[k]) for k in ("nat_gateway_id", "subnet_id", "state")) for n in listed if n["state"] in LIVE_NAT_STATES]
 
 
 @NetworkErrorHandler.common_error_handler("read the elastic IPs named {names}")
@@ -279,7 +281,7 @@ def plan_nat_gateways(wanted_subnets, layout, found_subnets, listed_nats, suffix
         if nat is None:
             nat_name, eip_name = nat_gateway_names(subnet["az"], subnet["index"], suffix)
             listed_here = sorted(n["nat_gateway_id"] for n in listed_nats if subnet_id and n["subnet_id"] == subnet_id)
-            missing.append(dict(subnet, nat_name=nat_name, eip_name=eip_name, listed_nat_gateway_ids=listed_here, allocation_id=None))
+            missing.append(dict(subnet, nat_name=nat_name, eip_name=eip_name, listed_nat_gateway_ids=listed_here))
             continue
         kept.add(nat["nat_gateway_id"])
         if nat["state"] != "available":
@@ -315,7 +317,7 @@ def nat_address(eip_name, addresses, listed_nats):
     client token and address answers with that gateway instead of making a second one. As the
     association does not change the order, a resumed run chooses as the stopped one did."""
     held_associations = set(a for n in listed_nats for a in n.get("association_ids") or [])
-    held_addresses = set(a for n in listed_nats if n["state"] in ("pending", "available", "deleting") and not n.get("association_ids")
+    held_addresses = set(a for n in listed_nats if n["state"] in LIVE_NAT_STATES + ("deleting",) and not n.get("association_ids")
                          for a in n.get("allocation_ids") or [])
 
     def free(address):
@@ -376,7 +378,7 @@ def new_nat_gateway_in(client, subnet_id, known_ids):
     (a pending or available one first), in nat_gateway_state's shape; None while there is none."""
     filters = [{"Name": "subnet-id", "Values": [subnet_id]}]
     found = [n for n in _describe(client, "describe_nat_gateways", "NatGateways", filters) if n["NatGatewayId"] not in known_ids]
-    found.sort(key=lambda n: n["State"] not in ("pending", "available"))
+    found.sort(key=lambda n: n["State"] not in LIVE_NAT_STATES)
     return nat_gateway_state(found[0]) if found else None
 
 

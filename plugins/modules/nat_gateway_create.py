@@ -181,11 +181,11 @@ def ensure(module, client):
     params = module.params
     tags = params["tags"] or {}
     listed = list(params["listed_nat_gateway_ids"])
+    now = datetime.datetime.now(datetime.timezone.utc)
 
     def token_for(listed_ids):
         return params["client_token"] or network.nat_client_token(tags.get("Name", ""), params["subnet_id"], listed_ids, now)
 
-    now = datetime.datetime.now(datetime.timezone.utc)
     token = token_for(listed)
     wanted = {"subnet_id": params["subnet_id"], "allocation_id": params["allocation_id"], "tags": tags}
     if module.check_mode:
