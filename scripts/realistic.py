@@ -52,7 +52,8 @@ DEFAULTS = {
     # A Describe that lists by filter (no id named) leaves out what was created less than
     # `filter_seconds` ago (the same reference: a command's result "might not be immediately
     # visible to all subsequent commands"; https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
-    "eventual_consistency": {"enabled": True, "seconds": 2, "listener_seconds": 6, "filter_seconds": 2},
+    # `filter_listings` names the listing Describes that delay (e.g. ["DescribeVpcEndpoints"]); empty: all.
+    "eventual_consistency": {"enabled": True, "seconds": 2, "listener_seconds": 6, "filter_seconds": 2, "filter_listings": []},
     # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html and
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html (ENI permissions):
     # CreateFunction soon after its role or the role's policies changed is refused, first with
@@ -160,6 +161,12 @@ DEFAULTS = {
     # table a second gateway endpoint of one service is refused with RouteAlreadyExists. moto
     # accepts it.
     "gateway_endpoint_routes": {"enabled": True},
+    # https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html (private
+    # DNS: the endpoint's private hosted zone answers for the service's own name in the VPC, one per
+    # name): CreateVpcEndpoint with private DNS (AWS's default) for a service that an interface
+    # endpoint with private DNS serves in the VPC already is refused (InvalidParameter "conflicting
+    # DNS domain", as for one still deleting). moto accepts it.
+    "private_dns_names": {"enabled": True},
     # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcEndpoint.html (State failed,
     # LastError) and terraform-provider-aws's wait for an available endpoint, which ends on
     # `failed` and reports its LastError: an endpoint can fail after CreateVpcEndpoint answered.
@@ -356,6 +363,17 @@ class Answer:
 
     def __init__(self, status, headers, body):
         self.status, self.headers, self.body = status, headers, body
+
+
+def _private_dns(params):
+    """Whether CreateVpcEndpoint's or ModifyVpcEndpoint's parameters ask for private DNS (AWS's
+    default for an AWS service's interface endpoint)."""
+    return str(params.get("PrivateDnsEnabled", "true")).lower() == "true"
+
+
+def _private_dns_conflict(call, vpc, service):
+    domain = service.split(".", 3)[-1] + "." + service.split(".")[2] + ".amazonaws.com"
+    return error(call, "InvalidParameter", f"private-dns-enabled cannot be set because there is already a conflicting DNS domain for {domain} in the VPC {vpc}")
 
 
 def error(call, code, message, status=400):
@@ -763,19 +781,23 @@ class Realism:
         return None
 
     def _private_dns_taken(self, call):
-        if not (self.on("dependent_drain") and call.action == "CreateVpcEndpoint" and call.params.get("VpcEndpointType") == "Interface"):
+        if call.action != "CreateVpcEndpoint" or call.params.get("VpcEndpointType") != "Interface" or not _private_dns(call.params):
             return None
-        if str(call.params.get("PrivateDnsEnabled", "true")).lower() != "true":
+        wanted = (call.params.get("VpcId"), call.params.get("ServiceName"))
+        if self.on("private_dns_names"):
+            for endpoint_id, endpoint in self.interface_endpoints.items():
+                if (endpoint["vpc"], endpoint["service"]) == wanted and endpoint.get("private_dns") and endpoint_id not in self.endpoints_failed:
+                    self.event("private_dns_names", call, f"InvalidParameter private DNS of {endpoint['service']} (endpoint {endpoint_id})")
+                    return _private_dns_conflict(call, *wanted)
+        if not self.on("dependent_drain"):
             return None
         now, most = time.time(), self.figure("dependent_drain", "private_dns_refusals")
         for endpoint in self.endpoints_deleting:
-            same = (endpoint["vpc"], endpoint["service"]) == (call.params.get("VpcId"), call.params.get("ServiceName"))
+            same = (endpoint["vpc"], endpoint["service"]) == wanted
             if same and self._endpoint_deleting(endpoint, now) and endpoint.setdefault("dns_refusals", 0) < most:
                 endpoint["dns_refusals"] += 1
                 self.event("dependent_drain", call, f"InvalidParameter private DNS of {endpoint['service']} (endpoint {endpoint['id']} deleting)")
-                domain = endpoint["service"].split(".", 3)[-1] + "." + endpoint["service"].split(".")[2] + ".amazonaws.com"
-                return error(call, "InvalidParameter", f"private-dns-enabled cannot be set because there is already a conflicting DNS domain "
-                                                       f"for {domain} in the VPC {endpoint['vpc']}")
+                return _private_dns_conflict(call, *wanted)
         return None
 
     def _service_draining(self, key):
@@ -1002,17 +1024,19 @@ class Realism:
             if created:
                 self.interface_endpoints[created] = {
                     "vpc": params.get("VpcId"), "service": params.get("ServiceName"),
-                    "subnets": _members(params, "SubnetId"), "groups": _members(params, "SecurityGroupId"),
+                    "subnets": _members(params, "SubnetId"), "groups": _members(params, "SecurityGroupId"), "private_dns": _private_dns(params),
                 }
         elif call.action == "ModifyVpcEndpoint" and params.get("VpcEndpointId") in self.interface_endpoints:
             endpoint = self.interface_endpoints[params["VpcEndpointId"]]
+            if "PrivateDnsEnabled" in params:
+                endpoint["private_dns"] = _private_dns(params)
             for key, stem in (("subnets", "SubnetId"), ("groups", "SecurityGroupId")):
                 removed = set(_members(params, "Remove" + stem))
                 endpoint[key] = [i for i in endpoint[key] if i not in removed] + _members(params, "Add" + stem)
-        elif call.action == "DeleteVpcEndpoints" and self.on("dependent_drain"):
+        elif call.action == "DeleteVpcEndpoints":
             for endpoint_id in _members(params, "VpcEndpointId"):
                 endpoint = self.interface_endpoints.pop(endpoint_id, None)
-                if endpoint:
+                if endpoint and self.on("dependent_drain"):
                     until = now + self.figure("dependent_drain", "endpoint_seconds")
                     self.endpoints_deleting.append(dict(endpoint, id=endpoint_id, until=until, polls=0))
 
@@ -1139,7 +1163,8 @@ class Realism:
     def _after_ec2(self, call, answer, now):
         if call.action == "DescribeAvailabilityZones" and self.on("older_account_zones"):
             return self._rewrite_xml(call, answer, self._older_account_zones)
-        if call.action in EC2_LISTED_IDS and self.on("eventual_consistency") and not any(ID_PARAM.match(key) for key in call.params):
+        delayed = self.figure("eventual_consistency", "filter_listings") or EC2_LISTED_IDS
+        if call.action in EC2_LISTED_IDS and call.action in delayed and self.on("eventual_consistency") and not any(ID_PARAM.match(key) for key in call.params):
             answer = self._rewrite_xml(call, answer, self._not_yet_listed)
         created = None
         if call.action in EC2_CREATES:
@@ -1556,6 +1581,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 for name, figures in update.items():
                     if name not in realism.config:
                         return Answer(400, {"Content-Type": "application/json"}, json.dumps({"error": f"unknown behaviour {name}"}).encode())
+                    unknown = sorted(set(figures.get("filter_listings") or ()) - set(EC2_LISTED_IDS))
+                    if unknown:
+                        return Answer(400, {"Content-Type": "application/json"}, json.dumps({"error": f"not a listing: {unknown}"}).encode())
                     realism.config[name].update(figures)
         elif path == "/realistic-api/reset" and self.command == "POST":
             realism.reset()

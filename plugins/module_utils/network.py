@@ -16,6 +16,7 @@ import hashlib
 import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_message
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
@@ -329,16 +330,31 @@ def nat_address(eip_name, addresses, listed_nats):
     return chosen[0] if chosen else None
 
 
+def _client_token(parts, now):
+    """A client token from `parts` (strings) and the UTC hour of `now`: 64 ASCII characters at most,
+    as EC2 requires."""
+    basis = "|".join(list(parts) + [now.strftime("%Y-%m-%dT%H")])
+    return "bluegreen-" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:48]
+
+
 def nat_client_token(nat_name, subnet_id, listed_nat_gateway_ids, now):
     """CreateNatGateway's client token for the gateway `nat_name` in `subnet_id`: the same for a
     run that repeats a create a stopped run made (EC2 then answers with that run's gateway, even
     before it lists it), another once that gateway is listed in any state, or after the UTC hour
     of `now` (EC2 documents no lifetime for these tokens, and a gateway deleted by hand drops out
     of the listing after about an hour: the same token, with the same address, would then answer
-    with the deleted gateway, and with another address be refused). 64 ASCII characters at most,
-    as EC2 requires."""
-    basis = "|".join([nat_name, subnet_id, ",".join(sorted(listed_nat_gateway_ids)), now.strftime("%Y-%m-%dT%H")])
-    return "bluegreen-" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:48]
+    with the deleted gateway, and with another address be refused)."""
+    return _client_token([nat_name, subnet_id, ",".join(sorted(listed_nat_gateway_ids))], now)
+
+
+def endpoint_client_token(request, listed_endpoint_ids, now):
+    """CreateVpcEndpoint's client token for `request` (without its ClientToken): the same for a run
+    that repeats the create a stopped run made (EC2 then answers with that run's endpoint, even
+    before it lists it), another once that endpoint is listed in any state (`listed_endpoint_ids`:
+    the VPC's endpoints of the service, type and name), for any other request (so that EC2 never refuses it as
+    used with other parameters), or after the UTC hour of `now` (an endpoint deleted by hand drops
+    out of the listing after a while; its token would answer with it)."""
+    return _client_token([json.dumps(request, sort_keys=True), ",".join(sorted(listed_endpoint_ids))], now)
 
 
 # CreateNatGateway's refusals when an earlier request (a stopped run's) may have made the gateway.
@@ -568,6 +584,10 @@ def plan_stale_route_tables(wanted, found):
 # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_VpcEndpoint.html
 ENDPOINT_LIVE_STATES = ("pendingAcceptance", "pending", "available", "partial", "failed", "rejected", "expired")
 ENDPOINT_UNUSABLE_STATES = ("failed", "rejected", "expired")
+ENDPOINT_GOING_STATES = ("deleting", "deleted")
+# CreateVpcEndpoint's refusal of a private DNS name another endpoint of the service holds (one
+# still deleting gives it back a while later).
+PRIVATE_DNS_TAKEN = "conflicting DNS domain"
 
 
 def failure_cause(code, message):
@@ -575,9 +595,11 @@ def failure_cause(code, message):
     return ": ".join(part for part in (code, message) if part)
 
 
-def read_vpc_endpoints(client, vpc_id):
-    """The VPC's endpoints in ENDPOINT_LIVE_STATES (all but those deleting or deleted)."""
-    filters = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "vpc-endpoint-state", "Values": list(ENDPOINT_LIVE_STATES)}]
+def read_vpc_endpoints(client, vpc_id, states=ENDPOINT_LIVE_STATES):
+    """The VPC's endpoints in `states` (by default all but those deleting or deleted; None: any)."""
+    filters = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    if states:
+        filters.append({"Name": "vpc-endpoint-state", "Values": list(states)})
     return _describe(client, "describe_vpc_endpoints", "VpcEndpoints", filters)
 
 
@@ -669,28 +691,43 @@ def _describe_vpc_endpoint(client, endpoint_id):
 
 def describe_vpc_endpoint(client, endpoint_id):
     """The endpoint as endpoint_state() gives it, or None when it does not exist or is being deleted."""
-    found = [e for e in _describe_vpc_endpoint(client, endpoint_id) or [] if _state_of(e) not in ("deleting", "deleted")]
+    found = [e for e in _describe_vpc_endpoint(client, endpoint_id) or [] if _state_of(e) not in ENDPOINT_GOING_STATES]
     return endpoint_state(found[0]) if found else None
 
 
-def find_usable_vpc_endpoint(client, vpc_id, service, endpoint_type, name):
-    """The endpoint (as endpoint_state() gives it) of `service` and `endpoint_type` in the VPC that
-    is usable (not going, failed, rejected or expired) and named `name` (any, when None); else None."""
-    found = [e for e in read_vpc_endpoints(client, vpc_id) if e["ServiceName"] == service and e.get("VpcEndpointType") == endpoint_type
-             and not endpoint_unusable(e) and (name is None or tags_of(e).get("Name") == name)]
-    return endpoint_state(found[0]) if found else None
+def vpc_endpoints_of_service(client, vpc_id, service, endpoint_type, name):
+    """(usable, listed_ids): the endpoint (as endpoint_state() gives it) of `service` and
+    `endpoint_type` in the VPC that is usable (not going, failed, rejected or expired) and named
+    `name` (any, when None), else None; and the ids of those of that service, type and name that
+    EC2 lists in any state (deleted ones are listed a while)."""
+    same = [e for e in read_vpc_endpoints(client, vpc_id, states=None) if e["ServiceName"] == service and e.get("VpcEndpointType") == endpoint_type
+            and (name is None or tags_of(e).get("Name") == name)]
+    usable = [e for e in same if _state_of(e) not in ENDPOINT_GOING_STATES and not endpoint_unusable(e)]
+    return (endpoint_state(usable[0]) if usable else None), [e["VpcEndpointId"] for e in same]
 
 
 # A route table, subnet or security group created moments before may not be known to the
 # endpoint service yet (EC2's eventual consistency), and an interface endpoint of the service
 # still deleting holds its private DNS name a while: AWS lifts both refusals by itself.
-@NetworkErrorHandler.common_error_handler("create a VPC endpoint of {request[ServiceName]}")
 @aws_retry(extra_codes=ROUTE_TABLE_NOT_FOUND + ("InvalidSubnetID.NotFound", "InvalidGroup.NotFound", "InvalidVpcID.NotFound"),
-           extra_messages={"InvalidParameter": ("conflicting DNS domain",)})
-def create_vpc_endpoint(client, request):
-    """CreateVpcEndpoint with `request` (its ClientToken makes a retried create one endpoint); the new
-    endpoint as CreateVpcEndpoint answers it."""
+           extra_messages={"InvalidParameter": (PRIVATE_DNS_TAKEN,)})
+def _create_vpc_endpoint(client, request):
     return client.create_vpc_endpoint(**request)["VpcEndpoint"]
+
+
+@NetworkErrorHandler.common_error_handler("create a VPC endpoint of {request[ServiceName]}")
+def create_vpc_endpoint(client, request):
+    """CreateVpcEndpoint with `request` (its ClientToken makes a repeated create one endpoint); the
+    new endpoint as CreateVpcEndpoint answers it, or AWS's message (a str) when another endpoint
+    holds what the new one needs, after the retries: a route of its route tables to the service
+    (RouteAlreadyExists) or its private DNS name. An earlier request's endpoint (a stopped run's,
+    not listed yet) may be that one."""
+    try:
+        return _create_vpc_endpoint(client, request)
+    except is_boto3_error_code("RouteAlreadyExists") as e:
+        return e.response["Error"]["Message"]
+    except is_boto3_error_message(PRIVATE_DNS_TAKEN) as e:  # pylint: disable=duplicate-except
+        return e.response["Error"]["Message"]
 
 
 # A route table, subnet or security group created moments before may not be known to the
@@ -943,7 +980,7 @@ def vpc_endpoints_waited(found, wanted=None):
         state = (endpoint.get("state") or "").lower()
         if state == PENDING:
             return PENDING
-        if state in ENDPOINT_UNUSABLE_STATES + ("deleting", "deleted"):
+        if state in ENDPOINT_UNUSABLE_STATES + ENDPOINT_GOING_STATES:
             error = endpoint.get("last_error") or {}
             failure = _state_with_cause(state, error.get("code"), error.get("message") or endpoint.get("failure_reason"))
             return "%s of %s is %s" % (endpoint["vpc_endpoint_id"], endpoint.get("service_name"), failure)

@@ -10,7 +10,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 PENDING = "pending"
+
+
+def poll(find, timeout, every):
+    """Call find() every `every` s until it answers something other than None or `timeout` s have
+    passed; its last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = find()
+        if found is not None or time.monotonic() >= deadline:
+            return found
+        time.sleep(every)
 
 
 def wait_outcome(found, wanted, id_key, verdict):

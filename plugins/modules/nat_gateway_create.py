@@ -130,13 +130,13 @@ client_token:
 """
 
 import datetime
-import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import network
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
+from ansible_collections.bluegreen.migration.plugins.module_utils.waits import poll
 
 # A gateway answered in one of these states is one an earlier request with the token made, and
 # is asked again with a token that counts it; one deleting still holds its address.
@@ -159,22 +159,18 @@ REFUSALS = {
 def gateway_of_earlier_request(module, client, token, listed, refusal):
     """The gateway a request with `token` and other parameters made, once EC2 lists it in the subnet."""
     params = module.params
-    deadline = time.monotonic() + params["wait_timeout"]
-    while True:
-        found = network.new_nat_gateway_in(client, params["subnet_id"], listed)
-        if found and found["state"] in GONE:
-            module.fail_json(msg="The NAT gateway %s, which an earlier request with the client token %s made (a stopped run), is %s. "
-                                 "The next run requests another" % (found["nat_gateway_id"], token, describe_failure(found)),
-                             client_token=token, **found)
-        if found:
-            return found
-        if time.monotonic() >= deadline:
-            module.fail_json(msg="CreateNatGateway refused the NAT gateway in %s (%s: %s), and EC2 listed no new gateway in the subnet "
-                                 "within %d s (wait_timeout). If a stopped run requested one, run again once EC2 lists it; otherwise "
-                                 "the elastic IP %s is in use elsewhere" % (
-                                     params["subnet_id"], refusal, REFUSALS[refusal] % token, params["wait_timeout"], params["allocation_id"]),
-                             client_token=token, subnet_id=params["subnet_id"], nat_gateway_id=None)
-        time.sleep(POLL_SECONDS)
+    found = poll(lambda: network.new_nat_gateway_in(client, params["subnet_id"], listed), params["wait_timeout"], POLL_SECONDS)
+    if found and found["state"] in GONE:
+        module.fail_json(msg="The NAT gateway %s, which an earlier request with the client token %s made (a stopped run), is %s. "
+                             "The next run requests another" % (found["nat_gateway_id"], token, describe_failure(found)),
+                         client_token=token, **found)
+    if not found:
+        module.fail_json(msg="CreateNatGateway refused the NAT gateway in %s (%s: %s), and EC2 listed no new gateway in the subnet "
+                             "within %d s (wait_timeout). If a stopped run requested one, run again once EC2 lists it; otherwise "
+                             "the elastic IP %s is in use elsewhere" % (
+                                 params["subnet_id"], refusal, REFUSALS[refusal] % token, params["wait_timeout"], params["allocation_id"]),
+                         client_token=token, subnet_id=params["subnet_id"], nat_gateway_id=None)
+    return found
 
 
 def ensure(module, client):

@@ -26,8 +26,21 @@ description:
   - The policy is sent only when it is not equivalent to AWS's default full access (a service that takes
     only the default refuses any policy).
   - A private DNS name refused while an endpoint of the service is still deleting (C(conflicting DNS domain))
-    is retried. The create carries a client token, so a create that botocore sends again after a lost answer
-    makes one endpoint.
+    is retried.
+  - The create carries a client token made from the request, the ids of the endpoints of that service, type
+    and C(Name) tag that EC2 lists in the VPC in any state, and the UTC hour. A run stopped right after the create and run again
+    before EC2 lists the new endpoint (EC2 lists a new resource only after a while) repeats the same request,
+    and EC2 answers with the endpoint the stopped run requested instead of making a second one. Once that
+    endpoint is listed, in any state, the token changes. A create that botocore sends again after a lost
+    answer makes one endpoint too.
+  - EC2 answering the token with an endpoint deleted since (no longer listed), the create is made again
+    with a token that counts it as listed (three times at most); one still deleting fails the module (it holds
+    the route or private DNS name a while).
+  - When the token cannot be the same (the UTC hour turned between the stopped run and this one), AWS
+    refuses the second endpoint - a gateway endpoint's route to the service is there already
+    (C(RouteAlreadyExists)), an interface endpoint's private DNS name is taken (retried first, as one still
+    deleting gives it back) - and the module waits until EC2 lists a usable endpoint of the service with
+    this C(Name) tag (O(wait_timeout)) and takes it.
   - The new endpoint is returned as C(CreateVpcEndpoint) answers it, not waited for - a new interface endpoint
     is V(pending) a minute or two (RV(vpc_endpoint.state)), then available or failed - so that a loop of them
     is waited for once (the network role does). One answered failed (or rejected) already fails the module,
@@ -73,6 +86,12 @@ options:
       - The tags of an endpoint found are left as they are (bluegreen.migration.vpc_endpoint_update changes them).
     type: dict
     aliases: [resource_tags]
+  wait_timeout:
+    description:
+      - Seconds to wait for EC2 to list the endpoint of an earlier request when AWS refuses the create because
+        an endpoint holds its route or private DNS name.
+    type: int
+    default: 120
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
@@ -151,15 +170,21 @@ vpc_endpoint:
       type: str
       returned: when the endpoint exists
       sample: pending
+client_token:
+  description: The client token the create carried.
+  returned: when a create was sent (or would be, in check mode)
+  type: str
+  sample: bluegreen-4f1c0e9a5b7d2c3e8f6a1b0c9d8e7f6a5b4c3d2e1f0a9b8c
 """
 
-import uuid
+import datetime
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import network
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
+from ansible_collections.bluegreen.migration.plugins.module_utils.waits import poll
 
 # Option -> CreateVpcEndpoint's parameter, and the endpoint type that takes it.
 CREATE_PARAMS = {
@@ -169,6 +194,27 @@ CREATE_PARAMS = {
     "private_dns_enabled": ("PrivateDnsEnabled", "Interface"),
     "policy": ("PolicyDocument", None),
 }
+# Creates made again when EC2 answers the token with an endpoint deleted since, each counting one
+# more as listed.
+AGAIN = 3
+POLL_SECONDS = 5
+
+
+def endpoint_of_earlier_request(module, client, token, refusal):
+    """The usable endpoint of the service with this name, once EC2 lists it: an earlier request's
+    (a stopped run's), which holds what AWS refused (`refusal`, its message)."""
+    params = module.params
+    name = (params["tags"] or {}).get("Name")
+    found = poll(lambda: network.vpc_endpoints_of_service(client, params["vpc_id"], params["service"], params["vpc_endpoint_type"], name)[0],
+                 params["wait_timeout"], POLL_SECONDS)
+    if not found:
+        module.fail_json(msg="CreateVpcEndpoint refused the %s endpoint of %s (%s), and EC2 listed no endpoint of the service named %s "
+                             "within %d s (wait_timeout). If a stopped run requested one, run again once EC2 lists it; otherwise an "
+                             "endpoint still deleting, one made outside this role or a private hosted zone of the service's name holds "
+                             "the route or private DNS name" % (
+                                 params["vpc_endpoint_type"], params["service"], refusal, name, params["wait_timeout"]),
+                         client_token=token, vpc_endpoint={})
+    return found
 
 
 def ensure(module, client):
@@ -177,20 +223,23 @@ def ensure(module, client):
     if wrong:
         module.fail_json(msg="%s: only for %s endpoints, not %s ones" % (", ".join(wrong), CREATE_PARAMS[wrong[0]][1], params["vpc_endpoint_type"]))
     tags = params["tags"] or {}
-    existing = network.find_usable_vpc_endpoint(client, params["vpc_id"], params["service"], params["vpc_endpoint_type"], tags.get("Name"))
+    existing, listed = network.vpc_endpoints_of_service(client, params["vpc_id"], params["service"], params["vpc_endpoint_type"], tags.get("Name"))
     if existing:
         module.exit_with_diff(False, existing, existing, vpc_endpoint=existing)
 
     request = {"VpcId": params["vpc_id"], "ServiceName": params["service"], "VpcEndpointType": params["vpc_endpoint_type"]}
     for key, (name, _kind) in CREATE_PARAMS.items():
         if params[key] is not None:
-            request[name] = params[key]
+            # Ids sorted: the same endpoint asked for twice is the same request (its client token).
+            request[name] = sorted(params[key]) if isinstance(params[key], list) else params[key]
     # AWS gives full access to an endpoint made without a policy, and refuses any policy, even
     # that one, for a service that takes only the default.
     if params["policy"] and network.endpoint_policy(params["policy"]) == network.FULL_ACCESS:
         del request["PolicyDocument"]
     if tags:
         request["TagSpecifications"] = boto3_tag_specifications(tags, ["vpc-endpoint"])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    token = network.endpoint_client_token(request, listed, now)
     wanted = {
         "service_name": params["service"], "vpc_endpoint_type": params["vpc_endpoint_type"],
         "route_table_ids": sorted(params["route_table_ids"] or []), "subnet_ids": sorted(params["subnet_ids"] or []),
@@ -200,16 +249,30 @@ def ensure(module, client):
     if params["vpc_endpoint_type"] == "Interface":
         wanted["private_dns_enabled"] = params["private_dns_enabled"] is not False  # AWS's default: on
     if module.check_mode:
-        module.exit_with_diff(True, {}, wanted, vpc_endpoint=dict(wanted, vpc_endpoint_id=network.KNOWN_AFTER_CREATE))
-    answered = network.create_vpc_endpoint(client, dict(request, ClientToken=str(uuid.uuid4())))
-    created = answered["VpcEndpointId"]
-    after = network.endpoint_state(answered)
+        module.exit_with_diff(True, {}, wanted, vpc_endpoint=dict(wanted, vpc_endpoint_id=network.KNOWN_AFTER_CREATE), client_token=token)
+    for attempt in range(AGAIN + 1):
+        answered = network.create_vpc_endpoint(client, dict(request, ClientToken=token))
+        if isinstance(answered, str):
+            after = endpoint_of_earlier_request(module, client, token, answered)
+            module.exit_with_diff(True, {}, after, vpc_endpoint=after, client_token=token)
+        after = network.endpoint_state(answered)
+        # The token's earlier endpoint, deleted since and no longer listed: another token, as if it
+        # were. One still deleting holds its route or private DNS name a while.
+        if after["state"] != "deleted" or attempt == AGAIN:
+            break
+        listed.append(after["vpc_endpoint_id"])
+        token = network.endpoint_client_token(request, listed, now)
+    created = after["vpc_endpoint_id"]
+    if after["state"] in network.ENDPOINT_GOING_STATES:
+        module.fail_json(msg="CreateVpcEndpoint answered with the endpoint %s of %s, %s: an earlier request with the client token %s made it.%s" % (
+            created, params["service"], after["state"], token, " Run again once it is deleted" if after["state"] == "deleting" else ""),
+            changed=False, vpc_endpoint=after, client_token=token)
     unusable = network.endpoint_unusable(answered)
     if unusable:
         module.fail_json(msg="The %s endpoint %s of %s is %s: the next run deletes it and creates another; if it fails again, the cause "
                              "stays (see the error)" % (params["vpc_endpoint_type"], created, params["service"], unusable),
-                         changed=True, vpc_endpoint=after)
-    module.exit_with_diff(True, {}, after, vpc_endpoint=after)
+                         changed=True, vpc_endpoint=after, client_token=token)
+    module.exit_with_diff(True, {}, after, vpc_endpoint=after, client_token=token)
 
 
 def main():
@@ -223,6 +286,7 @@ def main():
         policy=dict(type="json"),
         private_dns_enabled=dict(type="bool"),
         tags=dict(type="dict", aliases=["resource_tags"]),
+        wait_timeout=dict(type="int", default=120),
     )
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
     try:

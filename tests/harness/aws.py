@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import boto3
@@ -125,6 +126,29 @@ def _descendants(pid):
             found.append(child)
             todo.append(child)
     return found
+
+
+def killed_playbook(playbook, log, ready, what, inventory="inventories/local", args=(), grace=0.5, timeout=600):
+    """Start ansible-playbook, and kill it (kill_playbook) `grace` s after `ready(log text)` holds
+    (`what` names that moment in failures); the log text."""
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook), *args]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        try:
+            while not ready(log.read_text()):
+                assert proc.poll() is None, f"the run ended before {what}:\n" + log.read_text()[-4000:]
+                assert time.monotonic() < deadline, f"no {what} within {timeout}s:\n" + log.read_text()[-3000:]
+                time.sleep(0.1)
+            time.sleep(grace)
+        finally:
+            if proc.poll() is None:
+                kill_playbook(proc)
+            proc.wait(timeout=30)
+    text = log.read_text()
+    assert proc.returncode == -signal.SIGKILL, f"the run finished before it could be killed after {what}:\n" + text[-3000:]
+    return text
 
 
 def kill_playbook(proc):

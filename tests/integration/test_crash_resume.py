@@ -8,16 +8,11 @@ deployment is in progress, deleted resources still draining), and the next run f
 late in listings, throttled and refused while they settle."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.harness.aws import ROOT, client, kill_playbook, recap, run_playbook
+from tests.harness.aws import client, killed_playbook, recap, run_playbook
 
 pytestmark = pytest.mark.slow(seconds=420)
 
@@ -48,25 +43,8 @@ TEARDOWN_STOPS = [
 
 def killed_run(playbook, tmp_path, task, extra=(), grace=0.7, timeout=600):
     """Start ansible-playbook, SIGKILL its process group `grace` s after `task` starts; return the log."""
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", INVENTORY, playbook, *extra]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     log = tmp_path / f"killed-{time.monotonic_ns()}.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        try:
-            while task not in log.read_text():
-                assert proc.poll() is None, f"the run ended before {task!r} started:\n" + log.read_text()[-4000:]
-                assert time.monotonic() < deadline, f"{task!r} did not start within {timeout}s"
-                time.sleep(0.1)
-            time.sleep(grace)
-        finally:
-            if proc.poll() is None:
-                kill_playbook(proc)
-            proc.wait(timeout=30)
-    text = log.read_text()
-    assert proc.returncode == -signal.SIGKILL, f"the run finished before it could be killed in {task!r}:\n" + text[-3000:]
-    return text
+    return killed_playbook(playbook, log, lambda text: task in text, f"{task!r} started", inventory=INVENTORY, args=extra, grace=grace, timeout=timeout)
 
 
 def ok(proc):

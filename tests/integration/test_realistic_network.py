@@ -3,21 +3,20 @@ while creating it) is waited for before any private route names it; AWS refuses 
 pending NAT gateway as if its id did not exist. A NAT gateway that failed stops the wait at once,
 naming AWS's failure code, and the next run puts another in its place. A run stopped right after
 CreateNatGateway and resumed before EC2 lists the gateway gets that gateway, not a second one,
-whether EC2 lists the stopped run's address by then or not."""
+whether EC2 lists the stopped run's address by then or not; and so does one stopped right after
+CreateVpcEndpoint."""
 
+import concurrent.futures
 import datetime
-import os
-import subprocess
-import sys
+import json
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.harness.aws import ROOT, client, kill_playbook, run_playbook
+from tests.harness.aws import client, killed_playbook, run_playbook
 from tests.integration.test_network_drift import INVENTORY, PLAYBOOK, SUFFIX, layout_in_aws, run
 
-pytestmark = pytest.mark.slow(seconds=200)
+pytestmark = pytest.mark.slow(seconds=350)
 
 
 def test_nat_found_pending_is_waited_for_before_the_routes_and_a_failed_one_stops_the_wait(realistic_aws):
@@ -74,25 +73,18 @@ def test_nat_found_pending_is_waited_for_before_the_routes_and_a_failed_one_stop
     assert len(nats) == 1 and nats[0]["NatGatewayId"] not in (broken, new) and set(routes.values()) == {nats[0]["NatGatewayId"]}
 
 
-def stopped_right_after_create_nat_gateway(emulator, log):
-    """Run the network playbook and kill it as soon as it has requested a NAT gateway; the request."""
+def stopped_right_after(emulator, log, action, **extra_vars):
+    """Run the network playbook and kill it as soon as it has sent `action` (its answer on the way
+    back); the request."""
     emulator.reset_recording()
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(INVENTORY), PLAYBOOK,
-           "-e", f"environment_suffix={SUFFIX} network_az_count=2 network_nat_gateways=single"]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 300
-            while not [c for c in emulator.mutating_requests() if c["action"] == "CreateNatGateway"]:
-                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-                time.sleep(0.1)
-            time.sleep(0.5)  # the answer on its way back
-        finally:
-            kill_playbook(proc)
-            proc.wait(timeout=30)
-    [create] = [c for c in emulator.mutating_requests() if c["action"] == "CreateNatGateway"]
-    return create
+    extra = json.dumps(dict({"environment_suffix": SUFFIX, "network_az_count": 2, "network_nat_gateways": "single"}, **extra_vars))
+
+    def sent(_log_text):
+        return any(c["action"] == action for c in emulator.mutating_requests())
+
+    killed_playbook(PLAYBOOK, log, sent, f"{action} was sent", inventory=INVENTORY, args=["-e", extra], timeout=300)
+    [request] = [c for c in emulator.mutating_requests() if c["action"] == action]
+    return request
 
 
 def test_a_run_resumed_before_ec2_lists_the_requested_nat_gateway_makes_no_second_one(realistic_aws, tmp_path):
@@ -108,7 +100,7 @@ def test_a_run_resumed_before_ec2_lists_the_requested_nat_gateway_makes_no_secon
     # neither, allocates another address, and repeats the create with the same client token: EC2
     # refuses the token as used with other parameters.
     realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 45}})
-    create = stopped_right_after_create_nat_gateway(realistic_aws, tmp_path / "stopped.log")
+    create = stopped_right_after(realistic_aws, tmp_path / "stopped.log", "CreateNatGateway")
     mark = len(realistic_aws.realism("events"))
     resumed, _recap = run()
     refused = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "client_tokens"]
@@ -129,7 +121,7 @@ def test_a_run_resumed_before_ec2_lists_the_requested_nat_gateway_makes_no_secon
     ec2.delete_nat_gateway(NatGatewayId=nats[0]["NatGatewayId"])
     ec2.disassociate_address(AssociationId=nats[0]["NatGatewayAddresses"][0]["AssociationId"])
     realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 30}})
-    create = stopped_right_after_create_nat_gateway(realistic_aws, tmp_path / "stopped-again.log")
+    create = stopped_right_after(realistic_aws, tmp_path / "stopped-again.log", "CreateNatGateway")
     mark = len(realistic_aws.realism("events"))
     run()
     repeated = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "client_tokens"]
@@ -139,3 +131,33 @@ def test_a_run_resumed_before_ec2_lists_the_requested_nat_gateway_makes_no_secon
     nats, _private, _subnets, routes = layout_in_aws(ec2)
     assert len(nats) == 1 and set(routes.values()) == {nats[0]["NatGatewayId"]}, nats
     assert nats[0]["NatGatewayAddresses"][0]["AllocationId"] == create["params"]["AllocationId"]
+
+
+def test_a_run_resumed_before_ec2_lists_the_requested_vpc_endpoint_makes_no_second_one(realistic_aws, tmp_path):
+    # The create's client token changes with the UTC hour: start away from its turn.
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if now.minute >= 55:
+        time.sleep((60 - now.minute) * 60 - now.second + 2)
+    # A first deploy with an interface endpoint (billed by the hour per AZ), stopped right after
+    # CreateVpcEndpoint. EC2 lists the new endpoint only after a while: here not until the resumed
+    # run has asked for it again (the other listings as usual). The resumed run plans the endpoint
+    # and repeats the request: EC2 answers with the stopped run's endpoint.
+    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 3600, "filter_listings": ["DescribeVpcEndpoints"]}})
+    endpoints = {"network_vpc_endpoints": ["secretsmanager"]}
+    create = stopped_right_after(realistic_aws, tmp_path / "stopped.log", "CreateVpcEndpoint", **endpoints)
+    mark = len(realistic_aws.realism("events"))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        resumed = pool.submit(run, "-e", json.dumps(endpoints))
+        deadline = time.monotonic() + 300
+        while not [e for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "client_tokens"]:
+            assert not resumed.done() and time.monotonic() < deadline, "the resumed run sent no CreateVpcEndpoint with a used token"
+            time.sleep(0.5)
+        # Listed from now on: the resumed run's endpoint wait sees it.
+        realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 0, "filter_listings": []}})
+        resumed.result()
+    repeated = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "client_tokens"]
+    assert repeated == [f"token {create['params']['ClientToken']} repeated: the first answer"], repeated
+
+    vpc = create["params"]["VpcId"]
+    listed = client("ec2").describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+    assert [(e["ServiceName"], e["State"].lower()) for e in listed] == [(create["params"]["ServiceName"], "available")], listed

@@ -11,6 +11,7 @@ from botocore.stub import ANY, Stubber
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import network
 from tests.harness.aws import client, run_module
+from tests.harness.module_stub import Ended, StubModule
 
 pytestmark = pytest.mark.slow(seconds=30)
 
@@ -86,27 +87,8 @@ def test_an_address_is_required_outside_check_mode(realistic_aws, subnet):
     assert failed["failed"] and "allocation_id is required" in failed["msg"] and realistic_aws.mutating_requests() == []
 
 
-class Ended(Exception):
-    pass
-
-
-class Module:
-    """What ensure() uses of the module: its parameters, and the ways it ends (recorded)."""
-
-    def __init__(self, **params):
-        self.params = dict({"listed_nat_gateway_ids": [], "client_token": None, "tags": {"Name": "nat-a-t"}, "wait_timeout": 10}, **params)
-        self.check_mode, self.warnings, self.result = False, [], None
-
-    def exit_with_diff(self, changed, before, after, **result):
-        self.result = dict(result, changed=changed)
-        raise Ended()
-
-    def fail_json(self, **result):
-        self.result = dict(result, failed=True)
-        raise Ended()
-
-    def warn(self, text):
-        self.warnings.append(text)
+def stub_module(**params):
+    return StubModule(dict({"listed_nat_gateway_ids": [], "client_token": None, "tags": {"Name": "nat-a-t"}, "wait_timeout": 10}, **params))
 
 
 def nat_answer(nat_id, state):
@@ -130,7 +112,7 @@ def test_a_gone_gateway_answered_for_the_token_is_requested_again_with_a_token_t
     with Stubber(ec2) as stub:
         stub.add_response("create_nat_gateway", nat_answer("nat-0old", "deleted"), expected)
         stub.add_response("create_nat_gateway", nat_answer("nat-0new", "pending"), expected)
-        module = Module(subnet_id="subnet-1", allocation_id="eipalloc-1")
+        module = stub_module(subnet_id="subnet-1", allocation_id="eipalloc-1")
         hours = [datetime.datetime.now(datetime.timezone.utc)]
         with pytest.raises(Ended):
             ensure(module, ec2)
@@ -144,7 +126,7 @@ def test_a_gone_gateway_answered_for_the_token_is_requested_again_with_a_token_t
     with Stubber(ec2) as stub:
         for number in range(4):
             stub.add_response("create_nat_gateway", nat_answer("nat-0gone%d" % number, "failed"), expected)
-        module = Module(subnet_id="subnet-1", allocation_id="eipalloc-1")
+        module = stub_module(subnet_id="subnet-1", allocation_id="eipalloc-1")
         with pytest.raises(Ended):
             ensure(module, ec2)
     assert module.result["failed"] and "answered with the NAT gateway nat-0gone3, failed" in module.result["msg"], module.result
@@ -184,7 +166,7 @@ def test_the_address_refused_as_associated_gets_the_gateway_of_the_earlier_reque
         stub.add_client_error("create_nat_gateway", "Resource.AlreadyAssociated", "Resource 203.0.113.7 is already associated.", 400, expected)
         stub.add_response("describe_nat_gateways", {"NatGateways": []}, listing)
         stub.add_response("describe_nat_gateways", {"NatGateways": [nat_answer("nat-0earlier", "pending")["NatGateway"]]}, listing)
-        module = Module(subnet_id="subnet-1", allocation_id="eipalloc-1")
+        module = stub_module(subnet_id="subnet-1", allocation_id="eipalloc-1")
         monkeypatch.setattr(nat_gateway_create, "POLL_SECONDS", 0)
         with pytest.raises(Ended):
             nat_gateway_create.ensure(module, ec2)
@@ -194,7 +176,7 @@ def test_the_address_refused_as_associated_gets_the_gateway_of_the_earlier_reque
 
     with Stubber(ec2) as stub:
         stub.add_response("create_nat_gateway", nat_answer("nat-0going", "deleting"), expected)
-        module = Module(subnet_id="subnet-1", allocation_id="eipalloc-1")
+        module = stub_module(subnet_id="subnet-1", allocation_id="eipalloc-1")
         with pytest.raises(Ended):
             nat_gateway_create.ensure(module, ec2)
     assert module.result["failed"] and "nat-0going, deleting" in module.result["msg"] and "holds the elastic IP eipalloc-1" in module.result["msg"]

@@ -3,6 +3,7 @@ states of real AWS that moto leaves out. Each test first checks that the behavio
 on really happened (the proxy's events), so none can pass because the proxy stayed quiet."""
 
 import time
+import urllib.error
 
 import pytest
 from botocore.exceptions import ClientError
@@ -38,6 +39,13 @@ def test_a_listing_by_filter_leaves_out_what_was_just_created(realistic_aws):
     assert [e["detail"] for e in events(realistic_aws, "eventual_consistency", "DescribeVpcs")] == [f"{vpc} not listed yet"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.31.0.0/24")["Subnet"]["SubnetId"]
     assert ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"] == []
+    # Delayed for the listings named only (a window both are well within): the VPC listed at once, the subnet not.
+    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 120, "filter_listings": ["DescribeSubnets"]}})
+    assert [v["VpcId"] for v in ec2.describe_vpcs(Filters=by_tag)["Vpcs"]] == [vpc]
+    assert ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"] == []
+    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 5, "filter_listings": []}})
+    with pytest.raises(urllib.error.HTTPError, match="400"):  # a misspelt listing would delay none
+        realistic_aws.realism("config", {"eventual_consistency": {"filter_listings": ["DescribeSubnet"]}})
     time.sleep(5.2)
     assert [v["VpcId"] for v in ec2.describe_vpcs(Filters=by_tag)["Vpcs"]] == [vpc]
     assert [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]] == [subnet]
