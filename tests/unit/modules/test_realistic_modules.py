@@ -335,6 +335,9 @@ def test_network_teardown_outlasts_a_deleted_services_task_interfaces(realistic_
     let them go, and leaves nothing: not even an internet gateway a stopped run detached but
     did not delete (found by its tags)."""
     ec2 = client("ec2")
+    # The hold longer than the proxy's 20 s: the teardown must meet it even when a loaded machine
+    # takes that long to reach its first delete.
+    realistic_aws.realism("config", {"dependent_drain": {"task_eni_seconds": 60}})
 
     def tagged(kind, name):
         tags = [{"Key": "bluegreen:environment", "Value": "t3"}, {"Key": "bluegreen:component", "Value": "network"}, {"Key": "Name", "Value": name}]
