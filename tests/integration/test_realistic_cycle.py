@@ -108,6 +108,9 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
 
     # 3b. A rollback to the color at 0: scaled up, its targets `initial` for a while (the load
     #     balancer sends them nothing); the listener moves only once they are healthy.
+    #     The targets' `initial` time longer than the proxy's 20 s: a loaded machine may take that
+    #     long from the scale-up to the rollback's first look at them.
+    emu.realism("config", {"slow_states": {"targets_seconds": 60}})
     mark, calls = len(emu.realism("events")), len(emu.requests())
     ok(run("playbooks/rollback.yml", tmp_path, rollout_drain_seconds=0))
     assert traffic() == (new, {new: 100, live: 0})
