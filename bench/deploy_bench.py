@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from emulator import Emulator, client_env, parse_recorded  # noqa: E402  (scripts/ is not a package)
+from emulator import Emulator, client_environ, parse_recorded  # noqa: E402  (scripts/ is not a package)
 
 PLAYBOOK = "site.yml"
 INVENTORY = ROOT / "inventories" / "local"
@@ -104,8 +104,7 @@ EXTRA_ARGS = []
 
 
 def run_playbook(emu, inventory, forks=None, extra_args=(), playbook=PLAYBOOK):
-    env = dict(os.environ)
-    env.update(client_env(emu.port))
+    env = client_environ(emu.port)
     env.update(
         {
             "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),

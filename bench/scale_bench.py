@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from deploy_bench import machine, multi_inventory  # noqa: E402  (bench/ is not a package)
-from emulator import Emulator, client_env  # noqa: E402
+from emulator import Emulator, client_environ  # noqa: E402
 
 PLAYBOOK = "site.yml"
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -102,7 +102,7 @@ class MemorySampler(threading.Thread):
 
 
 def start_playbook(emu, inventory, outputs, forks, limit=None):
-    env = dict(os.environ, **client_env(emu.port))
+    env = client_environ(emu.port)
     env.update({"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_FORKS": str(forks), "ANSIBLE_NOCOLOR": "1"})
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), PLAYBOOK, "-e", f"outputs_dir={outputs}"]

@@ -2,7 +2,8 @@
 
 Used by `make demo` (fixed port, state under .run/) and by the test harness (one
 emulator per test session on a free port). Every AWS call of the collection reaches
-it through the standard AWS_ENDPOINT_URL variable with dummy credentials.
+it through the standard AWS_ENDPOINT_URL variable with dummy credentials; the caller's
+own AWS profile and ~/.aws files are left out (client_environ).
 
     python scripts/emulator.py start|stop|status|env|calls [--port N] [--state-dir D] [--realistic[=a,b]]
 
@@ -66,7 +67,10 @@ class PortTaken(RuntimeError):
 
 
 def client_env(port):
-    """Environment that points boto3 (and so every amazon.aws module) at the emulator."""
+    """Environment that points boto3 (and so every amazon.aws module) at the emulator. The
+    caller's ~/.aws files are not read: a profile's settings there (endpoint_url of a service,
+    ignore_configured_endpoint_urls, retry settings) would send calls elsewhere or change them.
+    Apply it with client_environ(), which also drops the caller's own AWS settings."""
     return {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -74,7 +78,39 @@ def client_env(port):
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
+
+
+# A shell's AWS settings that break a run on the emulator or take it elsewhere: a profile
+# (amazon.aws refuses one beside access keys: "Passing both a profile and access tokens is not
+# supported"; boto3 refuses one its config file lacks), an order to ignore AWS_ENDPOINT_URL,
+# per-service endpoints (AWS_ENDPOINT_URL_<SERVICE> wins over AWS_ENDPOINT_URL), retry settings
+# (tests count the calls).
+FOREIGN_AWS_SETTINGS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS")
+
+
+def foreign_aws_settings(environ):
+    """The names of `environ` that client_environ() drops, sorted."""
+    return sorted(key for key in environ if key in FOREIGN_AWS_SETTINGS or key.startswith("AWS_ENDPOINT_URL_"))
+
+
+def server_environ():
+    """The environment of the emulator's own processes: moto's botocore must not read the
+    caller's profile or ~/.aws either (a profile its config file lacks fails every request)."""
+    env = {key: value for key, value in os.environ.items() if key not in foreign_aws_settings(os.environ)}
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    return env
+
+
+def client_environ(port, environ=None):
+    """A copy of `environ` (os.environ by default) that reaches the emulator on `port` only."""
+    env = dict(os.environ if environ is None else environ)
+    for key in foreign_aws_settings(env):
+        del env[key]
+    env.update(client_env(port))
+    return env
 
 
 class Emulator:
@@ -126,7 +162,7 @@ class Emulator:
                 time.sleep(0.5)
             raise RuntimeError(f"moto server (pid {self.pid()}) does not answer on {self.url}; see {self.log_file}")
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
+        env = server_environ()
         env.update(
             {
                 # AWS managed policies (AmazonECSTaskExecutionRolePolicy ...) must exist.
@@ -199,6 +235,7 @@ class Emulator:
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env=server_environ(),
                 start_new_session=True,
                 cwd=self.state_dir,
             )
@@ -394,6 +431,10 @@ def main(argv=None):
         print(f"emulator: {'running on ' + emu.url if up else 'not running'}")
         return 0 if up else 1
     elif args.command == "env":
+        # Evaluated by the shell that ran it, so its own settings are the ones to drop.
+        foreign = foreign_aws_settings(os.environ)
+        if foreign:
+            print("unset " + " ".join(foreign))
         for key, value in client_env(emu.port).items():
             print(f"export {key}={value}")
     elif args.command == "reset":

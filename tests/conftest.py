@@ -7,7 +7,7 @@ import resource
 
 import pytest
 
-from tests.harness.aws import Emulator, client_env
+from tests.harness.aws import Emulator, client_env, foreign_aws_settings
 
 # The throwaway PostgreSQL server (fixtures postgres and pg_database).
 pytest_plugins = ["tests.harness.postgres"]
@@ -31,7 +31,11 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     emu = Emulator.on_free_port(tmp_path_factory.mktemp("emulator"))
-    saved = {k: os.environ.get(k) for k in client_env(emu.port)}
+    # The caller's own AWS profile and settings go for the session (client_environ's rule).
+    foreign = foreign_aws_settings(os.environ)
+    saved = {k: os.environ.get(k) for k in [*client_env(emu.port), *foreign]}
+    for key in foreign:
+        del os.environ[key]
     os.environ.update(client_env(emu.port))
     yield emu
     emu.stop()
@@ -63,6 +67,8 @@ def realistic_aws(realistic_emulator, monkeypatch):
     """A clean account on the realistic emulator, which the test's AWS clients, modules and
     playbooks reach (the environment points at it for this test only)."""
     realistic_emulator.reset()
+    for key in foreign_aws_settings(os.environ):
+        monkeypatch.delenv(key)
     for key, value in client_env(realistic_emulator.port).items():
         monkeypatch.setenv(key, value)
     return realistic_emulator
