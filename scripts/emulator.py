@@ -86,9 +86,18 @@ def client_env(port):
 # A shell's AWS settings that break a run on the emulator or take it elsewhere: a profile
 # (amazon.aws refuses one beside access keys: "Passing both a profile and access tokens is not
 # supported"; boto3 refuses one its config file lacks), an order to ignore AWS_ENDPOINT_URL,
-# per-service endpoints (AWS_ENDPOINT_URL_<SERVICE> wins over AWS_ENDPOINT_URL), retry settings
+# other endpoints (AWS_ENDPOINT_URL_<SERVICE> wins over AWS_ENDPOINT_URL, and amazon.aws takes
+# AWS_URL as its endpoint_url), temporary credentials' companions (botocore prefers
+# AWS_SECURITY_TOKEN to AWS_SESSION_TOKEN and refuses keys past AWS_CREDENTIAL_EXPIRATION),
+# older key names (an ansible-core lookup takes the last one set), retry and timeout settings
 # (tests count the calls).
-FOREIGN_AWS_SETTINGS = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS")
+FOREIGN_AWS_SETTINGS = (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_URL",
+    "AWS_SECURITY_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "AWS_ACCESS_KEY", "AWS_SECRET_KEY",
+    "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS", "AWS_DEFAULTS_MODE",
+)
+# The shell's own keys: the emulator's replace them; a test session starts without any.
+SHELL_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
 def foreign_aws_settings(environ):

@@ -7,10 +7,18 @@ import resource
 
 import pytest
 
-from tests.harness.aws import Emulator, client_env, foreign_aws_settings
+from tests.harness.aws import SHELL_CREDENTIALS, Emulator, client_env, foreign_aws_settings
 
 # The throwaway PostgreSQL server (fixtures postgres and pg_database).
 pytest_plugins = ["tests.harness.postgres"]
+
+
+def pytest_configure():
+    """The suite never uses the shell's AWS account: no profile, key, endpoint or ~/.aws file
+    of the caller reaches a test, with or without the emulator (xdist's workers inherit this)."""
+    for key in [*foreign_aws_settings(os.environ), *(k for k in SHELL_CREDENTIALS if k in os.environ)]:
+        del os.environ[key]
+    os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
 
 
 def pytest_collection_modifyitems(items):
@@ -31,11 +39,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     emu = Emulator.on_free_port(tmp_path_factory.mktemp("emulator"))
-    # The caller's own AWS profile and settings go for the session (client_environ's rule).
-    foreign = foreign_aws_settings(os.environ)
-    saved = {k: os.environ.get(k) for k in [*client_env(emu.port), *foreign]}
-    for key in foreign:
-        del os.environ[key]
+    saved = {k: os.environ.get(k) for k in client_env(emu.port)}
     os.environ.update(client_env(emu.port))
     yield emu
     emu.stop()
@@ -67,8 +71,6 @@ def realistic_aws(realistic_emulator, monkeypatch):
     """A clean account on the realistic emulator, which the test's AWS clients, modules and
     playbooks reach (the environment points at it for this test only)."""
     realistic_emulator.reset()
-    for key in foreign_aws_settings(os.environ):
-        monkeypatch.delenv(key)
     for key, value in client_env(realistic_emulator.port).items():
         monkeypatch.setenv(key, value)
     return realistic_emulator

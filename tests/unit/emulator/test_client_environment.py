@@ -12,7 +12,11 @@ import boto3
 from tests.harness.aws import ROOT, Emulator, client_environ, foreign_aws_settings
 
 # What `aws configure` and `aws sso` leave on a platform engineer's machine.
-AWS_CONFIG = """[profile production]
+AWS_CONFIG = """[default]
+region = eu-west-3
+ignore_configured_endpoint_urls = true
+
+[profile production]
 region = eu-west-3
 ignore_configured_endpoint_urls = true
 """
@@ -35,6 +39,7 @@ def real_aws_shell(tmp_path, profile_in_home=True):
 def test_the_shells_profile_endpoints_and_retry_settings_are_dropped_and_the_rest_kept():
     shell = {"AWS_PROFILE": "production", "AWS_DEFAULT_PROFILE": "production", "AWS_ENDPOINT_URL_S3": "https://s3.example",
              "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true", "AWS_RETRY_MODE": "adaptive", "AWS_MAX_ATTEMPTS": "1",
+             "AWS_URL": "https://ec2.example", "AWS_SECURITY_TOKEN": "real", "AWS_CREDENTIAL_EXPIRATION": "2020-01-01T00:00:00Z",
              "AWS_CA_BUNDLE": "/etc/ssl/certs/ca.pem", "PATH": "/usr/bin"}
     env = client_environ(5005, shell)
     assert foreign_aws_settings(env) == []
@@ -52,8 +57,9 @@ def use_environment(monkeypatch, env):
 
 
 def test_an_emulator_started_in_a_real_aws_shell_serves_boto3_through_client_environ(tmp_path, monkeypatch):
-    """Before, moto itself read the exported profile, which ~/.aws/config lacks: every DynamoDB
-    request (the environment lock) was answered 500 (ProfileNotFound)."""
+    """Before, the exported profile, which ~/.aws/config lacks, failed boto3 itself
+    (ProfileNotFound), and moto, which read it too, answered every DynamoDB request (the
+    environment lock) 500."""
     shell = real_aws_shell(tmp_path, profile_in_home=False)
     use_environment(monkeypatch, shell)
     emu = Emulator.on_free_port(tmp_path / "emulator")
