@@ -380,13 +380,22 @@ def describe_rules(client, arn):
     return paginator.paginate(ListenerArn=arn).build_full_result().get("Rules", [])
 
 
-@Elbv2ErrorHandler.common_error_handler("create a rule on listener {arn}")
 @aws_retry()
+def _create_rule(client, params):
+    return client.create_rule(**params)["Rules"][0]
+
+
+@Elbv2ErrorHandler.common_error_handler("create a rule on listener {arn}")
 def create_rule(client, arn, priority, conditions, actions, tags):
+    """The new rule, or None when AWS refuses `priority` as taken (PriorityInUse): a rule made
+    since the listener's rules were read holds it."""
     params = dict(ListenerArn=arn, Priority=priority, Conditions=conditions, Actions=actions)
     if tags:
         params["Tags"] = ansible_dict_to_boto3_tag_list(tags)
-    return client.create_rule(**params)["Rules"][0]
+    try:
+        return _create_rule(client, params)
+    except is_boto3_error_code("PriorityInUse"):
+        return None
 
 
 @Elbv2ErrorHandler.common_error_handler("modify rule {arn}")
@@ -422,6 +431,11 @@ def rule_target(rule):
         if len(groups) == 1:
             return groups[0]["TargetGroupArn"]
     return None
+
+
+def rule_at(rules, priority):
+    """The rule of `rules` with `priority`, or None."""
+    return next((rule for rule in rules if str(rule.get("Priority")) == str(priority)), None)
 
 
 def free_priority(rules):

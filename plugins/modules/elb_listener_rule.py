@@ -21,6 +21,10 @@ description:
     re-run changes nothing and O(state=absent) needs the name alone.
   - A new rule takes O(priority), else the lowest priority no rule of the listener has (AWS
     refuses two rules with one priority on a listener). An existing rule keeps its priority.
+  - A priority taken by a rule made after the listener's rules were read (AWS answers
+    C(PriorityInUse)) - the rules are read again - when the rule of O(header_name) is there
+    now, it is the one managed; else the next free priority is tried, three times at most. A
+    given O(priority) that another rule holds fails naming that rule, before any change.
   - The target group must be one the listener's load balancer already forwards to (AWS refuses
     a target group of another load balancer).
   - Supports check mode and diff mode.
@@ -141,6 +145,40 @@ def _actions(params):
     return [{"Type": "forward", "TargetGroupArn": params["target_group_arn"]}]
 
 
+# Creates tried when AWS answers that a rule made since the read took the priority.
+CREATE_ATTEMPTS = 3
+
+
+def refuse_taken_priority(module, rules, priority):
+    """Fail when the given `priority` is held by another rule of the listener."""
+    holder = elbv2.rule_at(rules, priority)
+    if holder is not None:
+        name, values = elbv2.header_of(holder)
+        condition = ("header %s %s" % (name, values)) if name else "conditions %s" % [c.get("Field") for c in holder.get("Conditions") or []]
+        module.fail_json(msg="priority %s of listener %s is taken by rule %s (%s): give another priority, or none for the lowest free one"
+                         % (priority, module.params["listener_arn"], holder["RuleArn"], condition))
+
+
+def create(module, client, rules):
+    """The new rule (created, or the same header's rule made meanwhile), and whether it is new."""
+    params = module.params
+    attempts = 0
+    while attempts < CREATE_ATTEMPTS:
+        attempts += 1
+        if params["priority"]:
+            refuse_taken_priority(module, rules, params["priority"])
+        priority = params["priority"] or elbv2.free_priority(rules)
+        rule = elbv2.create_rule(client, params["listener_arn"], priority, _conditions(params), _actions(params), params["tags"])
+        if rule is not None:
+            return rule, True
+        current, rules = find_rule(client, params["listener_arn"], params["header_name"])
+        if current is not None:
+            return current, False
+    module.fail_json(msg="AWS refused priority %s of listener %s as taken %d times: rules are being added to it meanwhile; run again"
+                     % (priority, params["listener_arn"], attempts))
+    return None, False
+
+
 def ensure_present(module, client, current, rules):
     params = module.params
     for key in ("header_values", "target_group_arn"):
@@ -149,13 +187,18 @@ def ensure_present(module, client, current, rules):
     before = shown(current)
     wanted = {"header_name": params["header_name"], "header_values": list(params["header_values"]), "target_group_arn": params["target_group_arn"]}
     if current is None:
+        if params["priority"]:
+            refuse_taken_priority(module, rules, params["priority"])
         priority = params["priority"] or elbv2.free_priority(rules)
         after = dict(wanted, priority=priority)
         if module.check_mode:
             module.exit_with_diff(True, before, after, rule_arn="", priority=priority, header_values=wanted["header_values"],
                                   target_group_arn=wanted["target_group_arn"])
-        rule = elbv2.create_rule(client, params["listener_arn"], priority, _conditions(params), _actions(params), params["tags"])
-        module.exit_with_diff(True, before, shown(rule), **result_of(rule))
+        rule, new = create(module, client, rules)
+        if new:
+            module.exit_with_diff(True, before, shown(rule), **result_of(rule))
+        # The same header's rule, made meanwhile (another run): managed as found.
+        current, before = rule, shown(rule)
     have = dict((k, before[k]) for k in ("header_values", "target_group_arn"))
     have["header_name"] = params["header_name"] if before["header_name"].lower() == params["header_name"].lower() else before["header_name"]
     if have == wanted:

@@ -1,8 +1,10 @@
-"""elb_target_group and elb_listener_weights on the emulator."""
+"""elb_target_group, elb_listener_weights and elb_listener_rule on the emulator."""
 
 import pytest
 
+from ansible_collections.bluegreen.migration.plugins.modules import elb_listener_rule
 from tests.harness.aws import client, run_module
+from tests.harness.module_stub import Ended, StubModule
 from tests.unit.modules.four_steps import four_steps
 
 
@@ -129,3 +131,85 @@ def test_elb_listener_rule(vpc):
     gone = four_steps("elb_listener_rule", {"listener_arn": arn, "header_name": "X-Canary", "state": "absent"})
     assert gone["rule_arn"] == "" and gone["diff"]["before"]["priority"] == 2
     assert [r["Priority"] for r in elbv2.describe_rules(ListenerArn=arn)["Rules"]] == ["1", "default"]
+
+
+@pytest.fixture
+def listener(vpc):
+    """A listener forwarding to blue, with someone else's rule at priority 1."""
+    elbv2 = client("elbv2")
+    alb = elbv2.create_load_balancer(Name="bluegreen-t3", Subnets=vpc["subnets"])["LoadBalancers"][0]["LoadBalancerArn"]
+    groups = {color: elbv2.create_target_group(Name=f"bluegreen-{color}-t3", Protocol="HTTP", Port=80, VpcId=vpc["vpc_id"])["TargetGroups"][0]["TargetGroupArn"]
+              for color in ("blue", "green")}
+    arn = elbv2.create_listener(LoadBalancerArn=alb, Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": groups["blue"]}])
+    arn = arn["Listeners"][0]["ListenerArn"]
+    elbv2.create_rule(ListenerArn=arn, Priority=1, Conditions=[{"Field": "path-pattern", "Values": ["/admin/*"]}],
+                      Actions=[{"Type": "forward", "TargetGroupArn": groups["blue"]}])
+    return {"arn": arn, **groups}
+
+
+def canary_rule(listener, priority=None):
+    return {"listener_arn": listener["arn"], "header_name": "X-Canary", "header_values": ["1"], "target_group_arn": listener["green"],
+            "priority": priority, "tags": {"bluegreen:environment": "t3"}, "state": "present"}
+
+
+def ensure_after(aws, listener, params, meanwhile):
+    """ensure_present on the listener's rules as read before `meanwhile` added one (another
+    run, or someone by hand): the module's result, and the CreateRule priorities it sent."""
+    elbv2 = client("elbv2")
+    current, rules = elb_listener_rule.find_rule(elbv2, listener["arn"], params["header_name"])
+    meanwhile(elbv2)
+    calls = len(aws.requests())
+    module = StubModule(params)
+    with pytest.raises(Ended):
+        elb_listener_rule.ensure_present(module, elbv2, current, rules)
+    return module.result, [int(c["params"]["Priority"]) for c in aws.requests()[calls:] if c["action"] == "CreateRule"]
+
+
+def test_a_rule_made_since_the_read_at_the_planned_priority_moves_ours_to_the_next_free_one(aws, listener):
+    def by_hand(elbv2):
+        elbv2.create_rule(ListenerArn=listener["arn"], Priority=2, Conditions=[{"Field": "path-pattern", "Values": ["/ops/*"]}],
+                          Actions=[{"Type": "forward", "TargetGroupArn": listener["blue"]}])
+
+    result, sent = ensure_after(aws, listener, canary_rule(listener), by_hand)
+    assert sent == [2, 3], "refused at 2 (PriorityInUse), then the next free one"
+    assert result["changed"] is True and result["priority"] == 3 and result["target_group_arn"] == listener["green"]
+    rules = client("elbv2").describe_rules(ListenerArn=listener["arn"])["Rules"]
+    assert sorted(r["Priority"] for r in rules) == ["1", "2", "3", "default"]
+
+
+def test_the_same_header_rule_made_since_the_read_by_another_run_is_taken_not_doubled(aws, listener):
+    made = {}
+
+    def another_run(elbv2):
+        made.update(elbv2.create_rule(ListenerArn=listener["arn"], Priority=2, Actions=[{"Type": "forward", "TargetGroupArn": listener["green"]}],
+                                      Conditions=[{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Canary", "Values": ["1"]}}])["Rules"][0])
+
+    result, sent = ensure_after(aws, listener, canary_rule(listener), another_run)
+    assert sent == [2]
+    assert result["changed"] is False and result["rule_arn"] == made["RuleArn"] and result["priority"] == 2
+    rules = client("elbv2").describe_rules(ListenerArn=listener["arn"])["Rules"]
+    assert [elb_listener_rule.elbv2.header_of(r)[0] for r in rules].count("X-Canary") == 1
+
+
+def test_a_given_priority_another_rule_holds_fails_naming_it_before_any_change(aws, listener):
+    held = client("elbv2").describe_rules(ListenerArn=listener["arn"])["Rules"][0]
+    result, sent = ensure_after(aws, listener, canary_rule(listener, priority=1), lambda elbv2: None)
+    assert sent == [] and result["failed"] is True
+    assert f"priority 1 of listener {listener['arn']} is taken by rule {held['RuleArn']} (conditions ['path-pattern'])" in result["msg"]
+
+
+def test_rules_added_before_each_create_end_in_a_clear_failure_after_three_attempts(aws, listener):
+    """Someone else's rule lands at the picked priority just before every CreateRule."""
+    elbv2, other = client("elbv2"), client("elbv2")
+
+    def race(params, **kwargs):
+        other.create_rule(ListenerArn=params["ListenerArn"], Priority=params["Priority"], Conditions=[{"Field": "path-pattern", "Values": ["/x/*"]}],
+                          Actions=[{"Type": "forward", "TargetGroupArn": listener["blue"]}])
+
+    elbv2.meta.events.register("provide-client-params.elastic-load-balancing-v2.CreateRule", race)
+    current, rules = elb_listener_rule.find_rule(elbv2, listener["arn"], "X-Canary")
+    module = StubModule(canary_rule(listener))
+    with pytest.raises(Ended):
+        elb_listener_rule.ensure_present(module, elbv2, current, rules)
+    assert module.result["failed"] is True
+    assert module.result["msg"].startswith(f"AWS refused priority 4 of listener {listener['arn']} as taken 3 times"), module.result["msg"]
