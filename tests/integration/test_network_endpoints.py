@@ -126,8 +126,8 @@ def test_a_failed_endpoint_is_replaced_and_the_teardown_waits_for_the_deleted_en
     delete are retried. (Not the environment above: moto does not move a gateway endpoint's
     routes with ModifyVpcEndpoint and then refuses to delete it, see docs/real-aws.md.)"""
     ec2 = client("ec2")
-    # Pending 20 s: the wait's first look comes within it even on a loaded machine.
-    realistic_aws.realism("config", {"endpoint_failures": {"services": ["secretsmanager"]}, "slow_states": {"endpoint_seconds": 20}})
+    # Pending 45 s: the wait's first look comes within it even on a machine three times slower.
+    realistic_aws.realism("config", {"endpoint_failures": {"services": ["secretsmanager"]}, "slow_states": {"endpoint_seconds": 45}})
     extra = {"environment_suffix": SUFFIX, "network_vpc_endpoints": ["secretsmanager"], "network_az_count": 2}
     up = run_playbook(PLAYBOOK, inventory=ROOT / "inventories" / "local", extra_vars=extra)
     [vpc] = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"vpc-{SUFFIX}"]}])["Vpcs"]

@@ -7,15 +7,16 @@ import pytest
 
 from tests.harness.aws import client, recap, run_playbook
 
-pytestmark = pytest.mark.slow(seconds=30)
+pytestmark = pytest.mark.slow(seconds=75)
 
 SUFFIX = "it-aurora-td"
 CLUSTER = f"aurora-{SUFFIX}"
 
 
 def test_a_cluster_still_creating_is_deleted_once_aws_accepts_it(realistic_aws):
-    # Only the states that take time and the drain: no throttling or listing lag in the way.
-    realistic_aws.realism("config", {"throttling": {"enabled": False}, "eventual_consistency": {"enabled": False}, "slow_states": {"rds_seconds": 20}})
+    # Only the states that take time and the drain: no throttling or listing lag in the way. The
+    # cluster creating 60 s, so a loaded machine's playbook still reaches DeleteDBCluster in it.
+    realistic_aws.realism("config", {"throttling": {"enabled": False}, "eventual_consistency": {"enabled": False}, "slow_states": {"rds_seconds": 60}})
     # What a deploy stopped right after CreateDBCluster leaves: the cluster, creating.
     client("rds").create_db_cluster(
         DBClusterIdentifier=CLUSTER, Engine="aurora-postgresql", MasterUsername="app", MasterUserPassword="not-a-secret-1",

@@ -16,7 +16,7 @@ import pytest
 from tests.harness.aws import client, killed_playbook, run_playbook
 from tests.integration.test_network_drift import INVENTORY, PLAYBOOK, SUFFIX, layout_in_aws, run
 
-pytestmark = pytest.mark.slow(seconds=350)
+pytestmark = pytest.mark.slow(seconds=470)
 
 
 def test_nat_found_pending_is_waited_for_before_the_routes_and_a_failed_one_stops_the_wait(realistic_aws):
@@ -29,7 +29,8 @@ def test_nat_found_pending_is_waited_for_before_the_routes_and_a_failed_one_stop
     # and a new one, still pending, stands in its subnet.
     old = nats[0]
     ec2.delete_nat_gateway(NatGatewayId=old["NatGatewayId"])
-    realistic_aws.realism("config", {"slow_states": {"nat_seconds": 25}})
+    # Pending 60 s: the resumed run's plan reads it pending even on a loaded machine.
+    realistic_aws.realism("config", {"slow_states": {"nat_seconds": 60}})
     new = ec2.create_nat_gateway(
         SubnetId=old["SubnetId"],
         AllocationId=ec2.allocate_address(Domain="vpc")["AllocationId"],
@@ -45,6 +46,7 @@ def test_nat_found_pending_is_waited_for_before_the_routes_and_a_failed_one_stop
     mark = len(realistic_aws.realism("events"))
 
     run()
+    realistic_aws.realism("config", {"slow_states": {"nat_seconds": 4}})
     details = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "slow_states"]
     assert f"{new} pending" in details, details
     assert not [d for d in details if d.startswith("InvalidNatGatewayID")], details
@@ -87,6 +89,24 @@ def stopped_right_after(emulator, log, action, **extra_vars):
     return request
 
 
+def resumed_listing_late(emulator, listing, *args, seconds=3600):
+    """run(*args) while EC2 does not list `listing`'s resources made in the last `seconds` (a
+    Describe action), until the run has repeated a create's client token; then listed again.
+    Returns the client_tokens events of the run. No fixed window for a slow machine to miss."""
+    emulator.realism("config", {"eventual_consistency": {"filter_seconds": seconds, "filter_listings": [listing]}})
+    mark = len(emulator.realism("events"))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        resumed = pool.submit(run, *args)
+        deadline = time.monotonic() + 300
+        while not [e for e in emulator.realism("events")[mark:] if e["behaviour"] == "client_tokens"]:
+            assert not resumed.done() and time.monotonic() < deadline, "the resumed run sent no create with a used token"
+            time.sleep(0.5)
+        # Listed from now on: the resumed run's waits see it.
+        emulator.realism("config", {"eventual_consistency": {"filter_seconds": 0, "filter_listings": []}})
+        resumed.result()
+    return [e["detail"] for e in emulator.realism("events")[mark:] if e["behaviour"] == "client_tokens"]
+
+
 def test_a_run_resumed_before_ec2_lists_the_requested_nat_gateway_makes_no_second_one(realistic_aws, tmp_path):
     ec2 = client("ec2")
     # The create's client token changes with the UTC hour: start away from its turn (both parts
@@ -120,14 +140,14 @@ def test_a_run_resumed_before_ec2_lists_the_requested_nat_gateway_makes_no_secon
     # stopped run's gateway.
     ec2.delete_nat_gateway(NatGatewayId=nats[0]["NatGatewayId"])
     ec2.disassociate_address(AssociationId=nats[0]["NatGatewayAddresses"][0]["AssociationId"])
-    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 30}})
+    # Only gateways newer than the deleted one are listed late: EC2 lists that one (deleted) by
+    # now, and both runs' client tokens count it.
+    newer = int((datetime.datetime.now(datetime.timezone.utc) - nats[0]["CreateTime"]).total_seconds()) - 2
+    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": newer, "filter_listings": ["DescribeNatGateways"]}})
     create = stopped_right_after(realistic_aws, tmp_path / "stopped-again.log", "CreateNatGateway")
-    mark = len(realistic_aws.realism("events"))
-    run()
-    repeated = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "client_tokens"]
+    repeated = resumed_listing_late(realistic_aws, "DescribeNatGateways", seconds=newer)
     assert repeated == [f"token {create['params']['ClientToken']} repeated: the first answer"], repeated
     assert not [c for c in realistic_aws.mutating_requests() if c["action"] == "AllocateAddress"]
-    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 0}})
     nats, _private, _subnets, routes = layout_in_aws(ec2)
     assert len(nats) == 1 and set(routes.values()) == {nats[0]["NatGatewayId"]}, nats
     assert nats[0]["NatGatewayAddresses"][0]["AllocationId"] == create["params"]["AllocationId"]
@@ -145,17 +165,7 @@ def test_a_run_resumed_before_ec2_lists_the_requested_vpc_endpoint_makes_no_seco
     realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 3600, "filter_listings": ["DescribeVpcEndpoints"]}})
     endpoints = {"network_vpc_endpoints": ["secretsmanager"]}
     create = stopped_right_after(realistic_aws, tmp_path / "stopped.log", "CreateVpcEndpoint", **endpoints)
-    mark = len(realistic_aws.realism("events"))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        resumed = pool.submit(run, "-e", json.dumps(endpoints))
-        deadline = time.monotonic() + 300
-        while not [e for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "client_tokens"]:
-            assert not resumed.done() and time.monotonic() < deadline, "the resumed run sent no CreateVpcEndpoint with a used token"
-            time.sleep(0.5)
-        # Listed from now on: the resumed run's endpoint wait sees it.
-        realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 0, "filter_listings": []}})
-        resumed.result()
-    repeated = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "client_tokens"]
+    repeated = resumed_listing_late(realistic_aws, "DescribeVpcEndpoints", "-e", json.dumps(endpoints))
     assert repeated == [f"token {create['params']['ClientToken']} repeated: the first answer"], repeated
 
     vpc = create["params"]["VpcId"]

@@ -2,6 +2,7 @@
 states of real AWS that moto leaves out. Each test first checks that the behaviour it relies
 on really happened (the proxy's events), so none can pass because the proxy stayed quiet."""
 
+import concurrent.futures
 import time
 import urllib.error
 
@@ -227,16 +228,32 @@ def test_a_change_right_after_the_create_is_refused_until_the_id_has_propagated(
     assert ec2.describe_vpc_attribute(VpcId=vpc, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"] is True
 
 
+def lift_when_met(emulator, running, lifts, timeout=300):
+    """Each emulated window held open until its event is recorded, then closed with its config:
+    the module meets every refusal however slow the machine, and no fixed window outlasts its
+    retries. `lifts`: {(behaviour, action): config}. Returns once all are lifted or `running` ends."""
+    pending, deadline = dict(lifts), time.monotonic() + timeout
+    while pending and not running.done() and time.monotonic() < deadline:
+        seen = {(e["behaviour"], e["action"]) for e in emulator.realism("events")}
+        for key in [key for key in pending if key in seen]:
+            emulator.realism("config", pending.pop(key))
+        time.sleep(0.2)
+
+
 def test_a_route_to_a_gateway_just_requested_waits_until_aws_knows_both(realistic_aws):
     """Right after CreateRouteTable and CreateNatGateway, AWS does not know the table by id yet
     and refuses a route to the pending gateway as if it did not exist: ec2_vpc_route retries
     both until they lift, and a re-run changes nothing."""
-    throttling_off = {"throttling": {"enabled": False}}
-    # Windows long enough that the module's first calls fall inside them on a loaded machine.
-    realistic_aws.realism("config", dict(throttling_off, eventual_consistency={"seconds": 4}, slow_states={"nat_seconds": 16}))
+    realistic_aws.realism("config", {"throttling": {"enabled": False}})
     net = network_with_gateways("10.43")
+    # Both windows open until the module has met them, then lifted (as AWS does, a while later).
+    realistic_aws.realism("config", {"eventual_consistency": {"seconds": 600}, "slow_states": {"nat_seconds": 600}})
     args = {"route_table_id": net["table"], "destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": net["nat"]}
-    created = run_module("ec2_vpc_route", args)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(run_module, "ec2_vpc_route", args)
+        lift_when_met(realistic_aws, running, {("eventual_consistency", "DescribeRouteTables"): {"eventual_consistency": {"seconds": 2}},
+                                               ("slow_states", "CreateRoute"): {"slow_states": {"nat_seconds": 4}}})
+        created = running.result()
     assert created.get("changed") is True and created["route"]["nat_gateway_id"] == net["nat"], created
     assert [e["detail"] for e in events(realistic_aws, "eventual_consistency", "DescribeRouteTables")][:1] == [
         f"InvalidRouteTableID.NotFound {net['table']}"]
