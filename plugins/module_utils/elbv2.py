@@ -438,9 +438,10 @@ def rule_at(rules, priority):
     return next((rule for rule in rules if str(rule.get("Priority")) == str(priority)), None)
 
 
-def free_priority(rules):
-    """The lowest priority no rule of the listener takes (priorities are unique per listener)."""
-    taken = set(int(rule["Priority"]) for rule in rules if str(rule.get("Priority", "")).isdigit())
+def free_priority(rules, taken=()):
+    """The lowest priority no rule of the listener takes (priorities are unique per listener),
+    nor any of `taken` (refused as taken by rules not listed yet)."""
+    taken = set(int(rule["Priority"]) for rule in rules if str(rule.get("Priority", "")).isdigit()) | set(taken)
     priority = 1
     while priority in taken:
         priority += 1

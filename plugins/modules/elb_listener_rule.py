@@ -22,9 +22,11 @@ description:
   - A new rule takes O(priority), else the lowest priority no rule of the listener has (AWS
     refuses two rules with one priority on a listener). An existing rule keeps its priority.
   - A priority taken by a rule made after the listener's rules were read (AWS answers
-    C(PriorityInUse)) - the rules are read again - when the rule of O(header_name) is there
-    now, it is the one managed; else the next free priority is tried, three times at most. A
-    given O(priority) that another rule holds fails naming that rule, before any change.
+    C(PriorityInUse)) - the rules are read again - when a rule of O(header_name) is there now
+    (another run's, or this one's create answered late and sent again), it is the one managed
+    and reported as created; else the next free priority is tried, skipping those refused,
+    three times at most. A given O(priority) that another rule holds fails naming that rule,
+    before any change (in check mode too).
   - The target group must be one the listener's load balancer already forwards to (AWS refuses
     a target group of another load balancer).
   - Supports check mode and diff mode.
@@ -160,22 +162,25 @@ def refuse_taken_priority(module, rules, priority):
 
 
 def create(module, client, rules):
-    """The new rule (created, or the same header's rule made meanwhile), and whether it is new."""
+    """The new rule (created, or found made meanwhile), and whether it was found."""
     params = module.params
-    attempts = 0
-    while attempts < CREATE_ATTEMPTS:
-        attempts += 1
-        if params["priority"]:
-            refuse_taken_priority(module, rules, params["priority"])
-        priority = params["priority"] or elbv2.free_priority(rules)
+    refused = []
+    while len(refused) < CREATE_ATTEMPTS:
+        # A listing that does not show the rule holding a refused priority yet: not that one again.
+        priority = params["priority"] or elbv2.free_priority(rules, taken=refused)
         rule = elbv2.create_rule(client, params["listener_arn"], priority, _conditions(params), _actions(params), params["tags"])
         if rule is not None:
-            return rule, True
+            return rule, False
+        refused.append(priority)
         current, rules = find_rule(client, params["listener_arn"], params["header_name"])
         if current is not None:
-            return current, False
-    module.fail_json(msg="AWS refused priority %s of listener %s as taken %d times: rules are being added to it meanwhile; run again"
-                     % (priority, params["listener_arn"], attempts))
+            return current, True
+        if params["priority"]:
+            refuse_taken_priority(module, rules, priority)
+            module.fail_json(msg="priority %s of listener %s was taken since its rules were read (AWS: PriorityInUse): give another priority, "
+                             "or none for the lowest free one" % (priority, params["listener_arn"]))
+    module.fail_json(msg="AWS refused priorities %s of listener %s as taken: rules are being added to it meanwhile; run again"
+                     % (", ".join(str(p) for p in refused), params["listener_arn"]))
     return None, False
 
 
@@ -194,21 +199,31 @@ def ensure_present(module, client, current, rules):
         if module.check_mode:
             module.exit_with_diff(True, before, after, rule_arn="", priority=priority, header_values=wanted["header_values"],
                                   target_group_arn=wanted["target_group_arn"])
-        rule, new = create(module, client, rules)
-        if new:
+        rule, found = create(module, client, rules)
+        if not found:
             module.exit_with_diff(True, before, shown(rule), **result_of(rule))
-        # The same header's rule, made meanwhile (another run): managed as found.
-        current, before = rule, shown(rule)
+        # A rule of the header made since the read (another run's, or this create's answered
+        # late and sent again): it was missing, so the run reports it created, and fixes it.
+        ensure_found(module, client, rule, changed=True, diff_before={})
+    ensure_found(module, client, current)
+
+
+def ensure_found(module, client, current, changed=False, diff_before=None):
+    """The rule of the header exists: modified when its values or target group differ."""
+    params = module.params
+    before = shown(current)
+    diff_before = before if diff_before is None else diff_before
+    wanted = {"header_name": params["header_name"], "header_values": list(params["header_values"]), "target_group_arn": params["target_group_arn"]}
     have = dict((k, before[k]) for k in ("header_values", "target_group_arn"))
     have["header_name"] = params["header_name"] if before["header_name"].lower() == params["header_name"].lower() else before["header_name"]
     if have == wanted:
-        module.exit_with_diff(False, before, before, **result_of(current))
+        module.exit_with_diff(changed, diff_before, before, **result_of(current))
     after = dict(wanted, priority=before["priority"])
     if module.check_mode:
         planned = dict(result_of(current), header_values=wanted["header_values"], target_group_arn=wanted["target_group_arn"])
-        module.exit_with_diff(True, before, after, **planned)
+        module.exit_with_diff(True, diff_before, after, **planned)
     rule = elbv2.modify_rule(client, current["RuleArn"], _conditions(params), _actions(params))
-    module.exit_with_diff(True, before, shown(rule), **result_of(rule))
+    module.exit_with_diff(True, diff_before, shown(rule), **result_of(rule))
 
 
 def ensure_absent(module, client, current):

@@ -177,25 +177,43 @@ def test_a_rule_made_since_the_read_at_the_planned_priority_moves_ours_to_the_ne
     assert sorted(r["Priority"] for r in rules) == ["1", "2", "3", "default"]
 
 
-def test_the_same_header_rule_made_since_the_read_by_another_run_is_taken_not_doubled(aws, listener):
+@pytest.mark.parametrize("values", [["1"], ["0"]], ids=["same", "other-values"])
+def test_the_same_header_rule_made_since_the_read_is_taken_not_doubled(aws, listener, values):
+    """Made by another run, or by this create answered late and sent again: it was missing at
+    the read, so the run reports it created; other values are put right."""
     made = {}
 
     def another_run(elbv2):
         made.update(elbv2.create_rule(ListenerArn=listener["arn"], Priority=2, Actions=[{"Type": "forward", "TargetGroupArn": listener["green"]}],
-                                      Conditions=[{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Canary", "Values": ["1"]}}])["Rules"][0])
+                                      Conditions=[{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": "X-Canary", "Values": values}}])["Rules"][0])
 
     result, sent = ensure_after(aws, listener, canary_rule(listener), another_run)
     assert sent == [2]
-    assert result["changed"] is False and result["rule_arn"] == made["RuleArn"] and result["priority"] == 2
+    assert result["changed"] is True and result["rule_arn"] == made["RuleArn"] and result["priority"] == 2 and result["header_values"] == ["1"]
     rules = client("elbv2").describe_rules(ListenerArn=listener["arn"])["Rules"]
-    assert [elb_listener_rule.elbv2.header_of(r)[0] for r in rules].count("X-Canary") == 1
+    assert [elb_listener_rule.elbv2.header_of(r) for r in rules if elb_listener_rule.elbv2.header_of(r)[0]] == [("X-Canary", ["1"])]
 
 
 def test_a_given_priority_another_rule_holds_fails_naming_it_before_any_change(aws, listener):
     held = client("elbv2").describe_rules(ListenerArn=listener["arn"])["Rules"][0]
     result, sent = ensure_after(aws, listener, canary_rule(listener, priority=1), lambda elbv2: None)
     assert sent == [] and result["failed"] is True
-    assert f"priority 1 of listener {listener['arn']} is taken by rule {held['RuleArn']} (conditions ['path-pattern'])" in result["msg"]
+    named = f"priority 1 of listener {listener['arn']} is taken by rule {held['RuleArn']} (conditions ['path-pattern'])"
+    assert named in result["msg"]
+    checked = run_module("elb_listener_rule", {k: v for k, v in canary_rule(listener, priority=1).items() if v is not None}, check=True)
+    assert checked["failed"] is True and named in checked["msg"]
+
+
+def test_a_given_priority_taken_since_the_read_fails_naming_the_rule_that_took_it(aws, listener):
+    made = {}
+
+    def by_hand(elbv2):
+        made.update(elbv2.create_rule(ListenerArn=listener["arn"], Priority=5, Conditions=[{"Field": "path-pattern", "Values": ["/ops/*"]}],
+                                      Actions=[{"Type": "forward", "TargetGroupArn": listener["blue"]}])["Rules"][0])
+
+    result, sent = ensure_after(aws, listener, canary_rule(listener, priority=5), by_hand)
+    assert sent == [5] and result["failed"] is True
+    assert f"priority 5 of listener {listener['arn']} is taken by rule {made['RuleArn']} (conditions ['path-pattern'])" in result["msg"]
 
 
 def test_rules_added_before_each_create_end_in_a_clear_failure_after_three_attempts(aws, listener):
@@ -212,4 +230,4 @@ def test_rules_added_before_each_create_end_in_a_clear_failure_after_three_attem
     with pytest.raises(Ended):
         elb_listener_rule.ensure_present(module, elbv2, current, rules)
     assert module.result["failed"] is True
-    assert module.result["msg"].startswith(f"AWS refused priority 4 of listener {listener['arn']} as taken 3 times"), module.result["msg"]
+    assert module.result["msg"].startswith(f"AWS refused priorities 2, 3, 4 of listener {listener['arn']} as taken"), module.result["msg"]
