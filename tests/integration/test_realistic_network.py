@@ -89,20 +89,28 @@ def stopped_right_after(emulator, log, action, **extra_vars):
     return request
 
 
-def resumed_listing_late(emulator, listing, *args, seconds=3600):
-    """run(*args) while EC2 does not list `listing`'s resources made in the last `seconds` (a
-    Describe action), until the run has repeated a create's client token; then listed again.
-    Returns the client_tokens events of the run. No fixed window for a slow machine to miss."""
+def listed_late(emulator, listing, seconds):
+    """EC2 lists `listing`'s resources (a Describe action) made in the last `seconds` late."""
     emulator.realism("config", {"eventual_consistency": {"filter_seconds": seconds, "filter_listings": [listing]}})
+
+
+def resumed_listing_late(emulator, listing, *args, seconds=lambda: 3600):
+    """run(*args) while EC2 does not list `listing`'s resources made in the last `seconds()` (a
+    Describe action; asked again at each look), until the run has repeated a create's client
+    token; then listed again. Returns the client_tokens events of the run. No fixed window for a
+    slow machine to miss."""
     mark = len(emulator.realism("events"))
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         resumed = pool.submit(run, *args)
-        deadline = time.monotonic() + 300
-        while not [e for e in emulator.realism("events")[mark:] if e["behaviour"] == "client_tokens"]:
-            assert not resumed.done() and time.monotonic() < deadline, "the resumed run sent no create with a used token"
-            time.sleep(0.5)
-        # Listed from now on: the resumed run's waits see it.
-        emulator.realism("config", {"eventual_consistency": {"filter_seconds": 0, "filter_listings": []}})
+        try:
+            deadline = time.monotonic() + 300
+            while not [e for e in emulator.realism("events")[mark:] if e["behaviour"] == "client_tokens"]:
+                assert not resumed.done() and time.monotonic() < deadline, "the resumed run sent no create with a used token"
+                listed_late(emulator, listing, seconds())
+                time.sleep(0.5)
+        finally:
+            # Listed from now on: the resumed run's waits see it (also when the test failed).
+            emulator.realism("config", {"eventual_consistency": {"filter_seconds": 0, "filter_listings": []}})
         resumed.result()
     return [e["detail"] for e in emulator.realism("events")[mark:] if e["behaviour"] == "client_tokens"]
 
@@ -142,8 +150,12 @@ def test_a_run_resumed_before_ec2_lists_the_requested_nat_gateway_makes_no_secon
     ec2.disassociate_address(AssociationId=nats[0]["NatGatewayAddresses"][0]["AssociationId"])
     # Only gateways newer than the deleted one are listed late: EC2 lists that one (deleted) by
     # now, and both runs' client tokens count it.
-    newer = int((datetime.datetime.now(datetime.timezone.utc) - nats[0]["CreateTime"]).total_seconds()) - 2
-    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": newer, "filter_listings": ["DescribeNatGateways"]}})
+    created = nats[0]["CreateTime"]
+
+    def newer():
+        return int((datetime.datetime.now(datetime.timezone.utc) - created).total_seconds()) - 2
+
+    listed_late(realistic_aws, "DescribeNatGateways", newer())
     create = stopped_right_after(realistic_aws, tmp_path / "stopped-again.log", "CreateNatGateway")
     repeated = resumed_listing_late(realistic_aws, "DescribeNatGateways", seconds=newer)
     assert repeated == [f"token {create['params']['ClientToken']} repeated: the first answer"], repeated
@@ -162,7 +174,7 @@ def test_a_run_resumed_before_ec2_lists_the_requested_vpc_endpoint_makes_no_seco
     # CreateVpcEndpoint. EC2 lists the new endpoint only after a while: here not until the resumed
     # run has asked for it again (the other listings as usual). The resumed run plans the endpoint
     # and repeats the request: EC2 answers with the stopped run's endpoint.
-    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 3600, "filter_listings": ["DescribeVpcEndpoints"]}})
+    listed_late(realistic_aws, "DescribeVpcEndpoints", 3600)
     endpoints = {"network_vpc_endpoints": ["secretsmanager"]}
     create = stopped_right_after(realistic_aws, tmp_path / "stopped.log", "CreateVpcEndpoint", **endpoints)
     repeated = resumed_listing_late(realistic_aws, "DescribeVpcEndpoints", "-e", json.dumps(endpoints))
