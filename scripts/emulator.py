@@ -17,6 +17,7 @@ import base64
 import json
 import os
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -62,6 +63,10 @@ def free_port():
         return sock.getsockname()[1]
 
 
+# The emulator's own calls to itself: never through a shell's HTTP(S)_PROXY.
+LOOPBACK_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 class PortTaken(RuntimeError):
     """The server could not keep its port: another process bound it first."""
 
@@ -100,6 +105,14 @@ FOREIGN_AWS_SETTINGS = (
 SHELL_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
+def loopback_no_proxy(environ):
+    """NO_PROXY (and no_proxy) for a client of the emulator: the shell's list with the loopback
+    names first, so a shell's HTTP(S)_PROXY does not carry the calls to the emulator."""
+    loopback = ["127.0.0.1", "localhost"]
+    entries = [e.strip() for e in (environ.get("NO_PROXY") or environ.get("no_proxy") or "").split(",") if e.strip()]
+    return ",".join(loopback + [e for e in entries if e not in loopback])
+
+
 def foreign_aws_settings(environ):
     """The names of `environ` that client_environ() drops, sorted."""
     return sorted(key for key in environ if key in FOREIGN_AWS_SETTINGS or key.startswith("AWS_ENDPOINT_URL_"))
@@ -118,6 +131,7 @@ def client_environ(port, environ=None):
     env = dict(os.environ if environ is None else environ)
     for key in foreign_aws_settings(env):
         del env[key]
+    env["NO_PROXY"] = env["no_proxy"] = loopback_no_proxy(env)
     env.update(client_env(port))
     return env
 
@@ -254,7 +268,7 @@ class Emulator:
     def realism(self, path, payload=None):
         """The realistic proxy's API: config (read, or update with payload), events, reset."""
         if payload is None and path != "reset":
-            with urllib.request.urlopen(f"{self.url}/realistic-api/{path}", timeout=30) as resp:
+            with LOOPBACK_OPENER.open(f"{self.url}/realistic-api/{path}", timeout=30) as resp:
                 return json.loads(resp.read())
         return json.loads(self._post(f"/realistic-api/{path}", payload))
 
@@ -262,7 +276,7 @@ class Emulator:
         """True once the server answers HTTP at all. A cheap path on purpose: moto's
         data.json dumps every resource and takes seconds once an environment is deployed."""
         try:
-            with urllib.request.urlopen(f"{self.url}/moto-api/bluegreen-ping", timeout=timeout):
+            with LOOPBACK_OPENER.open(f"{self.url}/moto-api/bluegreen-ping", timeout=timeout):
                 return True
         except urllib.error.HTTPError:
             return True
@@ -273,7 +287,7 @@ class Emulator:
         data = json.dumps(payload or {}).encode()
         req = urllib.request.Request(f"{self.url}{path}", data=data, method="POST")
         req.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(req, timeout=30) as resp:
+        with LOOPBACK_OPENER.open(req, timeout=30) as resp:
             return resp.read()
 
     def configure(self):
@@ -446,6 +460,8 @@ def main(argv=None):
             print("unset " + " ".join(foreign))
         for key, value in client_env(emu.port).items():
             print(f"export {key}={value}")
+        no_proxy = shlex.quote(loopback_no_proxy(os.environ))
+        print(f"export NO_PROXY={no_proxy} no_proxy={no_proxy}")
     elif args.command == "reset":
         emu.reset()
     elif args.command == "calls":

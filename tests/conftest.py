@@ -7,7 +7,7 @@ import resource
 
 import pytest
 
-from tests.harness.aws import SHELL_CREDENTIALS, Emulator, client_env, foreign_aws_settings
+from tests.harness.aws import SHELL_CREDENTIALS, Emulator, client_env, foreign_aws_settings, loopback_no_proxy
 
 # The throwaway PostgreSQL server (fixtures postgres and pg_database).
 pytest_plugins = ["tests.harness.postgres"]
@@ -19,6 +19,8 @@ def pytest_configure():
     for key in [*foreign_aws_settings(os.environ), *(k for k in SHELL_CREDENTIALS if k in os.environ)]:
         del os.environ[key]
     os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    # A shell's HTTP(S)_PROXY must not carry the calls to the emulators on loopback.
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = loopback_no_proxy(os.environ)
 
 
 def pytest_collection_modifyitems(items):

@@ -33,6 +33,9 @@ def real_aws_shell(tmp_path, profile_in_home=True):
         (home / ".aws" / "credentials").write_text("[production]\naws_access_key_id = AKIAREAL\naws_secret_access_key = real\n")
     env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     env.update(HOME=str(home), AWS_PROFILE="production", AWS_ENDPOINT_URL_EC2="https://ec2.eu-west-3.amazonaws.com", AWS_MAX_ATTEMPTS="1")
+    # A corporate proxy (here one that answers nothing), loopback not excepted.
+    env.update(HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", NO_PROXY="intranet.example")
+    env.pop("no_proxy", None)
     return env
 
 
@@ -47,6 +50,7 @@ def test_the_shells_profile_endpoints_and_retry_settings_are_dropped_and_the_res
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:5005"
     assert env["AWS_CONFIG_FILE"] == os.devnull and env["AWS_SHARED_CREDENTIALS_FILE"] == os.devnull
     assert shell["AWS_PROFILE"] == "production", "the caller's mapping is left as it was"
+    assert client_environ(5005, {"no_proxy": "intranet.example,localhost"})["NO_PROXY"] == "127.0.0.1,localhost,intranet.example"
 
 
 def use_environment(monkeypatch, env):
