@@ -118,22 +118,25 @@ def foreign_aws_settings(environ):
     return sorted(key for key in environ if key in FOREIGN_AWS_SETTINGS or key.startswith("AWS_ENDPOINT_URL_"))
 
 
+def isolated_environ(environ):
+    """A copy of `environ` without the shell's AWS settings (foreign_aws_settings), reading no
+    ~/.aws file, its proxy kept away from loopback: what every emulator process and client
+    starts from."""
+    env = {key: value for key, value in environ.items() if key not in foreign_aws_settings(environ)}
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    env["NO_PROXY"] = env["no_proxy"] = loopback_no_proxy(environ)
+    return env
+
+
 def server_environ():
     """The environment of the emulator's own processes: moto's botocore must not read the
     caller's profile or ~/.aws either (a profile its config file lacks fails every request)."""
-    env = {key: value for key, value in os.environ.items() if key not in foreign_aws_settings(os.environ)}
-    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    return env
+    return isolated_environ(os.environ)
 
 
 def client_environ(port, environ=None):
     """A copy of `environ` (os.environ by default) that reaches the emulator on `port` only."""
-    env = dict(os.environ if environ is None else environ)
-    for key in foreign_aws_settings(env):
-        del env[key]
-    env["NO_PROXY"] = env["no_proxy"] = loopback_no_proxy(env)
-    env.update(client_env(port))
-    return env
+    return {**isolated_environ(os.environ if environ is None else environ), **client_env(port)}
 
 
 class Emulator:
@@ -454,14 +457,14 @@ def main(argv=None):
         print(f"emulator: {'running on ' + emu.url if up else 'not running'}")
         return 0 if up else 1
     elif args.command == "env":
-        # Evaluated by the shell that ran it, so its own settings are the ones to drop.
-        foreign = foreign_aws_settings(os.environ)
-        if foreign:
-            print("unset " + " ".join(foreign))
-        for key, value in client_env(emu.port).items():
-            print(f"export {key}={value}")
-        no_proxy = shlex.quote(loopback_no_proxy(os.environ))
-        print(f"export NO_PROXY={no_proxy} no_proxy={no_proxy}")
+        # Evaluated by the shell that ran it: what turns its environment into client_environ's.
+        wanted = client_environ(emu.port)
+        gone = sorted(set(os.environ) - set(wanted))
+        if gone:
+            print("unset " + " ".join(gone))
+        for key, value in wanted.items():
+            if os.environ.get(key) != value:
+                print(f"export {key}={shlex.quote(value)}")
     elif args.command == "reset":
         emu.reset()
     elif args.command == "calls":

@@ -7,7 +7,7 @@ import resource
 
 import pytest
 
-from tests.harness.aws import SHELL_CREDENTIALS, Emulator, client_env, foreign_aws_settings, loopback_no_proxy
+from tests.harness.aws import SHELL_CREDENTIALS, Emulator, client_env, isolated_environ
 
 # The throwaway PostgreSQL server (fixtures postgres and pg_database).
 pytest_plugins = ["tests.harness.postgres"]
@@ -16,11 +16,10 @@ pytest_plugins = ["tests.harness.postgres"]
 def pytest_configure():
     """The suite never uses the shell's AWS account: no profile, key, endpoint or ~/.aws file
     of the caller reaches a test, with or without the emulator (xdist's workers inherit this)."""
-    for key in [*foreign_aws_settings(os.environ), *(k for k in SHELL_CREDENTIALS if k in os.environ)]:
+    isolated = isolated_environ({key: value for key, value in os.environ.items() if key not in SHELL_CREDENTIALS})
+    for key in set(os.environ) - set(isolated):
         del os.environ[key]
-    os.environ.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    # A shell's HTTP(S)_PROXY must not carry the calls to the emulators on loopback.
-    os.environ["NO_PROXY"] = os.environ["no_proxy"] = loopback_no_proxy(os.environ)
+    os.environ.update(isolated)
 
 
 def pytest_collection_modifyitems(items):

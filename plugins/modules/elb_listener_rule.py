@@ -143,6 +143,11 @@ def _conditions(params):
     return [{"Field": "http-header", "HttpHeaderConfig": {"HttpHeaderName": params["header_name"], "Values": list(params["header_values"])}}]
 
 
+def wanted_of(params):
+    """The rule as the parameters ask for it, in the shape shown() gives."""
+    return {"header_name": params["header_name"], "header_values": list(params["header_values"]), "target_group_arn": params["target_group_arn"]}
+
+
 def _actions(params):
     return [{"Type": "forward", "TargetGroupArn": params["target_group_arn"]}]
 
@@ -190,7 +195,7 @@ def ensure_present(module, client, current, rules):
         if not params[key]:
             module.fail_json(msg="%s is required with state=present" % key)
     before = shown(current)
-    wanted = {"header_name": params["header_name"], "header_values": list(params["header_values"]), "target_group_arn": params["target_group_arn"]}
+    wanted = wanted_of(params)
     if current is None:
         if params["priority"]:
             refuse_taken_priority(module, rules, params["priority"])
@@ -213,7 +218,7 @@ def ensure_found(module, client, current, changed=False, diff_before=None):
     params = module.params
     before = shown(current)
     diff_before = before if diff_before is None else diff_before
-    wanted = {"header_name": params["header_name"], "header_values": list(params["header_values"]), "target_group_arn": params["target_group_arn"]}
+    wanted = wanted_of(params)
     have = dict((k, before[k]) for k in ("header_values", "target_group_arn"))
     have["header_name"] = params["header_name"] if before["header_name"].lower() == params["header_name"].lower() else before["header_name"]
     if have == wanted:

@@ -16,10 +16,10 @@ COLLECTIONS = ROOT / "build" / "collections"
 MODULES = ROOT / "plugins" / "modules"
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from emulator import SHELL_CREDENTIALS, Emulator, client_env, client_environ, foreign_aws_settings, free_port, loopback_no_proxy  # noqa: E402  (scripts/ is not a package)
+from emulator import SHELL_CREDENTIALS, Emulator, client_env, client_environ, foreign_aws_settings, free_port, isolated_environ  # noqa: E402  (scripts/ is not a package)
 
 __all__ = [
-    "SHELL_CREDENTIALS", "Emulator", "client_env", "client_environ", "foreign_aws_settings", "free_port", "loopback_no_proxy",
+    "SHELL_CREDENTIALS", "Emulator", "client_env", "client_environ", "foreign_aws_settings", "free_port", "isolated_environ",
     "client", "role_playbook", "run_module", "run_playbook", "kill_playbook", "ROOT",
 ]
 
