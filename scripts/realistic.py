@@ -446,7 +446,7 @@ class Realism:
             self.function_vpc = {}  # function name -> (VpcConfig, execution role name) at create
             self.functions_waking = {}  # function name -> time an Invoke woke it from Inactive
             self.functions_created, self.functions_updated = {}, {}  # function name -> time of its create, of its last update
-            self.enis = []  # dict(id, subnet, groups, until, polls, max_polls, description, interface_type): lingering ENIs
+            self.enis = []  # dict(id, subnet, groups, since, figures, stranded, polls, description, interface_type): lingering ENIs
             self.balancer_placement = {}  # load balancer name -> dict(subnets, groups)
             self.service_network = {}  # (cluster, service) -> dict(subnets, groups) of its tasks
             self.service_counts = {}  # (cluster, service) -> desired count
@@ -964,12 +964,12 @@ class Realism:
 
     def _linger(self, subnet, groups, description, interface_type, figures, now, role=None):
         """A network interface AWS releases late, holding `subnet` and `groups` until listed
-        `<figures>_polls` times (if that figure exists), at most `<figures>_seconds`; `role`: the
-        execution role its owner needs to release it."""
+        `<figures>_polls` times (if that figure exists), at most `<figures>_seconds` after `now`
+        (both read at each look, as the other windows are); `role`: the execution role its owner
+        needs to release it."""
         self.enis.append({
             "id": f"eni-{uuid.uuid4().hex[:17]}", "subnet": subnet, "groups": list(groups), "description": description,
-            "interface_type": interface_type, "until": now + self.figure("dependent_drain", f"{figures}_seconds"), "polls": 0,
-            "max_polls": self.config["dependent_drain"].get(f"{figures}_polls", float("inf")), "role": role,
+            "interface_type": interface_type, "since": now, "figures": figures, "stranded": False, "polls": 0, "role": role,
         })
 
     def _after_lambda(self, call, now):
@@ -991,8 +991,8 @@ class Realism:
         if not self.on("dependent_drain"):
             return
         for eni in self.enis:
-            if role and eni["role"] == role and self._eni_alive(eni, now) and eni["until"] != float("inf"):
-                eni["until"] = eni["max_polls"] = float("inf")
+            if role and eni["role"] == role and self._eni_alive(eni, now) and not eni["stranded"]:
+                eni["stranded"] = True
                 self.event("dependent_drain", call, f"{eni['description']} {eni['id']} stranded: Lambda needs the execution role {role} to delete it")
 
     def _track_gateway_endpoints(self, call, created):
@@ -1281,7 +1281,10 @@ class Realism:
                 self.event("dependent_drain", call, f"{eni['description']} {eni['id']} still in use")
 
     def _eni_alive(self, eni, now):
-        return now < eni["until"] and eni["polls"] < eni["max_polls"]
+        if eni["stranded"]:
+            return True
+        seconds, polls = (f"{eni['figures']}_{figure}" for figure in ("seconds", "polls"))
+        return now < eni["since"] + self.figure("dependent_drain", seconds) and eni["polls"] < self.config["dependent_drain"].get(polls, float("inf"))
 
     def _after_rds(self, call, answer, now):
         if call.action == "DeleteDBCluster" and self.on("dependent_drain"):

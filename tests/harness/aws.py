@@ -1,11 +1,13 @@
 """Test helpers around the local AWS emulator: run our modules and playbooks against it
 and read the API requests it recorded."""
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from emulator import SHELL_CREDENTIALS, Emulator, client_env, client_environ, fo
 
 __all__ = [
     "SHELL_CREDENTIALS", "Emulator", "client_env", "client_environ", "foreign_aws_settings", "free_port", "isolated_environ",
-    "client", "role_playbook", "run_module", "run_playbook", "kill_playbook", "ROOT",
+    "client", "role_playbook", "run_module", "run_playbook", "kill_playbook", "lifted_when_met", "ROOT",
 ]
 
 
@@ -42,6 +44,43 @@ def role_playbook(role, role_vars=None, post_tasks=""):
         "  roles:\n"
         "    - role: bluegreen.migration.%s\n%s"
     ) % (role, play_vars, role, post_tasks)
+
+
+@contextlib.contextmanager
+def lifted_when_met(emulator, lifts, timeout=900):
+    """Emulated windows (opened wide by the caller) held until the code run in the block meets
+    each, then closed: as soon as an event of the realistic emulator recorded after entry matches
+    a key of `lifts`, that key's config is applied. A slow machine cannot miss a window, and a
+    fast one does not wait out a window sized for the slow one. `lifts`: {(behaviour, action,
+    text the detail contains[, how many such events]): config}; "" matches any action or detail.
+    On exit the windows never met are closed too, and named in a failure (unless the block failed
+    first)."""
+    pending, mark, done = dict(lifts), len(emulator.realism("events")), threading.Event()
+
+    def met(key, seen):
+        behaviour, action, detail, *times = key
+        found = [e for e in seen if e["behaviour"] == behaviour and action in ("", e["action"]) and detail in e["detail"]]
+        return len(found) >= (times[0] if times else 1)
+
+    def watch():
+        deadline = time.monotonic() + timeout
+        while pending and not done.is_set() and time.monotonic() < deadline:
+            seen = emulator.realism("events")[mark:]
+            for key in [key for key in pending if met(key, seen)]:
+                emulator.realism("config", pending.pop(key))
+            done.wait(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+        unmet = sorted(pending)
+        for config in pending.values():
+            emulator.realism("config", config)
+    assert not unmet, f"the block ended, or {timeout} s passed, before it met {unmet}"
 
 
 def client(service, region="us-east-1"):

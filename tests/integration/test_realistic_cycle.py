@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from tests.harness.aws import ROOT, client, recap, run_playbook
+from tests.harness.aws import ROOT, client, lifted_when_met, recap, run_playbook
 from tests.harness.environment import leftovers, register_healthy_targets
 
 pytestmark = pytest.mark.slow(seconds=760)
@@ -108,11 +108,13 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
 
     # 3b. A rollback to the color at 0: scaled up, its targets `initial` for a while (the load
     #     balancer sends them nothing); the listener moves only once they are healthy.
-    #     The targets' `initial` time longer than the proxy's 20 s: a loaded machine may take that
-    #     long from the scale-up to the rollback's first look at them.
-    emu.realism("config", {"slow_states": {"targets_seconds": 60}})
+    #     The targets `initial` until the rollback has seen them so (a loaded machine may take
+    #     longer than the proxy's 20 s from the scale-up to its first look), then 2 s.
+    emu.realism("config", {"slow_states": {"targets_seconds": 3600}})
     mark, calls = len(emu.realism("events")), len(emu.requests())
-    ok(run("playbooks/rollback.yml", tmp_path, rollout_drain_seconds=0))
+    seen_initial = ("slow_states", "DescribeTargetHealth", f"targets of targetgroup/app-{new}-{SUFFIX}/")
+    with lifted_when_met(emu, {seen_initial: {"slow_states": {"targets_seconds": 2}}}):
+        ok(run("playbooks/rollback.yml", tmp_path, rollout_drain_seconds=0))
     assert traffic() == (new, {new: 100, live: 0})
     initial = [e for e in events(emu, "slow_states", mark) if e["detail"].startswith(f"targets of targetgroup/app-{new}-{SUFFIX}/")]
     assert initial, events(emu, "slow_states", mark)

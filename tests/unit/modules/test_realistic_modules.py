@@ -2,7 +2,6 @@
 states of real AWS that moto leaves out. Each test first checks that the behaviour it relies
 on really happened (the proxy's events), so none can pass because the proxy stayed quiet."""
 
-import concurrent.futures
 import time
 import urllib.error
 
@@ -10,13 +9,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_names
-from tests.harness.aws import client, role_playbook, run_module, run_playbook
+from tests.harness.aws import client, lifted_when_met, role_playbook, run_module, run_playbook
 from tests.unit.modules.test_ec2_vpc_route import network_with_gateways
 from tests.unit.modules.test_ecs_modules import make_network, service_args, task_definition_args
 
 # Mostly waiting on the emulated delays: scheduled early, beside the CPU-bound flows, instead of
 # running last and alone.
-pytestmark = pytest.mark.slow(seconds=300)
+pytestmark = pytest.mark.slow(seconds=260)
 
 
 def events(emulator, behaviour, action=None):
@@ -134,8 +133,8 @@ def test_a_new_interface_endpoint_is_pending_then_available_or_failed(realistic_
     returns the state (a loop of them is waited for once); one whose service fails turns failed
     only after its pending time, and a gateway endpoint that fails fails the module at once."""
     ec2 = client("ec2")
-    # 15 s pending: the calls below come well within it even on a loaded machine.
-    realistic_aws.realism("config", {"slow_states": {"endpoint_seconds": 15}, "throttling": {"enabled": False},
+    # Pending until closed below: the calls between come within it however slow the machine.
+    realistic_aws.realism("config", {"slow_states": {"endpoint_seconds": 3600}, "throttling": {"enabled": False},
                                      "endpoint_failures": {"services": ["logs", "s3"]}})
     vpc = ec2.create_vpc(CidrBlock="10.35.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.35.1.0/24")["Subnet"]["SubnetId"]
@@ -153,7 +152,9 @@ def test_a_new_interface_endpoint_is_pending_then_available_or_failed(realistic_
     gateway = run_module("vpc_endpoint_create", {"vpc_id": vpc, "service": "com.amazonaws.us-east-1.s3", "tags": {"Name": "vpce-s3-t"}})
     assert gateway.get("failed") is True and gateway["vpc_endpoint"]["state"] == "failed", gateway
     assert "is failed (EmulatedFailure: the endpoint failed (emulated))" in gateway["msg"], gateway
-    time.sleep(15.2)
+    # Their pending time over (closed here rather than waited out), and EC2 knowing their ids by
+    # now: one available, one failed.
+    realistic_aws.realism("config", {"slow_states": {"endpoint_seconds": 0}, "eventual_consistency": {"enabled": False}})
     states = {e["VpcEndpointId"]: (e["State"], e.get("LastError", {}).get("Code")) for e in ec2.describe_vpc_endpoints(VpcEndpointIds=ids)["VpcEndpoints"]}
     assert states == {ids[0]: ("available", None), ids[1]: ("failed", "EmulatedFailure")}, states
     assert [e["VpcEndpointId"] for e in ec2.describe_vpc_endpoints(Filters=available)["VpcEndpoints"]] == ids[:1]
@@ -228,19 +229,6 @@ def test_a_change_right_after_the_create_is_refused_until_the_id_has_propagated(
     assert ec2.describe_vpc_attribute(VpcId=vpc, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"] is True
 
 
-def lift_when_met(emulator, mark, running, lifts, timeout=300):
-    """Each emulated window held open until its event is recorded (after event `mark`), then
-    closed with its config: the module meets every refusal however slow the machine, and no
-    fixed window outlasts its retries. `lifts`: {(behaviour, action): config}."""
-    pending, deadline = dict(lifts), time.monotonic() + timeout
-    while pending and not running.done() and time.monotonic() < deadline:
-        seen = {(e["behaviour"], e["action"]) for e in emulator.realism("events")[mark:]}
-        for key in [key for key in pending if key in seen]:
-            emulator.realism("config", pending.pop(key))
-        time.sleep(0.2)
-    assert not pending, f"the module ended, or {timeout} s passed, before it met {sorted(pending)}"
-
-
 def test_a_route_to_a_gateway_just_requested_waits_until_aws_knows_both(realistic_aws):
     """Right after CreateRouteTable and CreateNatGateway, AWS does not know the table by id yet
     and refuses a route to the pending gateway as if it did not exist: ec2_vpc_route retries
@@ -250,13 +238,10 @@ def test_a_route_to_a_gateway_just_requested_waits_until_aws_knows_both(realisti
     # Both windows open until the module has met them, then lifted (as AWS does, a while later).
     realistic_aws.realism("config", {"eventual_consistency": {"seconds": 600}, "slow_states": {"nat_seconds": 600}})
     args = {"route_table_id": net["table"], "destination_cidr_block": "0.0.0.0/0", "nat_gateway_id": net["nat"]}
-    mark = len(realistic_aws.realism("events"))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        running = pool.submit(run_module, "ec2_vpc_route", args)
-        lifts = {("eventual_consistency", "DescribeRouteTables"): {"eventual_consistency": {"seconds": 2}},
-                 ("slow_states", "CreateRoute"): {"slow_states": {"nat_seconds": 4}}}
-        lift_when_met(realistic_aws, mark, running, lifts)
-        created = running.result()
+    lifts = {("eventual_consistency", "DescribeRouteTables", ""): {"eventual_consistency": {"seconds": 2}},
+             ("slow_states", "CreateRoute", ""): {"slow_states": {"nat_seconds": 4}}}
+    with lifted_when_met(realistic_aws, lifts):
+        created = run_module("ec2_vpc_route", args)
     assert created.get("changed") is True and created["route"]["nat_gateway_id"] == net["nat"], created
     assert [e["detail"] for e in events(realistic_aws, "eventual_consistency", "DescribeRouteTables")][:1] == [
         f"InvalidRouteTableID.NotFound {net['table']}"]
@@ -355,9 +340,9 @@ def test_network_teardown_outlasts_a_deleted_services_task_interfaces(realistic_
     let them go, and leaves nothing: not even an internet gateway a stopped run detached but
     did not delete (found by its tags)."""
     ec2 = client("ec2")
-    # The hold longer than the proxy's 20 s: the teardown must meet it even when a loaded machine
-    # takes that long to reach its first delete.
-    realistic_aws.realism("config", {"dependent_drain": {"task_eni_seconds": 60}})
+    # Held until the teardown has been refused by it (a loaded machine may take longer than the
+    # proxy's 20 s to reach its first delete), then let go.
+    realistic_aws.realism("config", {"dependent_drain": {"task_eni_seconds": 3600}})
 
     def tagged(kind, name):
         tags = [{"Key": "bluegreen:environment", "Value": "t3"}, {"Key": "bluegreen:component", "Value": "network"}, {"Key": "Name", "Value": name}]
@@ -377,7 +362,8 @@ def test_network_teardown_outlasts_a_deleted_services_task_interfaces(realistic_
 
     playbook = tmp_path / "teardown.yml"
     playbook.write_text(NETWORK_TEARDOWN)
-    proc = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t3"})
+    with lifted_when_met(realistic_aws, {("dependent_drain", "", ":attachment/"): {"dependent_drain": {"task_eni_seconds": 1}}}):
+        proc = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t3"})
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     held = [e["detail"] for e in events(realistic_aws, "dependent_drain", "DeleteSecurityGroup") + events(realistic_aws, "dependent_drain", "DeleteSubnet")]
     assert held and all(":attachment/" in detail for detail in held), held
