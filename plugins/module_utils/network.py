@@ -15,6 +15,11 @@ __metaclass__ = type
 import hashlib
 import json
 
+try:
+    import botocore.exceptions
+except ImportError:
+    pass  # the modules that import this one report a missing botocore
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_message
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
@@ -374,6 +379,31 @@ def create_nat_gateway(client, request):
         return client.create_nat_gateway(**request)["NatGateway"]
     except is_boto3_error_code(EARLIER_REQUEST_CODES) as e:
         return e.response["Error"]["Code"]
+
+
+# An address allocated moments before may not be known to EC2 yet (eventual consistency).
+@aws_retry(extra_codes=("InvalidAllocationID.NotFound",))
+def _describe_address(client, allocation_id):
+    return client.describe_addresses(AllocationIds=[allocation_id])["Addresses"]
+
+
+@aws_retry()
+def _release_address(client, allocation_id):
+    client.release_address(AllocationId=allocation_id)
+
+
+def release_unassociated_address(client, allocation_id):
+    """Release the elastic IP `allocation_id` unless something holds it (an association, or a
+    network interface); returns None once released, else why it was kept (as text)."""
+    try:
+        [address] = _describe_address(client, allocation_id)
+        holder = address.get("AssociationId") or address.get("NetworkInterfaceId")
+        if holder:
+            return "it is associated (%s)" % holder
+        _release_address(client, allocation_id)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, ValueError) as e:
+        return "releasing it failed: %s" % e
+    return None
 
 
 def nat_gateway_state(answer):

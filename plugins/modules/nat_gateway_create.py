@@ -33,8 +33,9 @@ description:
     associated already (C(Resource.AlreadyAssociated), as when the stopped run's request had the same address
     and another token, the UTC hour having turned in between), the gateway of that request is waited for
     until EC2 lists it in the subnet (O(wait_timeout)) and returned, with a warning that the elastic IP
-    O(allocation_id) was not used when it was another; one listed failed fails the module at once. So a
-    second gateway is made only when a run resumed across the turn of the hour also gets another address.
+    O(allocation_id) was not used when it was another (released with O(release_unused_address)); one
+    listed failed fails the module at once. So a second gateway is made only when a run resumed across
+    the turn of the hour also gets another address.
   - amazon.aws.ec2_vpc_nat_gateway takes a client token, but with it its success path compares an aware
     and a naive time and fails (amazon.aws 11.4).
   - A subnet or elastic IP created moments before and not known to EC2 yet is retried.
@@ -65,6 +66,15 @@ options:
     description: The gateway's tags; its C(Name) goes into the client token.
     type: dict
     aliases: [resource_tags]
+  release_unused_address:
+    description:
+      - Release the elastic IP O(allocation_id) when the gateway of an earlier request turns out to have
+        another one, so that an address allocated for this gateway is not left billed. Only an address
+        nothing is associated with is released; one that cannot be is named in a warning.
+      - Leave it V(false) for an address allocated elsewhere (one allow-listed by a partner, say), which
+        must never be given back.
+    type: bool
+    default: false
   wait_timeout:
     description:
       - How long, in seconds, to wait for EC2 to list the gateway of an earlier request with the same token
@@ -127,6 +137,11 @@ client_token:
   returned: always
   type: str
   sample: bluegreen-4f1c0e9a5b7d2c3e8f6a1b0c9d8e7f6a5b4c3d2e1f0a9b8c
+released_allocation_id:
+  description: The elastic IP O(allocation_id), released because the gateway of an earlier request has another.
+  returned: when O(release_unused_address) released it
+  type: str
+  sample: eipalloc-0fedcba9876543210
 """
 
 import datetime
@@ -173,6 +188,23 @@ def gateway_of_earlier_request(module, client, token, listed, refusal):
     return found
 
 
+def unused_address(module, client, gateway):
+    """The warning for the elastic IP the earlier request's `gateway` did not take, released when
+    asked; the result's released_allocation_id then."""
+    params = module.params
+    what = "The NAT gateway %s in %s is the one an earlier request made (a stopped run); the elastic IP %s was not used" % (
+        gateway["nat_gateway_id"], params["subnet_id"], params["allocation_id"])
+    if not params["release_unused_address"]:
+        module.warn(what + " (teardown releases it)")
+        return {}
+    kept = network.release_unassociated_address(client, params["allocation_id"])
+    if kept:
+        module.warn("%s and is kept: %s (teardown releases it)" % (what, kept))
+        return {}
+    module.warn(what + " and is released")
+    return {"released_allocation_id": params["allocation_id"]}
+
+
 def ensure(module, client):
     params = module.params
     tags = params["tags"] or {}
@@ -195,10 +227,10 @@ def ensure(module, client):
         answered = network.create_nat_gateway(client, dict(request, ClientToken=token))
         if isinstance(answered, str):
             gateway = gateway_of_earlier_request(module, client, token, listed, answered)
+            released = {}
             if gateway["allocation_id"] != params["allocation_id"]:
-                module.warn("The NAT gateway %s in %s is the one an earlier request made (a stopped run); the elastic IP %s was not used "
-                            "(teardown releases it)" % (gateway["nat_gateway_id"], params["subnet_id"], params["allocation_id"]))
-            module.exit_with_diff(True, {}, gateway, client_token=token, **gateway)
+                released = unused_address(module, client, gateway)
+            module.exit_with_diff(True, {}, gateway, client_token=token, **released, **gateway)
         gateway = network.nat_gateway_state(answered)
         if gateway["state"] not in GONE:
             if gateway["state"] == "deleting":
@@ -222,6 +254,7 @@ def main():
         listed_nat_gateway_ids=dict(type="list", elements="str", default=[]),
         client_token=dict(type="str", no_log=False),
         tags=dict(type="dict", aliases=["resource_tags"]),
+        release_unused_address=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=120),
     )
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -9,14 +9,15 @@ CreateVpcEndpoint."""
 import concurrent.futures
 import datetime
 import json
+import re
 import time
 
 import pytest
 
-from tests.harness.aws import client, killed_playbook, run_playbook
+from tests.harness.aws import client, killed_playbook, lifted_when_met, run_playbook
 from tests.integration.test_network_drift import INVENTORY, PLAYBOOK, SUFFIX, layout_in_aws, run
 
-pytestmark = pytest.mark.slow(seconds=470)
+pytestmark = pytest.mark.slow(seconds=320)
 
 
 def test_nat_found_pending_is_waited_for_before_the_routes_and_a_failed_one_stops_the_wait(realistic_aws):
@@ -29,8 +30,9 @@ def test_nat_found_pending_is_waited_for_before_the_routes_and_a_failed_one_stop
     # and a new one, still pending, stands in its subnet.
     old = nats[0]
     ec2.delete_nat_gateway(NatGatewayId=old["NatGatewayId"])
-    # Pending 60 s: the resumed run's plan reads it pending even on a loaded machine.
-    realistic_aws.realism("config", {"slow_states": {"nat_seconds": 60}})
+    # Pending until the resumed run has read it so twice (its plan, then its wait), however slow
+    # the machine; then available.
+    realistic_aws.realism("config", {"slow_states": {"nat_seconds": 3600}})
     new = ec2.create_nat_gateway(
         SubnetId=old["SubnetId"],
         AllocationId=ec2.allocate_address(Domain="vpc")["AllocationId"],
@@ -45,10 +47,11 @@ def test_nat_found_pending_is_waited_for_before_the_routes_and_a_failed_one_stop
         time.sleep(0.25)
     mark = len(realistic_aws.realism("events"))
 
-    run()
-    realistic_aws.realism("config", {"slow_states": {"nat_seconds": 4}})
+    with lifted_when_met(realistic_aws, {("slow_states", "DescribeNatGateways", f"{new} pending", 2): {"slow_states": {"nat_seconds": 4}}}):
+        resumed, _recap = run()
     details = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "slow_states"]
     assert f"{new} pending" in details, details
+    assert "FAILED - RETRYING: [local]: bluegreen.migration.network : Wait until the NAT gateways are available" in resumed.stdout, resumed.stdout[-3000:]
     assert not [d for d in details if d.startswith("InvalidNatGatewayID")], details
     nats, _private, _subnets, routes = layout_in_aws(ec2)
     assert [n["NatGatewayId"] for n in nats] == [new]
@@ -89,16 +92,16 @@ def stopped_right_after(emulator, log, action, **extra_vars):
     return request
 
 
-def listed_late(emulator, listing, seconds):
-    """EC2 lists `listing`'s resources (a Describe action) made in the last `seconds` late."""
-    emulator.realism("config", {"eventual_consistency": {"filter_seconds": seconds, "filter_listings": [listing]}})
+def listed_late(emulator, listings, seconds):
+    """EC2 lists the resources of `listings` (Describe actions) made in the last `seconds` late."""
+    emulator.realism("config", {"eventual_consistency": {"filter_seconds": seconds, "filter_listings": list(listings)}})
 
 
-def resumed_listing_late(emulator, listing, *args, seconds=lambda: 3600):
-    """run(*args) while EC2 does not list `listing`'s resources made in the last `seconds()` (a
-    Describe action; asked again at each look), until the run has repeated a create's client
-    token; then listed again. Returns the client_tokens events of the run. No fixed window for a
-    slow machine to miss."""
+def resumed_listing_late(emulator, listings, *args, seconds=lambda: 3600):
+    """run(*args) while EC2 does not list the resources of `listings` made in the last `seconds()`
+    (Describe actions; asked again at each look), until the run has repeated a create's client
+    token; then listed again. Returns the client_tokens events of the run, and the run. No fixed
+    window for a slow machine to miss."""
     mark = len(emulator.realism("events"))
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         resumed = pool.submit(run, *args)
@@ -106,13 +109,13 @@ def resumed_listing_late(emulator, listing, *args, seconds=lambda: 3600):
             deadline = time.monotonic() + 300
             while not [e for e in emulator.realism("events")[mark:] if e["behaviour"] == "client_tokens"]:
                 assert not resumed.done() and time.monotonic() < deadline, "the resumed run sent no create with a used token"
-                listed_late(emulator, listing, seconds())
+                listed_late(emulator, listings, seconds())
                 time.sleep(0.5)
         finally:
             # Listed from now on: the resumed run's waits see it (also when the test failed).
             emulator.realism("config", {"eventual_consistency": {"filter_seconds": 0, "filter_listings": []}})
-        resumed.result()
-    return [e["detail"] for e in emulator.realism("events")[mark:] if e["behaviour"] == "client_tokens"]
+        proc, _recap = resumed.result()
+    return [e["detail"] for e in emulator.realism("events")[mark:] if e["behaviour"] == "client_tokens"], proc
 
 
 def test_a_run_resumed_before_ec2_lists_the_requested_nat_gateway_makes_no_second_one(realistic_aws, tmp_path):
@@ -124,23 +127,23 @@ def test_a_run_resumed_before_ec2_lists_the_requested_nat_gateway_makes_no_secon
         time.sleep((60 - now.minute) * 60 - now.second + 2)
 
     # A first deploy stopped right after CreateNatGateway. EC2 lists the new gateway, and the new
-    # address, only after a while; here longer than the stop and resume take. The resumed run sees
-    # neither, allocates another address, and repeats the create with the same client token: EC2
-    # refuses the token as used with other parameters.
-    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 45}})
+    # address, only after a while; here not until the resumed run has sent its create. The resumed
+    # run sees neither, allocates another address, and repeats the create with the same client
+    # token: EC2 refuses the token as used with other parameters.
+    late = ["DescribeNatGateways", "DescribeAddresses"]
+    listed_late(realistic_aws, late, 3600)
     create = stopped_right_after(realistic_aws, tmp_path / "stopped.log", "CreateNatGateway")
-    mark = len(realistic_aws.realism("events"))
-    resumed, _recap = run()
-    refused = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "client_tokens"]
+    refused, resumed = resumed_listing_late(realistic_aws, late)
     assert refused == [f"token {create['params']['ClientToken']} used with other parameters"], refused
     # The gateway of the stopped run's request is taken once EC2 lists it; the address the
-    # resumed run allocated is named as unused (teardown releases it).
+    # resumed run allocated is named as unused, and released (EC2 bills an idle address).
     text = " ".join((resumed.stdout + resumed.stderr).split())  # warnings go to stderr
-    assert "is the one an earlier request made (a stopped run)" in text, text[-3000:]
-    realistic_aws.realism("config", {"eventual_consistency": {"filter_seconds": 0}})
+    unused = re.search(r"is the one an earlier request made \(a stopped run\); the elastic IP (eipalloc-\w+) was not used and is released", text)
+    assert unused and unused.group(1) != create["params"]["AllocationId"], text[-3000:]
     nats, _private, _subnets, routes = layout_in_aws(ec2)
     assert len(nats) == 1 and set(routes.values()) == {nats[0]["NatGatewayId"]}, nats
     assert nats[0]["NatGatewayAddresses"][0]["AllocationId"] == create["params"]["AllocationId"]
+    assert [a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]] == [create["params"]["AllocationId"]]
 
     # The address listed, the gateway not: the gateway deleted by hand (its address given back, as
     # AWS does; moto keeps it associated), a run stopped right after requesting the next one, and
@@ -155,9 +158,9 @@ def test_a_run_resumed_before_ec2_lists_the_requested_nat_gateway_makes_no_secon
     def newer():
         return int((datetime.datetime.now(datetime.timezone.utc) - created).total_seconds()) - 2
 
-    listed_late(realistic_aws, "DescribeNatGateways", newer())
+    listed_late(realistic_aws, ["DescribeNatGateways"], newer())
     create = stopped_right_after(realistic_aws, tmp_path / "stopped-again.log", "CreateNatGateway")
-    repeated = resumed_listing_late(realistic_aws, "DescribeNatGateways", seconds=newer)
+    repeated, _resumed = resumed_listing_late(realistic_aws, ["DescribeNatGateways"], seconds=newer)
     assert repeated == [f"token {create['params']['ClientToken']} repeated: the first answer"], repeated
     assert not [c for c in realistic_aws.mutating_requests() if c["action"] == "AllocateAddress"]
     nats, _private, _subnets, routes = layout_in_aws(ec2)
@@ -174,10 +177,10 @@ def test_a_run_resumed_before_ec2_lists_the_requested_vpc_endpoint_makes_no_seco
     # CreateVpcEndpoint. EC2 lists the new endpoint only after a while: here not until the resumed
     # run has asked for it again (the other listings as usual). The resumed run plans the endpoint
     # and repeats the request: EC2 answers with the stopped run's endpoint.
-    listed_late(realistic_aws, "DescribeVpcEndpoints", 3600)
+    listed_late(realistic_aws, ["DescribeVpcEndpoints"], 3600)
     endpoints = {"network_vpc_endpoints": ["secretsmanager"]}
     create = stopped_right_after(realistic_aws, tmp_path / "stopped.log", "CreateVpcEndpoint", **endpoints)
-    repeated = resumed_listing_late(realistic_aws, "DescribeVpcEndpoints", "-e", json.dumps(endpoints))
+    repeated, _resumed = resumed_listing_late(realistic_aws, ["DescribeVpcEndpoints"], "-e", json.dumps(endpoints))
     assert repeated == [f"token {create['params']['ClientToken']} repeated: the first answer"], repeated
 
     vpc = create["params"]["VpcId"]

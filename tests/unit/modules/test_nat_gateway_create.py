@@ -77,8 +77,44 @@ def test_the_token_used_with_another_address_gets_the_earlier_gateway_once_liste
     got = run_module("nat_gateway_create", dict(args, allocation_id=second))
     assert got["nat_gateway_id"] == made["nat_gateway_id"] and got["allocation_id"] == first, got
     assert events(realistic_aws, "client_tokens") == [f"token {made['client_token']} used with other parameters"]
-    assert [w for w in got.get("warnings", []) if f"the elastic IP {second} was not used" in str(w)], got
+    assert [w for w in got.get("warnings", []) if f"the elastic IP {second} was not used (teardown releases it)" in str(w)], got
+    assert "released_allocation_id" not in got
     assert live_gateways(realistic_aws, subnet) == [made["nat_gateway_id"]]
+    # Not asked to release it (an address allocated elsewhere may be allow-listed): it stays.
+    assert [a["AllocationId"] for a in ec2.describe_addresses(AllocationIds=[second])["Addresses"]] == [second]
+
+    # Asked to (the role allocated it for this gateway): given back, and nothing else is.
+    third = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    realistic_aws.reset_recording()
+    got = run_module("nat_gateway_create", dict(args, allocation_id=third, release_unused_address=True))
+    assert got["nat_gateway_id"] == made["nat_gateway_id"] and got["released_allocation_id"] == third, got
+    assert [w for w in got.get("warnings", []) if f"the elastic IP {third} was not used and is released" in str(w)], got
+    released = [c["params"].get("AllocationId") for c in realistic_aws.mutating_requests() if c["action"] == "ReleaseAddress"]
+    assert released == [third], released
+    left = {a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]}
+    assert third not in left and {first, second} <= left, left
+
+
+def test_an_unused_address_is_released_only_when_nothing_holds_it():
+    """release_unassociated_address gives back an address with no association; one associated
+    (with anything) is kept, and a refused release is reported, not raised."""
+    ec2 = boto3.client("ec2", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")  # noqa: S106 (stubbed, never sent)
+    by_id = {"AllocationIds": ["eipalloc-1"]}
+    with Stubber(ec2) as stub:
+        stub.add_response("describe_addresses", {"Addresses": [{"AllocationId": "eipalloc-1", "PublicIp": "203.0.113.7"}]}, by_id)
+        stub.add_response("release_address", {}, {"AllocationId": "eipalloc-1"})
+        assert network.release_unassociated_address(ec2, "eipalloc-1") is None
+        stub.assert_no_pending_responses()
+    with Stubber(ec2) as stub:
+        held = {"AllocationId": "eipalloc-1", "AssociationId": "eipassoc-9", "NetworkInterfaceId": "eni-9"}
+        stub.add_response("describe_addresses", {"Addresses": [held]}, by_id)
+        assert network.release_unassociated_address(ec2, "eipalloc-1") == "it is associated (eipassoc-9)"
+        stub.assert_no_pending_responses()
+    with Stubber(ec2) as stub:
+        stub.add_response("describe_addresses", {"Addresses": [{"AllocationId": "eipalloc-1"}]}, by_id)
+        stub.add_client_error("release_address", "AuthFailure", "You do not have permission to access the specified resource.", 400)
+        kept = network.release_unassociated_address(ec2, "eipalloc-1")
+        assert kept.startswith("releasing it failed:") and "AuthFailure" in kept, kept
 
 
 def test_an_address_is_required_outside_check_mode(realistic_aws, subnet):
