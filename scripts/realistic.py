@@ -446,7 +446,8 @@ class Realism:
             self.function_vpc = {}  # function name -> (VpcConfig, execution role name) at create
             self.functions_waking = {}  # function name -> time an Invoke woke it from Inactive
             self.functions_created, self.functions_updated = {}, {}  # function name -> time of its create, of its last update
-            self.enis = []  # dict(id, subnet, groups, since, figures, stranded, polls, description, interface_type): lingering ENIs
+            # Lingering ENIs: dict(id, subnet, groups, description, interface_type, role, since, figures, polls, stranded, gone).
+            self.enis = []
             self.balancer_placement = {}  # load balancer name -> dict(subnets, groups)
             self.service_network = {}  # (cluster, service) -> dict(subnets, groups) of its tasks
             self.service_counts = {}  # (cluster, service) -> desired count
@@ -969,7 +970,7 @@ class Realism:
         needs to release it."""
         self.enis.append({
             "id": f"eni-{uuid.uuid4().hex[:17]}", "subnet": subnet, "groups": list(groups), "description": description,
-            "interface_type": interface_type, "since": now, "figures": figures, "stranded": False, "polls": 0, "role": role,
+            "interface_type": interface_type, "since": now, "figures": figures, "stranded": False, "gone": False, "polls": 0, "role": role,
         })
 
     def _after_lambda(self, call, now):
@@ -1281,10 +1282,13 @@ class Realism:
                 self.event("dependent_drain", call, f"{eni['description']} {eni['id']} still in use")
 
     def _eni_alive(self, eni, now):
-        if eni["stranded"]:
-            return True
+        if eni["stranded"] or eni["gone"]:
+            return eni["stranded"]
         seconds, polls = (f"{eni['figures']}_{figure}" for figure in ("seconds", "polls"))
-        return now < eni["since"] + self.figure("dependent_drain", seconds) and eni["polls"] < self.config["dependent_drain"].get(polls, float("inf"))
+        alive = now < eni["since"] + self.figure("dependent_drain", seconds) and eni["polls"] < self.config["dependent_drain"].get(polls, float("inf"))
+        # Released for good: a window widened later does not bring it back.
+        eni["gone"] = not alive
+        return alive
 
     def _after_rds(self, call, answer, now):
         if call.action == "DeleteDBCluster" and self.on("dependent_drain"):

@@ -394,15 +394,18 @@ def _release_address(client, allocation_id):
 
 def release_unassociated_address(client, allocation_id):
     """Release the elastic IP `allocation_id` unless something holds it (an association, or a
-    network interface); returns None once released, else why it was kept (as text)."""
+    network interface); returns None once released (or gone already), else why it was kept (as
+    text, saying when the teardown releases it)."""
     try:
-        [address] = _describe_address(client, allocation_id)
-        holder = address.get("AssociationId") or address.get("NetworkInterfaceId")
-        if holder:
-            return "it is associated (%s)" % holder
-        _release_address(client, allocation_id)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, ValueError) as e:
-        return "releasing it failed: %s" % e
+        for address in _describe_address(client, allocation_id):
+            holder = address.get("AssociationId") or address.get("NetworkInterfaceId")
+            if holder:
+                return "it is associated (%s)" % holder
+            _release_address(client, allocation_id)
+    except is_boto3_error_code("InvalidAllocationID.NotFound"):
+        return None  # gone: released by an earlier try of the call answered late, or never known
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:  # pylint: disable=duplicate-except
+        return "releasing it failed (teardown releases it): %s" % e
     return None
 
 

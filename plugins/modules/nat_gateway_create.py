@@ -69,8 +69,10 @@ options:
   release_unused_address:
     description:
       - Release the elastic IP O(allocation_id) when the gateway of an earlier request turns out to have
-        another one, so that an address allocated for this gateway is not left billed. Only an address
-        nothing is associated with is released; one that cannot be is named in a warning.
+        another one, so that an address allocated for this gateway is not left billed. Only when EC2
+        refused the token as used with other parameters and lists the gateway with another address,
+        and only an address nothing is associated with; one kept is named in a warning.
+      - Needs C(ec2:DescribeAddresses) and C(ec2:ReleaseAddress).
       - Leave it V(false) for an address allocated elsewhere (one allow-listed by a partner, say), which
         must never be given back.
     type: bool
@@ -188,18 +190,20 @@ def gateway_of_earlier_request(module, client, token, listed, refusal):
     return found
 
 
-def unused_address(module, client, gateway):
+def unused_address(module, client, gateway, refusal):
     """The warning for the elastic IP the earlier request's `gateway` did not take, released when
-    asked; the result's released_allocation_id then."""
+    asked; the result's released_allocation_id then. Only a token refused as used with other
+    parameters, answered by a gateway with another address listed, says the address is unused
+    (refused as associated, it is in use; a gateway with no address listed yet may have it)."""
     params = module.params
     what = "The NAT gateway %s in %s is the one an earlier request made (a stopped run); the elastic IP %s was not used" % (
         gateway["nat_gateway_id"], params["subnet_id"], params["allocation_id"])
-    if not params["release_unused_address"]:
+    if not (params["release_unused_address"] and refusal == "IdempotentParameterMismatch" and gateway["allocation_id"]):
         module.warn(what + " (teardown releases it)")
         return {}
     kept = network.release_unassociated_address(client, params["allocation_id"])
     if kept:
-        module.warn("%s and is kept: %s (teardown releases it)" % (what, kept))
+        module.warn("%s and is kept: %s" % (what, kept))
         return {}
     module.warn(what + " and is released")
     return {"released_allocation_id": params["allocation_id"]}
@@ -229,7 +233,7 @@ def ensure(module, client):
             gateway = gateway_of_earlier_request(module, client, token, listed, answered)
             released = {}
             if gateway["allocation_id"] != params["allocation_id"]:
-                released = unused_address(module, client, gateway)
+                released = unused_address(module, client, gateway, answered)
             module.exit_with_diff(True, {}, gateway, client_token=token, **released, **gateway)
         gateway = network.nat_gateway_state(answered)
         if gateway["state"] not in GONE:

@@ -53,22 +53,36 @@ def lifted_when_met(emulator, lifts, timeout=900):
     a key of `lifts`, that key's config is applied. A slow machine cannot miss a window, and a
     fast one does not wait out a window sized for the slow one. `lifts`: {(behaviour, action,
     text the detail contains[, how many such events]): config}; "" matches any action or detail.
-    On exit the windows never met are closed too, and named in a failure (unless the block failed
-    first)."""
-    pending, mark, done = dict(lifts), len(emulator.realism("events")), threading.Event()
+    The windows never met are closed when the block ends, when `timeout` runs out, or when the
+    watcher cannot reach the emulator (that error is raised at the end), and the block's end
+    then fails naming them, unless the block failed first: assert on the run's outcome inside
+    the block, so that its output is what a failure shows."""
+    pending, mark, done, errors = dict(lifts), len(emulator.realism("events")), threading.Event(), []
 
     def met(key, seen):
         behaviour, action, detail, *times = key
         found = [e for e in seen if e["behaviour"] == behaviour and action in ("", e["action"]) and detail in e["detail"]]
         return len(found) >= (times[0] if times else 1)
 
+    def lift_met():
+        seen = emulator.realism("events")[mark:]
+        for key in [key for key in pending if met(key, seen)]:
+            emulator.realism("config", pending[key])
+            del pending[key]
+
     def watch():
         deadline = time.monotonic() + timeout
-        while pending and not done.is_set() and time.monotonic() < deadline:
-            seen = emulator.realism("events")[mark:]
-            for key in [key for key in pending if met(key, seen)]:
-                emulator.realism("config", pending.pop(key))
-            done.wait(0.2)
+        try:
+            while pending and not done.is_set() and time.monotonic() < deadline:
+                lift_met()
+                done.wait(0.2)
+        except Exception as error:  # noqa: BLE001 (raised again when the block ends)
+            errors.append(error)
+        # Out of time or out of touch: nothing is left open for the rest of the block.
+        if pending and not done.is_set():
+            for config in list(pending.values()):
+                with contextlib.suppress(Exception):
+                    emulator.realism("config", config)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
@@ -77,9 +91,13 @@ def lifted_when_met(emulator, lifts, timeout=900):
     finally:
         done.set()
         watcher.join()
+        if not errors:
+            lift_met()  # an event of the block's last moments
         unmet = sorted(pending)
         for config in pending.values():
             emulator.realism("config", config)
+    if errors:
+        raise errors[0]
     assert not unmet, f"the block ended, or {timeout} s passed, before it met {unmet}"
 
 

@@ -131,6 +131,7 @@ def test_a_failed_endpoint_is_replaced_and_the_teardown_waits_for_the_deleted_en
     extra = {"environment_suffix": SUFFIX, "network_vpc_endpoints": ["secretsmanager"], "network_az_count": 2}
     with lifted_when_met(realistic_aws, {("slow_states", "DescribeVpcEndpoints", " pending"): {"slow_states": {"endpoint_seconds": 8}}}):
         up = run_playbook(PLAYBOOK, inventory=ROOT / "inventories" / "local", extra_vars=extra)
+        assert up.returncode != 0 and "VPC endpoint(s) failed" in up.stdout, up.stdout[-4000:]
     [vpc] = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [f"vpc-{SUFFIX}"]}])["Vpcs"]
     [failed] = live_endpoints(ec2, vpc["VpcId"])
     assert failed["State"] == "failed" and failed["LastError"]["Code"] == "EmulatedFailure", failed

@@ -27,7 +27,7 @@ def test_a_cluster_still_creating_is_deleted_once_aws_accepts_it(realistic_aws):
             "tests/integration/playbooks/aurora.yml", inventory="localhost,",
             extra_vars={"environment_suffix": SUFFIX, "aurora_state": "absent", "aurora_wait_delay": 2},
         )
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     assert recap(proc.stdout)["localhost"]["changed"] > 0
     events = realistic_aws.realism("events")
     refused = [e for e in events if e["action"] == "DeleteDBCluster" and e["behaviour"] == "slow_states"]

@@ -242,7 +242,7 @@ def test_a_route_to_a_gateway_just_requested_waits_until_aws_knows_both(realisti
              ("slow_states", "CreateRoute", ""): {"slow_states": {"nat_seconds": 4}}}
     with lifted_when_met(realistic_aws, lifts):
         created = run_module("ec2_vpc_route", args)
-    assert created.get("changed") is True and created["route"]["nat_gateway_id"] == net["nat"], created
+        assert created.get("changed") is True and created["route"]["nat_gateway_id"] == net["nat"], created
     assert [e["detail"] for e in events(realistic_aws, "eventual_consistency", "DescribeRouteTables")][:1] == [
         f"InvalidRouteTableID.NotFound {net['table']}"]
     assert [e["detail"] for e in events(realistic_aws, "slow_states", "CreateRoute")][:1] == [f"InvalidNatGatewayID.NotFound {net['nat']} (pending)"]
@@ -362,9 +362,9 @@ def test_network_teardown_outlasts_a_deleted_services_task_interfaces(realistic_
 
     playbook = tmp_path / "teardown.yml"
     playbook.write_text(NETWORK_TEARDOWN)
-    with lifted_when_met(realistic_aws, {("dependent_drain", "", ":attachment/"): {"dependent_drain": {"task_eni_seconds": 1}}}):
+    with lifted_when_met(realistic_aws, {("dependent_drain", "DeleteSecurityGroup", ":attachment/"): {"dependent_drain": {"task_eni_seconds": 1}}}):
         proc = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t3"})
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+        assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     held = [e["detail"] for e in events(realistic_aws, "dependent_drain", "DeleteSecurityGroup") + events(realistic_aws, "dependent_drain", "DeleteSubnet")]
     assert held and all(":attachment/" in detail for detail in held), held
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"] == []
