@@ -47,13 +47,14 @@ def role_playbook(role, role_vars=None, post_tasks=""):
 
 
 @contextlib.contextmanager
-def lifted_when_met(emulator, lifts, timeout=900):
+def lifted_when_met(emulator, lifts, timeout=900, hold=None):
     """Emulated windows (opened wide by the caller) held until the code run in the block meets
     each, then closed: as soon as an event of the realistic emulator recorded after entry matches
     a key of `lifts`, that key's config is applied. A slow machine cannot miss a window, and a
     fast one does not wait out a window sized for the slow one. `lifts`: {(behaviour, action,
     text the detail contains[, how many such events]): config}; "" matches any action or detail.
-    The windows never met are closed when the block ends, when `timeout` runs out, or when the
+    `hold`, if given, is called at each look while a window is open (one that moves, e.g. one
+    measured from a resource's age). The windows never met are closed when the block ends, when `timeout` runs out, or when the
     watcher cannot reach the emulator (that error is raised at the end), and the block's end
     then fails naming them, unless the block failed first: assert on the run's outcome inside
     the block, so that its output is what a failure shows."""
@@ -74,6 +75,8 @@ def lifted_when_met(emulator, lifts, timeout=900):
         deadline = time.monotonic() + timeout
         try:
             while pending and not done.is_set() and time.monotonic() < deadline:
+                if hold:
+                    hold()
                 lift_met()
                 done.wait(0.2)
         except Exception as error:  # noqa: BLE001 (raised again when the block ends)

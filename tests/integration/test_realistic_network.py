@@ -6,7 +6,6 @@ CreateNatGateway and resumed before EC2 lists the gateway gets that gateway, not
 whether EC2 lists the stopped run's address by then or not; and so does one stopped right after
 CreateVpcEndpoint."""
 
-import concurrent.futures
 import datetime
 import json
 import re
@@ -103,18 +102,10 @@ def resumed_listing_late(emulator, listings, *args, seconds=lambda: 3600):
     token; then listed again. Returns the client_tokens events of the run, and the run. No fixed
     window for a slow machine to miss."""
     mark = len(emulator.realism("events"))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        resumed = pool.submit(run, *args)
-        try:
-            deadline = time.monotonic() + 300
-            while not [e for e in emulator.realism("events")[mark:] if e["behaviour"] == "client_tokens"]:
-                assert not resumed.done() and time.monotonic() < deadline, "the resumed run sent no create with a used token"
-                listed_late(emulator, listings, seconds())
-                time.sleep(0.5)
-        finally:
-            # Listed from now on: the resumed run's waits see it (also when the test failed).
-            emulator.realism("config", {"eventual_consistency": {"filter_seconds": 0, "filter_listings": []}})
-        proc, _recap = resumed.result()
+    # Listed from the used token on: the resumed run's waits see it.
+    listed = {("client_tokens", "", ""): {"eventual_consistency": {"filter_seconds": 0, "filter_listings": []}}}
+    with lifted_when_met(emulator, listed, timeout=300, hold=lambda: listed_late(emulator, listings, seconds())):
+        proc, _recap = run(*args)
     return [e["detail"] for e in emulator.realism("events")[mark:] if e["behaviour"] == "client_tokens"], proc
 
 
