@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow(seconds=420)
 INVENTORY = "inventories/local"
 SUFFIX = "local"
 TAG = {"Name": "tag:bluegreen:environment", "Values": [SUFFIX]}
-FAST = {"aurora_wait_delay": 3, "migrator_lambda_create_delay": 3, "migrator_lambda_eni_wait_delay": 2, "migrator_lambda_eni_wait_timeout": 120}
+FAST = {"aurora_wait_delay": 3, "migrator_lambda_create_delay": 3, "migrator_lambda_eni_wait_delay": 2, "migrator_lambda_eni_wait_timeout": 120,
+        "ecs_service_eni_wait_delay": 2}
 # Where each run is killed: `grace` seconds after this task starts (one run per kill point, in
 # play order, each resuming what the previous one left).
 KILL_POINTS = [

@@ -23,7 +23,8 @@ SUFFIX = "local"
 # Shorter polling than the defaults (which are sized for real AWS), nothing else changed.
 # The network interface wait is bounded at 2 minutes: interfaces stranded for good (their
 # function's role deleted first) fail the teardown then, instead of after 45 minutes.
-FAST = {"aurora_wait_delay": 3, "migrator_lambda_create_delay": 3, "migrator_lambda_eni_wait_delay": 2, "migrator_lambda_eni_wait_timeout": 120}
+FAST = {"aurora_wait_delay": 3, "migrator_lambda_create_delay": 3, "migrator_lambda_eni_wait_delay": 2, "migrator_lambda_eni_wait_timeout": 120,
+        "ecs_service_eni_wait_delay": 2}
 
 
 def events(emulator, behaviour, since=0):

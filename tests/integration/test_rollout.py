@@ -851,6 +851,10 @@ def test_teardown_refused_held_then_complete_and_again(env):
         refused = teardown(**extra)
         assert refused.returncode != 0
         assert f"pass -e teardown_confirm={SUFFIX} to confirm" in refused.stdout, refused.stdout[-3000:]
+    # Confirmed, but a wait that cannot run (its retries are its bound over its delay): refused too.
+    refused = teardown(teardown_confirm=SUFFIX, ecs_service_eni_wait_delay=0)
+    assert refused.returncode != 0
+    assert "ecs_service_eni_wait_delay must be a whole number from 1 to 3600" in " ".join(refused.stdout.split()), refused.stdout[-3000:]
     assert emulator.mutating_requests() == [] and emulator.requests() == []
     assert leftovers(SUFFIX) == deployed and (outputs / f"{SUFFIX}.json").exists()
 

@@ -56,6 +56,7 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.netw
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.report import finding_line, format_report
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.rollout import check_rollout
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.specs import check_specs
+from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.waits import check_waits
 
 # What callers use as preflight.<name>: plugins/action/preflight.py and tests/unit/preflight.
 __all__ = [
@@ -114,6 +115,7 @@ def run_checks(variables, key_policies=None, search_dirs=(), environ=None, aws_l
     check_ca_bundle(f, search_dirs)
     check_function_environment(f, names)
     check_rollout(f)
+    check_waits(f)
     check_aws_limits(f, aws_limits_plan(values, peers) if aws_limits else None, aws_limits)
     estimate = cost_model.estimate(values)
     check_budget(f, estimate)

@@ -316,7 +316,7 @@ def test_teardown_waits_for_the_load_balancers_network_interfaces(realistic_aws,
     elb.create_load_balancer(Name="app-t1", Subnets=network["subnets"], SecurityGroups=[network["sg"]])
     playbook = tmp_path / "teardown.yml"
     playbook.write_text(ECS_SERVICE_TEARDOWN)
-    proc = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t1"})
+    proc = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t1", "ecs_service_eni_wait_delay": 1})
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     listed = [e["detail"] for e in events(realistic_aws, "dependent_drain", "DescribeNetworkInterfaces") if "ELB app/app-t1/" in e["detail"]]
     assert len(listed) == 2 * len(network["subnets"]), listed  # each interface listed until AWS lets it go

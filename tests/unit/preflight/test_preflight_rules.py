@@ -295,6 +295,12 @@ CORPUS = [
     ("test-port-is-production", {"ecs_service_test_listener_port": 80}, None, None, "ecs_service_test_listener_port", "test_listener"),
     ("test-port-not-opened", {"ecs_service_test_listener_port": 9000}, None, None, "ecs_service_test_listener_port", "test_listener"),
     ("test-cidr-invalid", {"network_test_ingress_cidrs": ["10.1.2.3"]}, None, None, "network_test_ingress_cidrs", "cidr"),
+    # waits: a delay of 0 would divide a wait's bound by zero halfway through a run
+    ("eni-wait-delay-zero", {"ecs_service_eni_wait_delay": 0}, None, None, "ecs_service_eni_wait_delay", "waits"),
+    ("aurora-wait-delay-negative", {"aurora_wait_delay": -15}, None, None, "aurora_wait_delay", "waits"),
+    ("database-wait-timeout-zero", {"migrator_lambda_database_wait_timeout": 0}, None, None, "migrator_lambda_database_wait_timeout", "waits"),
+    ("dependency-wait-over-a-day", {"network_dependency_wait": 90000}, None, None, "network_dependency_wait", "waits"),
+    ("nat-wait-not-a-number", {"network_nat_wait_timeout": "ten minutes"}, None, None, "network_nat_wait_timeout", "spec"),
     # budget
     ("budget-exceeded", {"budget_monthly_usd": 100}, None, None, "budget_monthly_usd", "budget"),
     ("budget-negative", {"budget_monthly_usd": -5}, None, None, "budget_monthly_usd", "budget"),
@@ -353,6 +359,7 @@ def test_every_rule_of_the_engine_has_a_case():
         "handler",
         "lambda_environment",
         "rollout_steps",
+        "waits",
         "budget",
         "spec",
     } <= rules
