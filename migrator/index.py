@@ -14,10 +14,12 @@ in MIGRATOR_DSN_JSON); the password never appears in an answer or a log line.
 import json
 import logging
 import os
+import socket
 import ssl
 
 import pg8000.native
 from pg8000.exceptions import Error as PgError
+from pg8000.exceptions import InterfaceError
 
 import migrator_engine
 
@@ -106,16 +108,41 @@ def _ssl_context(mode):
     return context
 
 
+# A peer gone silent (an Aurora failover) is noticed after 30 s idle plus 3 probes 10 s apart.
+KEEPALIVE = (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3))
+
+
+def _socket(host, port, timeout):
+    """A connected TCP socket: `timeout` bounds the connect only, as pg8000 would keep it for every
+    read and cut off any statement running longer; keepalive notices a dead server instead."""
+    try:
+        sock = socket.create_connection((host, port), timeout)
+    except OSError as exc:
+        raise InterfaceError(f"Can't create a connection to host {host} and port {port} (timeout is {timeout} s): {exc}") from exc
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for name, value in KEEPALIVE:
+        if hasattr(socket, name):  # Linux (Lambda); other platforms keep their defaults
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+    sock.settimeout(None)
+    return sock
+
+
 def _connector(settings):
     ssl_context = _ssl_context(settings["sslmode"])
     timeout = _int_env("MIGRATOR_CONNECT_TIMEOUT", 10)
 
     def connect():
-        return pg8000.native.Connection(
-            user=settings["user"], password=settings["password"], host=settings["host"], port=settings["port"],
-            database=settings["database"], ssl_context=ssl_context, timeout=timeout,
-            application_name="bluegreen-migrator",
-        )
+        sock = _socket(settings["host"], settings["port"], timeout)
+        try:
+            # host is still given: pg8000 checks it against the certificate with verify-full.
+            return pg8000.native.Connection(
+                user=settings["user"], password=settings["password"], host=settings["host"], port=settings["port"],
+                database=settings["database"], ssl_context=ssl_context, sock=sock,
+                application_name="bluegreen-migrator",
+            )
+        except BaseException:
+            sock.close()
+            raise
 
     return connect
 
@@ -148,6 +175,7 @@ def build_engine(settings, context=None):
         retry_delay=_int_env("MIGRATOR_RETRY_DELAY_MS", 1000) / 1000.0,
         time_left_ms=time_left,
         min_time_left_ms=_int_env("MIGRATOR_MIN_TIME_LEFT_MS", 20000),
+        statement_timeout_ms=_int_env("MIGRATOR_STATEMENT_TIMEOUT_MS", 0),
         log=_log,
     )
 

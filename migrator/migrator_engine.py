@@ -20,6 +20,8 @@ PHASES = ("expand", "contract")
 MANIFEST_FORMAT = 1
 # lock_not_available (lock_timeout expired) and deadlock_detected: worth another attempt.
 RETRYABLE_SQLSTATES = ("55P03", "40P01")
+# query_canceled: the engine's statement_timeout ran out (or someone cancelled the statement).
+CANCELED_SQLSTATE = "57014"
 DEFAULT_HISTORY_TABLE = "bluegreen_schema_history"
 
 
@@ -44,6 +46,10 @@ def error_text(error):
             text = f"{text}: {details['D']}"
         return text
     return str(error)
+
+
+def quote_ident(name):
+    return '"' + name.replace('"', '""') + '"'
 
 
 def file_checksum(data):
@@ -151,7 +157,7 @@ class Engine:
     """Plans and applies migrations through connections made by `connect()`."""
 
     def __init__(self, connect, migrations, history_table=DEFAULT_HISTORY_TABLE, lock_timeout_ms=3000,
-                 lock_retries=5, retry_delay=1.0, time_left_ms=None, min_time_left_ms=20000, log=None):
+                 lock_retries=5, retry_delay=1.0, time_left_ms=None, min_time_left_ms=20000, statement_timeout_ms=0, log=None):
         if not IDENTIFIER.match(history_table):
             raise MigrationError(f"history table name {history_table!r} is not a plain lower-case identifier")
         self.connect = connect
@@ -162,18 +168,23 @@ class Engine:
         self.retry_delay = float(retry_delay)
         self.time_left_ms = time_left_ms
         self.min_time_left_ms = min_time_left_ms
+        self.statement_timeout_ms = int(statement_timeout_ms)
+        self.statement_timeout_set = None
+        self.statement_timeout_by_time = False
+        # Schema-qualified and quoted at open, so that a migration's SET search_path cannot move it.
+        self.history = None
         self.log = log or (lambda event, **fields: None)
 
     # -- reading state -------------------------------------------------------------
     def _history_exists(self, conn):
-        rows = conn.run("SELECT to_regclass(:name) IS NOT NULL", name=self.history_table)
+        rows = conn.run("SELECT to_regclass(:name) IS NOT NULL", name=self.history)
         return bool(rows[0][0])
 
     def _applied(self, conn):
         if not self._history_exists(conn):
             return {}
         rows = conn.run(
-            f"SELECT version, name, checksum, phase, applied_at, duration_ms, execution FROM {self.history_table} ORDER BY version"
+            f"SELECT version, name, checksum, phase, applied_at, duration_ms, execution FROM {self.history} ORDER BY version"
         )
         return {
             row[0]: {
@@ -234,8 +245,46 @@ class Engine:
 
     def _open(self):
         conn = self.connect()
-        conn.run(f"SET lock_timeout = {self.lock_timeout_ms}")
+        try:
+            self._settings(conn)
+            self._resolve_history(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
+
+    def _resolve_history(self, conn):
+        """The history table in the schema where search_path finds it now, or where it would be created."""
+        schema, _dot, table = self.history_table.rpartition(".")
+        if not schema:
+            schema = conn.run(
+                "SELECT coalesce((SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.oid = to_regclass(:name)), current_schema())", name=table)[0][0]
+            if schema is None:
+                raise MigrationError(f"no schema of the search_path exists to hold {table}; "
+                                     "name the history table as schema.table")
+        self.history = f"{quote_ident(schema)}.{quote_ident(table)}"
+
+    def _set_statement_timeout(self, conn):
+        """statement_timeout = the invocation's time left minus min_time_left_ms, so that the server cancels a
+        statement (releasing its locks) before Lambda kills the run; the configured one when shorter or alone."""
+        timeout, by_time = (self.statement_timeout_ms if self.statement_timeout_ms > 0 else None), False
+        if self.time_left_ms is not None:
+            left = max(int(self.time_left_ms()) - self.min_time_left_ms, 1000)
+            if timeout is None or left < timeout:
+                timeout, by_time = left, True
+        if timeout is not None:
+            conn.run(f"SET statement_timeout = {timeout}")
+        self.statement_timeout_set, self.statement_timeout_by_time = timeout, by_time
+
+    def _settings(self, conn):
+        conn.run(f"SET lock_timeout = {self.lock_timeout_ms}")
+        self._set_statement_timeout(conn)
+
+    def _reset(self, conn):
+        """One connection runs every migration: drop what the last one SET (lock_timeout = 0, search_path ...)."""
+        conn.run("RESET ALL")
+        self._settings(conn)
 
     # -- actions -------------------------------------------------------------------
     def status(self):
@@ -303,7 +352,7 @@ class Engine:
         conn = self._open()
         try:
             conn.run(
-                f"CREATE TABLE IF NOT EXISTS {self.history_table} ("
+                f"CREATE TABLE IF NOT EXISTS {self.history} ("
                 " version integer PRIMARY KEY,"
                 " name text NOT NULL,"
                 " checksum text NOT NULL,"
@@ -330,6 +379,7 @@ class Engine:
                 except MigrationError as exc:
                     result.update(ok=False, status="failed", failed=migration.describe(), error=str(exc))
                     break
+                self._reset(conn)
                 result["applied"].append(record)
                 result["changed"] = True
             else:
@@ -349,7 +399,7 @@ class Engine:
 
     def _record(self, conn, migration, duration_ms):
         conn.run(
-            f"INSERT INTO {self.history_table} (version, name, checksum, phase, execution, duration_ms)"
+            f"INSERT INTO {self.history} (version, name, checksum, phase, execution, duration_ms)"
             " VALUES (:version, :name, :checksum, :phase, :execution, :duration)",
             version=migration.version, name=migration.name, checksum=migration.checksum, phase=migration.phase,
             execution="transaction" if migration.transactional else "autocommit", duration=duration_ms,
@@ -374,6 +424,7 @@ class Engine:
             attempt += 1
             stmt = None
             try:
+                self._set_statement_timeout(conn)
                 conn.run("BEGIN")
                 for stmt in migration.statements:
                     conn.run(stmt["sql"])
@@ -394,6 +445,7 @@ class Engine:
             while True:
                 attempt += 1
                 try:
+                    self._set_statement_timeout(conn)
                     if stmt.get("index_name"):
                         self._drop_invalid_index(conn, stmt["index_name"])
                     conn.run(stmt["sql"])
@@ -426,6 +478,19 @@ class Engine:
         if code in RETRYABLE_SQLSTATES:
             raise MigrationError(f"{migration.file}: {where} could not get its lock within {self.lock_timeout_ms} ms "
                                  f"after {attempt} attempts: {error_text(exc)}")
+        if code == CANCELED_SQLSTATE and self.statement_timeout_set is not None:
+            # Not retried like a lock wait: the time is spent.
+            timeout = self.statement_timeout_set
+            if self.statement_timeout_by_time:
+                why = (f"ran out of this invocation's time (statement_timeout {timeout} ms: the time left less "
+                       f"{self.min_time_left_ms} ms kept to report)")
+                how = ("run apply again, which gives it a whole invocation; if it still does not fit, "
+                       "raise the function's timeout (at most 900 s)")
+            else:
+                why = f"ran longer than statement_timeout {timeout} ms (MIGRATOR_STATEMENT_TIMEOUT_MS)"
+                how = "raise MIGRATOR_STATEMENT_TIMEOUT_MS and run apply again"
+            done = "nothing of it was applied" if migration.transactional else "the statements before it stay applied"
+            raise MigrationError(f"{migration.file}: {where} was cancelled: it {why}; {done}; {how}: {error_text(exc)}")
         raise MigrationError(f"{migration.file}: {where} failed: {error_text(exc)}")
 
     # -- validation ----------------------------------------------------------------

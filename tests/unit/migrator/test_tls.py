@@ -4,6 +4,8 @@ without the packaged bundle every connection fails, with it the migrator connect
 
 import datetime
 import ipaddress
+import json
+import os
 import zipfile
 
 import pytest
@@ -99,3 +101,17 @@ def test_package_carries_the_bundle_and_refuses_what_is_not_one(tmp_path):
     for path, message in ((tmp_path / "key.pem", "holds no PEM certificate"), (tmp_path / "none.pem", "cannot be read")):
         with pytest.raises(packaging.PackagingError, match=message):
             packaging.build_package(str(MIGRATOR), str(MIGRATIONS), ca_bundle=str(path))
+
+
+def test_require_encrypts_without_the_bundle_and_verify_full_checks_the_host(tls_migrator, monkeypatch):
+    migrator, bundle = tls_migrator
+    monkeypatch.delenv("MIGRATOR_SSL_CA", raising=False)
+    monkeypatch.setenv("MIGRATOR_SSLMODE", "require")
+    assert migrator(action="status")["ok"] is True
+
+    # The certificate names 127.0.0.1 only: the host the migrator was given is what it checks.
+    monkeypatch.setenv("MIGRATOR_SSLMODE", "verify-full")
+    monkeypatch.setenv("MIGRATOR_SSL_CA", str(bundle))
+    monkeypatch.setenv("MIGRATOR_DSN_JSON", json.dumps(dict(json.loads(os.environ["MIGRATOR_DSN_JSON"]), host="localhost")))
+    refused = migrator(action="status")
+    assert refused["ok"] is False and "Hostname mismatch" in refused["error"], refused

@@ -1,0 +1,143 @@
+"""The migrator's connection and session: long statements, the invocation's time, and settings
+that one migration must not leave to the next (one connection runs them all)."""
+
+import json
+import os
+import socket
+import time
+
+HISTORY = "bluegreen_schema_history"
+
+
+class Context:
+    """A Lambda context whose remaining time stands still."""
+
+    def __init__(self, left_ms):
+        self.left_ms = left_ms
+
+    def get_remaining_time_in_millis(self):
+        return self.left_ms
+
+
+def invoke(migrator, context, **event):
+    result = migrator.index.handler(event, context)
+    assert migrator.params["password"] not in json.dumps(result)
+    return result
+
+
+def versions(migrator):
+    return [row[0] for row in migrator.query(f"SELECT version FROM public.{HISTORY} ORDER BY version")]
+
+
+def test_connect_timeout_bounds_only_the_connect(migrator, monkeypatch):
+    monkeypatch.setenv("MIGRATOR_CONNECT_TIMEOUT", "1")
+    migrator.write("V001__slow.sql", "SELECT pg_sleep(2);\n")
+    result = migrator(action="apply", phase="expand")
+    assert result["ok"] and result["status"] == "applied", result
+
+    conn = migrator.index._connector(migrator.index.connection_settings())()
+    try:
+        sock = conn._usock
+        assert sock.gettimeout() is None
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+        if hasattr(socket, "TCP_KEEPIDLE"):
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30
+        assert conn.run("SHOW application_name") == [["bluegreen-migrator"]]
+    finally:
+        conn.close()
+
+
+def test_connect_failure_names_host_and_port(migrator, monkeypatch):
+    migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    settings = json.dumps(dict(json.loads(os.environ["MIGRATOR_DSN_JSON"]), port=port))
+    monkeypatch.setenv("MIGRATOR_DSN_JSON", settings)
+    result = migrator(action="status")
+    assert result["ok"] is False
+    assert f"Can't create a connection to host 127.0.0.1 and port {port}" in result["error"], result
+
+
+def test_statement_is_cancelled_before_the_invocation_ends(migrator):
+    migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\n")
+    migrator.write("V002__slow_backfill.sql", "INSERT INTO t VALUES (1);\nSELECT pg_sleep(10);\n")
+    started = time.monotonic()
+    # 21.5 s left, 20 s kept to report (MIGRATOR_MIN_TIME_LEFT_MS): each statement may run 1.5 s.
+    result = invoke(migrator, Context(21500), action="apply", phase="expand")
+    elapsed = time.monotonic() - started
+    assert result["ok"] is False and result["status"] == "failed", result
+    assert [m["version"] for m in result["applied"]] == [1] and result["failed"]["version"] == 2
+    error = result["error"]
+    assert error.startswith("V002__slow_backfill.sql: statement 2 (line 2) was cancelled: it ran out of this invocation's time")
+    assert "statement_timeout 1500 ms" in error and "nothing of it was applied" in error
+    assert "run apply again" in error and "raise the function's timeout" in error and "57014" in error
+    # Cancelled once by the server, not retried like a lock wait, and nothing left running.
+    assert elapsed < 5
+    assert migrator.query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(10)%'") == [[0]]
+    assert versions(migrator) == [1] and migrator.query("SELECT count(*) FROM t") == [[0]]
+
+    # Short of MIGRATOR_MIN_TIME_LEFT_MS, the run stops between migrations instead.
+    stopped = invoke(migrator, Context(19000), action="apply", phase="expand")
+    assert stopped["status"] == "timeout" and "stopped before V002__slow_backfill.sql" in stopped["error"]
+
+
+def test_statement_timeout_without_a_lambda_context(migrator, monkeypatch):
+    migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\nSELECT pg_sleep(1.5);\n")
+    monkeypatch.setenv("MIGRATOR_STATEMENT_TIMEOUT_MS", "1000")
+    failed = migrator(action="apply", phase="expand")
+    assert failed["ok"] is False and failed["status"] == "failed", failed
+    assert "V001__create_t.sql: statement 2 (line 2) was cancelled: it ran longer than statement_timeout 1000 ms" in failed["error"]
+    assert "raise MIGRATOR_STATEMENT_TIMEOUT_MS" in failed["error"]
+    monkeypatch.setenv("MIGRATOR_STATEMENT_TIMEOUT_MS", "3000")
+    assert migrator(action="apply", phase="expand")["status"] == "applied"
+
+    # Each statement of an autocommit migration gets it too: here a wait for a lock the lock_timeout would allow.
+    migrator.write("V002__index_t.sql", "SET maintenance_work_mem = '64MB';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_id_idx ON t (id);\n")
+    monkeypatch.setenv("MIGRATOR_STATEMENT_TIMEOUT_MS", "1000")
+    monkeypatch.setenv("MIGRATOR_LOCK_TIMEOUT_MS", "10000")
+    blocker = migrator.connect()
+    try:
+        blocker.run("BEGIN")
+        blocker.run("LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE")
+        started = time.monotonic()
+        cancelled = migrator(action="apply", phase="expand")
+        elapsed = time.monotonic() - started
+    finally:
+        blocker.run("ROLLBACK")
+        blocker.close()
+    assert cancelled["status"] == "failed" and elapsed < 5, cancelled
+    assert "V002__index_t.sql: statement 2 (line 2) was cancelled: it ran longer than statement_timeout 1000 ms" in cancelled["error"]
+    assert "the statements before it stay applied" in cancelled["error"]
+    assert versions(migrator) == [1]
+    assert migrator(action="apply", phase="expand")["status"] == "applied"
+    assert versions(migrator) == [1, 2]
+
+
+def test_settings_of_a_migration_do_not_reach_the_next(migrator, monkeypatch):
+    monkeypatch.setenv("MIGRATOR_LOCK_TIMEOUT_MS", "1234")
+    migrator.write("V001__create_seen.sql", "CREATE TABLE seen (version int, lock_timeout text, statement_timeout text, search_path text);\n")
+    migrator.write("V002__careless.sql", "SET lock_timeout = 0;\nSET statement_timeout = '1h';\n"
+                   "INSERT INTO seen SELECT 2, current_setting('lock_timeout'), current_setting('statement_timeout');\n")
+    migrator.write("V003__record.sql", "INSERT INTO seen SELECT 3, current_setting('lock_timeout'), current_setting('statement_timeout'),"
+                   " current_setting('search_path');\n")
+    result = migrator(action="apply", phase="expand")
+    assert result["ok"] and [m["version"] for m in result["applied"]] == [1, 2, 3], result
+    default_path = migrator.query("SELECT reset_val FROM pg_settings WHERE name = 'search_path'")[0][0]
+    assert migrator.query("SELECT version, lock_timeout, statement_timeout, search_path FROM seen ORDER BY version") == [
+        [2, "0", "1h", None], [3, "1234ms", "0", default_path]]
+
+
+def test_search_path_set_by_a_migration(migrator):
+    migrator.write("V001__app_schema.sql", "CREATE SCHEMA app;\nSET search_path = app;\nCREATE TABLE t (id int);\n")
+    migrator.write("V002__create_u.sql", "CREATE TABLE u (id int);\n")
+    result = migrator(action="apply", phase="expand")
+    assert result["ok"] and result["current_version"] == 2, result
+    assert versions(migrator) == [1, 2]
+    assert migrator.query("SELECT to_regclass('app.t') IS NOT NULL, to_regclass('public.u') IS NOT NULL") == [[True, True]]
+    assert migrator.query("SELECT count(*) FROM pg_class WHERE relname = :h", h=HISTORY) == [[1]]
+
+    again = migrator(action="apply", phase="expand")
+    assert again["ok"] and again["status"] == "up_to_date" and again["current_version"] == 2, again
+    status = migrator(action="status")
+    assert status["current_version"] == 2 and status["pending"] == []
