@@ -126,26 +126,58 @@ def cluster_state(cluster):
         "deletion_protection": bool(cluster.get("DeletionProtection")),
         "copy_tags_to_snapshot": bool(cluster.get("CopyTagsToSnapshot")),
         "tags": boto3_tag_list_to_ansible_dict(cluster.get("TagList", [])),
+        "master_username": cluster.get("MasterUsername"),
+        "database_name": cluster.get("DatabaseName"),
     }
 
 
+def major_version(version):
+    """(15,) of '15.10'; (9, 6) of '9.6.22' (before 10, a PostgreSQL major had two numbers)."""
+    parts = version_tuple(version)
+    return parts[:1] if parts[0] >= 10 else parts[:2]
+
+
+# Fixed once the cluster exists: the master user and the database created with it.
+FIXED_NAMES = ("master_username", "database_name")
+# What the role stops on before any write, as (field, input, why). rds_cluster cannot send
+# AllowMajorVersionUpgrade, without which ModifyDBCluster refuses another major
+# (InvalidParameterCombination) after the other writes; another user or database name would be
+# written into the credentials secret, which the cluster does not know.
+REFUSED = (
+    ("engine_version", "aurora_engine_version", "a major version upgrade is an explicit operation, not done by the role: snapshot the cluster, "
+     "upgrade it by hand or with an RDS blue/green deployment, then set aurora_engine_version to the version it runs"),
+    ("master_username", "aurora_master_username", "the master user is fixed at creation: set aurora_master_username back to the cluster's"),
+    ("database_name", "aurora_database_name", "the database name is fixed at creation: set aurora_database_name back to the cluster's"),
+)
+
+
 def plan_cluster(desired, cluster):
-    """Changes to the cluster. `desired` has the keys of cluster_state() plus `identifier`."""
+    """Changes to the cluster. `desired` has the keys of cluster_state() plus `identifier`
+    (`master_username` and `database_name` are compared only when given)."""
     name = desired["identifier"]
     wanted = dict((k, v) for k, v in desired.items() if k != "identifier")
     wanted["security_group_ids"] = sorted(wanted["security_group_ids"])
     if cluster is None:
         return [change(CLUSTER, name, "create", created(wanted), "no cluster of that name")]
     current = cluster_state(cluster)
-    changes = []
+    changes, fixed, why = [], {}, []
     if current["engine"] != wanted["engine"] or not current["storage_encrypted"] and wanted["storage_encrypted"]:
-        fixed = dict((k, field(current[k], wanted[k])) for k in ("engine", "storage_encrypted") if current[k] != wanted[k])
-        changes.append(change(CLUSTER, name, "replace", fixed, "fixed at creation: snapshot the cluster and restore it as wanted (not done automatically)"))
+        fixed.update((k, field(current[k], wanted[k])) for k in ("engine", "storage_encrypted") if current[k] != wanted[k])
+        why.append("fixed at creation: snapshot the cluster and restore it as wanted")
+    names = dict((k, field(current[k], wanted[k])) for k in FIXED_NAMES if k in wanted and current[k] != wanted[k])
+    if names:
+        fixed.update(names)
+        why.append("fixed at creation: set back to the cluster's")
     settable = ("port", "db_subnet_group", "backup_retention_period", "deletion_protection", "copy_tags_to_snapshot", "tags")
     updates = fields_that_differ(dict((k, wanted[k]) for k in settable), current)
+    if major_version(wanted["engine_version"]) != major_version(current["engine_version"]):
+        fixed["engine_version"] = field(current["engine_version"], wanted["engine_version"])
+        why.append("another major version: upgraded by hand or with an RDS blue/green deployment")
     # Only ever upgraded: after an automatic minor upgrade the older version asked for is no change.
-    if version_tuple(wanted["engine_version"]) > version_tuple(current["engine_version"]):
+    elif version_tuple(wanted["engine_version"]) > version_tuple(current["engine_version"]):
         updates["engine_version"] = field(current["engine_version"], wanted["engine_version"])
+    if fixed:
+        changes.append(change(CLUSTER, name, "replace", fixed, "; ".join(why) + " (not done automatically)"))
     # Never purged (a group added by hand stays): only a missing one is a change.
     missing = sorted(set(wanted["security_group_ids"]) - set(current["security_group_ids"]))
     if missing:
@@ -153,6 +185,19 @@ def plan_cluster(desired, cluster):
     if updates:
         changes.append(change(CLUSTER, name, "update", updates, "differs from the inputs"))
     return changes
+
+
+def refused(changes):
+    """Why the role stops before any write: one sentence per field of REFUSED that a replace of
+    the cluster names, with the cluster's value and the wanted one."""
+    fixed = {}
+    for item in changes:
+        if item["resource"] == CLUSTER and item["action"] == "replace":
+            fixed.update(item["fields"])
+    return [
+        "%s: the cluster has %s, %s is %s; %s" % (key, fixed[key]["before"], variable, fixed[key]["after"], why)
+        for key, variable, why in REFUSED if key in fixed
+    ]
 
 
 def instance_state(instance):
@@ -261,6 +306,7 @@ def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
     send_version = cluster is None or "engine_version" in (cluster_writes[0]["fields"] if cluster_writes else {})
     return {
         "changes": cluster_changes + instance_changes,
+        "refused": refused(cluster_changes),
         "ready": ready(cluster, instances, [w["id"] for w in wanted_instances]),
         "apply": {
             "cluster": bool(cluster_writes),
@@ -274,8 +320,12 @@ def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
 
 def secret_wanted(secret, cluster):
     """The credentials secret as the role writes it: its keys and, once the cluster exists, the
-    cluster's writer endpoint as `host`."""
+    cluster's writer endpoint as `host`, and its master user and database as `username` and
+    `dbname` (they cannot change on the cluster: the secret never names others)."""
     wanted = dict(secret, fields=dict(secret.get("fields") or {}))
     if cluster and cluster.get("Endpoint"):
         wanted["fields"]["host"] = cluster["Endpoint"]
+    for key, found in (("username", "MasterUsername"), ("dbname", "DatabaseName")):
+        if cluster and cluster.get(found) and key in wanted["fields"]:
+            wanted["fields"][key] = cluster[found]
     return wanted

@@ -35,6 +35,7 @@ INPUT_DEFAULTS = {
     "aurora_kms_key_id": "",
     "aurora_deletion_protection": False,
     "aurora_skip_final_snapshot": True,
+    "aurora_password_length": 32,
     "aurora_wait_delay": 15,
     "aurora_wait_timeout": 1800,
     # blue_green
@@ -104,6 +105,7 @@ INPUT_SPECS = {
     "aurora_kms_key_id": {"type": "str", "default": ""},
     "aurora_deletion_protection": {"type": "bool", "default": False},
     "aurora_skip_final_snapshot": {"type": "bool", "default": True},
+    "aurora_password_length": {"type": "int", "default": 32},
     "aurora_wait_delay": {"type": "int", "default": 15},
     "aurora_wait_timeout": {"type": "int", "default": 1800},
     "rollout_steps": {"type": "list", "elements": "int", "default": [10, 50, 100]},

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import re
 
 SUFFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -27,6 +28,7 @@ KINDS = {
     "alb": (32, r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$", "an ALB name (letters, digits, hyphens)"),
     "target_group": (32, r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$", "a target group name (letters, digits, hyphens)"),
     "rds": (63, r"^[a-z](?:-?[a-z0-9])*$", "an RDS identifier (lowercase letter first, no double or trailing hyphen)"),
+    "rds_snapshot": (255, r"^[a-z](?:-?[a-z0-9])*$", "an RDS snapshot identifier (lowercase letter first, no double or trailing hyphen)"),
     "db_subnet_group": (255, r"^[a-z0-9][a-z0-9 ._-]*$", "a DB subnet group name (lowercase)"),
     "iam_role": (64, r"^[A-Za-z0-9+=,.@_-]+$", "an IAM role name"),
     "iam_policy": (128, r"^[A-Za-z0-9+=,.@_-]+$", "an IAM policy name"),
@@ -109,9 +111,20 @@ def validate_suffix(suffix, variable="environment_suffix"):
     return suffix
 
 
-def resource_name(component, suffix, kind="generic", region=None):
+def utc_stamp(when):
+    """A time as a name ends with it, UTC to the second: 20260314-120501 (a naive datetime is
+    taken as UTC, as Ansible's now(utc=true) gives it; text is kept as it is)."""
+    if isinstance(when, datetime.datetime):
+        if when.tzinfo is not None:
+            when = when.astimezone(datetime.timezone.utc)
+        return when.strftime("%Y%m%d-%H%M%S")
+    return str(when)
+
+
+def resource_name(component, suffix, kind="generic", region=None, stamp=None):
     """Name of `component` in environment `suffix` (and `region`, for a global service's
-    resource), valid for `kind` or a NamingError."""
+    resource; and `stamp`, a time, for a name that must not repeat, e.g. a final snapshot),
+    valid for `kind` or a NamingError."""
     validate_suffix(suffix)
     if not component or not isinstance(component, str):
         raise NamingError("resource component must be a non-empty string, got %r" % (component,))
@@ -125,7 +138,7 @@ def resource_name(component, suffix, kind="generic", region=None):
     if kind not in KINDS:
         raise NamingError("unknown resource kind %r; known: %s" % (kind, ", ".join(sorted(KINDS))))
     max_length, pattern, description = KINDS[kind]
-    name = "%s%s-%s" % (service_prefix, component, suffix) + ("-%s" % region if region else "")
+    name = "%s%s-%s" % (service_prefix, component, suffix) + ("-%s" % region if region else "") + ("-%s" % utc_stamp(stamp) if stamp else "")
     if len(name) > max_length:
         raise NamingError(
             "environment_suffix=%r%s makes %s %r %d characters long; the limit is %d, so shorten the suffix to at most %d characters"

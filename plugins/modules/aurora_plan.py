@@ -26,6 +26,9 @@ description:
     being deleted is created again.
   - The engine and storage encryption are fixed at creation; a difference there is planned as
     C(replace) and is not applied by the role (snapshot and restore).
+  - So are the master user and the database name, and another major version of the engine is not
+    an upgrade M(amazon.aws.rds_cluster) can make (it cannot allow one). A difference there is
+    planned as C(replace) too and listed in RV(refused), on which the role stops before any write.
   - Read-only. In check mode it reports C(changed) when the plan has changes, so that
     C(--check --diff) shows the differing fields before and after; otherwise it never does.
 options:
@@ -62,6 +65,12 @@ options:
     description: Tags of the cluster; the instances get them too, with their own C(Name) and C(bluegreen:db-role).
     type: dict
     required: true
+  master_username:
+    description: The master user name the cluster must have (fixed at creation; not compared when not given).
+    type: str
+  database_name:
+    description: The database name the cluster must have (fixed at creation; not compared when not given).
+    type: str
   instance_ids:
     description: Identifiers of the instances, the writer first, then the readers.
     type: list
@@ -121,7 +130,8 @@ options:
       fields:
         description:
           - The non-secret keys its value holds. Once the cluster exists, its writer endpoint is one
-            of them as C(host) (the role records it there).
+            of them as C(host) (the role records it there), and C(username) and C(dbname), when
+            given, are the cluster's own.
         type: dict
         default: {}
       tags:
@@ -145,6 +155,8 @@ EXAMPLES = r"""
     security_group_ids: [sg-0123456789abcdef0]
     backup_retention_period: 7
     deletion_protection: false
+    master_username: dbadmin
+    database_name: appdb
     tags: {Name: aurora-dev, "bluegreen:environment": dev}
     instance_ids: [aurora-1-dev, aurora-2-dev]
     instance_class: db.r6g.large
@@ -214,8 +226,9 @@ alarms:
 secret:
   description:
     - The credentials secret as read (C(found) - C(arn), C(name), C(description), C(kms_key_id),
-      C(tags), C(version_id), C(deleted), never its value) and whether
-      M(bluegreen.migration.secretsmanager_secret) has something to do (C(apply)).
+      C(tags), C(version_id), C(deleted), never its value), whether
+      M(bluegreen.migration.secretsmanager_secret) has something to do (C(apply)), and the
+      non-secret keys to give it (C(fields), as compared).
   returned: when O(secret) is given
   type: dict
 writes:
@@ -224,6 +237,14 @@ writes:
     - The role runs its writers only then, so a converged re-run runs none of them.
   returned: always
   type: bool
+refused:
+  description:
+    - What cannot be brought to the wanted state in place, one sentence per field with the cluster's value
+      and the wanted one - another major version, master user or database name. The role stops on it before any write.
+  returned: always
+  type: list
+  elements: str
+  sample: ["engine_version: the cluster has 15.10, aurora_engine_version is 16.4; a major version upgrade is an explicit operation ..."]
 ready:
   description: Whether the cluster and every instance of O(instance_ids) are C(available) as read (a run that writes nothing has nothing to wait for).
   returned: always
@@ -292,6 +313,8 @@ def main():
         security_group_ids=dict(type="list", elements="str", required=True),
         backup_retention_period=dict(type="int", required=True),
         deletion_protection=dict(type="bool", required=True),
+        master_username=dict(type="str"),
+        database_name=dict(type="str"),
         tags=dict(type="dict", required=True),
         instance_ids=dict(type="list", elements="str", required=True),
         instance_class=dict(type="str", required=True),
@@ -319,6 +342,7 @@ def main():
         "copy_tags_to_snapshot": True,
         "tags": p["tags"],
     }
+    desired.update((key, p[key]) for key in aurora.FIXED_NAMES if p[key] is not None)
     try:
         alarms = [validated(alarm, cloudwatch.ALARM_OPTIONS, "alarms[%d]" % index) for index, alarm in enumerate(p["alarms"])]
     except ValueError as e:
@@ -341,7 +365,7 @@ def main():
             wanted = aurora.secret_wanted(p["secret"], cluster)
             found = secretsmanager.describe_secret(module.client("secretsmanager"), wanted["name"])
             secret_changes, needed = secretsmanager.plan_secret(wanted, found)
-            more["secret"] = {"found": secretsmanager.secret_view(found), "apply": needed}
+            more["secret"] = {"found": secretsmanager.secret_view(found), "apply": needed, "fields": wanted["fields"]}
         if alarms:
             watch = module.client("cloudwatch")
             current = cloudwatch.describe_alarms(watch, [alarm["name"] for alarm in alarms])
@@ -354,7 +378,7 @@ def main():
     result = aurora.plan(desired, aurora.instance_plan(p["instance_ids"], p["instance_tags"]), p["instance_class"], cluster, instances)
     changes = secret_changes + subnet_group_changes + result.pop("changes") + alarm_changes
     module.exit_with_plan(
-        changes, cluster=snake(cluster), instances=[snake(i) for i in instances], ready=result["ready"], apply=result["apply"],
+        changes, cluster=snake(cluster), instances=[snake(i) for i in instances], refused=result["refused"], ready=result["ready"], apply=result["apply"],
         writes=writes(result["apply"], more), **more
     )
 

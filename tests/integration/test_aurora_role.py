@@ -3,6 +3,7 @@ run, the database's shape, the credentials secret, the password kept out of -vvv
 instances requested before any wait on the cluster, and a teardown that leaves nothing."""
 
 import json
+import re
 
 import pytest
 
@@ -43,6 +44,16 @@ def play(state="present", verbose=False, args=(), **more):
     proc = run_playbook(PLAYBOOK, inventory="localhost,", extra_vars=extra, args=["-vvv", "--diff"] if verbose else list(args))
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     return proc, recap(proc.stdout)["localhost"]
+
+
+def play_refused(aws, state="present", **more):
+    """A run that stops before any write: its failure message."""
+    aws.reset_recording()
+    extra = {"environment_suffix": SUFFIX, "aurora_state": state, "aurora_reader_count": READERS, "aurora_wait_delay": 1, **more}
+    proc = run_playbook(PLAYBOOK, inventory="localhost,", extra_vars=extra)
+    assert proc.returncode != 0 and recap(proc.stdout)["localhost"]["failed"] == 1, proc.stdout[-6000:]
+    assert aws.mutating_requests() == [], aws.mutating_requests()
+    return " ".join(proc.stdout.split())
 
 
 def test_aurora_role_converges_keeps_the_password_secret_and_tears_down(aws):
@@ -153,6 +164,26 @@ def test_aurora_role_converges_keeps_the_password_secret_and_tears_down(aws):
     assert "rds:DescribeDBClusters" not in drift_order[last_alarm_call:], drift_order
     facts = drifted.stdout[drifted.stdout.index("bluegreen_aurora:"):]
     assert cluster["Endpoint"] in facts and cluster["ReaderEndpoint"] in facts
+
+    # Another major version, master user or database name stops the run before any write,
+    # naming the cluster's value and the wanted one.
+    refused = play_refused(aws, aurora_engine_version="16.4", aurora_master_username="someone_else")
+    assert "engine_version: the cluster has 15.10, aurora_engine_version is 16.4" in refused, refused
+    assert "master_username: the cluster has dbadmin, aurora_master_username is someone_else" in refused, refused
+
+    # A cluster with deletion protection on is refused before any instance is deleted.
+    rds.modify_db_cluster(DBClusterIdentifier=f"aurora-{SUFFIX}", DeletionProtection=True, ApplyImmediately=True)
+    refused = play_refused(aws, "absent")
+    assert "has deletion protection on" in refused and "aurora_deletion_protection: false" in refused, refused
+    rds.modify_db_cluster(DBClusterIdentifier=f"aurora-{SUFFIX}", DeletionProtection=False, ApplyImmediately=True)
+
+    # A final snapshot is named after the time of the teardown. Checked in check mode: amazon.aws
+    # 11.4 rds_cluster sends final_snapshot_identifier as FinalSnapshotIdentifier, which
+    # DeleteDBCluster does not take (it takes FinalDBSnapshotIdentifier).
+    aws.reset_recording()
+    checked, dummy = play("absent", aurora_skip_final_snapshot=False, args=["--check", "-v"])
+    assert aws.mutating_requests() == [], aws.mutating_requests()
+    assert re.search(rf"aurora_final_snapshot\W+aurora-final-{SUFFIX}-[0-9]{{8}}-[0-9]{{6}}\b", checked.stdout), checked.stdout[-6000:]
 
     # Teardown leaves nothing, and a second teardown has nothing to do
     dummy, counts = play("absent")

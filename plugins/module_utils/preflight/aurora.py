@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Aurora inputs (rule 6 and the others): engine version, instance class, reader count,
-database and master user names, and deletion protection and final snapshot against
-environment_disposable.
+database and master user names, password length, and deletion protection and final snapshot
+against environment_disposable.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -73,6 +73,8 @@ def check_aurora(f):
             "use one of %s, or add its price to plugins/module_utils/cost.py" % ", ".join(sorted(cost_model.AURORA_INSTANCE_HOUR)),
         )
     int_in_range(f, "aurora_reader_count", 0, 15, "Aurora allows 15 replicas")
+    # Checked before the secret is created: a password CreateDBCluster refuses would be kept in it.
+    int_in_range(f, "aurora_password_length", 8, 41, "Aurora's master password holds 8 to 41 characters")
     database = f.variables.get("aurora_database_name")
     if not isinstance(database, str) or not IDENTIFIER_PATTERN.match(database):
         f.error(

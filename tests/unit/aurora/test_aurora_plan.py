@@ -28,6 +28,8 @@ DESIRED = {
     "deletion_protection": False,
     "copy_tags_to_snapshot": True,
     "tags": dict(BASE_TAGS, Name="aurora-dev"),
+    "master_username": "app_admin",
+    "database_name": "app",
 }
 WANTED_INSTANCES = aurora.instance_plan(["aurora-1-dev", "aurora-2-dev"], BASE_TAGS)
 CLASS = "db.r6g.large"
@@ -56,7 +58,7 @@ def only_change(result):
 
 def test_the_recorded_state_is_what_the_role_wants():
     result = planned()
-    assert result["changes"] == []
+    assert result["changes"] == [] and result["refused"] == []
     assert result["apply"] == {"cluster": False, "create_cluster": False, "engine_version": None, "instances": []}
 
 
@@ -88,7 +90,7 @@ def test_no_cluster_plans_the_cluster_and_every_instance_and_sends_the_version()
         ("DBSubnetGroup", "other", "db_subnet_group", "other", "aurora-dev"),
         ("DeletionProtection", True, "deletion_protection", True, False),
         ("CopyTagsToSnapshot", False, "copy_tags_to_snapshot", False, True),
-        ("EngineVersion", "15.8", "engine_version", "15.8", "16.4"),
+        ("EngineVersion", "16.1", "engine_version", "16.1", "16.4"),
     ],
 )
 def test_one_drifted_cluster_field_is_exactly_the_change(aws_field, value, planned_field, before, after):
@@ -104,6 +106,43 @@ def test_a_newer_engine_version_than_asked_is_no_change():
     assert planned(cluster=cluster_with(EngineVersion="16.6"))["changes"] == []
     upgrade = aurora.plan(dict(DESIRED, engine_version="16.10"), WANTED_INSTANCES, CLASS, cluster_with(EngineVersion="16.9"), INSTANCES)
     assert upgrade["apply"]["engine_version"] == "16.10"
+
+
+@pytest.mark.parametrize(("found", "wanted"), [("15.10", "16.4"), ("16.4", "15.10"), ("9.6.22", "10.21")])
+def test_another_major_version_is_refused_before_any_write(found, wanted):
+    result = aurora.plan(dict(DESIRED, engine_version=wanted), WANTED_INSTANCES, CLASS, cluster_with(EngineVersion=found), INSTANCES)
+    change = only_change(result)
+    assert change["action"] == "replace" and change["fields"] == {"engine_version": {"before": found, "after": wanted}}
+    assert result["apply"] == {"cluster": False, "create_cluster": False, "engine_version": None, "instances": []}
+    assert len(result["refused"]) == 1
+    refused = result["refused"][0]
+    for word in (found, wanted, "aurora_engine_version", "major version upgrade is an explicit operation", "snapshot", "blue/green"):
+        assert word in refused, refused
+
+
+def test_a_major_version_refused_with_other_drift_still_plans_the_rest():
+    result = aurora.plan(dict(DESIRED, engine_version="17.2"), WANTED_INSTANCES, CLASS, cluster_with(BackupRetentionPeriod=1), INSTANCES)
+    assert [(c["action"], sorted(c["fields"])) for c in result["changes"]] == [("replace", ["engine_version"]), ("update", ["backup_retention_period"])]
+    assert result["apply"]["engine_version"] is None and result["refused"]
+
+
+@pytest.mark.parametrize(
+    ("aws_field", "value", "planned_field", "variable"),
+    [("MasterUsername", "dbadmin", "master_username", "aurora_master_username"), ("DatabaseName", "appdb", "database_name", "aurora_database_name")],
+)
+def test_a_master_user_or_database_name_is_fixed_at_creation(aws_field, value, planned_field, variable):
+    result = planned(cluster=cluster_with(**{aws_field: value}))
+    change = only_change(result)
+    assert change["action"] == "replace" and change["fields"] == {planned_field: {"before": value, "after": DESIRED[planned_field]}}
+    assert "fixed at creation" in change["reason"] and result["apply"]["cluster"] is False
+    assert len(result["refused"]) == 1
+    assert all(word in result["refused"][0] for word in (planned_field, value, DESIRED[planned_field], variable)), result["refused"]
+
+
+def test_names_not_given_are_not_compared():
+    desired = dict((k, v) for k, v in DESIRED.items() if k not in ("master_username", "database_name"))
+    result = aurora.plan(desired, WANTED_INSTANCES, CLASS, cluster_with(MasterUsername="other", DatabaseName="other"), INSTANCES)
+    assert result["changes"] == [] and result["refused"] == []
 
 
 def test_a_tag_changed_by_hand_is_planned_back():
@@ -125,7 +164,7 @@ def test_an_unencrypted_cluster_is_a_replace_the_role_does_not_apply():
     change = only_change(result)
     assert change["action"] == "replace" and change["fields"] == {"storage_encrypted": {"before": False, "after": True}}
     assert "fixed at creation" in change["reason"]
-    assert result["apply"]["cluster"] is False
+    assert result["apply"]["cluster"] is False and result["refused"] == []
 
 
 @pytest.mark.parametrize(

@@ -111,3 +111,12 @@ def test_the_clusters_endpoint_is_one_of_the_wanted_keys_once_it_exists():
     assert sm.plan_secret(aurora.secret_wanted(without_host, cluster), FOUND) == ([], False)
     assert aurora.secret_wanted(without_host, None)["fields"] == without_host["fields"]
     assert "host" not in without_host["fields"], "the input is not changed"
+
+
+def test_the_secret_keeps_the_clusters_master_user_and_database():
+    cluster = {"Endpoint": FIELDS["host"], "MasterUsername": "dbadmin", "DatabaseName": "appdb"}
+    renamed = dict(WANTED, fields=dict(FIELDS, username="someone_else", dbname="otherdb"))
+    assert aurora.secret_wanted(renamed, cluster)["fields"] == FIELDS
+    assert sm.plan_secret(aurora.secret_wanted(renamed, cluster), FOUND) == ([], False)
+    # before the cluster exists, the inputs' names
+    assert aurora.secret_wanted(renamed, None)["fields"]["username"] == "someone_else"

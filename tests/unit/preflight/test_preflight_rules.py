@@ -249,6 +249,9 @@ CORPUS = [
     ("username-admin", {"aurora_master_username": "Admin"}, None, None, "aurora_master_username", "identifier"),
     ("username-underscore-first", {"aurora_master_username": "_app"}, None, None, "aurora_master_username", "identifier"),
     ("username-64-chars", {"aurora_master_username": NIGHT}, None, None, "aurora_master_username", "identifier"),
+    ("password-length-7", {"aurora_password_length": 7}, None, None, "aurora_password_length", "range"),
+    ("password-length-42", {"aurora_password_length": 42}, None, None, "aurora_password_length", "range"),
+    ("password-length-not-a-number", {"aurora_password_length": "long"}, None, None, "aurora_password_length", "spec"),
     # disposable environments (rule 6)
     ("deletion-protection-disposable", {"aurora_deletion_protection": True}, None, None, "aurora_deletion_protection", "disposable"),
     ("final-snapshot-disposable", {"aurora_skip_final_snapshot": False}, None, None, "aurora_skip_final_snapshot", "disposable"),
