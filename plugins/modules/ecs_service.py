@@ -285,6 +285,8 @@ changes:
   sample: ["deployment_configuration.deployment_circuit_breaker.enable: False -> True"]
 """
 
+import re
+
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import ecs
@@ -301,6 +303,9 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services i
 from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import service_options
 from ansible_collections.bluegreen.migration.plugins.module_utils.ecs_services import service_summary
 
+# arn:<partition>:ecs:<region>:<account>:task-definition/<family>:<revision>
+TASK_DEFINITION_ARN = re.compile(r"^arn:[a-z-]+:ecs:[a-z0-9-]+:\d{12}:task-definition/[A-Za-z0-9_-]+:\d+$")
+
 
 def _managed(summary):
     return {key: summary.get(key) for key in SERVICE_OPTIONS}
@@ -315,7 +320,11 @@ def find_service(client, cluster, name):
 
 
 def resolve_task_definition(module, client, name):
-    """The full ARN of a task definition given as family, family:revision or ARN."""
+    """The full ARN of a task definition given as family, family:revision or ARN. A revision's ARN
+    is taken as given: ECS may not describe a revision registered a moment ago yet (eventual
+    consistency), and the roles pass the ARN RegisterTaskDefinition answered."""
+    if TASK_DEFINITION_ARN.match(name):
+        return name
     found = ecs.describe_task_definition(client, name)
     if found is None:
         module.fail_json(msg=f"task definition {name} does not exist")

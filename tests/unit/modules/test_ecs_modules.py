@@ -191,8 +191,11 @@ def test_ecs_service_circuit_breaker_and_wait(aws, network):
 
     # Any other option is compared too: scaling and a new revision in one UpdateService.
     td2 = run_module("ecs_task_definition", task_definition_args(image="amazon/amazon-ecs-sample:v2"))["arn"]
+    aws.reset_recording()
     scaled = run_module("ecs_service", service_args(network, td2, desired_count=1), diff=True)
     assert scaled["changed"] is True and scaled["service"]["task_definition"] == td2 and scaled["service"]["desired_count"] == 1
+    # A revision's ARN is taken as given: ECS may not describe one registered a moment ago yet.
+    assert calls(aws, "DescribeTaskDefinition") == [] and calls(aws, "UpdateService")[0]["params"]["taskDefinition"] == td2
     assert scaled["diff"]["before"]["task_definition"] == td
     assert run_module("ecs_service", service_args(network, td2, desired_count=1))["changed"] is False
 
