@@ -28,6 +28,53 @@ def other_color(color):
 
 
 PAUSED_TAG = "bluegreen:paused-at"
+# Where a rollback returns, on the traffic listener: "<color> <task definition ARN>", written by a
+# promotion (the retired color and the revision it runs), or "none" once the traffic went back to
+# the live color without one (an aborted rollout, a rollback): nothing to return to then.
+ROLLBACK_TAG = "bluegreen:rollback-to"
+NOTHING_TO_ROLL_BACK = "none"
+
+
+def rollback_tag(color, task_definition):
+    """The rollback tag's value a promotion writes."""
+    return "%s %s" % (color, task_definition)
+
+
+def rollback_plan(state):
+    """Where a rollback sends the traffic, from what AWS holds: {action, to, retired, reason}.
+
+    - abort: a rollout in progress (the idle color has weight) goes back to the live color,
+      which never stopped serving;
+    - previous: after a completed rollout, the color it retired, while that color still runs
+      the revision the promotion recorded;
+    - none: nothing to return to: the last rollout was aborted or rolled back, or a rollout has
+      since put another revision on the retired color (a rollout killed before its first step).
+      Returning to the idle color then would send the traffic to a release that failed or was
+      never checked.
+    An environment promoted before the tag existed (none on its listener) returns to the idle color.
+    """
+    live, idle = state["live_color"], state["idle_color"]
+    if state["weights"].get(idle, 0) > 0:
+        return {"action": "abort", "to": live, "retired": idle, "reason": "abort the rollout in progress"}
+    recorded = (state.get("listener_tags") or {}).get(ROLLBACK_TAG)
+    if recorded is None:
+        return {"action": "previous", "to": idle, "retired": live, "reason": "previous color"}
+    nothing = {"action": "none", "to": live, "retired": None}
+    if recorded == NOTHING_TO_ROLL_BACK:
+        return dict(nothing, reason="nothing to roll back: the last rollout did not complete (aborted or rolled back) and %s serves" % live)
+    color, dummy, task_definition = recorded.partition(" ")
+    if color != idle:
+        return dict(nothing, reason="nothing to roll back: %s, which the last promotion retired, is live" % color)
+    running = (state["services"].get(idle) or {}).get("task_definition")
+    if running != task_definition:
+        return dict(nothing, reason="nothing to roll back: %s no longer runs the release the last promotion retired (%s) but %s: "
+                    "a rollout has started on it since" % (idle, revision(task_definition), revision(running)))
+    return {"action": "previous", "to": idle, "retired": live, "reason": "previous color"}
+
+
+def revision(task_definition):
+    """family:revision of a task definition ARN (the value itself when it is not one)."""
+    return (task_definition or "none").rsplit("/", 1)[-1]
 
 
 def weighted_listener(listeners):
@@ -186,6 +233,7 @@ def summarize(suffix, region, names, balancer, services, missing_services):
     state["idle_color"] = other_color(state["live_color"])
     state["colors_with_traffic"] = [color for color in COLORS if weights[color] > 0]
     # A color without traffic that still runs tasks (a drain not over) may still write with the old version.
+    state["rollback"] = rollback_plan(state) if state["complete"] else None
     state["busy_without_traffic"] = [
         dict((key, service[key]) for key in ("service_name", "running_count", "desired_count"))
         for color, service in sorted(state["services"].items())

@@ -25,7 +25,7 @@ import json
 import re
 import time
 
-from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import PAUSED_TAG, other_color
+from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import NOTHING_TO_ROLL_BACK, PAUSED_TAG, ROLLBACK_TAG, other_color
 
 SETTINGS = ("steps", "bake", "drain", "desired_count", "min_healthy", "steady_timeout", "health_timeout", "container", "expand", "schema_expect")
 
@@ -323,12 +323,13 @@ def rollout_plan(state, cfg, image=""):
 
 
 def step_bakes(run_steps, bake, window):
-    """{str(weight): seconds} each step of this run bakes before its gates: `bake`, and for the
-    last step (100 %) at least the new color's alarm `window` (period x evaluation periods; 0
-    when not asked) plus CloudWatch's metric delay: an alarm needs that long to fire on errors
-    that begin at the step, and after the promotion the old color is only kept for the drain."""
-    last = max(bake, window + METRIC_DELAY) if window else bake
-    return dict((str(weight), last if weight == 100 else bake) for weight in run_steps)
+    """{str(weight): seconds} each step of this run bakes before its gates: `bake`, and at least
+    the new color's alarm `window` (period x evaluation periods; 0 when not asked) plus
+    CloudWatch's metric delay: an alarm needs that long to fire on errors that begin at the
+    step, so a shorter bake would let a failing release through every step's alarm gate, and
+    after the promotion the old color is only kept for the drain."""
+    each = max(bake, window + METRIC_DELAY) if window else bake
+    return dict((str(weight), each) for weight in run_steps)
 
 
 def estimate(plan, cfg):
@@ -481,9 +482,10 @@ def alarm_gate(alarms, wanted, at=""):
 
 def contract_gate(state, load_balancer):
     """Whether the schema may be contracted now, from blue_green_state's `state`: the environment's
-    own load balancer is there, at most one color takes traffic, and the color without traffic runs
-    no task (a drain not over: the old version may still write with the columns contract removes).
-    Returns {passed, message}."""
+    own load balancer is there, at most one color takes traffic, the color without traffic runs
+    no task (a drain not over: the old version may still write with the columns contract removes),
+    and the last rollout completed (after an abort or a rollback the live color serves the release
+    from before it, which still uses them). Returns {passed, message}."""
     forwarded = state.get("forwarded") or {}
     weights = json.dumps(forwarded)
     busy = state.get("busy_without_traffic") or []
@@ -497,6 +499,11 @@ def contract_gate(state, load_balancer):
             "contract refused: %s gets no traffic but still runs %s task(s) (desired %s); the old version may still use the columns contract removes. "
             "Let the rollout's drain finish (it scales the old color to 0), then contract."
             % tuple(", ".join(str(s[key]) for s in busy) for key in ("service_name", "running_count", "desired_count"))
+        )
+    elif (state.get("listener_tags") or {}).get(ROLLBACK_TAG) == NOTHING_TO_ROLL_BACK:
+        message = (
+            "contract refused: the last rollout did not complete (it was aborted or rolled back), so %s serves the release from before it, "
+            "which may still use what contract removes. Contract after a rollout that completes." % state.get("live_color", "the live color")
         )
     else:
         taking = ", ".join(name for name, weight in forwarded.items() if weight > 0) or "neither color"

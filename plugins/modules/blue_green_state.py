@@ -175,6 +175,16 @@ state:
       type: list
       elements: str
       sample: [blue]
+    rollback:
+      description:
+        - Where a rollback would send the traffic (null when the environment is incomplete), decided from the
+          weights and the listener's C(bluegreen:rollback-to) tag, which a promotion sets to the retired color and
+          its task definition and an abort or a rollback sets to C(none).
+        - C(action) is C(abort) (a rollout in progress, back to the live color), C(previous) (back to the color the
+          last promotion retired, while it still runs the recorded revision) or C(none) (nothing to return to).
+        - C(to) and C(retired) are colors (C(retired) null with C(none)), C(reason) says why in words.
+      type: dict
+      sample: {"action": "previous", "to": "green", "retired": "blue", "reason": "previous color"}
     busy_without_traffic:
       description: Services of the colors without traffic that still run tasks (service_name, running_count, desired_count).
       type: list

@@ -3,8 +3,9 @@ eventual consistency by id and in listings, IAM propagation, NAT/Aurora/ECS stat
 time, a circuit breaker that trips, deletions refused while dependents drain):
 
 site.yml -> site.yml again (changed=0) -> a rollout whose new color trips the breaker ->
-a rollback to that color, scaled up from 0 (its targets start `initial`) -> teardown.yml ->
-site.yml again at once -> teardown.yml, with nothing left.
+a rollback, which has nothing to return to -> a rollout of a good image to that color, scaled
+up from 0 (its targets start `initial`) -> teardown.yml -> site.yml again at once ->
+teardown.yml, with nothing left.
 
 Each step checks, through the proxy's events, that the real-AWS behaviour it must survive
 did happen, so a quiet proxy cannot make it pass."""
@@ -65,7 +66,7 @@ def traffic():
     return tags.get("bluegreen:live-color"), weights
 
 
-def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tmp_path):
+def test_deploy_rerun_breaker_rollback_rollout_teardown_deploy_teardown(realistic_aws, tmp_path):
     emu = realistic_aws
     inventory(tmp_path)
 
@@ -107,15 +108,26 @@ def test_deploy_rerun_breaker_rollout_teardown_deploy_teardown(realistic_aws, tm
     assert traffic() == (live, {live: 100, new: 0})
     assert client("ecs").describe_services(cluster=f"app-{SUFFIX}", services=[f"app-{new}-{SUFFIX}"])["services"][0]["desiredCount"] == 0
 
-    # 3b. A rollback to the color at 0: scaled up, its targets `initial` for a while (the load
-    #     balancer sends them nothing); the listener moves only once they are healthy.
-    #     The targets `initial` until the rollback has seen them so (a loaded machine may take
-    #     longer than the proxy's 20 s from the scale-up to its first look), then 2 s.
+    # 3a. A rollback after that abort has nothing to return to: the other color's release just
+    #     failed. It says so and writes nothing to the listener or the services.
+    calls = len(emu.requests())
+    proc, _counts = run("playbooks/rollback.yml", tmp_path, rollout_drain_seconds=0)
+    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-3000:]
+    assert "nothing to roll back: the last rollout did not complete (aborted or rolled back)" in " ".join(proc.stdout.split())
+    writes = {c["action"] for c in emu.requests()[calls:]} & {"ModifyListener", "UpdateService", "AddTags", "RemoveTags"}
+    assert not writes and traffic() == (live, {live: 100, new: 0}), writes
+
+    # 3b. A rollout of a good image to the color at 0: scaled up, its targets `initial` for a
+    #     while (the load balancer sends them nothing); the listener moves only once they are
+    #     healthy. The targets `initial` until the run has seen them so (a loaded machine may
+    #     take longer than the proxy's 20 s from the scale-up to its first look), then 2 s.
+    emu.queue_lambda_answers({"ok": True, "action": "apply", "status": "up_to_date", "applied": [], "current_version": 3}, 2)
     emu.realism("config", {"slow_states": {"targets_seconds": 3600}})
     mark, calls = len(emu.realism("events")), len(emu.requests())
     seen_initial = ("slow_states", "DescribeTargetHealth", f"targets of targetgroup/app-{new}-{SUFFIX}/")
     with lifted_when_met(emu, {seen_initial: {"slow_states": {"targets_seconds": 2}}}):
-        ok(run("playbooks/rollback.yml", tmp_path, rollout_drain_seconds=0))
+        ok(run("playbooks/rollout.yml", tmp_path, rollout_image="amazon/amazon-ecs-sample:good", rollout_steps=[100],
+               rollout_bake_seconds=0, rollout_drain_seconds=0))
     assert traffic() == (new, {new: 100, live: 0})
     initial = [e for e in events(emu, "slow_states", mark) if e["detail"].startswith(f"targets of targetgroup/app-{new}-{SUFFIX}/")]
     assert initial, events(emu, "slow_states", mark)

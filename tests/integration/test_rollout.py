@@ -116,7 +116,7 @@ def state():
     test_arn = action["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"] if action.get("ForwardConfig") else action["TargetGroupArn"]
     test_color = test_arn.split("/")[1].split("-")[1]
     result = {"live": tags.get("bluegreen:live-color"), "weights": weights, "desired": {}, "running": {}, "image": {}, "test": test_color,
-              "paused": "bluegreen:paused-at" in tags}
+              "paused": "bluegreen:paused-at" in tags, "rollback_to": tags.get("bluegreen:rollback-to")}
     for service in services:
         color = service["serviceName"].split("-")[1]
         result["desired"][color] = service["desiredCount"]
@@ -450,14 +450,15 @@ def test_check_mode_prints_the_plan_and_changes_nothing(env):
     text = flat(proc)
     for line in (f"deploy: app-{new}-{SUFFIX} with nginx:1.27, {new} scaled to 2 tasks",
                  "gate healthy-targets before step 1", "gate schema-expand before step 1: migrator apply expand",
-                 f"step 1/3: {new} 10 / {live} 90, bake 60 s", f"step 2/3: {new} 50 / {live} 50",
-                 # the last step bakes the alarms' window: 3 periods of 60 s, + 60 s until CloudWatch has the metrics
+                 # every step bakes the alarms' window: 3 periods of 60 s, + 60 s until CloudWatch has the metrics
                  # (the YAML callback doubles the quote)
+                 f"step 1/3: {new} 10 / {live} 90, bake 240 s (the alarms'' window 180 s + 60 s metric delay)",
+                 f"step 2/3: {new} 50 / {live} 50, bake 240 s",
                  f"step 3/3: {new} 100 / {live} 0, bake 240 s (the alarms'' window 180 s + 60 s metric delay)",
                  f"gate alarms: app-{new}-cpu-{SUFFIX}, app-{new}-unhealthy-hosts-{SUFFIX}, app-{new}-target-5xx-{SUFFIX} not in ALARM",
                  f"promote: live-color tag {new}, drain 30 s, {live} scaled to 0",
-                 # 60 + 60 + 240 s bake + 30 s drain + ~60 s task start + 2 x 30 s health checks
-                 "estimated duration: ~510 s (bake 60 + 60 + 240 s + drain 30 s + waits ~120 s)"):
+                 # 3 x 240 s bake + 30 s drain + ~60 s task start + 2 x 30 s health checks
+                 "estimated duration: ~870 s (bake 3 x 240 s + drain 30 s + waits ~120 s)"):
         assert line in text, line
     # The deploy tasks never ran
     assert "Deploy |" not in proc.stdout and "Step |" not in proc.stdout
@@ -475,6 +476,9 @@ def test_rollout_moves_the_traffic_and_site_then_changes_nothing(env):
     after = state()
     assert after["live"] == new and after["weights"] == {new: 100, live: 0}
     assert after["image"][new] == "nginx:1.27" and after["desired"] == {new: 2, live: 0} and after["running"][live] == 0
+    # A rollback returns to the retired color while it runs the revision it ran at the promotion.
+    retired = client("ecs").describe_services(cluster=f"app-{SUFFIX}", services=[f"app-{live}-{SUFFIX}"])["services"][0]["taskDefinition"]
+    assert after["rollback_to"] == f"{live} {retired}"
     assert emulator.lambda_invocations() == [{"action": "apply", "phase": "expand"}] + [{"action": "validate", "expect": {"no_pending": "expand"}}] * 3
     # The weights went through every step, in order (ModifyListener requests)
     # (the production listener's; the test listener moves to the retired color at the promotion)
@@ -525,6 +529,8 @@ def test_rollback_restores_the_previous_color(env):
     assert after["live"] == previous and after["weights"] == {previous: 100, live: 0}
     assert after["desired"] == {previous: 2, live: 0} and after["image"][previous] == before["image"][previous]
     assert json.loads((env["outputs"] / f"{SUFFIX}.json").read_text())["live_color"] == previous
+    # A second rollback would undo this one: the listener says there is nothing to return to.
+    assert after["rollback_to"] == "none"
 
 
 def test_alarm_at_step_2_rolls_back_and_fails_naming_the_gate_and_step(env, tmp_path):
@@ -554,6 +560,14 @@ def test_alarm_at_step_2_rolls_back_and_fails_naming_the_gate_and_step(env, tmp_
     assert after["live"] == live and after["weights"] == {live: 100, new: 0}
     assert after["desired"] == {live: 2, new: 0} and after["image"][live] == before["image"][live]
     assert len(emulator.lambda_invocations()) == 2
+
+    # The rollback a release workflow runs after a failed rollout: the other color runs the
+    # release that just failed, so it returns nowhere and writes nothing but its lock.
+    emulator.reset_recording()
+    proc, counts = ok(play(env, ROLLBACK))
+    assert "nothing to roll back: the last rollout did not complete (aborted or rolled back) and " + live in flat(proc)
+    assert {c["service"] for c in emulator.mutating_requests()} <= {"dynamodb"}, emulator.mutating_requests()
+    assert state() == after
 
 
 def test_killed_rollout_resumes_from_the_weights_aws_has(env, tmp_path):

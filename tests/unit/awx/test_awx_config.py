@@ -2,7 +2,7 @@
 and AWX's own rules on top of it, every job template points at a playbook of the project that
 uses the survey's variables, and the release workflow is a sane graph: its nodes run templates
 that exist, there is no cycle, the happy path is preflight -> deploy -> expand -> rollout ->
-contract, and the failure paths of expand and rollout lead to rollback."""
+contract, a failed rollout leads to rollback and a failed expand to nothing."""
 
 import json
 import re
@@ -360,13 +360,16 @@ def test_workflow_graph(workflow):
         current = successors[0] if successors else None
     assert path == HAPPY_PATHS[workflow["name"]]
 
-    # Failure paths: expand and rollout fall back to rollback; rollback is terminal and only
-    # reached on failure.
+    # Failure paths: a rollout falls back to rollback; rollback is terminal and only reached on
+    # failure. A failed expand moved no traffic: a rollback then would take the live release
+    # back to the one before it.
     rollback = [i for i, n in nodes.items() if n["unified_job_template"]["name"] == "bluegreen rollback"]
     assert len(rollback) == 1
     for ident, node in nodes.items():
         phase = node.get("extra_data", {}).get("migrate_phase")
-        if node["unified_job_template"]["name"] == "bluegreen rollout" or phase == "expand":
+        if node["unified_job_template"]["name"] == "bluegreen rollout":
             assert edges(node, "failure_nodes") == rollback, f"{ident} must fail over to rollback"
+        if phase == "expand":
+            assert edges(node, "failure_nodes") == [], f"{ident} must not roll the live release back"
         assert rollback[0] not in edges(node, "success_nodes") + edges(node, "always_nodes")
     assert children[rollback[0]] == []

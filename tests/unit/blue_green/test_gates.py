@@ -116,6 +116,16 @@ def test_contract_is_refused_while_the_color_without_traffic_still_runs_tasks():
     assert gate["message"].endswith("Let the rollout's drain finish (it scales the old color to 0), then contract.")
 
 
+def test_contract_is_refused_after_an_aborted_or_rolled_back_rollout():
+    state = dict(DRAINED, live_color="green", listener_tags={"bluegreen:rollback-to": "none"})
+    gate = contract_gate(state, ALB)
+    assert not gate["passed"]
+    assert gate["message"].startswith("contract refused: the last rollout did not complete (it was aborted or rolled back), so green serves")
+    # after a promotion (the tag names the retired color) it passes
+    promoted = dict(DRAINED, live_color="green", listener_tags={"bluegreen:rollback-to": "blue arn:aws:ecs:us-east-1:1:task-definition/app-blue-dev:3"})
+    assert contract_gate(promoted, ALB)["passed"]
+
+
 def test_no_traffic_at_all_is_neither_color():
     state = dict(DRAINED, forwarded={"app-blue-dev": 0, "app-green-dev": 0}, colors_with_traffic=[])
     assert contract_gate(state, ALB)["message"].startswith("app-dev sends traffic to neither color only")

@@ -257,17 +257,17 @@ def test_the_header_canary_forwards_to_the_new_color():
     assert "rollout_header_canary.name must be an HTTP header name" in bad["problem"]
 
 
-def test_the_last_step_bakes_at_least_the_alarms_window_before_the_promotion():
+def test_every_step_bakes_at_least_the_alarms_window():
     """An alarm of 3 periods of 60 s fires at the earliest 3 minutes after the errors begin, and
-    CloudWatch publishes a minute's datapoint about a minute after it ends: the last step (the
-    new color at 100 %) bakes that long, so an alarm can still fail the gate while the old
-    color runs."""
+    CloudWatch publishes a minute's datapoint about a minute after it ends: every step bakes that
+    long, so an alarm on errors that began at a step can fail its gate before the next step
+    (and, at 100 %, while the old color still runs)."""
     plan = rollout_plan(state(), dict(SETTINGS, alarm_window=180), "nginx:3")
-    assert plan["bakes"] == {"10": 60, "50": 60, "100": 240}
-    assert plan["estimate"]["bake"] == 360 and plan["estimate"]["seconds"] == 360 + 30 + 120
+    assert plan["bakes"] == {"10": 240, "50": 240, "100": 240}
+    assert plan["estimate"]["bake"] == 720 and plan["estimate"]["seconds"] == 720 + 30 + 120
     assert "step 3/3: green 100 / blue 0, bake 240 s (the alarms' window 180 s + 60 s metric delay), gates healthy-targets, alarms, schema" in plan["lines"]
-    assert "step 1/3: green 10 / blue 90, bake 60 s, gates healthy-targets, alarms, schema" in plan["lines"]
-    assert plan["lines"][-1].startswith("estimated duration: ~510 s (bake 60 + 60 + 240 s + drain 30 s")
+    assert "step 1/3: green 10 / blue 90, bake 240 s (the alarms' window 180 s + 60 s metric delay), gates healthy-targets, alarms, schema" in plan["lines"]
+    assert plan["lines"][-1].startswith("estimated duration: ~870 s (bake 3 x 240 s + drain 30 s")
     # A longer bake than the window is kept; without the window every step bakes the same.
     assert rollout_plan(state(), dict(SETTINGS, alarm_window=180, bake=300), "nginx:3")["bakes"] == {"10": 300, "50": 300, "100": 300}
     assert rollout_plan(state(), dict(SETTINGS, alarm_window=0), "nginx:3")["bakes"] == {"10": 60, "50": 60, "100": 60}
@@ -275,9 +275,9 @@ def test_the_last_step_bakes_at_least_the_alarms_window_before_the_promotion():
     silent = state()
     silent["alarms"]["green"]["alarms"] = []
     assert rollout_plan(silent, dict(SETTINGS, alarm_window=180), "nginx:3")["bakes"] == {"10": 60, "50": 60, "100": 60}
-    # A run stopping at a pause before the last step does not reach the window's step.
+    # A run stopping at a pause bakes the window at its steps too.
     paused = rollout_plan(state(), dict(SETTINGS, alarm_window=180, pause_after_step=1), "nginx:3")
-    assert paused["bakes"] == {"10": 60} and paused["estimate"]["bake"] == 60
+    assert paused["bakes"] == {"10": 240} and paused["estimate"]["bake"] == 240
     # A resumed run (stopped at 50 %) bakes the window at its last step too.
     resumed = rollout_plan(state({"blue": 50, "green": 50}, running={"blue": "nginx:1", "green": "nginx:3"}), dict(SETTINGS, alarm_window=180), "nginx:3")
     assert resumed["bakes"] == {"100": 240}

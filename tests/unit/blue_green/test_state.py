@@ -157,3 +157,53 @@ def test_alarm_states_name_what_fires_and_what_is_missing():
 def test_target_health_counts_by_state(states, expected):
     counted = bluegreen_state.target_health([{"TargetHealth": {"State": s}} for s in states])
     assert {k: counted[k] for k in expected} == expected
+
+
+def settled(rollback_to=None):
+    """The recorded environment after a rollout: blue live at 100/0, the listener's rollback tag as given."""
+    listeners = copy.deepcopy(RECORDED["Listeners"])
+    groups = listeners[0]["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
+    groups[0]["Weight"], groups[1]["Weight"] = 100, 0
+    tags = copy.deepcopy(TAGS)
+    listener_tags = tags.setdefault(listeners[0]["ListenerArn"], {})
+    listener_tags["bluegreen:live-color"] = "blue"
+    if rollback_to is not None:
+        listener_tags[bluegreen_state.ROLLBACK_TAG] = rollback_to
+    return summarize(found=balancer(listeners, tags))
+
+
+def test_a_rollout_in_progress_is_rolled_back_to_the_live_color():
+    assert summarize()["rollback"] == {"action": "abort", "to": "blue", "retired": "green", "reason": "abort the rollout in progress"}
+    # whatever the rollback tag says: the split is what AWS has
+    listeners = copy.deepcopy(RECORDED["Listeners"])
+    tags = copy.deepcopy(TAGS)
+    tags.setdefault(listeners[0]["ListenerArn"], {})[bluegreen_state.ROLLBACK_TAG] = "none"
+    assert summarize(found=balancer(listeners, tags))["rollback"]["action"] == "abort"
+
+
+def test_after_a_promotion_the_rollback_returns_to_the_retired_color_while_it_runs_the_recorded_revision():
+    state = settled(bluegreen_state.rollback_tag("green", "td-green"))
+    assert state["rollback"] == {"action": "previous", "to": "green", "retired": "blue", "reason": "previous color"}
+
+
+def test_a_rollout_started_on_the_retired_color_since_leaves_nothing_to_roll_back():
+    arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/app-green-dev:7"
+    state = settled(bluegreen_state.rollback_tag("green", arn))
+    assert state["rollback"]["action"] == "none" and state["rollback"]["to"] == "blue"
+    assert "green no longer runs the release the last promotion retired (app-green-dev:7) but td-green" in state["rollback"]["reason"]
+
+
+def test_after_an_abort_or_a_rollback_there_is_nothing_to_roll_back():
+    state = settled("none")
+    assert state["rollback"]["action"] == "none" and state["rollback"]["to"] == "blue" and state["rollback"]["retired"] is None
+    assert "the last rollout did not complete (aborted or rolled back) and blue serves" in state["rollback"]["reason"]
+    # a tag naming the live color (the promotion's color taken back since) returns nowhere either
+    assert settled(bluegreen_state.rollback_tag("blue", "td-blue"))["rollback"]["action"] == "none"
+
+
+def test_an_environment_promoted_before_the_rollback_tag_returns_to_the_idle_color():
+    assert settled()["rollback"] == {"action": "previous", "to": "green", "retired": "blue", "reason": "previous color"}
+
+
+def test_an_incomplete_environment_has_no_rollback_plan():
+    assert summarize(services=[service("blue")], missing=["app-green-dev"])["rollback"] is None
