@@ -177,17 +177,24 @@ def test_aurora_role_converges_keeps_the_password_secret_and_tears_down(aws):
     assert "has deletion protection on" in refused and "aurora_deletion_protection: false" in refused, refused
     rds.modify_db_cluster(DBClusterIdentifier=f"aurora-{SUFFIX}", DeletionProtection=False, ApplyImmediately=True)
 
-    # A final snapshot is named after the time of the teardown. Checked in check mode: amazon.aws
-    # 11.4 rds_cluster sends final_snapshot_identifier as FinalSnapshotIdentifier, which
-    # DeleteDBCluster does not take (it takes FinalDBSnapshotIdentifier).
+    # Teardown with a final snapshot: taken before any instance goes, named after the time of
+    # the teardown (a rebuilt environment's next teardown needs another name), and the cluster
+    # deleted without one (amazon.aws 11.4 rds_cluster sends final_snapshot_identifier under a
+    # name DeleteDBCluster does not take).
     aws.reset_recording()
-    checked, dummy = play("absent", aurora_skip_final_snapshot=False, args=["--check", "-v"])
-    assert aws.mutating_requests() == [], aws.mutating_requests()
-    assert re.search(rf"aurora_final_snapshot\W+aurora-final-{SUFFIX}-[0-9]{{8}}-[0-9]{{6}}\b", checked.stdout), checked.stdout[-6000:]
-
-    # Teardown leaves nothing, and a second teardown has nothing to do
-    dummy, counts = play("absent")
+    dummy, counts = play("absent", aurora_skip_final_snapshot=False)
     assert counts["changed"] > 0
+    order = [c["action"] for c in aws.requests() if c["service"] == "rds"]
+    assert order.index("CreateDBClusterSnapshot") < order.index("DeleteDBInstance"), order
+    snapshots = rds.describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
+    assert len(snapshots) == 1 and re.fullmatch(rf"aurora-final-{SUFFIX}-[0-9]{{8}}-[0-9]{{6}}", snapshots[0]["DBClusterSnapshotIdentifier"]), snapshots
+    assert snapshots[0]["DBClusterIdentifier"] == f"aurora-{SUFFIX}"
+    deleted = [c["params"] for c in aws.requests() if c["action"] == "DeleteDBCluster"]
+    assert deleted and all(p.get("SkipFinalSnapshot") in ("true", True) for p in deleted), deleted
+    assert rds.describe_db_clusters()["DBClusters"] == []
+    rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=snapshots[0]["DBClusterSnapshotIdentifier"])
+
+    # Nothing is left, and a second teardown has nothing to do
     assert rds.describe_db_clusters()["DBClusters"] == []
     assert rds.describe_db_instances()["DBInstances"] == []
     assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []
