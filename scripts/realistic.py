@@ -222,6 +222,12 @@ DEFAULTS = {
     # gateway's interface is described with InterfaceType nat_gateway and the description
     # "Interface for NAT Gateway <id>" (moto: "interface", no description).
     "nat_interfaces": {"enabled": True},
+    # https://docs.aws.amazon.com/general/latest/gr/api-retries.html and botocore's retry rules
+    # (5xx, read timeouts, connection errors): a write AWS carried out may still reach the client
+    # as an error (a 500, a timeout), and the SDK sends it again. Here the next `count` calls
+    # named in `actions` ("<service>:<Action>", none at start) that succeed are answered 500
+    # InternalServerError after they took effect.
+    "lost_answers": {"enabled": True, "actions": [], "count": 0},
 }
 
 # EC2 creates: action -> (response tag holding the new id); the id's prefix names its kind.
@@ -897,6 +903,11 @@ class Realism:
             return answer
         with self.lock:
             now = time.time()
+            lost = self.config["lost_answers"]
+            if self.on("lost_answers") and lost["count"] > 0 and f"{call.service}:{call.action}" in lost["actions"]:
+                lost["count"] -= 1
+                self.event("lost_answers", call, f"{call.action} carried out, answered 500")
+                return error(call, "InternalServerError", "Internal server error", status=500)
             if call.service == "ec2":
                 answer = self._after_ec2(call, answer, now)
                 self._remember_token(call, answer)

@@ -276,11 +276,15 @@ def ensure_present(module, client, now):
             ensure_table(module, client)
             replaced = lock.put_lock(client, params["table_name"], record, condition)
     except lock.LockHeld as held:
-        # Held by another run (or taken between a break's read and its write): name that run.
         winner = held.record or lock.get_lock(client, params["table_name"], suffix)
         if winner is None:
             module.fail_json(msg="the lock of %s changed while it was taken; try again" % suffix, lock=None)
-        module.fail_json(msg=lock.held_message(winner, now), lock=lock.shown(winner, now), table_name=params["table_name"])
+        # A write sent again (botocore and the retry resend one whose answer was lost: a timeout,
+        # a 500) finds the lock its first send took: this run's own token, so it is taken.
+        if winner.get("token") != token:
+            # Held by another run (or taken between a break's read and its write): name that run.
+            module.fail_json(msg=lock.held_message(winner, now), lock=lock.shown(winner, now), table_name=params["table_name"])
+        replaced = None
     previous = current if params["break"] else replaced
     broke = previous is not None and not lock.is_expired(previous, now)
     exit_with(module, True, previous, record, now, True, token, lock.taken_message(record, previous, broke, now), previous)

@@ -114,6 +114,14 @@ def test_first_take_waits_for_the_new_table(realistic_aws):
     info = run_module("environment_lock_info", {"environment_suffix": "t3", "table_name": "bluegreen-locks-new"})
     assert info.get("failed") is not True and info["line"] == "lock: free", info
 
+    # A take whose answer is lost after DynamoDB wrote it (a 500, a timeout) is sent again and
+    # refused by its own first send: the lock is this run's, not "held by alice".
+    realistic_aws.realism("config", {"lost_answers": {"actions": ["dynamodb:PutItem"], "count": 1}})
+    again = take("t4")
+    assert again.get("failed") is not True and again["acquired"] is True, again
+    assert [e for e in realistic_aws.realism("events") if e["behaviour"] == "lost_answers"], "no answer was lost"
+    assert item("t4")["token"] == {"S": again["token"]}
+
 
 def dynamodb_actions(emulator, since):
     return [c["action"] for c in emulator.requests()[since:] if c["service"] == "dynamodb"]
