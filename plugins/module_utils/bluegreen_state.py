@@ -347,6 +347,10 @@ def status_lines(state, context, invocation=None, lock_info=None):
     if int(state.get("paused_at") or 0) > 0:
         lines.append("rollout paused since epoch %s: continue with rollout.yml -e rollout_resume=true" % state["paused_at"])
     lines.extend(_color_line(state, color, container) for color in COLORS)
+    rollback = state.get("rollback")
+    if rollback:
+        lines.append("rollback: %s" % (rollback["reason"] if rollback["action"] == "none" else "would send the traffic to %s (%s)" % (
+            rollback["to"], rollback["reason"])))
     lines.append(_schema_line(invocation, context["migrator_function"]))
     firing = sorted(name for alarms in (state.get("alarms") or {}).values() for name in alarms.get("firing") or [])
     lines.append("alarms in ALARM: %s" % (", ".join(firing) or "none"))

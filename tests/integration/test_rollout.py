@@ -501,6 +501,7 @@ def test_rollout_moves_the_traffic_and_site_then_changes_nothing(env):
     assert f"live color {new}" in text and f"{new} (live): weight 100, 2/2 tasks running, 2/2 targets healthy" in text
     assert f"{live}: weight 0, 0/0 tasks running" in text and "(nginx:1.27)" in text
     assert "schema: version 3 (latest 3, pending 0)" in text and "alarms in ALARM: none" in text and "lock: free" in text
+    assert f"rollback: would send the traffic to {live} (previous color)" in text
     # ... and without a migrator answer (moto echoes the payload) the version is unknown, not an error
     proc, dummy = ok(play(env, STATUS))
     assert "schema: unknown" in flat(proc)

@@ -104,3 +104,13 @@ def test_the_lock_line(lock, line):
 def test_a_context_lacking_a_key_is_an_error_naming_it():
     with pytest.raises(AnsibleFilterError, match="blue_green_status: .*'container'"):
         blue_green_status(STATE, {k: v for k, v in CONTEXT.items() if k != "container"}, STATUS, FREE)
+
+
+def test_the_rollback_line_says_where_a_rollback_would_go_or_that_it_has_nowhere():
+    state = copy.deepcopy(STATE)
+    state["rollback"] = {"action": "previous", "to": "green", "retired": "blue", "reason": "previous color"}
+    assert "rollback: would send the traffic to green (previous color)" in blue_green_status(state, CONTEXT, STATUS, FREE)
+    state["rollback"] = {"action": "none", "to": "blue", "retired": None,
+                         "reason": "nothing to roll back: the last rollout did not complete (aborted or rolled back) and blue serves"}
+    lines = blue_green_status(state, CONTEXT, STATUS, FREE)
+    assert lines[3] == "rollback: nothing to roll back: the last rollout did not complete (aborted or rolled back) and blue serves"
