@@ -113,8 +113,8 @@ KEEPALIVE = (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3))
 
 
 def _socket(host, port, timeout):
-    """A connected TCP socket: `timeout` bounds the connect only, as pg8000 would keep it for every
-    read and cut off any statement running longer; keepalive notices a dead server instead."""
+    """A connected TCP socket with keepalive (a dead server is noticed), `timeout` still set: it
+    bounds the TLS handshake and the login too, and is cleared once connected (see _connector)."""
     try:
         sock = socket.create_connection((host, port), timeout)
     except OSError as exc:
@@ -123,7 +123,6 @@ def _socket(host, port, timeout):
     for name, value in KEEPALIVE:
         if hasattr(socket, name):  # Linux (Lambda); other platforms keep their defaults
             sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
-    sock.settimeout(None)
     return sock
 
 
@@ -135,7 +134,7 @@ def _connector(settings):
         sock = _socket(settings["host"], settings["port"], timeout)
         try:
             # host is still given: pg8000 checks it against the certificate with verify-full.
-            return pg8000.native.Connection(
+            conn = pg8000.native.Connection(
                 user=settings["user"], password=settings["password"], host=settings["host"], port=settings["port"],
                 database=settings["database"], ssl_context=ssl_context, sock=sock,
                 application_name="bluegreen-migrator",
@@ -143,6 +142,11 @@ def _connector(settings):
         except BaseException:
             sock.close()
             raise
+        # Connected: pg8000 would keep the timeout for every read and cut off any statement running
+        # longer; statement_timeout bounds statements on the server instead. pg8000 (pinned in
+        # requirements.txt) has no public handle on its socket, the TLS one when encrypted.
+        conn._usock.settimeout(None)  # pylint: disable=protected-access
+        return conn
 
     return connect
 

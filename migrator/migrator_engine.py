@@ -424,9 +424,10 @@ class Engine:
             attempt += 1
             stmt = None
             try:
-                self._set_statement_timeout(conn)
                 conn.run("BEGIN")
                 for stmt in migration.statements:
+                    # Each statement gets what is left of the invocation now (SET in a transaction holds until it ends).
+                    self._set_statement_timeout(conn)
                     conn.run(stmt["sql"])
                 stmt = None
                 self._record(conn, migration, int((time.monotonic() - started) * 1000))

@@ -54,9 +54,14 @@ def rollback_plan(state):
     An environment promoted before the tag existed (none on its listener) returns to the idle color.
     """
     live, idle = state["live_color"], state["idle_color"]
+    recorded = (state.get("listener_tags") or {}).get(ROLLBACK_TAG)
+    running = (state["services"].get(idle) or {}).get("task_definition")
+    if state["weights"].get(idle, 0) == 100 and recorded == rollback_tag(idle, running):
+        # A rollback stopped between its weights and its tags (the same module run, two calls):
+        # the traffic is on the recorded release already; the run finishes that rollback.
+        return {"action": "previous", "to": idle, "retired": live, "reason": "finish the rollback to the previous color"}
     if state["weights"].get(idle, 0) > 0:
         return {"action": "abort", "to": live, "retired": idle, "reason": "abort the rollout in progress"}
-    recorded = (state.get("listener_tags") or {}).get(ROLLBACK_TAG)
     if recorded is None:
         return {"action": "previous", "to": idle, "retired": live, "reason": "previous color"}
     nothing = {"action": "none", "to": live, "retired": None}
@@ -65,7 +70,6 @@ def rollback_plan(state):
     color, dummy, task_definition = recorded.partition(" ")
     if color != idle:
         return dict(nothing, reason="nothing to roll back: %s, which the last promotion retired, is live" % color)
-    running = (state["services"].get(idle) or {}).get("task_definition")
     if running != task_definition:
         return dict(nothing, reason="nothing to roll back: %s no longer runs the release the last promotion retired (%s) but %s: "
                     "a rollout has started on it since" % (idle, revision(task_definition), revision(running)))

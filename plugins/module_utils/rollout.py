@@ -25,7 +25,8 @@ import json
 import re
 import time
 
-from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import NOTHING_TO_ROLL_BACK, PAUSED_TAG, ROLLBACK_TAG, other_color
+from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import NOTHING_TO_ROLL_BACK, PAUSED_TAG, ROLLBACK_TAG
+from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import other_color, rollback_tag
 
 SETTINGS = ("steps", "bake", "drain", "desired_count", "min_healthy", "steady_timeout", "health_timeout", "container", "expand", "schema_expect")
 
@@ -269,7 +270,7 @@ def plan_problem(plan, cfg, latest):
 def rollout_plan(state, cfg, image=""):
     """The plan: image, old, new, old_image, done, resume, reset_first, start_weight, steps,
     remaining_steps, alarms (the new color's), estimate {seconds, at_most}, problem ('' when
-    the rollout can go ahead) and lines (the plan as the terminal shows it)."""
+    the rollout can go ahead), lines (the plan as the terminal shows it) and promote_tags."""
     missing = [key for key in SETTINGS if key not in cfg]
     if missing:
         raise RolloutPlanError("the rollout settings lack %s" % ", ".join(missing))
@@ -303,6 +304,11 @@ def rollout_plan(state, cfg, image=""):
         "hooks": dict((hook, []) for hook in HOOKS),
         "test_listener": state.get("test_listener") or {},
         "header_canary": {},
+        # The listener tags the promotion writes besides the live color: where a rollback returns
+        # (the retired color and the revision it runs). None when the rollout is done already (the
+        # image is live): a promotion then moves nothing, and the idle color may run a release
+        # that failed or was rolled back.
+        "promote_tags": {} if done else {ROLLBACK_TAG: rollback_tag(old, (services.get(old) or {}).get("task_definition"))},
     }
     latest = (services.get(new) or {}).get("latest_task_definition_details") or {}
     problem = hooks_problem(cfg.get("hooks")) or pause_problem(cfg.get("pause_after_step") or 0, steps, cfg.get("pause_timeout_action") or "abort")

@@ -873,6 +873,14 @@ def test_teardown_refused_held_then_complete_and_again(env):
     assert emulator.mutating_requests() == [] and emulator.requests() == []
     assert leftovers(SUFFIX) == deployed and (outputs / f"{SUFFIX}.json").exists()
 
+    # The database's deletion protection on: refused before anything of the environment is deleted
+    rds = client("rds")
+    rds.modify_db_cluster(DBClusterIdentifier=f"aurora-{SUFFIX}", DeletionProtection=True, ApplyImmediately=True)
+    protected = teardown(teardown_confirm=SUFFIX)
+    assert protected.returncode != 0 and "has deletion protection on" in " ".join(protected.stdout.split()), protected.stdout[-3000:]
+    assert leftovers(SUFFIX) == deployed
+    rds.modify_db_cluster(DBClusterIdentifier=f"aurora-{SUFFIX}", DeletionProtection=False, ApplyImmediately=True)
+
     # A Lambda network interface AWS has not released yet: a bounded, visible wait, then a clear failure
     ec2 = client("ec2")
     migrator_sg = ec2.describe_security_groups(Filters=[TAG, {"Name": "group-name", "Values": [f"migrator-{SUFFIX}"]}])["SecurityGroups"][0]["GroupId"]

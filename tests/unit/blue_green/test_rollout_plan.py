@@ -63,6 +63,15 @@ def test_the_live_color_with_the_image_and_all_the_traffic_is_done():
     plan = rollout_plan(state(running={"blue": "nginx:3", "green": "nginx:1"}), SETTINGS, "nginx:3")
     assert plan["done"] and plan["remaining_steps"] == [] and plan["estimate"]["seconds"] == 30
     assert any(line.startswith("nothing to roll out: blue already serves nginx:3") for line in plan["lines"])
+    # Nothing to promote: the rollback tag is left as it is (after an abort green runs the failed release).
+    assert plan["promote_tags"] == {}
+
+
+def test_the_promotion_records_the_retired_color_and_its_revision_for_a_rollback():
+    current = state()
+    current["services"]["blue"]["task_definition"] = "arn:aws:ecs:us-east-1:123456789012:task-definition/app-blue-dev:4"
+    plan = rollout_plan(current, SETTINGS, "nginx:3")
+    assert plan["promote_tags"] == {"bluegreen:rollback-to": "blue arn:aws:ecs:us-east-1:123456789012:task-definition/app-blue-dev:4"}
 
 
 def test_an_interrupted_rollout_of_the_same_image_resumes_above_its_weight():

@@ -207,3 +207,16 @@ def test_an_environment_promoted_before_the_rollback_tag_returns_to_the_idle_col
 
 def test_an_incomplete_environment_has_no_rollback_plan():
     assert summarize(services=[service("blue")], missing=["app-green-dev"])["rollback"] is None
+
+
+def test_a_rollback_stopped_between_its_weights_and_its_tags_is_finished_not_undone():
+    listeners = copy.deepcopy(RECORDED["Listeners"])
+    groups = listeners[0]["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
+    groups[0]["Weight"], groups[1]["Weight"] = 0, 100
+    tags = copy.deepcopy(TAGS)
+    tags.setdefault(listeners[0]["ListenerArn"], {}).update({"bluegreen:live-color": "blue", bluegreen_state.ROLLBACK_TAG: "green td-green"})
+    state = summarize(found=balancer(listeners, tags))
+    assert state["rollback"]["action"] == "previous" and state["rollback"]["to"] == "green" and state["rollback"]["retired"] == "blue"
+    # a rollout at its last step (another revision on green) is aborted as before
+    state = summarize(found=balancer(listeners, tags), services=[service("blue"), dict(service("green"), task_definition="td-green-new")])
+    assert state["rollback"]["action"] == "abort" and state["rollback"]["to"] == "blue"

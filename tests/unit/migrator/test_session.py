@@ -4,6 +4,7 @@ that one migration must not leave to the next (one connection runs them all)."""
 import json
 import os
 import socket
+import threading
 import time
 
 HISTORY = "bluegreen_schema_history"
@@ -57,6 +58,42 @@ def test_connect_failure_names_host_and_port(migrator, monkeypatch):
     result = migrator(action="status")
     assert result["ok"] is False
     assert f"Can't create a connection to host 127.0.0.1 and port {port}" in result["error"], result
+
+
+def test_connect_timeout_bounds_a_server_that_accepts_and_never_answers(migrator, monkeypatch):
+    migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\n")
+    monkeypatch.setenv("MIGRATOR_CONNECT_TIMEOUT", "1")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # the kernel completes the TCP handshake; nothing ever answers the TLS request
+        settings = json.dumps(dict(json.loads(os.environ["MIGRATOR_DSN_JSON"]), port=silent.getsockname()[1]))
+        monkeypatch.setenv("MIGRATOR_DSN_JSON", settings)
+        answers = []
+        # In a thread: without the bound the handler would wait for the answer for good.
+        worker = threading.Thread(target=lambda: answers.append(migrator(action="status")), daemon=True)
+        worker.start()
+        worker.join(10)
+        assert answers and answers[0]["ok"] is False, "the connect did not end within 10 s"
+
+
+class Deadline(Context):
+    """A Lambda context whose remaining time runs down with the clock."""
+
+    def __init__(self, left_ms):
+        super().__init__(left_ms)
+        self.ends = time.monotonic() + left_ms / 1000.0
+
+    def get_remaining_time_in_millis(self):
+        return int((self.ends - time.monotonic()) * 1000)
+
+
+def test_each_statement_of_a_transaction_gets_only_the_time_then_left(migrator):
+    # 22 s left, 20 s kept to report: 2 s for the whole migration, not 2 s for each statement.
+    migrator.write("V001__two_slow_steps.sql", "CREATE TABLE t (id int);\nSELECT pg_sleep(1.2);\nSELECT pg_sleep(1.2);\n")
+    result = invoke(migrator, Deadline(22000), action="apply", phase="expand")
+    assert result["ok"] is False and result["status"] == "failed", result
+    assert result["error"].startswith("V001__two_slow_steps.sql: statement 3 (line 3) was cancelled"), result["error"]
+    assert versions(migrator) == []
 
 
 def test_statement_is_cancelled_before_the_invocation_ends(migrator):
