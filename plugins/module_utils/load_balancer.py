@@ -19,6 +19,9 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.plan import fi
 
 LOAD_BALANCER = "load balancer"
 LIVE_COLOR_TAG = "bluegreen:live-color"
+# Tags the blue_green role keeps on the traffic listener about the rollout (where a rollback
+# returns, a pause): they move with the traffic when it moves to another listener.
+OPERATION_TAGS = ("bluegreen:rollback-to", "bluegreen:paused-at")
 HTTPS_REDIRECT = {"Protocol": "HTTPS", "Port": "443", "Host": "#{host}", "Path": "/#{path}", "Query": "#{query}", "StatusCode": "HTTP_301"}
 
 
@@ -179,6 +182,9 @@ def plan(name, wanted, balancer, listeners, tags, target_group_arns):
         # environment (all to blue, blue live), or traffic that moved to another listener.
         "forward": {"weights": weights, "stickiness": stickiness},
         "record_forward": live_color is None or source is None or source["Port"] != traffic_port,
+        # ... with the rollout's tags of the listener the traffic moves from.
+        "carry_tags": dict((key, value) for key, value in tags.get(source["ListenerArn"], {}).items() if key in OPERATION_TAGS)
+        if source is not None and source["Port"] != traffic_port else {},
     }
 
 

@@ -358,6 +358,11 @@ load_balancer:
     record_forward:
       description: Whether to record them (a new environment, or traffic that moved to another listener).
       type: bool
+    carry_tags:
+      description:
+        - When the traffic moves to another listener, the rollout's tags of the one it leaves (C(bluegreen:rollback-to),
+          C(bluegreen:paused-at)), to write on the new one with the weights; empty otherwise.
+      type: dict
 """
 
 import functools

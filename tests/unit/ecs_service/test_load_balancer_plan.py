@@ -78,6 +78,13 @@ def test_a_certificate_moves_traffic_to_443_with_the_same_weights_and_redirects_
     assert https["DefaultActions"][0]["ForwardConfig"] == LISTENERS[0]["DefaultActions"][0]["ForwardConfig"]
     assert result["record_forward"] and result["live_color"] == "blue" and not result["new_environment"]
     assert sorted(w["weight"] for w in result["forward"]["weights"]) == [10, 90]
+    assert result["carry_tags"] == {}
+    # The rollout's tags of the listener the traffic leaves go with it (not the others).
+    source = LISTENERS[0]["ListenerArn"]
+    tags = dict(TAGS, **{source: dict(TAGS.get(source, {}), **{"bluegreen:rollback-to": "none", "owner": "someone"})})
+    moved = planned(wanted=dict(WANTED, certificate_arn=CERT, traffic_port=443), tags=tags)
+    assert moved["carry_tags"] == {"bluegreen:rollback-to": "none"}
+    assert planned(tags=tags)["carry_tags"] == {}
 
 
 def test_stickiness_is_kept():
