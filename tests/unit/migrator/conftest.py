@@ -5,6 +5,7 @@ import importlib.util
 import json
 import shutil
 import sys
+import time
 
 import pytest
 
@@ -67,6 +68,19 @@ class Migrator:
         import pg8000.native
 
         return pg8000.native.Connection(**self.params)
+
+    def apply_while_locked(self, table, mode):
+        """An expand apply while another session holds `mode` on `table`: (its answer, seconds taken)."""
+        blocker = self.connect()
+        try:
+            blocker.run("BEGIN")
+            blocker.run(f"LOCK TABLE {table} IN {mode} MODE")
+            started = time.monotonic()
+            result = self(action="apply", phase="expand")
+            return result, time.monotonic() - started
+        finally:
+            blocker.run("ROLLBACK")
+            blocker.close()
 
     def query(self, sql, **params):
         conn = self.connect()

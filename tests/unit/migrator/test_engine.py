@@ -183,17 +183,10 @@ def test_lock_timeout_is_retried_then_gives_up(migrator, monkeypatch):
     assert result["ok"], result
     assert result["applied"][0]["attempts"] > 1
 
+    blocker.close()
     migrator.write("V003__add_orders_flag_note.sql", "ALTER TABLE orders ADD COLUMN flag_note text;\n")
-    blocker.run("BEGIN")
-    blocker.run("LOCK TABLE orders IN ACCESS SHARE MODE")
-    try:
-        monkeypatch.setenv("MIGRATOR_LOCK_RETRIES", "2")
-        started = time.monotonic()
-        failed = migrator(action="apply", phase="expand")
-        elapsed = time.monotonic() - started
-    finally:
-        blocker.run("ROLLBACK")
-        blocker.close()
+    monkeypatch.setenv("MIGRATOR_LOCK_RETRIES", "2")
+    failed, elapsed = migrator.apply_while_locked("orders", "ACCESS SHARE")
     assert failed["ok"] is False and failed["status"] == "failed"
     assert "V003__add_orders_flag_note.sql: statement 1 (line 1) could not get its lock within 200 ms after 3 attempts" in failed["error"]
     assert "55P03" in failed["error"]

@@ -133,16 +133,7 @@ def test_statement_timeout_without_a_lambda_context(migrator, monkeypatch):
     migrator.write("V002__index_t.sql", "SET maintenance_work_mem = '64MB';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_id_idx ON t (id);\n")
     monkeypatch.setenv("MIGRATOR_STATEMENT_TIMEOUT_MS", "1000")
     monkeypatch.setenv("MIGRATOR_LOCK_TIMEOUT_MS", "10000")
-    blocker = migrator.connect()
-    try:
-        blocker.run("BEGIN")
-        blocker.run("LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE")
-        started = time.monotonic()
-        cancelled = migrator(action="apply", phase="expand")
-        elapsed = time.monotonic() - started
-    finally:
-        blocker.run("ROLLBACK")
-        blocker.close()
+    cancelled, elapsed = migrator.apply_while_locked("t", "SHARE UPDATE EXCLUSIVE")
     assert cancelled["status"] == "failed" and elapsed < 5, cancelled
     assert "V002__index_t.sql: statement 2 (line 2) was cancelled: it ran longer than statement_timeout 1000 ms" in cancelled["error"]
     assert "the statements before it stay applied" in cancelled["error"]
