@@ -85,7 +85,7 @@ def test_a_default_only_in_defaults_main_is_caught(tmp_path):
     specs = docs.load_specs(ROOT)
     for scope, _dummy, spec in specs:
         if scope == "aurora":
-            spec["options"].pop("aurora_port")
+            spec["options"].pop("aurora_port", None)  # from every entry point that takes it
     assert any("aurora_port is in defaults/main.yml but in no entry point" in p for p in docs.defaults_mismatches(ROOT, specs))
 
 
