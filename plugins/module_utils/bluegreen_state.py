@@ -236,8 +236,8 @@ def summarize(suffix, region, names, balancer, services, missing_services):
     state["live_color"] = state["live_color"] if state["live_color"] in COLORS else "blue"
     state["idle_color"] = other_color(state["live_color"])
     state["colors_with_traffic"] = [color for color in COLORS if weights[color] > 0]
-    # A color without traffic that still runs tasks (a drain not over) may still write with the old version.
     state["rollback"] = rollback_plan(state) if state["complete"] else None
+    # A color without traffic that still runs tasks (a drain not over) may still write with the old version.
     state["busy_without_traffic"] = [
         dict((key, service[key]) for key in ("service_name", "running_count", "desired_count"))
         for color, service in sorted(state["services"].items())

@@ -94,10 +94,10 @@ def as_number(value):
         return None
 
 
-def int_in_range(f, name, low, high, why):
+def int_in_range(f, name, low, high, why, rule="range"):
     value = as_int(f.variables.get(name))
     if value is None or value < low or value > high:
-        f.error(name, "range", "%s must be a whole number from %d to %d (%s)" % (name, low, high, why), "set %s to a value in %d..%d" % (name, low, high))
+        f.error(name, rule, "%s must be a whole number from %d to %d (%s)" % (name, low, high, why), "set %s to a value in %d..%d" % (name, low, high))
         return None
     return value
 

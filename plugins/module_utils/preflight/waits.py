@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.findings import as_int
+from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.findings import int_in_range
 
 RULE = "waits"
 # AWS's slowest waits (a VPC Lambda's network interfaces) take up to 45 minutes: a day bounds
@@ -47,12 +47,6 @@ TIMEOUTS = (
 
 def check_waits(f):
     for name in DELAYS:
-        _in_range(f, name, 1, MAX_DELAY, "seconds between two looks")
+        int_in_range(f, name, 1, MAX_DELAY, "seconds between two looks", rule=RULE)
     for name, low in TIMEOUTS:
-        _in_range(f, name, low, MAX_WAIT, "seconds to wait")
-
-
-def _in_range(f, name, low, high, what):
-    value = as_int(f.variables.get(name))
-    if value is None or not low <= value <= high:
-        f.error(name, RULE, "%s must be a whole number from %d to %d (%s)" % (name, low, high, what), "set %s to a value in %d..%d" % (name, low, high))
+        int_in_range(f, name, low, MAX_WAIT, "seconds to wait", rule=RULE)
