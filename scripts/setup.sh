@@ -19,6 +19,10 @@ if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ requirements-dev.
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
   touch "$stamp"
 fi
+# Module runs import their module_utils from a zip that Python compiles anew each time (a
+# quarter of a module run's CPU): scripts/site/bluegreen_code_cache.py keeps that byte code.
+purelib=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+printf '%s\nimport bluegreen_code_cache\n' "$root/scripts/site" >"$purelib/bluegreen-code-cache.pth"
 # The dev tree is the collection: expose it as build/collections/ansible_collections/bluegreen/migration.
 mkdir -p build/collections/ansible_collections/bluegreen
 ln -sfn "$root" build/collections/ansible_collections/bluegreen/migration
