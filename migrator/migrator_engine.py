@@ -282,7 +282,8 @@ class Engine:
         self._set_statement_timeout(conn)
 
     def _reset(self, conn):
-        """One connection runs every migration: drop what the last one SET (lock_timeout = 0, search_path ...)."""
+        """One connection runs every migration: drop what the last one SET (lock_timeout = 0,
+        search_path ...; RESET ALL leaves a SET ROLE in place, _record() has undone it)."""
         conn.run("RESET ALL")
         self._settings(conn)
 
@@ -398,6 +399,9 @@ class Engine:
         time.sleep(min(self.retry_delay * (2 ** (attempt - 1)), 30.0))
 
     def _record(self, conn, migration, duration_ms):
+        # The history row is the migrator's, whatever role the migration took for its objects
+        # (SET ROLE app_owner); the next migration starts as the login user too.
+        conn.run("RESET ROLE")
         conn.run(
             f"INSERT INTO {self.history} (version, name, checksum, phase, execution, duration_ms)"
             " VALUES (:version, :name, :checksum, :phase, :execution, :duration)",

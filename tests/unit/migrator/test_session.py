@@ -169,3 +169,21 @@ def test_search_path_set_by_a_migration(migrator):
     assert again["ok"] and again["status"] == "up_to_date" and again["current_version"] == 2, again
     status = migrator(action="status")
     assert status["current_version"] == 2 and status["pending"] == []
+
+
+def test_a_role_set_by_a_migration_does_not_reach_the_next(migrator):
+    """SET ROLE (objects owned by the application's role) is not undone by RESET ALL: the next
+    migration, and the migrator's own history rows, run as the user it logged in as again."""
+    login = migrator.query("SELECT current_user")[0][0]
+    owner = f"app_owner_{os.getpid()}_{int(time.time() * 1000) % 100000}"  # roles are server-wide
+    for statement in (f"CREATE ROLE {owner} NOLOGIN", f"GRANT {owner} TO {login}", f"GRANT CREATE ON SCHEMA public TO {owner}"):
+        migrator.query(statement)
+    migrator.write("V001__as_owner.sql", f"SET ROLE {owner};\nCREATE TABLE owned (version int, who text);\nINSERT INTO owned SELECT 1, current_user;\n")
+    migrator.write("V002__record.sql", "INSERT INTO owned SELECT 2, current_user;\n")
+    # SET ROLE is a contract-phase statement (not known to be safe while the old version is live).
+    result = migrator(action="apply", phase="contract")
+    assert result["ok"] and [m["version"] for m in result["applied"]] == [1, 2], result
+    assert migrator.query("SELECT version, who FROM owned ORDER BY version") == [[1, owner], [2, login]]
+    assert migrator.query("SELECT tableowner FROM pg_tables WHERE tablename = 'owned'") == [[owner]]
+    assert versions(migrator) == [1, 2]
+
