@@ -53,7 +53,16 @@ DEFAULTS = {
     # `filter_seconds` ago (the same reference: a command's result "might not be immediately
     # visible to all subsequent commands"; https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
     # `filter_listings` names the listing Describes that delay (e.g. ["DescribeVpcEndpoints"]); empty: all.
-    "eventual_consistency": {"enabled": True, "seconds": 2, "listener_seconds": 6, "filter_seconds": 2, "filter_listings": []},
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html ("The Amazon ECS
+    # API follows an eventual consistency model"): for `service_seconds` after CreateService,
+    # DescribeServices answers the service MISSING and UpdateService ServiceNotFoundException.
+    # terraform-provider-aws reads a new target group until ELB knows it (RetryWhenNotFound): for
+    # `target_group_seconds` after CreateTargetGroup, DescribeTargetGroups naming the group (by
+    # name or ARN) and ModifyTargetGroupAttributes on it answer TargetGroupNotFound.
+    "eventual_consistency": {
+        "enabled": True, "seconds": 2, "listener_seconds": 6, "filter_seconds": 2, "filter_listings": [], "service_seconds": 2,
+        "target_group_seconds": 1,
+    },
     # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html and
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html (ENI permissions):
     # CreateFunction soon after its role or the role's policies changed is refused, first with
@@ -86,6 +95,11 @@ DEFAULTS = {
     # Pending ("Any invocations or other API actions that operate on the function will fail")
     # and an updated one's LastUpdateStatus InProgress (a second update refused: "An update is in
     # progress for resource"), both ResourceConflictException, for `lambda_seconds`.
+    # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_UpgradeDBInstance.PostgreSQL.MinorUpgrade.html
+    # (the cluster `upgrading`; terraform-provider-aws retries ModifyDBCluster on
+    # InvalidDBClusterStateFault): for `rds_seconds` after a ModifyDBCluster that changes the
+    # engine version, the cluster is described `upgrading`, with its former version and the new
+    # one in PendingModifiedValues, and any further ModifyDBCluster is refused.
     "slow_states": {
         "enabled": True, "nat_seconds": 4, "rds_seconds": 6, "ecs_seconds": 3, "dynamodb_seconds": 3, "targets_seconds": 20, "lambda_seconds": 3,
         "endpoint_seconds": 8,
@@ -445,6 +459,8 @@ class Realism:
             self.role_changed = {}  # role name -> [time, refusals so far]
             self.nat_created, self.rds_created, self.ecs_deployed = {}, {}, {}
             self.rds_clusters = set()  # Aurora cluster ids created (rds_created also holds instances)
+            self.rds_versions = {}  # Aurora cluster id -> engine version last described (not upgrading)
+            self.rds_upgrading = {}  # Aurora cluster id -> (time, former version, new version)
             self.tables_created = {}  # DynamoDB table name -> time created
             self.cluster_refusals = {}  # cluster -> DeleteCluster refused since its services were deleted
             self.task_images = {}  # task definition ARN and family:revision -> images
@@ -472,6 +488,8 @@ class Realism:
             self.rds_deleting = {}  # Aurora cluster id -> dict(element (XML, status deleting), subnet_group, until, polls)
             self.service_linked_role_refusals = 0  # CreateCluster refused so far
             self.clusters_created = {}  # ECS cluster name -> time created
+            self.services_created = {}  # (cluster, service) -> time CreateService answered
+            self.groups_created = {}  # target group name and ARN -> time CreateTargetGroup answered
             self.listener_groups = {}  # target group ARN -> time a listener or rule took it up
             self.balancer_groups = {}  # "app/<name>/<id>" -> target group ARNs its listeners and rules took up
             self.groups_freed = {}  # target group ARN -> [time its balancer or listener went, refusals so far]
@@ -518,6 +536,7 @@ class Realism:
                 self._private_dns_taken,
                 self._service_not_active,
                 self._ecs_not_ready,
+                self._target_group_not_known_yet,
                 self._function_idle,
                 self._function_busy,
             )
@@ -823,7 +842,29 @@ class Realism:
         self.event("dependent_drain", call, f"InvalidParameterException {key[1]} still draining")
         return error(call, "InvalidParameterException", "Unable to Start a service that is still Draining.")
 
+    def _target_group_not_known_yet(self, call):
+        if not (self.on("eventual_consistency") and call.service == "elasticloadbalancing"):
+            return None
+        if call.action == "DescribeTargetGroups":
+            named = _members(call.params, "Names.member") + _members(call.params, "TargetGroupArns.member")
+        elif call.action == "ModifyTargetGroupAttributes":
+            named = [call.params.get("TargetGroupArn")]
+        else:
+            return None
+        seconds = self.figure("eventual_consistency", "target_group_seconds")
+        late = [group for group in named if self.recent(self.groups_created.get(group), seconds)]
+        if not late:
+            return None
+        self.event("eventual_consistency", call, f"TargetGroupNotFound {late[0]}")
+        return error(call, "TargetGroupNotFound", f"One or more target groups not found: {late[0]}")
+
+    def _service_not_known_yet(self, key):
+        return self.on("eventual_consistency") and self.recent(self.services_created.get(key), self.figure("eventual_consistency", "service_seconds"))
+
     def _ecs_not_ready(self, call):
+        if call.service == "ecs" and call.action == "UpdateService" and self._service_not_known_yet(_service_key(call.params)):
+            self.event("eventual_consistency", call, f"ServiceNotFoundException {_service_key(call.params)[1]}")
+            return error(call, "ServiceNotFoundException", "Service not found.")
         if call.service != "ecs" or call.action not in ("CreateCluster", "CreateService"):
             return None
         if call.action == "CreateCluster":
@@ -851,10 +892,15 @@ class Realism:
         # https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html
         # (InvalidDBClusterStateFault): a member instance asked for while the cluster is
         # still being created is refused once; the cluster's own deletion, as long as it is.
-        if not (self.on("slow_states") and call.service == "rds" and call.action in ("CreateDBInstance", "DeleteDBCluster")):
+        if not (self.on("slow_states") and call.service == "rds" and call.action in ("CreateDBInstance", "DeleteDBCluster", "ModifyDBCluster")):
             return None
         cluster = call.params.get("DBClusterIdentifier")
         created = self.rds_created.get(cluster)
+        if call.action == "ModifyDBCluster":
+            if self._cluster_upgrading(cluster):
+                self.event("slow_states", call, f"InvalidDBClusterStateFault {cluster} upgrading")
+                return error(call, "InvalidDBClusterStateFault", f"DB cluster {cluster} is not currently in the available state.")
+            return None
         if call.action == "DeleteDBCluster":
             if created and cluster in self.rds_clusters and self.recent(created[0], self.figure("slow_states", "rds_seconds")):
                 self.event("slow_states", call, f"InvalidDBClusterStateFault {cluster} creating")
@@ -865,6 +911,10 @@ class Realism:
             self.event("slow_states", call, f"InvalidDBClusterStateFault {cluster}")
             return error(call, "InvalidDBClusterStateFault", f"DB cluster {cluster} is not in the available state.")
         return None
+
+    def _cluster_upgrading(self, cluster):
+        upgrade = self.rds_upgrading.get(cluster)
+        return upgrade is not None and self.recent(upgrade[0], self.figure("slow_states", "rds_seconds"))
 
     def _table_creating(self, name):
         return self.on("slow_states") and self.recent(self.tables_created.get(name), self.figure("slow_states", "dynamodb_seconds"))
@@ -927,6 +977,10 @@ class Realism:
             elif call.service == "elasticloadbalancing":
                 if call.action == "DescribeTargetHealth" and self.on("slow_states"):
                     return self._rewrite_xml(call, answer, self._targets_starting)
+                if call.action == "CreateTargetGroup":
+                    arn = re.search(r"<TargetGroupArn>([^<]+)</", answer.body.decode())
+                    if arn:
+                        self.groups_created[arn.group(1)] = self.groups_created[call.params.get("Name")] = now
                 self._after_elbv2(call, now)
             elif call.service == "dynamodb":
                 return self._after_dynamodb(call, answer, now)
@@ -1307,6 +1361,9 @@ class Realism:
         if call.action == "CreateDBCluster":
             self.rds_created[call.params.get("DBClusterIdentifier")] = [now, False]
             self.rds_clusters.add(call.params.get("DBClusterIdentifier"))
+            version = re.search(r"<EngineVersion>([^<]+)</", answer.body.decode())
+            if version:
+                self.rds_versions[call.params.get("DBClusterIdentifier")] = version.group(1)
         elif call.action == "CreateDBInstance":
             self.rds_created[call.params.get("DBInstanceIdentifier")] = [now, True]
             if self.on("db_instance_failures") and self.figure("db_instance_failures", "count") > self.db_failures_made:
@@ -1315,6 +1372,15 @@ class Realism:
         elif call.action == "DeleteDBInstance":
             # One created again under that name is a new instance.
             self.db_instances_failed.discard(call.params.get("DBInstanceIdentifier"))
+        elif call.action == "ModifyDBCluster" and self.on("slow_states"):
+            cluster, version = call.params.get("DBClusterIdentifier"), call.params.get("EngineVersion")
+            former = self.rds_versions.get(cluster)
+            if version and former and version != former:
+                self.rds_upgrading[cluster] = (now, former, version)
+                self.event("slow_states", call, f"{cluster} upgrading from {former} to {version}")
+                answer = self._rewrite_xml(call, answer, self._clusters_upgrading)
+        if call.action == "DescribeDBClusters" and self.on("slow_states"):
+            answer = self._rewrite_xml(call, answer, self._clusters_upgrading)
         if call.action == "DescribeDBInstances" and self.on("db_instance_failures") and self.db_instances_failed:
             answer = self._rewrite_xml(call, answer, self._db_instances_failed)
         if call.action in ("DescribeDBClusters", "DescribeDBInstances") and self.on("slow_states"):
@@ -1349,6 +1415,27 @@ class Realism:
         }
         self.event("dependent_drain", call, f"cluster {cluster} deleted, listed until gone")
 
+    def _clusters_upgrading(self, root, call, ns):
+        """A cluster whose engine version is being changed: `upgrading`, at its former version
+        with the new one pending; the version of any other cluster is noted (the former one of
+        a later upgrade)."""
+        for node in root.iter(f"{ns}DBCluster"):
+            name, status, version = (node.find(f"{ns}{tag}") for tag in ("DBClusterIdentifier", "Status", "EngineVersion"))
+            if name is None or version is None:
+                continue
+            if not self._cluster_upgrading(name.text):
+                self.rds_versions[name.text] = version.text
+                continue
+            _, former, new = self.rds_upgrading[name.text]
+            version.text = former
+            if status is not None:
+                status.text = "upgrading"
+            pending = node.find(f"{ns}PendingModifiedValues")
+            if pending is None:
+                pending = ET.SubElement(node, f"{ns}PendingModifiedValues")
+            ET.SubElement(pending, f"{ns}EngineVersion").text = new
+            self.event("slow_states", call, f"{name.text} upgrading")
+
     def _rds_creating(self, root, call, ns):
         seconds = self.figure("slow_states", "rds_seconds")
         kind = "DBCluster" if call.action == "DescribeDBClusters" else "DBInstance"
@@ -1370,6 +1457,8 @@ class Realism:
         elif call.action in ("CreateService", "UpdateService"):
             service = _json(answer.body).get("service") or {}
             key = (service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))
+            if call.action == "CreateService" and service:
+                self.services_created[key] = now
             self.ecs_deployed[key] = now
             awsvpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
             if awsvpc:
@@ -1392,6 +1481,12 @@ class Realism:
                 self._linger(subnet, network.get("groups") or [], attachment, "interface", "task_eni", now)
         elif call.action == "DescribeServices":
             result = _json(answer.body)
+            for service in list(result.get("services", [])):
+                key = (service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))
+                if self._service_not_known_yet(key):
+                    result["services"].remove(service)
+                    result.setdefault("failures", []).append({"arn": service.get("serviceArn"), "reason": "MISSING"})
+                    self.event("eventual_consistency", call, f"{key[1]} MISSING")
             for service in result.get("services", []):
                 self._ecs_service_view(call, service, now)
             return Answer(answer.status, answer.headers, json.dumps(result, default=str).encode())

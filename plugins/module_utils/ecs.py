@@ -12,6 +12,7 @@ __metaclass__ = type
 try:
     import botocore.exceptions
     import botocore.waiter
+    import jmespath
 except ImportError:
     pass  # AnsibleAWSModule reports the missing dependency
 
@@ -249,6 +250,14 @@ def update_service(client, cluster, service, **params):
     return client.update_service(cluster=cluster, service=service, **params)["service"]
 
 
+@EcsErrorHandler.common_error_handler("update ECS service {service} in cluster {cluster}")
+@aws_retry(extra_codes=("ServiceNotFoundException",))
+def update_created_service(client, cluster, service, **params):
+    """UpdateService on a service CreateService answered a moment ago, which ECS may not know
+    everywhere yet (ServiceNotFoundException until it does)."""
+    return client.update_service(cluster=cluster, service=service, **params)["service"]
+
+
 @EcsErrorHandler.deletion_error_handler("delete ECS service {name} in cluster {cluster}")
 @aws_retry()
 def delete_service(client, cluster, name):
@@ -284,8 +293,14 @@ STEADY = (
 )
 
 
-def _waiters(task_definition=None):
-    """The waiter model; `task_definition` is the one whose FAILED rollout ends the wait."""
+def is_steady(service):
+    """Whether a DescribeServices entry is steady, as the ServiceSteady wait counts it."""
+    return bool(jmespath.search(STEADY, {"services": [dict(service, deployments=service.get("deployments") or [])]}))
+
+
+def _waiters(task_definition=None, just_created=False):
+    """The waiter model; `task_definition` is the one whose FAILED rollout ends the wait. A
+    service `just_created` may still read MISSING (eventual consistency): polled again, not failed."""
     if task_definition:
         failed = f"services[].deployments[] | [?taskDefinition == '{task_definition}'].rolloutState"
     else:
@@ -298,7 +313,12 @@ def _waiters(task_definition=None):
                 "delay": 15,
                 "maxAttempts": 40,
                 "acceptors": [
-                    {"matcher": "path", "argument": "length(failures[?reason == 'MISSING']) > `0`", "expected": True, "state": "failure"},
+                    {
+                        "matcher": "path",
+                        "argument": "length(failures[?reason == 'MISSING']) > `0`",
+                        "expected": True,
+                        "state": "retry" if just_created else "failure",
+                    },
                     {"matcher": "pathAny", "argument": "services[].status", "expected": "INACTIVE", "state": "failure"},
                     {"matcher": "pathAny", "argument": failed, "expected": "FAILED", "state": "failure"},
                     {"matcher": "path", "argument": STEADY, "expected": True, "state": "success"},
@@ -322,12 +342,14 @@ def _timing(timeout):
     return delay, max(1, int(timeout) // delay)
 
 
-def wait_for_service(client, cluster, name, timeout, state="steady", task_definition=None):
+def wait_for_service(client, cluster, name, timeout, state="steady", task_definition=None, just_created=False):
     """Wait for a service to be steady (or inactive). Returns None on success, the
     botocore WaiterError when it timed out or failed (the module explains why).
-    `task_definition`: the one being deployed, whose FAILED rollout fails the wait."""
+    `task_definition`: the one being deployed, whose FAILED rollout fails the wait;
+    `just_created`: CreateService answered a moment ago (MISSING is read as not yet)."""
     waiter_name = "ServiceSteady" if state == "steady" else "ServiceInactive"
-    waiter = botocore.waiter.create_waiter_with_client(waiter_name, botocore.waiter.WaiterModel(_waiters(task_definition)), client)
+    model = botocore.waiter.WaiterModel(_waiters(task_definition, just_created))
+    waiter = botocore.waiter.create_waiter_with_client(waiter_name, model, client)
     delay, attempts = _timing(timeout)
     try:
         aws_retry()(waiter.wait)(cluster=cluster, services=[name], WaiterConfig={"Delay": delay, "MaxAttempts": attempts})

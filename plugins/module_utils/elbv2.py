@@ -85,12 +85,24 @@ def describe_target_group_attributes(client, arn):
     return {item["Key"]: item["Value"] for item in attributes}
 
 
-@Elbv2ErrorHandler.common_error_handler("modify the attributes of target group {arn}")
-@aws_retry()
-def modify_target_group_attributes(client, arn, attributes):
+def _put_target_group_attributes(client, arn, attributes):
     items = [{"Key": key, "Value": str(value)} for key, value in sorted(attributes.items())]
     client.modify_target_group_attributes(TargetGroupArn=arn, Attributes=items)
     return True
+
+
+@Elbv2ErrorHandler.common_error_handler("modify the attributes of target group {arn}")
+@aws_retry()
+def modify_target_group_attributes(client, arn, attributes):
+    return _put_target_group_attributes(client, arn, attributes)
+
+
+@Elbv2ErrorHandler.common_error_handler("modify the attributes of target group {arn}")
+@aws_retry(extra_codes=("TargetGroupNotFound",))
+def modify_new_target_group_attributes(client, arn, attributes):
+    """modify_target_group_attributes() on a group CreateTargetGroup answered a moment ago,
+    which ELB may not know everywhere yet (TargetGroupNotFound until it does)."""
+    return _put_target_group_attributes(client, arn, attributes)
 
 
 @Elbv2ErrorHandler.deletion_error_handler("delete target group {arn}")

@@ -142,6 +142,8 @@ options:
   wait:
     description:
       - Wait for the steady state after a change (or for V(INACTIVE) after a deletion).
+      - With nothing to change, wait too when the service is not steady (a deployment still under way, e.g. after a run stopped during its
+        wait); a steady service costs no further call.
     type: bool
     default: false
   wait_timeout:
@@ -405,9 +407,11 @@ def explain_wait_failure(client, cluster, name, wanted_task_definition, timeout)
     return f"service {name} did not reach a steady state within {timeout}s: " + "; ".join(reasons)
 
 
-def wait_steady(module, client, wanted_task_definition):
+def wait_steady(module, client, wanted_task_definition, just_created=False):
     params = module.params
-    failure = ecs.wait_for_service(client, params["cluster"], params["name"], params["wait_timeout"], task_definition=wanted_task_definition)
+    failure = ecs.wait_for_service(
+        client, params["cluster"], params["name"], params["wait_timeout"], task_definition=wanted_task_definition, just_created=just_created
+    )
     message = None
     if failure is not None:
         message = explain_wait_failure(client, params["cluster"], params["name"], wanted_task_definition, params["wait_timeout"])
@@ -440,20 +444,22 @@ def create(module, client, desired):
     request = dict(cluster=params["cluster"], serviceName=params["name"], launchType=params["launch_type"], **update_params(desired, desired))
     if params["tags"]:
         request["tags"] = ecs.dict_to_tags(params["tags"])
-    ecs.create_service(client, **request)
-    # Verify: an option the endpoint did not keep on create is applied again with UpdateService.
-    # On AWS nothing is dropped and this is one read (emulator difference: see docs/real-aws.md#emulator-differences).
-    created = find_service(client, params["cluster"], params["name"]) or {}
+    # The create's own answer describes the service: ECS is eventually consistent, and a
+    # DescribeServices right after CreateService may answer MISSING.
+    created = service_summary(ecs.create_service(client, **request))
+    # An option the endpoint did not keep on create is applied again with UpdateService.
+    # On AWS nothing is dropped (emulator difference: see docs/real-aws.md#emulator-differences).
     dropped = [key for key in ("deployment_configuration", "health_check_grace_period") if key in changed_options(desired, created)]
     if dropped:
-        ecs.update_service(client, params["cluster"], params["name"], **update_params(desired, dropped))
+        created = service_summary(ecs.update_created_service(client, params["cluster"], params["name"], **update_params(desired, dropped)))
     if params["wait"]:
-        wait_steady(module, client, desired["task_definition"])
-    service = find_service(client, params["cluster"], params["name"])
+        wait_steady(module, client, desired["task_definition"], just_created=True)
+    service = find_service(client, params["cluster"], params["name"]) or created
     module.exit_with_diff(True, {}, dict(_managed(service), tags=service["tags"]), service=service, changes=["service does not exist"])
 
 
-def update(module, client, current, desired):
+def update(module, client, current, desired, settled=True):
+    """`settled`: whether the service read was steady (a wait asked for is owed otherwise)."""
     params = module.params
     if current["launch_type"] and current["launch_type"] != params["launch_type"]:
         module.fail_json(msg=f"service {params['name']} runs on {current['launch_type']}; the launch type cannot change in place", service=current)
@@ -469,6 +475,11 @@ def update(module, client, current, desired):
     before = dict(_managed(current), tags=current["tags"])
     after = dict(before, **{key: desired[key] for key in changes})
     after["tags"] = apply_tag_plan(current["tags"], to_set, to_unset)
+    if not changed and params["wait"] and not settled and not module.check_mode:
+        # Nothing to change, but the service is still converging (a run stopped during its wait,
+        # a deployment started elsewhere): the steady state asked for is still owed.
+        wait_steady(module, client, current["task_definition"])
+        current = find_service(client, params["cluster"], params["name"]) or current
     if module.check_mode or not changed:
         module.exit_with_diff(changed, before, after, service=dict(current, **after), changes=reasons)
 
@@ -478,7 +489,7 @@ def update(module, client, current, desired):
     if request:
         ecs.update_service(client, params["cluster"], params["name"], **request)
     ecs.update_tags(client, current["service_arn"], to_set, to_unset)
-    if params["wait"] and request:
+    if params["wait"] and (request or not settled):
         wait_steady(module, client, desired.get("task_definition") or current["task_definition"])
     service = find_service(client, params["cluster"], params["name"])
     module.exit_with_diff(True, before, dict(_managed(service), tags=service["tags"]), service=service, changes=reasons)
@@ -496,7 +507,7 @@ def wait_until_drained(module, client):
         )
 
 
-def ensure_present(module, client, current):
+def ensure_present(module, client, current, settled=True):
     desired = desired_state(module, client)
     if current is not None and current["status"] == "DRAINING":
         if not module.check_mode:
@@ -504,7 +515,7 @@ def ensure_present(module, client, current):
         current = None
     if current is None:
         create(module, client, desired)
-    update(module, client, current, desired)
+    update(module, client, current, desired, settled)
 
 
 def ensure_absent(module, client, current):
@@ -563,9 +574,12 @@ def main():
     module = BlueGreenModule(argument_spec=argument_spec, supports_check_mode=True)
     client = module.client("ecs")
     try:
-        current = find_service(client, module.params["cluster"], module.params["name"])
+        found = ecs.describe_service(client, module.params["cluster"], module.params["name"])
+        current = service_summary(found) if found else None
         if module.params["state"] == "present":
-            ensure_present(module, client, current)
+            # Read only when a wait is asked for: an ACTIVE service not steady still owes it.
+            owed = module.params["wait"] and found is not None and found.get("status") == "ACTIVE" and not ecs.is_steady(found)
+            ensure_present(module, client, current, settled=not owed)
         else:
             ensure_absent(module, client, current)
     except AnsibleAWSError as e:

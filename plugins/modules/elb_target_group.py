@@ -186,6 +186,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import BlueGreenModule
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import plan_tags
+from ansible_collections.bluegreen.migration.plugins.module_utils.waits import poll
+
+# How long a new target group is read again until ELB describes it (then the answer is built
+# from the create's).
+NEW_GROUP_READ_SECONDS = 20
 
 
 def _health_check_params(health_check):
@@ -227,9 +232,11 @@ def ensure_present(module, client, current):
             if params["tags"]:
                 request["Tags"] = [{"Key": k, "Value": str(v)} for k, v in params["tags"].items()]
             group = elbv2.create_target_group(client, **request)
+            # ELB is eventually consistent: a group just created may be unknown for a moment.
             if params["deregistration_delay"] is not None:
-                elbv2.modify_target_group_attributes(client, group["TargetGroupArn"], {elbv2.TARGET_GROUP_DELAY_KEY: params["deregistration_delay"]})
-            after = elbv2.read_target_group(client, params["name"])
+                elbv2.modify_new_target_group_attributes(client, group["TargetGroupArn"], {elbv2.TARGET_GROUP_DELAY_KEY: params["deregistration_delay"]})
+            found = poll(lambda: elbv2.read_target_group(client, params["name"]), NEW_GROUP_READ_SECONDS, 1)
+            after = found or dict(after, target_group_arn=group["TargetGroupArn"])
         module.exit_with_diff(True, {}, after, target_group=after)
 
     wanted = dict(params, health_check=dict(health_check))

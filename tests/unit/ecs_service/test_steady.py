@@ -37,6 +37,14 @@ def deployment(status="PRIMARY", rollout="COMPLETED", **more):
 )
 def test_steady(answer, steady):
     assert jmespath.search(ecs.STEADY, {"services": [answer]}) is steady
+    # ecs_service's check before a wait it may owe, on the service it read, says the same.
+    assert ecs.is_steady(answer) is steady
+
+
+def test_a_service_without_deployments_listed_is_judged_without_error():
+    bare = {k: v for k, v in service().items() if k != "deployments"}
+    assert ecs.is_steady(bare) is True
+    assert ecs.is_steady(dict(bare, runningCount=1)) is False
 
 
 def test_every_service_of_the_answer_must_be_steady():

@@ -262,8 +262,9 @@ def test_ecs_learns_late_of_its_role_cluster_and_listener(realistic_aws, network
         family="bluegreen-app-t1", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512",
         containerDefinitions=[{"name": "app", "image": "amazon/amazon-ecs-sample", "portMappings": [{"containerPort": 80}]}],
     )["taskDefinition"]["taskDefinitionArn"]
-    # Windows long enough for a module started on a busy machine to meet them.
-    realistic_aws.realism("config", {"eventual_consistency": {"seconds": 8, "listener_seconds": 10}})
+    # Windows long enough for a module started on a busy machine to meet them (the services
+    # themselves readable at once: the last line reads one).
+    realistic_aws.realism("config", {"eventual_consistency": {"seconds": 8, "listener_seconds": 10, "service_seconds": 0}})
 
     client("ecs").create_cluster(clusterName="bluegreen-app2-t1")
     started = run_module("ecs_service", service_args(network, td, cluster="bluegreen-app2-t1"))
@@ -283,9 +284,86 @@ def test_ecs_learns_late_of_its_role_cluster_and_listener(realistic_aws, network
     assert client("ecs").describe_services(cluster="bluegreen-app-t1", services=["bluegreen-green-t1"])["services"][0]["status"] == "ACTIVE"
 
 
+def test_a_service_just_created_reads_missing_for_a_while(realistic_aws, network):
+    """ECS is eventually consistent: right after CreateService, DescribeServices may answer the
+    service MISSING and UpdateService ServiceNotFoundException. ecs_service creates, waits for
+    (or does not wait for) and returns the new service all the same, and a re-run is a no-op."""
+    run_module("ecs_cluster", {"name": "bluegreen-app-t1"})
+    td = run_module("ecs_task_definition", task_definition_args())["arn"]
+    realistic_aws.realism("config", {"eventual_consistency": {"service_seconds": 6}, "throttling": {"enabled": False}})
+
+    def missing():
+        return [e["detail"] for e in events(realistic_aws, "eventual_consistency", "DescribeServices")]
+
+    # Options the emulator keeps on create: no UpdateService follows, the wait reads MISSING first.
+    plain = {k: v for k, v in service_args(network, td).items() if k not in ("deployment_configuration", "health_check_grace_period")}
+    waited = run_module("ecs_service", dict(plain, wait=True, wait_timeout=60))
+    assert waited.get("failed") is not True, waited
+    assert "bluegreen-blue-t1 MISSING" in missing(), missing()
+    assert waited["changed"] is True and waited["service"]["running_count"] == 2
+
+    # Not waited for: the service returned is the create's answer (ECS still says MISSING).
+    unwaited = run_module("ecs_service", dict(plain, name="bluegreen-green-t1", desired_count=0))
+    assert unwaited.get("failed") is not True, unwaited
+    assert "bluegreen-green-t1 MISSING" in missing(), missing()
+    assert unwaited["service"]["service_name"] == "bluegreen-green-t1" and unwaited["service"]["task_definition"] == td
+
+    # The emulator keeps no deployment configuration on create: sent again, through the window.
+    full = run_module("ecs_service", service_args(network, td, name="bluegreen-canary-t1", desired_count=0))
+    assert full.get("failed") is not True, full
+    assert "ServiceNotFoundException bluegreen-canary-t1" in [e["detail"] for e in events(realistic_aws, "eventual_consistency", "UpdateService")]
+    assert full["service"]["deployment_configuration"]["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+
+    time.sleep(6)
+    assert run_module("ecs_service", dict(plain, name="bluegreen-green-t1", desired_count=0))["changed"] is False
+
+
+def test_a_run_with_nothing_to_change_still_waits_for_a_deployment_under_way(realistic_aws, network):
+    """A deploy stopped during its steady-state wait leaves the deployment running; the re-run
+    has nothing to change but owes the wait: it returns once the service is steady."""
+    run_module("ecs_cluster", {"name": "bluegreen-app-t1"})
+    td = run_module("ecs_task_definition", task_definition_args())["arn"]
+    realistic_aws.realism("config", {"slow_states": {"ecs_seconds": 8}, "eventual_consistency": {"service_seconds": 0}, "throttling": {"enabled": False}})
+    # What the stopped run left: the service created, its deployment in progress.
+    started = run_module("ecs_service", service_args(network, td))
+    assert started["changed"] is True and started["service"]["running_count"] == 0
+
+    again = run_module("ecs_service", service_args(network, td, wait=True, wait_timeout=60))
+    assert again.get("failed") is not True and again["changed"] is False, again
+    assert again["service"]["running_count"] == 2, again["service"]
+    assert [d["rollout_state"] for d in again["service"]["deployments"]] == ["COMPLETED"], again["service"]
+    assert [e for e in events(realistic_aws, "slow_states", "DescribeServices")], "the deployment was never seen in progress"
+
+
+def test_a_target_group_just_created_is_unknown_for_a_moment(realistic_aws, network):
+    """Right after CreateTargetGroup, ELB may not describe the group nor take its attributes
+    (TargetGroupNotFound). elb_target_group sets the delay and returns the group all the same."""
+    realistic_aws.realism("config", {"eventual_consistency": {"target_group_seconds": 4}, "throttling": {"enabled": False}})
+    args = {"name": "app-blue-t1", "port": 80, "vpc_id": network["vpc"], "deregistration_delay": 15}
+    created = run_module("elb_target_group", args)
+    assert created.get("failed") is not True, created
+    late = [(e["action"], e["detail"].split(" ")[0]) for e in events(realistic_aws, "eventual_consistency")]
+    assert ("ModifyTargetGroupAttributes", "TargetGroupNotFound") in late, late
+    group = created["target_group"]
+    assert group["target_group_arn"].startswith("arn:aws:elasticloadbalancing:") and ":targetgroup/app-blue-t1/" in group["target_group_arn"]
+    assert group["target_group_name"] == "app-blue-t1" and group["deregistration_delay"] == 15
+    attributes = client("elbv2").describe_target_group_attributes(TargetGroupArn=group["target_group_arn"])["Attributes"]
+    assert {a["Key"]: a["Value"] for a in attributes}["deregistration_delay.timeout_seconds"] == "15"
+    assert run_module("elb_target_group", args)["changed"] is False
+
+    # Without a delay to set, the read right after the create meets the window and is polled.
+    plain = run_module("elb_target_group", {"name": "app-green-t1", "port": 80, "vpc_id": network["vpc"]})
+    assert plain.get("failed") is not True and plain["target_group"]["target_group_name"] == "app-green-t1", plain
+    late = [e["detail"] for e in events(realistic_aws, "eventual_consistency", "DescribeTargetGroups")]
+    assert any(d.startswith("TargetGroupNotFound") and "app-green-t1" in d for d in late), late
+    assert plain["target_group"]["deregistration_delay"] == 300 and plain["target_group"]["target_group_arn"]
+
+
 def test_target_group_deleted_once_its_balancer_has_let_it_go(realistic_aws, network):
     """Right after its load balancer is deleted a target group is still "in use by a listener
     or a rule" for a while; elb_target_group's delete waits that out."""
+    # The group is created here, not by the module: readable at once.
+    realistic_aws.realism("config", {"eventual_consistency": {"target_group_seconds": 0}})
     elb = client("elbv2")
     group = elb.create_target_group(Name="app-blue-t1", Protocol="HTTP", Port=80, VpcId=network["vpc"], TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
     balancer = elb.create_load_balancer(Name="app-t1", Subnets=network["subnets"], SecurityGroups=[network["sg"]])["LoadBalancers"][0]["LoadBalancerArn"]
