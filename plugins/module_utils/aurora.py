@@ -113,16 +113,24 @@ def instance_plan(instance_ids, tags):
     return plan
 
 
+# A cluster in these statuses is applying a change now; its PendingModifiedValues are under way.
+APPLYING = ("modifying", "upgrading")
+
+
 def cluster_state(cluster):
-    """The compared fields of a cluster as AWS reports them."""
+    """The compared fields of a cluster as AWS reports them. A change AWS is applying now (a minor
+    version upgrade, the cluster `upgrading`) counts as made: planned again, it would be sent to a
+    cluster that refuses any change until it is available. A value only queued for the
+    maintenance window is not: the role applies its changes immediately."""
+    pending = (cluster.get("PendingModifiedValues") or {}) if cluster.get("Status") in APPLYING else {}
     return {
         "engine": cluster.get("Engine"),
-        "engine_version": cluster.get("EngineVersion"),
+        "engine_version": pending.get("EngineVersion") or cluster.get("EngineVersion"),
         "port": cluster.get("Port"),
         "db_subnet_group": cluster.get("DBSubnetGroup"),
         "security_group_ids": sorted(g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups", [])),
         "storage_encrypted": bool(cluster.get("StorageEncrypted")),
-        "backup_retention_period": cluster.get("BackupRetentionPeriod"),
+        "backup_retention_period": pending.get("BackupRetentionPeriod", cluster.get("BackupRetentionPeriod")),
         "deletion_protection": bool(cluster.get("DeletionProtection")),
         "copy_tags_to_snapshot": bool(cluster.get("CopyTagsToSnapshot")),
         "tags": boto3_tag_list_to_ansible_dict(cluster.get("TagList", [])),
@@ -232,7 +240,35 @@ def plan_instances(wanted_instances, instance_class, subnet_group, instances):
         updates = fields_that_differ(desired, instance_state(current))
         if updates:
             changes.append(change(INSTANCE, wanted["id"], "update", updates, "differs from the inputs"))
-    return changes
+    return changes + [
+        change(INSTANCE, instance["DBInstanceIdentifier"], "delete", {"db_instance_class": field(instance.get("DBInstanceClass"), None)},
+               "an instance of the role beyond aurora_reader_count (it would keep running, and billed)")
+        for instance in extra_instances(wanted_instances, instances)
+    ]
+
+
+def extra_instances(wanted_instances, instances):
+    """The role's instances (tagged with a bluegreen:db-role) that the plan no longer names,
+    e.g. after aurora_reader_count was lowered, and are not already being deleted. An instance
+    someone added to the cluster by hand is not the role's to delete."""
+    wanted = set(w["id"] for w in wanted_instances)
+    return [
+        i for i in instances
+        if i["DBInstanceIdentifier"] not in wanted and i.get("DBInstanceStatus") != "deleting"
+        and "bluegreen:db-role" in boto3_tag_list_to_ansible_dict(i.get("TagList", []))
+    ]
+
+
+def writer_among(cluster, instances):
+    """Refusals for the instances to delete when one is the cluster's writer (after a failover):
+    deleting it would fail the cluster over again, which is a decision of its own."""
+    writers = set(m["DBInstanceIdentifier"] for m in (cluster or {}).get("DBClusterMembers", []) if m.get("IsClusterWriter"))
+    return [
+        "%s is the cluster's writer now (after a failover) and is beyond aurora_reader_count: fail the cluster over to one of the "
+        "instances kept first (aws rds failover-db-cluster --target-db-instance-identifier ...), or keep aurora_reader_count as it was"
+        % i["DBInstanceIdentifier"]
+        for i in instances if i["DBInstanceIdentifier"] in writers
+    ]
 
 
 # The statuses a DB instance passes through on its way to available, and those where it serves
@@ -304,9 +340,10 @@ def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
     to_apply = set(c["name"] for c in instance_changes)
     cluster_writes = [c for c in cluster_changes if c["action"] in ("create", "update")]
     send_version = cluster is None or "engine_version" in (cluster_writes[0]["fields"] if cluster_writes else {})
+    extra = extra_instances(wanted_instances, instances)
     return {
         "changes": cluster_changes + instance_changes,
-        "refused": refused(cluster_changes),
+        "refused": refused(cluster_changes) + writer_among(cluster, extra),
         "ready": ready(cluster, instances, [w["id"] for w in wanted_instances]),
         "apply": {
             "cluster": bool(cluster_writes),
@@ -314,6 +351,7 @@ def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
             # rds_cluster gets the version only to create or upgrade (never to go back).
             "engine_version": desired_cluster["engine_version"] if send_version else None,
             "instances": [w for w in wanted_instances if w["id"] in to_apply],
+            "delete_instances": [i["DBInstanceIdentifier"] for i in extra],
         },
     }
 

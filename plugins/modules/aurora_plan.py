@@ -267,6 +267,12 @@ apply:
       description: The instances to create or update, each with C(id), C(promotion_tier) and C(tags).
       type: list
       elements: dict
+    delete_instances:
+      description:
+        - Identifiers of the role's instances (tagged C(bluegreen:db-role)) beyond the ones wanted, e.g. after O(instance_ids) lost a reader.
+        - Not the cluster's writer (that is refused) nor an instance added by hand.
+      type: list
+      elements: str
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -301,7 +307,7 @@ SECRET_OPTIONS = dict(
 def writes(apply, parts):
     """Whether any writer has something to do: the cluster, an instance, or one of `parts` (the
     subnet group, the secret, the alarms: each a dict with its own "apply")."""
-    return bool(apply["cluster"] or apply["instances"] or any(part["apply"] for part in parts.values()))
+    return bool(apply["cluster"] or apply["instances"] or apply["delete_instances"] or any(part["apply"] for part in parts.values()))
 
 
 def main():

@@ -165,6 +165,16 @@ def test_aurora_role_converges_keeps_the_password_secret_and_tears_down(aws):
     facts = drifted.stdout[drifted.stdout.index("bluegreen_aurora:"):]
     assert cluster["Endpoint"] in facts and cluster["ReaderEndpoint"] in facts
 
+    # aurora_reader_count lowered: the role's last reader is deleted (it would run on, billed),
+    # nothing else is touched, and the next run has nothing to do.
+    aws.reset_recording()
+    lowered, counts = play(aurora_wait=False, aurora_reader_count=READERS - 1)
+    assert counts["changed"] == 1, lowered.stdout[-6000:]
+    assert [c["params"]["DBInstanceIdentifier"] for c in aws.mutating_requests()] == [reader], aws.mutating_requests()
+    members = rds.describe_db_clusters(DBClusterIdentifier=f"aurora-{SUFFIX}")["DBClusters"][0]["DBClusterMembers"]
+    assert sorted(m["DBInstanceIdentifier"] for m in members) == [f"aurora-{n}-{SUFFIX}" for n in range(1, READERS + 1)]
+    assert play(aurora_reader_count=READERS - 1)[1]["changed"] == 0
+
     # Another major version, master user or database name stops the run before any write,
     # naming the cluster's value and the wanted one.
     refused = play_refused(aws, aurora_engine_version="16.4", aurora_master_username="someone_else")

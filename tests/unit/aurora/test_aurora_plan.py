@@ -59,7 +59,36 @@ def only_change(result):
 def test_the_recorded_state_is_what_the_role_wants():
     result = planned()
     assert result["changes"] == [] and result["refused"] == []
-    assert result["apply"] == {"cluster": False, "create_cluster": False, "engine_version": None, "instances": []}
+    assert result["apply"] == {"cluster": False, "create_cluster": False, "engine_version": None, "instances": [], "delete_instances": []}
+
+
+def test_a_reader_beyond_the_count_is_deleted_and_only_the_roles():
+    """aurora_reader_count lowered from 1 to 0: the role's reader goes (it would keep running and
+    billed); an instance added to the cluster by hand, and one already being deleted, stay out."""
+    writer_only = aurora.instance_plan(["aurora-1-dev"], BASE_TAGS)
+    result = planned(wanted=writer_only)
+    change = only_change(result)
+    assert (change["resource"], change["name"], change["action"]) == (aurora.INSTANCE, "aurora-2-dev", "delete")
+    assert change["fields"] == {"db_instance_class": {"before": INSTANCES[1]["DBInstanceClass"], "after": None}}
+    assert result["apply"]["delete_instances"] == ["aurora-2-dev"] and result["refused"] == []
+
+    by_hand = instances_with(1, TagList=[{"Key": "Name", "Value": "aurora-2-dev"}])
+    assert planned(instances=by_hand, wanted=writer_only)["apply"]["delete_instances"] == []
+    going = instances_with(1, DBInstanceStatus="deleting")
+    assert planned(instances=going, wanted=writer_only)["changes"] == []
+
+
+def test_the_writer_beyond_the_count_is_refused():
+    """After a failover the instance to remove may be the cluster's writer: deleting it would
+    fail the cluster over again, so the role stops before any write and says what to do."""
+    failed_over = cluster_with(DBClusterMembers=[
+        {"DBInstanceIdentifier": "aurora-1-dev", "IsClusterWriter": False, "PromotionTier": 0},
+        {"DBInstanceIdentifier": "aurora-2-dev", "IsClusterWriter": True, "PromotionTier": 1},
+    ])
+    result = planned(cluster=failed_over, wanted=aurora.instance_plan(["aurora-1-dev"], BASE_TAGS))
+    assert len(result["refused"]) == 1
+    for word in ("aurora-2-dev", "writer", "aurora_reader_count", "failover-db-cluster"):
+        assert word in result["refused"][0], result["refused"]
 
 
 def test_instance_plan_puts_the_writer_first():
@@ -108,12 +137,27 @@ def test_a_newer_engine_version_than_asked_is_no_change():
     assert upgrade["apply"]["engine_version"] == "16.10"
 
 
+def test_an_upgrade_or_retention_change_still_being_applied_is_not_planned_again():
+    """While AWS applies a change (the cluster `upgrading` or `modifying`) it reports the former
+    value, the new one in PendingModifiedValues, and refuses another ModifyDBCluster."""
+    upgrading = cluster_with(EngineVersion="16.1", Status="upgrading", PendingModifiedValues={"EngineVersion": "16.4"})
+    assert planned(cluster=upgrading)["changes"] == []
+    retention = cluster_with(BackupRetentionPeriod=1, Status="modifying", PendingModifiedValues={"BackupRetentionPeriod": 7})
+    assert planned(cluster=retention)["changes"] == []
+    # A pending value other than the wanted one is still a change, from the pending value.
+    other = planned(cluster=cluster_with(Status="modifying", PendingModifiedValues={"BackupRetentionPeriod": 3}))
+    assert only_change(other)["fields"] == {"backup_retention_period": {"before": 3, "after": 7}}
+    # Only queued for the maintenance window (the cluster available): the role applies it now.
+    queued = planned(cluster=cluster_with(EngineVersion="16.1", PendingModifiedValues={"EngineVersion": "16.4"}))
+    assert only_change(queued)["fields"] == {"engine_version": {"before": "16.1", "after": "16.4"}}
+
+
 @pytest.mark.parametrize(("found", "wanted"), [("15.10", "16.4"), ("16.4", "15.10"), ("9.6.22", "10.21")])
 def test_another_major_version_is_refused_before_any_write(found, wanted):
     result = aurora.plan(dict(DESIRED, engine_version=wanted), WANTED_INSTANCES, CLASS, cluster_with(EngineVersion=found), INSTANCES)
     change = only_change(result)
     assert change["action"] == "replace" and change["fields"] == {"engine_version": {"before": found, "after": wanted}}
-    assert result["apply"] == {"cluster": False, "create_cluster": False, "engine_version": None, "instances": []}
+    assert result["apply"] == {"cluster": False, "create_cluster": False, "engine_version": None, "instances": [], "delete_instances": []}
     assert len(result["refused"]) == 1
     refused = result["refused"][0]
     for word in (found, wanted, "aurora_engine_version", "major version upgrade is an explicit operation", "snapshot", "blue/green"):

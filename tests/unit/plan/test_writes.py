@@ -97,13 +97,14 @@ def test_a_tier_plan_without_services_or_alarms_still_answers():
     assert ecs_service_plan.writes({"target_groups": {"apply": []}, "load_balancer": {"apply": False, "record_forward": False}}) is False
 
 
-AURORA_APPLY = {"cluster": False, "create_cluster": False, "engine_version": None, "instances": []}
+AURORA_APPLY = {"cluster": False, "create_cluster": False, "engine_version": None, "instances": [], "delete_instances": []}
 AURORA_PARTS = {"subnet_group": {"found": {}, "apply": False}, "secret": {"found": {}, "apply": False}, "alarms": {"apply": False}}
 
 
 @pytest.mark.parametrize("apply, parts", [
     (dict(AURORA_APPLY, cluster=True), AURORA_PARTS),
     (dict(AURORA_APPLY, instances=[{"id": "aurora-dev-2"}]), AURORA_PARTS),
+    (dict(AURORA_APPLY, delete_instances=["aurora-dev-3"]), AURORA_PARTS),
     (AURORA_APPLY, dict(AURORA_PARTS, secret={"found": {}, "apply": True})),
     (AURORA_APPLY, dict(AURORA_PARTS, subnet_group={"found": {}, "apply": True})),
     (AURORA_APPLY, dict(AURORA_PARTS, alarms={"apply": True})),
