@@ -22,7 +22,9 @@ fi
 # Module runs import their module_utils from a zip that Python compiles anew each time (a
 # quarter of a module run's CPU): scripts/site/bluegreen_code_cache.py keeps that byte code.
 purelib=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-printf '%s\nimport bluegreen_code_cache\n' "$root/scripts/site" >"$purelib/bluegreen-code-cache.pth"
+# (Only when found: a checkout without the file, or a moved tree, starts Python as before.)
+printf '%s\nimport importlib.util; importlib.util.find_spec("bluegreen_code_cache") and __import__("bluegreen_code_cache")\n' \
+  "$root/scripts/site" >"$purelib/bluegreen-code-cache.pth"
 # The dev tree is the collection: expose it as build/collections/ansible_collections/bluegreen/migration.
 mkdir -p build/collections/ansible_collections/bluegreen
 ln -sfn "$root" build/collections/ansible_collections/bluegreen/migration

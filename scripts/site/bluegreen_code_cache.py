@@ -13,6 +13,7 @@ import importlib.util
 import marshal
 import os
 import sys
+import tempfile
 import types
 import zipimport
 
@@ -32,7 +33,8 @@ def cached_compile(pathname, source):
     """zipimport's compile step, answered from the cache for module payloads."""
     if PAYLOAD_MARK not in pathname:
         return compile_source(pathname, source)
-    key = hashlib.sha256(importlib.util.MAGIC_NUMBER + source).hexdigest()
+    # As a .pyc's name does: the byte-code version and the optimization level (-O strips asserts).
+    key = hashlib.sha256(importlib.util.MAGIC_NUMBER + bytes([sys.flags.optimize]) + source).hexdigest()
     path = os.path.join(CACHE_DIR, key)
     try:
         with open(path, 'rb') as cached:
@@ -44,8 +46,8 @@ def cached_compile(pathname, source):
     code = compile_source(pathname, source)
     try:
         os.makedirs(CACHE_DIR, exist_ok=True)
-        partial = f'{path}.{os.getpid()}'
-        with open(partial, 'wb') as out:
+        handle, partial = tempfile.mkstemp(dir=CACHE_DIR, prefix='.partial-')
+        with os.fdopen(handle, 'wb') as out:
             out.write(marshal.dumps(code))
         os.replace(partial, path)  # atomic: parallel runs never read half a file
     except OSError:

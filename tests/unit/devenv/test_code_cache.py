@@ -78,4 +78,7 @@ def test_other_archives_and_a_damaged_entry(tmp_path, monkeypatch):
 def test_setup_loads_the_cache_in_the_venv():
     pth = list(Path(sys.prefix).glob("lib/python*/site-packages/bluegreen-code-cache.pth"))
     assert pth, "scripts/setup.sh did not install bluegreen-code-cache.pth in the venv"
-    assert pth[0].read_text().splitlines() == [str(SITE), "import bluegreen_code_cache"]
+    assert pth[0].read_text().splitlines()[0] == str(SITE)
+    started = subprocess.run([sys.executable, "-c", "import zipimport; print(zipimport._compile_source.__module__)"],
+                             capture_output=True, text=True, check=True)
+    assert started.stdout.strip() == "bluegreen_code_cache" and started.stderr == ""
