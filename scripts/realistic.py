@@ -1426,7 +1426,7 @@ class Realism:
             if not self._cluster_upgrading(name.text):
                 self.rds_versions[name.text] = version.text
                 continue
-            _, former, new = self.rds_upgrading[name.text]
+            former, new = self.rds_upgrading[name.text][1:]
             version.text = former
             if status is not None:
                 status.text = "upgrading"

@@ -186,4 +186,3 @@ def test_a_role_set_by_a_migration_does_not_reach_the_next(migrator):
     assert migrator.query("SELECT version, who FROM owned ORDER BY version") == [[1, owner], [2, login]]
     assert migrator.query("SELECT tableowner FROM pg_tables WHERE tablename = 'owned'") == [[owner]]
     assert versions(migrator) == [1, 2]
-

@@ -332,7 +332,7 @@ def test_a_run_with_nothing_to_change_still_waits_for_a_deployment_under_way(rea
     assert again.get("failed") is not True and again["changed"] is False, again
     assert again["service"]["running_count"] == 2, again["service"]
     assert [d["rollout_state"] for d in again["service"]["deployments"]] == ["COMPLETED"], again["service"]
-    assert [e for e in events(realistic_aws, "slow_states", "DescribeServices")], "the deployment was never seen in progress"
+    assert events(realistic_aws, "slow_states", "DescribeServices"), "the deployment was never seen in progress"
 
 
 def test_a_target_group_just_created_is_unknown_for_a_moment(realistic_aws, network):
