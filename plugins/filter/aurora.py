@@ -11,10 +11,11 @@ from ansible_collections.bluegreen.migration.plugins.plugin_utils.filters import
 
 
 class FilterModule(object):
-    """Aurora filters of bluegreen.migration: what a wait for the database still waits for."""
+    """Aurora filters of bluegreen.migration: what a wait for the database still waits for, and a final snapshot already taken."""
 
     def filters(self):
         return {
             "aurora_instances_waited": filter_errors("aurora_instances_waited", aurora.instances_waited),
             "aurora_cluster_waited": filter_errors("aurora_cluster_waited", aurora.cluster_waited),
+            "aurora_final_snapshot_taken": filter_errors("aurora_final_snapshot_taken", aurora.final_snapshot_taken),
         }

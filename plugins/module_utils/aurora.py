@@ -11,6 +11,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+import re
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -367,3 +370,35 @@ def secret_wanted(secret, cluster):
         if cluster and cluster.get(found) and key in wanted["fields"]:
             wanted["fields"][key] = cluster[found]
     return wanted
+
+
+# What a final snapshot's name adds to its prefix: naming.utc_stamp(), YYYYMMDD-HHMMSS.
+FINAL_SNAPSHOT_STAMP = re.compile(r"^-[0-9]{8}-[0-9]{6}$")
+
+
+def _instant(value):
+    """An RDS time as amazon.aws's info modules return it (ISO 8601 text, or a datetime)."""
+    if isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+
+
+def final_snapshot_taken(cluster_snapshots, cluster, prefix):
+    """The identifier of the final snapshot a teardown of this cluster already took, or None: a
+    teardown stopped after its snapshot and run again takes no second one. One of the
+    amazon.aws.rds_snapshot_info `cluster_snapshots` of the cluster (`cluster`, one of
+    rds_cluster_info's `clusters`), named `prefix`-<UTC time>, available or being created, taken
+    after the cluster was created (a snapshot of an earlier cluster of the same name is not)."""
+    born = _instant(cluster.get("cluster_create_time"))
+    found = []
+    for snapshot in cluster_snapshots or []:
+        name = snapshot.get("db_cluster_snapshot_identifier") or ""
+        taken = _instant(snapshot.get("snapshot_create_time"))
+        if not (name.startswith(prefix) and FINAL_SNAPSHOT_STAMP.match(name[len(prefix):])):
+            continue
+        if snapshot.get("db_cluster_identifier") not in (None, cluster.get("db_cluster_identifier")):
+            continue
+        if snapshot.get("status") not in ("available", "creating") or (born and taken and taken < born):
+            continue
+        found.append(name)
+    return max(found) if found else None  # the latest (the stamp sorts by time)

@@ -2,7 +2,8 @@
 cluster is `upgrading`, reports its former version with the new one pending, and refuses any
 ModifyDBCluster (InvalidDBClusterStateFault) until it is available. A run in that window has
 its change retried until AWS takes it, and never sends the upgrade again (that the plan reads
-the pending version is tested on recorded answers in tests/unit/aurora/test_aurora_plan.py)."""
+the pending version is tested on recorded answers in tests/unit/aurora/test_aurora_plan.py).
+Then a teardown resumed after its final snapshot: no second snapshot."""
 
 import pytest
 
@@ -45,3 +46,14 @@ def test_a_run_during_a_minor_upgrade_waits_for_the_cluster_and_does_not_upgrade
     cluster = client("rds").describe_db_clusters(DBClusterIdentifier=CLUSTER)["DBClusters"][0]
     assert (cluster["Status"], cluster["EngineVersion"], cluster["BackupRetentionPeriod"]) == ("available", "15.12", 3)
     assert play(aurora_engine_version="15.12", aurora_backup_retention_days=3)["changed"] == 0
+
+    # A teardown with a final snapshot, stopped after the snapshot and run again: that snapshot
+    # is the final one (no second), and the cluster goes.
+    earlier = f"aurora-final-{SUFFIX}-20261207-000000"
+    client("rds").create_db_cluster_snapshot(DBClusterIdentifier=CLUSTER, DBClusterSnapshotIdentifier=earlier)
+    realistic_aws.reset_recording()
+    assert play(aurora_state="absent", aurora_skip_final_snapshot=False)["changed"] > 0
+    assert not [c for c in realistic_aws.requests() if c["action"] == "CreateDBClusterSnapshot"]
+    snapshots = client("rds").describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
+    assert [s["DBClusterSnapshotIdentifier"] for s in snapshots] == [earlier]
+    assert client("rds").describe_db_clusters()["DBClusters"] == []
