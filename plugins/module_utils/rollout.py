@@ -223,14 +223,15 @@ def pause_of_run(plan, cfg, state, now):
             pause["since"] = int(now) - paused_at if paused_at else 0
             pause["timed_out"] = bool(paused_at and timeout and pause["since"] > timeout)
             if cfg.get("resume") or (pause["timed_out"] and pause["action"] == "continue"):
-                stop = ""
+                # The paused step baked and passed its gates before the pause.
+                stop, run_steps = "", [step for step in remaining if step > weight]
             elif pause["timed_out"]:
                 stop, run_steps = "abort", []
             elif paused_at:
                 stop, run_steps = "waiting", []
             else:
-                # Killed between the shift and the mark: the step's gates run again, then it pauses.
-                stop, run_steps = "pause", []
+                # Killed between the shift and the mark: the step's bake and gates run again, then it pauses.
+                stop, run_steps = "pause", [weight]
     # A mark left by this rollout (or a stale one) goes before anything moves.
     pause["clear_mark"] = bool(paused_at) and stop not in ("waiting",) and not plan["done"]
     # The listener's tags without the mark (the module that clears it purges the others).
@@ -297,9 +298,10 @@ def rollout_plan(state, cfg, image=""):
         "reset_first": not done and weights[new] > 0 and not resume,
         "start_weight": start,
         "steps": steps,
-        # A run stopped at the last step (100 %, not promoted yet) runs that step's bake and
-        # gates again: the promotion never follows an unfinished bake.
-        "remaining_steps": [] if done else [step for step in steps if step > start] or steps[-1:],
+        # A run stopped during a step (its weights set, its bake or gates not over: 100 % not
+        # promoted yet, or any step before) runs that step's bake and gates again: no more
+        # traffic moves, and no promotion follows, after an unfinished bake.
+        "remaining_steps": [] if done else [step for step in steps if step >= start] or steps[-1:],
         "alarms": [alarm["name"] for alarm in ((state.get("alarms") or {}).get(new) or {}).get("alarms", [])],
         "hooks": dict((hook, []) for hook in HOOKS),
         "test_listener": state.get("test_listener") or {},
@@ -412,7 +414,9 @@ def describe(plan, cfg, state):
         if plan["reset_first"]:
             lines.append("reset: %s has weight %s with another image; its traffic goes back to %s first" % (new, weights[new], old))
         if plan["resume"]:
-            lines.append("resume: %s already runs %s at weight %s; continuing from there" % (new, plan["image"], plan["start_weight"]))
+            again = plan["run_steps"][:1] == [plan["start_weight"]]
+            lines.append("resume: %s already runs %s at weight %s; continuing from there%s" % (
+                new, plan["image"], plan["start_weight"], " (the bake and gates of that step again first: the stopped run may not have finished them)" if again else ""))
             if pause.get("weight") and plan["start_weight"] == pause["weight"]:
                 lines.append("resume after the pause at step %d/%d (%d %%)%s" % (
                     pause["after_step"], len(steps), pause["weight"], " (it timed out: continue as configured)" if pause["timed_out"] else ""))

@@ -606,16 +606,18 @@ def test_killed_rollout_resumes_from_the_weights_aws_has(env, tmp_path):
     status, dummy = ok(play(env, STATUS))
     assert "lock: held by" in flat(status) and '(playbook "Roll out a new version (blue-green, gated)", rollout)' in flat(status)
 
-    queue(emulator, 3)  # expand again (a no-op for the migrator), validate at steps 2 and 3
+    queue(emulator, 4)  # expand again (a no-op for the migrator), validate at steps 1 (again), 2 and 3
     proc, counts = ok(play(env, ROLLOUT, rollout_image="nginx:1.29", bluegreen_lock_break=True, **FAST))
     text = flat(proc)
     assert "broke the lock of" in text
-    assert f"resume: {new} already runs nginx:1.29 at weight 10; continuing from there" in text
-    assert "at step 1/3" not in text and "gate schema passed at step 3/3 (100 %)" in text
+    assert f"resume: {new} already runs nginx:1.29 at weight 10; continuing from there (the bake and gates of that step again first" in text
+    # The killed run never finished step 1's bake: its bake and gates run before more traffic moves.
+    assert "gate schema passed at step 1/3 (10 %)" in text and "gate schema passed at step 3/3 (100 %)" in text
+    assert text.index("gate schema passed at step 1/3") < text.index("at step 2/3")
     after = state()
     assert after["live"] == new and after["weights"] == {new: 100, live: 0}
     assert after["desired"] == {new: 2, live: 0} and after["image"][new] == "nginx:1.29"
-    assert len(emulator.lambda_invocations()) == 5  # 4 of the two rollouts, 1 of the status
+    assert len(emulator.lambda_invocations()) == 6  # 5 of the two rollouts, 1 of the status
 
 
 def test_rollout_whose_lock_was_broken_stops_without_writing(env, tmp_path):
@@ -652,7 +654,7 @@ def test_rollout_whose_lock_was_broken_stops_without_writing(env, tmp_path):
     assert held["holder"] == {"S": "erin"}
 
     # The breaker's run, here a resumed rollout that breaks erin's lock, finishes the job.
-    queue(emulator, 3)  # expand again, validate at steps 2 and 3
+    queue(emulator, 4)  # expand again, validate at steps 1 (again: its bake was cut short), 2 and 3
     proc, dummy = ok(play(env, ROLLOUT, rollout_image="nginx:1.30", bluegreen_lock_break=True, **FAST))
     assert f"resume: {new} already runs nginx:1.30 at weight 10; continuing from there" in flat(proc)
     assert state()["weights"] == {new: 100, live: 0}

@@ -74,9 +74,15 @@ def test_the_promotion_records_the_retired_color_and_its_revision_for_a_rollback
     assert plan["promote_tags"] == {"bluegreen:rollback-to": "blue arn:aws:ecs:us-east-1:123456789012:task-definition/app-blue-dev:4"}
 
 
-def test_an_interrupted_rollout_of_the_same_image_resumes_above_its_weight():
+def test_an_interrupted_rollout_of_the_same_image_bakes_its_step_again_then_goes_on():
+    """Killed during the 50 % step's bake (or its gates): the next run does not move more traffic
+    at once; it bakes and gates that step again (its weights are already there), then 100 %."""
     plan = rollout_plan(state(weights={"blue": 50, "green": 50}, running={"blue": "nginx:1", "green": "nginx:3"}), SETTINGS, "nginx:3")
-    assert plan["resume"] and not plan["reset_first"] and plan["start_weight"] == 50 and plan["remaining_steps"] == [100]
+    assert plan["resume"] and not plan["reset_first"] and plan["start_weight"] == 50
+    assert plan["remaining_steps"] == [50, 100] and plan["run_steps"] == [50, 100] and list(plan["bakes"]) == ["50", "100"]
+    # A split that is not one of the steps (the steps changed since): from the next step up.
+    other = rollout_plan(state(weights={"blue": 70, "green": 30}, running={"blue": "nginx:1", "green": "nginx:3"}), SETTINGS, "nginx:3")
+    assert other["resume"] and other["remaining_steps"] == [50, 100]
 
 
 def test_a_rollout_stopped_at_the_last_step_bakes_and_gates_it_again_before_the_promotion():
@@ -245,11 +251,16 @@ def test_a_paused_rollout_past_its_timeout_aborts_or_continues_as_configured():
 
 def test_a_run_killed_before_the_pause_goes_on_to_it_and_one_killed_after_the_resume_to_the_end():
     assert rollout_plan(paused_state(weights={"blue": 100, "green": 0}), PAUSE, "nginx:3")["run_steps"] == [10]
+    # Killed during the 50 % step after the resume: that step's bake and gates again, then 100 %.
     after = rollout_plan(paused_state(weights={"blue": 50, "green": 50}), PAUSE, "nginx:3")
-    assert after["stop"] == "" and after["run_steps"] == [100]
-    # At the pause's weight without the mark (killed before it was written): it pauses there.
+    assert after["stop"] == "" and after["run_steps"] == [50, 100]
+    # At the pause's weight without the mark (killed during the step, before the mark was
+    # written): the step's bake and gates run again, then it pauses there.
     unmarked = rollout_plan(paused_state(), PAUSE, "nginx:3")
-    assert unmarked["stop"] == "pause" and unmarked["run_steps"] == []
+    assert unmarked["stop"] == "pause" and unmarked["run_steps"] == [10]
+    # Resumed from the pause (the mark there): the paused step baked before it, on to the next.
+    resumed = rollout_plan(paused_state(paused_at=9900), dict(PAUSE, resume=True), "nginx:3")
+    assert resumed["stop"] == "" and resumed["run_steps"] == [50, 100]
 
 
 @pytest.mark.parametrize("after, message", [(3, "a step before the last (1..2 of [10, 50, 100])"), (-1, "rollout_pause_after_step must be 0")])
@@ -287,6 +298,6 @@ def test_every_step_bakes_at_least_the_alarms_window():
     # A run stopping at a pause bakes the window at its steps too.
     paused = rollout_plan(state(), dict(SETTINGS, alarm_window=180, pause_after_step=1), "nginx:3")
     assert paused["bakes"] == {"10": 240} and paused["estimate"]["bake"] == 240
-    # A resumed run (stopped at 50 %) bakes the window at its last step too.
+    # A resumed run (stopped during the 50 % step) bakes the window at that step again and the last.
     resumed = rollout_plan(state({"blue": 50, "green": 50}, running={"blue": "nginx:1", "green": "nginx:3"}), dict(SETTINGS, alarm_window=180), "nginx:3")
-    assert resumed["bakes"] == {"100": 240}
+    assert resumed["bakes"] == {"50": 240, "100": 240}
