@@ -285,10 +285,6 @@ def classify_file(path, squawk):
                 raise PackagingError(f"{fname}: line {stmt['line']}: name the concurrently created index, so a failed "
                                      "attempt (an INVALID index) can be found and dropped before a retry")
             stmt["index_name"] = data[index.start:index.end].decode("utf-8")
-            if "IF_NOT_EXISTS" not in node.child_kinds():
-                raise PackagingError(f"{fname}: line {stmt['line']}: write CREATE INDEX CONCURRENTLY IF NOT EXISTS: a run stopped after "
-                                     "the index was built but before the migration was recorded runs it again, and without IF NOT "
-                                     "EXISTS every later run fails (relation already exists)")
         statements.append(stmt)
     if not statements:
         raise PackagingError(f"{fname}: no SQL statement")

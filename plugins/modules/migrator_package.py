@@ -86,8 +86,6 @@ notes:
     controller's, or the execution environment's).
   - A migration that mixes C(CREATE INDEX CONCURRENTLY) (or another statement that cannot run in a transaction)
     with other statements is rejected, as is a migration with a syntax error.
-  - C(CREATE INDEX CONCURRENTLY) must name its index and say C(IF NOT EXISTS), so that a run stopped after the index
-    was built but before the migration was recorded can run it again.
 """
 
 EXAMPLES = r"""

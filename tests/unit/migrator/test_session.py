@@ -186,17 +186,3 @@ def test_a_role_set_by_a_migration_does_not_reach_the_next(migrator):
     assert migrator.query("SELECT version, who FROM owned ORDER BY version") == [[1, owner], [2, login]]
     assert migrator.query("SELECT tableowner FROM pg_tables WHERE tablename = 'owned'") == [[owner]]
     assert versions(migrator) == [1, 2]
-
-
-def test_an_index_built_by_a_run_stopped_before_recording_it_is_taken_as_built(migrator):
-    """The index was built, then the invocation ended before the migration was recorded: the
-    next run runs the migration again, and IF NOT EXISTS (required by the packaging) makes that
-    a no-op instead of "relation already exists" on every later run."""
-    migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\n")
-    migrator.write("V002__index_t.sql", "CREATE INDEX CONCURRENTLY IF NOT EXISTS t_id_idx ON t (id);\n")
-    assert migrator(action="apply", phase="expand")["current_version"] == 2
-    migrator.query(f"DELETE FROM public.{HISTORY} WHERE version = 2")  # what the stopped run left
-    again = migrator(action="apply", phase="expand")
-    assert again["ok"] and [m["version"] for m in again["applied"]] == [2], again
-    assert versions(migrator) == [1, 2]
-    assert migrator.query("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('t_id_idx')") == [[True]]
