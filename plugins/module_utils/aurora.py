@@ -387,8 +387,13 @@ def final_snapshot_taken(cluster_snapshots, cluster, prefix):
     """The identifier of the final snapshot a teardown of this cluster already took, or None: a
     teardown stopped after its snapshot and run again takes no second one. One of the
     amazon.aws.rds_snapshot_info `cluster_snapshots` of the cluster (`cluster`, one of
-    rds_cluster_info's `clusters`), named `prefix`-<UTC time>, available or being created, taken
-    after the cluster was created (a snapshot of an earlier cluster of the same name is not)."""
+    rds_cluster_info's `clusters`), named `prefix`-<UTC time>, taken after the cluster was created
+    (a snapshot of an earlier cluster of the same name is not), and either still being created or
+    of a cluster with no instance left (the stopped teardown deleted them: nothing was written
+    since). An available snapshot of a cluster that still has instances may be old (a teardown
+    given up, the environment deployed again and used): a new one is taken then."""
+    if cluster.get("db_cluster_members"):
+        cluster_snapshots = [s for s in cluster_snapshots or [] if s.get("status") == "creating"]
     born = _instant(cluster.get("cluster_create_time"))
     found = []
     for snapshot in cluster_snapshots or []:

@@ -223,8 +223,9 @@ def pause_of_run(plan, cfg, state, now):
             pause["since"] = int(now) - paused_at if paused_at else 0
             pause["timed_out"] = bool(paused_at and timeout and pause["since"] > timeout)
             if cfg.get("resume") or (pause["timed_out"] and pause["action"] == "continue"):
-                # The paused step baked and passed its gates before the pause.
-                stop, run_steps = "", [step for step in remaining if step > weight]
+                # With the mark, the paused step baked and passed its gates before the pause;
+                # without it (stopped during the step) they run again first.
+                stop, run_steps = "", [step for step in remaining if step > weight] if paused_at else list(remaining)
             elif pause["timed_out"]:
                 stop, run_steps = "abort", []
             elif paused_at:
@@ -417,7 +418,7 @@ def describe(plan, cfg, state):
             again = " (the bake and gates of that step again first: the stopped run may not have finished them)"
             lines.append("resume: %s already runs %s at weight %s; continuing from there%s" % (
                 new, plan["image"], plan["start_weight"], again if plan["run_steps"][:1] == [plan["start_weight"]] else ""))
-            if pause.get("weight") and plan["start_weight"] == pause["weight"]:
+            if pause.get("weight") and plan["start_weight"] == pause["weight"] and state.get("paused_at"):
                 lines.append("resume after the pause at step %d/%d (%d %%)%s" % (
                     pause["after_step"], len(steps), pause["weight"], " (it timed out: continue as configured)" if pause["timed_out"] else ""))
             if any(cfg.get("hooks", {}).get(hook) for hook in HOOKS[:3]):

@@ -47,10 +47,13 @@ def test_a_run_during_a_minor_upgrade_waits_for_the_cluster_and_does_not_upgrade
     assert (cluster["Status"], cluster["EngineVersion"], cluster["BackupRetentionPeriod"]) == ("available", "15.12", 3)
     assert play(aurora_engine_version="15.12", aurora_backup_retention_days=3)["changed"] == 0
 
-    # A teardown with a final snapshot, stopped after the snapshot and run again: that snapshot
-    # is the final one (no second), and the cluster goes.
+    # A teardown with a final snapshot, stopped after the snapshot and its instance deletes, run
+    # again: that snapshot is the final one (no second), and the cluster goes.
     earlier = f"aurora-final-{SUFFIX}-20261207-000000"
-    client("rds").create_db_cluster_snapshot(DBClusterIdentifier=CLUSTER, DBClusterSnapshotIdentifier=earlier)
+    rds = client("rds")
+    rds.create_db_cluster_snapshot(DBClusterIdentifier=CLUSTER, DBClusterSnapshotIdentifier=earlier)
+    for member in rds.describe_db_clusters(DBClusterIdentifier=CLUSTER)["DBClusters"][0]["DBClusterMembers"]:
+        rds.delete_db_instance(DBInstanceIdentifier=member["DBInstanceIdentifier"], SkipFinalSnapshot=True)
     realistic_aws.reset_recording()
     assert play(aurora_state="absent", aurora_skip_final_snapshot=False)["changed"] > 0
     assert not [c for c in realistic_aws.requests() if c["action"] == "CreateDBClusterSnapshot"]

@@ -8,7 +8,8 @@ from ansible_collections.bluegreen.migration.plugins.module_utils import aurora
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_name
 
 PREFIX = resource_name("aurora-final", "dev", "rds_snapshot")
-CLUSTER = {"db_cluster_identifier": "aurora-dev", "cluster_create_time": "2026-12-07T10:00:00.123000+00:00"}
+# The stopped teardown deleted the instances: no member left.
+CLUSTER = {"db_cluster_identifier": "aurora-dev", "cluster_create_time": "2026-12-07T10:00:00.123000+00:00", "db_cluster_members": []}
 
 
 def snapshot(name, taken="2026-12-07T12:00:00+00:00", status="available", cluster="aurora-dev"):
@@ -52,3 +53,14 @@ def test_times_as_datetimes_or_z_text():
     assert aurora.final_snapshot_taken([snapshot(f"{PREFIX}-20261207-120000", taken=taken)], cluster, PREFIX) == f"{PREFIX}-20261207-120000"
     # A cluster whose creation time is not reported: any final snapshot of it counts.
     assert aurora.final_snapshot_taken([snapshot(f"{PREFIX}-20261201-090000")], {"db_cluster_identifier": "aurora-dev"}, PREFIX)
+
+
+def test_an_available_snapshot_of_a_cluster_with_instances_may_be_old():
+    """A teardown stopped after its snapshot, given up, the environment deployed again (the same
+    cluster, its instances back) and used for weeks: that snapshot is not a final one of the
+    data now. Only one still being created is (the stopped run's)."""
+    used = dict(CLUSTER, db_cluster_members=[{"db_instance_identifier": "aurora-1-dev", "is_cluster_writer": True}])
+    name = f"{PREFIX}-20261207-120000"
+    assert aurora.final_snapshot_taken([snapshot(name)], used, PREFIX) is None
+    assert aurora.final_snapshot_taken([snapshot(name, status="creating")], used, PREFIX) == name
+

@@ -258,9 +258,13 @@ def test_a_run_killed_before_the_pause_goes_on_to_it_and_one_killed_after_the_re
     # written): the step's bake and gates run again, then it pauses there.
     unmarked = rollout_plan(paused_state(), PAUSE, "nginx:3")
     assert unmarked["stop"] == "pause" and unmarked["run_steps"] == [10]
+    assert not [line for line in unmarked["lines"] if line.startswith("resume after the pause")], unmarked["lines"]
     # Resumed from the pause (the mark there): the paused step baked before it, on to the next.
     resumed = rollout_plan(paused_state(paused_at=9900), dict(PAUSE, resume=True), "nginx:3")
     assert resumed["stop"] == "" and resumed["run_steps"] == [50, 100]
+    # Resumed with rollout_resume but no mark (stopped during the step): that step again first.
+    unmarked_resume = rollout_plan(paused_state(), dict(PAUSE, resume=True), "nginx:3")
+    assert unmarked_resume["stop"] == "" and unmarked_resume["run_steps"] == [10, 50, 100]
 
 
 @pytest.mark.parametrize("after, message", [(3, "a step before the last (1..2 of [10, 50, 100])"), (-1, "rollout_pause_after_step must be 0")])
