@@ -63,4 +63,3 @@ def test_an_available_snapshot_of_a_cluster_with_instances_may_be_old():
     name = f"{PREFIX}-20261207-120000"
     assert aurora.final_snapshot_taken([snapshot(name)], used, PREFIX) is None
     assert aurora.final_snapshot_taken([snapshot(name, status="creating")], used, PREFIX) == name
-
