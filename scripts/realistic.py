@@ -361,6 +361,11 @@ def _service_key(params, name_param="service"):
     return ((params.get("cluster") or "default").rsplit("/", 1)[-1], (params.get(name_param) or "").rsplit("/", 1)[-1])
 
 
+def _described_service_key(service):
+    """(cluster name, service name) of a service as ECS describes it."""
+    return (service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))
+
+
 def _function_name(match):
     """The function a Lambda path names, without its qualifier (`name:alias`)."""
     return urllib.parse.unquote(match.group(1)).split(":")[0]
@@ -862,9 +867,11 @@ class Realism:
         return self.on("eventual_consistency") and self.recent(self.services_created.get(key), self.figure("eventual_consistency", "service_seconds"))
 
     def _ecs_not_ready(self, call):
-        if call.service == "ecs" and call.action == "UpdateService" and self._service_not_known_yet(_service_key(call.params)):
-            self.event("eventual_consistency", call, f"ServiceNotFoundException {_service_key(call.params)[1]}")
-            return error(call, "ServiceNotFoundException", "Service not found.")
+        if call.service == "ecs" and call.action == "UpdateService":
+            key = _service_key(call.params)
+            if self._service_not_known_yet(key):
+                self.event("eventual_consistency", call, f"ServiceNotFoundException {key[1]}")
+                return error(call, "ServiceNotFoundException", "Service not found.")
         if call.service != "ecs" or call.action not in ("CreateCluster", "CreateService"):
             return None
         if call.action == "CreateCluster":
@@ -1456,7 +1463,7 @@ class Realism:
             self.task_images[arn] = self.task_images[arn.rsplit("/", 1)[-1]] = images
         elif call.action in ("CreateService", "UpdateService"):
             service = _json(answer.body).get("service") or {}
-            key = (service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))
+            key = _described_service_key(service)
             if call.action == "CreateService" and service:
                 self.services_created[key] = now
             self.ecs_deployed[key] = now
@@ -1482,7 +1489,7 @@ class Realism:
         elif call.action == "DescribeServices":
             result = _json(answer.body)
             for service in list(result.get("services", [])):
-                key = (service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))
+                key = _described_service_key(service)
                 if self._service_not_known_yet(key):
                     result["services"].remove(service)
                     result.setdefault("failures", []).append({"arn": service.get("serviceArn"), "reason": "MISSING"})
@@ -1512,7 +1519,7 @@ class Realism:
         return Answer(answer.status, headers, body)
 
     def _ecs_service_view(self, call, service, now):
-        key = (service.get("clusterArn", "").rsplit("/", 1)[-1], service.get("serviceName"))
+        key = _described_service_key(service)
         if service.get("status") == "INACTIVE" and self._service_draining(key):
             service["status"] = "DRAINING"
             self.event("dependent_drain", call, f"{key[1]} DRAINING")
