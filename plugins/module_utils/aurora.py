@@ -262,15 +262,15 @@ def extra_instances(wanted_instances, instances):
     ]
 
 
-def writer_among(cluster, instances):
+def writer_among(cluster, instance_ids):
     """Refusals for the instances to delete when one is the cluster's writer (after a failover):
     deleting it would fail the cluster over again, which is a decision of its own."""
     writers = set(m["DBInstanceIdentifier"] for m in (cluster or {}).get("DBClusterMembers", []) if m.get("IsClusterWriter"))
     return [
         "%s is the cluster's writer now (after a failover) and is beyond aurora_reader_count: fail the cluster over to one of the "
         "instances kept first (aws rds failover-db-cluster --target-db-instance-identifier ...), or keep aurora_reader_count as it was"
-        % i["DBInstanceIdentifier"]
-        for i in instances if i["DBInstanceIdentifier"] in writers
+        % identifier
+        for identifier in instance_ids if identifier in writers
     ]
 
 
@@ -343,10 +343,10 @@ def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
     to_apply = set(c["name"] for c in instance_changes)
     cluster_writes = [c for c in cluster_changes if c["action"] in ("create", "update")]
     send_version = cluster is None or "engine_version" in (cluster_writes[0]["fields"] if cluster_writes else {})
-    extra = extra_instances(wanted_instances, instances)
+    deleted = [c["name"] for c in instance_changes if c["action"] == "delete"]
     return {
         "changes": cluster_changes + instance_changes,
-        "refused": refused(cluster_changes) + writer_among(cluster, extra),
+        "refused": refused(cluster_changes) + writer_among(cluster, deleted),
         "ready": ready(cluster, instances, [w["id"] for w in wanted_instances]),
         "apply": {
             "cluster": bool(cluster_writes),
@@ -354,7 +354,7 @@ def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
             # rds_cluster gets the version only to create or upgrade (never to go back).
             "engine_version": desired_cluster["engine_version"] if send_version else None,
             "instances": [w for w in wanted_instances if w["id"] in to_apply],
-            "delete_instances": [i["DBInstanceIdentifier"] for i in extra],
+            "delete_instances": deleted,
         },
     }
 
@@ -392,8 +392,7 @@ def final_snapshot_taken(cluster_snapshots, cluster, prefix):
     of a cluster with no instance left (the stopped teardown deleted them: nothing was written
     since). An available snapshot of a cluster that still has instances may be old (a teardown
     given up, the environment deployed again and used): a new one is taken then."""
-    if cluster.get("db_cluster_members"):
-        cluster_snapshots = [s for s in cluster_snapshots or [] if s.get("status") == "creating"]
+    usable = ("creating",) if cluster.get("db_cluster_members") else ("available", "creating")
     born = _instant(cluster.get("cluster_create_time"))
     found = []
     for snapshot in cluster_snapshots or []:
@@ -403,7 +402,7 @@ def final_snapshot_taken(cluster_snapshots, cluster, prefix):
             continue
         if snapshot.get("db_cluster_identifier") not in (None, cluster.get("db_cluster_identifier")):
             continue
-        if snapshot.get("status") not in ("available", "creating") or (born and taken and taken < born):
+        if snapshot.get("status") not in usable or (born and taken and taken < born):
             continue
         found.append(name)
     return max(found) if found else None  # the latest (the stamp sorts by time)
