@@ -3,17 +3,16 @@
 Every module run imports ansible's and the collections' module_utils from the AnsiballZ zip,
 and Python's zipimport compiles each of those files from source on every import (twice when
 a spec is built first): about a quarter of a module run's CPU. This keeps the compiled code,
-keyed by the source bytes and the interpreter's byte-code magic, in the venv, so a file that
-did not change is compiled once. Only payload archives are touched; the code that runs is the
-code in the zip (same bytes, same compiler).
+keyed by the source bytes, the interpreter's byte-code magic and its -O level, in the venv, so a
+file that did not change is compiled once. Only payload archives are touched; the code that
+runs is the code in the zip (same bytes, same compiler). Loaded by every Python the venv starts,
+so what only a payload needs (hashlib, tempfile) is imported when a payload is compiled.
 """
 
-import hashlib
 import importlib.util
 import marshal
 import os
 import sys
-import tempfile
 import types
 import zipimport
 
@@ -33,6 +32,8 @@ def cached_compile(pathname, source):
     """zipimport's compile step, answered from the cache for module payloads."""
     if PAYLOAD_MARK not in pathname:
         return compile_source(pathname, source)
+    import hashlib  # pylint: disable=import-outside-toplevel
+    import tempfile  # pylint: disable=import-outside-toplevel
     # As a .pyc's name does: the byte-code version and the optimization level (-O strips asserts).
     key = hashlib.sha256(importlib.util.MAGIC_NUMBER + bytes([sys.flags.optimize]) + source).hexdigest()
     path = os.path.join(CACHE_DIR, key)
