@@ -413,14 +413,18 @@ class Engine:
         started = time.monotonic()
         self.log("migration_start", version=migration.version, file=migration.file, phase=migration.phase,
                  transactional=migration.transactional)
+        notes = []
         if migration.transactional:
             attempts = self._run_in_transaction(conn, migration, started)
         else:
-            attempts = self._run_autocommit(conn, migration)
+            attempts = self._run_autocommit(conn, migration, notes)
             self._record(conn, migration, int((time.monotonic() - started) * 1000))
         duration_ms = round((time.monotonic() - started) * 1000, 1)
         self.log("migration_done", version=migration.version, file=migration.file, duration_ms=duration_ms, attempts=attempts)
-        return dict(migration.describe(), duration_ms=duration_ms, attempts=attempts)
+        record = dict(migration.describe(), duration_ms=duration_ms, attempts=attempts)
+        if notes:
+            record["notes"] = notes
+        return record
 
     def _run_in_transaction(self, conn, migration, started):
         attempt = 0
@@ -443,7 +447,7 @@ class Engine:
             except InterfaceError as exc:
                 raise MigrationError(f"{migration.file}: connection lost: {exc}") from exc
 
-    def _run_autocommit(self, conn, migration):
+    def _run_autocommit(self, conn, migration, notes):
         attempts = 1
         for stmt in migration.statements:
             attempt = 0
@@ -451,9 +455,12 @@ class Engine:
                 attempt += 1
                 try:
                     self._set_statement_timeout(conn)
-                    if stmt.get("index_name"):
-                        self._drop_invalid_index(conn, stmt["index_name"])
-                    conn.run(stmt["sql"])
+                    done = self._index_statement_done(conn, stmt)
+                    if done:
+                        self.log("statement_already_done", file=migration.file, statement=stmt["number"], why=done)
+                        notes.append(f"statement {stmt['number']} (line {stmt.get('line')}) not run: {done}")
+                    else:
+                        conn.run(stmt["sql"])
                     break
                 except DatabaseError as exc:
                     self._retry_or_raise(exc, migration, stmt, attempt)
@@ -462,16 +469,36 @@ class Engine:
             attempts = max(attempts, attempt)
         return attempts
 
-    def _drop_invalid_index(self, conn, index_name):
-        """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind; drop it first."""
-        rows = conn.run(
-            "SELECT n.nspname, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE i.indexrelid = to_regclass(:name) AND NOT i.indisvalid",
-            name=index_name,
-        )
-        for schema, name in rows:
+    # Statements outside a transaction are not undone when a run stops between one of them and
+    # the history row (the connection lost, Lambda's end): the next run finds their work in place.
+    def _index_statement_done(self, conn, stmt):
+        """Why a concurrent index statement has nothing left to do (its index built, or already
+        gone), or None. An INVALID index a failed build left behind is dropped so it is built again."""
+        if stmt.get("drop_index"):
+            if conn.run("SELECT to_regclass(:name) IS NULL", name=stmt["drop_index"])[0][0]:
+                return f"index {stmt['drop_index']} does not exist (already dropped)"
+            return None
+        if not stmt.get("index_name"):
+            return None
+        rows = self._indexes_named(conn, stmt["index_name"], stmt.get("index_table"))
+        for schema, name, valid, definition in rows:
+            if valid:
+                return f"index {schema}.{name} is in place: {definition}"
             self.log("drop_invalid_index", index=f"{schema}.{name}")
-            conn.run(f'DROP INDEX CONCURRENTLY IF EXISTS "{schema}"."{name}"')
+            conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
+        return None
+
+    @staticmethod
+    def _indexes_named(conn, index_name, table):
+        """The index of this name on `table` (created in the table's schema, whatever the
+        search_path), or by the name alone for a manifest without the table."""
+        columns = ("SELECT n.nspname, c.relname, i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+                   " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace")
+        if table:
+            return conn.run(columns + " WHERE i.indrelid = to_regclass(:table)"
+                            " AND i.indexrelid = to_regclass(quote_ident(n.nspname) || '.' || :name)",
+                            table=table, name=index_name)
+        return conn.run(columns + " WHERE i.indexrelid = to_regclass(:name)", name=index_name)
 
     def _retry_or_raise(self, exc, migration, stmt, attempt):
         code = sqlstate(exc)

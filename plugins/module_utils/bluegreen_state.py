@@ -288,7 +288,8 @@ def migrator_verdict(invocation, function_name):
     """What the migrator answered, from lambda_invoke's registered result: {ok (the answer's ok is
     true), error (why not: the migrator's own error, or that the function did not answer like the
     migrator), answer (the answer, {} when it is not a mapping), current_version, applied and
-    would_apply (the migrations' files)}."""
+    would_apply (the migrations' files), notes (what an applied migration found already done,
+    "<file>: <note>")}."""
     output, answer = _migrator_output(invocation)
     if answer.get("ok") is True:
         error = ""
@@ -303,6 +304,7 @@ def migrator_verdict(invocation, function_name):
         "current_version": answer.get("current_version", ""),
         "applied": [m.get("file") for m in answer.get("applied") or []],
         "would_apply": [m.get("file") for m in answer.get("would_apply") or []],
+        "notes": ["%s: %s" % (m.get("file"), note) for m in answer.get("applied") or [] for note in m.get("notes") or []],
     }
 
 

@@ -285,6 +285,14 @@ def classify_file(path, squawk):
                 raise PackagingError(f"{fname}: line {stmt['line']}: name the concurrently created index, so a failed "
                                      "attempt (an INVALID index) can be found and dropped before a retry")
             stmt["index_name"] = data[index.start:index.end].decode("utf-8")
+            # The index is created in its table's schema: a rerun finds it there, search_path or not.
+            table = node.find("TABLE_NAME_REF")
+            if table is not None:
+                stmt["index_table"] = data[table.start:table.end].decode("utf-8")
+        elif keys == ["DROP_INDEX CONCURRENTLY"]:
+            index = node.find("INDEX_REF")
+            if index is not None:
+                stmt["drop_index"] = data[index.start:index.end].decode("utf-8")
         statements.append(stmt)
     if not statements:
         raise PackagingError(f"{fname}: no SQL statement")

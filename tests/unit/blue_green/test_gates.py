@@ -143,6 +143,15 @@ def test_an_ok_answer_with_what_it_applied():
                                         "applied": [{"file": "004_add_email.sql", "version": 4}], "would_apply": []}), "migrator-dev")
     assert verdict["ok"] and verdict["error"] == ""
     assert verdict["current_version"] == 4 and verdict["applied"] == ["004_add_email.sql"] and verdict["would_apply"] == []
+    assert verdict["notes"] == []
+
+
+def test_notes_of_applied_migrations_name_their_file():
+    applied = [{"file": "V003__index.sql", "notes": ["statement 1 (line 1) not run: index public.i is in place"]},
+               {"file": "V004__more.sql"}, {"file": "V005__drop.sql", "notes": ["a", "b"]}]
+    verdict = migrator_verdict(invoked({"ok": True, "applied": applied}), "migrator-dev")
+    assert verdict["notes"] == ["V003__index.sql: statement 1 (line 1) not run: index public.i is in place",
+                                "V005__drop.sql: a", "V005__drop.sql: b"]
 
 
 def test_a_refusal_carries_the_migrators_own_error():

@@ -216,6 +216,60 @@ def test_failed_concurrent_index_is_dropped_before_retry(migrator):
     assert [row[0] for row in history(migrator)] == [1, 2, 3]
 
 
+def test_invalid_index_outside_the_search_path_is_dropped_before_retry(migrator):
+    """The leftover is found in its table's schema: IF NOT EXISTS would otherwise keep it, INVALID."""
+    migrator.query("CREATE SCHEMA sales")
+    migrator.query("CREATE TABLE sales.refunds (id bigint PRIMARY KEY, ref text)")
+    migrator.query("INSERT INTO sales.refunds VALUES (1, 'r1'), (2, 'r1')")
+    migrator.write("V001__unique_refund_ref.sql",
+                   "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS refunds_ref_uniq ON sales.refunds (ref);\n")
+    failed = migrator(action="apply", phase="expand")
+    assert failed["ok"] is False and "23505" in failed["error"]
+    valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('sales.refunds_ref_uniq')"
+    assert migrator.query(valid) == [[False]]
+
+    migrator.query("UPDATE sales.refunds SET ref = 'r2' WHERE id = 2")
+    retried = migrator(action="apply", phase="expand")
+    assert retried["ok"], retried
+    assert migrator.query(valid) == [[True]]
+    assert "notes" not in retried["applied"][0]
+    assert [row[0] for row in history(migrator)] == [1]
+
+
+def test_index_work_of_a_run_stopped_before_its_history_row_is_not_redone(migrator):
+    """CREATE/DROP INDEX CONCURRENTLY commit on their own: a run that lost its connection after one
+    left the index built (or dropped) and no history row; the next run accepts the work in place."""
+    migrator.add(*DEFAULT_SET[:2])
+    assert migrator(action="apply", phase="expand")["ok"]
+    # What the stopped run left: the index built, its migration not recorded.
+    migrator.query("CREATE INDEX orders_email_idx ON orders (customer_email)")
+    migrator.write("V003__index_orders_email.sql", "CREATE INDEX CONCURRENTLY orders_email_idx ON orders (customer_email);\n")
+    resumed = migrator(action="apply", phase="expand")
+    assert resumed["ok"], resumed
+    (record,) = resumed["applied"]
+    assert record["file"] == "V003__index_orders_email.sql"
+    assert record["notes"] == ["statement 1 (line 1) not run: index public.orders_email_idx is in place: "
+                               "CREATE INDEX orders_email_idx ON public.orders USING btree (customer_email)"]
+    assert [row[0] for row in history(migrator)] == [1, 2, 3]
+
+    # The same name on another table is a real conflict, refused as PostgreSQL refuses it.
+    migrator.query("CREATE TABLE refunds (id bigint PRIMARY KEY, order_id bigint)")
+    migrator.query("CREATE INDEX refunds_order_idx ON refunds (order_id)")
+    migrator.write("V004__index_orders_total.sql", "CREATE INDEX CONCURRENTLY refunds_order_idx ON orders (total_cents);\n")
+    clash = migrator(action="apply", phase="expand")
+    assert clash["ok"] is False and "42P07" in clash["error"]
+    assert [row[0] for row in history(migrator)] == [1, 2, 3]
+    (migrator.dir / "V004__index_orders_total.sql").unlink()
+
+    migrator.write("V004__drop_orders_email_idx.sql", "DROP INDEX CONCURRENTLY orders_email_idx;\n")
+    migrator.query("DROP INDEX orders_email_idx")
+    dropped = migrator(action="apply", phase="contract")
+    assert dropped["ok"], dropped
+    assert dropped["applied"][0]["notes"] == [
+        "statement 1 (line 1) not run: index orders_email_idx does not exist (already dropped)"]
+    assert [row[0] for row in history(migrator)] == [1, 2, 3, 4]
+
+
 def test_credentials_from_secrets_manager(migrator, aws, monkeypatch):
     """In the function: settings from the secret named by DB_SECRET_ARN, never echoed."""
     migrator.add(*DEFAULT_SET)
@@ -276,6 +330,18 @@ def test_statement_classification(tmp_path, sql, phase, rule):
         assert stmt["reasons"] == []
     else:
         assert stmt["reasons"][0]["rule"] == rule
+
+
+def test_concurrent_index_statements_name_their_index_and_table(tmp_path):
+    path = tmp_path / "V001__indexes.sql"
+    path.write_text('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "Refund_Ref" ON ONLY sales.refunds USING btree (lower(ref));\n'
+                    "DROP INDEX CONCURRENTLY IF EXISTS sales.refunds_old_idx;\n"
+                    "CREATE INDEX CONCURRENTLY orders_total_idx ON orders (total_cents);\n")
+    created, dropped, plain = packaging.classify_file(str(path), packaging.find_squawk())["statements"]
+    assert (created["index_name"], created["index_table"]) == ('"Refund_Ref"', "sales.refunds")
+    assert dropped["drop_index"] == "sales.refunds_old_idx" and "index_name" not in dropped
+    assert (plain["index_name"], plain["index_table"]) == ("orders_total_idx", "orders")
+    assert "drop_index" not in created and "drop_index" not in plain
 
 
 def test_packaging_rejects_unsafe_layouts(tmp_path):
