@@ -271,7 +271,7 @@ def plan_problem(plan, cfg, latest):
 
 def rollout_plan(state, cfg, image=""):
     """The plan: image, old, new, old_image, done, resume, reset_first, start_weight, steps,
-    remaining_steps, alarms (the new color's), estimate {seconds, at_most}, problem ('' when
+    remaining_steps, run_steps, bakes and step_labels (by weight), alarms (the new color's), estimate {seconds, at_most}, problem ('' when
     the rollout can go ahead), lines (the plan as the terminal shows it) and promote_tags."""
     missing = [key for key in SETTINGS if key not in cfg]
     if missing:
@@ -301,8 +301,9 @@ def rollout_plan(state, cfg, image=""):
         "steps": steps,
         # A run stopped during a step (its weights set, its bake or gates not over: 100 % not
         # promoted yet, or any step before) runs that step's bake and gates again: no more
-        # traffic moves, and no promotion follows, after an unfinished bake.
-        "remaining_steps": [] if done else [step for step in steps if step >= start] or steps[-1:],
+        # traffic moves, and no promotion follows, after an unfinished bake. So does a split
+        # that is not one of the steps (the steps changed since, or weights set by hand).
+        "remaining_steps": [] if done else sorted(set([step for step in steps if step > start] + ([start] if resume else steps[-1:]))),
         "alarms": [alarm["name"] for alarm in ((state.get("alarms") or {}).get(new) or {}).get("alarms", [])],
         "hooks": dict((hook, []) for hook in HOOKS),
         "test_listener": state.get("test_listener") or {},
@@ -327,8 +328,17 @@ def rollout_plan(state, cfg, image=""):
     window = int(cfg.get("alarm_window") or 0) if plan["alarms"] else 0
     plan["bakes"] = step_bakes(plan["run_steps"], int(cfg["bake"]), window) if plan["stop"] not in ("waiting", "abort") else {}
     plan["estimate"] = estimate(plan, cfg)
+    plan["step_labels"] = dict((str(weight), "%s (%d %%)" % (step_name(steps, weight), weight)) for weight in plan["run_steps"])
     plan["lines"] = describe(plan, cfg, state)
     return plan
+
+
+def step_name(steps, weight):
+    """'step 2/3', or for a split that is not one of the steps (a resumed rollout whose steps
+    changed, weights set by hand) 'the current split, not a step'."""
+    if weight in steps:
+        return "step %d/%d" % (steps.index(weight) + 1, len(steps))
+    return "the current split, not a step"
 
 
 def step_bakes(run_steps, bake, window):
@@ -446,8 +456,8 @@ def describe(plan, cfg, state):
             bake = plan["bakes"][str(weight)]
             why = " (the alarms' window %d s + %d s metric delay)" % (window, METRIC_DELAY) if bake > int(cfg["bake"]) else ""
             lines.append(
-                "step %d/%d: %s %d / %s %d, bake %s s%s, gates healthy-targets, alarms, schema"
-                % (steps.index(weight) + 1, len(steps), new, weight, old, 100 - weight, bake, why)
+                "%s: %s %d / %s %d, bake %s s%s, gates healthy-targets, alarms, schema"
+                % (step_name(steps, weight), new, weight, old, 100 - weight, bake, why)
             )
         lines.append("gate healthy-targets: at least %s healthy and none unhealthy in %s" % (cfg["min_healthy"], target_group))
         lines.append("gate alarms: %s not in ALARM" % ", ".join(plan["alarms"]))

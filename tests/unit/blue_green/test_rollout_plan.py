@@ -80,9 +80,27 @@ def test_an_interrupted_rollout_of_the_same_image_bakes_its_step_again_then_goes
     plan = rollout_plan(state(weights={"blue": 50, "green": 50}, running={"blue": "nginx:1", "green": "nginx:3"}), SETTINGS, "nginx:3")
     assert plan["resume"] and not plan["reset_first"] and plan["start_weight"] == 50
     assert plan["remaining_steps"] == [50, 100] and plan["run_steps"] == [50, 100] and list(plan["bakes"]) == ["50", "100"]
-    # A split that is not one of the steps (the steps changed since): from the next step up.
-    other = rollout_plan(state(weights={"blue": 70, "green": 30}, running={"blue": "nginx:1", "green": "nginx:3"}), SETTINGS, "nginx:3")
-    assert other["resume"] and other["remaining_steps"] == [50, 100]
+    assert plan["step_labels"] == {"50": "step 2/3 (50 %)", "100": "step 3/3 (100 %)"}
+
+
+def test_a_resumed_split_that_is_not_a_step_bakes_and_gates_where_it_is_first():
+    """The steps changed since the run stopped at 30 % (or the weights were set by hand): the bake
+    that run may have cut short happens at 30 % before more traffic moves."""
+    resumed = state(weights={"blue": 70, "green": 30}, running={"blue": "nginx:1", "green": "nginx:3"})
+    plan = rollout_plan(resumed, SETTINGS, "nginx:3")
+    assert plan["resume"] and plan["start_weight"] == 30
+    assert plan["remaining_steps"] == [30, 50, 100] and plan["run_steps"] == [30, 50, 100] and list(plan["bakes"]) == ["30", "50", "100"]
+    assert plan["step_labels"] == {"30": "the current split, not a step (30 %)", "50": "step 2/3 (50 %)", "100": "step 3/3 (100 %)"}
+    assert "the current split, not a step: green 30 / blue 70, bake 60 s, gates healthy-targets, alarms, schema" in plan["lines"]
+    assert any(line.startswith("resume: green already runs nginx:3 at weight 30; continuing from there (the bake and gates")
+               for line in plan["lines"]), plan["lines"]
+    assert plan["estimate"]["bake"] == 180
+    # Paused after step 2 (50 %): the run goes from 30 % to the pause and stops there.
+    paused = rollout_plan(resumed, dict(SETTINGS, pause_after_step=2), "nginx:3")
+    assert paused["stop"] == "pause" and paused["run_steps"] == [30, 50]
+    # Above the last step but one: the split, then 100 %.
+    above = rollout_plan(state(weights={"blue": 20, "green": 80}, running={"blue": "nginx:1", "green": "nginx:3"}), SETTINGS, "nginx:3")
+    assert above["run_steps"] == [80, 100]
 
 
 def test_a_rollout_stopped_at_the_last_step_bakes_and_gates_it_again_before_the_promotion():
