@@ -353,11 +353,14 @@ def plan_application(task_definitions, services, settings, read):
     result: task_definitions {arns (the latest revision's, '' when none), apply (colors),
     images (the image each writer is given)}; services {found (service_summary or {}), apply
     (colors, the live one first), redeploy (colors moved back to the image released to them,
-    with a new revision if needed, and waited for), tags (the writer's, the record included)}."""
+    with a new revision if needed, and waited for), unsteady (the live color when its service
+    has nothing to change but a deployment under way, from a run stopped during its wait: its
+    writer runs to wait for it, so a run ends with the live color steady or says why), tags
+    (the writer's, the record included)}."""
     container = settings["container"]
     changes, by_color = [], dict((item["color"], item) for item in services)
     tds = {"arns": {}, "apply": [], "images": {}}
-    svcs = {"found": {}, "apply": [], "redeploy": [], "tags": {}}
+    svcs = {"found": {}, "apply": [], "redeploy": [], "unsteady": [], "tags": {}}
     for wanted in task_definitions:
         color = wanted["color"]
         latest, current = read["latest"].get(color), read["services"].get(color)
@@ -375,6 +378,9 @@ def plan_application(task_definitions, services, settings, read):
         changes.extend(planned)
         svcs["found"][color] = ecs_services.service_summary(current) if current else {}
         svcs["tags"][color] = tags
+        if not apply and current and color == settings["live_color"] and current.get("status") == "ACTIVE" and not ecs.is_steady(current):
+            svcs["unsteady"].append(color)
+            apply = True
         if apply:
             svcs["apply"].append(color)
         if released:

@@ -368,9 +368,13 @@ def update_params(desired, keys):
 # ---------------------------------------------------------------- waiting
 
 
-def explain_wait_failure(client, cluster, name, wanted_task_definition, timeout):
+def explain_wait_failure(client, cluster, name, wanted_task_definition, timeout, just_created=False):
     """A readable account of why a service is not steady."""
     service = ecs.describe_service(client, cluster, name)
+    if service is None and just_created:
+        # ECS is eventually consistent: a service just created may not be described yet.
+        return (f"service {name} was created but ECS still did not describe it after {timeout}s (eventual consistency); "
+                "run again to wait for it, or raise wait_timeout")
     if service is None:
         return f"service {name} disappeared while waiting for its steady state"
     reasons = []
@@ -414,7 +418,7 @@ def wait_steady(module, client, wanted_task_definition, just_created=False):
     )
     message = None
     if failure is not None:
-        message = explain_wait_failure(client, params["cluster"], params["name"], wanted_task_definition, params["wait_timeout"])
+        message = explain_wait_failure(client, params["cluster"], params["name"], wanted_task_definition, params["wait_timeout"], just_created)
     else:
         service = ecs.describe_service(client, params["cluster"], params["name"])
         if wanted_task_definition and service and service.get("taskDefinition") != wanted_task_definition:

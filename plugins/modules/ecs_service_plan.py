@@ -319,6 +319,12 @@ services:
       description: The colors to move back to the image released to them (a new revision when needed), and wait for.
       type: list
       elements: str
+    unsteady:
+      description:
+        - The live color when its service has nothing to change but is not steady (a deployment under way, left by a run
+          stopped during its wait). It is in RV(services.apply) too, so its writer waits for it and reports no change.
+      type: list
+      elements: str
     tags:
       description: Per color, the tags the writer gives the service (the C(bluegreen:image) record included).
       type: dict

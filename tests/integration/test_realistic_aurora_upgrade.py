@@ -51,7 +51,9 @@ def test_a_run_during_a_minor_upgrade_waits_for_the_cluster_and_does_not_upgrade
     # again: that snapshot is the final one (no second), and the cluster goes.
     earlier = f"aurora-final-{SUFFIX}-20261207-000000"
     rds = client("rds")
-    rds.create_db_cluster_snapshot(DBClusterIdentifier=CLUSTER, DBClusterSnapshotIdentifier=earlier)
+    # A tag added to the snapshot since (a backup policy's) stays.
+    rds.create_db_cluster_snapshot(DBClusterIdentifier=CLUSTER, DBClusterSnapshotIdentifier=earlier,
+                                   Tags=[{"Key": "backup-policy", "Value": "keep-90d"}])
     for member in rds.describe_db_clusters(DBClusterIdentifier=CLUSTER)["DBClusters"][0]["DBClusterMembers"]:
         rds.delete_db_instance(DBInstanceIdentifier=member["DBInstanceIdentifier"], SkipFinalSnapshot=True)
     realistic_aws.reset_recording()
@@ -59,4 +61,7 @@ def test_a_run_during_a_minor_upgrade_waits_for_the_cluster_and_does_not_upgrade
     assert not [c for c in realistic_aws.requests() if c["action"] == "CreateDBClusterSnapshot"]
     snapshots = client("rds").describe_db_cluster_snapshots(SnapshotType="manual")["DBClusterSnapshots"]
     assert [s["DBClusterSnapshotIdentifier"] for s in snapshots] == [earlier]
+    assert not [c for c in realistic_aws.requests() if c["action"] == "RemoveTagsFromResource"]
+    kept = rds.list_tags_for_resource(ResourceName=snapshots[0]["DBClusterSnapshotArn"])["TagList"]
+    assert {"Key": "backup-policy", "Value": "keep-90d"} in kept, kept
     assert client("rds").describe_db_clusters()["DBClusters"] == []

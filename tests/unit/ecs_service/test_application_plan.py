@@ -247,6 +247,23 @@ def test_a_deployment_under_way_is_not_drift():
     assert plan(read)[0] == []
 
 
+def test_a_live_service_in_shape_but_not_steady_is_waited_for_without_a_change():
+    """A deploy stopped during the live service's steady wait: nothing differs, but the re-run
+    owes that wait (its writer waits and reports no change); the idle color is not waited for."""
+    read = state()
+    read["services"]["blue"]["runningCount"] = 1
+    changes, result = plan(read)
+    assert changes == [] and result["services"]["apply"] == ["blue"] and result["services"]["unsteady"] == ["blue"]
+    two = state()
+    two["services"]["blue"]["deployments"].append(dict(two["services"]["blue"]["deployments"][0], status="ACTIVE", id="ecs-svc/1"))
+    assert plan(two)[1]["services"]["unsteady"] == ["blue"]
+    idle = state()
+    idle["services"]["green"]["runningCount"] = 1
+    assert plan(idle)[1]["services"]["apply"] == [] and plan(idle)[1]["services"]["unsteady"] == []
+    # Steady: nothing to run (the recorded state).
+    assert plan(state())[1]["services"]["unsteady"] == []
+
+
 # ---------------------------------------------------------------- the image released to a service
 
 

@@ -314,6 +314,11 @@ def test_a_service_just_created_reads_missing_for_a_while(realistic_aws, network
     assert "ServiceNotFoundException bluegreen-canary-t1" in [e["detail"] for e in events(realistic_aws, "eventual_consistency", "UpdateService")]
     assert full["service"]["deployment_configuration"]["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
 
+    # Still not described when the wait runs out: said so, not "disappeared".
+    late = run_module("ecs_service", dict(plain, name="bluegreen-late-t1", desired_count=0, wait=True, wait_timeout=2))
+    assert late.get("failed") is True
+    assert "service bluegreen-late-t1 was created but ECS still did not describe it after 2s" in late["msg"], late["msg"]
+
     time.sleep(6)
     assert run_module("ecs_service", dict(plain, name="bluegreen-green-t1", desired_count=0))["changed"] is False
 
