@@ -148,6 +148,15 @@ def load_migrations(migrations_dir, manifest):
     return [found[v] for v in sorted(found)]
 
 
+def progress_table_name(history_table):
+    """The table beside the history that marks the index statements a run started (at most 63
+    characters, as PostgreSQL would cut a longer name)."""
+    name = f"{history_table}_progress"
+    if len(name) <= 63:
+        return name
+    return f"{history_table[:45]}_progress_{hashlib.sha256(history_table.encode()).hexdigest()[:8]}"
+
+
 def advisory_lock_key(history_table):
     digest = hashlib.sha256(f"bluegreen.migration:{history_table}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
@@ -173,6 +182,7 @@ class Engine:
         self.statement_timeout_by_time = False
         # Schema-qualified and quoted at open, so that a migration's SET search_path cannot move it.
         self.history = None
+        self.progress = None
         self.log = log or (lambda event, **fields: None)
 
     # -- reading state -------------------------------------------------------------
@@ -264,6 +274,7 @@ class Engine:
                 raise MigrationError(f"no schema of the search_path exists to hold {table}; "
                                      "name the history table as schema.table")
         self.history = f"{quote_ident(schema)}.{quote_ident(table)}"
+        self.progress = f"{quote_ident(schema)}.{quote_ident(progress_table_name(table))}"
 
     def _set_statement_timeout(self, conn):
         """statement_timeout = the invocation's time left minus min_time_left_ms, so that the server cancels a
@@ -362,6 +373,16 @@ class Engine:
                 " applied_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
                 " duration_ms integer NOT NULL)"
             )
+            # CREATE/DROP INDEX CONCURRENTLY commit on their own: a row here says a run started one
+            # (removed once the migration is recorded), so the next run can tell its work from
+            # an index that was there before.
+            conn.run(
+                f"CREATE TABLE IF NOT EXISTS {self.progress} ("
+                " version integer NOT NULL,"
+                " statement integer NOT NULL,"
+                " started_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+                " PRIMARY KEY (version, statement))"
+            )
             applied = self._applied(conn)
             result = {"ok": True, "action": "apply", "phase": phase, "applied": [], "changed": False}
             drift = self._drift(applied)
@@ -419,6 +440,7 @@ class Engine:
         else:
             attempts = self._run_autocommit(conn, migration, notes)
             self._record(conn, migration, int((time.monotonic() - started) * 1000))
+            conn.run(f"DELETE FROM {self.progress} WHERE version = :version", version=migration.version)
         duration_ms = round((time.monotonic() - started) * 1000, 1)
         self.log("migration_done", version=migration.version, file=migration.file, duration_ms=duration_ms, attempts=attempts)
         record = dict(migration.describe(), duration_ms=duration_ms, attempts=attempts)
@@ -455,7 +477,7 @@ class Engine:
                 attempt += 1
                 try:
                     self._set_statement_timeout(conn)
-                    done = self._index_statement_done(conn, stmt)
+                    done = self._index_statement_done(conn, migration, stmt)
                     if done:
                         self.log("statement_already_done", file=migration.file, statement=stmt["number"], why=done)
                         notes.append(f"statement {stmt['number']} (line {stmt.get('line')}) not run: {done}")
@@ -463,6 +485,10 @@ class Engine:
                         conn.run(stmt["sql"])
                     break
                 except DatabaseError as exc:
+                    try:
+                        self._index_statement_failed(conn, exc, migration, stmt)
+                    except InterfaceError as lost:
+                        raise MigrationError(f"{migration.file}: connection lost: {lost}") from lost
                     self._retry_or_raise(exc, migration, stmt, attempt)
                 except InterfaceError as exc:
                     raise MigrationError(f"{migration.file}: connection lost: {exc}") from exc
@@ -470,23 +496,47 @@ class Engine:
         return attempts
 
     # Statements outside a transaction are not undone when a run stops between one of them and
-    # the history row (the connection lost, Lambda's end): the next run finds their work in place.
-    def _index_statement_done(self, conn, stmt):
-        """Why a concurrent index statement has nothing left to do (its index built, or already
-        gone), or None. An INVALID index a failed build left behind is dropped so it is built again."""
+    # the history row (the connection lost, Lambda's end). Before an index statement runs, a
+    # progress row says so; the next run finds that row and the work in place.
+    def _index_statement_done(self, conn, migration, stmt):
+        """Why a concurrent index statement has nothing left to do (a stopped run built its index,
+        or dropped it), or None, the statement then marked as started. An INVALID index that a
+        failed build left behind is dropped so that it is built again."""
+        if not (stmt.get("drop_index") or stmt.get("index_name")):
+            return None
+        started = conn.run(f"SELECT count(*) > 0 FROM {self.progress} WHERE version = :version AND statement = :number",
+                           version=migration.version, number=stmt["number"])[0][0]
+        done = None
         if stmt.get("drop_index"):
-            if conn.run("SELECT to_regclass(:name) IS NULL", name=stmt["drop_index"])[0][0]:
-                return f"index {stmt['drop_index']} does not exist (already dropped)"
-            return None
-        if not stmt.get("index_name"):
-            return None
-        rows = self._indexes_named(conn, stmt["index_name"], stmt.get("index_table"))
-        for schema, name, valid, definition in rows:
+            if started and conn.run("SELECT to_regclass(:name) IS NULL", name=stmt["drop_index"])[0][0]:
+                done = f"index {stmt['drop_index']} was dropped by a run that stopped before recording the migration"
+        else:
+            for schema, name, valid, definition in self._indexes_named(conn, stmt["index_name"], stmt.get("index_table")):
+                if not valid:
+                    self.log("drop_invalid_index", index=f"{schema}.{name}")
+                    conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
+                elif started:
+                    done = f"index {schema}.{name} was built by a run that stopped before recording the migration: {definition}"
+        if not done and not started:
+            conn.run(f"INSERT INTO {self.progress} (version, statement) VALUES (:version, :number)",
+                     version=migration.version, number=stmt["number"])
+        return done
+
+    def _index_statement_failed(self, conn, exc, migration, stmt):
+        """An index statement that failed did not do its work: its progress row goes (a retry or
+        the next run starts it again). Refused because the index exists (42P07, an index made by
+        hand or built by a run from before the progress rows), the error says which and what to do."""
+        if not (stmt.get("drop_index") or stmt.get("index_name")):
+            return
+        conn.run(f"DELETE FROM {self.progress} WHERE version = :version AND statement = :number",
+                 version=migration.version, number=stmt["number"])
+        if sqlstate(exc) != "42P07" or not stmt.get("index_name"):
+            return
+        for schema, name, valid, definition in self._indexes_named(conn, stmt["index_name"], stmt.get("index_table")):
             if valid:
-                return f"index {schema}.{name} is in place: {definition}"
-            self.log("drop_invalid_index", index=f"{schema}.{name}")
-            conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
-        return None
+                exc.args[0]["D"] = (f"{schema}.{name} is already on the table ({definition}); if an earlier run of this "
+                                    f"migration built it, drop it (DROP INDEX CONCURRENTLY {quote_ident(schema)}.{quote_ident(name)}) "
+                                    "and apply again; otherwise give the new index another name")
 
     @staticmethod
     def _indexes_named(conn, index_name, table):

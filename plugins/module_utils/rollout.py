@@ -59,6 +59,15 @@ def image_of(service, container, which="task_definition_details"):
     return (details.get("images") or {}).get(container) or ""
 
 
+def percent_of(weights, color):
+    """`color`'s share of the traffic in percent (1..100 when it has any): the listener's weights
+    (0..999 each) need not add up to 100 when set by hand."""
+    total = sum(weights.values())
+    if not weights[color] or not total:
+        return 0
+    return min(100, max(1, int(round(100.0 * weights[color] / total))))
+
+
 def steps_problem(steps):
     """Why `steps` cannot be rollout steps, or ''."""
     if not steps or steps[-1] != 100 or min(steps) <= 0 or steps != sorted(set(steps)):
@@ -287,7 +296,7 @@ def rollout_plan(state, cfg, image=""):
     old_image = image_of(services.get(old), container)
     done = old_image == image and weights[old] > 0 and weights[new] == 0
     resume = not done and weights[new] > 0 and image_of(services.get(new), container) == image
-    start = weights[new] if resume else 0
+    start = percent_of(weights, new) if resume else 0
     now = cfg.get("now") or time.time()
     plan = {
         "image": image,

@@ -103,6 +103,19 @@ def test_a_resumed_split_that_is_not_a_step_bakes_and_gates_where_it_is_first():
     assert above["run_steps"] == [80, 100]
 
 
+@pytest.mark.parametrize("weights, start, run_steps", [
+    ({"blue": 1, "green": 1}, 50, [50, 100]),
+    ({"blue": 0, "green": 150}, 100, [100]),
+    ({"blue": 50, "green": 150}, 75, [75, 100]),
+    ({"blue": 999, "green": 1}, 1, [1, 10, 50, 100]),
+])
+def test_weights_set_by_hand_that_do_not_add_up_to_100_resume_at_their_share(weights, start, run_steps):
+    """The listener takes weights 0..999 each: the split resumed is the new color's share."""
+    plan = rollout_plan(state(weights=weights, running={"blue": "nginx:1", "green": "nginx:3"}), SETTINGS, "nginx:3")
+    assert plan["resume"] and plan["start_weight"] == start and plan["run_steps"] == run_steps
+    assert all(0 < weight <= 100 for weight in plan["run_steps"])
+
+
 def test_a_rollout_stopped_at_the_last_step_bakes_and_gates_it_again_before_the_promotion():
     """Killed during the last step's bake: AWS has the new color at 100 % and the old one still
     live. The next run does not promote at once: the last step's bake (the alarms' window) and

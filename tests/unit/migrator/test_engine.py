@@ -1,10 +1,12 @@
 """The migrator handler, in-process, against a real PostgreSQL database."""
 
 import json
+import sys
 import threading
 import time
 
 import pytest
+from pg8000.exceptions import InterfaceError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import packaging
 from tests.unit.migrator.conftest import CONTRACT_EXAMPLES, MIGRATIONS
@@ -236,37 +238,66 @@ def test_invalid_index_outside_the_search_path_is_dropped_before_retry(migrator)
     assert [row[0] for row in history(migrator)] == [1]
 
 
-def test_index_work_of_a_run_stopped_before_its_history_row_is_not_redone(migrator):
-    """CREATE/DROP INDEX CONCURRENTLY commit on their own: a run that lost its connection after one
-    left the index built (or dropped) and no history row; the next run accepts the work in place."""
+def stop_before_the_history_row(monkeypatch):
+    """The next migration's run stops right after its statements, before its history row (the
+    connection lost), as a Lambda ended or a network cut would leave it."""
+    engine = sys.modules["migrator_engine"].Engine
+    record = engine._record
+
+    def lost(self, conn, migration, duration_ms):
+        monkeypatch.setattr(engine, "_record", record)
+        raise InterfaceError("network error")
+
+    monkeypatch.setattr(engine, "_record", lost)
+
+
+def test_index_work_of_a_run_stopped_before_its_history_row_is_not_redone(migrator, monkeypatch):
+    """CREATE/DROP INDEX CONCURRENTLY commit on their own: a run that stopped after one left the
+    index built (or dropped) and no history row. Its progress row tells the next run that this
+    work is its own: accepted with a note. An index that was there before is still refused."""
     migrator.add(*DEFAULT_SET[:2])
     assert migrator(action="apply", phase="expand")["ok"]
-    # What the stopped run left: the index built, its migration not recorded.
-    migrator.query("CREATE INDEX orders_email_idx ON orders (customer_email)")
     migrator.write("V003__index_orders_email.sql", "CREATE INDEX CONCURRENTLY orders_email_idx ON orders (customer_email);\n")
+    stop_before_the_history_row(monkeypatch)
+    stopped = migrator(action="apply", phase="expand")
+    assert stopped["ok"] is False and "network error" in stopped["error"], stopped
+    assert migrator.query("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('orders_email_idx')") == [[True]]
+    assert [row[0] for row in history(migrator)] == [1, 2]
+
     resumed = migrator(action="apply", phase="expand")
     assert resumed["ok"], resumed
     (record,) = resumed["applied"]
-    assert record["file"] == "V003__index_orders_email.sql"
-    assert record["notes"] == ["statement 1 (line 1) not run: index public.orders_email_idx is in place: "
-                               "CREATE INDEX orders_email_idx ON public.orders USING btree (customer_email)"]
+    assert record["notes"] == ["statement 1 (line 1) not run: index public.orders_email_idx was built by a run that stopped "
+                               "before recording the migration: CREATE INDEX orders_email_idx ON public.orders USING btree (customer_email)"]
     assert [row[0] for row in history(migrator)] == [1, 2, 3]
+    assert migrator.query(f"SELECT count(*) FROM {HISTORY}_progress") == [[0]]
 
-    # The same name on another table is a real conflict, refused as PostgreSQL refuses it.
-    migrator.query("CREATE TABLE refunds (id bigint PRIMARY KEY, order_id bigint)")
-    migrator.query("CREATE INDEX refunds_order_idx ON refunds (order_id)")
-    migrator.write("V004__index_orders_total.sql", "CREATE INDEX CONCURRENTLY refunds_order_idx ON orders (total_cents);\n")
-    clash = migrator(action="apply", phase="expand")
-    assert clash["ok"] is False and "42P07" in clash["error"]
+    # An index of that name made by hand, not by this migration: refused as PostgreSQL refuses
+    # it, saying what to do, and with no progress row left to be mistaken for this run's work.
+    migrator.query("CREATE INDEX orders_total_idx ON orders (created_at)")
+    migrator.write("V004__index_orders_total.sql", "CREATE INDEX CONCURRENTLY orders_total_idx ON orders (total_cents);\n")
+    for _attempt in range(2):
+        clash = migrator(action="apply", phase="expand")
+        assert clash["ok"] is False and "42P07" in clash["error"], clash
+        assert "public.orders_total_idx is already on the table (CREATE INDEX orders_total_idx ON public.orders USING btree (created_at))" in clash["error"]
+        assert migrator.query(f"SELECT count(*) FROM {HISTORY}_progress") == [[0]]
     assert [row[0] for row in history(migrator)] == [1, 2, 3]
     (migrator.dir / "V004__index_orders_total.sql").unlink()
 
     migrator.write("V004__drop_orders_email_idx.sql", "DROP INDEX CONCURRENTLY orders_email_idx;\n")
-    migrator.query("DROP INDEX orders_email_idx")
+    stop_before_the_history_row(monkeypatch)
+    assert migrator(action="apply", phase="contract")["ok"] is False
+    assert migrator.query("SELECT to_regclass('orders_email_idx') IS NULL") == [[True]]
     dropped = migrator(action="apply", phase="contract")
     assert dropped["ok"], dropped
     assert dropped["applied"][0]["notes"] == [
-        "statement 1 (line 1) not run: index orders_email_idx does not exist (already dropped)"]
+        "statement 1 (line 1) not run: index orders_email_idx was dropped by a run that stopped before recording the migration"]
+    assert [row[0] for row in history(migrator)] == [1, 2, 3, 4]
+
+    # A DROP of an index that never was (a typo) still fails, as PostgreSQL fails it.
+    migrator.write("V005__drop_a_typo.sql", "DROP INDEX CONCURRENTLY orders_emial_idx;\n")
+    typo = migrator(action="apply", phase="contract")
+    assert typo["ok"] is False and "42704" in typo["error"], typo
     assert [row[0] for row in history(migrator)] == [1, 2, 3, 4]
 
 
