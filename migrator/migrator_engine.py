@@ -380,6 +380,7 @@ class Engine:
                 f"CREATE TABLE IF NOT EXISTS {self.progress} ("
                 " version integer NOT NULL,"
                 " statement integer NOT NULL,"
+                " checksum text NOT NULL,"
                 " started_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
                 " PRIMARY KEY (version, statement))"
             )
@@ -430,6 +431,20 @@ class Engine:
             execution="transaction" if migration.transactional else "autocommit", duration=duration_ms,
         )
 
+    def _record_autocommit(self, conn, migration, duration_ms):
+        """The history row and the end of the migration's progress rows, in one transaction."""
+        try:
+            conn.run("BEGIN")
+            self._record(conn, migration, duration_ms)
+            conn.run(f"DELETE FROM {self.progress} WHERE version = :version", version=migration.version)
+            conn.run("COMMIT")
+        except DatabaseError as exc:
+            conn.run("ROLLBACK")
+            raise MigrationError(f"{migration.file}: its statements ran, but recording the history row failed: {error_text(exc)}") from exc
+        except InterfaceError as exc:
+            raise MigrationError(f"{migration.file}: connection lost while recording the history row "
+                                 f"(its statements ran; the next apply finds their work): {exc}") from exc
+
     def _run_migration(self, conn, migration):
         started = time.monotonic()
         self.log("migration_start", version=migration.version, file=migration.file, phase=migration.phase,
@@ -439,8 +454,7 @@ class Engine:
             attempts = self._run_in_transaction(conn, migration, started)
         else:
             attempts = self._run_autocommit(conn, migration, notes)
-            self._record(conn, migration, int((time.monotonic() - started) * 1000))
-            conn.run(f"DELETE FROM {self.progress} WHERE version = :version", version=migration.version)
+            self._record_autocommit(conn, migration, int((time.monotonic() - started) * 1000))
         duration_ms = round((time.monotonic() - started) * 1000, 1)
         self.log("migration_done", version=migration.version, file=migration.file, duration_ms=duration_ms, attempts=attempts)
         record = dict(migration.describe(), duration_ms=duration_ms, attempts=attempts)
@@ -485,10 +499,7 @@ class Engine:
                         conn.run(stmt["sql"])
                     break
                 except DatabaseError as exc:
-                    try:
-                        self._index_statement_failed(conn, exc, migration, stmt)
-                    except InterfaceError as lost:
-                        raise MigrationError(f"{migration.file}: connection lost: {lost}") from lost
+                    self._explain_index_error(conn, exc, stmt)
                     self._retry_or_raise(exc, migration, stmt, attempt)
                 except InterfaceError as exc:
                     raise MigrationError(f"{migration.file}: connection lost: {exc}") from exc
@@ -496,47 +507,63 @@ class Engine:
         return attempts
 
     # Statements outside a transaction are not undone when a run stops between one of them and
-    # the history row (the connection lost, Lambda's end). Before an index statement runs, a
-    # progress row says so; the next run finds that row and the work in place.
+    # the history row (the connection lost, Lambda's end). Before an index statement does its
+    # work, a progress row says so (with the statement's checksum: an unapplied migration may be
+    # edited); the next run finds that row and the work in place.
     def _index_statement_done(self, conn, migration, stmt):
         """Why a concurrent index statement has nothing left to do (a stopped run built its index,
-        or dropped it), or None, the statement then marked as started. An INVALID index that a
-        failed build left behind is dropped so that it is built again."""
+        or dropped it), or None. An INVALID index that a failed build left behind is dropped so
+        that it is built again. A statement about to do work is marked as started first."""
         if not (stmt.get("drop_index") or stmt.get("index_name")):
             return None
-        started = conn.run(f"SELECT count(*) > 0 FROM {self.progress} WHERE version = :version AND statement = :number",
-                           version=migration.version, number=stmt["number"])[0][0]
-        done = None
+        checksum = file_checksum(stmt["sql"].encode("utf-8"))
+        rows = conn.run(f"SELECT checksum FROM {self.progress} WHERE version = :version AND statement = :number",
+                        version=migration.version, number=stmt["number"])
+        started = bool(rows) and rows[0][0] == checksum
+        if rows and not started:
+            # Left by another text of this statement (the file edited since): not this one's work.
+            conn.run(f"DELETE FROM {self.progress} WHERE version = :version AND statement = :number",
+                     version=migration.version, number=stmt["number"])
         if stmt.get("drop_index"):
-            if started and conn.run("SELECT to_regclass(:name) IS NULL", name=stmt["drop_index"])[0][0]:
-                done = f"index {stmt['drop_index']} was dropped by a run that stopped before recording the migration"
+            if conn.run("SELECT to_regclass(:name) IS NULL", name=stmt["drop_index"])[0][0]:
+                return f"index {stmt['drop_index']} was dropped by a run that stopped before recording the migration" if started else None
         else:
             for schema, name, valid, definition in self._indexes_named(conn, stmt["index_name"], stmt.get("index_table")):
                 if not valid:
                     self.log("drop_invalid_index", index=f"{schema}.{name}")
                     conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
                 elif started:
-                    done = f"index {schema}.{name} was built by a run that stopped before recording the migration: {definition}"
-        if not done and not started:
-            conn.run(f"INSERT INTO {self.progress} (version, statement) VALUES (:version, :number)",
-                     version=migration.version, number=stmt["number"])
-        return done
+                    return f"index {schema}.{name} was built by a run that stopped before recording the migration: {definition}"
+                else:
+                    # There before this statement ran: PostgreSQL decides (42P07, or IF NOT EXISTS).
+                    return None
+        if not started:
+            conn.run(f"INSERT INTO {self.progress} (version, statement, checksum) VALUES (:version, :number, :checksum)",
+                     version=migration.version, number=stmt["number"], checksum=checksum)
+        return None
 
-    def _index_statement_failed(self, conn, exc, migration, stmt):
-        """An index statement that failed did not do its work: its progress row goes (a retry or
-        the next run starts it again). Refused because the index exists (42P07, an index made by
-        hand or built by a run from before the progress rows), the error says which and what to do."""
-        if not (stmt.get("drop_index") or stmt.get("index_name")):
+    def _explain_index_error(self, conn, exc, stmt):
+        """What to do about an index statement PostgreSQL refused because the index exists (42P07)
+        or does not (42704), e.g. after a run stopped before the progress rows existed. Only a
+        hint: a failure to look is ignored, the statement's own error is what is reported."""
+        code = sqlstate(exc)
+        if code not in ("42P07", "42704") or not isinstance(exc.args[0] if exc.args else None, dict):
             return
-        conn.run(f"DELETE FROM {self.progress} WHERE version = :version AND statement = :number",
-                 version=migration.version, number=stmt["number"])
-        if sqlstate(exc) != "42P07" or not stmt.get("index_name"):
+        hint = None
+        try:
+            if code == "42P07" and stmt.get("index_name"):
+                for schema, name, valid, definition in self._indexes_named(conn, stmt["index_name"], stmt.get("index_table")):
+                    if valid:
+                        hint = (f"{schema}.{name} exists ({definition}); if an earlier run of this migration built it, add IF NOT "
+                                "EXISTS to the statement (the migration is not applied, so its file may change) or drop the index "
+                                "and apply again; otherwise give the new index another name")
+            elif code == "42704" and stmt.get("drop_index"):
+                hint = ("if an earlier run of this migration dropped it, add IF EXISTS to the statement (the migration is not "
+                        "applied, so its file may change)")
+        except (DatabaseError, InterfaceError):
             return
-        for schema, name, valid, definition in self._indexes_named(conn, stmt["index_name"], stmt.get("index_table")):
-            if valid:
-                exc.args[0]["D"] = (f"{schema}.{name} is already on the table ({definition}); if an earlier run of this "
-                                    f"migration built it, drop it (DROP INDEX CONCURRENTLY {quote_ident(schema)}.{quote_ident(name)}) "
-                                    "and apply again; otherwise give the new index another name")
+        if hint:
+            exc.args[0]["D"] = hint
 
     @staticmethod
     def _indexes_named(conn, index_name, table):

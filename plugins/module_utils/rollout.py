@@ -60,12 +60,15 @@ def image_of(service, container, which="task_definition_details"):
 
 
 def percent_of(weights, color):
-    """`color`'s share of the traffic in percent (1..100 when it has any): the listener's weights
-    (0..999 each) need not add up to 100 when set by hand."""
+    """`color`'s share of the traffic in percent: the listener's weights (0..999 each) need not
+    add up to 100 when set by hand. 100 only when it has all the traffic (not 99.5 % rounded up:
+    the last step's bake would be taken for done), at least 1 when it has any."""
     total = sum(weights.values())
     if not weights[color] or not total:
         return 0
-    return min(100, max(1, int(round(100.0 * weights[color] / total))))
+    if weights[color] == total:
+        return 100
+    return min(99, max(1, int(round(100.0 * weights[color] / total))))
 
 
 def steps_problem(steps):

@@ -108,6 +108,7 @@ def test_a_resumed_split_that_is_not_a_step_bakes_and_gates_where_it_is_first():
     ({"blue": 0, "green": 150}, 100, [100]),
     ({"blue": 50, "green": 150}, 75, [75, 100]),
     ({"blue": 999, "green": 1}, 1, [1, 10, 50, 100]),
+    ({"blue": 1, "green": 199}, 99, [99, 100]),
 ])
 def test_weights_set_by_hand_that_do_not_add_up_to_100_resume_at_their_share(weights, start, run_steps):
     """The listener takes weights 0..999 each: the split resumed is the new color's share."""

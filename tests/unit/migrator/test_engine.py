@@ -1,7 +1,6 @@
 """The migrator handler, in-process, against a real PostgreSQL database."""
 
 import json
-import sys
 import threading
 import time
 
@@ -9,7 +8,7 @@ import pytest
 from pg8000.exceptions import InterfaceError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import packaging
-from tests.unit.migrator.conftest import CONTRACT_EXAMPLES, MIGRATIONS
+from tests.unit.migrator.conftest import CONTRACT_EXAMPLES, MIGRATIONS, load_index
 
 DEFAULT_SET = sorted(MIGRATIONS.glob("V*.sql"))
 HISTORY = "bluegreen_schema_history"
@@ -241,7 +240,7 @@ def test_invalid_index_outside_the_search_path_is_dropped_before_retry(migrator)
 def stop_before_the_history_row(monkeypatch):
     """The next migration's run stops right after its statements, before its history row (the
     connection lost), as a Lambda ended or a network cut would leave it."""
-    engine = sys.modules["migrator_engine"].Engine
+    engine = load_index().migrator_engine.Engine
     record = engine._record
 
     def lost(self, conn, migration, duration_ms):
@@ -273,16 +272,27 @@ def test_index_work_of_a_run_stopped_before_its_history_row_is_not_redone(migrat
     assert migrator.query(f"SELECT count(*) FROM {HISTORY}_progress") == [[0]]
 
     # An index of that name made by hand, not by this migration: refused as PostgreSQL refuses
-    # it, saying what to do, and with no progress row left to be mistaken for this run's work.
+    # it, saying what to do, and with no progress row to be mistaken for this run's work.
     migrator.query("CREATE INDEX orders_total_idx ON orders (created_at)")
     migrator.write("V004__index_orders_total.sql", "CREATE INDEX CONCURRENTLY orders_total_idx ON orders (total_cents);\n")
     for _attempt in range(2):
         clash = migrator(action="apply", phase="expand")
         assert clash["ok"] is False and "42P07" in clash["error"], clash
-        assert "public.orders_total_idx is already on the table (CREATE INDEX orders_total_idx ON public.orders USING btree (created_at))" in clash["error"]
+        assert "public.orders_total_idx exists (CREATE INDEX orders_total_idx ON public.orders USING btree (created_at)); " in clash["error"]
         assert migrator.query(f"SELECT count(*) FROM {HISTORY}_progress") == [[0]]
     assert [row[0] for row in history(migrator)] == [1, 2, 3]
     (migrator.dir / "V004__index_orders_total.sql").unlink()
+
+    # The unapplied migration edited after its run stopped: the progress row is another text's,
+    # so the index that run built is not taken for the edited statement's (UNIQUE) one.
+    migrator.write("V004__index_orders_status.sql", "CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);\n")
+    stop_before_the_history_row(monkeypatch)
+    assert migrator(action="apply", phase="expand")["ok"] is False
+    migrator.write("V004__index_orders_status.sql", "CREATE UNIQUE INDEX CONCURRENTLY orders_status_idx ON orders (status);\n")
+    edited = migrator(action="apply", phase="expand")
+    assert edited["ok"] is False and "42P07" in edited["error"] and "add IF NOT EXISTS" in edited["error"], edited
+    assert [row[0] for row in history(migrator)] == [1, 2, 3]
+    (migrator.dir / "V004__index_orders_status.sql").unlink()
 
     migrator.write("V004__drop_orders_email_idx.sql", "DROP INDEX CONCURRENTLY orders_email_idx;\n")
     stop_before_the_history_row(monkeypatch)
@@ -297,7 +307,8 @@ def test_index_work_of_a_run_stopped_before_its_history_row_is_not_redone(migrat
     # A DROP of an index that never was (a typo) still fails, as PostgreSQL fails it.
     migrator.write("V005__drop_a_typo.sql", "DROP INDEX CONCURRENTLY orders_emial_idx;\n")
     typo = migrator(action="apply", phase="contract")
-    assert typo["ok"] is False and "42704" in typo["error"], typo
+    assert typo["ok"] is False and "42704" in typo["error"] and "add IF EXISTS" in typo["error"], typo
+    assert migrator.query(f"SELECT count(*) FROM {HISTORY}_progress") == [[0]]
     assert [row[0] for row in history(migrator)] == [1, 2, 3, 4]
 
 
@@ -361,6 +372,37 @@ def test_statement_classification(tmp_path, sql, phase, rule):
         assert stmt["reasons"] == []
     else:
         assert stmt["reasons"][0]["rule"] == rule
+
+
+def test_a_resumed_migration_builds_the_index_its_stopped_run_did_not_get_to(migrator):
+    """Two index statements: the first built, the second failed (duplicates). Once the data is
+    mended, the next run accepts the first (its progress row) and builds the second."""
+    migrator.add(*DEFAULT_SET[:2])
+    assert migrator(action="apply", phase="expand")["ok"]
+    migrator.query("INSERT INTO orders (customer_email) VALUES ('a@example.com'), ('a@example.com')")
+    migrator.write("V003__two_indexes.sql", "CREATE INDEX CONCURRENTLY orders_total_idx ON orders (total_cents);\n"
+                   "CREATE UNIQUE INDEX CONCURRENTLY orders_email_uniq ON orders (customer_email);\n")
+    failed = migrator(action="apply", phase="expand")
+    assert failed["ok"] is False and "statement 2 (line 2) failed" in failed["error"] and "23505" in failed["error"]
+    migrator.query("DELETE FROM orders WHERE id = (SELECT max(id) FROM orders)")
+    resumed = migrator(action="apply", phase="expand")
+    assert resumed["ok"], resumed
+    assert resumed["applied"][0]["notes"] == [
+        "statement 1 (line 1) not run: index public.orders_total_idx was built by a run that stopped before recording the migration: "
+        "CREATE INDEX orders_total_idx ON public.orders USING btree (total_cents)"]
+    valid = migrator.query("SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                           "WHERE c.relname IN ('orders_total_idx', 'orders_email_uniq') ORDER BY 1")
+    assert valid == [["orders_email_uniq", True], ["orders_total_idx", True]]
+    assert migrator.query(f"SELECT count(*) FROM {HISTORY}_progress") == [[0]]
+
+
+def test_the_progress_table_name_fits_postgresql_s_limit():
+    engine = load_index().migrator_engine
+    assert engine.progress_table_name("bluegreen_schema_history") == "bluegreen_schema_history_progress"
+    long_name = "h" * 63
+    name = engine.progress_table_name(long_name)
+    assert len(name) == 63 and name != long_name and name.startswith("h" * 45 + "_progress_")
+    assert engine.progress_table_name("g" * 63) != name
 
 
 def test_concurrent_index_statements_name_their_index_and_table(tmp_path):
