@@ -438,8 +438,10 @@ def describe(plan, cfg, state):
             lines.append("reset: %s has weight %s with another image; its traffic goes back to %s first" % (new, weights[new], old))
         if plan["resume"]:
             again = " (the bake and gates of that step again first: the stopped run may not have finished them)"
-            lines.append("resume: %s already runs %s at weight %s; continuing from there%s" % (
-                new, plan["image"], plan["start_weight"], again if plan["run_steps"][:1] == [plan["start_weight"]] else ""))
+            share = "" if int(weights[new]) + int(weights[old]) == 100 else " (%s %s / %s %s: %d %% of the traffic)" % (
+                new, weights[new], old, weights[old], plan["start_weight"])
+            lines.append("resume: %s already runs %s at weight %s%s; continuing from there%s" % (
+                new, plan["image"], plan["start_weight"], share, again if plan["run_steps"][:1] == [plan["start_weight"]] else ""))
             if pause.get("weight") and plan["start_weight"] == pause["weight"] and state.get("paused_at"):
                 lines.append("resume after the pause at step %d/%d (%d %%)%s" % (
                     pause["after_step"], len(steps), pause["weight"], " (it timed out: continue as configured)" if pause["timed_out"] else ""))

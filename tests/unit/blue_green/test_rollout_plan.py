@@ -115,6 +115,9 @@ def test_weights_set_by_hand_that_do_not_add_up_to_100_resume_at_their_share(wei
     plan = rollout_plan(state(weights=weights, running={"blue": "nginx:1", "green": "nginx:3"}), SETTINGS, "nginx:3")
     assert plan["resume"] and plan["start_weight"] == start and plan["run_steps"] == run_steps
     assert all(0 < weight <= 100 for weight in plan["run_steps"])
+    resumed = [line for line in plan["lines"] if line.startswith("resume:")][0]
+    assert resumed.startswith("resume: green already runs nginx:3 at weight %d (green %d / blue %d: %d %% of the traffic); continuing" % (
+        start, weights["green"], weights["blue"], start)), resumed
 
 
 def test_a_rollout_stopped_at_the_last_step_bakes_and_gates_it_again_before_the_promotion():
