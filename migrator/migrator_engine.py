@@ -491,6 +491,7 @@ class Engine:
                 attempt += 1
                 try:
                     self._set_statement_timeout(conn)
+                    self._drop_reindex_leftovers(conn, stmt)
                     done = self._index_statement_done(conn, migration, stmt)
                     if done:
                         self.log("statement_already_done", file=migration.file, statement=stmt["number"], why=done)
@@ -541,6 +542,29 @@ class Engine:
             conn.run(f"INSERT INTO {self.progress} (version, statement, checksum) VALUES (:version, :number, :checksum)",
                      version=migration.version, number=stmt["number"], checksum=checksum)
         return None
+
+    def _drop_reindex_leftovers(self, conn, stmt):
+        """A failed REINDEX CONCURRENTLY leaves an INVALID copy named <index>_ccnew (or _ccold for
+        an old definition it could not drop), which writes keep updating; a retry would add
+        _ccnew1 beside it. Those of the statement's index (or table) are dropped first."""
+        if stmt.get("reindex_index"):
+            rows = conn.run("SELECT i.indrelid, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                            " WHERE i.indexrelid = to_regclass(:name)", name=stmt["reindex_index"])
+        elif stmt.get("reindex_table"):
+            rows = conn.run("SELECT i.indrelid, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                            " WHERE i.indrelid = to_regclass(:name)", name=stmt["reindex_table"])
+        else:
+            return
+        bases = {name for _table, name in rows}
+        for table in {table for table, _name in rows}:
+            leftovers = conn.run(
+                "SELECT n.nspname, c.relname, substring(c.relname from '^(.*)_cc(?:new|old)[0-9]*$') FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE i.indrelid = :table AND NOT i.indisvalid AND c.relname ~ '_cc(new|old)[0-9]*$'", table=table)
+            for schema, name, base in leftovers:
+                if base in bases:
+                    self.log("drop_reindex_leftover", index=f"{schema}.{name}")
+                    conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
 
     def _explain_index_error(self, conn, exc, stmt):
         """What to do about an index statement PostgreSQL refused because the index exists (42P07)

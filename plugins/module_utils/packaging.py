@@ -293,6 +293,13 @@ def classify_file(path, squawk):
             index = node.find("INDEX_REF")
             if index is not None:
                 stmt["drop_index"] = data[index.start:index.end].decode("utf-8")
+        elif keys == ["REINDEX CONCURRENTLY"]:
+            # A failed concurrent rebuild leaves an INVALID <index>_ccnew (or _ccold) behind.
+            for target, ref, key in (("REINDEX_TARGET_INDEX", "INDEX_REF", "reindex_index"), ("REINDEX_TARGET_TABLE", "TABLE_NAME_REF", "reindex_table")):
+                found = node.find(target)
+                name = found.find(ref) if found is not None else None
+                if name is not None:
+                    stmt[key] = data[name.start:name.end].decode("utf-8")
         statements.append(stmt)
     if not statements:
         raise PackagingError(f"{fname}: no SQL statement")

@@ -396,6 +396,29 @@ def test_a_resumed_migration_builds_the_index_its_stopped_run_did_not_get_to(mig
     assert migrator.query(f"SELECT count(*) FROM {HISTORY}_progress") == [[0]]
 
 
+@pytest.mark.parametrize("rebuild", ["REINDEX INDEX CONCURRENTLY orders_email_idx;", "REINDEX TABLE CONCURRENTLY public.orders;"])
+def test_a_failed_concurrent_rebuild_s_leftover_is_dropped_before_the_rebuild(migrator, rebuild):
+    """REINDEX CONCURRENTLY that failed left an INVALID orders_email_idx_ccnew, which writes keep
+    updating; the next rebuild drops it first instead of adding _ccnew1 beside it."""
+    migrator.add(*DEFAULT_SET[:2])
+    assert migrator(action="apply", phase="expand")["ok"]
+    migrator.query("CREATE INDEX orders_email_idx ON orders (customer_email)")
+    migrator.query("INSERT INTO orders (customer_email) VALUES ('a@example.com'), ('a@example.com')")
+    # The leftover as PostgreSQL leaves it: an INVALID index of that name (a failed unique build).
+    with pytest.raises(Exception, match="23505"):
+        migrator.query("CREATE UNIQUE INDEX CONCURRENTLY orders_email_idx_ccnew ON orders (customer_email)")
+    # Not a leftover: an INVALID index that is no concurrent rebuild's copy stays.
+    with pytest.raises(Exception, match="23505"):
+        migrator.query("CREATE UNIQUE INDEX CONCURRENTLY orders_email_uniq ON orders (customer_email)")
+    migrator.write("V003__rebuild.sql", rebuild + "\n")
+    assert migrator(action="apply", phase="expand")["ok"]
+    left = migrator.query("SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                          " WHERE i.indrelid = 'orders'::regclass ORDER BY 1")
+    assert ["orders_email_idx_ccnew", False] not in left and not [n for n, valid in left if n.startswith("orders_email_idx_cc")], left
+    assert ["orders_email_idx", True] in left
+    assert ["orders_email_uniq", False] in left, left
+
+
 def test_the_progress_table_name_fits_postgresql_s_limit():
     engine = load_index().migrator_engine
     assert engine.progress_table_name("bluegreen_schema_history") == "bluegreen_schema_history_progress"
