@@ -22,6 +22,9 @@ MANIFEST_FORMAT = 1
 RETRYABLE_SQLSTATES = ("55P03", "40P01")
 # query_canceled: the engine's statement_timeout ran out (or someone cancelled the statement).
 CANCELED_SQLSTATE = "57014"
+INSUFFICIENT_PRIVILEGE = "42501"
+# A relation and, when partitioned, its partitions (pg_partition_tree lists none for a plain one).
+RELATION_AND_PARTITIONS = "SELECT to_regclass(:name) AS relid UNION SELECT relid FROM pg_partition_tree(to_regclass(:name))"
 DEFAULT_HISTORY_TABLE = "bluegreen_schema_history"
 
 
@@ -155,6 +158,15 @@ def progress_table_name(history_table):
     if len(name) <= 63:
         return name
     return f"{history_table[:45]}_progress_{hashlib.sha256(history_table.encode()).hexdigest()[:8]}"
+
+
+def leftover_of(copy, stem, index):
+    """Whether the copy `copy` (stem: its name without _ccnew/_ccold[N]) is one a concurrent
+    rebuild of `index` made. PostgreSQL cuts the index's name so that the suffix fits in 63
+    bytes: a copy of 60 bytes or more may carry only the start of it."""
+    if stem is None:
+        return False
+    return stem == index or (len(copy.encode()) >= 60 and index.encode().startswith(stem.encode()))
 
 
 def advisory_lock_key(history_table):
@@ -434,6 +446,8 @@ class Engine:
     def _record_autocommit(self, conn, migration, duration_ms):
         """The history row and the end of the migration's progress rows, in one transaction."""
         try:
+            # Outside the transaction: a ROLLBACK must not give the session back a migration's role.
+            conn.run("RESET ROLE")
             conn.run("BEGIN")
             self._record(conn, migration, duration_ms)
             conn.run(f"DELETE FROM {self.progress} WHERE version = :version", version=migration.version)
@@ -497,6 +511,8 @@ class Engine:
                         self.log("statement_already_done", file=migration.file, statement=stmt["number"], why=done)
                         notes.append(f"statement {stmt['number']} (line {stmt.get('line')}) not run: {done}")
                     else:
+                        # What is left of the invocation now, after the leftovers' drops.
+                        self._set_statement_timeout(conn)
                         conn.run(stmt["sql"])
                     break
                 except DatabaseError as exc:
@@ -544,27 +560,42 @@ class Engine:
         return None
 
     def _drop_reindex_leftovers(self, conn, stmt):
-        """A failed REINDEX CONCURRENTLY leaves an INVALID copy named <index>_ccnew (or _ccold for
+        """A failed REINDEX CONCURRENTLY leaves INVALID copies named <index>_ccnew (or _ccold for
         an old definition it could not drop), which writes keep updating; a retry would add
-        _ccnew1 beside it. Those of the statement's index (or table) are dropped first."""
+        _ccnew1 beside them. Those of the statement's index or table are dropped first: on the
+        partitions of a partitioned one too, and (a table's) on its TOAST table."""
         if stmt.get("reindex_index"):
-            rows = conn.run("SELECT i.indrelid, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-                            " WHERE i.indexrelid = to_regclass(:name)", name=stmt["reindex_index"])
+            rows = conn.run(f"SELECT i.indrelid, c.relname FROM ({RELATION_AND_PARTITIONS}) t"
+                            " JOIN pg_index i ON i.indexrelid = t.relid JOIN pg_class c ON c.oid = i.indexrelid",
+                            name=stmt["reindex_index"])
         elif stmt.get("reindex_table"):
-            rows = conn.run("SELECT i.indrelid, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-                            " WHERE i.indrelid = to_regclass(:name)", name=stmt["reindex_table"])
+            rows = conn.run(f"WITH tree AS ({RELATION_AND_PARTITIONS}),"
+                            " tables AS (SELECT relid FROM tree UNION SELECT c.reltoastrelid FROM tree t JOIN pg_class c"
+                            " ON c.oid = t.relid WHERE c.reltoastrelid <> 0)"
+                            " SELECT i.indrelid, c.relname FROM tables t JOIN pg_index i ON i.indrelid = t.relid"
+                            " JOIN pg_class c ON c.oid = i.indexrelid", name=stmt["reindex_table"])
         else:
             return
+        tables = sorted({table for table, _name in rows})
+        if not tables:
+            return
         bases = {name for _table, name in rows}
-        for table in {table for table, _name in rows}:
-            leftovers = conn.run(
-                "SELECT n.nspname, c.relname, substring(c.relname from '^(.*)_cc(?:new|old)[0-9]*$') FROM pg_index i"
-                " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE i.indrelid = :table AND NOT i.indisvalid AND c.relname ~ '_cc(new|old)[0-9]*$'", table=table)
-            for schema, name, base in leftovers:
-                if base in bases:
-                    self.log("drop_reindex_leftover", index=f"{schema}.{name}")
-                    conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
+        leftovers = conn.run(
+            "SELECT n.nspname, c.relname, substring(c.relname from '^(.*)_cc(?:new|old)[0-9]*$') FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE i.indrelid = ANY(:tables) AND NOT i.indisvalid AND c.relname ~ '_cc(new|old)[0-9]*$'", tables=tables)
+        for schema, name, stem in leftovers:
+            if not any(leftover_of(name, stem, base) for base in bases):
+                continue
+            self.log("drop_reindex_leftover", index=f"{schema}.{name}")
+            self._set_statement_timeout(conn)
+            try:
+                conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
+            except DatabaseError as exc:
+                if sqlstate(exc) != INSUFFICIENT_PRIVILEGE:
+                    raise
+                # Not this login's to drop (a TOAST copy on a managed database): the rebuild goes on.
+                self.log("reindex_leftover_kept", index=f"{schema}.{name}", error=error_text(exc))
 
     def _explain_index_error(self, conn, exc, stmt):
         """What to do about an index statement PostgreSQL refused because the index exists (42P07)

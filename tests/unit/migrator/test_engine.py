@@ -419,6 +419,32 @@ def test_a_failed_concurrent_rebuild_s_leftover_is_dropped_before_the_rebuild(mi
     assert ["orders_email_uniq", False] in left, left
 
 
+def test_the_copies_a_real_failed_table_rebuild_left_are_dropped_long_names_and_toast_included(migrator):
+    """REINDEX TABLE CONCURRENTLY makes every copy first (the TOAST table's too), then fails on
+    the expression index whose function now raises: copies of all of them stay INVALID, the long
+    name's cut short. The migration's rebuild drops them all first, and leaves no INVALID index."""
+    long_name = "docs_lower_body_expression_index_with_a_rather_long_name_x"
+    migrator.query("CREATE FUNCTION doc_key(t text) RETURNS text IMMUTABLE LANGUAGE sql AS $$ SELECT lower(t) $$")
+    migrator.query("CREATE TABLE docs (id integer PRIMARY KEY, body text)")
+    migrator.query(f"CREATE INDEX {long_name} ON docs (doc_key(body))")
+    migrator.query("INSERT INTO docs VALUES (1, 'fine'), (2, 'boom')")
+    migrator.query("CREATE OR REPLACE FUNCTION doc_key(t text) RETURNS text IMMUTABLE LANGUAGE plpgsql AS "
+                   "$$ BEGIN IF t = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN lower(t); END $$")
+    with pytest.raises(Exception, match="boom"):
+        migrator.query("REINDEX TABLE CONCURRENTLY docs")
+    invalid = ("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE NOT i.indisvalid AND i.indrelid IN"
+               " (SELECT oid FROM pg_class WHERE relname = 'docs' UNION SELECT reltoastrelid FROM pg_class WHERE relname = 'docs')"
+               " ORDER BY 1")
+    copies = [row[0] for row in migrator.query(invalid)]
+    assert "docs_pkey_ccnew" in copies and any(c.startswith("pg_toast_") for c in copies), copies
+    assert any(c.startswith(long_name[:50]) and c != long_name + "_ccnew" for c in copies), copies
+
+    migrator.query("CREATE OR REPLACE FUNCTION doc_key(t text) RETURNS text IMMUTABLE LANGUAGE sql AS $$ SELECT lower(t) $$")
+    migrator.write("V001__rebuild_docs.sql", "REINDEX TABLE CONCURRENTLY docs;\n")
+    assert migrator(action="apply", phase="expand")["ok"]
+    assert migrator.query(invalid) == []
+
+
 def test_the_progress_table_name_fits_postgresql_s_limit():
     engine = load_index().migrator_engine
     assert engine.progress_table_name("bluegreen_schema_history") == "bluegreen_schema_history_progress"
@@ -438,6 +464,11 @@ def test_concurrent_index_statements_name_their_index_and_table(tmp_path):
     assert dropped["drop_index"] == "sales.refunds_old_idx" and "index_name" not in dropped
     assert (plain["index_name"], plain["index_table"]) == ("orders_total_idx", "orders")
     assert "drop_index" not in created and "drop_index" not in plain
+    rebuilds = tmp_path / "V002__rebuilds.sql"
+    rebuilds.write_text('REINDEX (VERBOSE) INDEX CONCURRENTLY sales."Refund_Ref";\nREINDEX TABLE CONCURRENTLY orders;\n')
+    index, table = packaging.classify_file(str(rebuilds), packaging.find_squawk())["statements"]
+    assert (index.get("reindex_index"), index.get("reindex_table")) == ('sales."Refund_Ref"', None)
+    assert (table.get("reindex_index"), table.get("reindex_table")) == (None, "orders")
 
 
 def test_packaging_rejects_unsafe_layouts(tmp_path):
