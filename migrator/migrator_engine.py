@@ -536,11 +536,8 @@ class Engine:
         checksum = file_checksum(stmt["sql"].encode("utf-8"))
         rows = conn.run(f"SELECT checksum FROM {self.progress} WHERE version = :version AND statement = :number",
                         version=migration.version, number=stmt["number"])
+        # A row of another text of this statement (the file edited since) is not this one's work.
         started = bool(rows) and rows[0][0] == checksum
-        if rows and not started:
-            # Left by another text of this statement (the file edited since): not this one's work.
-            conn.run(f"DELETE FROM {self.progress} WHERE version = :version AND statement = :number",
-                     version=migration.version, number=stmt["number"])
         if stmt.get("drop_index"):
             if conn.run("SELECT to_regclass(:name) IS NULL", name=stmt["drop_index"])[0][0]:
                 return f"index {stmt['drop_index']} was dropped by a run that stopped before recording the migration" if started else None
@@ -548,16 +545,21 @@ class Engine:
             for schema, name, valid, definition in self._indexes_named(conn, stmt["index_name"], stmt.get("index_table")):
                 if not valid:
                     self.log("drop_invalid_index", index=f"{schema}.{name}")
-                    conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
+                    self._drop_index(conn, schema, name)
                 elif started:
                     return f"index {schema}.{name} was built by a run that stopped before recording the migration: {definition}"
                 else:
                     # There before this statement ran: PostgreSQL decides (42P07, or IF NOT EXISTS).
                     return None
         if not started:
-            conn.run(f"INSERT INTO {self.progress} (version, statement, checksum) VALUES (:version, :number, :checksum)",
+            conn.run(f"INSERT INTO {self.progress} (version, statement, checksum) VALUES (:version, :number, :checksum)"
+                     " ON CONFLICT (version, statement) DO UPDATE SET checksum = excluded.checksum, started_at = clock_timestamp()",
                      version=migration.version, number=stmt["number"], checksum=checksum)
         return None
+
+    @staticmethod
+    def _drop_index(conn, schema, name):
+        conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
 
     def _drop_reindex_leftovers(self, conn, stmt):
         """A failed REINDEX CONCURRENTLY leaves INVALID copies named <index>_ccnew (or _ccold for
@@ -590,7 +592,7 @@ class Engine:
             self.log("drop_reindex_leftover", index=f"{schema}.{name}")
             self._set_statement_timeout(conn)
             try:
-                conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
+                self._drop_index(conn, schema, name)
             except DatabaseError as exc:
                 if sqlstate(exc) != INSUFFICIENT_PRIVILEGE:
                     raise

@@ -283,8 +283,9 @@ def plan_problem(plan, cfg, latest):
 
 def rollout_plan(state, cfg, image=""):
     """The plan: image, old, new, old_image, done, resume, reset_first, start_weight, steps,
-    remaining_steps, run_steps, bakes and step_labels (by weight), alarms (the new color's), estimate {seconds, at_most}, problem ('' when
-    the rollout can go ahead), lines (the plan as the terminal shows it) and promote_tags."""
+    remaining_steps, run_steps, bakes and step_labels (by weight), alarms (the new color's),
+    estimate {seconds, at_most}, problem ('' when the rollout can go ahead), lines (the plan as
+    the terminal shows it) and promote_tags."""
     missing = [key for key in SETTINGS if key not in cfg]
     if missing:
         raise RolloutPlanError("the rollout settings lack %s" % ", ".join(missing))
