@@ -40,6 +40,18 @@ def rollback_tag(color, task_definition):
     return "%s %s" % (color, task_definition)
 
 
+def percent_of(weights, color):
+    """`color`'s share of the traffic in percent: the listener's weights (0..999 each) need not
+    add up to 100 when set by hand. 100 only when it has all the traffic (not 99.5 % rounded up:
+    the last step's bake would be taken for done), at least 1 when it has any."""
+    total = sum(weights.values())
+    if not weights[color] or not total:
+        return 0
+    if weights[color] == total:
+        return 100
+    return min(99, max(1, int(round(100.0 * weights[color] / total))))
+
+
 def rollback_plan(state):
     """Where a rollback sends the traffic, from what AWS holds: {action, to, retired, reason}.
 
@@ -56,7 +68,7 @@ def rollback_plan(state):
     live, idle = state["live_color"], state["idle_color"]
     recorded = (state.get("listener_tags") or {}).get(ROLLBACK_TAG)
     running = (state["services"].get(idle) or {}).get("task_definition")
-    if state["weights"].get(idle, 0) == 100 and recorded == rollback_tag(idle, running):
+    if percent_of(state["weights"], idle) == 100 and recorded == rollback_tag(idle, running):
         # A rollback stopped between its weights and its tags (the same module run, two calls):
         # the traffic is on the recorded release already; the run finishes that rollback.
         return {"action": "previous", "to": idle, "retired": live, "reason": "finish the rollback to the previous color"}

@@ -26,7 +26,7 @@ import re
 import time
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import NOTHING_TO_ROLL_BACK, PAUSED_TAG, ROLLBACK_TAG
-from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import other_color, rollback_tag
+from ansible_collections.bluegreen.migration.plugins.module_utils.bluegreen_state import other_color, percent_of, rollback_tag
 
 SETTINGS = ("steps", "bake", "drain", "desired_count", "min_healthy", "steady_timeout", "health_timeout", "container", "expand", "schema_expect")
 
@@ -57,18 +57,6 @@ def image_of(service, container, which="task_definition_details"):
     """The image of `container` in a service's running (or latest) task definition, or ''."""
     details = (service or {}).get(which) or {}
     return (details.get("images") or {}).get(container) or ""
-
-
-def percent_of(weights, color):
-    """`color`'s share of the traffic in percent: the listener's weights (0..999 each) need not
-    add up to 100 when set by hand. 100 only when it has all the traffic (not 99.5 % rounded up:
-    the last step's bake would be taken for done), at least 1 when it has any."""
-    total = sum(weights.values())
-    if not weights[color] or not total:
-        return 0
-    if weights[color] == total:
-        return 100
-    return min(99, max(1, int(round(100.0 * weights[color] / total))))
 
 
 def steps_problem(steps):

@@ -217,6 +217,13 @@ def test_a_rollback_stopped_between_its_weights_and_its_tags_is_finished_not_und
     tags.setdefault(listeners[0]["ListenerArn"], {}).update({"bluegreen:live-color": "blue", bluegreen_state.ROLLBACK_TAG: "green td-green"})
     state = summarize(found=balancer(listeners, tags))
     assert state["rollback"]["action"] == "previous" and state["rollback"]["to"] == "green" and state["rollback"]["retired"] == "blue"
+    # weights set by hand (0..999 each): green has all the traffic at 0/200 as at 0/100
+    groups[0]["Weight"], groups[1]["Weight"] = 0, 200
+    assert summarize(found=balancer(listeners, tags))["rollback"]["action"] == "previous"
+    # while blue keeps a share, the split is a rollout's, aborted
+    groups[0]["Weight"], groups[1]["Weight"] = 1, 200
+    assert summarize(found=balancer(listeners, tags))["rollback"]["action"] == "abort"
+    groups[0]["Weight"], groups[1]["Weight"] = 0, 100
     # a rollout at its last step (another revision on green) is aborted as before
     state = summarize(found=balancer(listeners, tags), services=[service("blue"), dict(service("green"), task_definition="td-green-new")])
     assert state["rollback"]["action"] == "abort" and state["rollback"]["to"] == "blue"
