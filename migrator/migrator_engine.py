@@ -564,8 +564,8 @@ class Engine:
     def _drop_reindex_leftovers(self, conn, stmt):
         """A failed REINDEX CONCURRENTLY leaves INVALID copies named <index>_ccnew (or _ccold for
         an old definition it could not drop), which writes keep updating; a retry would add
-        _ccnew1 beside them. Those of the statement's index or table are dropped first: on the
-        partitions of a partitioned one too, and (a table's) on its TOAST table."""
+        _ccnew1 beside them. Those of the statement's index, table, schema or database are dropped
+        first: on the partitions of a partitioned one too, and (a table's) on its TOAST table."""
         if stmt.get("reindex_index"):
             rows = conn.run(f"SELECT i.indrelid, c.relname FROM ({RELATION_AND_PARTITIONS}) t"
                             " JOIN pg_index i ON i.indexrelid = t.relid JOIN pg_class c ON c.oid = i.indexrelid",
@@ -576,6 +576,17 @@ class Engine:
                             " ON c.oid = t.relid WHERE c.reltoastrelid <> 0)"
                             " SELECT i.indrelid, c.relname FROM tables t JOIN pg_index i ON i.indrelid = t.relid"
                             " JOIN pg_class c ON c.oid = i.indexrelid", name=stmt["reindex_table"])
+        elif stmt.get("reindex_schema") or stmt.get("reindex_database"):
+            # Every table's indexes, and its TOAST table's; PostgreSQL skips the system catalogs.
+            if stmt.get("reindex_schema"):
+                where, params = "c.relnamespace = to_regnamespace(:name)", {"name": stmt["reindex_schema"]}
+            else:
+                where, params = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_temp_'", {}
+            rows = conn.run("WITH owned AS (SELECT c.oid AS relid, c.reltoastrelid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                            f" WHERE c.relkind IN ('r', 'm', 'p') AND {where}),"
+                            " tables AS (SELECT relid FROM owned UNION SELECT reltoastrelid FROM owned WHERE reltoastrelid <> 0)"
+                            " SELECT i.indrelid, c.relname FROM tables t JOIN pg_index i ON i.indrelid = t.relid"
+                            " JOIN pg_class c ON c.oid = i.indexrelid", **params)
         else:
             return
         tables = sorted({table for table, _name in rows})

@@ -300,6 +300,13 @@ def classify_file(path, squawk):
                 name = found.find(ref) if found is not None else None
                 if name is not None:
                     stmt[key] = data[name.start:name.end].decode("utf-8")
+            schema = node.find("REINDEX_TARGET_SCHEMA")
+            name = schema.find("SCHEMA_REF") if schema is not None else None
+            if name is not None:
+                stmt["reindex_schema"] = data[name.start:name.end].decode("utf-8")
+            if node.find("REINDEX_TARGET_DATABASE") is not None:
+                # The database is always the one connected to (PostgreSQL refuses another name).
+                stmt["reindex_database"] = True
         statements.append(stmt)
     if not statements:
         raise PackagingError(f"{fname}: no SQL statement")

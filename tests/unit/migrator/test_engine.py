@@ -396,10 +396,12 @@ def test_a_resumed_migration_builds_the_index_its_stopped_run_did_not_get_to(mig
     assert migrator.query(f"SELECT count(*) FROM {HISTORY}_progress") == [[0]]
 
 
-@pytest.mark.parametrize("rebuild", ["REINDEX INDEX CONCURRENTLY orders_email_idx;", "REINDEX TABLE CONCURRENTLY public.orders;"])
+@pytest.mark.parametrize("rebuild", ["REINDEX INDEX CONCURRENTLY orders_email_idx;", "REINDEX TABLE CONCURRENTLY public.orders;",
+                                     "REINDEX SCHEMA CONCURRENTLY public;", "REINDEX DATABASE CONCURRENTLY {database};"])
 def test_a_failed_concurrent_rebuild_s_leftover_is_dropped_before_the_rebuild(migrator, rebuild):
     """REINDEX CONCURRENTLY that failed left an INVALID orders_email_idx_ccnew, which writes keep
-    updating; the next rebuild drops it first instead of adding _ccnew1 beside it."""
+    updating; the next rebuild drops it first instead of adding _ccnew1 beside it. A leftover in
+    another schema is the database's rebuild's to drop, not the others'."""
     migrator.add(*DEFAULT_SET[:2])
     assert migrator(action="apply", phase="expand")["ok"]
     migrator.query("CREATE INDEX orders_email_idx ON orders (customer_email)")
@@ -410,13 +412,21 @@ def test_a_failed_concurrent_rebuild_s_leftover_is_dropped_before_the_rebuild(mi
     # Not a leftover: an INVALID index that is no concurrent rebuild's copy stays.
     with pytest.raises(Exception, match="23505"):
         migrator.query("CREATE UNIQUE INDEX CONCURRENTLY orders_email_uniq ON orders (customer_email)")
-    migrator.write("V003__rebuild.sql", rebuild + "\n")
+    migrator.query("CREATE SCHEMA archive")
+    migrator.query("CREATE TABLE archive.orders AS SELECT * FROM orders")
+    migrator.query("CREATE INDEX orders_email_idx ON archive.orders (customer_email)")
+    with pytest.raises(Exception, match="23505"):
+        migrator.query("CREATE UNIQUE INDEX CONCURRENTLY orders_email_idx_ccold ON archive.orders (customer_email)")
+    database = migrator.query("SELECT current_database()")[0][0]
+    migrator.write("V003__rebuild.sql", rebuild.format(database=database) + "\n")
     assert migrator(action="apply", phase="expand")["ok"]
-    left = migrator.query("SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-                          " WHERE i.indrelid = 'orders'::regclass ORDER BY 1")
-    assert ["orders_email_idx_ccnew", False] not in left and not [n for n, valid in left if n.startswith("orders_email_idx_cc")], left
-    assert ["orders_email_idx", True] in left
-    assert ["orders_email_uniq", False] in left, left
+    left = migrator.query("SELECT n.nspname, c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                          " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname LIKE 'orders%' ORDER BY 1, 2")
+    assert not [row for row in left if row[0] == "public" and row[1].startswith("orders_email_idx_cc")], left
+    assert ["public", "orders_email_idx", True] in left
+    assert ["public", "orders_email_uniq", False] in left, left
+    archived = ["archive", "orders_email_idx_ccold", False] in left
+    assert archived is not rebuild.startswith("REINDEX DATABASE"), left
 
 
 def test_the_copies_a_real_failed_table_rebuild_left_are_dropped_long_names_and_toast_included(migrator):
@@ -469,6 +479,11 @@ def test_concurrent_index_statements_name_their_index_and_table(tmp_path):
     index, table = packaging.classify_file(str(rebuilds), packaging.find_squawk())["statements"]
     assert (index.get("reindex_index"), index.get("reindex_table")) == ('sales."Refund_Ref"', None)
     assert (table.get("reindex_index"), table.get("reindex_table")) == (None, "orders")
+    wider = tmp_path / "V003__wider.sql"
+    wider.write_text('REINDEX SCHEMA CONCURRENTLY "Sales";\nREINDEX (VERBOSE) DATABASE CONCURRENTLY app;\n')
+    schema, database = packaging.classify_file(str(wider), packaging.find_squawk())["statements"]
+    assert (schema.get("reindex_schema"), schema.get("reindex_database")) == ('"Sales"', None)
+    assert (database.get("reindex_schema"), database.get("reindex_database")) == (None, True)
 
 
 def test_packaging_rejects_unsafe_layouts(tmp_path):
