@@ -559,7 +559,13 @@ class Engine:
 
     @staticmethod
     def _drop_index(conn, schema, name):
-        conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
+        """Drop an INVALID index a failed build left behind; an error says it was this drop (a
+        lock wait or the statement timeout here is not the statement's own)."""
+        try:
+            conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
+        except DatabaseError as exc:
+            exc.dropping = f"{schema}.{name}"
+            raise
 
     def _drop_reindex_leftovers(self, conn, stmt):
         """A failed REINDEX CONCURRENTLY leaves INVALID copies named <index>_ccnew (or _ccold for
@@ -648,6 +654,8 @@ class Engine:
     def _retry_or_raise(self, exc, migration, stmt, attempt):
         code = sqlstate(exc)
         where = f"statement {stmt['number']} (line {stmt.get('line')})" if stmt else "recording the history row"
+        if getattr(exc, "dropping", None):
+            where = f"the drop of {exc.dropping}, an INVALID index a failed build left, before {where}"
         if code in RETRYABLE_SQLSTATES and attempt <= self.lock_retries:
             self.log("retry", file=migration.file, attempt=attempt, sqlstate=code)
             self._backoff(attempt)

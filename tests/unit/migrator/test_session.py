@@ -7,6 +7,8 @@ import socket
 import threading
 import time
 
+import pytest
+
 HISTORY = "bluegreen_schema_history"
 
 
@@ -140,6 +142,19 @@ def test_statement_timeout_without_a_lambda_context(migrator, monkeypatch):
     assert versions(migrator) == [1]
     assert migrator(action="apply", phase="expand")["status"] == "applied"
     assert versions(migrator) == [1, 2]
+
+    # The INVALID index a failed build left is dropped first: a cancel there is that drop's, not the build's.
+    migrator.query("INSERT INTO t VALUES (1), (1)")
+    with pytest.raises(Exception, match="23505"):
+        migrator.query("CREATE UNIQUE INDEX CONCURRENTLY t_id_uniq ON t (id)")
+    migrator.query("DELETE FROM t")
+    migrator.write("V003__unique_t.sql", "CREATE UNIQUE INDEX CONCURRENTLY t_id_uniq ON t (id);\n")
+    cancelled, elapsed = migrator.apply_while_locked("t", "SHARE UPDATE EXCLUSIVE")
+    assert cancelled["status"] == "failed" and elapsed < 5, cancelled
+    assert cancelled["error"].startswith("V003__unique_t.sql: the drop of public.t_id_uniq, an INVALID index a failed build left, "
+                                         "before statement 1 (line 1) was cancelled: it ran longer than statement_timeout 1000 ms"), cancelled
+    assert migrator(action="apply", phase="expand")["status"] == "applied"
+    assert versions(migrator) == [1, 2, 3]
 
 
 def test_settings_of_a_migration_do_not_reach_the_next(migrator, monkeypatch):
