@@ -444,20 +444,30 @@ class Engine:
         )
 
     def _record_autocommit(self, conn, migration, duration_ms):
-        """The history row and the end of the migration's progress rows, in one transaction."""
-        try:
-            # Outside the transaction: a ROLLBACK must not give the session back a migration's role.
-            conn.run("RESET ROLE")
-            conn.run("BEGIN")
-            self._record(conn, migration, duration_ms)
-            conn.run(f"DELETE FROM {self.progress} WHERE version = :version", version=migration.version)
-            conn.run("COMMIT")
-        except DatabaseError as exc:
-            conn.run("ROLLBACK")
-            raise MigrationError(f"{migration.file}: its statements ran, but recording the history row failed: {error_text(exc)}") from exc
-        except InterfaceError as exc:
-            raise MigrationError(f"{migration.file}: connection lost while recording the history row "
-                                 f"(its statements ran; the next apply finds their work): {exc}") from exc
+        """The history row and the end of the migration's progress rows, in one transaction; a
+        lock wait that runs out (or a deadlock) is retried as a statement's would be."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                # Outside the transaction: a ROLLBACK must not give the session back a migration's role.
+                conn.run("RESET ROLE")
+                self._set_statement_timeout(conn)
+                conn.run("BEGIN")
+                self._record(conn, migration, duration_ms)
+                conn.run(f"DELETE FROM {self.progress} WHERE version = :version", version=migration.version)
+                conn.run("COMMIT")
+                return
+            except DatabaseError as exc:
+                conn.run("ROLLBACK")
+                if sqlstate(exc) in RETRYABLE_SQLSTATES and attempt <= self.lock_retries:
+                    self._retry_or_raise(exc, migration, None, attempt)
+                    continue
+                raise MigrationError(f"{migration.file}: its statements ran, but recording the history row failed "
+                                     f"(the next apply finds their work): {error_text(exc)}") from exc
+            except InterfaceError as exc:
+                raise MigrationError(f"{migration.file}: connection lost while recording the history row "
+                                     f"(its statements ran; the next apply finds their work): {exc}") from exc
 
     def _run_migration(self, conn, migration):
         started = time.monotonic()

@@ -201,3 +201,26 @@ def test_a_role_set_by_a_migration_does_not_reach_the_next(migrator):
     assert migrator.query("SELECT version, who FROM owned ORDER BY version") == [[1, owner], [2, login]]
     assert migrator.query("SELECT tableowner FROM pg_tables WHERE tablename = 'owned'") == [[owner]]
     assert versions(migrator) == [1, 2]
+
+
+def test_a_lock_wait_while_recording_an_autocommit_migration_is_retried(migrator, monkeypatch):
+    """CREATE INDEX CONCURRENTLY committed on its own; the history row then waits for a lock on
+    the history table (held here for ~1.5 s): retried like a statement's lock wait, not failed."""
+    migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\n")
+    assert migrator(action="apply", phase="expand")["status"] == "applied"
+    migrator.write("V002__index_t.sql", "CREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n")
+    monkeypatch.setenv("MIGRATOR_LOCK_TIMEOUT_MS", "300")
+    monkeypatch.setenv("MIGRATOR_RETRY_DELAY_MS", "200")
+    blocker = migrator.connect()
+    try:
+        blocker.run("BEGIN")
+        blocker.run(f"LOCK TABLE public.{HISTORY} IN SHARE MODE")
+        release = threading.Timer(1.5, lambda: blocker.run("ROLLBACK"))
+        release.start()
+        applied = migrator(action="apply", phase="expand")
+        release.join()
+    finally:
+        blocker.close()
+    assert applied["status"] == "applied", applied
+    assert applied["applied"][0]["version"] == 2 and versions(migrator) == [1, 2]
+    assert migrator.query(f"SELECT count(*) FROM public.{HISTORY}_progress") == [[0]]
