@@ -429,8 +429,16 @@ class Engine:
             conn.close()
 
     # -- running one migration -----------------------------------------------------
-    def _backoff(self, attempt):
-        time.sleep(min(self.retry_delay * (2 ** (attempt - 1)), 30.0))
+    def _backoff_delay(self, attempt):
+        return min(self.retry_delay * (2 ** (attempt - 1)), 30.0)
+
+    def _time_for_retry(self, attempt):
+        """Whether the invocation has time left for the wait before another attempt and the
+        attempt's lock wait, keeping min_time_left_ms to report (always, outside Lambda)."""
+        if self.time_left_ms is None:
+            return True
+        needed_ms = self._backoff_delay(attempt) * 1000 + self.lock_timeout_ms + self.min_time_left_ms
+        return self.time_left_ms() >= needed_ms
 
     def _record(self, conn, migration, duration_ms):
         # The history row is the migrator's, whatever role the migration took for its objects
@@ -446,28 +454,34 @@ class Engine:
     def _record_autocommit(self, conn, migration, duration_ms):
         """The history row and the end of the migration's progress rows, in one transaction; a
         lock wait that runs out (or a deadlock) is retried as a statement's would be."""
+        # The statements stay applied whatever happens here: what the next apply does about them.
+        if any(s.get("index_name") or s.get("drop_index") for s in migration.statements):
+            after = "its statements ran and stay applied; the next apply accepts the index work their progress rows mark"
+        else:
+            after = "its statements ran and stay applied; the next apply runs them again"
         attempt = 0
         while True:
             attempt += 1
             try:
                 # Outside the transaction: a ROLLBACK must not give the session back a migration's role.
                 conn.run("RESET ROLE")
-                self._set_statement_timeout(conn)
+                # The migrator's lock_timeout and the time left, whatever the migration SET.
+                self._settings(conn)
                 conn.run("BEGIN")
                 self._record(conn, migration, duration_ms)
                 conn.run(f"DELETE FROM {self.progress} WHERE version = :version", version=migration.version)
                 conn.run("COMMIT")
                 return
             except DatabaseError as exc:
-                conn.run("ROLLBACK")
-                if sqlstate(exc) in RETRYABLE_SQLSTATES and attempt <= self.lock_retries:
+                try:
+                    conn.run("ROLLBACK")
                     self._retry_or_raise(exc, migration, None, attempt)
-                    continue
-                raise MigrationError(f"{migration.file}: its statements ran, but recording the history row failed "
-                                     f"(the next apply finds their work): {error_text(exc)}") from exc
+                except MigrationError as failed:
+                    raise MigrationError(f"{failed} ({after})") from exc
+                except InterfaceError as lost:
+                    raise MigrationError(f"{migration.file}: connection lost while recording the history row ({after}): {lost}") from lost
             except InterfaceError as exc:
-                raise MigrationError(f"{migration.file}: connection lost while recording the history row "
-                                     f"(its statements ran; the next apply finds their work): {exc}") from exc
+                raise MigrationError(f"{migration.file}: connection lost while recording the history row ({after}): {exc}") from exc
 
     def _run_migration(self, conn, migration):
         started = time.monotonic()
@@ -555,7 +569,7 @@ class Engine:
             for schema, name, valid, definition in self._indexes_named(conn, stmt["index_name"], stmt.get("index_table")):
                 if not valid:
                     self.log("drop_invalid_index", index=f"{schema}.{name}")
-                    self._drop_index(conn, schema, name)
+                    self._drop_index(conn, schema, name, "a failed build")
                 elif started:
                     return f"index {schema}.{name} was built by a run that stopped before recording the migration: {definition}"
                 else:
@@ -568,13 +582,13 @@ class Engine:
         return None
 
     @staticmethod
-    def _drop_index(conn, schema, name):
-        """Drop an INVALID index a failed build left behind; an error says it was this drop (a
+    def _drop_index(conn, schema, name, left_by):
+        """Drop an INVALID index that `left_by` left behind; an error says it was this drop (a
         lock wait or the statement timeout here is not the statement's own)."""
         try:
             conn.run(f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)}")
         except DatabaseError as exc:
-            exc.dropping = f"{schema}.{name}"
+            exc.dropping = f"{schema}.{name}, an INVALID index {left_by} left,"
             raise
 
     def _drop_reindex_leftovers(self, conn, stmt):
@@ -593,11 +607,12 @@ class Engine:
                             " SELECT i.indrelid, c.relname FROM tables t JOIN pg_index i ON i.indrelid = t.relid"
                             " JOIN pg_class c ON c.oid = i.indexrelid", name=stmt["reindex_table"])
         elif stmt.get("reindex_schema") or stmt.get("reindex_database"):
-            # Every table's indexes, and its TOAST table's; PostgreSQL skips the system catalogs.
+            # Every table's indexes, and its TOAST table's; PostgreSQL skips the system catalogs
+            # (pg_catalog; information_schema's tables are rebuilt) and other sessions' temp tables.
             if stmt.get("reindex_schema"):
                 where, params = "c.relnamespace = to_regnamespace(:name)", {"name": stmt["reindex_schema"]}
             else:
-                where, params = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_temp_'", {}
+                where, params = "n.nspname <> 'pg_catalog' AND n.nspname !~ '^pg_temp_'", {}
             rows = conn.run("WITH owned AS (SELECT c.oid AS relid, c.reltoastrelid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
                             f" WHERE c.relkind IN ('r', 'm', 'p') AND {where}),"
                             " tables AS (SELECT relid FROM owned UNION SELECT reltoastrelid FROM owned WHERE reltoastrelid <> 0)"
@@ -619,7 +634,7 @@ class Engine:
             self.log("drop_reindex_leftover", index=f"{schema}.{name}")
             self._set_statement_timeout(conn)
             try:
-                self._drop_index(conn, schema, name)
+                self._drop_index(conn, schema, name, "a failed REINDEX CONCURRENTLY")
             except DatabaseError as exc:
                 if sqlstate(exc) != INSUFFICIENT_PRIVILEGE:
                     raise
@@ -664,15 +679,22 @@ class Engine:
     def _retry_or_raise(self, exc, migration, stmt, attempt):
         code = sqlstate(exc)
         where = f"statement {stmt['number']} (line {stmt.get('line')})" if stmt else "recording the history row"
+        hint = ""
         if getattr(exc, "dropping", None):
-            where = f"the drop of {exc.dropping}, an INVALID index a failed build left, before {where}"
-        if code in RETRYABLE_SQLSTATES and attempt <= self.lock_retries:
-            self.log("retry", file=migration.file, attempt=attempt, sqlstate=code)
-            self._backoff(attempt)
+            where = f"the drop of {exc.dropping} before {where}"
+            # The drop waits for the table's lock, which a build running in another session holds.
+            hint = (" (an INVALID index is also one another session is building or rebuilding now: if"
+                    " pg_stat_progress_create_index lists it, run apply again once that ends)")
+        if code in RETRYABLE_SQLSTATES and attempt <= self.lock_retries and self._time_for_retry(attempt):
+            self.log("retry", file=migration.file, attempt=attempt, sqlstate=code, where=where)
+            time.sleep(self._backoff_delay(attempt))
             return
+        if code in RETRYABLE_SQLSTATES and attempt <= self.lock_retries:
+            raise MigrationError(f"{migration.file}: {where} could not get its lock within {self.lock_timeout_ms} ms "
+                                 f"and this invocation has no time left for another attempt; run apply again{hint}: {error_text(exc)}")
         if code in RETRYABLE_SQLSTATES:
             raise MigrationError(f"{migration.file}: {where} could not get its lock within {self.lock_timeout_ms} ms "
-                                 f"after {attempt} attempts: {error_text(exc)}")
+                                 f"after {attempt} attempts{hint}: {error_text(exc)}")
         if code == CANCELED_SQLSTATE and self.statement_timeout_set is not None:
             # Not retried like a lock wait: the time is spent.
             timeout = self.statement_timeout_set
@@ -685,7 +707,7 @@ class Engine:
                 why = f"ran longer than statement_timeout {timeout} ms (MIGRATOR_STATEMENT_TIMEOUT_MS)"
                 how = "raise MIGRATOR_STATEMENT_TIMEOUT_MS and run apply again"
             done = "nothing of it was applied" if migration.transactional else "the statements before it stay applied"
-            raise MigrationError(f"{migration.file}: {where} was cancelled: it {why}; {done}; {how}: {error_text(exc)}")
+            raise MigrationError(f"{migration.file}: {where} was cancelled: it {why}; {done}; {how}{hint}: {error_text(exc)}")
         raise MigrationError(f"{migration.file}: {where} failed: {error_text(exc)}")
 
     # -- validation ----------------------------------------------------------------

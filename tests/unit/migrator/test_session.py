@@ -153,6 +153,7 @@ def test_statement_timeout_without_a_lambda_context(migrator, monkeypatch):
     assert cancelled["status"] == "failed" and elapsed < 5, cancelled
     assert cancelled["error"].startswith("V003__unique_t.sql: the drop of public.t_id_uniq, an INVALID index a failed build left, "
                                          "before statement 1 (line 1) was cancelled: it ran longer than statement_timeout 1000 ms"), cancelled
+    assert "if pg_stat_progress_create_index lists it, run apply again once that ends" in cancelled["error"]
     assert migrator(action="apply", phase="expand")["status"] == "applied"
     assert versions(migrator) == [1, 2, 3]
 
@@ -203,12 +204,20 @@ def test_a_role_set_by_a_migration_does_not_reach_the_next(migrator):
     assert versions(migrator) == [1, 2]
 
 
-def test_a_lock_wait_while_recording_an_autocommit_migration_is_retried(migrator, monkeypatch):
+def logged(caplog, event):
+    """The migrator's log entries of this event."""
+    entries = [json.loads(r.getMessage()) for r in caplog.records if r.name == "bluegreen.migrator" and r.getMessage().startswith("{")]
+    return [e for e in entries if e.get("event") == event]
+
+
+def test_a_lock_wait_while_recording_an_autocommit_migration_is_retried(migrator, monkeypatch, caplog):
     """CREATE INDEX CONCURRENTLY committed on its own; the history row then waits for a lock on
-    the history table (held here for ~1.5 s): retried like a statement's lock wait, not failed."""
+    the history table (held here for ~1.5 s): retried like a statement's lock wait, not failed,
+    and under the migrator's lock_timeout even when the migration SET its own."""
+    caplog.set_level("INFO", logger="bluegreen.migrator")
     migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\n")
     assert migrator(action="apply", phase="expand")["status"] == "applied"
-    migrator.write("V002__index_t.sql", "CREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n")
+    migrator.write("V002__index_t.sql", "SET lock_timeout = 0;\nCREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n")
     monkeypatch.setenv("MIGRATOR_LOCK_TIMEOUT_MS", "300")
     monkeypatch.setenv("MIGRATOR_RETRY_DELAY_MS", "200")
     blocker = migrator.connect()
@@ -224,3 +233,61 @@ def test_a_lock_wait_while_recording_an_autocommit_migration_is_retried(migrator
     assert applied["status"] == "applied", applied
     assert applied["applied"][0]["version"] == 2 and versions(migrator) == [1, 2]
     assert migrator.query(f"SELECT count(*) FROM public.{HISTORY}_progress") == [[0]]
+    retries = logged(caplog, "retry")
+    assert retries and {(r["where"], r["sqlstate"]) for r in retries} == {("recording the history row", "55P03")}, retries
+
+
+def test_a_history_row_that_cannot_be_recorded_says_what_the_next_apply_does(migrator, monkeypatch):
+    migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\n")
+    assert migrator(action="apply", phase="expand")["status"] == "applied"
+    migrator.write("V002__index_t.sql", "CREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n")
+    monkeypatch.setenv("MIGRATOR_LOCK_TIMEOUT_MS", "200")
+    monkeypatch.setenv("MIGRATOR_LOCK_RETRIES", "1")
+    monkeypatch.setenv("MIGRATOR_RETRY_DELAY_MS", "100")
+    blocker = migrator.connect()
+    try:
+        blocker.run("BEGIN")
+        blocker.run(f"LOCK TABLE public.{HISTORY} IN SHARE MODE")
+        failed = migrator(action="apply", phase="expand")
+    finally:
+        blocker.run("ROLLBACK")
+        blocker.close()
+    assert failed["status"] == "failed", failed
+    assert failed["error"].startswith("V002__index_t.sql: recording the history row could not get its lock within 200 ms after 2 attempts"), failed
+    assert "(its statements ran and stay applied; the next apply accepts the index work their progress rows mark)" in failed["error"]
+    assert versions(migrator) == [1]
+    resumed = migrator(action="apply", phase="expand")
+    assert resumed["status"] == "applied" and versions(migrator) == [1, 2], resumed
+    assert resumed["applied"][0]["notes"][0].startswith("statement 1 (line 1) not run: index public.t_id_idx was built by a run"), resumed
+
+
+def test_a_lock_wait_is_not_retried_past_the_invocation_s_end(migrator, monkeypatch, caplog):
+    """A lock wait that runs out is retried after a back-off only while the invocation has time
+    for the back-off, another wait and the time kept to report; else it says so at once."""
+    caplog.set_level("INFO", logger="bluegreen.migrator")
+    migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\n")
+    assert migrator(action="apply", phase="expand")["status"] == "applied"
+    migrator.write("V002__alter_t.sql", "ALTER TABLE t ADD COLUMN note text;\n")
+    monkeypatch.setenv("MIGRATOR_LOCK_TIMEOUT_MS", "300")
+    monkeypatch.setenv("MIGRATOR_RETRY_DELAY_MS", "1000")
+    blocker = migrator.connect()
+    try:
+        blocker.run("BEGIN")
+        blocker.run("LOCK TABLE t IN ACCESS SHARE MODE")
+        # 20 s kept to report; 21 s left: room for one wait, not for a 1 s back-off and another.
+        started = time.monotonic()
+        failed = invoke(migrator, Context(21000), action="apply", phase="expand")
+        elapsed = time.monotonic() - started
+    finally:
+        blocker.run("ROLLBACK")
+        blocker.close()
+    assert failed["status"] == "failed" and elapsed < 3, (failed, elapsed)
+    assert failed["error"].startswith("V002__alter_t.sql: statement 1 (line 1) could not get its lock within 300 ms and this "
+                                      "invocation has no time left for another attempt; run apply again"), failed
+    assert logged(caplog, "retry") == []
+    # With the time, the same wait is retried (here until the retries run out).
+    monkeypatch.setenv("MIGRATOR_LOCK_RETRIES", "1")
+    monkeypatch.setenv("MIGRATOR_RETRY_DELAY_MS", "100")
+    failed, elapsed = migrator.apply_while_locked("t", "ACCESS SHARE")
+    assert "could not get its lock within 300 ms after 2 attempts" in failed["error"], failed
+    assert len(logged(caplog, "retry")) == 1
