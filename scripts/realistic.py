@@ -242,6 +242,10 @@ DEFAULTS = {
     # named in `actions` ("<service>:<Action>", none at start) that succeed are answered 500
     # InternalServerError after they took effect.
     "lost_answers": {"enabled": True, "actions": [], "count": 0},
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TaskDefinition.html: since
+    # January 2025 ECS reports enableFaultInjection (false unless registered true) on every task
+    # definition it describes or registers; moto leaves the field out.
+    "task_definition_defaults": {"enabled": True},
 }
 
 # EC2 creates: action -> (response tag holding the new id); the id's prefix names its kind.
@@ -1455,6 +1459,13 @@ class Realism:
                 self.event("slow_states", call, f"{name.text} creating")
 
     def _after_ecs(self, call, answer, now):
+        if call.action in ("DescribeTaskDefinition", "RegisterTaskDefinition") and self.on("task_definition_defaults"):
+            result = _json(answer.body)
+            definition = result.get("taskDefinition")
+            if definition is not None and "enableFaultInjection" not in definition:
+                definition["enableFaultInjection"] = bool(call.params.get("enableFaultInjection", False))
+                self.event("task_definition_defaults", call, f"{definition.get('family')}:{definition.get('revision')} enableFaultInjection")
+                answer = Answer(answer.status, answer.headers, json.dumps(result, default=str).encode())
         if call.action == "CreateCluster":
             self.clusters_created[(_json(answer.body).get("cluster") or {}).get("clusterName")] = now
         elif call.action == "RegisterTaskDefinition":

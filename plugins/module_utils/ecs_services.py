@@ -78,9 +78,20 @@ def _container_spec(container):
     }
 
 
+# Fields DescribeTaskDefinition reports with AWS's default although the registration left them
+# out (enableFaultInjection false on every task definition since January 2025): a copy without
+# them registers the same definition. Another value is the user's, and the copy would lose it.
+AWS_DEFAULTS = {"enableFaultInjection": False}
+
+
 def _unsupported(definition):
-    """Non-empty fields the spec drops (AWS fills some with empty values or container cpu 0)."""
-    dropped = ["%s" % key for key, value in sorted(definition.items()) if key not in TASK_FIELDS and value not in (None, [], {}, "")]
+    """Non-empty fields the spec drops (AWS fills some with empty values, its defaults or
+    container cpu 0)."""
+    dropped = [
+        "%s" % key
+        for key, value in sorted(definition.items())
+        if key not in TASK_FIELDS and value not in (None, [], {}, "") and not (key in AWS_DEFAULTS and value == AWS_DEFAULTS[key])
+    ]
     for container in definition.get("containerDefinitions") or []:
         for key, value in sorted(container.items()):
             if key in CONTAINER_FIELDS or value in (None, [], {}, "") or (key == "cpu" and not value):

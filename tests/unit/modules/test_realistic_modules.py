@@ -340,6 +340,19 @@ def test_a_run_with_nothing_to_change_still_waits_for_a_deployment_under_way(rea
     assert events(realistic_aws, "slow_states", "DescribeServices"), "the deployment was never seen in progress"
 
 
+def test_the_fields_ecs_reports_with_their_defaults_leave_a_task_definition_in_shape(realistic_aws, network):
+    """ECS describes every task definition with enableFaultInjection false (moto: not at all):
+    a re-registration finds nothing to change, and a rollout can carry the definition over."""
+    run_module("ecs_cluster", {"name": "bluegreen-app-t1"})
+    td = run_module("ecs_task_definition", task_definition_args())["arn"]
+    run_module("ecs_service", service_args(network, td, desired_count=0))
+    assert run_module("ecs_task_definition", task_definition_args())["changed"] is False
+    info = run_module("ecs_service_info", {"cluster": "bluegreen-app-t1", "services": ["bluegreen-blue-t1"], "include_task_definitions": True})
+    assert events(realistic_aws, "task_definition_defaults", "DescribeTaskDefinition"), "ECS's defaults were never added"
+    details = info["services"][0]["task_definition_details"]
+    assert details["arn"] == td and details["unsupported"] == [], details
+
+
 def test_a_target_group_just_created_is_unknown_for_a_moment(realistic_aws, network):
     """Right after CreateTargetGroup, ELB may not describe the group nor take its attributes
     (TargetGroupNotFound). elb_target_group sets the delay and returns the group all the same."""
