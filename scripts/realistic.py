@@ -107,7 +107,9 @@ DEFAULTS = {
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html
     # UpdateService to a task definition whose image contains one of `images` trips the breaker:
     # ECS rolls back to the previous task definition and, for `seconds`, lists the FAILED
-    # deployment next to the rollback one.
+    # deployment next to the rollback one, and refuses DeleteService ("The service cannot be
+    # stopped while deployments are active", InvalidParameterException; terraform-provider-aws
+    # retries it on every service delete).
     "circuit_breaker": {"enabled": True, "images": [":broken"], "seconds": 20},
     # Deletions refused while dependents drain:
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-enis
@@ -226,6 +228,12 @@ DEFAULTS = {
     # its network interfaces). An Invoke fails and wakes it: Pending (Restoring) for
     # `waking_seconds`, then Active. `functions`: the names of the idle ones (none at start).
     "idle_functions": {"enabled": True, "functions": [], "waking_seconds": 3},
+    # https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html ("When function creation
+    # fails, Lambda sets the function state to Failed"; it stays so until deleted): the next
+    # `count` functions created (none unless a test sets it) are described Failed with
+    # StateReasonCode `code` once their Pending time is over.
+    "function_failures": {"enabled": True, "count": 0, "code": "SubnetOutOfIPAddresses",
+                          "reason": "The subnet has no free IP addresses for the function's network interface (emulated)"},
     # https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html: an EC2 create
     # repeated with the same client token and parameters answers as the first did and makes
     # nothing (moto makes another); with other parameters it is refused with
@@ -476,6 +484,7 @@ class Realism:
             self.breaker_trips = {}  # (cluster, service) -> (time, failed task definition)
             self.function_vpc = {}  # function name -> (VpcConfig, execution role name) at create
             self.functions_waking = {}  # function name -> time an Invoke woke it from Inactive
+            self.functions_failed = set()  # function names described Failed (function_failures)
             self.functions_created, self.functions_updated = {}, {}  # function name -> time of its create, of its last update
             # Lingering ENIs: dict(id, subnet, groups, description, interface_type, role, since, figures, polls, stranded, gone).
             self.enis = []
@@ -625,6 +634,9 @@ class Realism:
             state, behaviour = ("Pending", "Restoring", "The function is being restored"), "idle_functions"
         elif slow and self.recent(self.functions_created.get(name), seconds):
             state, behaviour = ("Pending", "Creating", "The function is being created."), "slow_states"
+        elif name in self.functions_failed:
+            failures = self.config["function_failures"]
+            state, behaviour = ("Failed", failures["code"], failures["reason"]), "function_failures"
         elif slow and self.recent(self.functions_updated.get(name), seconds):
             update, behaviour = ("InProgress", "The function is being updated."), "slow_states"
         else:
@@ -839,7 +851,15 @@ class Realism:
         return self.on("dependent_drain") and self.recent(self.services_draining.get(key), self.figure("dependent_drain", "service_seconds"))
 
     def _service_not_active(self, call):
-        """UpdateService or CreateService naming a service that is still DRAINING."""
+        """UpdateService or CreateService naming a service that is still DRAINING; DeleteService
+        naming one that still lists a FAILED deployment of a tripped circuit breaker."""
+        if call.service == "ecs" and call.action == "DeleteService" and self.on("circuit_breaker"):
+            key = _service_key(call.params)
+            trip = self.breaker_trips.get(key)
+            if trip and self.recent(trip[0], self.figure("circuit_breaker", "seconds")):
+                self.event("circuit_breaker", call, f"InvalidParameterException {key[1]} deployments active")
+                return error(call, "InvalidParameterException", "The service cannot be stopped while deployments are active.")
+            return None
         if call.service != "ecs" or call.action not in ("CreateService", "UpdateService"):
             return None
         key = _service_key(call.params, "serviceName" if call.action == "CreateService" else "service")
@@ -1054,11 +1074,15 @@ class Realism:
             role = (call.params.get("Role") or "").rsplit("/", 1)[-1]
             self.function_vpc[call.params.get("FunctionName")] = (call.params.get("VpcConfig") or {}, role)
             self.functions_created[call.params.get("FunctionName")] = now
+            if self.on("function_failures") and self.figure("function_failures", "count") > 0:
+                self.config["function_failures"]["count"] -= 1
+                self.functions_failed.add(call.params.get("FunctionName"))
         updated = _function_update(call)
         if updated:
             self.functions_updated[_function_name(updated)] = now
         match = LAMBDA_FUNCTION.match(call.path)
         if call.method == "DELETE" and match:
+            self.functions_failed.discard(urllib.parse.unquote(match.group(1)))
             vpc, role = self.function_vpc.pop(urllib.parse.unquote(match.group(1)), None) or ({}, None)
             for subnet in vpc.get("SubnetIds") or []:
                 self._linger(subnet, vpc.get("SecurityGroupIds") or [], "AWS Lambda VPC ENI-migrator", "lambda", "eni", now, role=role)

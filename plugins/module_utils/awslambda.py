@@ -197,13 +197,41 @@ def get_function_configuration(client, name, qualifier=None):
     return client.get_function_configuration(**params)
 
 
+def failed_reason(configuration):
+    """Why Lambda could not set the function up ('code: reason'), or '' unless it is Failed
+    (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html: a function whose
+    creation failed stays Failed and has to be deleted and created again)."""
+    if (configuration or {}).get("State") != "Failed":
+        return ""
+    return "%s: %s" % (configuration.get("StateReasonCode") or "Failed", configuration.get("StateReason") or "no reason given")
+
+
+def update_failed_reason(configuration):
+    """Why the function's last update failed ('code: reason'), or '' unless it did."""
+    if (configuration or {}).get("LastUpdateStatus") != "Failed":
+        return ""
+    return "%s: %s" % (configuration.get("LastUpdateStatusReasonCode") or "Failed", configuration.get("LastUpdateStatusReason") or "no reason given")
+
+
 @LambdaErrorHandler.common_error_handler("wait for Lambda function {name} to be active and updated")
 def wait_until_ready(client, name, qualifier=None):
+    """Wait until the function is Active and its last update done; a function that ended Failed
+    (or whose update failed) is reported with Lambda's reason, not as a timeout."""
     params = {"FunctionName": name}
     if qualifier:
         params["Qualifier"] = qualifier
-    client.get_waiter("function_active").wait(**params)
-    client.get_waiter("function_updated").wait(**params)
+    for waiter in ("function_active", "function_updated"):
+        try:
+            client.get_waiter(waiter).wait(**params)
+        except botocore.exceptions.WaiterError as e:
+            configuration = e.last_response or {}
+            if failed_reason(configuration):
+                raise LambdaError(message="Lambda function %s is Failed (%s): Lambda does not set it up again by itself; "
+                                  "run site.yml again, which deletes and creates it" % (name, failed_reason(configuration)), exception=e) from e
+            if update_failed_reason(configuration):
+                raise LambdaError(message="The last update of Lambda function %s failed (%s): fix the cause and run site.yml again"
+                                  % (name, update_failed_reason(configuration)), exception=e) from e
+            raise
 
 
 class InvocationTimeout(LambdaError):
@@ -360,11 +388,16 @@ def function_desired(wanted):
 
 
 def plan_function(wanted, answer):
-    """(changes, apply) of the function: create when GetFunction found none, else one update
-    naming each field amazon.aws.lambda would change (tags purged, as it does)."""
+    """(changes, apply) of the function: create when GetFunction found none, replace when Lambda
+    could not set it up (Failed: no update repairs it), else one update naming each field
+    amazon.aws.lambda would change (tags purged, as it does)."""
     desired = function_desired(wanted)
     if answer is None:
         return [change(FUNCTION, wanted["name"], "create", created(desired), "no function of that name")], True
+    failed = failed_reason(answer.get("Configuration"))
+    if failed:
+        reason = "Lambda could not set the function up (%s) and does not try again: it is deleted and created again" % failed
+        return [change(FUNCTION, wanted["name"], "replace", {"state": {"before": "Failed", "after": "Active"}}, reason)], True
     current = function_state(answer)
     drift = fields_that_differ(dict((key, value) for key, value in desired.items() if key != "tags"), current)
     tags = tag_drift(current["tags"], desired["tags"])

@@ -177,6 +177,11 @@ apply:
     function:
       description: Whether the function has to be created or updated.
       type: bool
+    function_replace:
+      description:
+        - Whether the function has to be deleted first - Lambda could not set it up (C(State) C(Failed), for example no free
+          address in its subnets) and no update repairs it; the plan's change names C(StateReasonCode) and C(StateReason).
+      type: bool
     log_group:
       description: Whether the log group has to be created or updated.
       type: bool
@@ -253,6 +258,7 @@ def main():
         group_changes, apply["log_group"] = logs.plan_log_group(p["log_group"], group)
         changes += group_changes
     function_changes, apply["function"] = awslambda.plan_function(p["function"], answer)
+    apply["function_replace"] = any(item["action"] == "replace" for item in function_changes)
     changes += function_changes
     module.exit_with_plan(changes, function=function_view(answer), log_group=group or {}, roles=roles, apply=apply, writes=anything_to_apply(apply))
 

@@ -4,8 +4,9 @@ time, a circuit breaker that trips, deletions refused while dependents drain):
 
 site.yml -> site.yml again (changed=0) -> a rollout whose new color trips the breaker ->
 a rollback, which has nothing to return to -> a rollout of a good image to that color, scaled
-up from 0 (its targets start `initial`) -> teardown.yml -> site.yml again at once ->
-teardown.yml, with nothing left.
+up from 0 (its targets start `initial`) -> teardown.yml -> site.yml again at once (its new
+migrator function Failed: stopped, then replaced by the next site.yml) -> teardown.yml, with
+nothing left.
 
 Each step checks, through the proxy's events, that the real-AWS behaviour it must survive
 did happen, so a quiet proxy cannot make it pass."""
@@ -156,11 +157,19 @@ def test_deploy_rerun_breaker_rollback_rollout_teardown_deploy_teardown(realisti
     assert "AWS Lambda VPC ENI" in drained and "stranded" not in drained, drained
     assert leftovers(SUFFIX) == {}
 
-    # 5. Deploy again at once: the secret's name is still taken for a while.
+    # 5. Deploy again at once: the secret's name is still taken for a while. Lambda cannot set
+    #    the new migrator function up (Failed, no free address): the deploy stops saying so, and
+    #    the next one deletes the function and creates it again.
     mark = len(emu.realism("events"))
+    emu.realism("config", {"function_failures": {"count": 1}})
+    proc, counts = run("site.yml", tmp_path)
+    assert proc.returncode != 0 and counts.get("failed") == 1, proc.stdout[-8000:]
+    assert f"Lambda function migrator-{SUFFIX} is Failed (SubnetOutOfIPAddresses: " in proc.stdout, proc.stdout[-8000:]
+    assert events(emu, "function_failures", mark)
     ok(run("site.yml", tmp_path))
     drained = " ".join(e["detail"] for e in events(emu, "dependent_drain", mark))
     assert "scheduled for deletion" in drained, drained
+    assert client("lambda").get_function_configuration(FunctionName=f"migrator-{SUFFIX}")["State"] == "Active"
     document = json.loads((tmp_path / "outputs" / f"{SUFFIX}.json").read_text())
     assert document["live_color"] == "blue"
 

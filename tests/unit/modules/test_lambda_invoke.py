@@ -356,3 +356,30 @@ def test_keep_alive_times_the_probes_of_the_clients_connections():
     assert (socket.IPPROTO_TCP, socket.TCP_KEEPCNT, awslambda.KEEPALIVE_PROBES) in session._socket_options
     # Another botocore, whose session keeps its options elsewhere: nothing changed, False.
     assert awslambda.keep_alive(object()) is False
+
+
+def test_a_function_lambda_could_not_set_up_is_reported_with_its_reason_and_planned_again(lam):
+    """A function whose creation failed stays Failed (no free address in its subnets ...): the
+    invocation says so with Lambda's reason, sends nothing, and the plan replaces the function."""
+    lam.realism("config", {"function_failures": {"enabled": True, "count": 1}})
+    create_function(name="migrator-li-failed")
+    result = run_module("lambda_invoke", {"name": "migrator-li-failed", "payload": {"action": "status"}})
+    assert result["failed"] is True, result
+    assert "Lambda function migrator-li-failed is Failed (SubnetOutOfIPAddresses: " in result["msg"], result["msg"]
+    assert "run site.yml again, which deletes and creates it" in result["msg"]
+    assert [e["detail"] for e in lam.realism("events") if e["behaviour"] == "function_failures"]
+    assert lam.lambda_invocations() == []
+
+    configuration = boto3.client("lambda", region_name="us-east-1").get_function_configuration(FunctionName="migrator-li-failed")
+    wanted = {"name": "migrator-li-failed", "runtime": "python3.12", "handler": "index.handler", "role": "migrator-li-failed",
+              "memory_size": configuration["MemorySize"], "timeout": configuration["Timeout"], "code_sha256": configuration["CodeSha256"]}
+    plan = run_module("lambda_function_plan", {"function": wanted})
+    assert plan["apply"]["function"] is True and plan["apply"]["function_replace"] is True, plan
+    assert [(c["action"], c["fields"]) for c in plan["changes"]] == [("replace", {"state": {"before": "Failed", "after": "Active"}})]
+    assert "SubnetOutOfIPAddresses" in plan["changes"][0]["reason"]
+    # The function in shape otherwise: Active, it plans nothing.
+    boto3.client("lambda", region_name="us-east-1").delete_function(FunctionName="migrator-li-failed")
+    create_function(name="migrator-li-failed", role_name="migrator-li-failed-2")
+    wanted["role"] = "migrator-li-failed-2"
+    again = run_module("lambda_function_plan", {"function": wanted})
+    assert again["apply"]["function_replace"] is False and again["changes"] == [], again["changes"]

@@ -71,6 +71,11 @@ def test_breaker_trip_fails_the_deploy_and_the_scale_down_still_settles(realisti
     scaled = run_module("ecs_service", {"cluster": "bluegreen-app-t1", "name": "bluegreen-blue-t1", "desired_count": 0, "wait": True, "wait_timeout": 30})
     assert scaled.get("failed") is not True, scaled
     assert scaled["service"]["desired_count"] == 0 and scaled["service"]["task_definition"] == good
+    # Deleted while ECS still refuses (the FAILED deployment is active): retried until it lets go.
+    deleted = run_module("ecs_service", {"cluster": "bluegreen-app-t1", "name": "bluegreen-blue-t1", "state": "absent"})
+    assert deleted.get("failed") is not True and deleted["changed"] is True, deleted
+    refusals = [e["detail"] for e in events(realistic_aws, "circuit_breaker", "DeleteService")]
+    assert refusals[:1] == ["InvalidParameterException bluegreen-blue-t1 deployments active"], refusals
 
 
 def test_cluster_delete_waits_for_the_services_to_drain(realistic_aws, network):
