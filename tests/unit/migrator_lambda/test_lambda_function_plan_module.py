@@ -32,7 +32,7 @@ def test_nothing_there_is_planned_as_created_and_a_group_in_shape_is_not(aws):
         ("log group", GROUP, "create"),
         ("lambda function", NAME, "create"),
     ]
-    assert planned["apply"] == {"roles": [ROLE], "policies": [], "remove": [], "log_group": True, "function": True}
+    assert planned["apply"] == {"roles": [ROLE], "policies": [], "remove": [], "log_group": True, "function": True, "function_replace": False}
     assert planned["function"] == {} and planned["log_group"] == {}
     assert run_module("lambda_function_plan", ARGS)["changed"] is False, "only check mode reports the plan as changed"
 
