@@ -254,6 +254,11 @@ DEFAULTS = {
     # January 2025 ECS reports enableFaultInjection (false unless registered true) on every task
     # definition it describes or registers; moto leaves the field out.
     "task_definition_defaults": {"enabled": True},
+    # https://repost.aws/knowledge-center/interface-endpoint-availability-zone: not every service
+    # offers its interface endpoint in every AZ (CreateVpcEndpoint refuses a subnet elsewhere);
+    # DescribeVpcEndpointServices lists the zones. `zones` {full service name: [AZ names]} (none
+    # at start) narrows the zones listed for those services (moto lists every zone of the region).
+    "endpoint_service_zones": {"enabled": True, "zones": {}},
 }
 
 # EC2 creates: action -> (response tag holding the new id); the id's prefix names its kind.
@@ -1261,9 +1266,23 @@ class Realism:
                 ET.SubElement(item, f"{ns}{tag}").text = text
             self.event("older_account_zones", call, f"{name} ({zone_id}) listed")
 
+    def _endpoint_service_zones(self, root, call, ns):
+        """The zones of the services named in `endpoint_service_zones` narrowed to those listed."""
+        narrowed = self.figure("endpoint_service_zones", "zones")
+        for item in root.iter(f"{ns}item"):
+            service, zone_set = item.findtext(f"{ns}serviceName"), item.find(f"{ns}availabilityZoneSet")
+            if service not in narrowed or zone_set is None:
+                continue
+            for zone in list(zone_set):
+                if zone.text not in narrowed[service]:
+                    zone_set.remove(zone)
+            self.event("endpoint_service_zones", call, f"{service} offered in {', '.join(narrowed[service])}")
+
     def _after_ec2(self, call, answer, now):
         if call.action == "DescribeAvailabilityZones" and self.on("older_account_zones"):
             return self._rewrite_xml(call, answer, self._older_account_zones)
+        if call.action == "DescribeVpcEndpointServices" and self.on("endpoint_service_zones") and self.figure("endpoint_service_zones", "zones"):
+            return self._rewrite_xml(call, answer, self._endpoint_service_zones)
         delayed = self.figure("eventual_consistency", "filter_listings") or EC2_LISTED_IDS
         if call.action in EC2_LISTED_IDS and call.action in delayed and self.on("eventual_consistency") and not any(ID_PARAM.match(key) for key in call.params):
             answer = self._rewrite_xml(call, answer, self._not_yet_listed)

@@ -212,13 +212,49 @@ def subnets_without_fargate(found_subnets, cidrs, region):
     ]
 
 
-def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs, region=None):
+@NetworkErrorHandler.common_error_handler("read the zones the interface endpoint services are offered in")
+@aws_retry()
+def read_endpoint_service_zones(client, services):
+    """{full service name: AZ names} of the interface endpoint `services`, one call: not every
+    AWS service has its endpoint in every AZ, and CreateVpcEndpoint refuses a subnet in a zone
+    its service is not offered in."""
+    if not services:
+        return {}
+    details = client.describe_vpc_endpoint_services(ServiceNames=sorted(services)).get("ServiceDetails") or []
+    zones = {}
+    for detail in details:
+        if any(kind.get("ServiceType") == "Interface" for kind in detail.get("ServiceType") or []):
+            zones.setdefault(detail["ServiceName"], set()).update(detail.get("AvailabilityZones") or [])
+    return zones
+
+
+def endpoint_zones_missing(azs, service_zones):
+    """{service: [AZs of `azs` its interface endpoint is not offered in]}, the services lacking some."""
+    missing = dict((service, [az for az in azs if az not in zones]) for service, zones in sorted(service_zones.items()))
+    return dict((service, left) for service, left in missing.items() if left)
+
+
+def _endpoint_zones_error(setting, azs, missing, service_zones):
+    shown = "; ".join("%s is not offered in %s (only in %s)" % (service, ", ".join(left), ", ".join(sorted(service_zones[service])))
+                      for service, left in sorted(missing.items()))
+    return NetworkError(message="%s: the private subnets' zones %s do not all take the interface endpoints listed in network_vpc_endpoints: %s;"
+                        " drop those services from network_vpc_endpoints%s" % (setting, ", ".join(azs), shown,
+                                                                                 "" if setting == "the VPC's subnets" else " or list other AZs"))
+
+
+def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs, region=None, endpoint_zones=None):
     """The layout's AZs: those given; else those the VPC's subnets fix (no call); else the first
-    `az_count` of the region's (`list_azs()`, read_availability_zones) where Fargate runs tasks.
-    Given AZs where the VPC has no subnet yet are checked against that list in a region where
-    Fargate leaves some out (one call).
-    A region with too few, or a given AZ without Fargate, is a NetworkError that says what to change."""
+    `az_count` of the region's (`list_azs()`, read_availability_zones) where Fargate runs tasks
+    and every listed interface endpoint is offered (`endpoint_zones()`,
+    read_endpoint_service_zones; called only when given). Given AZs where the VPC has no subnet
+    yet are checked against that list in a region where Fargate leaves some out (one call).
+    A region with too few, a given AZ without Fargate, or AZs (given or fixed) where a listed
+    interface endpoint is not offered is a NetworkError that says what to change, before any write."""
+    service_zones = endpoint_zones() if endpoint_zones else {}
     if wanted_azs:
+        missing = endpoint_zones_missing(wanted_azs, service_zones)
+        if missing:
+            raise _endpoint_zones_error("network_azs", list(wanted_azs), missing, service_zones)
         # Only the AZs the subnets would be new in: those of an existing subnet are not moved
         # (the plan warns of its private ones, subnets_without_fargate).
         held = set(s.get("AvailabilityZone") for s in found_subnets or [])
@@ -234,13 +270,19 @@ def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs, region=N
         return list(wanted_azs)
     fixed = azs_of_subnets(vpc_cidr, az_count, found_subnets) if found_subnets else None
     if fixed:
+        missing = endpoint_zones_missing(fixed, service_zones)
+        if missing:
+            raise _endpoint_zones_error("the VPC's subnets", fixed, missing, service_zones)
         return fixed
     zones = list_azs()
     left_out = without_fargate(zones, region)
-    available = [az for az in zones if az not in left_out]
+    no_endpoint = [az for az in zones if az not in left_out and endpoint_zones_missing([az], service_zones)]
+    available = [az for az in zones if az not in left_out and az not in no_endpoint]
     if len(available) < az_count:
         message = "network_az_count=%d but only %d AZs are available (%s)%s; lower network_az_count or list network_azs"
         why = "; Fargate runs no task in %s" % ", ".join(left_out) if left_out else ""
+        if no_endpoint:
+            why += "; an interface endpoint of network_vpc_endpoints is not offered in %s" % ", ".join(no_endpoint)
         raise NetworkError(message=message % (az_count, len(available), ", ".join(available), why))
     return available[:az_count]
 

@@ -131,6 +131,10 @@ options:
       - Fargate runs tasks in only some AZs (by zone id) of a few regions (us-west-1, ap-northeast-1, cn-north-1),
         where an older account may list another. There the AZs picked leave those out, and listed AZs among them
         fail the plan before any write, naming the zone ids.
+      - Not every service offers its interface endpoint in every AZ. With interface endpoints in O(vpc_endpoints), the
+        zones they are offered in are read (one C(DescribeVpcEndpointServices)); the AZs picked are among those every
+        one is offered in, and listed AZs (or those an existing VPC's subnets fix) that one lacks fail the plan before
+        any write, naming the service and its zones.
       - Returned as RV(layout), with the route tables' names.
     type: dict
     suboptions:
@@ -578,7 +582,11 @@ def plan_layout(client, params, found_subnets):
     layout = params["layout"]
     az_count = len(layout["azs"]) if layout["azs"] else layout["az_count"]
     region = getattr(getattr(client, "meta", None), "region_name", None)
-    azs = network.choose_azs(layout["azs"], az_count, layout["cidr"], found_subnets, lambda: network.read_availability_zones(client), region)
+    interface = [service for service in params["vpc_endpoints"] or []
+                 if network.endpoint_service_short_name(service) not in (params["gateway_endpoint_services"] or [])]
+    endpoint_zones = (lambda: network.read_endpoint_service_zones(client, interface)) if interface else None
+    azs = network.choose_azs(layout["azs"], az_count, layout["cidr"], found_subnets, lambda: network.read_availability_zones(client), region,
+                             endpoint_zones)
     suffix = params["environment_suffix"]
     subnets = network.subnet_layout(layout["cidr"], azs, suffix)
     private = [s["cidr"] for s in subnets if s["tier"] == "private"]

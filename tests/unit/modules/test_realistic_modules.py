@@ -180,6 +180,24 @@ def test_the_azs_picked_in_an_older_account_leave_out_a_zone_where_fargate_runs_
     assert realistic_aws.mutating_requests() == []
 
 
+def test_the_azs_picked_take_the_interface_endpoints_listed(realistic_aws):
+    """An interface endpoint service offered in some zones only: a new VPC's plan picks zones
+    it is offered in; listed zones it lacks fail the plan before any write, naming the service."""
+    lam = "com.amazonaws.us-east-1.lambda"
+    realistic_aws.realism("config", {"endpoint_service_zones": {"zones": {lam: ["us-east-1b", "us-east-1d", "us-east-1e"]}}})
+    args = {"vpc": {"name": "vpc-t1", "cidr": "10.0.0.0/16"}, "layout": {"cidr": "10.0.0.0/16", "az_count": 3},
+            "environment_suffix": "t1", "region": "us-east-1", "vpc_endpoints": [lam, "com.amazonaws.us-east-1.s3"],
+            "gateway_endpoint_services": ["s3"]}
+    realistic_aws.reset_recording()
+    planned = run_module("network_plan", args, check=True)
+    assert planned.get("failed") is not True, planned
+    assert [e["detail"] for e in events(realistic_aws, "endpoint_service_zones")][:1] == [f"{lam} offered in us-east-1b, us-east-1d, us-east-1e"]
+    assert planned["layout"]["azs"] == ["us-east-1b", "us-east-1d", "us-east-1e"], planned["layout"]["azs"]
+    listed = run_module("network_plan", dict(args, layout={"cidr": "10.0.0.0/16", "azs": ["us-east-1a", "us-east-1b"]}), check=True)
+    assert listed.get("failed") is True and f"{lam} is not offered in us-east-1a (only in us-east-1b, us-east-1d, us-east-1e)" in listed["msg"], listed
+    assert realistic_aws.mutating_requests() == []
+
+
 def test_gateway_endpoint_moves_between_route_tables_in_place(realistic_aws):
     """AWS refuses a second gateway endpoint of a service on a route table (RouteAlreadyExists);
     vpc_endpoint_update moves the one endpoint instead, in check mode only planned, and a re-run

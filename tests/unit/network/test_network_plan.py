@@ -877,6 +877,53 @@ def test_a_listed_az_where_fargate_runs_no_task_fails_naming_its_zone_id():
         network.choose_azs(["ap-northeast-1a", "ap-northeast-1b"], 2, "10.0.0.0/16", only_a, lambda: TOKYO, "ap-northeast-1")
 
 
+# Interface endpoint services offered in some zones only (as DescribeVpcEndpointServices lists them).
+SOME_ZONES = {"com.amazonaws.ap-northeast-1.lambda": {"ap-northeast-1a", "ap-northeast-1c"},
+              "com.amazonaws.ap-northeast-1.logs": {"ap-northeast-1a", "ap-northeast-1b", "ap-northeast-1c", "ap-northeast-1d"}}
+
+
+def test_the_azs_picked_take_every_listed_interface_endpoint():
+    """CreateVpcEndpoint refuses a subnet in a zone its service is not offered in: a new VPC's
+    AZs are picked among those every listed interface service is offered in; given AZs, or
+    those an existing VPC's subnets fix, that a service lacks fail before any write."""
+    picked = network.choose_azs([], 2, "10.0.0.0/16", [], lambda: TOKYO, "ap-northeast-1", lambda: SOME_ZONES)
+    assert picked == ["ap-northeast-1a", "ap-northeast-1c"]
+    with pytest.raises(network.NetworkError, match=r"only 2 AZs are available \(ap-northeast-1a, ap-northeast-1c\); Fargate runs no task in "
+                       r"ap-northeast-1b; an interface endpoint of network_vpc_endpoints is not offered in ap-northeast-1d"):
+        network.choose_azs([], 3, "10.0.0.0/16", [], lambda: TOKYO, "ap-northeast-1", lambda: SOME_ZONES)
+    with pytest.raises(network.NetworkError, match=r"network_azs: the private subnets' zones ap-northeast-1c, ap-northeast-1d do not all take "
+                       r"the interface endpoints listed in network_vpc_endpoints: com.amazonaws.ap-northeast-1.lambda is not offered in "
+                       r"ap-northeast-1d \(only in ap-northeast-1a, ap-northeast-1c\); drop those services from network_vpc_endpoints or list other AZs"):
+        network.choose_azs(["ap-northeast-1c", "ap-northeast-1d"], 2, "10.0.0.0/16", [], lambda: TOKYO, "ap-northeast-1", lambda: SOME_ZONES)
+    tokyo = in_tokyo(SUBNETS)
+    with pytest.raises(network.NetworkError, match=r"the VPC's subnets: the private subnets' zones ap-northeast-1a, ap-northeast-1b, "
+                       r"ap-northeast-1c .*\.lambda is not offered in ap-northeast-1b .*; drop those services from network_vpc_endpoints"):
+        network.choose_azs([], 3, "10.0.0.0/16", tokyo, lambda: pytest.fail("listed"), "ap-northeast-1", lambda: SOME_ZONES)
+    # Without interface endpoints nothing is read about them.
+    assert network.choose_azs([], 3, "10.0.0.0/16", tokyo, lambda: pytest.fail("listed"), "ap-northeast-1") == [
+        "ap-northeast-1a", "ap-northeast-1b", "ap-northeast-1c"]
+
+
+def test_the_zones_of_the_interface_endpoint_services_are_read_in_one_call():
+    class Answers:
+        calls = []
+
+        def describe_vpc_endpoint_services(self, **params):
+            self.calls.append(params)
+            return {"ServiceDetails": [
+                {"ServiceName": "com.amazonaws.us-east-1.s3", "ServiceType": [{"ServiceType": "Gateway"}], "AvailabilityZones": ["us-east-1a"]},
+                {"ServiceName": "com.amazonaws.us-east-1.s3", "ServiceType": [{"ServiceType": "Interface"}], "AvailabilityZones": ["us-east-1b"]},
+                {"ServiceName": "com.amazonaws.us-east-1.lambda", "ServiceType": [{"ServiceType": "Interface"}],
+                 "AvailabilityZones": ["us-east-1a", "us-east-1c"]},
+            ]}
+
+    client = Answers()
+    zones = network.read_endpoint_service_zones(client, ["com.amazonaws.us-east-1.lambda", "com.amazonaws.us-east-1.s3"])
+    assert zones == {"com.amazonaws.us-east-1.s3": {"us-east-1b"}, "com.amazonaws.us-east-1.lambda": {"us-east-1a", "us-east-1c"}}
+    assert client.calls == [{"ServiceNames": ["com.amazonaws.us-east-1.lambda", "com.amazonaws.us-east-1.s3"]}]
+    assert network.read_endpoint_service_zones(client, []) == {} and len(client.calls) == 1
+
+
 def in_tokyo(subnets):
     """The recorded subnets as an older account of ap-northeast-1 has them: AZ b is apne1-az3."""
     zones = {"us-east-1a": "ap-northeast-1a", "us-east-1b": "ap-northeast-1b", "us-east-1c": "ap-northeast-1c"}
