@@ -237,9 +237,10 @@ def endpoint_zones_missing(azs, service_zones):
 def _endpoint_zones_error(setting, azs, missing, service_zones):
     shown = "; ".join("%s is not offered in %s (only in %s)" % (service, ", ".join(left), ", ".join(sorted(service_zones[service])))
                       for service, left in sorted(missing.items()))
-    return NetworkError(message="%s: the private subnets' zones %s do not all take the interface endpoints listed in network_vpc_endpoints: %s;"
-                        " drop those services from network_vpc_endpoints%s" % (setting, ", ".join(azs), shown,
-                                                                                 "" if setting == "the VPC's subnets" else " or list other AZs"))
+    other_azs = "" if setting == "the VPC's subnets" else " or list other AZs"
+    message = "%s: the private subnets' zones %s do not all take the interface endpoints listed in network_vpc_endpoints: %s;" \
+        " drop those services from network_vpc_endpoints%s"
+    return NetworkError(message=message % (setting, ", ".join(azs), shown, other_azs))
 
 
 def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs, region=None, endpoint_zones=None):
