@@ -490,6 +490,7 @@ class Realism:
             self.function_vpc = {}  # function name -> (VpcConfig, execution role name) at create
             self.functions_waking = {}  # function name -> time an Invoke woke it from Inactive
             self.functions_failed = set()  # function names described Failed (function_failures)
+            self.fault_injection = {}  # task definition ARN -> enableFaultInjection as registered
             self.functions_created, self.functions_updated = {}, {}  # function name -> time of its create, of its last update
             # Lingering ENIs: dict(id, subnet, groups, description, interface_type, role, since, figures, polls, stranded, gone).
             self.enis = []
@@ -1506,7 +1507,10 @@ class Realism:
             result = _json(answer.body)
             definition = result.get("taskDefinition")
             if definition is not None and "enableFaultInjection" not in definition:
-                definition["enableFaultInjection"] = bool(call.params.get("enableFaultInjection", False))
+                arn = definition.get("taskDefinitionArn", "")
+                if call.action == "RegisterTaskDefinition":
+                    self.fault_injection[arn] = bool(call.params.get("enableFaultInjection", False))
+                definition["enableFaultInjection"] = self.fault_injection.get(arn, False)
                 self.event("task_definition_defaults", call, f"{definition.get('family')}:{definition.get('revision')} enableFaultInjection")
                 answer = Answer(answer.status, answer.headers, json.dumps(result, default=str).encode())
         if call.action == "CreateCluster":

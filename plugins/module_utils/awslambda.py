@@ -174,7 +174,8 @@ def keep_alive(client):
 def not_ready(configuration):
     """True while the function cannot be invoked yet (being created, restored or updated). An
     Inactive function is not waited for: it stays Inactive until an invocation wakes it."""
-    return configuration.get("State", "Active") not in ("Active", "Inactive") or configuration.get("LastUpdateStatus") == "InProgress"
+    # Failed (creation or last update) too: the wait then stops at once with Lambda's reason.
+    return configuration.get("State", "Active") not in ("Active", "Inactive") or configuration.get("LastUpdateStatus") in ("InProgress", "Failed")
 
 
 def inactive(configuration):
@@ -226,8 +227,8 @@ def wait_until_ready(client, name, qualifier=None):
         except botocore.exceptions.WaiterError as e:
             configuration = e.last_response or {}
             if failed_reason(configuration):
-                raise LambdaError(message="Lambda function %s is Failed (%s): Lambda does not set it up again by itself; "
-                                  "run site.yml again, which deletes and creates it" % (name, failed_reason(configuration)), exception=e) from e
+                raise LambdaError(message="Lambda function %s is Failed (%s): Lambda does not set it up again by itself; fix the cause, then "
+                                  "create the function again (site.yml replaces the migrator's)" % (name, failed_reason(configuration)), exception=e) from e
             if update_failed_reason(configuration):
                 raise LambdaError(message="The last update of Lambda function %s failed (%s): fix the cause and run site.yml again"
                                   % (name, update_failed_reason(configuration)), exception=e) from e

@@ -260,12 +260,13 @@ def update_created_service(client, cluster, service, **params):
 
 # ECS refuses to delete a service while a deployment is still settling (a circuit breaker's
 # rollback, a scale just asked for), with a code that also means real errors: retried on its
-# message for up to about five minutes.
+# message, 25 times with full-jitter backoff capped at 30 s (about five minutes on average,
+# ten at most; a rollback's tasks start and drain within that).
 DEPLOYMENTS_ACTIVE = {"InvalidParameterException": ("cannot be stopped while deployments are active",)}
 
 
 @EcsErrorHandler.deletion_error_handler("delete ECS service {name} in cluster {cluster}")
-@aws_retry(retries=15, extra_messages=DEPLOYMENTS_ACTIVE)
+@aws_retry(retries=25, extra_messages=DEPLOYMENTS_ACTIVE)
 def delete_service(client, cluster, name):
     client.delete_service(cluster=cluster, service=name, force=True)
     return True

@@ -366,7 +366,7 @@ def test_a_function_lambda_could_not_set_up_is_reported_with_its_reason_and_plan
     result = run_module("lambda_invoke", {"name": "migrator-li-failed", "payload": {"action": "status"}})
     assert result["failed"] is True, result
     assert "Lambda function migrator-li-failed is Failed (SubnetOutOfIPAddresses: " in result["msg"], result["msg"]
-    assert "run site.yml again, which deletes and creates it" in result["msg"]
+    assert "fix the cause, then create the function again (site.yml replaces the migrator's)" in result["msg"]
     assert [e["detail"] for e in lam.realism("events") if e["behaviour"] == "function_failures"]
     assert lam.lambda_invocations() == []
 
@@ -383,3 +383,13 @@ def test_a_function_lambda_could_not_set_up_is_reported_with_its_reason_and_plan
     wanted["role"] = "migrator-li-failed-2"
     again = run_module("lambda_function_plan", {"function": wanted})
     assert again["apply"]["function_replace"] is False and again["changes"] == [], again["changes"]
+
+
+def test_a_failed_function_or_update_is_waited_for_so_that_its_reason_is_reported():
+    from ansible_collections.bluegreen.migration.plugins.module_utils import awslambda
+
+    assert awslambda.not_ready({"State": "Failed"}) and awslambda.not_ready({"State": "Active", "LastUpdateStatus": "Failed"})
+    assert not awslambda.not_ready({"State": "Active", "LastUpdateStatus": "Successful"}) and not awslambda.not_ready({"State": "Inactive"})
+    assert awslambda.update_failed_reason({"LastUpdateStatus": "Failed", "LastUpdateStatusReasonCode": "SubnetOutOfIPAddresses",
+                                           "LastUpdateStatusReason": "no address"}) == "SubnetOutOfIPAddresses: no address"
+    assert awslambda.failed_reason({"State": "Active"}) == "" and awslambda.failed_reason({"State": "Failed"}) == "Failed: no reason given"
