@@ -1,6 +1,7 @@
 """The migrator's connection and session: long statements, the invocation's time, and settings
 that one migration must not leave to the next (one connection runs them all)."""
 
+import contextlib
 import json
 import os
 import socket
@@ -204,6 +205,24 @@ def test_a_role_set_by_a_migration_does_not_reach_the_next(migrator):
     assert versions(migrator) == [1, 2]
 
 
+def table_t_applied(migrator):
+    migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\n")
+    assert migrator(action="apply", phase="expand")["status"] == "applied"
+
+
+@contextlib.contextmanager
+def holding(migrator, table, mode):
+    """Another session holding `mode` on `table` until the block ends (or it rolls back itself)."""
+    blocker = migrator.connect()
+    try:
+        blocker.run("BEGIN")
+        blocker.run(f"LOCK TABLE {table} IN {mode} MODE")
+        yield blocker
+    finally:
+        blocker.run("ROLLBACK")
+        blocker.close()
+
+
 def logged(caplog, event):
     """The migrator's log entries of this event."""
     entries = [json.loads(r.getMessage()) for r in caplog.records if r.name == "bluegreen.migrator" and r.getMessage().startswith("{")]
@@ -215,21 +234,15 @@ def test_a_lock_wait_while_recording_an_autocommit_migration_is_retried(migrator
     the history table (held here for ~1.5 s): retried like a statement's lock wait, not failed,
     and under the migrator's lock_timeout even when the migration SET its own."""
     caplog.set_level("INFO", logger="bluegreen.migrator")
-    migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\n")
-    assert migrator(action="apply", phase="expand")["status"] == "applied"
+    table_t_applied(migrator)
     migrator.write("V002__index_t.sql", "SET lock_timeout = 0;\nCREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n")
     monkeypatch.setenv("MIGRATOR_LOCK_TIMEOUT_MS", "300")
     monkeypatch.setenv("MIGRATOR_RETRY_DELAY_MS", "200")
-    blocker = migrator.connect()
-    try:
-        blocker.run("BEGIN")
-        blocker.run(f"LOCK TABLE public.{HISTORY} IN SHARE MODE")
+    with holding(migrator, f"public.{HISTORY}", "SHARE") as blocker:
         release = threading.Timer(1.5, lambda: blocker.run("ROLLBACK"))
         release.start()
         applied = migrator(action="apply", phase="expand")
         release.join()
-    finally:
-        blocker.close()
     assert applied["status"] == "applied", applied
     assert applied["applied"][0]["version"] == 2 and versions(migrator) == [1, 2]
     assert migrator.query(f"SELECT count(*) FROM public.{HISTORY}_progress") == [[0]]
@@ -238,20 +251,13 @@ def test_a_lock_wait_while_recording_an_autocommit_migration_is_retried(migrator
 
 
 def test_a_history_row_that_cannot_be_recorded_says_what_the_next_apply_does(migrator, monkeypatch):
-    migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\n")
-    assert migrator(action="apply", phase="expand")["status"] == "applied"
+    table_t_applied(migrator)
     migrator.write("V002__index_t.sql", "CREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n")
     monkeypatch.setenv("MIGRATOR_LOCK_TIMEOUT_MS", "200")
     monkeypatch.setenv("MIGRATOR_LOCK_RETRIES", "1")
     monkeypatch.setenv("MIGRATOR_RETRY_DELAY_MS", "100")
-    blocker = migrator.connect()
-    try:
-        blocker.run("BEGIN")
-        blocker.run(f"LOCK TABLE public.{HISTORY} IN SHARE MODE")
+    with holding(migrator, f"public.{HISTORY}", "SHARE"):
         failed = migrator(action="apply", phase="expand")
-    finally:
-        blocker.run("ROLLBACK")
-        blocker.close()
     assert failed["status"] == "failed", failed
     assert failed["error"].startswith("V002__index_t.sql: recording the history row could not get its lock within 200 ms after 2 attempts"), failed
     assert "(its statements ran and stay applied; the next apply accepts the index work their progress rows mark)" in failed["error"]
@@ -265,22 +271,15 @@ def test_a_lock_wait_is_not_retried_past_the_invocation_s_end(migrator, monkeypa
     """A lock wait that runs out is retried after a back-off only while the invocation has time
     for the back-off, another wait and the time kept to report; else it says so at once."""
     caplog.set_level("INFO", logger="bluegreen.migrator")
-    migrator.write("V001__create_t.sql", "CREATE TABLE t (id int);\n")
-    assert migrator(action="apply", phase="expand")["status"] == "applied"
+    table_t_applied(migrator)
     migrator.write("V002__alter_t.sql", "ALTER TABLE t ADD COLUMN note text;\n")
     monkeypatch.setenv("MIGRATOR_LOCK_TIMEOUT_MS", "300")
     monkeypatch.setenv("MIGRATOR_RETRY_DELAY_MS", "1000")
-    blocker = migrator.connect()
-    try:
-        blocker.run("BEGIN")
-        blocker.run("LOCK TABLE t IN ACCESS SHARE MODE")
+    with holding(migrator, "t", "ACCESS SHARE"):
         # 20 s kept to report; 21 s left: room for one wait, not for a 1 s back-off and another.
         started = time.monotonic()
         failed = invoke(migrator, Context(21000), action="apply", phase="expand")
         elapsed = time.monotonic() - started
-    finally:
-        blocker.run("ROLLBACK")
-        blocker.close()
     assert failed["status"] == "failed" and elapsed < 3, (failed, elapsed)
     assert failed["error"].startswith("V002__alter_t.sql: statement 1 (line 1) could not get its lock within 300 ms and this "
                                       "invocation has no time left for another attempt; run apply again"), failed
