@@ -25,6 +25,13 @@ CANCELED_SQLSTATE = "57014"
 INSUFFICIENT_PRIVILEGE = "42501"
 # A relation and, when partitioned, its partitions (pg_partition_tree lists none for a plain one).
 RELATION_AND_PARTITIONS = "SELECT to_regclass(:name) AS relid UNION SELECT relid FROM pg_partition_tree(to_regclass(:name))"
+# (table, index name) of every index of the tables `owned` lists (a query of relid), and of
+# their TOAST tables.
+INDEXES_WITH_TOAST = ("WITH owned AS ({owned}),"
+                      " tables AS (SELECT relid FROM owned UNION SELECT c.reltoastrelid FROM owned o JOIN pg_class c"
+                      " ON c.oid = o.relid WHERE c.reltoastrelid <> 0)"
+                      " SELECT i.indrelid, c.relname FROM tables t JOIN pg_index i ON i.indrelid = t.relid"
+                      " JOIN pg_class c ON c.oid = i.indexrelid")
 DEFAULT_HISTORY_TABLE = "bluegreen_schema_history"
 
 
@@ -459,6 +466,7 @@ class Engine:
             after = "its statements ran and stay applied; the next apply accepts the index work their progress rows mark"
         else:
             after = "its statements ran and stay applied; the next apply runs them again"
+        lost = f"{migration.file}: connection lost while recording the history row ({after})"
         attempt = 0
         while True:
             attempt += 1
@@ -478,10 +486,10 @@ class Engine:
                     self._retry_or_raise(exc, migration, None, attempt)
                 except MigrationError as failed:
                     raise MigrationError(f"{failed} ({after})") from exc
-                except InterfaceError as lost:
-                    raise MigrationError(f"{migration.file}: connection lost while recording the history row ({after}): {lost}") from lost
+                except InterfaceError as gone:
+                    raise MigrationError(f"{lost}: {gone}") from gone
             except InterfaceError as exc:
-                raise MigrationError(f"{migration.file}: connection lost while recording the history row ({after}): {exc}") from exc
+                raise MigrationError(f"{lost}: {exc}") from exc
 
     def _run_migration(self, conn, migration):
         started = time.monotonic()
@@ -601,11 +609,7 @@ class Engine:
                             " JOIN pg_index i ON i.indexrelid = t.relid JOIN pg_class c ON c.oid = i.indexrelid",
                             name=stmt["reindex_index"])
         elif stmt.get("reindex_table"):
-            rows = conn.run(f"WITH tree AS ({RELATION_AND_PARTITIONS}),"
-                            " tables AS (SELECT relid FROM tree UNION SELECT c.reltoastrelid FROM tree t JOIN pg_class c"
-                            " ON c.oid = t.relid WHERE c.reltoastrelid <> 0)"
-                            " SELECT i.indrelid, c.relname FROM tables t JOIN pg_index i ON i.indrelid = t.relid"
-                            " JOIN pg_class c ON c.oid = i.indexrelid", name=stmt["reindex_table"])
+            rows = conn.run(INDEXES_WITH_TOAST.format(owned=RELATION_AND_PARTITIONS), name=stmt["reindex_table"])
         elif stmt.get("reindex_schema") or stmt.get("reindex_database"):
             # Every table's indexes, and its TOAST table's; PostgreSQL skips the system catalogs
             # (pg_catalog; information_schema's tables are rebuilt) and other sessions' temp tables.
@@ -613,11 +617,8 @@ class Engine:
                 where, params = "c.relnamespace = to_regnamespace(:name)", {"name": stmt["reindex_schema"]}
             else:
                 where, params = "n.nspname <> 'pg_catalog' AND n.nspname !~ '^pg_temp_'", {}
-            rows = conn.run("WITH owned AS (SELECT c.oid AS relid, c.reltoastrelid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                            f" WHERE c.relkind IN ('r', 'm', 'p') AND {where}),"
-                            " tables AS (SELECT relid FROM owned UNION SELECT reltoastrelid FROM owned WHERE reltoastrelid <> 0)"
-                            " SELECT i.indrelid, c.relname FROM tables t JOIN pg_index i ON i.indrelid = t.relid"
-                            " JOIN pg_class c ON c.oid = i.indexrelid", **params)
+            owned = f"SELECT c.oid AS relid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'm', 'p') AND {where}"
+            rows = conn.run(INDEXES_WITH_TOAST.format(owned=owned), **params)
         else:
             return
         tables = sorted({table for table, _name in rows})
@@ -685,16 +686,13 @@ class Engine:
             # The drop waits for the table's lock, which a build running in another session holds.
             hint = (" (an INVALID index is also one another session is building or rebuilding now: if"
                     " pg_stat_progress_create_index lists it, run apply again once that ends)")
-        if code in RETRYABLE_SQLSTATES and attempt <= self.lock_retries and self._time_for_retry(attempt):
-            self.log("retry", file=migration.file, attempt=attempt, sqlstate=code, where=where)
-            time.sleep(self._backoff_delay(attempt))
-            return
-        if code in RETRYABLE_SQLSTATES and attempt <= self.lock_retries:
-            raise MigrationError(f"{migration.file}: {where} could not get its lock within {self.lock_timeout_ms} ms "
-                                 f"and this invocation has no time left for another attempt; run apply again{hint}: {error_text(exc)}")
         if code in RETRYABLE_SQLSTATES:
-            raise MigrationError(f"{migration.file}: {where} could not get its lock within {self.lock_timeout_ms} ms "
-                                 f"after {attempt} attempts{hint}: {error_text(exc)}")
+            if attempt <= self.lock_retries and self._time_for_retry(attempt):
+                self.log("retry", file=migration.file, attempt=attempt, sqlstate=code, where=where)
+                time.sleep(self._backoff_delay(attempt))
+                return
+            why = "and this invocation has no time left for another attempt; run apply again" if attempt <= self.lock_retries else f"after {attempt} attempts"
+            raise MigrationError(f"{migration.file}: {where} could not get its lock within {self.lock_timeout_ms} ms {why}{hint}: {error_text(exc)}")
         if code == CANCELED_SQLSTATE and self.statement_timeout_set is not None:
             # Not retried like a lock wait: the time is spent.
             timeout = self.statement_timeout_set

@@ -295,15 +295,13 @@ def classify_file(path, squawk):
                 stmt["drop_index"] = data[index.start:index.end].decode("utf-8")
         elif keys == ["REINDEX CONCURRENTLY"]:
             # A failed concurrent rebuild leaves an INVALID <index>_ccnew (or _ccold) behind.
-            for target, ref, key in (("REINDEX_TARGET_INDEX", "INDEX_REF", "reindex_index"), ("REINDEX_TARGET_TABLE", "TABLE_NAME_REF", "reindex_table")):
+            targets = (("REINDEX_TARGET_INDEX", "INDEX_REF", "reindex_index"), ("REINDEX_TARGET_TABLE", "TABLE_NAME_REF", "reindex_table"),
+                       ("REINDEX_TARGET_SCHEMA", "SCHEMA_REF", "reindex_schema"))
+            for target, ref, key in targets:
                 found = node.find(target)
                 name = found.find(ref) if found is not None else None
                 if name is not None:
                     stmt[key] = data[name.start:name.end].decode("utf-8")
-            schema = node.find("REINDEX_TARGET_SCHEMA")
-            name = schema.find("SCHEMA_REF") if schema is not None else None
-            if name is not None:
-                stmt["reindex_schema"] = data[name.start:name.end].decode("utf-8")
             if node.find("REINDEX_TARGET_DATABASE") is not None:
                 # The database is always the one connected to (PostgreSQL refuses another name).
                 stmt["reindex_database"] = True
