@@ -559,6 +559,7 @@ class Realism:
                 self._endpoint_route_taken,
                 self._private_dns_taken,
                 self._service_not_active,
+                self._service_deployments_active,
                 self._ecs_not_ready,
                 self._target_group_not_known_yet,
                 self._function_idle,
@@ -856,16 +857,19 @@ class Realism:
     def _service_draining(self, key):
         return self.on("dependent_drain") and self.recent(self.services_draining.get(key), self.figure("dependent_drain", "service_seconds"))
 
-    def _service_not_active(self, call):
-        """UpdateService or CreateService naming a service that is still DRAINING; DeleteService
-        naming one that still lists a FAILED deployment of a tripped circuit breaker."""
-        if call.service == "ecs" and call.action == "DeleteService" and self.on("circuit_breaker"):
-            key = _service_key(call.params)
-            trip = self.breaker_trips.get(key)
-            if trip and self.recent(trip[0], self.figure("circuit_breaker", "seconds")):
-                self.event("circuit_breaker", call, f"InvalidParameterException {key[1]} deployments active")
-                return error(call, "InvalidParameterException", "The service cannot be stopped while deployments are active.")
+    def _service_deployments_active(self, call):
+        """DeleteService naming a service that still lists a tripped circuit breaker's FAILED deployment."""
+        if not (self.on("circuit_breaker") and call.service == "ecs" and call.action == "DeleteService"):
             return None
+        key = _service_key(call.params)
+        trip = self.breaker_trips.get(key)
+        if not (trip and self.recent(trip[0], self.figure("circuit_breaker", "seconds"))):
+            return None
+        self.event("circuit_breaker", call, f"InvalidParameterException {key[1]} deployments active")
+        return error(call, "InvalidParameterException", "The service cannot be stopped while deployments are active.")
+
+    def _service_not_active(self, call):
+        """UpdateService or CreateService naming a service that is still DRAINING."""
         if call.service != "ecs" or call.action not in ("CreateService", "UpdateService"):
             return None
         key = _service_key(call.params, "serviceName" if call.action == "CreateService" else "service")

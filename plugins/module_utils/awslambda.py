@@ -198,20 +198,16 @@ def get_function_configuration(client, name, qualifier=None):
     return client.get_function_configuration(**params)
 
 
-def failed_reason(configuration):
+def failed_reason(configuration, status="State"):
     """Why Lambda could not set the function up ('code: reason'), or '' unless it is Failed
     (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html: a function whose
-    creation failed stays Failed and has to be deleted and created again)."""
-    if (configuration or {}).get("State") != "Failed":
+    creation failed stays Failed and has to be deleted and created again). With
+    status="LastUpdateStatus": why its last update failed. Lambda names the reason fields after
+    the status field (StateReasonCode, LastUpdateStatusReason ...)."""
+    configuration = configuration or {}
+    if configuration.get(status) != "Failed":
         return ""
-    return "%s: %s" % (configuration.get("StateReasonCode") or "Failed", configuration.get("StateReason") or "no reason given")
-
-
-def update_failed_reason(configuration):
-    """Why the function's last update failed ('code: reason'), or '' unless it did."""
-    if (configuration or {}).get("LastUpdateStatus") != "Failed":
-        return ""
-    return "%s: %s" % (configuration.get("LastUpdateStatusReasonCode") or "Failed", configuration.get("LastUpdateStatusReason") or "no reason given")
+    return "%s: %s" % (configuration.get(status + "ReasonCode") or "Failed", configuration.get(status + "Reason") or "no reason given")
 
 
 @LambdaErrorHandler.common_error_handler("wait for Lambda function {name} to be active and updated")
@@ -226,12 +222,13 @@ def wait_until_ready(client, name, qualifier=None):
             client.get_waiter(waiter).wait(**params)
         except botocore.exceptions.WaiterError as e:
             configuration = e.last_response or {}
-            if failed_reason(configuration):
+            failed, update_failed = failed_reason(configuration), failed_reason(configuration, "LastUpdateStatus")
+            if failed:
                 raise LambdaError(message="Lambda function %s is Failed (%s): Lambda does not set it up again by itself; fix the cause, then "
-                                  "create the function again (site.yml replaces the migrator's)" % (name, failed_reason(configuration)), exception=e) from e
-            if update_failed_reason(configuration):
+                                  "create the function again (site.yml replaces the migrator's)" % (name, failed), exception=e) from e
+            if update_failed:
                 raise LambdaError(message="The last update of Lambda function %s failed (%s): fix the cause and run site.yml again"
-                                  % (name, update_failed_reason(configuration)), exception=e) from e
+                                  % (name, update_failed), exception=e) from e
             raise
 
 

@@ -234,13 +234,14 @@ def endpoint_zones_missing(azs, service_zones):
     return dict((service, left) for service, left in missing.items() if left)
 
 
-def _endpoint_zones_error(setting, azs, missing, service_zones):
+def _endpoint_zones_error(setting, azs, missing, service_zones, azs_may_change=True):
+    """The error of AZs (`setting`: where they come from) a listed interface endpoint lacks; an
+    existing VPC's zones cannot change (azs_may_change=False), so only dropping the service helps."""
     shown = "; ".join("%s is not offered in %s (only in %s)" % (service, ", ".join(left), ", ".join(sorted(service_zones[service])))
                       for service, left in sorted(missing.items()))
-    other_azs = "" if setting == "the VPC's subnets" else " or list other AZs"
     message = "%s: the private subnets' zones %s do not all take the interface endpoints listed in network_vpc_endpoints: %s;" \
         " drop those services from network_vpc_endpoints%s"
-    return NetworkError(message=message % (setting, ", ".join(azs), shown, other_azs))
+    return NetworkError(message=message % (setting, ", ".join(azs), shown, " or list other AZs" if azs_may_change else ""))
 
 
 def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs, region=None, endpoint_zones=None):
@@ -273,7 +274,7 @@ def choose_azs(wanted_azs, az_count, vpc_cidr, found_subnets, list_azs, region=N
     if fixed:
         missing = endpoint_zones_missing(fixed, service_zones)
         if missing:
-            raise _endpoint_zones_error("the VPC's subnets", fixed, missing, service_zones)
+            raise _endpoint_zones_error("the VPC's subnets", fixed, missing, service_zones, azs_may_change=False)
         return fixed
     zones = list_azs()
     left_out = without_fargate(zones, region)

@@ -390,6 +390,6 @@ def test_a_failed_function_or_update_is_waited_for_so_that_its_reason_is_reporte
 
     assert awslambda.not_ready({"State": "Failed"}) and awslambda.not_ready({"State": "Active", "LastUpdateStatus": "Failed"})
     assert not awslambda.not_ready({"State": "Active", "LastUpdateStatus": "Successful"}) and not awslambda.not_ready({"State": "Inactive"})
-    assert awslambda.update_failed_reason({"LastUpdateStatus": "Failed", "LastUpdateStatusReasonCode": "SubnetOutOfIPAddresses",
-                                           "LastUpdateStatusReason": "no address"}) == "SubnetOutOfIPAddresses: no address"
+    assert awslambda.failed_reason({"LastUpdateStatus": "Failed", "LastUpdateStatusReasonCode": "SubnetOutOfIPAddresses",
+                                    "LastUpdateStatusReason": "no address"}, "LastUpdateStatus") == "SubnetOutOfIPAddresses: no address"
     assert awslambda.failed_reason({"State": "Active"}) == "" and awslambda.failed_reason({"State": "Failed"}) == "Failed: no reason given"
