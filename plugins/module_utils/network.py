@@ -217,7 +217,8 @@ def subnets_without_fargate(found_subnets, cidrs, region):
 def read_endpoint_service_zones(client, services):
     """{full service name: AZ names} of the interface endpoint `services`, one call: not every
     AWS service has its endpoint in every AZ, and CreateVpcEndpoint refuses a subnet in a zone
-    its service is not offered in."""
+    its service is not offered in. A service not offered as an interface endpoint is a NetworkError
+    naming it: its create would be refused after the NAT gateways."""
     if not services:
         return {}
     details = client.describe_vpc_endpoint_services(ServiceNames=sorted(services)).get("ServiceDetails") or []
@@ -225,6 +226,10 @@ def read_endpoint_service_zones(client, services):
     for detail in details:
         if any(kind.get("ServiceType") == "Interface" for kind in detail.get("ServiceType") or []):
             zones.setdefault(detail["ServiceName"], set()).update(detail.get("AvailabilityZones") or [])
+    lacking = sorted(set(services) - set(zones))
+    if lacking:
+        message = "network_vpc_endpoints: %s not offered as an interface endpoint here (DescribeVpcEndpointServices); drop %s"
+        raise NetworkError(message=message % (", ".join(lacking) + (" is" if len(lacking) == 1 else " are"), "it" if len(lacking) == 1 else "them"))
     return zones
 
 

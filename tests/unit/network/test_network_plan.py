@@ -922,6 +922,10 @@ def test_the_zones_of_the_interface_endpoint_services_are_read_in_one_call():
     assert zones == {"com.amazonaws.us-east-1.s3": {"us-east-1b"}, "com.amazonaws.us-east-1.lambda": {"us-east-1a", "us-east-1c"}}
     assert client.calls == [{"ServiceNames": ["com.amazonaws.us-east-1.lambda", "com.amazonaws.us-east-1.s3"]}]
     assert network.read_endpoint_service_zones(client, []) == {} and len(client.calls) == 1
+    # A service listed only as a Gateway, or not at all, has no interface endpoint to create.
+    with pytest.raises(network.NetworkError, match=r"^network_vpc_endpoints: com.amazonaws.us-east-1.dynamodb, com.amazonaws.us-east-1.sqs are not "
+                       r"offered as an interface endpoint here \(DescribeVpcEndpointServices\); drop them$"):
+        network.read_endpoint_service_zones(client, ["com.amazonaws.us-east-1.lambda", "com.amazonaws.us-east-1.sqs", "com.amazonaws.us-east-1.dynamodb"])
 
 
 def in_tokyo(subnets):
