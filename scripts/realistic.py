@@ -59,9 +59,12 @@ DEFAULTS = {
     # terraform-provider-aws reads a new target group until ELB knows it (RetryWhenNotFound): for
     # `target_group_seconds` after CreateTargetGroup, DescribeTargetGroups naming the group (by
     # name or ARN) and ModifyTargetGroupAttributes on it answer TargetGroupNotFound.
+    # https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html (eventual
+    # consistency; terraform-provider-aws reads a new secret until found): for `secret_seconds`
+    # after CreateSecret, DescribeSecret and GetSecretValue naming it answer ResourceNotFoundException.
     "eventual_consistency": {
         "enabled": True, "seconds": 2, "listener_seconds": 6, "filter_seconds": 2, "filter_listings": [], "service_seconds": 2,
-        "target_group_seconds": 1,
+        "target_group_seconds": 1, "secret_seconds": 2,
     },
     # https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html and
     # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html (ENI permissions):
@@ -501,6 +504,7 @@ class Realism:
             self.services_deleted = {}  # cluster -> time
             self.services_draining = {}  # (cluster, service) -> time deleted
             self.secrets_deleted = {}  # name and ARN -> (time, name, arn)
+            self.secrets_created = {}  # name and ARN -> time
             self.endpoint_services = {}  # gateway VPC endpoint id -> service name
             self.endpoint_routes = {}  # (route table, service) -> gateway VPC endpoint id
             self.interface_endpoints = {}  # interface VPC endpoint id -> dict(vpc, service, subnets, groups)
@@ -562,6 +566,7 @@ class Realism:
                 self._service_deployments_active,
                 self._ecs_not_ready,
                 self._target_group_not_known_yet,
+                self._secret_not_known_yet,
                 self._function_idle,
                 self._function_busy,
             )
@@ -758,7 +763,12 @@ class Realism:
                 and self.recent(deleted[0], self.figure("dependent_drain", "secret_seconds"))
             ):
                 if call.action == "CreateSecret":
+                    # AWS words it both ways while the deletion runs (terraform-provider-aws
+                    # retries both): "was deleted" first here, then "scheduled for deletion".
                     deleted[3][0] += 1
+                    if deleted[3][0] == 1:
+                        self.event("dependent_drain", call, f"InvalidRequestException {key} was deleted")
+                        return error(call, "InvalidRequestException", "You can't perform this operation on the secret because it was deleted.")
                     self.event("dependent_drain", call, f"InvalidRequestException {key} scheduled for deletion")
                     return error(
                         call, "InvalidRequestException", "You can't create this secret because a secret with this name is already scheduled for deletion."
@@ -897,6 +907,15 @@ class Realism:
         self.event("eventual_consistency", call, f"TargetGroupNotFound {late[0]}")
         return error(call, "TargetGroupNotFound", f"One or more target groups not found: {late[0]}")
 
+    def _secret_not_known_yet(self, call):
+        if not (self.on("eventual_consistency") and call.service == "secretsmanager" and call.action in ("DescribeSecret", "GetSecretValue")):
+            return None
+        key = call.params.get("SecretId")
+        if not self.recent(self.secrets_created.get(key), self.figure("eventual_consistency", "secret_seconds")):
+            return None
+        self.event("eventual_consistency", call, f"ResourceNotFoundException {call.action} {key}")
+        return error(call, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+
     def _service_not_known_yet(self, key):
         return self.on("eventual_consistency") and self.recent(self.services_created.get(key), self.figure("eventual_consistency", "service_seconds"))
 
@@ -1025,6 +1044,9 @@ class Realism:
                 self._after_elbv2(call, now)
             elif call.service == "dynamodb":
                 return self._after_dynamodb(call, answer, now)
+            elif call.service == "secretsmanager" and call.action == "CreateSecret":
+                result = _json(answer.body)
+                self.secrets_created[result.get("Name")] = self.secrets_created[result.get("ARN")] = now
             elif call.service == "secretsmanager" and call.action == "DeleteSecret" and call.params.get("ForceDeleteWithoutRecovery"):
                 result = _json(answer.body)
                 entry = (now, result.get("Name"), result.get("ARN"), [0])  # [CreateSecret refusals so far]

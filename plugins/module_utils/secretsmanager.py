@@ -74,11 +74,27 @@ def get_random_password(client, length, exclude_punctuation=True):
 NAME_FREE_TIMEOUT = 300
 
 
+# Seconds a secret just created may take to be described: Secrets Manager is eventually
+# consistent, and DescribeSecret may answer ResourceNotFoundException (or the previous state) for
+# a while after CreateSecret.
+NEW_SECRET_TIMEOUT = 120
+
+# CreateSecret's words while a secret of that name is deleted without recovery and still being
+# removed (asynchronously: API_DeleteSecret, ForceDeleteWithoutRecovery), or scheduled for deletion.
+NAME_TAKEN_MESSAGES = ("scheduled for deletion", "because it was deleted")
+
+
 def name_still_taken(error):
-    """True for the refusal CreateSecret answers while a force-deleted secret of that name is
-    still being removed: AWS deletes it asynchronously (API_DeleteSecret, ForceDeleteWithoutRecovery)."""
+    """True for the refusal CreateSecret answers while a deleted secret of that name is still
+    being removed."""
     details = error.response.get("Error", {})
-    return details.get("Code") == "InvalidRequestException" and "scheduled for deletion" in details.get("Message", "")
+    message = details.get("Message", "")
+    return details.get("Code") == "InvalidRequestException" and any(words in message for words in NAME_TAKEN_MESSAGES)
+
+
+def _back_off(attempt, deadline, sleep, clock):
+    """Sleep a jittered, growing delay (at most 20 s), never past the deadline."""
+    sleep(min(max(0.0, deadline - clock()), random.uniform(1, min(20, 2**attempt))))  # noqa: S311 (jitter, not a secret)
 
 
 def when_name_free(call, timeout=NAME_FREE_TIMEOUT, sleep=time.sleep, clock=time.monotonic):
@@ -92,7 +108,23 @@ def when_name_free(call, timeout=NAME_FREE_TIMEOUT, sleep=time.sleep, clock=time
             if not name_still_taken(e) or clock() >= deadline:
                 raise
         attempt += 1
-        sleep(min(max(0.0, deadline - clock()), random.uniform(1, min(20, 2**attempt))))  # noqa: S311 (jitter, not a secret)
+        _back_off(attempt, deadline, sleep, clock)
+
+
+def when_described(client, name, version_id, timeout=NEW_SECRET_TIMEOUT, sleep=time.sleep, clock=time.monotonic):
+    """DescribeSecret of the secret `name` just created or given a value, once it names
+    `version_id` AWSCURRENT (the value a later GetSecretValue reads); None if it does not within
+    `timeout` seconds."""
+    deadline = clock() + timeout
+    attempt = 0
+    while True:
+        found = describe_secret(client, name)
+        if found and current_version(found) == version_id:
+            return found
+        if clock() >= deadline:
+            return None
+        attempt += 1
+        _back_off(attempt, deadline, sleep, clock)
 
 
 @SecretsManagerErrorHandler.common_error_handler("create secret {name}")

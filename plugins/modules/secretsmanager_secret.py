@@ -239,7 +239,12 @@ def create(module, client):
     tags[sm.FIELDS_TAG] = sm.fields_marker(fields, version)
     secret_string = json.dumps(document, sort_keys=True)
     sm.create_secret(client, name, secret_string, module.params["description"], module.params["kms_key_id"], ansible_dict_to_boto3_tag_list(tags), version)
-    created = find_secret(client, name)
+    # Read back only once Secrets Manager describes the new value: a read at once may find no
+    # secret, and the next task (the cluster's create) reads its password.
+    created = sm.when_described(client, name, version)
+    if created is None:
+        module.fail_json(msg="secret %s was created, but Secrets Manager did not describe it with its value within %d s;"
+                         " run again: the next run finds it and keeps its password" % (name, sm.NEW_SECRET_TIMEOUT))
     module.exit_with_diff(True, {}, public_view(module, created, document), secret=public_view(module, created, document))
 
 

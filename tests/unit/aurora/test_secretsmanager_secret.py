@@ -4,8 +4,10 @@ that keep it, tags, and deletion without a recovery window."""
 
 import json
 
+import botocore.exceptions
 import pytest
 
+from ansible_collections.bluegreen.migration.plugins.module_utils import secretsmanager
 from tests.harness.aws import client, run_module
 
 NAME = "aurora-credentials-unit"
@@ -152,3 +154,47 @@ def test_a_rerun_or_a_lookup_never_reads_the_value_until_it_changes_elsewhere(se
     assert run_module("secretsmanager_secret", host)["changed"] is True
     assert run_module("secretsmanager_secret", host)["changed"] is False
     assert secret_reads(aws) == ["GetSecretValue", "GetSecretValue", "PutSecretValue", "TagResource"]
+
+
+class SlowToDescribe:
+    """DescribeSecret as Secrets Manager answers it just after CreateSecret: not found, then the
+    secret without the new version, then with it."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.calls = 0
+
+    def describe_secret(self, SecretId):  # noqa: N803 (boto3's parameter name)
+        self.calls += 1
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if answer is None:
+            raise botocore.exceptions.ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "not found"}}, "DescribeSecret")
+        return dict(answer, Name=SecretId)
+
+
+def test_a_new_secret_is_read_back_once_described_with_its_value():
+    clock = [0.0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock[0] += seconds
+
+    older = {"VersionIdsToStages": {"v0": ["AWSCURRENT"]}}
+    newer = {"VersionIdsToStages": {"v0": ["AWSPREVIOUS"], "v1": ["AWSCURRENT"]}}
+    client_ = SlowToDescribe([None, older, newer])
+    found = secretsmanager.when_described(client_, NAME, "v1", sleep=sleep, clock=lambda: clock[0])
+    assert found["VersionIdsToStages"] == newer["VersionIdsToStages"] and client_.calls == 3 and len(slept) == 2
+    # Never described with it: None once the time is up, without sleeping past it.
+    clock[0], slept[:] = 0.0, []
+    assert secretsmanager.when_described(SlowToDescribe([None]), NAME, "v1", timeout=30, sleep=sleep, clock=lambda: clock[0]) is None
+    assert clock[0] == 30 and slept
+
+
+def test_both_wordings_of_a_name_still_being_deleted_are_waited_for():
+    def refusal(message):
+        return botocore.exceptions.ClientError({"Error": {"Code": "InvalidRequestException", "Message": message}}, "CreateSecret")
+
+    assert secretsmanager.name_still_taken(refusal("You can't perform this operation on the secret because it was deleted."))
+    assert secretsmanager.name_still_taken(refusal("You can't create this secret because a secret with this name is already scheduled for deletion."))
+    assert not secretsmanager.name_still_taken(refusal("You can't create this secret: the KMS key is disabled."))
