@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.bluegreen.migration.plugins.module_utils.preflight.facts import (
     ACM_ARN,
     DOCKER_HUB_PREFIXES,
@@ -43,6 +45,37 @@ def image_tag(image):
 
 
 # --- ECS service (rule 1) ------------------------------------------------------------------
+
+# An ALB target group's HTTP success codes: one code, a list or a range, each from 200 to 499.
+MATCHER = re.compile(r"^[0-9]{3}(-[0-9]{3})?(,[0-9]{3}(-[0-9]{3})?)*$")
+
+
+def check_target_group(f):
+    """The target groups' health check and deregistration delay as ELB takes them
+    (API_CreateTargetGroup, API_ModifyTargetGroup): moto takes any value, ELB refuses the
+    target group's write halfway through a deploy."""
+    interval = int_in_range(f, "ecs_service_health_check_interval", 5, 300, "ELB checks a target every 5 to 300 s")
+    timeout = int_in_range(f, "ecs_service_health_check_timeout", 2, 120, "ELB waits 2 to 120 s for an answer")
+    if interval is not None and timeout is not None and timeout >= interval:
+        f.error(
+            "ecs_service_health_check_timeout",
+            "health_check",
+            "ecs_service_health_check_timeout=%d must be smaller than ecs_service_health_check_interval=%d: ELB refuses the target group" % (timeout, interval),
+            "set ecs_service_health_check_timeout below %d, or raise ecs_service_health_check_interval" % interval,
+        )
+    for name in ("ecs_service_health_check_healthy_threshold", "ecs_service_health_check_unhealthy_threshold"):
+        int_in_range(f, name, 2, 10, "consecutive checks, 2 to 10 on ELB")
+    matcher = f.variables.get("ecs_service_health_check_matcher")
+    codes = [int(c) for c in re.split("[,-]", matcher)] if isinstance(matcher, str) and MATCHER.match(matcher) else []
+    if not codes or any(c < 200 or c > 499 for c in codes):
+        f.error(
+            "ecs_service_health_check_matcher",
+            "health_check",
+            "ecs_service_health_check_matcher must be HTTP codes from 200 to 499: one (200), a list (200,202) or a range (200-299)",
+            'set e.g. ecs_service_health_check_matcher: "200"',
+        )
+    int_in_range(f, "ecs_service_deregistration_delay", 0, 3600, "seconds ELB lets a deregistering target finish, 0 to 3600")
+
 
 
 def check_ecs(f):
@@ -115,6 +148,7 @@ def check_ecs(f):
             "set ecs_service_memory to one of those values (e.g. %d)" % allowed[0],
         )
     int_in_range(f, "ecs_service_desired_count", 1, 1000, "tasks of the live color; 0 leaves the load balancer without targets")
+    check_target_group(f)
     retention = f.variables.get("ecs_service_log_retention_days")
     if retention is not None and as_int(retention) not in LOG_RETENTION_DAYS:
         f.error(

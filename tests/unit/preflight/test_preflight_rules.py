@@ -174,6 +174,16 @@ CORPUS = [
         "health_check",
     ),
     ("health-no-slash", {"ecs_service_health_check_path": "health"}, None, None, "ecs_service_health_check_path", "health_check"),
+    # target group health check and deregistration delay as ELB takes them
+    ("health-timeout-not-below-interval", {"ecs_service_health_check_interval": 5}, None, None, "ecs_service_health_check_timeout", "health_check"),
+    ("health-interval-too-short", {"ecs_service_health_check_interval": 4}, None, None, "ecs_service_health_check_interval", "range"),
+    ("health-timeout-too-long", {"ecs_service_health_check_timeout": 121}, None, None, "ecs_service_health_check_timeout", "range"),
+    ("healthy-threshold-one", {"ecs_service_health_check_healthy_threshold": 1}, None, None, "ecs_service_health_check_healthy_threshold", "range"),
+    ("unhealthy-threshold-eleven", {"ecs_service_health_check_unhealthy_threshold": 11}, None, None, "ecs_service_health_check_unhealthy_threshold",
+     "range"),
+    ("matcher-5xx", {"ecs_service_health_check_matcher": "200-503"}, None, None, "ecs_service_health_check_matcher", "health_check"),
+    ("matcher-words", {"ecs_service_health_check_matcher": "ok"}, None, None, "ecs_service_health_check_matcher", "health_check"),
+    ("deregistration-delay-hours", {"ecs_service_deregistration_delay": 7200}, None, None, "ecs_service_deregistration_delay", "range"),
     (
         "port-not-image-port",
         {"ecs_service_image": "nginx:1.27", "ecs_service_container_port": 8080},
