@@ -55,7 +55,8 @@ DEFAULTS = {
     # `filter_listings` names the listing Describes that delay (e.g. ["DescribeVpcEndpoints"]); empty: all.
     # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html ("The Amazon ECS
     # API follows an eventual consistency model"): for `service_seconds` after CreateService,
-    # DescribeServices answers the service MISSING and UpdateService ServiceNotFoundException.
+    # DescribeServices answers the service MISSING and UpdateService ServiceNotFoundException;
+    # for `seconds` after CreateCluster, DescribeClusters answers the cluster MISSING.
     # terraform-provider-aws reads a new target group until ELB knows it (RetryWhenNotFound): for
     # `target_group_seconds` after CreateTargetGroup, DescribeTargetGroups naming the group (by
     # name or ARN) and ModifyTargetGroupAttributes on it answer TargetGroupNotFound.
@@ -1570,6 +1571,16 @@ class Realism:
             for subnet in network.get("subnets") or []:
                 attachment = f"arn:aws:ecs:us-east-1:123456789012:attachment/{uuid.uuid4()}"
                 self._linger(subnet, network.get("groups") or [], attachment, "interface", "task_eni", now)
+        elif call.action == "DescribeClusters" and self.on("eventual_consistency"):
+            result = _json(answer.body)
+            late = [c for c in result.get("clusters", []) if self.recent(self.clusters_created.get(c.get("clusterName")), self.figure("eventual_consistency", "seconds"))]
+            if not late:
+                return answer
+            for cluster in late:
+                result["clusters"].remove(cluster)
+                result.setdefault("failures", []).append({"arn": cluster.get("clusterArn"), "reason": "MISSING"})
+                self.event("eventual_consistency", call, f"cluster {cluster.get('clusterName')} MISSING")
+            return Answer(answer.status, answer.headers, json.dumps(result, default=str).encode())
         elif call.action == "DescribeServices":
             result = _json(answer.body)
             for service in list(result.get("services", [])):

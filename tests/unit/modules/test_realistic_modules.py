@@ -284,6 +284,9 @@ def test_ecs_learns_late_of_its_role_cluster_and_listener(realistic_aws, network
     listener just made. ecs_cluster and ecs_service retry those refusals and succeed."""
     created = run_module("ecs_cluster", {"name": "bluegreen-app-t1"})
     assert created.get("failed") is not True, created
+    # Described from the create's answer: DescribeClusters at once answers it MISSING.
+    assert created["cluster"]["cluster_arn"] in client("ecs").list_clusters()["clusterArns"], created
+    assert created["cluster"]["status"] == "ACTIVE" and created["cluster"]["cluster_name"] == "bluegreen-app-t1", created
     refusals = [e["detail"] for e in events(realistic_aws, "iam_propagation", "CreateCluster")]
     assert len(refusals) == 2 and all("Unable to assume the service linked role" in r for r in refusals), refusals
 
