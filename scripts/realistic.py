@@ -75,7 +75,11 @@ DEFAULTS = {
     # an account's first CreateCluster creates ECS's service-linked role, and the first
     # `service_linked_role_refusals` calls are refused until IAM has it ("Unable to assume the
     # service linked role").
-    "iam_propagation": {"enabled": True, "seconds": 60, "service_linked_role_refusals": 2},
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+    # (terraform-provider-aws retries DeleteRole on DeleteConflict): DeleteRole less than
+    # `detach_seconds` after a policy of the role was detached or deleted is refused
+    # `delete_conflicts` times ("must detach all policies first").
+    "iam_propagation": {"enabled": True, "seconds": 60, "service_linked_role_refusals": 2, "detach_seconds": 10, "delete_conflicts": 1},
     # https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html (pending),
     # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/accessing-monitoring.html (creating),
     # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html (IN_PROGRESS):
@@ -263,6 +267,13 @@ DEFAULTS = {
     # DescribeVpcEndpointServices lists the zones. `zones` {full service name: [AZ names]} (none
     # at start) narrows the zones listed for those services (moto lists every zone of the region).
     "endpoint_service_zones": {"enabled": True, "zones": {}},
+    # https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DeleteLogGroup.html
+    # and API_PutRetentionPolicy.html (OperationAbortedException: "Multiple concurrent requests
+    # to update the same resource were in conflict"; terraform-provider-aws retries DeleteLogGroup
+    # on it): a log group's first PutRetentionPolicy less than `retention_seconds` after its
+    # CreateLogGroup, and its first DeleteLogGroup (the service writing to it still delivering
+    # its last events), are refused once each.
+    "log_group_conflicts": {"enabled": True, "retention_seconds": 5},
 }
 
 # EC2 creates: action -> (response tag holding the new id); the id's prefix names its kind.
@@ -483,6 +494,9 @@ class Realism:
             self.events = []
             self.created = {}  # EC2 id -> time created
             self.role_changed = {}  # role name -> [time, refusals so far]
+            self.role_detached = {}  # role name -> [time a policy was detached or deleted, DeleteRole refusals so far]
+            self.log_groups_created = {}  # log group name -> time created
+            self.log_group_refused = set()  # (action, log group name) refused once already
             self.nat_created, self.rds_created, self.ecs_deployed = {}, {}, {}
             self.rds_clusters = set()  # Aurora cluster ids created (rds_created also holds instances)
             self.rds_versions = {}  # Aurora cluster id -> engine version last described (not upgrading)
@@ -557,6 +571,8 @@ class Realism:
                 self._not_yet_consistent,
                 self._nat_not_ready,
                 self._iam_not_propagated,
+                self._role_policies_still_seen,
+                self._log_group_conflict,
                 self._dependents_draining,
                 self._cluster_not_ready,
                 self._table_not_ready,
@@ -689,6 +705,31 @@ class Realism:
             self.event("slow_states", call, f"InvalidNatGatewayID.NotFound {nat} (pending)")
             return error(call, "InvalidNatGatewayID.NotFound", f"The natGateway ID '{nat}' does not exist")
         return None
+
+    def _role_policies_still_seen(self, call):
+        if not (self.on("iam_propagation") and call.service == "iam" and call.action == "DeleteRole"):
+            return None
+        role = call.params.get("RoleName")
+        detached = self.role_detached.get(role)
+        if not detached or detached[1] >= self.figure("iam_propagation", "delete_conflicts"):
+            return None
+        if not self.recent(detached[0], self.figure("iam_propagation", "detach_seconds")):
+            return None
+        detached[1] += 1
+        self.event("iam_propagation", call, f"DeleteConflict {role}")
+        return error(call, "DeleteConflict", "Cannot delete entity, must detach all policies first.", status=409)
+
+    def _log_group_conflict(self, call):
+        if not (self.on("log_group_conflicts") and call.service == "logs" and call.action in ("PutRetentionPolicy", "DeleteLogGroup")):
+            return None
+        group = call.params.get("logGroupName")
+        if (call.action, group) in self.log_group_refused:
+            return None
+        if call.action == "PutRetentionPolicy" and not self.recent(self.log_groups_created.get(group), self.figure("log_group_conflicts", "retention_seconds")):
+            return None
+        self.log_group_refused.add((call.action, group))
+        self.event("log_group_conflicts", call, f"OperationAbortedException {call.action} {group}")
+        return error(call, "OperationAbortedException", "A conflicting operation is currently in progress against this resource. Please try again.")
 
     def _iam_not_propagated(self, call):
         if not (self.on("iam_propagation") and call.service == "lambda" and call.method == "POST" and LAMBDA_FUNCTIONS.match(call.path)):
@@ -1026,6 +1067,8 @@ class Realism:
             if call.service == "iam":
                 if call.action in IAM_ROLE_CHANGES:
                     self.role_changed[call.params.get("RoleName")] = [now, 0]
+                if call.action in ("DetachRolePolicy", "DeleteRolePolicy"):
+                    self.role_detached[call.params.get("RoleName")] = [now, 0]
                 if call.action == "DeleteRole" or (call.action == "DetachRolePolicy" and LAMBDA_VPC_POLICY in call.params.get("PolicyArn", "")):
                     self._strand_lambda_enis(call, call.params.get("RoleName"), now)
             elif call.service == "lambda":
@@ -1043,6 +1086,8 @@ class Realism:
                     if arn:
                         self.groups_created[arn.group(1)] = self.groups_created[call.params.get("Name")] = now
                 self._after_elbv2(call, now)
+            elif call.service == "logs" and call.action == "CreateLogGroup":
+                self.log_groups_created[call.params.get("logGroupName")] = now
             elif call.service == "dynamodb":
                 return self._after_dynamodb(call, answer, now)
             elif call.service == "secretsmanager" and call.action == "CreateSecret":
@@ -1573,7 +1618,8 @@ class Realism:
                 self._linger(subnet, network.get("groups") or [], attachment, "interface", "task_eni", now)
         elif call.action == "DescribeClusters" and self.on("eventual_consistency"):
             result = _json(answer.body)
-            late = [c for c in result.get("clusters", []) if self.recent(self.clusters_created.get(c.get("clusterName")), self.figure("eventual_consistency", "seconds"))]
+            seconds = self.figure("eventual_consistency", "seconds")
+            late = [c for c in result.get("clusters", []) if self.recent(self.clusters_created.get(c.get("clusterName")), seconds)]
             if not late:
                 return answer
             for cluster in late:

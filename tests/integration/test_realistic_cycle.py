@@ -15,12 +15,14 @@ import json
 
 import pytest
 
+from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_names
 from tests.harness.aws import ROOT, client, lifted_when_met, recap, run_playbook
 from tests.harness.environment import leftovers, register_healthy_targets
 
 pytestmark = pytest.mark.slow(seconds=760)
 
 SUFFIX = "local"
+NAMES = resource_names(SUFFIX, "us-east-1")
 
 # Shorter polling than the defaults (which are sized for real AWS), nothing else changed.
 # The network interface wait is bounded at 2 minutes: interfaces stranded for good (their
@@ -87,6 +89,15 @@ def test_deploy_rerun_breaker_rollback_rollout_teardown_deploy_teardown(realisti
     nat_routes = [c for c in emu.requests() if c["action"] == "CreateRoute" and c["params"].get("NatGatewayId")]
     assert len({c["params"]["RouteTableId"] for c in nat_routes}) == 1, nat_routes
     assert not [e for e in events(emu, "slow_states") if e["action"] in ("CreateRoute", "ReplaceRoute")]
+    # Secrets Manager did not know the new secret at once, nor ECS its new cluster, and CloudWatch
+    # Logs refused each new log group's retention once: the outputs carry both ARNs all the same.
+    late = " ".join(e["detail"] for e in events(emu, "eventual_consistency"))
+    assert f"ResourceNotFoundException DescribeSecret {NAMES['aurora_secret']}" in late, late
+    conflicts = sorted(e["detail"] for e in events(emu, "log_group_conflicts"))
+    assert len(conflicts) == 2 and all(c.startswith("OperationAbortedException PutRetentionPolicy ") for c in conflicts), conflicts
+    document = json.loads((tmp_path / "outputs" / f"{SUFFIX}.json").read_text())
+    assert document["db_secret_arn"] == client("secretsmanager").list_secrets()["SecretList"][0]["ARN"], document
+    assert document["ecs_cluster_arn"] in client("ecs").list_clusters()["clusterArns"], document
 
     # 2. Re-run: nothing to change.
     counts = ok(run("site.yml", tmp_path))
@@ -155,6 +166,13 @@ def test_deploy_rerun_breaker_rollback_rollout_teardown_deploy_teardown(realisti
     assert f"DBCluster aurora-{SUFFIX} deleting" in drained, drained
     # The migrator's execution role went only once Lambda had released the interfaces with it.
     assert "AWS Lambda VPC ENI" in drained and "stranded" not in drained, drained
+    # IAM still saw each role's policies for a moment, and CloudWatch Logs refused each log
+    # group's delete once: both retried.
+    conflicts = [e["detail"] for e in events(emu, "iam_propagation", mark)]
+    assert sorted(c for c in conflicts if c.startswith("DeleteConflict ")) == sorted(
+        f"DeleteConflict {NAMES[role]}" for role in ("ecs_execution_role", "ecs_task_role", "migrator_role")), conflicts
+    deletes = [e["detail"] for e in events(emu, "log_group_conflicts", mark)]
+    assert len(deletes) == 2 and all(d.startswith("OperationAbortedException DeleteLogGroup ") for d in deletes), deletes
     assert leftovers(SUFFIX) == {}
 
     # 5. Deploy again at once: the secret's name is still taken for a while. Lambda cannot set
