@@ -108,6 +108,11 @@ DEFAULTS = {
     # InvalidDBClusterStateFault): for `rds_seconds` after a ModifyDBCluster that changes the
     # engine version, the cluster is described `upgrading`, with its former version and the new
     # one in PendingModifiedValues, and any further ModifyDBCluster is refused.
+    # https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html ("You
+    # can't delete a cluster if it's in the stopped state. In this case, start the cluster before
+    # deleting it"): DeleteDBCluster, and DeleteDBInstance of a member, are refused while the
+    # cluster is stopped or starting; a started cluster is `starting` for `rds_seconds` (moto:
+    # available at once, and it deletes a stopped cluster).
     "slow_states": {
         "enabled": True, "nat_seconds": 4, "rds_seconds": 6, "ecs_seconds": 3, "dynamodb_seconds": 3, "targets_seconds": 20, "lambda_seconds": 3,
         "endpoint_seconds": 8,
@@ -501,6 +506,9 @@ class Realism:
             self.rds_clusters = set()  # Aurora cluster ids created (rds_created also holds instances)
             self.rds_versions = {}  # Aurora cluster id -> engine version last described (not upgrading)
             self.rds_upgrading = {}  # Aurora cluster id -> (time, former version, new version)
+            self.rds_members = {}  # DB instance id -> its Aurora cluster id
+            self.rds_stopped = set()  # Aurora cluster ids stopped (StopDBCluster) and not started since
+            self.rds_starting = {}  # Aurora cluster id -> time StartDBCluster was answered
             self.tables_created = {}  # DynamoDB table name -> time created
             self.cluster_refusals = {}  # cluster -> DeleteCluster refused since its services were deleted
             self.task_images = {}  # task definition ARN and family:revision -> images
@@ -575,6 +583,7 @@ class Realism:
                 self._log_group_conflict,
                 self._dependents_draining,
                 self._cluster_not_ready,
+                self._stopped_cluster_delete,
                 self._table_not_ready,
                 self._breaker,
                 self._endpoint_route_taken,
@@ -1013,6 +1022,17 @@ class Realism:
             self.event("slow_states", call, f"InvalidDBClusterStateFault {cluster}")
             return error(call, "InvalidDBClusterStateFault", f"DB cluster {cluster} is not in the available state.")
         return None
+
+    def _stopped_cluster_delete(self, call):
+        if not (self.on("slow_states") and call.service == "rds" and call.action in ("DeleteDBCluster", "DeleteDBInstance")):
+            return None
+        cluster = call.params.get("DBClusterIdentifier") or self.rds_members.get(call.params.get("DBInstanceIdentifier"))
+        starting = self.recent(self.rds_starting.get(cluster), self.figure("slow_states", "rds_seconds"))
+        if cluster not in self.rds_stopped and not starting:
+            return None
+        state = "starting" if starting else "stopped"
+        self.event("slow_states", call, f"InvalidDBClusterStateFault {call.action} {cluster} {state}")
+        return error(call, "InvalidDBClusterStateFault", f"DbCluster {cluster} is in {state} state but expected it to be one of available.")
 
     def _cluster_upgrading(self, cluster):
         upgrade = self.rds_upgrading.get(cluster)
@@ -1491,7 +1511,14 @@ class Realism:
             version = re.search(r"<EngineVersion>([^<]+)</", answer.body.decode())
             if version:
                 self.rds_versions[call.params.get("DBClusterIdentifier")] = version.group(1)
+        elif call.action == "StopDBCluster":
+            self.rds_stopped.add(call.params.get("DBClusterIdentifier"))
+        elif call.action == "StartDBCluster":
+            self.rds_stopped.discard(call.params.get("DBClusterIdentifier"))
+            self.rds_starting[call.params.get("DBClusterIdentifier")] = now
+            self.event("slow_states", call, f"{call.params.get('DBClusterIdentifier')} starting")
         elif call.action == "CreateDBInstance":
+            self.rds_members[call.params.get("DBInstanceIdentifier")] = call.params.get("DBClusterIdentifier")
             self.rds_created[call.params.get("DBInstanceIdentifier")] = [now, True]
             if self.on("db_instance_failures") and self.figure("db_instance_failures", "count") > self.db_failures_made:
                 self.db_instances_failed.add(call.params.get("DBInstanceIdentifier"))
@@ -1573,6 +1600,11 @@ class Realism:
             if status is not None and status.text == "available" and created and self.recent(created[0], seconds):
                 status.text = "creating"
                 self.event("slow_states", call, f"{name.text} creating")
+            elif kind == "DBCluster" and name is not None and status is not None and status.text == "available" and self.recent(
+                self.rds_starting.get(name.text), seconds
+            ):
+                status.text = "starting"
+                self.event("slow_states", call, f"{name.text} starting")
 
     def _after_ecs(self, call, answer, now):
         if call.action in ("DescribeTaskDefinition", "RegisterTaskDefinition") and self.on("task_definition_defaults"):

@@ -274,6 +274,33 @@ def writer_among(cluster, instance_ids):
     ]
 
 
+# Cluster statuses a deploy cannot go on from: AWS refuses every change to the cluster and its
+# instances until they end, and a stopped cluster ends it only when started (or after 7 days).
+CLUSTER_STATES_REFUSED = {
+    "deleting": "is being deleted (by a teardown that stopped before it was gone): deploy again once DescribeDBClusters no longer lists it"
+                " (minutes), or run the teardown again to wait for it",
+    "stopping": "is stopping: once it is stopped, start it (aws rds start-db-cluster --db-cluster-identifier %s), then deploy again",
+    "stopped": "is stopped: start it (aws rds start-db-cluster --db-cluster-identifier %s) and deploy again (AWS also starts it by itself"
+               " after 7 days)",
+}
+
+
+def state_refusals(cluster, instances, instance_ids):
+    """Why a deploy cannot go on from the state AWS reports: a cluster deleting, stopping or
+    stopped, or a wanted instance still being deleted (AWS refuses to create it again while it is,
+    and amazon.aws.rds_instance would try to modify it)."""
+    found = []
+    status = (cluster or {}).get("Status")
+    if status in CLUSTER_STATES_REFUSED:
+        why = CLUSTER_STATES_REFUSED[status]
+        found.append("status %s: the cluster %s %s" % (status, cluster["DBClusterIdentifier"], why.replace("%s", cluster["DBClusterIdentifier"])))
+    deleting = sorted(i["DBInstanceIdentifier"] for i in instances if i["DBInstanceIdentifier"] in instance_ids and i.get("DBInstanceStatus") == "deleting")
+    if deleting and status != "deleting":
+        found.append("status deleting: the instance(s) %s are being deleted (a teardown, or aurora_reader_count lowered then raised);"
+                     " deploy again once DescribeDBInstances no longer lists them (minutes)" % ", ".join(deleting))
+    return found
+
+
 # The statuses a DB instance passes through on its way to available, and those where it serves
 # (terraform-provider-aws's wait for an available instance polls through the same). Any other
 # (failed, incompatible-network, incompatible-parameters, inaccessible-encryption-credentials,
@@ -346,7 +373,7 @@ def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
     deleted = [c["name"] for c in instance_changes if c["action"] == "delete"]
     return {
         "changes": cluster_changes + instance_changes,
-        "refused": refused(cluster_changes) + writer_among(cluster, deleted),
+        "refused": state_refusals(cluster, instances or [], [w["id"] for w in wanted_instances]) + refused(cluster_changes) + writer_among(cluster, deleted),
         "ready": ready(cluster, instances, [w["id"] for w in wanted_instances]),
         "apply": {
             "cluster": bool(cluster_writes),

@@ -241,6 +241,8 @@ refused:
   description:
     - What cannot be brought to the wanted state in place, one sentence per field with the cluster's value
       and the wanted one - another major version, master user or database name. The role stops on it before any write.
+    - Also a state AWS refuses changes in, with what to do - a cluster C(deleting), C(stopping) or C(stopped), or a wanted
+      instance still C(deleting).
   returned: always
   type: list
   elements: str

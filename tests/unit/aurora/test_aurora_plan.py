@@ -245,8 +245,26 @@ def test_a_missing_or_deleting_instance_is_created():
     result = planned(instances=[INSTANCES[0]])
     change = only_change(result)
     assert (change["name"], change["action"], change["reason"]) == ("aurora-2-dev", "create", "no instance of that name")
-    change = only_change(planned(instances=instances_with(1, DBInstanceStatus="deleting")))
+    result = planned(instances=instances_with(1, DBInstanceStatus="deleting"))
+    change = only_change(result)
     assert (change["name"], change["action"], change["reason"]) == ("aurora-2-dev", "create", "the instance is being deleted")
+    # AWS refuses to create it again while it is being deleted (and amazon.aws.rds_instance would
+    # modify it): the role stops before any write, saying so.
+    assert result["refused"] == ["status deleting: the instance(s) aurora-2-dev are being deleted (a teardown, or aurora_reader_count lowered "
+                                 "then raised); deploy again once DescribeDBInstances no longer lists them (minutes)"]
+
+
+@pytest.mark.parametrize("status, words", [
+    ("deleting", "is being deleted (by a teardown that stopped before it was gone)"),
+    ("stopped", "is stopped: start it (aws rds start-db-cluster --db-cluster-identifier aurora-dev)"),
+    ("stopping", "is stopping: once it is stopped, start it (aws rds start-db-cluster --db-cluster-identifier aurora-dev)"),
+])
+def test_a_cluster_deleting_or_stopped_stops_the_deploy_before_any_write(status, words):
+    result = planned(cluster=dict(CLUSTER, Status=status), instances=instances_with(1, DBInstanceStatus="deleting" if status == "deleting" else "stopped"))
+    assert len(result["refused"]) == 1 and result["refused"][0].startswith("status %s: the cluster aurora-dev %s" % (status, words)), result["refused"]
+    assert result["ready"] is False
+    for other in ("available", "starting", "backing-up", "modifying"):
+        assert planned(cluster=dict(CLUSTER, Status=other))["refused"] == []
 
 
 def test_a_reader_added_to_the_inputs_is_the_one_change():

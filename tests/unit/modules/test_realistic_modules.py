@@ -549,3 +549,34 @@ def test_aurora_teardown_waits_for_a_cluster_still_deleting(realistic_aws, tmp_p
     assert "FAILED - RETRYING: [localhost]: bluegreen.migration.aurora : Wait until the cluster is gone" in done.stdout, done.stdout[-4000:]
     assert len(events(realistic_aws, "dependent_drain", "DeleteDBSubnetGroup")) == 1, "the group was deleted while the cluster held it"
     assert rds.describe_db_subnet_groups()["DBSubnetGroups"] == []
+
+
+def test_aurora_teardown_starts_a_stopped_cluster_then_deletes_it(realistic_aws, tmp_path):
+    """AWS deletes no stopped Aurora cluster, nor its instances: the teardown starts it, waits
+    while it is `starting`, then deletes it whole."""
+    ec2, rds = client("ec2"), client("rds")
+    names = resource_names("t6", "us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.26.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.26.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    rds.create_db_subnet_group(DBSubnetGroupName=names["aurora_subnet_group"], DBSubnetGroupDescription="t6", SubnetIds=subnets)
+    rds.create_db_cluster(DBClusterIdentifier=names["aurora_cluster"], Engine="aurora-postgresql", MasterUsername="dbadmin",
+                          MasterUserPassword="not-a-real-one-6", DBSubnetGroupName=names["aurora_subnet_group"])
+    rds.get_waiter("db_cluster_available").wait(DBClusterIdentifier=names["aurora_cluster"], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    rds.create_db_instance(DBInstanceIdentifier="aurora-1-t6", DBClusterIdentifier=names["aurora_cluster"], Engine="aurora-postgresql",
+                           DBInstanceClass="db.t4g.medium")
+    rds.stop_db_cluster(DBClusterIdentifier=names["aurora_cluster"])
+    # The behaviour: a stopped cluster's member and the cluster itself refuse their deletion.
+    with pytest.raises(ClientError, match="InvalidDBClusterStateFault"):
+        rds.delete_db_instance(DBInstanceIdentifier="aurora-1-t6", SkipFinalSnapshot=True)
+    playbook = tmp_path / "teardown.yml"
+    playbook.write_text(AURORA_TEARDOWN)
+
+    mark = len(realistic_aws.realism("events"))
+    done = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t6"})
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    seen = [e["detail"] for e in realistic_aws.realism("events")[mark:] if e["behaviour"] == "slow_states"]
+    assert f"{names['aurora_cluster']} starting" in seen, seen
+    assert not [d for d in seen if d.startswith("InvalidDBClusterStateFault DeleteDBInstance")], seen
+    assert rds.describe_db_instances()["DBInstances"] == []
+    assert [c["Status"] for c in rds.describe_db_clusters()["DBClusters"]] in ([], ["deleting"])
