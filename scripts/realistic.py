@@ -279,6 +279,11 @@ DEFAULTS = {
     # CreateLogGroup, and its first DeleteLogGroup (the service writing to it still delivering
     # its last events), are refused once each.
     "log_group_conflicts": {"enabled": True, "retention_seconds": 5},
+    # https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#deletion-protection
+    # ("you can't delete the load balancer if deletion protection is enabled"): DeleteLoadBalancer
+    # of a load balancer whose deletion_protection.enabled was set true is refused with
+    # OperationNotPermitted (moto deletes it).
+    "load_balancer_protection": {"enabled": True},
 }
 
 # EC2 creates: action -> (response tag holding the new id); the id's prefix names its kind.
@@ -501,6 +506,7 @@ class Realism:
             self.role_changed = {}  # role name -> [time, refusals so far]
             self.role_detached = {}  # role name -> [time a policy was detached or deleted, DeleteRole refusals so far]
             self.log_groups_created = {}  # log group name -> time created
+            self.balancers_protected = set()  # load balancer ARNs with deletion protection on
             self.log_group_refused = set()  # (action, log group name) refused once already
             self.nat_created, self.rds_created, self.ecs_deployed = {}, {}, {}
             self.rds_clusters = set()  # Aurora cluster ids created (rds_created also holds instances)
@@ -581,6 +587,7 @@ class Realism:
                 self._iam_not_propagated,
                 self._role_policies_still_seen,
                 self._log_group_conflict,
+                self._balancer_protected,
                 self._dependents_draining,
                 self._cluster_not_ready,
                 self._stopped_cluster_delete,
@@ -739,6 +746,15 @@ class Realism:
         self.log_group_refused.add((call.action, group))
         self.event("log_group_conflicts", call, f"OperationAbortedException {call.action} {group}")
         return error(call, "OperationAbortedException", "A conflicting operation is currently in progress against this resource. Please try again.")
+
+    def _balancer_protected(self, call):
+        if not (self.on("load_balancer_protection") and call.service == "elasticloadbalancing" and call.action == "DeleteLoadBalancer"):
+            return None
+        arn = call.params.get("LoadBalancerArn")
+        if arn not in self.balancers_protected:
+            return None
+        self.event("load_balancer_protection", call, f"OperationNotPermitted {arn}")
+        return error(call, "OperationNotPermitted", f"Load balancer '{arn}' cannot be deleted because deletion protection is enabled")
 
     def _iam_not_propagated(self, call):
         if not (self.on("iam_propagation") and call.service == "lambda" and call.method == "POST" and LAMBDA_FUNCTIONS.match(call.path)):
@@ -1134,6 +1150,12 @@ class Realism:
             placement = self.balancer_placement.pop(owner.group(1).split("/")[1], None) or {}
             for subnet in placement.get("subnets") or []:
                 self._linger(subnet, placement.get("groups") or [], "ELB " + owner.group(1), "interface", "elb_eni", now)
+        elif call.action == "ModifyLoadBalancerAttributes":
+            keys = dict((k.rsplit(".", 1)[0], v) for k, v in call.params.items() if re.match(r"^Attributes\.member\.\d+\.Key$", k))
+            for prefix, key in keys.items():
+                if key == "deletion_protection.enabled":
+                    enabled = call.params.get(f"{prefix}.Value") == "true"
+                    (self.balancers_protected.add if enabled else self.balancers_protected.discard)(call.params.get("LoadBalancerArn"))
         elif call.action == "CreateLoadBalancer":
             self.balancer_placement[call.params.get("Name")] = {
                 "subnets": _members(call.params, "Subnets.member"), "groups": _members(call.params, "SecurityGroups.member")}

@@ -459,6 +459,33 @@ def test_teardown_waits_for_the_load_balancers_network_interfaces(realistic_aws,
         ec2.delete_subnet(SubnetId=subnet)
 
 
+def test_teardown_stops_before_any_delete_on_a_protected_load_balancer(realistic_aws, network, tmp_path):
+    """AWS refuses to delete a load balancer with deletion protection on (an account's policy may
+    turn it on); moto deletes it. The ecs_service teardown stops before its first delete, saying
+    how to turn it off, and goes through once it is off."""
+    elb = client("elbv2")
+    arn = elb.create_load_balancer(Name="app-t1", Subnets=network["subnets"], SecurityGroups=[network["sg"]])["LoadBalancers"][0]["LoadBalancerArn"]
+    run_module("ecs_cluster", {"name": "app-t1"})
+    elb.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[{"Key": "deletion_protection.enabled", "Value": "true"}])
+    # The behaviour: the delete is refused.
+    with pytest.raises(ClientError, match="OperationNotPermitted"):
+        elb.delete_load_balancer(LoadBalancerArn=arn)
+    playbook = tmp_path / "teardown.yml"
+    playbook.write_text(ECS_SERVICE_TEARDOWN)
+    proc = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t1", "ecs_service_eni_wait_delay": 1})
+    assert proc.returncode != 0
+    text = " ".join(proc.stdout.split())
+    assert "The load balancer app-t1 has deletion protection on, so AWS refuses to delete it; nothing was deleted." in text, text[-3000:]
+    assert f"--load-balancer-arn {arn} --attributes Key=deletion_protection.enabled,Value=false" in text
+    # Nothing was deleted: the cluster is still there.
+    assert [c["status"] for c in client("ecs").describe_clusters(clusters=["app-t1"])["clusters"]] == ["ACTIVE"]
+
+    elb.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[{"Key": "deletion_protection.enabled", "Value": "false"}])
+    done = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t1", "ecs_service_eni_wait_delay": 1})
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
+    assert elb.describe_load_balancers()["LoadBalancers"] == []
+
+
 NETWORK_TEARDOWN = role_playbook("network", {"network_state": "absent"})
 
 
