@@ -10,6 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
@@ -254,44 +256,19 @@ def target_states(descriptions):
     return states
 
 
-def _healthy_targets_waiter(minimum):
-    # Success once `minimum` targets are healthy; never fails early (a target may still be in
-    # initial or unhealthy while it starts), so only the timeout ends an unsuccessful wait.
-    return {
-        "version": 2,
-        "waiters": {
-            "HealthyTargets": {
-                "operation": "DescribeTargetHealth",
-                "delay": 15,
-                "maxAttempts": 40,
-                "acceptors": [
-                    {
-                        "matcher": "path",
-                        "argument": "length(TargetHealthDescriptions[?TargetHealth.State == 'healthy']) >= `%d`" % int(minimum),
-                        "expected": True,
-                        "state": "success",
-                    },
-                ],
-            }
-        },
-    }
-
-
-def wait_for_healthy_targets(client, arn, minimum, timeout, delay=5):
-    """Wait until `minimum` targets of a target group are healthy. Returns None on success,
-    the botocore WaiterError when the timeout passed first (the module explains why)."""
-    import botocore.exceptions  # only needed here; AnsibleAWSModule already checked botocore
-    import botocore.waiter
-
-    model = botocore.waiter.WaiterModel(_healthy_targets_waiter(minimum))
-    waiter = botocore.waiter.create_waiter_with_client("HealthyTargets", model, client)
-    delay = max(1, min(int(delay), int(timeout) or 1))
-    attempts = max(1, int(timeout) // delay)
-    try:
-        aws_retry()(waiter.wait)(TargetGroupArn=arn, WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
-    except botocore.exceptions.WaiterError as e:
-        return e
-    return None
+def wait_until_healthy(read, timeout, delay=5, sleep=time.sleep, clock=time.monotonic):
+    """read() (a target group's health: a dict with `enough_healthy`) every `delay` s until it
+    has enough healthy targets or `timeout` s have passed; its last answer. A target may stay
+    initial or unhealthy while it starts, so only the timeout ends an unsuccessful wait. Each
+    read retries throttling itself (aws_retry); a read that still fails raises its own error at
+    once, so it is not reported as the timeout."""
+    deadline = clock() + max(0, int(timeout))
+    delay = max(1, int(delay))
+    health = read()
+    while not health["enough_healthy"] and clock() < deadline:
+        sleep(min(delay, max(0.0, deadline - clock())))
+        health = read()
+    return health
 
 
 # ---------------------------------------------------------------- target groups as the modules see them

@@ -15,8 +15,9 @@ description:
   - Describes the targets of one or more Elastic Load Balancing v2 target groups (by name or ARN)
     with their health state, and counts them per state.
   - With O(wait=true) waits, per target group, until at least O(min_healthy) targets are
-    C(healthy) (a botocore waiter on C(DescribeTargetHealth)); when O(wait_timeout) passes first
-    the module fails and the message lists every target with its state and reason.
+    C(healthy), reading C(DescribeTargetHealth) every O(wait_delay) seconds; when O(wait_timeout) passes first
+    the module fails and the message lists every target with its state and reason. A read that fails (throttling
+    past its retries included) fails the module at once with its own error, not as a timeout.
   - Read-only; supports check mode (it does the same there).
 options:
   target_groups:
@@ -142,6 +143,8 @@ waited:
   sample: true
 """
 
+import functools
+
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
@@ -223,9 +226,9 @@ def main():
         for group in groups:
             health = describe_health(client, group, params["min_healthy"])
             if params["wait"] and not health["enough_healthy"]:
-                error = elbv2.wait_for_healthy_targets(client, group["TargetGroupArn"], params["min_healthy"], params["wait_timeout"], params["wait_delay"])
-                health = describe_health(client, group, params["min_healthy"])
-                if error is not None and not health["enough_healthy"]:
+                health = elbv2.wait_until_healthy(functools.partial(describe_health, client, group, params["min_healthy"]), params["wait_timeout"],
+                                                  params["wait_delay"])
+                if not health["enough_healthy"]:
                     module.fail_json(msg=_explain(health, params["min_healthy"], params["wait_timeout"]), target_groups=results + [health], waited=True)
             results.append(health)
     except AnsibleAWSError as e:
