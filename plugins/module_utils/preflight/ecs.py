@@ -77,7 +77,6 @@ def check_target_group(f):
     int_in_range(f, "ecs_service_deregistration_delay", 0, 3600, "seconds ELB lets a deregistering target finish, 0 to 3600")
 
 
-
 def check_ecs(f):
     port = int_in_range(f, "ecs_service_container_port", 1, 65535, "a TCP port")
     image = f.variables.get("ecs_service_image")
