@@ -133,16 +133,23 @@ def update_cluster_settings(client, name, settings):
     return client.update_cluster(cluster=name, settings=settings)["cluster"]
 
 
+# While a cluster's capacity providers are being updated, ECS refuses another update or the
+# cluster's deletion with UpdateInProgressException (API_PutClusterCapacityProviders,
+# API_DeleteCluster: "wait for the update to complete"), as terraform-provider-aws retries.
+CLUSTER_UPDATE_IN_PROGRESS = "UpdateInProgressException"
+
+
 @EcsErrorHandler.common_error_handler("set the capacity providers of ECS cluster {name}")
-@aws_retry()
+@aws_retry(extra_codes=(CLUSTER_UPDATE_IN_PROGRESS,))
 def put_cluster_capacity_providers(client, name, providers, strategy):
     return client.put_cluster_capacity_providers(cluster=name, capacityProviders=providers, defaultCapacityProviderStrategy=strategy)["cluster"]
 
 
 # A cluster refuses deletion while its just-deleted services drain (DRAINING, then their tasks
-# stopping): both refusals lift by themselves, so they are retried for up to about 10 minutes.
+# stopping), or its capacity providers are being updated: these refusals lift by themselves, so
+# they are retried for up to about 10 minutes.
 @EcsErrorHandler.deletion_error_handler("delete ECS cluster {name}")
-@aws_retry(retries=25, extra_codes=("ClusterContainsServicesException", "ClusterContainsTasksException"))
+@aws_retry(retries=25, extra_codes=("ClusterContainsServicesException", "ClusterContainsTasksException", CLUSTER_UPDATE_IN_PROGRESS))
 def delete_cluster(client, name):
     client.delete_cluster(cluster=name)
     return True

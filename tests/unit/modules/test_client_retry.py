@@ -106,3 +106,17 @@ def test_a_refusal_that_never_lifts_is_reported_after_the_retries(no_sleep):
     assert SLR in str(failure.value.exception)
     # 9 jittered sleeps, each below its doubling ceiling (1, 2, 4 ... at most 30 s)
     assert len(no_sleep) == 9 and all(0 <= slept <= min(2**n, 30) for n, slept in enumerate(no_sleep))
+
+
+def test_a_cluster_whose_capacity_providers_are_being_updated_is_deleted_once_the_update_ends(no_sleep):
+    api, stub = stubbed("ecs")
+    refusal = "There's already a current update in progress for the cluster. Wait for the update to complete."
+    stub.add_client_error("delete_cluster", service_error_code="UpdateInProgressException", service_message=refusal, expected_params={"cluster": "demo"})
+    stub.add_response("delete_cluster", {"cluster": dict(CLUSTER, status="INACTIVE")}, {"cluster": "demo"})
+    stub.add_client_error("put_cluster_capacity_providers", service_error_code="UpdateInProgressException", service_message=refusal)
+    stub.add_response("put_cluster_capacity_providers", {"cluster": CLUSTER})
+    with stub:
+        assert ecs.delete_cluster(api, "demo") is True
+        assert ecs.put_cluster_capacity_providers(api, "demo", ["FARGATE"], [])["clusterName"] == "demo"
+        stub.assert_no_pending_responses()
+    assert len(no_sleep) == 2
