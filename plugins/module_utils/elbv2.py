@@ -188,6 +188,14 @@ def describe_listeners(client, arn):
     return paginator.paginate(LoadBalancerArn=arn).build_full_result().get("Listeners", [])
 
 
+@Elbv2ErrorHandler.common_error_handler("describe the attributes of load balancer {arn}")
+@aws_retry()
+def describe_load_balancer_attributes(client, arn):
+    """{key: value} of a load balancer's attributes, as AWS answers them (values are strings)."""
+    answer = client.describe_load_balancer_attributes(LoadBalancerArn=arn).get("Attributes", [])
+    return dict((item["Key"], item.get("Value")) for item in answer)
+
+
 def read_load_balancer(client, name, other_arns=()):
     """(balancer, listeners sorted by port, {arn: tags} of both) as AWS answers; (None, [], {})
     when there is no load balancer of that name. The tags of `other_arns` (target groups read

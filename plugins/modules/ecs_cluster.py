@@ -139,7 +139,10 @@ def ensure_present(module, client, current):
             # From the create's answer: ECS is eventually consistent, and a DescribeClusters at
             # once may answer the new cluster MISSING. Fields the answer leaves out are as asked.
             created = ecs.create_cluster(client, **request)
-            after = dict(after, **dict((key, value) for key, value in ecs.cluster_summary(created).items() if value))
+            summary = ecs.cluster_summary(created)
+            if not created.get("settings"):
+                summary.pop("container_insights")
+            after = dict(after, **dict((key, value) for key, value in summary.items() if value))
         module.exit_with_diff(True, {}, after, cluster=after)
 
     drift = ecs.cluster_drift(params, current)

@@ -31,6 +31,12 @@ options:
       - Name of the load balancer.
     type: str
     required: true
+  attributes:
+    description:
+      - Also read its attributes (one more call, C(DescribeLoadBalancerAttributes)) into
+        RV(load_balancer.attributes), e.g. to stop a teardown on C(deletion_protection.enabled).
+    type: bool
+    default: false
 author:
   - bluegreen.migration maintainers (@bluegreen)
 extends_documentation_fragment:
@@ -114,6 +120,11 @@ load_balancer:
       description: Tags of the load balancer.
       type: dict
       sample: {"Name": "app-dev", "bluegreen:environment": "dev"}
+    attributes:
+      description: Its attributes as AWS answers them, keys and string values (with O(attributes=true) only).
+      type: dict
+      returned: when O(attributes=true) and it exists
+      sample: {"deletion_protection.enabled": "false", "idle_timeout.timeout_seconds": "60"}
     listeners:
       description: Its listeners, sorted by port, as AWS describes them (snake_case), with their tags.
       type: list
@@ -175,13 +186,16 @@ from ansible_collections.bluegreen.migration.plugins.module_utils.core import Bl
 
 
 def main():
-    module = BlueGreenModule(argument_spec=dict(name=dict(type="str", required=True)), supports_check_mode=True)
+    module = BlueGreenModule(argument_spec=dict(name=dict(type="str", required=True), attributes=dict(type="bool", default=False)), supports_check_mode=True)
     client = module.client("elbv2")
     try:
         balancer, listeners, tags = elbv2.read_load_balancer(client, module.params["name"])
+        attributes = elbv2.describe_load_balancer_attributes(client, balancer["LoadBalancerArn"]) if balancer and module.params["attributes"] else None
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     found = elbv2.load_balancer_result(balancer, listeners, tags) if balancer else {}
+    if attributes is not None:
+        found["attributes"] = attributes
     module.exit_json(changed=False, exists=balancer is not None, load_balancer=found)
 
 

@@ -66,6 +66,7 @@ def check_target_group(f):
     for name in ("ecs_service_health_check_healthy_threshold", "ecs_service_health_check_unhealthy_threshold"):
         int_in_range(f, name, 2, 10, "consecutive checks, 2 to 10 on ELB")
     matcher = f.variables.get("ecs_service_health_check_matcher")
+    matcher = str(matcher) if isinstance(matcher, int) and not isinstance(matcher, bool) else matcher  # 200 unquoted in YAML
     codes = [int(c) for c in re.split("[,-]", matcher)] if isinstance(matcher, str) and MATCHER.match(matcher) else []
     if not codes or any(c < 200 or c > 499 for c in codes):
         f.error(

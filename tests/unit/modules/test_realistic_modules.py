@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ansible_collections.bluegreen.migration.plugins.module_utils.naming import resource_names
-from tests.harness.aws import client, lifted_when_met, role_playbook, run_module, run_playbook
+from tests.harness.aws import client, lifted_when_met, recap, role_playbook, run_module, run_playbook
 from tests.unit.modules.test_ec2_vpc_route import network_with_gateways
 from tests.unit.modules.test_ecs_modules import make_network, service_args, task_definition_args
 
@@ -484,6 +484,9 @@ def test_teardown_stops_before_any_delete_on_a_protected_load_balancer(realistic
     done = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t1", "ecs_service_eni_wait_delay": 1})
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
     assert elb.describe_load_balancers()["LoadBalancers"] == []
+    # And again, with no load balancer left to look at: nothing to do.
+    again = run_playbook(playbook, inventory="localhost,", extra_vars={"environment_suffix": "t1", "ecs_service_eni_wait_delay": 1})
+    assert again.returncode == 0 and recap(again.stdout)["localhost"]["changed"] == 0, again.stdout[-6000:] + again.stderr[-3000:]
 
 
 NETWORK_TEARDOWN = role_playbook("network", {"network_state": "absent"})

@@ -922,10 +922,15 @@ def test_the_zones_of_the_interface_endpoint_services_are_read_in_one_call():
     assert zones == {"com.amazonaws.us-east-1.s3": {"us-east-1b"}, "com.amazonaws.us-east-1.lambda": {"us-east-1a", "us-east-1c"}}
     assert client.calls == [{"ServiceNames": ["com.amazonaws.us-east-1.lambda", "com.amazonaws.us-east-1.s3"]}]
     assert network.read_endpoint_service_zones(client, []) == {} and len(client.calls) == 1
-    # A service listed only as a Gateway, or not at all, has no interface endpoint to create.
-    with pytest.raises(network.NetworkError, match=r"^network_vpc_endpoints: com.amazonaws.us-east-1.dynamodb, com.amazonaws.us-east-1.sqs are not "
-                       r"offered as an interface endpoint here \(DescribeVpcEndpointServices\); drop them$"):
-        network.read_endpoint_service_zones(client, ["com.amazonaws.us-east-1.lambda", "com.amazonaws.us-east-1.sqs", "com.amazonaws.us-east-1.dynamodb"])
+    # A service listed only as a Gateway has no interface endpoint to create (a name AWS does not
+    # know at all is refused by the call itself, InvalidServiceName).
+    client.describe_vpc_endpoint_services = lambda **params: {"ServiceDetails": [
+        {"ServiceName": "com.amazonaws.us-east-1.s3", "ServiceType": [{"ServiceType": "Gateway"}], "AvailabilityZones": ["us-east-1a"]},
+        {"ServiceName": "com.amazonaws.us-east-1.lambda", "ServiceType": [{"ServiceType": "Interface"}], "AvailabilityZones": ["us-east-1a"]},
+    ]}
+    with pytest.raises(network.NetworkError, match=r"^network_vpc_endpoints: com.amazonaws.us-east-1.s3 is not "
+                       r"offered as an interface endpoint here \(DescribeVpcEndpointServices\); drop it$"):
+        network.read_endpoint_service_zones(client, ["com.amazonaws.us-east-1.lambda", "com.amazonaws.us-east-1.s3"])
 
 
 def in_tokyo(subnets):

@@ -400,6 +400,11 @@ def test_messages_explain_and_fix(source):
     assert "aurora_instances" in by_variable["budget_monthly_usd"]["message"]
 
 
+def test_an_unquoted_matcher_is_a_code(source):
+    variables = dict(PROFILES["local"], bluegreen_emulator=False, ecs_service_health_check_matcher=200)
+    assert not [e for e in check(variables, source)["errors"] if e["variable"] == "ecs_service_health_check_matcher"]
+
+
 def test_string_values_from_extra_vars_are_understood(source):
     # ansible-playbook -e key=value gives strings
     result = check(
