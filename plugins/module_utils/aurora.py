@@ -139,7 +139,22 @@ def cluster_state(cluster):
         "tags": boto3_tag_list_to_ansible_dict(cluster.get("TagList", [])),
         "master_username": cluster.get("MasterUsername"),
         "database_name": cluster.get("DatabaseName"),
+        "kms_key_id": cluster.get("KmsKeyId"),
     }
+
+
+# A KMS key's ARN; its id is the last part.
+KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[^:]+:[0-9]+:key/(?P<id>[^/]+)$")
+
+
+def key_id_of(key):
+    """The key id of a KMS key given by id or key ARN; None for an alias (alias/name or its ARN),
+    which only KMS can resolve: such an input is not compared."""
+    key = key or ""
+    found = KEY_ARN.match(key)
+    if found:
+        return found.group("id")
+    return key if key and "alias/" not in key and ":" not in key else None
 
 
 def major_version(version):
@@ -159,6 +174,8 @@ REFUSED = (
      "upgrade it by hand or with an RDS blue/green deployment, then set aurora_engine_version to the version it runs"),
     ("master_username", "aurora_master_username", "the master user is fixed at creation: set aurora_master_username back to the cluster's"),
     ("database_name", "aurora_database_name", "the database name is fixed at creation: set aurora_database_name back to the cluster's"),
+    ("kms_key_id", "aurora_kms_key_id", "the storage encryption key is fixed at creation: restore a snapshot of the cluster with the new key"
+     " (aws rds restore-db-cluster-from-snapshot --kms-key-id ...), or set aurora_kms_key_id back to the cluster's key"),
 )
 
 
@@ -179,6 +196,11 @@ def plan_cluster(desired, cluster):
     if names:
         fixed.update(names)
         why.append("fixed at creation: set back to the cluster's")
+    # Compared only when both name a key by id or ARN (an alias needs KMS to resolve).
+    wanted_key, current_key = key_id_of(wanted.get("kms_key_id")), key_id_of(current["kms_key_id"])
+    if wanted_key and current_key and wanted_key != current_key:
+        fixed["kms_key_id"] = field(current["kms_key_id"], wanted["kms_key_id"])
+        why.append("the storage key is fixed at creation: restored from a snapshot with the new key")
     settable = ("port", "db_subnet_group", "backup_retention_period", "deletion_protection", "copy_tags_to_snapshot", "tags")
     updates = fields_that_differ(dict((k, wanted[k]) for k in settable), current)
     if major_version(wanted["engine_version"]) != major_version(current["engine_version"]):

@@ -71,6 +71,13 @@ options:
   database_name:
     description: The database name the cluster must have (fixed at creation; not compared when not given).
     type: str
+  kms_key_id:
+    description:
+      - The KMS key the cluster's storage must be encrypted with, by key id or key ARN (fixed at creation).
+      - Another key than the cluster's is a replace that RV(refused) names. An alias is not compared (only KMS resolves it);
+        empty means the AWS managed key and is not compared.
+    type: str
+    default: ""
   instance_ids:
     description: Identifiers of the instances, the writer first, then the readers.
     type: list
@@ -240,7 +247,7 @@ writes:
 refused:
   description:
     - What cannot be brought to the wanted state in place, one sentence per field with the cluster's value
-      and the wanted one - another major version, master user or database name. The role stops on it before any write.
+      and the wanted one - another major version, master user, database name or storage key. The role stops on it before any write.
     - Also a state AWS refuses changes in, with what to do - a cluster C(deleting), C(stopping) or C(stopped), or a wanted
       instance still C(deleting).
   returned: always
@@ -323,6 +330,7 @@ def main():
         deletion_protection=dict(type="bool", required=True),
         master_username=dict(type="str"),
         database_name=dict(type="str"),
+        kms_key_id=dict(type="str", default="", no_log=False),
         tags=dict(type="dict", required=True),
         instance_ids=dict(type="list", elements="str", required=True),
         instance_class=dict(type="str", required=True),
@@ -351,6 +359,8 @@ def main():
         "tags": p["tags"],
     }
     desired.update((key, p[key]) for key in aurora.FIXED_NAMES if p[key] is not None)
+    if p["kms_key_id"]:
+        desired["kms_key_id"] = p["kms_key_id"]
     try:
         alarms = [validated(alarm, cloudwatch.ALARM_OPTIONS, "alarms[%d]" % index) for index, alarm in enumerate(p["alarms"])]
     except ValueError as e:

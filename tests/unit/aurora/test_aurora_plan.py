@@ -325,3 +325,30 @@ def test_a_subnet_group_with_another_subnet_or_a_tag_added_by_hand_is_updated():
     assert apply and list(changes[0]["fields"]) == ["subnet_ids"]
     changes, apply = aurora.plan_subnet_group(wanted_subnet_group(), dict(current, tags=dict(current["tags"], owner="by-hand")))
     assert apply and changes[0]["fields"]["tags"]["before"]["owner"] == "by-hand" and "owner" not in changes[0]["fields"]["tags"]["after"]
+
+
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1111aaaa-2222-bbbb-3333-cccc4444dddd"
+
+
+@pytest.mark.parametrize("wanted_key, refused", [
+    ("5555eeee-6666-ffff-7777-000011112222", True),
+    ("arn:aws:kms:us-east-1:123456789012:key/5555eeee-6666-ffff-7777-000011112222", True),
+    ("1111aaaa-2222-bbbb-3333-cccc4444dddd", False),
+    (KEY_ARN, False),
+    ("alias/app-db", False),  # only KMS resolves an alias: not compared
+    ("arn:aws:kms:us-east-1:123456789012:alias/app-db", False),
+])
+def test_another_storage_key_is_refused_before_any_write(wanted_key, refused):
+    result = aurora.plan(dict(DESIRED, kms_key_id=wanted_key), WANTED_INSTANCES, CLASS, cluster_with(KmsKeyId=KEY_ARN), INSTANCES)
+    if not refused:
+        assert result["changes"] == [] and result["refused"] == [], result
+        return
+    change = only_change(result)
+    assert change["action"] == "replace" and change["fields"] == {"kms_key_id": {"before": KEY_ARN, "after": wanted_key}}, change
+    assert result["refused"] == [f"kms_key_id: the cluster has {KEY_ARN}, aurora_kms_key_id is {wanted_key}; the storage encryption key is "
+                                 "fixed at creation: restore a snapshot of the cluster with the new key (aws rds restore-db-cluster-from-snapshot"
+                                 " --kms-key-id ...), or set aurora_kms_key_id back to the cluster's key"]
+
+
+def test_no_storage_key_asked_is_never_a_change():
+    assert planned(cluster=cluster_with(KmsKeyId=KEY_ARN))["changes"] == []
