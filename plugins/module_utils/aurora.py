@@ -385,17 +385,34 @@ def ready(cluster, instances, instance_ids):
     return all(status.get(identifier) == "available" for identifier in instance_ids)
 
 
+def upgrade_without_writer(cluster, instances, upgrade):
+    """A refusal when `upgrade` (a field: the cluster's version and the wanted one) is planned
+    while the cluster has no available writer instance (a deploy stopped before its instances):
+    AWS refuses the new version ("without a healthy primary instance"), and the role's retry
+    would wait out aurora_wait_timeout."""
+    if not (cluster and upgrade):
+        return []
+    writers = set(m["DBInstanceIdentifier"] for m in cluster.get("DBClusterMembers", []) if m.get("IsClusterWriter"))
+    if any(i["DBInstanceIdentifier"] in writers and i.get("DBInstanceStatus") == "available" for i in instances):
+        return []
+    return ["engine_version: the cluster has %s and no available writer instance yet (a deploy stopped before its instances), and AWS upgrades"
+            " no cluster without a healthy primary instance; set aurora_engine_version back to %s, deploy, then raise it to %s"
+            % (upgrade["before"], upgrade["before"], upgrade["after"])]
+
+
 def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
     """The whole plan of the role's database, and what the writers have to do about it."""
     cluster_changes = plan_cluster(desired_cluster, cluster)
     instance_changes = plan_instances(wanted_instances, instance_class, desired_cluster["db_subnet_group"], instances)
     to_apply = set(c["name"] for c in instance_changes)
     cluster_writes = [c for c in cluster_changes if c["action"] in ("create", "update")]
-    send_version = cluster is None or "engine_version" in (cluster_writes[0]["fields"] if cluster_writes else {})
+    upgrade = (cluster_writes[0]["fields"] if cluster_writes else {}).get("engine_version")
+    send_version = cluster is None or upgrade is not None
     deleted = [c["name"] for c in instance_changes if c["action"] == "delete"]
     return {
         "changes": cluster_changes + instance_changes,
-        "refused": state_refusals(cluster, instances or [], [w["id"] for w in wanted_instances]) + refused(cluster_changes) + writer_among(cluster, deleted),
+        "refused": state_refusals(cluster, instances or [], [w["id"] for w in wanted_instances]) + refused(cluster_changes) + writer_among(cluster, deleted)
+        + upgrade_without_writer(cluster, instances or [], upgrade),
         "ready": ready(cluster, instances, [w["id"] for w in wanted_instances]),
         "apply": {
             "cluster": bool(cluster_writes),

@@ -352,3 +352,17 @@ def test_another_storage_key_is_refused_before_any_write(wanted_key, refused):
 
 def test_no_storage_key_asked_is_never_a_change():
     assert planned(cluster=cluster_with(KmsKeyId=KEY_ARN))["changes"] == []
+
+
+def test_a_minor_upgrade_without_an_available_writer_is_refused_before_any_write():
+    """AWS upgrades no cluster without a healthy primary instance: a deploy stopped before the
+    instances, then another minor version, would wait out aurora_wait_timeout on the refusals."""
+    older = cluster_with(EngineVersion="16.1")
+    assert aurora.plan(DESIRED, WANTED_INSTANCES, CLASS, older, INSTANCES)["refused"] == []
+    for instances in ([], instances_with(0, DBInstanceStatus="creating")):
+        result = aurora.plan(DESIRED, WANTED_INSTANCES, CLASS, older, instances)
+        assert result["refused"] == ["engine_version: the cluster has 16.1 and no available writer instance yet (a deploy stopped before its "
+                                     "instances), and AWS upgrades no cluster without a healthy primary instance; set aurora_engine_version "
+                                     "back to 16.1, deploy, then raise it to 16.4"], result["refused"]
+    # Without an upgrade, missing instances are only created.
+    assert aurora.plan(DESIRED, WANTED_INSTANCES, CLASS, CLUSTER, [])["refused"] == []
