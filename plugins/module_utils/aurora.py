@@ -390,14 +390,17 @@ def upgrade_without_writer(cluster, instances, upgrade):
     while the cluster has no available writer instance (a deploy stopped before its instances):
     AWS refuses the new version ("without a healthy primary instance"), and the role's retry
     would wait out aurora_wait_timeout."""
-    if not (cluster and upgrade):
-        return []
+    if not (cluster and upgrade) or cluster.get("Status") in CLUSTER_STATES_REFUSED:
+        return []  # a cluster stopped or deleting is refused for that
     writers = set(m["DBInstanceIdentifier"] for m in cluster.get("DBClusterMembers", []) if m.get("IsClusterWriter"))
-    if any(i["DBInstanceIdentifier"] in writers and i.get("DBInstanceStatus") == "available" for i in instances):
+    status = dict((i["DBInstanceIdentifier"], i.get("DBInstanceStatus")) for i in instances if i["DBInstanceIdentifier"] in writers)
+    # A writer busy for a while (modifying, backing-up ...) is waited for by the writer's retry.
+    if status and not any(state == "creating" for state in status.values()):
         return []
-    return ["engine_version: the cluster has %s and no available writer instance yet (a deploy stopped before its instances), and AWS upgrades"
-            " no cluster without a healthy primary instance; set aurora_engine_version back to %s, deploy, then raise it to %s"
-            % (upgrade["before"], upgrade["before"], upgrade["after"])]
+    what = "its writer instance is still creating" if status else "no writer instance yet"
+    return ["engine_version: the cluster has %s and %s (a deploy stopped before its instances were up), and AWS upgrades no cluster"
+            " without a healthy primary instance; set aurora_engine_version back to %s, deploy, then raise it to %s"
+            % (upgrade["before"], what, upgrade["before"], upgrade["after"])]
 
 
 def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):

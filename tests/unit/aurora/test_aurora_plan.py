@@ -359,10 +359,16 @@ def test_a_minor_upgrade_without_an_available_writer_is_refused_before_any_write
     instances, then another minor version, would wait out aurora_wait_timeout on the refusals."""
     older = cluster_with(EngineVersion="16.1")
     assert aurora.plan(DESIRED, WANTED_INSTANCES, CLASS, older, INSTANCES)["refused"] == []
-    for instances in ([], instances_with(0, DBInstanceStatus="creating")):
+    for instances, what in (([], "no writer instance yet"), (instances_with(0, DBInstanceStatus="creating"), "its writer instance is still creating")):
         result = aurora.plan(DESIRED, WANTED_INSTANCES, CLASS, older, instances)
-        assert result["refused"] == ["engine_version: the cluster has 16.1 and no available writer instance yet (a deploy stopped before its "
-                                     "instances), and AWS upgrades no cluster without a healthy primary instance; set aurora_engine_version "
-                                     "back to 16.1, deploy, then raise it to 16.4"], result["refused"]
+        assert result["refused"] == [f"engine_version: the cluster has 16.1 and {what} (a deploy stopped before its instances were up), and AWS "
+                                     "upgrades no cluster without a healthy primary instance; set aurora_engine_version back to 16.1, deploy, "
+                                     "then raise it to 16.4"], result["refused"]
+    # A writer busy for a while is waited for by the writer's retry, not refused.
+    for busy in ("modifying", "backing-up", "storage-optimization", "starting"):
+        assert aurora.plan(DESIRED, WANTED_INSTANCES, CLASS, older, instances_with(0, DBInstanceStatus=busy))["refused"] == [], busy
+    # A stopped cluster is refused for that alone.
+    stopped = aurora.plan(DESIRED, WANTED_INSTANCES, CLASS, cluster_with(EngineVersion="16.1", Status="stopped"), instances_with(0, DBInstanceStatus="stopped"))
+    assert len(stopped["refused"]) == 1 and stopped["refused"][0].startswith("status stopped: "), stopped["refused"]
     # Without an upgrade, missing instances are only created.
     assert aurora.plan(DESIRED, WANTED_INSTANCES, CLASS, CLUSTER, [])["refused"] == []

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.bluegreen.migration.plugins.module_utils import secretsmanager
 from tests.harness.aws import client, run_module
+from tests.harness.clock import FakeClock
 
 NAME = "aurora-credentials-unit"
 VALUES = {"username": "dbadmin", "engine": "postgres", "port": 5432, "dbname": "appdb", "dbClusterIdentifier": "aurora-unit"}
@@ -173,22 +174,15 @@ class SlowToDescribe:
 
 
 def test_a_new_secret_is_read_back_once_described_with_its_value():
-    clock = [0.0]
-    slept = []
-
-    def sleep(seconds):
-        slept.append(seconds)
-        clock[0] += seconds
-
     older = {"VersionIdsToStages": {"v0": ["AWSCURRENT"]}}
     newer = {"VersionIdsToStages": {"v0": ["AWSPREVIOUS"], "v1": ["AWSCURRENT"]}}
-    client_ = SlowToDescribe([None, older, newer])
-    found = secretsmanager.when_described(client_, NAME, "v1", sleep=sleep, clock=lambda: clock[0])
-    assert found["VersionIdsToStages"] == newer["VersionIdsToStages"] and client_.calls == 3 and len(slept) == 2
+    client_, clock = SlowToDescribe([None, older, newer]), FakeClock()
+    found = secretsmanager.when_described(client_, NAME, "v1", sleep=clock.sleep, clock=clock)
+    assert found["VersionIdsToStages"] == newer["VersionIdsToStages"] and client_.calls == 3 and len(clock.slept) == 2
     # Never described with it: None once the time is up, without sleeping past it.
-    clock[0], slept[:] = 0.0, []
-    assert secretsmanager.when_described(SlowToDescribe([None]), NAME, "v1", timeout=30, sleep=sleep, clock=lambda: clock[0]) is None
-    assert clock[0] == 30 and slept
+    clock = FakeClock()
+    assert secretsmanager.when_described(SlowToDescribe([None]), NAME, "v1", timeout=30, sleep=clock.sleep, clock=clock) is None
+    assert clock.now == 30 and clock.slept
 
 
 def test_both_wordings_of_a_name_still_being_deleted_are_waited_for():

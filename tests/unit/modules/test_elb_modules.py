@@ -5,6 +5,7 @@ import pytest
 from ansible_collections.bluegreen.migration.plugins.module_utils import elbv2
 from ansible_collections.bluegreen.migration.plugins.modules import elb_listener_rule
 from tests.harness.aws import client, run_module
+from tests.harness.clock import FakeClock
 from tests.harness.module_stub import Ended, StubModule
 from tests.unit.modules.four_steps import four_steps
 
@@ -235,27 +236,19 @@ def test_rules_added_before_each_create_end_in_a_clear_failure_after_three_attem
 
 
 def test_the_healthy_targets_wait_polls_to_its_timeout_and_a_failed_read_fails_at_once():
-    clock = [0.0]
-    slept = []
-
-    def sleep(seconds):
-        slept.append(seconds)
-        clock[0] += seconds
-
-    answers = iter([{"enough_healthy": False}, {"enough_healthy": False}, {"enough_healthy": True, "n": 3}])
-    assert elbv2.wait_until_healthy(lambda: next(answers), 60, 5, sleep=sleep, clock=lambda: clock[0]) == {"enough_healthy": True, "n": 3}
-    assert slept == [5, 5]
+    answers, clock = iter([{"enough_healthy": False}, {"enough_healthy": False}, {"enough_healthy": True, "n": 3}]), FakeClock()
+    assert elbv2.wait_until_healthy(lambda: next(answers), 60, 5, sleep=clock.sleep, clock=clock) == {"enough_healthy": True, "n": 3}
+    assert clock.slept == [5, 5]
     # Never enough: the last read once the time is up, no sleep past it.
-    clock[0], slept[:] = 0.0, []
-    reads = []
-    last = elbv2.wait_until_healthy(lambda: reads.append(1) or {"enough_healthy": False}, 12, 5, sleep=sleep, clock=lambda: clock[0])
-    assert last == {"enough_healthy": False} and slept == [5, 5, 2] and len(reads) == 4
-    # A read that fails (throttled past its retries) is that error, at once: not a timeout.
-    clock[0], slept[:] = 0.0, []
+    reads, clock = [], FakeClock()
+    last = elbv2.wait_until_healthy(lambda: reads.append(1) or {"enough_healthy": False}, 12, 5, sleep=clock.sleep, clock=clock)
+    assert last == {"enough_healthy": False} and clock.slept == [5, 5, 2] and len(reads) == 4
 
+    # A read that fails (throttled past its retries) is that error, at once: not a timeout.
     def throttled():
         raise elbv2.Elbv2Error(message="Failed to describe the target health: Rate exceeded")
 
+    clock = FakeClock()
     with pytest.raises(elbv2.Elbv2Error, match="Rate exceeded"):
-        elbv2.wait_until_healthy(throttled, 300, 5, sleep=sleep, clock=lambda: clock[0])
-    assert slept == []
+        elbv2.wait_until_healthy(throttled, 300, 5, sleep=clock.sleep, clock=clock)
+    assert clock.slept == []

@@ -532,19 +532,26 @@ def test_network_teardown_outlasts_a_deleted_services_task_interfaces(realistic_
 AURORA_TEARDOWN = role_playbook("aurora", {"aurora_state": "absent", "aurora_wait_delay": 1})
 
 
+def aurora_cluster_of(suffix, octet):
+    """The Aurora cluster of environment `suffix` (no instance), in a DB subnet group over two
+    subnets of a new VPC 10.<octet>.0.0/16, created by hand; the environment's names."""
+    ec2, rds = client("ec2"), client("rds")
+    names = resource_names(suffix, "us-east-1")
+    vpc = ec2.create_vpc(CidrBlock=f"10.{octet}.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{octet}.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    rds.create_db_subnet_group(DBSubnetGroupName=names["aurora_subnet_group"], DBSubnetGroupDescription=suffix, SubnetIds=subnets)
+    rds.create_db_cluster(DBClusterIdentifier=names["aurora_cluster"], Engine="aurora-postgresql", MasterUsername="dbadmin",
+                          MasterUserPassword=f"not-a-real-one-{octet}", DBSubnetGroupName=names["aurora_subnet_group"])
+    return names
+
+
 def test_aurora_teardown_waits_for_a_cluster_still_deleting(realistic_aws, tmp_path):
     """A deleted Aurora cluster stays `deleting` a while and holds its DB subnet group. A teardown
     that finds it so (the run before stopped or ran out of time while it was going) waits for it
     to be gone before deleting the group; a wait that runs out says what is left and how to
     finish, and the next run does finish."""
-    ec2, rds = client("ec2"), client("rds")
-    names = resource_names("t4", "us-east-1")
-    vpc = ec2.create_vpc(CidrBlock="10.24.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.24.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
-               for i, az in ((1, "a"), (2, "b"))]
-    rds.create_db_subnet_group(DBSubnetGroupName=names["aurora_subnet_group"], DBSubnetGroupDescription="t4", SubnetIds=subnets)
-    rds.create_db_cluster(DBClusterIdentifier=names["aurora_cluster"], Engine="aurora-postgresql", MasterUsername="dbadmin",
-                          MasterUserPassword="not-a-real-one-4", DBSubnetGroupName=names["aurora_subnet_group"])
+    rds, names = client("rds"), aurora_cluster_of("t4", 24)
     playbook = tmp_path / "teardown.yml"
     playbook.write_text(AURORA_TEARDOWN)
     # Check mode deletes nothing, so it has nothing to wait for.
@@ -584,14 +591,7 @@ def test_aurora_teardown_waits_for_a_cluster_still_deleting(realistic_aws, tmp_p
 def test_aurora_teardown_starts_a_stopped_cluster_then_deletes_it(realistic_aws, tmp_path):
     """AWS deletes no stopped Aurora cluster, nor its instances: the teardown starts it, waits
     while it is `starting`, then deletes it whole."""
-    ec2, rds = client("ec2"), client("rds")
-    names = resource_names("t6", "us-east-1")
-    vpc = ec2.create_vpc(CidrBlock="10.26.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.26.{i}.0/24", AvailabilityZone=f"us-east-1{az}")["Subnet"]["SubnetId"]
-               for i, az in ((1, "a"), (2, "b"))]
-    rds.create_db_subnet_group(DBSubnetGroupName=names["aurora_subnet_group"], DBSubnetGroupDescription="t6", SubnetIds=subnets)
-    rds.create_db_cluster(DBClusterIdentifier=names["aurora_cluster"], Engine="aurora-postgresql", MasterUsername="dbadmin",
-                          MasterUserPassword="not-a-real-one-6", DBSubnetGroupName=names["aurora_subnet_group"])
+    rds, names = client("rds"), aurora_cluster_of("t6", 26)
     rds.get_waiter("db_cluster_available").wait(DBClusterIdentifier=names["aurora_cluster"], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     rds.create_db_instance(DBInstanceIdentifier="aurora-1-t6", DBClusterIdentifier=names["aurora_cluster"], Engine="aurora-postgresql",
                            DBInstanceClass="db.t4g.medium")
