@@ -301,8 +301,8 @@ def writer_among(cluster, instance_ids):
 CLUSTER_STATES_REFUSED = {
     "deleting": "is being deleted (by a teardown that stopped before it was gone): deploy again once DescribeDBClusters no longer lists it"
                 " (minutes), or run the teardown again to wait for it",
-    "stopping": "is stopping: once it is stopped, start it (aws rds start-db-cluster --db-cluster-identifier %s), then deploy again",
-    "stopped": "is stopped: start it (aws rds start-db-cluster --db-cluster-identifier %s) and deploy again (AWS also starts it by itself"
+    "stopping": "is stopping: once it is stopped, start it (aws rds start-db-cluster --db-cluster-identifier {cluster}), then deploy again",
+    "stopped": "is stopped: start it (aws rds start-db-cluster --db-cluster-identifier {cluster}) and deploy again (AWS also starts it by itself"
                " after 7 days)",
 }
 
@@ -314,8 +314,8 @@ def state_refusals(cluster, instances, instance_ids):
     found = []
     status = (cluster or {}).get("Status")
     if status in CLUSTER_STATES_REFUSED:
-        why = CLUSTER_STATES_REFUSED[status]
-        found.append("status %s: the cluster %s %s" % (status, cluster["DBClusterIdentifier"], why.replace("%s", cluster["DBClusterIdentifier"])))
+        identifier = cluster["DBClusterIdentifier"]
+        found.append("status %s: the cluster %s %s" % (status, identifier, CLUSTER_STATES_REFUSED[status].format(cluster=identifier)))
     deleting = sorted(i["DBInstanceIdentifier"] for i in instances if i["DBInstanceIdentifier"] in instance_ids and i.get("DBInstanceStatus") == "deleting")
     if deleting and status != "deleting":
         found.append("status deleting: the instance(s) %s are being deleted (a teardown, or aurora_reader_count lowered then raised);"
@@ -412,11 +412,12 @@ def plan(desired_cluster, wanted_instances, instance_class, cluster, instances):
     upgrade = (cluster_writes[0]["fields"] if cluster_writes else {}).get("engine_version")
     send_version = cluster is None or upgrade is not None
     deleted = [c["name"] for c in instance_changes if c["action"] == "delete"]
+    wanted_ids = [w["id"] for w in wanted_instances]
     return {
         "changes": cluster_changes + instance_changes,
-        "refused": state_refusals(cluster, instances or [], [w["id"] for w in wanted_instances]) + refused(cluster_changes) + writer_among(cluster, deleted)
+        "refused": state_refusals(cluster, instances or [], wanted_ids) + refused(cluster_changes) + writer_among(cluster, deleted)
         + upgrade_without_writer(cluster, instances or [], upgrade),
-        "ready": ready(cluster, instances, [w["id"] for w in wanted_instances]),
+        "ready": ready(cluster, instances, wanted_ids),
         "apply": {
             "cluster": bool(cluster_writes),
             "create_cluster": cluster is None,

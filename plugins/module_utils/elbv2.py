@@ -22,6 +22,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.bluegreen.migration.plugins.module_utils.core import aws_retry, tag_updater
 from ansible_collections.bluegreen.migration.plugins.module_utils.diff import tag_drift
 from ansible_collections.bluegreen.migration.plugins.module_utils.plan import field
+from ansible_collections.bluegreen.migration.plugins.module_utils.waits import poll
 
 TARGET_GROUP_DELAY_KEY = "deregistration_delay.timeout_seconds"
 # health check option -> DescribeTargetGroups / ModifyTargetGroup key
@@ -270,13 +271,7 @@ def wait_until_healthy(read, timeout, delay=5, sleep=time.sleep, clock=time.mono
     initial or unhealthy while it starts, so only the timeout ends an unsuccessful wait. Each
     read retries throttling itself (aws_retry); a read that still fails raises its own error at
     once, so it is not reported as the timeout."""
-    deadline = clock() + max(0, int(timeout))
-    delay = max(1, int(delay))
-    health = read()
-    while not health["enough_healthy"] and clock() < deadline:
-        sleep(min(delay, max(0.0, deadline - clock())))
-        health = read()
-    return health
+    return poll(read, max(0, int(timeout)), max(1, int(delay)), done=lambda health: health["enough_healthy"], sleep=sleep, clock=clock)
 
 
 # ---------------------------------------------------------------- target groups as the modules see them

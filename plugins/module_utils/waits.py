@@ -15,15 +15,19 @@ import time
 PENDING = "pending"
 
 
-def poll(find, timeout, every):
-    """Call find() every `every` s until it answers something other than None or `timeout` s have
-    passed; its last answer."""
-    deadline = time.monotonic() + timeout
+def found_something(found):
+    return found is not None
+
+
+def poll(find, timeout, every, done=found_something, sleep=time.sleep, clock=time.monotonic):
+    """Call find() every `every` s until done(its answer) (by default: it answers something other
+    than None) or `timeout` s have passed, never sleeping past them; its last answer."""
+    deadline = clock() + timeout
     while True:
         found = find()
-        if found is not None or time.monotonic() >= deadline:
+        if done(found) or clock() >= deadline:
             return found
-        time.sleep(every)
+        sleep(min(every, max(0.0, deadline - clock())))
 
 
 def wait_outcome(found, wanted, id_key, verdict):

@@ -224,12 +224,11 @@ def main():
             groups.append(group)
         results = []
         for group in groups:
-            health = describe_health(client, group, params["min_healthy"])
+            read = functools.partial(describe_health, client, group, params["min_healthy"])
+            # The wait reads first, so a group already healthy enough costs one read either way.
+            health = elbv2.wait_until_healthy(read, params["wait_timeout"], params["wait_delay"]) if params["wait"] else read()
             if params["wait"] and not health["enough_healthy"]:
-                health = elbv2.wait_until_healthy(functools.partial(describe_health, client, group, params["min_healthy"]), params["wait_timeout"],
-                                                  params["wait_delay"])
-                if not health["enough_healthy"]:
-                    module.fail_json(msg=_explain(health, params["min_healthy"], params["wait_timeout"]), target_groups=results + [health], waited=True)
+                module.fail_json(msg=_explain(health, params["min_healthy"], params["wait_timeout"]), target_groups=results + [health], waited=True)
             results.append(health)
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)

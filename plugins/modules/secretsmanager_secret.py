@@ -245,7 +245,8 @@ def create(module, client):
     if created is None:
         module.fail_json(msg="secret %s was created, but Secrets Manager did not describe it with its value within %d s;"
                          " run again: the next run finds it and keeps its password" % (name, sm.NEW_SECRET_TIMEOUT))
-    module.exit_with_diff(True, {}, public_view(module, created, document), secret=public_view(module, created, document))
+    after = public_view(module, created, document)
+    module.exit_with_diff(True, {}, after, secret=after)
 
 
 def ensure_value(module, client, existing):
