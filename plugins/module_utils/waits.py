@@ -19,9 +19,11 @@ def found_something(found):
     return found is not None
 
 
-def poll(find, timeout, every, done=found_something, sleep=time.sleep, clock=time.monotonic):
+def poll(find, timeout, every, done=found_something, sleep=None, clock=None):
     """Call find() every `every` s until done(its answer) (by default: it answers something other
-    than None) or `timeout` s have passed, never sleeping past them; its last answer."""
+    than None) or `timeout` s have passed, never sleeping past them; its last answer. `sleep` and
+    `clock` default to time.sleep and time.monotonic, looked up at each call."""
+    sleep, clock = sleep or time.sleep, clock or time.monotonic
     deadline = clock() + timeout
     while True:
         found = find()
